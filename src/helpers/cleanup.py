@@ -1,0 +1,1107 @@
+"""Text cleanup: normalisation, boilerplate separation, page-break repair and document structure.
+
+The stage turns a raw document (print-layout text, a web page saved as text, a .docx or a .pdf) into
+
+- one **cleaned text** per document (title, headings and paragraphs, one per line);
+- **units**: the title, headings, paragraphs and sentences, each with a stable hierarchical id, its
+  heading path, its level and character offsets into the cleaned text;
+- an **audit table** of every line that was taken out of the body, with the rule that took it out,
+  and a **joins table** of every line break that was repaired;
+- **metadata** read off the removed lines (date, document number, issuer, author …).
+
+Nothing is dropped silently: a non-blank raw line is either in the body (possibly joined to its
+neighbour, see the joins table) or in the audit table. Normalisation only removes whitespace and
+invisible characters, never a CJK character (a property test checks this).
+
+Rules are matched on a simplified-script copy of each line (OpenCC ``t2s``), so the boilerplate rules
+written in simplified Chinese also catch traditional-script documents; the text itself keeps its
+original script.
+
+The rules are documented in :data:`HEADER_RULES`, :data:`TRAILER_RULES`, :data:`BODY_RULES` and in
+the docstrings of the functions below; ``docs`` in the README summarises them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import paths
+from helpers.tables import path_resolve, table_write
+
+# --------------------------------------------------------------------------------------------------
+# Character classes
+# --------------------------------------------------------------------------------------------------
+
+#: CJK ideographs (unified, extension A, compatibility) – the characters that must never be lost.
+CJK_IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: Full-width CJK punctuation and brackets, which count as "CJK" for spacing decisions.
+CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
+_CJK_CHAR = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]")
+_IS_CJK = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f{CJK_PUNCT}]")
+
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f]")
+_SPACES = re.compile("[\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+# Full-width letters and digits become half-width; a few symbols get one canonical form.
+_WIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
+_WIDTH_TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
+_WIDTH_TABLE.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
+_WIDTH_TABLE.update(
+    {
+        ord("％"): "%",
+        ord("＋"): "+",
+        ord("＝"): "=",
+        ord("／"): "/",
+        ord("＜"): "<",
+        ord("＞"): ">",
+        ord("＠"): "@",
+        ord("＃"): "#",
+        ord("＆"): "&",
+        ord("＊"): "*",
+        ord("＿"): "_",
+        ord("［"): "[",
+        ord("］"): "]",
+        ord("｛"): "{",
+        ord("｝"): "}",
+        ord("「"): "“",
+        ord("」"): "”",
+        ord("『"): "‘",
+        ord("』"): "’",
+        ord("﹝"): "〔",
+        ord("﹞"): "〕",
+        ord("︰"): "：",
+    }
+)
+# Kangxi radicals (common in text extracted from PDFs) map to the ideographs they look like.
+_WIDTH_TABLE.update(
+    {
+        cp: unicodedata.normalize("NFKC", chr(cp))
+        for cp in range(0x2F00, 0x2FD6)
+        if unicodedata.normalize("NFKC", chr(cp)) != chr(cp)
+    }
+)
+
+# ASCII punctuation that becomes its full-width form when it stands in Chinese text.
+_TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"}
+_DOC_NUMBER_BRACKETS = re.compile(
+    rf"([{CJK_IDEOGRAPH}])[\[［(（〔【]\s*((?:19|20)\d\d)\s*[\]］)）〕】]\s*(\d+\s*号)"
+)
+_ASCII_QUOTES = re.compile(r'"([^"\n]*)"')
+_ASCII_PARENS = re.compile(r"\(([^()\n]*)\)")
+_ASCII_PUNCT = re.compile(r"[,:;?!()]")
+_ASCII_PERIOD = re.compile(r"(?<![.\d])\.(?![.A-Za-z0-9_])")
+
+
+def _neighbour(s: str, i: int, step: int) -> str:
+    """Return the nearest non-space character of ``s`` from ``i`` in direction ``step`` ('' at the end)."""
+    i += step
+    while 0 <= i < len(s):
+        if s[i] != " ":
+            return s[i]
+        i += step
+    return ""
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and _IS_CJK.match(ch) is not None
+
+
+def _fold_punctuation(s: str) -> str:
+    """Give ASCII punctuation that stands in Chinese text its full-width form (see text_normalize)."""
+    # Quotes and parentheses that enclose or touch Chinese become Chinese quotes/brackets.
+    def quote(m: re.Match) -> str:
+        inner = m.group(1)
+        if _IS_CJK.search(inner) or _is_cjk(_neighbour(s, m.start(), -1)) or _is_cjk(
+            _neighbour(s, m.end() - 1, 1)
+        ):
+            return f"“{inner}”"
+        return m.group(0)
+
+    s = _ASCII_QUOTES.sub(quote, s)
+
+    def paren(m: re.Match) -> str:
+        inner = m.group(1)
+        if _IS_CJK.search(inner) or _is_cjk(_neighbour(s, m.start(), -1)) or _is_cjk(
+            _neighbour(s, m.end() - 1, 1)
+        ):
+            return f"（{inner}）"
+        return m.group(0)
+
+    s = _ASCII_PARENS.sub(paren, s)
+    if not _ASCII_PUNCT.search(s) and "." not in s:
+        return s
+    out = list(s)
+    for i, ch in enumerate(s):
+        if ch in _TO_FULL:
+            before, after = _neighbour(s, i, -1), _neighbour(s, i, 1)
+            if ch in "()":
+                touching = _is_cjk(after) if ch == "(" else _is_cjk(before)
+            else:
+                touching = _is_cjk(before) and not (after.isascii() and after.isalnum())
+                touching = touching or (_is_cjk(after) and not (before.isascii() and before.isdigit()))
+            if touching:
+                out[i] = _TO_FULL[ch]
+    s = "".join(out)
+    # A single ASCII full stop right after Chinese text ends a Chinese sentence.
+    return _ASCII_PERIOD.sub(
+        lambda m: "。" if _CJK_CHAR.match(_neighbour(s, m.start(), -1) or " ") else ".", s
+    )
+
+
+def _strip_spaces(s: str) -> str:
+    """Remove spaces next to CJK characters or punctuation; collapse the others to one space."""
+    s = _SPACES.sub(" ", s).strip(" ")
+    if " " not in s:
+        return s
+    parts = s.split(" ")
+    out = [parts[0]]
+    for part in parts[1:]:
+        prev = out[-1][-1:] if out[-1] else ""
+        nxt = part[:1]
+        if not part:
+            continue
+        if _is_cjk(prev) or _is_cjk(nxt):
+            out[-1] = out[-1] + part
+        else:
+            out.append(part)
+    return " ".join(out)
+
+
+def _normalize_pass(line: str) -> str:
+    line = _INVISIBLE.sub("", line)
+    line = line.translate(_WIDTH_TABLE)
+    line = _SPACES.sub(" ", line)
+    line = _fold_punctuation(line)
+    line = _DOC_NUMBER_BRACKETS.sub(lambda m: f"{m.group(1)}〔{m.group(2)}〕{m.group(3)}", line)
+    return _strip_spaces(line)
+
+
+def text_normalize(text: str) -> str:
+    """Return ``text`` in the project's canonical form, line by line (line breaks are kept).
+
+    Why: the corpus mixes ``（一）`` and ``(一) ``, full-width and half-width digits, and spaces
+    left by the print layout inside words (``丁 颖``, ``共印 210 份``); matching and counting need one
+    form. The canonical form is:
+
+    - invisible characters (zero-width spaces, BOMs, soft hyphens, control characters) removed;
+    - full-width ASCII letters and digits (``２０２１``, ``ＡＢ``) and ``％＋＝／＜＞＠＃＆＊＿［］｛｝``
+      made half-width; Kangxi radicals from PDFs (``⼀``) made the ideographs they stand for;
+    - Chinese punctuation in Chinese text: ASCII ``, : ; ? ! ( )`` that touch Chinese become
+      ``，：；？！（）``; an ASCII ``.`` right after a Chinese character becomes ``。``; ASCII
+      ``"…"`` around or next to Chinese becomes ``“…”``; ``「」『』`` become ``“”‘’``; a bracketed year
+      in a document number (``[2021]``, ``(2021)``) becomes ``〔2021〕``. ASCII punctuation between
+      Latin letters or digits (``1,000``, ``10:30``, ``e.g.``) is left alone;
+    - every kind of space (tab, ideographic space, no-break space) becomes an ASCII space; a space
+      next to a CJK character or CJK punctuation is removed, other runs become one space, lines are
+      stripped. So ``闽宁协作工作 的意见`` → ``闽宁协作工作的意见`` while ``East West`` stays.
+
+    The function is idempotent (applying it twice changes nothing) and keeps every CJK ideograph.
+    """
+    out = []
+    for line in text.split("\n"):
+        new = _normalize_pass(line)
+        for _ in range(3):  # a fixed point, so that normalising twice never changes the text again
+            again = _normalize_pass(new)
+            if again == new:
+                break
+            new = again
+        out.append(new)
+    return "\n".join(out)
+
+
+def text_count_cjk(text: str) -> int:
+    """Return the number of CJK ideographs in ``text`` (the quantity cleanup must never lose)."""
+    return len(_CJK_CHAR.findall(text))
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def text_simplify(text: str) -> str:
+    """Return ``text`` converted from traditional to simplified script (OpenCC ``t2s``).
+
+    Used to match rules and codes written in simplified Chinese; the stored text keeps its script.
+    """
+    if not text or text.isascii():
+        return text
+    return _t2s().convert(text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Boilerplate rules
+# --------------------------------------------------------------------------------------------------
+
+_DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+_ORG_SUFFIX = (
+    r"(?:委员会|办公厅|办公室|人民政府|政府|宣传部|研究中心|研究院|研究所|研究会|大学|学院|学会|协会"
+    r"|联合会|部|厅|局|委|院|署|中心|处|社)"
+)
+_CN_NUM = "一二三四五六七八九十百零〇两"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named boilerplate rule: a regular expression over one normalised, simplified line.
+
+    ``field`` names the metadata the line carries (``date``, ``doc_number`` …); ``group`` is the
+    regex group holding the value (0 for the whole line).
+    """
+
+    name: str
+    pattern: str
+    description: str
+    field: str | None = None
+    group: int = 0
+
+    @property
+    def regex(self) -> re.Pattern:
+        return _compiled(self.pattern)
+
+
+@lru_cache(maxsize=None)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+_WEB_RULES = (
+    Rule(
+        "web_navigation",
+        r"^(首页|当前位置|您的位置|您现在的位置|位置)\s*[:：>›»]|^[^。，]{0,40}([>›»]\s*[^>›»。，]{1,12}){2,}$",
+        "breadcrumb or navigation line of a web page (首页 > 新闻 > …)",
+    ),
+    Rule(
+        "web_byline",
+        r"^(?=.*(来源|发布时间|发布日期|时间|作者|编辑|责任编辑|浏览次数|阅读|点击|字号)\s*[:：])"
+        r"[^。！？]{0,120}$",
+        "source/date/author/font-size line of a web page (来源：… 发布时间：… 字号：大 中 小)",
+        "web_byline",
+    ),
+    Rule(
+        "web_widget",
+        r"^(?:[【\[]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|分享到|扫一扫|微信|微博|QQ空间"
+        r"|上一篇|下一篇|相关链接|相关新闻|相关阅读|纠错)[】\]]?\s*)+(?:[:：].{0,60})?$",
+        "print/close/share widgets and related-link labels of a web page",
+    ),
+    Rule(
+        "web_copyright",
+        r"(版权所有|Copyright|©|ICP备|网站标识码|主办单位|承办单位|技术支持|网站地图)",
+        "copyright, site registration (ICP) and sponsor lines of a web page footer",
+    ),
+)
+
+#: Rules for the lines above the body, tried in order on each line of the leading block.
+HEADER_RULES: tuple[Rule, ...] = (
+    Rule("leader_instruction", r"^领导批示[:：]?.{0,20}$", "box for a leader's written instruction (领导批示)"),
+    Rule(
+        "circulation",
+        r"^[（(]?(内部参阅|内部资料|内部刊物|注意保存|此件公开发布|此件不公开|秘密|机密|绝密|特急|加急|平急)"
+        r"([★\s].{0,10})?[）)]?$",
+        "circulation, secrecy or urgency mark (内部参阅, 此件公开发布, 特急)",
+        "circulation",
+    ),
+    Rule(
+        "series",
+        rf"^[{CJK_IDEOGRAPH}]{{0,10}}(要报|简报|专报|快报|参阅|内参|通讯|动态|信息|专刊|增刊)$",
+        "name of the bulletin series (智库成果要报, 简报)",
+        "series",
+    ),
+    Rule(
+        "issue_number",
+        r"^[（(]?((?:\d{4}\s*年\s*)?(?:总\s*)?第\s*\d+\s*期(?:\s*[（(]?总第\s*\d+\s*期[）)]?)?)[）)]?$",
+        "issue number of a bulletin (第131期)",
+        "issue",
+        1,
+    ),
+    Rule("issuer_mark", r"^(.{2,40}?)\s*文件$", "issuing authority's masthead (发文机关标识: …文件)", "issuer", 1),
+    Rule(
+        "doc_number",
+        rf"^[{CJK_IDEOGRAPH}]{{1,14}}〔\d{{4}}〕\s*\d+\s*号$",
+        "document number (发文字号: 宁党办〔2021〕54号)",
+        "doc_number",
+    ),
+    Rule("date", rf"^{_DATE}$", "date line (成文日期 or issue date)", "date"),
+    Rule(
+        "issuer",
+        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}$",
+        "name of an issuing organisation on a line of its own",
+        "issuer",
+    ),
+    Rule(
+        "project_note",
+        r"^[〔\[【].{0,80}(项目|课题|基金|成果|资助).{0,40}[〕\]】]$",
+        "funding or project note in brackets (〔…项目阶段性成果〕)",
+        "funding",
+    ),
+    Rule(
+        "byline",
+        r"^(?:[.．·…。\s]{2,}|(?:作者|撰稿|撰文|文|执笔)\s*[:：/|]\s*)(.{2,30})$",
+        "author line (.....丁颖, 作者：…)",
+        "author",
+        1,
+    ),
+    Rule(
+        "addressee",
+        r"^[^。！？]{2,200}[，、][^。！？]{0,200}[：:]$",
+        "addressees (主送机关: 各市、县（区）党委和人民政府，…：)",
+        "addressee",
+    ),
+    *_WEB_RULES,
+)
+
+#: Rules for the lines below the body, tried on each line of the trailing block (from the end).
+TRAILER_RULES: tuple[Rule, ...] = (
+    Rule(
+        "author_note",
+        r"^[（(]?(执笔人?|作者|撰稿人?|责任编辑|编辑|审核|校对|审稿)\s*[:：]\s*(.{1,60}?)[）)]?$",
+        "author or editor note (（执笔人：宁夏大学 丁颖）)",
+        "author",
+        2,
+    ),
+    Rule(
+        "contact",
+        r"(批示反馈|联系电话|联系人\s*[:：]|电\s*话\s*[:：]|传\s*真\s*[:：]|邮\s*箱\s*[:：]|E-?mail)",
+        "feedback request and contact details (请将领导同志的批示反馈…联系电话：…)",
+        "contact",
+    ),
+    Rule(
+        "distribution",
+        r"^(呈送|报送|抄送|抄报|发送|分送|送|印发)\s*[:：](.+)$",
+        "distribution list (呈送：…, 抄送：…, 印发：…)",
+        "distributed_to",
+        2,
+    ),
+    Rule(
+        "print_date",
+        rf"^(.{{0,40}}?)\s*{_DATE}\s*印\s*发$",
+        "printing office and date (…2021年6月15日印发)",
+        "print_date",
+    ),
+    Rule("copies", r"^共\s*印\s*(\d+)\s*份$", "number of copies printed (共印210份)", "copies", 1),
+    Rule("date", rf"^{_DATE}$", "signature date below the body", "date"),
+    Rule(
+        "issuer",
+        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}$",
+        "issuing or printing organisation on a line of its own",
+        "issuer",
+    ),
+    Rule(
+        "circulation",
+        r"^[（(](此件公开发布|此件不公开|此件发至.{1,20})[）)]$",
+        "circulation note (（此件公开发布）)",
+        "circulation",
+    ),
+    *_WEB_RULES,
+)
+
+#: Rules applied to every line of the body.
+BODY_RULES: tuple[Rule, ...] = (
+    Rule(
+        "page_number",
+        r"^(?:[-—–－]\s*\d{1,4}\s*[-—–－]|\d{1,3}|第\s*\d+\s*页(?:\s*[，,/]?\s*共\s*\d+\s*页)?|\d{1,4}\s*/\s*\d{1,4})$",
+        "page number left by the print layout (— 3 —, 第3页, 3/12)",
+    ),
+    Rule(
+        "web_widget",
+        r"^[【\[](打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享)[】\]](\s*[【\[][^】\]]{1,6}[】\]])*$",
+        "print/close widgets of a web page inside the text",
+    ),
+)
+
+_NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*的\s*(?:通知|函)$")
+
+# --------------------------------------------------------------------------------------------------
+# Headings and sentences
+# --------------------------------------------------------------------------------------------------
+
+#: Heading markers, from the highest to the lowest rank. A marker of a rank closes every open
+#: heading of the same or a lower rank.
+HEADING_MARKERS: tuple[tuple[str, str], ...] = (
+    ("chapter", rf"第[{_CN_NUM}\d]+[章编]"),
+    ("section", rf"第[{_CN_NUM}\d]+节"),
+    ("cn", rf"[{_CN_NUM}]+、"),
+    ("cn_paren", rf"（[{_CN_NUM}]+）"),
+    ("arabic", r"\d{1,2}(?:[.．、](?!\d))"),
+    ("arabic_paren", r"（\d{1,2}）"),
+    ("circled", "[①-⑳]"),
+    ("article", rf"第[{_CN_NUM}\d]+条"),
+)
+_HEADING = re.compile("^(?:" + "|".join(f"(?P<{n}>{p})" for n, p in HEADING_MARKERS) + r")\s*")
+_RANK = {name: i for i, (name, _) in enumerate(HEADING_MARKERS)}
+_SENT_END = "。！？!?…"
+_CLOSERS = "”’）)》」』】〕"
+_PARA_END = re.compile(f"[{_SENT_END}；;：:][{_CLOSERS}]*$")
+_FIRST_SENTENCE = re.compile(f"^.*?[{_SENT_END}]+[{_CLOSERS}]*")
+_SENTENCE_SPLIT = re.compile(f"[{_SENT_END}]+[{_CLOSERS}]*|(?<=[a-z0-9][.?!])\\s+(?=[A-Z])")
+_ENUM_START = re.compile(r"^(其次|再次|然后|最后|此外|另外|第[二三四五六七八九十]|二是|三是|四是|五是)[，、,]?")
+_ENUM_BEFORE = re.compile(r"(首先|其次|再次|第一|一是|二是|三是|四是)")
+_INLINE_HEADING = re.compile(
+    rf"(?:(?<=[{_SENT_END}])|(?<=[{_SENT_END}][{_CLOSERS}]))(?=(?:[{_CN_NUM}]+、|（[{_CN_NUM}]+）|（\d{{1,2}}）)[^\n]{{2,}})"
+)
+
+_FIRST_CHILD = re.compile(rf"^([{_CN_NUM}]+、[^{_SENT_END}（]{{2,40}})(?=（一）)")
+
+MAX_HEADING_CHARS = 40  # an inline heading (（一）经济逻辑。…) is the first sentence up to this length
+MAX_TITLE_CHARS = 60
+
+
+def heading_marker(line: str) -> tuple[str, str] | None:
+    """Return ``(kind, marker)`` when ``line`` starts with a heading marker (一、 （一） 1. （1） …)."""
+    m = _HEADING.match(line)
+    if not m:
+        return None
+    return m.lastgroup, m.group(0)
+
+
+def heading_split(line: str) -> tuple[str, str, str] | None:
+    """Split a line that starts with a heading marker into ``(kind, heading, rest)``.
+
+    The heading is the whole line when it has no sentence end and is short (``一、准确把握…总体要求``),
+    otherwise its first sentence when that is at most :data:`MAX_HEADING_CHARS` characters
+    (``（一）经济逻辑。`` then ``首先，…``); a long first sentence leaves the marker alone as the heading
+    (a numbered paragraph). ``第X条`` articles always keep only the marker.
+    """
+    hit = heading_marker(line)
+    if hit is None:
+        return None
+    kind, marker = hit
+    body = line[len(marker) :]
+    if kind == "article":
+        return kind, marker.rstrip(), body
+    if not re.search(f"[{_SENT_END}]", body) and len(body) <= MAX_TITLE_CHARS:
+        return kind, line, ""
+    m = _FIRST_SENTENCE.match(body)
+    if m and len(m.group(0)) <= MAX_HEADING_CHARS:
+        return kind, marker + m.group(0), body[m.end() :]
+    return kind, marker.rstrip(), body
+
+
+def text_split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` spans of the sentences of one paragraph.
+
+    A sentence ends at ``。！？!?…`` together with the closing quotes or brackets that follow
+    (``…返贫”。``); an end inside an open ``“…”`` or ``（…）`` does not split, unless the quotes never
+    close (a truncated text), where the plain ends are used. The spans cover the paragraph
+    without gaps except leading and trailing spaces.
+    """
+    ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
+    if not ends or ends[-1] != len(text):
+        ends.append(len(text))
+    spans: list[tuple[int, int]] = []
+    start = 0
+    depth_ok = text.count("“") == text.count("”") and text.count("（") == text.count("）")
+    for end in ends:
+        if end <= start:
+            continue
+        piece = text[start:end]
+        if depth_ok and end != len(text) and (
+            piece.count("“") > piece.count("”") or piece.count("（") > piece.count("）")
+        ):
+            continue  # inside quotes or brackets: keep going
+        spans.append((start, end))
+        start = end
+    # strip spaces at the edges of each span
+    out = []
+    for s, e in spans:
+        while s < e and text[s] == " ":
+            s += 1
+        while e > s and text[e - 1] == " ":
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------------
+
+AUDIT_COLUMNS = ["doc_id", "line", "part", "rule", "action", "text"]
+JOIN_COLUMNS = ["doc_id", "line", "joined_line", "rule", "tail", "head"]
+METADATA_COLUMNS = ["doc_id", "field", "value", "line", "rule"]
+UNIT_COLUMNS = [
+    "doc_id",
+    "unit_id",
+    "level",
+    "kind",
+    "heading_level",
+    "heading_path",
+    "section",
+    "parent_id",
+    "start",
+    "end",
+    "n_chars",
+    "lines",
+    "text",
+]
+PROBLEM_COLUMNS = ["doc_id", "file", "problem"]
+
+
+@dataclass(frozen=True)
+class CleanDocument:
+    """One cleaned document: its cleaned text, units and everything cleanup took out or changed."""
+
+    doc_id: str
+    text: str
+    units: pd.DataFrame
+    audit: pd.DataFrame
+    joins: pd.DataFrame
+    metadata: pd.DataFrame
+    summary: dict
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """The cleanup of a set of documents, as tables over all of them."""
+
+    documents: tuple[CleanDocument, ...]
+    units: pd.DataFrame
+    audit: pd.DataFrame
+    joins: pd.DataFrame
+    metadata: pd.DataFrame
+    summary: pd.DataFrame
+    problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
+
+    @property
+    def sentences(self) -> pd.DataFrame:
+        """Sentence-level units: the title, the headings and every sentence of the body."""
+        return self.units[self.units["level"] == "sentence"].reset_index(drop=True)
+
+    @property
+    def paragraphs(self) -> pd.DataFrame:
+        """Paragraph-level units: the title, the headings and every paragraph of the body."""
+        return self.units[self.units["level"] == "paragraph"].reset_index(drop=True)
+
+
+@dataclass
+class _Block:
+    """A paragraph being assembled from raw lines (mutable while joining)."""
+
+    text: str
+    lines: list[tuple[int, int]]  # (offset in text, raw line number)
+
+    def append(self, text: str, line: int) -> None:
+        sep = " " if self.text[-1:].isascii() and self.text[-1:].isalnum() and text[:1].isascii() and text[:1].isalnum() else ""
+        self.lines.append((len(self.text) + len(sep), line))
+        self.text += sep + text
+
+    def raw_lines(self, start: int, end: int) -> list[int]:
+        """Raw line numbers of the characters ``text[start:end]``."""
+        out = []
+        for i, (off, line) in enumerate(self.lines):
+            nxt = self.lines[i + 1][0] if i + 1 < len(self.lines) else len(self.text) + 1
+            if off < end and nxt > start:
+                out.append(line)
+        return out
+
+
+def _line_range(lines: Sequence[int]) -> str:
+    if not lines:
+        return ""
+    return str(lines[0]) if lines[0] == lines[-1] else f"{lines[0]}-{lines[-1]}"
+
+
+# --------------------------------------------------------------------------------------------------
+# The document pass
+# --------------------------------------------------------------------------------------------------
+
+
+def _match(rules: Iterable[Rule], key: str) -> tuple[Rule, re.Match] | None:
+    for rule in rules:
+        m = rule.regex.search(key)
+        if m:
+            return rule, m
+    return None
+
+
+def _rule_value(rule: Rule, m: re.Match, line: str) -> str:
+    if rule.field in ("date", "print_date"):
+        d = re.search(_DATE, m.group(0))
+        if d:
+            y, mo, da = d.groups()
+            return f"{int(y):04d}-{int(mo):02d}-{int(da):02d}"
+    value = m.group(rule.group) if rule.group else line
+    return (value or line).strip()
+
+
+def _compact(s: str) -> str:
+    return re.sub(r"[\s《》〈〉“”\"]", "", s)
+
+
+def _title_like(line: str) -> bool:
+    return (
+        0 < len(line) <= MAX_TITLE_CHARS
+        and not _PARA_END.search(line)
+        and heading_marker(line) is None
+        and "，" not in line
+    )
+
+
+def document_clean(text: str, doc_id: str, *, title: str | None = None) -> CleanDocument:
+    """Clean one document's raw text and return its cleaned text, units, audit, joins and metadata.
+
+    Args:
+        text: the decoded raw text (line ends already ``\\n``).
+        doc_id: the document's id, the first part of every unit id.
+        title: the known title (from ``data/corpus.csv``); when it is missing or not found, the
+            first title-like line of the header is taken.
+
+    The steps, each recorded: (1) normalise every line (:func:`text_normalize`); (2) take the header
+    off the top: the longest run of leading lines that are title or match a :data:`HEADER_RULES`
+    rule, with a covering notice (``…印发《X》的通知`` up to the line ``X``) as one block; (3) take
+    the trailer off the bottom (:data:`TRAILER_RULES`); (4) drop body lines matching
+    :data:`BODY_RULES`; (5) split lines where a heading follows a sentence end on the same line, or a
+    ``一、`` heading runs into its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by page breaks (:func:`lines_join`); (7) build
+    the structure (:func:`blocks_to_units`).
+    """
+    raw_lines = text.split("\n")
+    norm = [text_normalize(line) for line in raw_lines]
+    nonblank = [i for i, line in enumerate(norm) if line]
+    audit: list[dict] = []
+    metadata: list[dict] = []
+
+    def drop(i: int, part: str, rule: str, action: str = "dropped") -> None:
+        audit.append(
+            {"doc_id": doc_id, "line": i + 1, "part": part, "rule": rule, "action": action, "text": raw_lines[i]}
+        )
+
+    def meta(field_: str, value: str, i: int, rule: str) -> None:
+        if value:
+            metadata.append({"doc_id": doc_id, "field": field_, "value": value, "line": i + 1, "rule": rule})
+
+    # ---- header ------------------------------------------------------------------------------
+    want = _compact(text_normalize(title)) if title else ""
+    title_idx: int | None = None
+    skip_until = -1
+    body_start = len(nonblank)
+    for pos, i in enumerate(nonblank):
+        if i <= skip_until:
+            continue
+        line = norm[i]
+        key = text_simplify(line)
+        if title_idx is None and want and _compact(line) == want:
+            title_idx = i
+            continue
+        if title_idx is not None and _compact(line) == _compact(norm[title_idx]):
+            drop(i, "header", "title_repeat")
+            continue
+        notice = _NOTICE.match(key)
+        if notice and title_idx is None:
+            attached = _compact(notice.group(1))
+            later = [j for j in nonblank[pos + 1 : pos + 60] if _compact(text_simplify(norm[j])) == attached]
+            if later:
+                end = later[0]
+                meta("notice_title", line, i, "covering_notice")
+                for j in nonblank[pos:]:
+                    if j >= end:
+                        break
+                    drop(j, "header", "covering_notice")
+                    hit = _match(HEADER_RULES, text_simplify(norm[j]))
+                    if hit and hit[0].field and j != i:
+                        f = {"date": "signing_date", "issuer": "notice_issuer"}.get(hit[0].field, hit[0].field)
+                        meta(f, _rule_value(hit[0], hit[1], norm[j]), j, "covering_notice")
+                title_idx = end
+                skip_until = end
+                continue
+        hit = _match(HEADER_RULES, key)
+        if hit:
+            rule, m = hit
+            drop(i, "header", rule.name)
+            if rule.field:
+                meta(rule.field, _rule_value(rule, m, line), i, rule.name)
+            continue
+        if title_idx is None and not want and _title_like(line):
+            title_idx = i
+            continue
+        if title_idx is None and want and _title_like(line) and not any(
+            _compact(norm[j]) == want for j in nonblank[pos + 1 :]
+        ):
+            title_idx = i  # the known title is not in the text: take the first title-like line
+            meta("title_mismatch", line, i, "title")
+            continue
+        body_start = pos
+        break
+
+    # ---- trailer -----------------------------------------------------------------------------
+    body_idx = nonblank[body_start:]
+    trailer: list[int] = []
+    while body_idx:
+        i = body_idx[-1]
+        hit = _match(TRAILER_RULES, text_simplify(norm[i]))
+        if not hit:
+            break
+        rule, m = hit
+        trailer.append(i)
+        drop(i, "trailer", rule.name)
+        if rule.field:
+            meta(rule.field, _rule_value(rule, m, norm[i]), i, rule.name)
+        body_idx.pop()
+
+    # ---- body lines ----------------------------------------------------------------------------
+    kept: list[tuple[int, str]] = []
+    for i in body_idx:
+        hit = _match(BODY_RULES, norm[i])
+        if hit:
+            drop(i, "body", hit[0].name)
+            continue
+        for piece in _INLINE_HEADING.split(norm[i]):
+            first_child = _FIRST_CHILD.match(piece)
+            if first_child:  # 一、标题（一）… : a heading glued to its first sub-heading
+                kept.append((i, first_child.group(1)))
+                piece = piece[first_child.end(1) :]
+            if piece:
+                kept.append((i, piece))
+    if title_idx is not None:
+        audit.append(
+            {"doc_id": doc_id, "line": title_idx + 1, "part": "header", "rule": "title", "action": "kept as title",
+             "text": raw_lines[title_idx]}
+        )
+        meta("title", norm[title_idx], title_idx, "title")
+
+    blocks, joins = lines_join(kept, doc_id)
+    title_text = norm[title_idx] if title_idx is not None else None
+    units, clean_text = blocks_to_units(blocks, doc_id, title=title_text, title_line=(title_idx or 0) + 1)
+
+    audit_df = pd.DataFrame(audit, columns=AUDIT_COLUMNS).sort_values("line", kind="stable").reset_index(drop=True)
+    meta_df = pd.DataFrame(metadata, columns=METADATA_COLUMNS).sort_values(["line", "field"], kind="stable")
+    dropped = audit_df[audit_df["action"] == "dropped"]
+    dropped_cjk = sum(text_count_cjk(text_normalize(t)) for t in dropped["text"])
+    raw_cjk = text_count_cjk(text_normalize(text))
+    summary = {
+        "doc_id": doc_id,
+        "raw_lines": len(raw_lines),
+        "raw_nonblank_lines": len(nonblank),
+        "raw_chars": sum(len(re.sub(r"\s", "", line)) for line in raw_lines),
+        "header_lines": int((dropped["part"] == "header").sum()),
+        "trailer_lines": int((dropped["part"] == "trailer").sum()),
+        "body_lines_dropped": int((dropped["part"] == "body").sum()),
+        "lines_joined": len(joins),
+        "headings": int(((units["kind"] == "heading") & (units["level"] == "paragraph")).sum()),
+        "paragraphs": int(((units["kind"] == "text") & (units["level"] == "paragraph")).sum()),
+        "sentences": int(((units["kind"] == "text") & (units["level"] == "sentence")).sum()),
+        "clean_chars": len(re.sub(r"\s", "", clean_text)),
+        "raw_cjk": raw_cjk,
+        "clean_cjk": text_count_cjk(clean_text),
+        "audit_cjk": dropped_cjk,
+        "unaccounted_cjk": raw_cjk - text_count_cjk(clean_text) - dropped_cjk,
+    }
+    return CleanDocument(
+        doc_id=doc_id,
+        text=clean_text,
+        units=units,
+        audit=audit_df,
+        joins=pd.DataFrame(joins, columns=JOIN_COLUMNS),
+        metadata=meta_df.reset_index(drop=True),
+        summary=summary,
+    )
+
+
+def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Block], list[dict]]:
+    """Group body lines into paragraphs, rejoining paragraphs split by page breaks.
+
+    Returns the paragraphs (each with the raw line numbers of its parts) and one record per join.
+    Two rules join a line to the paragraph before it:
+
+    - ``page_break``: the paragraph does not end a sentence or clause (its last character is not one
+      of ``。！？；：…`` before closing quotes) and the line is not a heading, e.g. ``福建地区资`` +
+      ``金充足、人才济济…``. A heading line never takes a continuation (``一、…总体要求`` stays alone);
+    - ``enumeration``: the line opens with the next step of an enumeration (``其次，`` ``再次，``
+      ``最后，`` ``二是``) and the paragraph has already begun one (``首先，``), as when a page break
+      falls between two sentences of one paragraph.
+    """
+    blocks: list[_Block] = []
+    joins: list[dict] = []
+    last_heading_only = True
+    for line_no, text in lines:
+        split = heading_split(text)
+        is_heading_line = split is not None
+        if blocks and not is_heading_line and not last_heading_only:
+            prev = blocks[-1]
+            rule = None
+            if not _PARA_END.search(prev.text):
+                rule = "page_break"
+            elif _ENUM_START.match(text) and _ENUM_BEFORE.search(prev.text):
+                rule = "enumeration"
+            if rule:
+                joins.append(
+                    {"doc_id": doc_id, "line": prev.lines[-1][1], "joined_line": line_no + 1, "rule": rule,
+                     "tail": prev.text[-10:], "head": text[:10]}
+                )
+                prev.append(text, line_no + 1)
+                continue
+        blocks.append(_Block(text, [(0, line_no + 1)]))
+        last_heading_only = bool(split) and not split[2]
+    return blocks, joins
+
+
+def blocks_to_units(
+    blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
+) -> tuple[pd.DataFrame, str]:
+    """Build the document structure and return ``(units, cleaned_text)``.
+
+    Units come at two levels, ``paragraph`` and ``sentence``; both carry the title (``kind`` =
+    ``title``, id ``<doc>-t``) and every heading (``kind`` = ``heading``, id ``<doc>-<path>-h``), then
+    the paragraphs (``<doc>-<path>-p<n>``) or sentences (``<doc>-<path>-p<n>-s<m>``). ``<path>`` numbers
+    the headings as the document does: ``2.3`` is the third ``（三）`` under ``二、``; text before the
+    first heading has path ``0``. ``start``/``end`` are offsets into the cleaned text, which holds the
+    title and one line per paragraph (an inline heading shares its paragraph's line), so
+    ``cleaned_text[start:end] == text`` for every unit.
+    """
+    rows: list[dict] = []
+    parts: list[str] = []
+    offset = 0
+    stack: list[tuple[str, int, str, str]] = []  # (kind, number, label, unit_id)
+    counters: dict[tuple, int] = {}
+    para_counter: dict[str, int] = {}
+
+    def path_str() -> str:
+        return ".".join(str(n) for _, n, _, _ in stack) or "0"
+
+    def add(level: str, kind: str, unit_id: str, start: int, end: int, text: str, parent: str, lines: list[int],
+            heading_level: int) -> None:
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "unit_id": unit_id,
+                "level": level,
+                "kind": kind,
+                "heading_level": heading_level,
+                "heading_path": " > ".join(label for _, _, label, _ in stack),
+                "section": stack[0][2] if stack else "",
+                "parent_id": parent,
+                "start": start,
+                "end": end,
+                "n_chars": end - start,
+                "lines": _line_range(lines),
+                "text": text,
+            }
+        )
+
+    if title:
+        uid = f"{doc_id}-t"
+        for level in ("paragraph", "sentence"):
+            add(level, "title", uid, 0, len(title), title, "", [title_line], 0)
+        parts.append(title)
+        offset = len(title) + 1
+
+    for block in blocks:
+        text = block.text
+        split = heading_split(text)
+        body_start = 0
+        if split:
+            kind, heading, rest = split
+            while stack and _RANK[stack[-1][0]] >= _RANK[kind]:
+                stack.pop()
+            key = tuple(n for _, n, _, _ in stack)
+            counters[key] = counters.get(key, 0) + 1
+            parent = stack[-1][3] if stack else (f"{doc_id}-t" if title else "")
+            label = heading.rstrip(_SENT_END + "，,；; ")
+            stack.append((kind, counters[key], label, ""))
+            uid = f"{doc_id}-{path_str()}-h"
+            stack[-1] = (kind, counters[key], label, uid)
+            h_end = len(heading)
+            for level in ("paragraph", "sentence"):
+                add(level, "heading", uid, offset, offset + h_end, heading, parent, block.raw_lines(0, h_end),
+                    len(stack))
+            body_start = len(text) - len(rest)
+        body = text[body_start:]
+        if body.strip():
+            lead = len(body) - len(body.lstrip(" "))
+            body_start += lead
+            body = body.strip(" ")
+            path = path_str()
+            para_counter[path] = para_counter.get(path, 0) + 1
+            pid = f"{doc_id}-{path}-p{para_counter[path]}"
+            parent = stack[-1][3] if stack else (f"{doc_id}-t" if title else "")
+            p0 = offset + body_start
+            add("paragraph", "text", pid, p0, p0 + len(body), body, parent,
+                block.raw_lines(body_start, body_start + len(body)), len(stack))
+            for n, (s, e) in enumerate(text_split_sentences(body), start=1):
+                add("sentence", "text", f"{pid}-s{n}", p0 + s, p0 + e, body[s:e], pid,
+                    block.raw_lines(body_start + s, body_start + e), len(stack))
+        parts.append(text)
+        offset += len(text) + 1
+
+    clean_text = "\n".join(parts) + ("\n" if parts else "")
+    units = pd.DataFrame(rows, columns=UNIT_COLUMNS)
+    level_order = units["level"].map({"paragraph": 0, "sentence": 1})
+    units = (
+        units.assign(_lvl=level_order)
+        .sort_values(["_lvl", "start", "end"], kind="stable")
+        .drop(columns="_lvl")
+        .reset_index(drop=True)
+    )
+    return units, clean_text
+
+
+# --------------------------------------------------------------------------------------------------
+# Corpus level
+# --------------------------------------------------------------------------------------------------
+
+
+def documents_clean(
+    documents: Iterable[tuple[str, str, str | None]], *, problems: pd.DataFrame | None = None, progress: bool = False
+) -> CleanResult:
+    """Clean ``(doc_id, text, title)`` triples and return the combined tables.
+
+    A document whose cleanup fails is reported in ``problems`` and the others still run.
+    """
+    docs: list[CleanDocument] = []
+    extra: list[dict] = []
+    items = list(documents)
+    if progress:
+        from tqdm.auto import tqdm
+
+        items = tqdm(items, desc="cleanup", unit="doc")
+    for doc_id, text, title in items:
+        try:
+            docs.append(document_clean(text, doc_id, title=title))
+        except Exception as exc:  # noqa: BLE001 - reported per document, the others still run
+            extra.append({"doc_id": doc_id, "file": "", "problem": f"{doc_id}: cleanup failed: {exc!r}"})
+    probs = pd.concat(
+        [p for p in (problems, pd.DataFrame(extra, columns=PROBLEM_COLUMNS)) if p is not None and len(p)]
+        or [pd.DataFrame(columns=PROBLEM_COLUMNS)],
+        ignore_index=True,
+    )
+
+    def cat(name: str, columns: list[str]) -> pd.DataFrame:
+        frames = [getattr(d, name) for d in docs if len(getattr(d, name))]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+    return CleanResult(
+        documents=tuple(docs),
+        units=cat("units", UNIT_COLUMNS),
+        audit=cat("audit", AUDIT_COLUMNS),
+        joins=cat("joins", JOIN_COLUMNS),
+        metadata=cat("metadata", METADATA_COLUMNS),
+        summary=pd.DataFrame([d.summary for d in docs]),
+        problems=probs,
+    )
+
+
+def corpus_clean(
+    corpus_table: str | Path = paths.CORPUS_TABLE, raw_dir: str | Path = paths.RAW, *, progress: bool = False
+) -> CleanResult:
+    """Read the corpus table and its documents and clean them all (titles from the table).
+
+    Unreadable documents, rows without files and files without rows end up in ``problems``; the other
+    documents are cleaned. The encoding of each document is added to the summary.
+    """
+    from helpers import corpus
+
+    table = corpus.corpus_read_table(corpus_table)
+    docs, problems = corpus.corpus_read(table, raw_dir)
+    titles = dict(zip(table["doc_id"], table["title"]))
+    result = documents_clean(
+        ((d.doc_id, d.text, titles.get(d.doc_id) or None) for d in docs), problems=problems, progress=progress
+    )
+    enc = {d.doc_id: d.encoding for d in docs}
+    if len(result.summary):
+        result.summary.insert(1, "encoding", result.summary["doc_id"].map(enc))
+    return result
+
+
+def files_clean(files: Sequence[str | Path]) -> CleanResult:
+    """Clean arbitrary files (any supported format); doc ids are the file stems.
+
+    Used by ``python -m helpers clean``; titles are inferred from the text.
+    """
+    from helpers import corpus
+
+    triples, problems = [], []
+    seen: dict[str, int] = {}
+    for f in files:
+        stem = re.sub(r"[^A-Za-z0-9_\-\u4e00-\u9fff]+", "_", Path(f).stem) or "doc"
+        seen[stem] = seen.get(stem, 0) + 1
+        doc_id = stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"
+        try:
+            doc = corpus.document_read(f, doc_id=doc_id)
+        except corpus.DocumentError as exc:
+            problems.append({"doc_id": doc_id, "file": str(f), "problem": str(exc)})
+            continue
+        triples.append((doc_id, doc.text, None))
+    return documents_clean(triples, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
+
+
+def clean_write(
+    result: CleanResult, processed_dir: str | Path = paths.PROCESSED, tables_dir: str | Path = paths.TABLES
+) -> dict[str, Path]:
+    """Write the cleanup's products and return their paths by name.
+
+    ``processed_dir``: ``units_sentence.csv``, ``units_paragraph.csv`` and ``clean/<doc_id>.txt``.
+    ``tables_dir``: ``cleanup_summary.csv``, ``cleanup_audit.csv``, ``cleanup_joins.csv``,
+    ``cleanup_metadata.csv`` and ``cleanup_problems.csv``.
+    """
+    processed, tables = path_resolve(processed_dir), path_resolve(tables_dir)
+    out = {
+        "units_sentence": table_write(result.sentences, processed / "units_sentence.csv"),
+        "units_paragraph": table_write(result.paragraphs, processed / "units_paragraph.csv"),
+        "summary": table_write(result.summary, tables / "cleanup_summary.csv"),
+        "audit": table_write(result.audit, tables / "cleanup_audit.csv"),
+        "joins": table_write(result.joins, tables / "cleanup_joins.csv"),
+        "metadata": table_write(result.metadata, tables / "cleanup_metadata.csv"),
+        "problems": table_write(result.problems, tables / "cleanup_problems.csv"),
+    }
+    clean_dir = processed / "clean"
+    clean_dir.mkdir(parents=True, exist_ok=True)
+    for doc in result.documents:
+        p = clean_dir / f"{doc.doc_id}.txt"
+        p.write_text(doc.text, encoding="utf-8", newline="\n")
+        out[f"clean_{doc.doc_id}"] = p
+    return out
+
+
+def units_tree(units: pd.DataFrame, doc_id: str | None = None) -> str:
+    """Return the heading structure as an indented text tree with paragraph and sentence counts.
+
+    For reading in the notebook: one line per title or heading, ``[unit id] text (P paragraphs,
+    S sentences)``, the counts covering the text directly under that heading.
+    """
+    u = units if doc_id is None else units[units["doc_id"] == doc_id]
+    paras = u[u["level"] == "paragraph"]
+    sents = u[(u["level"] == "sentence") & (u["kind"] == "text")]
+    sent_count = sents.groupby(sents["parent_id"]).size()
+    lines = []
+    for _, row in paras.iterrows():
+        if row["kind"] == "text":
+            continue
+        kids = paras[(paras["parent_id"] == row["unit_id"]) & (paras["kind"] == "text")]
+        n_s = int(sum(sent_count.get(pid, 0) for pid in kids["unit_id"]))
+        indent = "  " * int(row["heading_level"])
+        lines.append(f"{indent}[{row['unit_id']}] {row['text']}  ({len(kids)} ¶, {n_s} sentences)")
+    return "\n".join(lines)
+
+
+def metadata_compare(table: pd.DataFrame, metadata: pd.DataFrame) -> pd.DataFrame:
+    """Compare the corpus table's ``date`` and ``doc_number`` with what cleanup read off the text.
+
+    Returns doc_id, field, table_value, text_value and agree, so a wrong row in ``corpus.csv`` (or a
+    wrong rule) shows up. For ``date`` the text's signing date counts when there is one.
+    """
+    rows = []
+    for _, row in table.iterrows():
+        m = metadata[metadata["doc_id"] == row["doc_id"]]
+        for fld, candidates in (("date", ("signing_date", "date")), ("doc_number", ("doc_number",))):
+            found = [v for c in candidates for v in m.loc[m["field"] == c, "value"]]
+            text_value = found[0] if found else ""
+            table_value = str(row.get(fld, "") or "")
+            rows.append(
+                {
+                    "doc_id": row["doc_id"],
+                    "field": fld,
+                    "table_value": table_value,
+                    "text_value": text_value,
+                    "agree": bool(text_value) and _compact(text_value) == _compact(table_value),
+                }
+            )
+    return pd.DataFrame(rows, columns=["doc_id", "field", "table_value", "text_value", "agree"])

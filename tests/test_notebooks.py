@@ -1,0 +1,79 @@
+"""End to end: the cleanup notebook, run through papermill on a small fixture corpus."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import papermill as pm
+
+from helpers import paths
+from helpers.cleanup import corpus_clean
+from helpers.pipeline import kernel_ensure, pipeline_read
+
+from .conftest import CORPUS, FIXTURES
+
+
+def _fixture_corpus(tmp_path):
+    """A corpus in odd encodings: GB18030 + CRLF, UTF-16, a web page, and an empty file."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    opinion = (paths.RAW / CORPUS["opinion2021"][0]).read_text(encoding="utf-8")
+    report = (paths.RAW / CORPUS["report2024"][0]).read_text(encoding="utf-8")
+    (raw / "opinion_gb18030.txt").write_bytes(opinion.replace("\n", "\r\n").encode("gb18030"))
+    (raw / "report_utf16.txt").write_bytes(report.encode("utf-16"))
+    shutil.copy(FIXTURES / "web_news.txt", raw / "web_news.txt")
+    (raw / "empty.txt").write_bytes(b"")
+    table = pd.DataFrame(
+        [
+            ("opinion2021", "opinion_gb18030.txt", CORPUS["opinion2021"][1], "2021-06-13", "宁党办〔2021〕54号"),
+            ("report2024", "report_utf16.txt", CORPUS["report2024"][1], "2024-10-08", ""),
+            ("web", "web_news.txt", "深化和拓展闽宁协作模式的路径研究", "", ""),
+            ("empty", "empty.txt", "空文件", "", ""),
+        ],
+        columns=["doc_id", "file", "title", "date", "doc_number"],
+    )
+    table.to_csv(tmp_path / "corpus.csv", index=False)
+    return tmp_path / "corpus.csv", raw
+
+
+def test_cleanup_notebook_on_a_fixture_corpus(tmp_path):
+    corpus_csv, raw = _fixture_corpus(tmp_path)
+    processed, tables = tmp_path / "processed", tmp_path / "tables"
+    out_nb = tmp_path / "01_text_cleanup.ipynb"
+    pm.execute_notebook(
+        str(paths.NOTEBOOKS / "01_text_cleanup.ipynb"),
+        str(out_nb),
+        parameters={
+            "corpus_table": str(corpus_csv),
+            "raw_dir": str(raw),
+            "processed_dir": str(processed),
+            "tables_dir": str(tables),
+        },
+        kernel_name=kernel_ensure(pipeline_read().kernel),
+        progress_bar=False,
+        cwd=str(paths.ROOT),
+    )
+    sentences = pd.read_csv(processed / "units_sentence.csv", keep_default_na=False)
+    assert {"doc_id", "unit_id", "level", "heading_path", "text", "start", "end"} <= set(sentences.columns)
+    assert set(sentences["doc_id"]) == {"opinion2021", "report2024", "web"}
+    assert (processed / "clean" / "report2024.txt").exists()
+
+    # the empty file is reported by name, and the others still ran
+    problems = pd.read_csv(tables / "cleanup_problems.csv")
+    assert len(problems) == 1 and "empty.txt" in problems.loc[0, "problem"]
+
+    # GB18030 + CRLF and UTF-16 copies give exactly the units of the UTF-8 originals
+    reference = corpus_clean().units
+    reference = reference[reference["level"] == "sentence"]
+    for doc_id in CORPUS:
+        got = sentences[sentences["doc_id"] == doc_id][["unit_id", "text", "start", "end"]]
+        want = reference[reference["doc_id"] == doc_id][["unit_id", "text", "start", "end"]]
+        assert got.reset_index(drop=True).equals(want.reset_index(drop=True))
+
+    audit = pd.read_csv(tables / "cleanup_audit.csv")
+    assert {"doc_id", "line", "part", "rule", "text"} <= set(audit.columns)
+    assert set(audit.loc[audit["doc_id"] == "web", "rule"]) >= {"web_navigation", "web_byline", "web_copyright"}
+    summary = pd.read_csv(tables / "cleanup_summary.csv")
+    assert (summary["unaccounted_cjk"] == 0).all()
+    assert dict(zip(summary["doc_id"], summary["encoding"]))["opinion2021"] == "gb18030"

@@ -1,0 +1,406 @@
+"""Tests for the notebook runner (helpers.pipeline) and ``python -m helpers run`` (helpers.cli).
+
+The notebooks are tiny ones built in ``tmp_path``; each writes the parameters it received to a JSON
+file, so the tests can check exactly what every notebook got.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from helpers.cli import main
+from helpers.pipeline import (
+    PipelineError,
+    kernel_ensure,
+    notebook_parameters,
+    parameters_parse,
+    pipeline_read,
+    pipeline_run,
+)
+
+KERNEL = "pytest-minning"
+
+
+def notebook_write(path: Path, parameters: str, body: str | None = None) -> Path:
+    """Write a notebook with a cell tagged ``parameters`` and a cell dumping them; return its path.
+
+    The dump goes to ``<out_dir>/<stem>.json`` (``out_dir`` must be one of the parameters), holding
+    every parameter name declared in ``parameters`` with its value at run time.
+    """
+    names = [line.split("=")[0].strip() for line in parameters.splitlines() if "=" in line]
+    dump = (
+        "import json, pathlib\n"
+        f"values = {{name: globals()[name] for name in {names!r}}}\n"
+        f"pathlib.Path(out_dir, {path.stem!r} + '.json').write_text("
+        "json.dumps(values, ensure_ascii=False), encoding='utf-8')"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "P3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells.append(nbformat.v4.new_markdown_cell(f"# {path.stem}"))
+    nb.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
+    if body is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(body))
+    nb.cells.append(nbformat.v4.new_code_cell(dump))
+    nbformat.write(nb, path)
+    return path
+
+
+def config_write(path: Path, data: dict) -> Path:
+    """Write ``data`` as a pipeline YAML file; return its path."""
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def dump_read(out_dir: Path, stem: str) -> dict:
+    """Return the parameters notebook ``stem`` wrote while running."""
+    return json.loads((out_dir / f"{stem}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def two_notebooks(tmp_path: Path) -> tuple[Path, Path]:
+    """A pipeline of two notebooks with different parameters; return (config path, dump dir)."""
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    first = notebook_write(
+        nb_dir / "01_first.ipynb", 'greeting = "hi"  # text to print\nn = 1\nout_dir = ""'
+    )
+    second = notebook_write(nb_dir / "02_second.ipynb", 'n = 1\nlabel = "b"\nout_dir = ""')
+    cfg = config_write(
+        tmp_path / "pipeline.yaml",
+        {
+            "kernel": KERNEL,
+            "parameters": {"greeting": "你好", "n": 2, "label": "shared", "out_dir": str(dumps)},
+            "notebooks": [
+                {"path": str(first), "parameters": {}},
+                {"path": str(second), "parameters": {"label": "second's own"}},
+            ],
+        },
+    )
+    return cfg, dumps
+
+
+@pytest.fixture
+def failing_pipeline(tmp_path: Path) -> tuple[Path, Path]:
+    """A pipeline whose second of three notebooks raises; return (config path, dump dir)."""
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    nbs = [
+        notebook_write(tmp_path / "01_ok.ipynb", 'out_dir = ""'),
+        notebook_write(tmp_path / "02_bad.ipynb", 'out_dir = ""', "raise ValueError('坏数据')"),
+        notebook_write(tmp_path / "03_after.ipynb", 'out_dir = ""'),
+    ]
+    cfg = config_write(
+        tmp_path / "pipeline.yaml",
+        {
+            "kernel": KERNEL,
+            "parameters": {"out_dir": str(dumps)},
+            "notebooks": [{"path": str(p)} for p in nbs],
+        },
+    )
+    return cfg, dumps
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+def test_pipeline_read_valid(two_notebooks):
+    cfg, dumps = two_notebooks
+    config = pipeline_read(cfg)
+    assert config.kernel == KERNEL
+    assert config.source == cfg.resolve()
+    assert [s.path.name for s in config.steps] == ["01_first.ipynb", "02_second.ipynb"]
+    assert config.steps[1].parameters == {"label": "second's own"}
+    assert config.parameters["out_dir"] == str(dumps)
+
+
+def test_pipeline_read_missing_notebook(tmp_path):
+    cfg = config_write(
+        tmp_path / "p.yaml",
+        {"kernel": KERNEL, "notebooks": [{"path": str(tmp_path / "99_missing.ipynb")}]},
+    )
+    with pytest.raises(PipelineError) as err:
+        pipeline_read(cfg)
+    message = str(err.value)
+    assert str(cfg) in message
+    assert "notebooks[0].path" in message
+    assert "99_missing.ipynb" in message
+
+
+def test_pipeline_read_unknown_key(tmp_path):
+    nb = notebook_write(tmp_path / "01_a.ipynb", 'out_dir = ""')
+    cfg = config_write(
+        tmp_path / "p.yaml",
+        {"kernel": KERNEL, "notebooks": [{"path": str(nb)}], "parametres": {"n": 1}},
+    )
+    with pytest.raises(PipelineError, match="parametres") as err:
+        pipeline_read(cfg)
+    assert str(cfg) in str(err.value)
+
+
+def test_pipeline_read_unknown_step_key(tmp_path):
+    nb = notebook_write(tmp_path / "01_a.ipynb", 'out_dir = ""')
+    cfg = config_write(
+        tmp_path / "p.yaml", {"kernel": KERNEL, "notebooks": [{"path": str(nb), "params": {}}]}
+    )
+    with pytest.raises(PipelineError, match=r"notebooks\[0\].*params"):
+        pipeline_read(cfg)
+
+
+def test_pipeline_read_missing_notebooks(tmp_path):
+    cfg = config_write(tmp_path / "p.yaml", {"kernel": KERNEL, "parameters": {"n": 1}})
+    with pytest.raises(PipelineError, match="'notebooks' is missing") as err:
+        pipeline_read(cfg)
+    assert str(cfg) in str(err.value)
+
+
+def test_pipeline_read_parameters_not_mapping(tmp_path):
+    nb = notebook_write(tmp_path / "01_a.ipynb", 'out_dir = ""')
+    cfg = config_write(
+        tmp_path / "p.yaml",
+        {"kernel": KERNEL, "parameters": ["n", 1], "notebooks": [{"path": str(nb)}]},
+    )
+    with pytest.raises(PipelineError, match="'parameters' must be a mapping"):
+        pipeline_read(cfg)
+
+
+def test_pipeline_read_missing_file(tmp_path):
+    with pytest.raises(PipelineError, match="not found"):
+        pipeline_read(tmp_path / "nope.yaml")
+
+
+def test_pipeline_yaml_of_the_project_parses():
+    """The shipped pipeline.yaml has only known keys (its notebooks may not exist yet)."""
+    from helpers import paths
+
+    raw = yaml.safe_load(paths.PIPELINE_CONFIG.read_text(encoding="utf-8"))
+    assert set(raw) <= {"kernel", "parameters", "notebooks"}
+    assert raw["notebooks"]
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+
+def test_parameters_parse_types():
+    parsed = parameters_parse(
+        [
+            ("top_n", "50"),
+            ("hmm", "false"),
+            ("keywords", "[闽宁协作, 乡村振兴]"),
+            ("unit", "sentence"),
+            ("title", "闽宁协作"),
+            ("ratio", "0.5"),
+            ("note", "闽宁: 协作 #1"),
+            ("code", "'50'"),
+            ("empty", ""),
+        ]
+    )
+    assert parsed == {
+        "top_n": 50,
+        "hmm": False,
+        "keywords": ["闽宁协作", "乡村振兴"],
+        "unit": "sentence",
+        "title": "闽宁协作",
+        "ratio": 0.5,
+        "note": "闽宁: 协作 #1",
+        "code": "50",
+        "empty": "",
+    }
+    assert type(parsed["top_n"]) is int
+
+
+def test_parameters_parse_rejects_bad_name_and_value():
+    with pytest.raises(PipelineError, match="top-n"):
+        parameters_parse([("top-n", "5")])
+    with pytest.raises(PipelineError, match="keywords"):
+        parameters_parse([("keywords", "[闽宁协作, ")])
+
+
+def test_notebook_parameters(tmp_path):
+    nb = notebook_write(tmp_path / "01_a.ipynb", 'greeting = "hi"  # text to print\nn = 1')
+    assert notebook_parameters(nb) == {"greeting": '"hi"', "n": "1"}
+
+
+def test_notebook_parameters_requires_tagged_cell(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "P3", "language": "python"}
+    nb.cells.append(nbformat.v4.new_code_cell("n = 1"))
+    path = tmp_path / "01_untagged.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(PipelineError, match="01_untagged.*no cell tagged 'parameters'"):
+        notebook_parameters(path)
+
+
+def test_kernel_ensure_runs_this_python():
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    assert kernel_ensure(KERNEL) == KERNEL
+    spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    assert spec.argv[0] == sys.executable
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def test_pipeline_run_passes_declared_parameters(two_notebooks, tmp_path, capsys):
+    cfg, dumps = two_notebooks
+    executed = tmp_path / "executed"
+    summary = pipeline_run(
+        pipeline_read(cfg), {"n": 3, "greeting": "闽宁"}, output_dir=executed, progress=False
+    )
+
+    # shared < step < -p; a notebook only receives what it declares
+    assert dump_read(dumps, "01_first") == {"greeting": "闽宁", "n": 3, "out_dir": str(dumps)}
+    assert dump_read(dumps, "02_second") == {"n": 3, "label": "second's own", "out_dir": str(dumps)}
+    injected = nbformat.read(executed / "02_second.ipynb", as_version=4).cells
+    injected = [c for c in injected if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    assert "greeting" not in injected[0].source
+    assert "label = \"second's own\"" in injected[0].source
+
+    assert list(summary.columns) == ["notebook", "status", "seconds", "output"]
+    assert summary["notebook"].tolist() == ["01_first", "02_second"]
+    assert summary["status"].tolist() == ["ok", "ok"]
+    assert summary["output"].tolist() == [
+        str(executed / "01_first.ipynb"),
+        str(executed / "02_second.ipynb"),
+    ]
+    # only the executed copies are written to the output folder
+    assert sorted(p.name for p in executed.iterdir()) == ["01_first.ipynb", "02_second.ipynb"]
+    err = capsys.readouterr().err
+    assert "[1/2] 01_first … ok (" in err
+    assert "[2/2] 02_second … ok (" in err
+
+
+def test_pipeline_run_without_overrides_uses_shared_then_step(two_notebooks, tmp_path):
+    cfg, dumps = two_notebooks
+    pipeline_run(pipeline_read(cfg), only=["02"], output_dir=tmp_path / "ex", progress=False)
+    assert not (dumps / "01_first.json").exists()
+    assert dump_read(dumps, "02_second") == {"n": 2, "label": "second's own", "out_dir": str(dumps)}
+
+
+def test_pipeline_run_rejects_undeclared_override(two_notebooks, tmp_path):
+    cfg, dumps = two_notebooks
+    with pytest.raises(PipelineError) as err:
+        pipeline_run(pipeline_read(cfg), {"top_n": 5}, output_dir=tmp_path / "ex", progress=False)
+    message = str(err.value)
+    assert "top_n" in message
+    for name in ("greeting", "label", "n", "out_dir"):
+        assert name in message
+    assert not list(dumps.iterdir())  # checked before anything ran
+
+    # declared only by a notebook that is not selected
+    with pytest.raises(PipelineError, match="greeting"):
+        pipeline_run(
+            pipeline_read(cfg),
+            {"greeting": "x"},
+            only=["02_second"],
+            output_dir=tmp_path / "ex",
+            progress=False,
+        )
+
+
+def test_pipeline_run_rejects_unknown_only(two_notebooks, tmp_path):
+    cfg, _ = two_notebooks
+    with pytest.raises(PipelineError, match="03.*01_first, 02_second"):
+        pipeline_run(pipeline_read(cfg), only=["03"], output_dir=tmp_path / "ex", progress=False)
+
+
+def test_pipeline_run_stops_at_failing_notebook(failing_pipeline, tmp_path):
+    cfg, dumps = failing_pipeline
+    executed = tmp_path / "executed"
+    with pytest.raises(PipelineError) as err:
+        pipeline_run(pipeline_read(cfg), output_dir=executed, progress=False)
+    message = str(err.value)
+    assert "02_bad" in message
+    assert "ValueError" in message and "坏数据" in message
+    # cells: 0 markdown, 1 parameters, 2 injected parameters, 3 the raising one (3rd executed)
+    assert "cell 3 (In [3])" in message
+    copy = executed / "02_bad.ipynb"
+    assert str(copy) in message
+    assert copy.exists()
+    assert "坏数据" in copy.read_text(encoding="utf-8")
+
+    assert (dumps / "01_ok.json").exists()
+    assert not (dumps / "03_after.json").exists()
+    assert not (executed / "03_after.ipynb").exists()
+    summary = err.value.summary
+    assert summary["status"].tolist() == ["ok", "failed", "not run"]
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def test_cli_run(two_notebooks, tmp_path, capsys):
+    cfg, dumps = two_notebooks
+    code = main(
+        [
+            "run",
+            "--config",
+            str(cfg),
+            "-p",
+            "n",
+            "3",
+            "--output-dir",
+            str(tmp_path / "ex"),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    assert dump_read(dumps, "01_first")["n"] == 3
+    assert dump_read(dumps, "02_second")["n"] == 3
+    out = capsys.readouterr().out
+    assert "01_first" in out and "02_second" in out and "total:" in out
+
+
+def test_cli_run_failure(tmp_path, capsys):
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    bad = notebook_write(tmp_path / "01_bad.ipynb", 'out_dir = ""', "raise ValueError('坏数据')")
+    cfg = config_write(
+        tmp_path / "p.yaml",
+        {
+            "kernel": KERNEL,
+            "parameters": {"out_dir": str(dumps)},
+            "notebooks": [{"path": str(bad)}],
+        },
+    )
+    out_dir = str(tmp_path / "ex")
+    code = main(["run", "--config", str(cfg), "--output-dir", out_dir, "--no-progress"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "error: notebook 01_bad failed" in err
+    assert "坏数据" in err
+
+
+def test_cli_run_config_error(tmp_path, capsys):
+    cfg = config_write(tmp_path / "p.yaml", {"kernel": KERNEL})
+    assert main(["run", "--config", str(cfg)]) == 1
+    assert "error:" in capsys.readouterr().err
+
+
+def test_cli_run_undeclared_override(two_notebooks, tmp_path, capsys):
+    cfg, _ = two_notebooks
+    code = main(["run", "--config", str(cfg), "-p", "top_n", "5", "--output-dir", str(tmp_path)])
+    assert code == 1
+    assert "top_n" in capsys.readouterr().err
+
+
+def test_pipeline_run_rejects_undeclared_step_parameter(tmp_path):
+    nb = notebook_write(tmp_path / "01_a.ipynb", 'out_dir = ""')
+    cfg = config_write(
+        tmp_path / "p.yaml",
+        {"kernel": KERNEL, "notebooks": [{"path": str(nb), "parameters": {"top_n": 5}}]},
+    )
+    with pytest.raises(PipelineError, match="top_n of 01_a.*declares: out_dir") as err:
+        pipeline_run(pipeline_read(cfg), output_dir=tmp_path / "ex", progress=False)
+    assert str(cfg) in str(err.value)
