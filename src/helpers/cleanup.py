@@ -960,7 +960,7 @@ def documents_clean(
     extra: list[dict] = []
     items = list(documents)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         items = tqdm(items, desc="cleanup", unit="doc")
     for doc_id, text, title in items:

@@ -1,0 +1,165 @@
+"""Lexical statistics over tokens: frequencies, keyness, keywords and co-occurrence.
+
+Named after quanteda's ``textstat_*`` family. Every function takes the long token table of
+:func:`helpers.tokens.tokens_segment` (one row per token, with ``doc_id`` and ``unit_id``) and returns
+a tidy DataFrame, so a count can always be traced back to the units it came from.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers.tokens import Segmenter
+
+CORPUS = "(corpus)"
+
+
+def textstat_frequency(tokens: pd.DataFrame, *, by: str | None = "doc_id", top_n: int | None = None) -> pd.DataFrame:
+    """Return term frequencies per group and for the whole corpus.
+
+    Columns: group (a doc_id, or ``(corpus)``), feature, count, rate_per_10k (per 10,000 tokens of
+    the same group, every token counted in the denominator), docfreq (units containing the feature),
+    rank. When ``tokens`` has an ``is_content`` column, only content words are counted, while the
+    rate's denominator stays all tokens.
+    """
+    base = tokens
+    counted = tokens[tokens["is_content"]] if "is_content" in tokens else tokens
+    groups = [(CORPUS, base, counted)]
+    if by:
+        groups += [(g, base[base[by] == g], counted[counted[by] == g]) for g in pd.unique(base[by])]
+    frames = []
+    for name, all_tokens, sub in groups:
+        total = len(all_tokens)
+        stats_ = sub.groupby("token").agg(count=("token", "size"), docfreq=("unit_id", "nunique")).reset_index()
+        stats_ = stats_.sort_values(["count", "token"], ascending=[False, True], kind="stable")
+        stats_["rank"] = stats_["count"].rank(method="min", ascending=False).astype(int)
+        stats_["rate_per_10k"] = (stats_["count"] / total * 10_000).round(3) if total else 0.0
+        stats_.insert(0, "group", name)
+        frames.append(stats_.head(top_n) if top_n else stats_)
+    out = pd.concat(frames, ignore_index=True).rename(columns={"token": "feature"})
+    return out[["group", "feature", "count", "rate_per_10k", "docfreq", "rank"]]
+
+
+def textstat_keyness(
+    tokens: pd.DataFrame, target: str, *, by: str = "doc_id", measure: str = "lr", correction: bool = True
+) -> pd.DataFrame:
+    """Return the keyness of every feature in the ``target`` group against all other groups.
+
+    As quanteda's ``textstat_keyness``: for each feature a 2×2 table (feature vs other features,
+    target vs reference). ``measure="chi2"`` gives Pearson's chi-square, ``"lr"`` the likelihood-ratio
+    G², signed negative when the feature is relatively rarer in the target. With ``correction``,
+    as quanteda's default: Yates' for chi2, Williams' for lr. Columns: feature, statistic, p,
+    n_target, n_reference, sorted by statistic (most key first).
+    """
+    if measure not in ("chi2", "lr"):
+        raise ValueError(f"measure must be 'chi2' or 'lr', not {measure!r}")
+    counted = tokens[tokens["is_content"]] if "is_content" in tokens else tokens
+    if target not in set(counted[by]):
+        raise ValueError(f"target {target!r} not found in column {by!r}")
+    is_target = counted[by] == target
+    a = counted[is_target]["token"].value_counts()
+    b = counted[~is_target]["token"].value_counts()
+    feats = a.index.union(b.index)
+    a, b = a.reindex(feats, fill_value=0).to_numpy(float), b.reindex(feats, fill_value=0).to_numpy(float)
+    c, d = a.sum() - a, b.sum() - b
+    n = a + b + c + d
+    obs = np.stack([a, b, c, d])
+    exp = np.stack([(a + b) * (a + c), (a + b) * (b + d), (c + d) * (a + c), (c + d) * (b + d)]) / n
+    if measure == "chi2":
+        dev = np.abs(obs - exp)
+        if correction:
+            dev = np.maximum(dev - 0.5, 0)
+        stat = (dev**2 / exp).sum(axis=0)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(obs > 0, obs * np.log(obs / exp), 0.0)
+        stat = 2 * terms.sum(axis=0)
+        if correction:  # Williams' correction, as quanteda applies to "lr"
+            r1, r2, c1, c2 = a + b, c + d, a + c, b + d
+            q = 1 + (n / r1 + n / r2 - 1) * (n / c1 + n / c2 - 1) / (6 * n)
+            stat = stat / q
+    sign = np.where(a >= exp[0], 1.0, -1.0)
+    stat = stat * sign
+    p = stats.chi2.sf(np.abs(stat), 1)
+    out = pd.DataFrame(
+        {"feature": feats, "statistic": stat.round(6), "p": p, "n_target": a.astype(int), "n_reference": b.astype(int)}
+    )
+    return out.sort_values(["statistic", "feature"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def textstat_keywords(
+    units: pd.DataFrame,
+    segmenter: Segmenter,
+    stopwords: set[str],
+    *,
+    top_n: int = 20,
+    pos_keep: tuple[str, ...] = ("n", "nr", "ns", "nt", "nz", "vn", "v"),
+) -> pd.DataFrame:
+    """Return TF-IDF and TextRank keywords per document and for the corpus (jieba.analyse).
+
+    jieba's TF-IDF uses its own IDF table (a general Chinese corpus), so it ranks what is specific to
+    this text against general Chinese; TextRank ranks by co-occurrence within a 5-token window.
+    Both run on the project's tokenizer (user dictionary loaded) with the project's stopwords.
+    Columns: group, method, rank, keyword, weight.
+    """
+    import jieba.analyse
+    import jieba.posseg
+
+    tfidf = jieba.analyse.TFIDF()
+    tfidf.tokenizer = segmenter.jieba
+    tfidf.postokenizer = jieba.posseg.POSTokenizer(segmenter.jieba)
+    tfidf.stop_words = set(tfidf.stop_words) | set(stopwords)
+    textrank = jieba.analyse.TextRank()
+    textrank.tokenizer = textrank.postokenizer = jieba.posseg.POSTokenizer(segmenter.jieba)
+    textrank.stop_words = set(textrank.stop_words) | set(stopwords)
+    groups = [(CORPUS, "\n".join(units["text"]))]
+    groups += [(d, "\n".join(g["text"])) for d, g in units.groupby("doc_id", sort=False)]
+    rows = []
+    for name, text in groups:
+        for method, extractor in (("tfidf", tfidf), ("textrank", textrank)):
+            hits = extractor.extract_tags(text, topK=top_n, withWeight=True, allowPOS=pos_keep) if method == "tfidf" \
+                else extractor.textrank(text, topK=top_n, withWeight=True, allowPOS=pos_keep)
+            for rank, (word, weight) in enumerate(hits, start=1):
+                rows.append({"group": name, "method": method, "rank": rank, "keyword": word, "weight": round(weight, 6)})
+    return pd.DataFrame(rows, columns=["group", "method", "rank", "keyword", "weight"])
+
+
+def textstat_cooccurrence(
+    tokens: pd.DataFrame, *, top_n: int = 40, min_count: int = 2, unit_col: str = "unit_id"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return ``(nodes, edges)`` of the co-occurrence network of the ``top_n`` most frequent features.
+
+    Two features co-occur when they appear in the same unit (sentence); ``weight`` counts such units,
+    ``jaccard`` = units with both / units with either (KH Coder's default edge measure). Edges with
+    fewer than ``min_count`` shared units are left out. ``units`` lists the unit ids of each edge, so
+    every edge can be read in its sentences. Nodes: feature, count, docfreq (units).
+    """
+    counted = tokens[tokens["is_content"]] if "is_content" in tokens else tokens
+    freq = counted["token"].value_counts()
+    freq = freq.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    top = list(freq.index[:top_n])
+    sub = counted[counted["token"].isin(top)]
+    sets = sub.groupby(unit_col, sort=False)["token"].agg(lambda s: sorted(set(s)))
+    pair_units: dict[tuple[str, str], list[str]] = {}
+    for unit_id, feats in sets.items():
+        for pair in combinations(feats, 2):
+            pair_units.setdefault(pair, []).append(unit_id)
+    docfreq = Counter(t for feats in sets for t in feats)
+    edges = []
+    for (s, t), units_ in pair_units.items():
+        w = len(units_)
+        if w >= min_count:
+            edges.append(
+                {"source": s, "target": t, "weight": w, "jaccard": round(w / (docfreq[s] + docfreq[t] - w), 6),
+                 "units": " ".join(units_)}
+            )
+    edges_df = pd.DataFrame(edges, columns=["source", "target", "weight", "jaccard", "units"])
+    edges_df = edges_df.sort_values(["jaccard", "weight", "source", "target"], ascending=[False, False, True, True],
+                                    kind="stable").reset_index(drop=True)
+    nodes = pd.DataFrame({"feature": top, "count": [int(freq[t]) for t in top], "docfreq": [docfreq[t] for t in top]})
+    return nodes, edges_df

@@ -1,0 +1,383 @@
+"""Segmentation with jieba: user dictionary, stopwords, POS tags, content-word filtering and KWIC.
+
+jieba is the reference segmenter. Because segmentation is the pipeline's hot path, tokens are
+produced by rjieba (the Rust port of jieba) when it is installed, which is token-identical to
+``jieba.lcut(text, HMM=True)`` with the same user dictionary once runs of ASCII joined by ``. - _``
+are split the way jieba splits them (:func:`_ascii_resplit`); a test compares the two on every
+sentence of the corpus. ``backend="jieba"`` uses pure jieba.
+
+Results are cached per document under ``.cache/segments/``, keyed by the document's unit texts,
+the dictionary hash, the HMM switch and the backend, so a re-run segments only what changed.
+jieba's own dictionary cache is kept in ``.cache/jieba/`` instead of the shared ``/tmp`` file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from helpers import paths
+from helpers.tables import path_resolve
+
+#: The user dictionary and domain stopwords shipped with the project.
+USER_DICT = paths.DATA / "dictionaries" / "user_dict.csv"
+DOMAIN_STOPWORDS = paths.DATA / "dictionaries" / "stopwords_domain.txt"
+SEGMENT_CACHE = paths.CACHE / "segments"
+
+#: jieba POS tags kept as content words by default: nouns (n, nr, ns, nt, nz, ng, nl), verbal and
+#: adjectival nouns (vn, an), verbs (v), adjectives (a), idioms (i), fixed phrases (l),
+#: abbreviations (j) and Latin words (eng).
+CONTENT_POS: tuple[str, ...] = ("n", "nr", "ns", "nt", "nz", "ng", "nl", "vn", "an", "v", "a", "i", "l", "j", "eng")
+
+TOKEN_COLUMNS = ["doc_id", "unit_id", "position", "token", "pos", "is_stopword", "is_content"]
+
+
+class DictionaryError(ValueError):
+    """A user dictionary or stopword file is malformed; the message names the file and the line."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Dictionaries
+# --------------------------------------------------------------------------------------------------
+
+
+def dictionary_read(path: str | Path = USER_DICT) -> pd.DataFrame:
+    """Read a user dictionary (CSV: ``word,pos,source``, optional ``freq``) and return it validated.
+
+    Why a CSV and not jieba's ``word freq tag`` text file: researchers edit it in Excel or a text
+    editor, and every entry says where it came from (``source``). Errors name the file and line:
+    a missing column, an empty word, a word with spaces, a duplicate word, a non-integer freq.
+    """
+    p = path_resolve(path)
+    if not p.exists():
+        raise DictionaryError(f"{p}: user dictionary not found")
+    with p.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+        header = rows[0].keys() if rows else []
+    missing = {"word", "pos", "source"} - set(header)
+    if missing:
+        raise DictionaryError(f"{p}: line 1: missing column(s) {sorted(missing)} (need word,pos,source)")
+    seen: dict[str, int] = {}
+    out = []
+    for lineno, row in enumerate(rows, start=2):
+        word = (row.get("word") or "").strip()
+        if not word:
+            raise DictionaryError(f"{p}: line {lineno}: empty word")
+        if re.search(r"\s", word):
+            raise DictionaryError(f"{p}: line {lineno}: word {word!r} contains a space")
+        if word in seen:
+            raise DictionaryError(f"{p}: line {lineno}: word {word!r} already on line {seen[word]}")
+        seen[word] = lineno
+        freq = (row.get("freq") or "").strip()
+        if freq and not freq.isdigit():
+            raise DictionaryError(f"{p}: line {lineno}, field \"freq\": {freq!r} is not a whole number")
+        out.append(
+            {
+                "word": word,
+                "pos": (row.get("pos") or "").strip() or "nz",
+                "freq": int(freq) if freq else None,
+                "source": (row.get("source") or "").strip(),
+            }
+        )
+    return pd.DataFrame(out, columns=["word", "pos", "freq", "source"])
+
+
+def stopwords_read(
+    files: Sequence[str | Path] = (DOMAIN_STOPWORDS,), *, base: str | None = "stopwords-iso"
+) -> pd.DataFrame:
+    """Return the stopword list as a table ``word, source`` (one row per word, first source wins).
+
+    ``base="stopwords-iso"`` starts from the published stopwords-iso Chinese list (package
+    ``stopwordsiso``); ``files`` add words, one per line, ``#`` starting a comment.
+    """
+    rows: dict[str, str] = {}
+    if base == "stopwords-iso":
+        import stopwordsiso
+
+        for w in sorted(stopwordsiso.stopwords("zh")):
+            rows.setdefault(w, "stopwords-iso zh")
+    elif base:
+        raise ValueError(f"unknown stopword base list {base!r}; use 'stopwords-iso' or None")
+    for f in files:
+        p = path_resolve(f)
+        if not p.exists():
+            raise DictionaryError(f"{p}: stopword file not found")
+        for line in p.read_text(encoding="utf-8-sig").splitlines():
+            word = line.split("#", 1)[0].strip()
+            if word:
+                rows.setdefault(word, p.name)
+    return pd.DataFrame({"word": list(rows), "source": list(rows.values())})
+
+
+# --------------------------------------------------------------------------------------------------
+# Segmenter
+# --------------------------------------------------------------------------------------------------
+
+_ASCII_JOINED = re.compile(r"[A-Za-z0-9+#&%]*[._\-][A-Za-z0-9+#&._%\-]*")
+_RE_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")  # jieba.finalseg.re_skip
+
+
+@dataclass
+class Segmenter:
+    """A configured jieba tokenizer (and its rjieba twin) with the user dictionary loaded.
+
+    ``signature`` identifies everything that changes tokens (jieba version, dictionary hash, HMM,
+    backend); it keys the segmentation cache.
+    """
+
+    backend: str
+    hmm: bool
+    dictionary: pd.DataFrame
+    signature: str
+    jieba: object = field(repr=False)
+    rjieba: object | None = field(default=None, repr=False)
+    _pos: object | None = field(default=None, repr=False)
+    _oov_pos: dict = field(default_factory=dict, repr=False)
+
+    def cut(self, text: str) -> list[str]:
+        """Return the tokens of ``text``, identical to ``jieba.lcut(text, HMM=hmm)``."""
+        if self.rjieba is None:
+            return self.jieba.lcut(text, HMM=self.hmm)
+        out: list[str] = []
+        for t in self.rjieba.cut(text, self.hmm):
+            if len(t) > 1 and t.isascii() and _ASCII_JOINED.fullmatch(t) and not _RE_SKIP.fullmatch(t) and not self.rjieba.has_word(t):
+                out.extend(x for x in _RE_SKIP.split(t) if x)
+            else:
+                out.append(t)
+        return out
+
+    def pos(self, token: str) -> str:
+        """Return the jieba POS tag of a token (dictionary tag, user tag, or jieba.posseg for new words)."""
+        if self._pos is None:
+            import jieba.posseg
+
+            self._pos = jieba.posseg.POSTokenizer(self.jieba)
+            self._pos.makesure_userdict_loaded()
+        tag = self._pos.word_tag_tab.get(token)
+        if tag:
+            return tag
+        if token in self._oov_pos:
+            return self._oov_pos[token]
+        if token.isspace():
+            tag = "x"
+        elif re.fullmatch(r"[\d.,%]+", token):
+            tag = "m"
+        elif token.isascii() and token.isalpha():
+            tag = "eng"
+        elif not re.search(r"\w", token):
+            tag = "x"
+        else:
+            pairs = list(self._pos.cut(token, HMM=self.hmm))
+            tag = pairs[0].flag if len(pairs) == 1 else max(pairs, key=lambda p: len(p.word)).flag
+        self._oov_pos[token] = tag
+        return tag
+
+
+def segmenter_make(
+    user_dict: str | Path | pd.DataFrame | None = USER_DICT, *, backend: str = "auto", hmm: bool = True
+) -> Segmenter:
+    """Return a :class:`Segmenter` with the user dictionary loaded.
+
+    ``backend``: ``"auto"`` (rjieba when installed, else jieba), ``"rjieba"`` or ``"jieba"``.
+    Every dictionary word is added with ``add_word(word, freq, pos)`` in file order to both jieba
+    and rjieba (an empty freq lets jieba choose one that keeps the word whole).
+    """
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    if backend not in ("auto", "rjieba", "jieba"):
+        raise ValueError(f"backend must be 'auto', 'rjieba' or 'jieba', not {backend!r}")
+    words = (
+        user_dict
+        if isinstance(user_dict, pd.DataFrame)
+        else dictionary_read(user_dict)
+        if user_dict is not None
+        else pd.DataFrame(columns=["word", "pos", "freq", "source"])
+    )
+    tok = jieba.Tokenizer()
+    cache_dir = paths.CACHE / "jieba"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tok.tmp_dir = str(cache_dir)
+    entries = [(r.word, None if pd.isna(r.freq) else int(r.freq), r.pos or None) for r in words.itertuples()]
+    for word, freq, pos in entries:
+        tok.add_word(word, freq, pos)
+    rj = None
+    if backend in ("auto", "rjieba"):
+        try:
+            import rjieba
+        except ImportError:
+            if backend == "rjieba":
+                raise
+        else:
+            rj = rjieba.Jieba()
+            for word, freq, pos in entries:
+                rj.add_word(word, freq, pos)
+    used = "rjieba" if rj is not None else "jieba"
+    digest = hashlib.sha256(json.dumps(entries, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+    signature = f"jieba-{jieba.__version__}|dict-{digest}|hmm-{int(hmm)}|{used}"
+    return Segmenter(backend=used, hmm=hmm, dictionary=words, signature=signature, jieba=tok, rjieba=rj)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tokens
+# --------------------------------------------------------------------------------------------------
+
+
+def _doc_key(segmenter: Segmenter, texts: Sequence[str]) -> str:
+    h = hashlib.sha256(segmenter.signature.encode("utf-8"))
+    for t in texts:
+        h.update(b"\x00" + t.encode("utf-8"))
+    return h.hexdigest()
+
+
+def tokens_segment(
+    units: pd.DataFrame,
+    segmenter: Segmenter,
+    *,
+    text_col: str = "text",
+    id_col: str = "unit_id",
+    cache_dir: str | Path | None = SEGMENT_CACHE,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Segment every unit and return one row per token: doc_id, unit_id, position, token, pos.
+
+    Whitespace tokens are dropped (they are not words); positions count the kept tokens from 0
+    within each unit. Per document, tokens come from the cache when the unit texts and the
+    segmenter's signature are unchanged. ``pos`` is the jieba tag of the token (see
+    :meth:`Segmenter.pos`), so POS filtering uses exactly the tokens of ``jieba.lcut``.
+    """
+    cache = path_resolve(cache_dir) if cache_dir else None
+    if cache:
+        cache.mkdir(parents=True, exist_ok=True)
+    frames = []
+    groups = list(units.groupby("doc_id", sort=False)) if "doc_id" in units else [("", units)]
+    if progress:
+        from tqdm import tqdm
+
+        groups = tqdm(groups, desc="segmentation", unit="doc")
+    for doc_id, doc_units in groups:
+        texts = doc_units[text_col].astype(str).tolist()
+        key = _doc_key(segmenter, texts)
+        cached = cache / f"{key}.json" if cache else None
+        if cached and cached.exists():
+            token_lists = json.loads(cached.read_text(encoding="utf-8"))
+        else:
+            token_lists = [[t for t in segmenter.cut(text) if not t.isspace()] for text in texts]
+            if cached:
+                cached.write_text(json.dumps(token_lists, ensure_ascii=False), encoding="utf-8")
+        ids = doc_units[id_col].tolist()
+        n = [len(toks) for toks in token_lists]
+        flat = [t for toks in token_lists for t in toks]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "doc_id": doc_id,
+                    "unit_id": [uid for uid, k in zip(ids, n) for _ in range(k)],
+                    "position": [i for k in n for i in range(k)],
+                    "token": flat,
+                }
+            )
+        )
+    tokens = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["doc_id", "unit_id", "position", "token"])
+    distinct = {t: segmenter.pos(t) for t in pd.unique(tokens["token"])}
+    tokens["pos"] = tokens["token"].map(distinct)
+    return tokens
+
+
+def tokens_select(
+    tokens: pd.DataFrame,
+    stopwords: Iterable[str] | pd.DataFrame,
+    *,
+    pos_keep: Sequence[str] | None = CONTENT_POS,
+    min_chars: int = 2,
+    keep: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Mark content words: return ``tokens`` with ``is_stopword`` and ``is_content`` columns.
+
+    A token is content when it is not a stopword, has at least ``min_chars`` characters, contains a
+    letter or ideograph, and its POS is in ``pos_keep`` (``None`` keeps every POS). Words in
+    ``keep`` (e.g. the user dictionary) are content whatever their POS or length, unless they are
+    stopwords. Rows are marked, not removed, so every count can be traced back to its unit.
+    """
+    stop = set(stopwords["word"]) if isinstance(stopwords, pd.DataFrame) else set(stopwords)
+    keep_set = set(keep)
+    tok = tokens["token"]
+    is_stop = tok.isin(stop)
+    wordlike = tok.str.contains(r"[^\W\d_]", regex=True)
+    long_enough = tok.str.len() >= min_chars
+    pos_ok = tokens["pos"].isin(pos_keep) if pos_keep is not None else True
+    content = ~is_stop & wordlike & ((long_enough & pos_ok) | tok.isin(keep_set))
+    return tokens.assign(is_stopword=is_stop, is_content=content)
+
+
+def tokens_kwic(
+    tokens: pd.DataFrame,
+    keywords: Sequence[str],
+    *,
+    window: int = 8,
+    segmenter: Segmenter | None = None,
+    units: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return a keyword-in-context table, as quanteda's ``kwic``: one row per hit.
+
+    Columns: doc_id, unit_id, position, keyword, pre, hit, post (``window`` tokens each side, within
+    the unit), and heading_path when ``units`` is given. With a ``segmenter``, a keyword that jieba
+    cuts into several tokens (a phrase such as ``产业园区建设``) is matched as that token sequence.
+    """
+    seqs = {kw: (segmenter.cut(kw) if segmenter else [kw]) for kw in keywords}
+    firsts = {seq[0] for seq in seqs.values()}
+    rows = []
+    for unit_id, grp in tokens[tokens["token"].isin(firsts)].groupby("unit_id", sort=False):
+        toks = tokens.loc[tokens["unit_id"] == unit_id, "token"].tolist()
+        doc_id = grp["doc_id"].iloc[0]
+        for i in grp["position"]:
+            for kw, seq in seqs.items():
+                if toks[i : i + len(seq)] == seq:
+                    rows.append(
+                        {
+                            "doc_id": doc_id,
+                            "unit_id": unit_id,
+                            "position": int(i),
+                            "keyword": kw,
+                            "pre": "".join(toks[max(0, i - window) : i]),
+                            "hit": "".join(seq),
+                            "post": "".join(toks[i + len(seq) : i + len(seq) + window]),
+                        }
+                    )
+    out = pd.DataFrame(rows, columns=["doc_id", "unit_id", "position", "keyword", "pre", "hit", "post"])
+    if units is not None:
+        headings = units.drop_duplicates("unit_id").set_index("unit_id")["heading_path"]
+        out["heading_path"] = out["unit_id"].map(headings)
+    return out
+
+
+def dictionary_check(dictionary: pd.DataFrame, segmenter: Segmenter, units: pd.DataFrame) -> pd.DataFrame:
+    """Report, for each dictionary word, whether it comes out as one token and how often it occurs.
+
+    Returns word, source, n_units_with_substring (the word appears in the text), n_tokens (as a
+    token), and whole (cut(word) == [word]): a word that is in the text but never a token is
+    swallowed by a longer word or split, and a researcher should look at it.
+    """
+    texts = units["text"].astype(str)
+    rows = []
+    for r in dictionary.itertuples():
+        n_text = int(texts.str.contains(r.word, regex=False).sum())
+        n_tok = sum(segmenter.cut(t).count(r.word) for t in texts[texts.str.contains(r.word, regex=False)])
+        rows.append(
+            {
+                "word": r.word,
+                "source": r.source,
+                "units_with_word": n_text,
+                "times_as_token": n_tok,
+                "whole": segmenter.cut(r.word) == [r.word],
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,86 @@
+"""Lexical statistics against values computed by hand on small tables."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from scipy.stats import chi2_contingency
+
+from helpers import textstat
+
+
+def _tokens(spec: dict[str, dict[str, int]]) -> pd.DataFrame:
+    """A token table from {doc: {token: count}}; each token in its own unit."""
+    rows = []
+    for doc, counts in spec.items():
+        i = 0
+        for tok, n in counts.items():
+            for _ in range(n):
+                rows.append({"doc_id": doc, "unit_id": f"{doc}-{i}", "position": 0, "token": tok})
+                i += 1
+    return pd.DataFrame(rows)
+
+
+# target A: x 10, y 3, z 87 (100 tokens); reference B: x 2, y 12, z 186 (200 tokens)
+TOKENS = _tokens({"A": {"x": 10, "y": 3, "z": 87}, "B": {"x": 2, "y": 12, "z": 186}})
+
+
+def test_keyness_chi2_with_yates_correction_matches_hand_computation():
+    k = textstat.textstat_keyness(TOKENS, "A", measure="chi2").set_index("feature")
+    # x: a=10 b=2 c=90 d=198, N=300; expected 4, 8, 96, 192
+    # (|10-4|-.5)²/4 + (|2-8|-.5)²/8 + (|90-96|-.5)²/96 + (|198-192|-.5)²/192 = 30.25 × (1/4+1/8+1/96+1/192)
+    hand = 30.25 * (1 / 4 + 1 / 8 + 1 / 96 + 1 / 192)
+    assert k.loc["x", "statistic"] == pytest.approx(hand, abs=1e-6)
+    assert hand == pytest.approx(11.816406, abs=1e-6)
+    assert k.loc["x", "statistic"] == pytest.approx(chi2_contingency([[10, 2], [90, 198]], correction=True)[0])
+    assert k.loc["x", "n_target"] == 10 and k.loc["x", "n_reference"] == 2
+    # y is relatively rarer in A: negative
+    assert k.loc["y", "statistic"] < 0
+    assert k.index[0] == "x"
+
+
+def test_keyness_likelihood_ratio_with_williams_correction_matches_hand_computation():
+    k = textstat.textstat_keyness(TOKENS, "A", measure="lr").set_index("feature")
+    g2 = 2 * (10 * math.log(10 / 4) + 2 * math.log(2 / 8) + 90 * math.log(90 / 96) + 198 * math.log(198 / 192))
+    assert g2 == pytest.approx(13.349280, abs=1e-6)
+    q = 1 + (300 / 12 + 300 / 288 - 1) * (300 / 100 + 300 / 200 - 1) / (6 * 300)
+    assert k.loc["x", "statistic"] == pytest.approx(g2 / q, abs=1e-6)
+    assert k.loc["x", "statistic"] == pytest.approx(12.729456, abs=1e-6)
+    uncorrected = textstat.textstat_keyness(TOKENS, "A", measure="lr", correction=False).set_index("feature")
+    assert uncorrected.loc["x", "statistic"] == pytest.approx(
+        chi2_contingency([[10, 2], [90, 198]], correction=False, lambda_="log-likelihood")[0]
+    )
+    assert 0 < k.loc["x", "p"] < 0.001
+
+
+def test_keyness_rejects_an_unknown_target_or_measure():
+    with pytest.raises(ValueError, match="not found"):
+        textstat.textstat_keyness(TOKENS, "C")
+    with pytest.raises(ValueError, match="measure"):
+        textstat.textstat_keyness(TOKENS, "A", measure="pmi")
+
+
+def test_frequency_counts_content_words_per_10k_of_all_tokens():
+    toks = TOKENS.assign(is_content=TOKENS["token"] != "z")
+    f = textstat.textstat_frequency(toks)
+    a = f[(f["group"] == "A")].set_index("feature")
+    assert set(a.index) == {"x", "y"}  # z is not a content word
+    assert a.loc["x", "count"] == 10 and a.loc["x", "rate_per_10k"] == pytest.approx(10 / 100 * 10_000)
+    corpus = f[f["group"] == textstat.CORPUS].set_index("feature")
+    assert corpus.loc["y", "count"] == 15 and corpus.loc["y", "rate_per_10k"] == pytest.approx(15 / 300 * 10_000)
+    assert corpus.loc["y", "rank"] == 1 and corpus.loc["x", "rank"] == 2
+
+
+def test_cooccurrence_counts_units_and_jaccard():
+    toks = pd.DataFrame(
+        [("d", u, i, t) for u, ts in {"u1": "abc", "u2": "ab", "u3": "ac", "u4": "b"}.items() for i, t in enumerate(ts)],
+        columns=["doc_id", "unit_id", "position", "token"],
+    )
+    nodes, edges = textstat.textstat_cooccurrence(toks, top_n=10, min_count=2)
+    e = edges.set_index(["source", "target"])
+    assert e.loc[("a", "b"), "weight"] == 2 and e.loc[("a", "b"), "jaccard"] == pytest.approx(2 / 4)
+    assert e.loc[("a", "c"), "jaccard"] == pytest.approx(2 / 3) and e.loc[("a", "c"), "units"] == "u1 u3"
+    assert ("b", "c") not in e.index  # only one shared unit
+    assert dict(zip(nodes["feature"], nodes["docfreq"])) == {"a": 3, "b": 3, "c": 2}
