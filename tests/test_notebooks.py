@@ -77,3 +77,26 @@ def test_cleanup_notebook_on_a_fixture_corpus(tmp_path):
     summary = pd.read_csv(tables / "cleanup_summary.csv")
     assert (summary["unaccounted_cjk"] == 0).all()
     assert dict(zip(summary["doc_id"], summary["encoding"]))["opinion2021"] == "gb18030"
+
+
+def test_whole_pipeline_runs_on_the_fixture_corpus(tmp_path):
+    """Every notebook of pipeline.yaml, in order, on the fixture corpus, writing only into tmp_path."""
+    from helpers.pipeline import pipeline_run
+
+    corpus_csv, raw = _fixture_corpus(tmp_path)
+    out = {name: tmp_path / name for name in ("processed", "tables", "figures", "notebooks")}
+    summary = pipeline_run(
+        pipeline_read(),
+        {"corpus_table": str(corpus_csv), "raw_dir": str(raw), "processed_dir": str(out["processed"]),
+         "tables_dir": str(out["tables"]), "figures_dir": str(out["figures"])},
+        output_dir=out["notebooks"],
+        progress=False,
+    )
+    assert (summary["status"] == "ok").all()
+    tokens = pd.read_csv(out["processed"] / "tokens.csv", keep_default_na=False)
+    assert {"闽宁协作", "联席推进", "结对帮扶"} <= set(tokens["token"])
+    assert (out["figures"] / "wordcloud_corpus.png").stat().st_size > 0
+    units = pd.read_csv(out["processed"] / "units_sentence.csv", keep_default_na=False)
+    coded = pd.read_csv(out["tables"] / "coding_units.csv", keep_default_na=False)
+    assert list(coded["unit_id"]) == list(units["unit_id"])
+    assert (out["tables"] / "coding_review.xlsx").exists()

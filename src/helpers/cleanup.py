@@ -228,6 +228,20 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+def text_simplify_aligned(text: str) -> str:
+    """Return ``text`` in simplified script with exactly the same length, character for character.
+
+    Offsets found in the simplified copy (tokens, keyword spans) then point into the original text.
+    OpenCC's phrase conversion rarely changes the length; when it does, characters are converted
+    one at a time.
+    """
+    simple = text_simplify(text)
+    if len(simple) == len(text):
+        return simple
+    conv = _t2s().convert
+    return "".join(c if len(c) == 1 else ch for ch in text for c in (conv(ch),))
+
+
 def text_simplify(text: str) -> str:
     """Return ``text`` converted from traditional to simplified script (OpenCC ``t2s``).
 

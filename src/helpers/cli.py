@@ -1,4 +1,5 @@
-"""Command line: ``python -m helpers run`` runs the notebooks, ``... clean`` cleans documents.
+"""Command line: ``python -m helpers run`` runs the notebooks, ``... clean`` cleans documents,
+``... code`` codes a table of units with the codebook.
 
 Exit codes: 0 success, 1 a notebook or some files failed, 2 nothing could be done (bad usage or no
 input file readable).
@@ -78,7 +79,44 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, metavar="UNITS.csv", help="table of units to write"
     )
     clean.set_defaults(func=_clean)
+
+    code = sub.add_parser(
+        "code",
+        help="code a table of units with the codebook (0/1 per code, with evidence)",
+        description=(
+            "Read any CSV with a unit id column and a text column (UTF-8 or GB18030), apply the codebook "
+            "and write unit_id, one 0/1 column per code in codebook order, and an evidence column. "
+            "A missing column, an empty or undecodable file, or an invalid codebook is an error (exit 2)."
+        ),
+    )
+    code.add_argument("units", type=Path, metavar="UNITS.csv", help="table of units to code")
+    code.add_argument("--out", type=Path, required=True, metavar="CODED.csv", help="coded table to write")
+    code.add_argument("--codebook", type=Path, default=paths.DATA / "codebook.yaml", metavar="PATH",
+                      help="codebook YAML (default: data/codebook.yaml)")
+    code.add_argument("--text-col", default="text", metavar="NAME", help="text column (default: text)")
+    code.add_argument("--id-col", default="unit_id", metavar="NAME", help="unit id column (default: unit_id)")
+    code.set_defaults(func=_code)
     return parser
+
+
+def _code(args: argparse.Namespace) -> int:
+    """Code a CSV of units; return 0, or 2 with an ``error:`` line for bad input."""
+    from helpers.codebook import CodebookError, codebook_read
+    from helpers.coding import coded_table, csv_read_units, units_code
+    from helpers.tables import table_write
+    from helpers.tokens import segmenter_make
+
+    try:
+        codebook = codebook_read(args.codebook.resolve())
+        units = csv_read_units(args.units.resolve(), id_col=args.id_col, text_col=args.text_col)
+    except (CodebookError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    result = units_code(units, codebook, segmenter_make(), text_col=args.text_col, id_col=args.id_col)
+    out = table_write(coded_table(result), args.out.resolve())
+    n = int((result.wide["n_codes"] > 0).sum())
+    print(f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes -> {out}")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

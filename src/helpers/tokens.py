@@ -37,7 +37,7 @@ SEGMENT_CACHE = paths.CACHE / "segments"
 #: abbreviations (j) and Latin words (eng).
 CONTENT_POS: tuple[str, ...] = ("n", "nr", "ns", "nt", "nz", "ng", "nl", "vn", "an", "v", "a", "i", "l", "j", "eng")
 
-TOKEN_COLUMNS = ["doc_id", "unit_id", "position", "token", "pos", "is_stopword", "is_content"]
+TOKEN_COLUMNS = ["doc_id", "unit_id", "position", "start", "end", "token", "pos", "is_stopword", "is_content"]
 
 
 class DictionaryError(ValueError):
@@ -222,7 +222,7 @@ def segmenter_make(
                 rj.add_word(word, freq, pos)
     used = "rjieba" if rj is not None else "jieba"
     digest = hashlib.sha256(json.dumps(entries, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
-    signature = f"jieba-{jieba.__version__}|dict-{digest}|hmm-{int(hmm)}|{used}"
+    signature = f"tokens-v2|jieba-{jieba.__version__}|dict-{digest}|hmm-{int(hmm)}|{used}"
     return Segmenter(backend=used, hmm=hmm, dictionary=words, signature=signature, jieba=tok, rjieba=rj)
 
 
@@ -247,13 +247,17 @@ def tokens_segment(
     cache_dir: str | Path | None = SEGMENT_CACHE,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Segment every unit and return one row per token: doc_id, unit_id, position, token, pos.
+    """Segment every unit and return one row per token: doc_id, unit_id, position, start, end, token, pos.
 
-    Whitespace tokens are dropped (they are not words); positions count the kept tokens from 0
-    within each unit. Per document, tokens come from the cache when the unit texts and the
-    segmenter's signature are unchanged. ``pos`` is the jieba tag of the token (see
-    :meth:`Segmenter.pos`), so POS filtering uses exactly the tokens of ``jieba.lcut``.
+    Texts are segmented in simplified script (a traditional-script document gets the same tokens as
+    its simplified twin), and ``start``/``end`` are character offsets into the unit's original text.
+    Whitespace tokens are dropped; positions count the kept tokens from 0 within each unit. Per
+    document, tokens come from the cache when the unit texts and the segmenter's signature are
+    unchanged. ``pos`` is the jieba tag of the token (see :meth:`Segmenter.pos`), so POS filtering
+    uses exactly the tokens of ``jieba.lcut``.
     """
+    from helpers.cleanup import text_simplify_aligned
+
     cache = path_resolve(cache_dir) if cache_dir else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
@@ -270,23 +274,24 @@ def tokens_segment(
         if cached and cached.exists():
             token_lists = json.loads(cached.read_text(encoding="utf-8"))
         else:
-            token_lists = [[t for t in segmenter.cut(text) if not t.isspace()] for text in texts]
+            token_lists = [segmenter.cut(text_simplify_aligned(text)) for text in texts]
             if cached:
                 cached.write_text(json.dumps(token_lists, ensure_ascii=False), encoding="utf-8")
-        ids = doc_units[id_col].tolist()
-        n = [len(toks) for toks in token_lists]
-        flat = [t for toks in token_lists for t in toks]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "doc_id": doc_id,
-                    "unit_id": [uid for uid, k in zip(ids, n) for _ in range(k)],
-                    "position": [i for k in n for i in range(k)],
-                    "token": flat,
-                }
-            )
-        )
-    tokens = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["doc_id", "unit_id", "position", "token"])
+        cols: dict[str, list] = {"unit_id": [], "position": [], "start": [], "end": [], "token": []}
+        for uid, toks in zip(doc_units[id_col].tolist(), token_lists):
+            offset, position = 0, 0
+            for t in toks:
+                if not t.isspace():
+                    cols["unit_id"].append(uid)
+                    cols["position"].append(position)
+                    cols["start"].append(offset)
+                    cols["end"].append(offset + len(t))
+                    cols["token"].append(t)
+                    position += 1
+                offset += len(t)
+        frames.append(pd.DataFrame({"doc_id": doc_id, **cols}))
+    empty = pd.DataFrame(columns=["doc_id", "unit_id", "position", "start", "end", "token"])
+    tokens = pd.concat(frames, ignore_index=True) if frames else empty
     distinct = {t: segmenter.pos(t) for t in pd.unique(tokens["token"])}
     tokens["pos"] = tokens["token"].map(distinct)
     return tokens

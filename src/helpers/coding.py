@@ -1,0 +1,462 @@
+"""Thematic coding: apply a codebook to units and keep the evidence for every assignment.
+
+One pass per unit finds every keyword and term of every code at once (an Aho–Corasick automaton,
+``pyahocorasick``); regular expressions and rules are then checked on that unit. Keywords match whole
+jieba words (a hit must start and end on token boundaries, so ``企业`` does not fire inside
+``龙头企业``) unless the codebook says ``matching: {keywords: substring}``. Matching runs on a
+simplified-script copy of the text of the same length, so the spans point into the original text.
+
+Every assignment is backed by evidence rows: the unit, the code, the indicator that fired (keyword,
+pattern or rule) and the matched span. Every number in a coded table can be traced back to them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.cleanup import text_simplify, text_simplify_aligned
+from helpers.codebook import Codebook
+from helpers.tables import path_resolve, table_write
+from helpers.tokens import Segmenter
+
+EVIDENCE_COLUMNS = ["doc_id", "unit_id", "code", "dimension", "indicator_type", "indicator", "start", "end", "match"]
+
+
+@dataclass(frozen=True)
+class CodingResult:
+    """The coding of a set of units: long evidence, wide 0/1 matrix and the summaries built on them."""
+
+    codebook: Codebook
+    units: pd.DataFrame
+    evidence: pd.DataFrame
+    wide: pd.DataFrame
+
+    @property
+    def counts(self) -> pd.DataFrame:
+        """Units coded per code, per document and for the corpus, with shares."""
+        return coding_counts(self)
+
+    @property
+    def uncoded(self) -> pd.DataFrame:
+        """Units that got no code, for review."""
+        w = self.wide
+        return w[w["n_codes"] == 0][["doc_id", "unit_id", "heading_path", "text"]].reset_index(drop=True)
+
+
+class _Matcher:
+    """The codebook compiled for matching: one automaton for all words, compiled patterns."""
+
+    def __init__(self, codebook: Codebook) -> None:
+        import ahocorasick
+
+        self.codebook = codebook
+        self.keyword_codes: dict[str, list[str]] = defaultdict(list)
+        for c in codebook.codes:
+            for k in dict.fromkeys(text_simplify(k) for k in c.keywords):
+                self.keyword_codes[k].append(c.id)
+        self.term_words = {name: tuple(dict.fromkeys(text_simplify(w) for w in words))
+                           for name, words in codebook.terms.items()}
+        words = set(self.keyword_codes) | {w for ws in self.term_words.values() for w in ws}
+        self.automaton = ahocorasick.Automaton()
+        for w in sorted(words):
+            self.automaton.add_word(w, w)
+        self.automaton.make_automaton()
+        self.patterns = [(c.id, p, re.compile(p)) for c in codebook.codes for p in c.patterns]
+        self.word_mode = codebook.keyword_match == "word"
+
+    def hits(self, text: str, starts: list[int], ends: set[int]) -> dict[str, list[tuple[int, int]]]:
+        """Return word -> spans of every dictionary word in ``text`` (word-aligned in word mode)."""
+        out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        if not text:
+            return out
+        boundary_starts = set(starts)
+        for end, word in self.automaton.iter(text):
+            s, e = end - len(word) + 1, end + 1
+            if self.word_mode and (s not in boundary_starts or e not in ends):
+                continue
+            out[word].append((s, e))
+        return out
+
+
+def _token_bounds(tokens: pd.DataFrame | None, unit_ids: list[str]) -> dict[str, tuple[list[int], set[int]]]:
+    if tokens is None or not len(tokens):
+        return {}
+    bounds: dict[str, tuple[list[int], set[int]]] = {}
+    for uid, s, e in zip(tokens["unit_id"], tokens["start"], tokens["end"]):
+        starts, ends = bounds.setdefault(uid, ([], set()))
+        starts.append(int(s))
+        ends.add(int(e))
+    return bounds
+
+
+def units_code(
+    units: pd.DataFrame,
+    codebook: Codebook,
+    segmenter: Segmenter | None = None,
+    *,
+    tokens: pd.DataFrame | None = None,
+    text_col: str = "text",
+    id_col: str = "unit_id",
+    progress: bool = False,
+) -> CodingResult:
+    """Code every unit with the codebook; return the evidence and the unit × code 0/1 matrix.
+
+    Word boundaries come from ``tokens`` (the token table of :func:`helpers.tokens.tokens_segment`
+    for these units, with ``start``/``end``) or are computed with ``segmenter``; one of the two is
+    needed unless the codebook matches keywords as substrings. ``units`` needs ``id_col`` and
+    ``text_col``; ``doc_id`` and ``heading_path`` are used when present (rules with ``heading``
+    never fire without a heading path).
+    """
+    from helpers.tokens import tokens_segment
+
+    missing = [c for c in (id_col, text_col) if c not in units.columns]
+    if missing:
+        raise KeyError(f"units table has no column(s) {missing}; columns are {list(units.columns)}")
+    if units[id_col].duplicated().any():
+        dup = units.loc[units[id_col].duplicated(), id_col].iloc[0]
+        raise ValueError(f"unit ids must be unique; {dup!r} appears more than once")
+    u = units.rename(columns={id_col: "unit_id", text_col: "text"}).copy()
+    if "doc_id" not in u:
+        u["doc_id"] = ""
+    if "heading_path" not in u:
+        u["heading_path"] = ""
+    u["text"] = u["text"].astype(str)
+    m = _Matcher(codebook)
+    if m.word_mode and tokens is None:
+        if segmenter is None:
+            raise ValueError("word matching needs a segmenter or a tokens table")
+        tokens = tokens_segment(u[["doc_id", "unit_id", "text"]], segmenter, cache_dir=None)
+    bounds = _token_bounds(tokens, u["unit_id"].tolist())
+    dims = {c.id: c.dimension for c in codebook.codes}
+    rows: list[tuple] = []
+    items = zip(u["doc_id"], u["unit_id"], u["text"], u["heading_path"].astype(str))
+    if progress:
+        from tqdm import tqdm
+
+        items = tqdm(items, total=len(u), desc="coding", unit="unit")
+    for doc_id, uid, text, heading in items:
+        simple = text_simplify_aligned(text)
+        starts, ends = bounds.get(uid, ([], set()))
+        hits = m.hits(simple, starts, ends)
+        for word, spans in hits.items():
+            for cid in m.keyword_codes.get(word, ()):
+                for s, e in spans:
+                    rows.append((doc_id, uid, cid, dims[cid], "keyword", word, s, e, text[s:e]))
+        for cid, pat, rx in m.patterns:
+            for mt in rx.finditer(simple):
+                if mt.end() > mt.start():
+                    rows.append((doc_id, uid, cid, dims[cid], "pattern", pat, mt.start(), mt.end(),
+                                 text[mt.start():mt.end()]))
+        term_spans = {name: sorted(s for w in words for s in hits.get(w, ())) for name, words in m.term_words.items()}
+        simple_heading = text_simplify(heading)
+        for c in codebook.codes:
+            for rule in c.rules:
+                for s, e, what in _rule_fire(rule, term_spans, starts, simple_heading):
+                    rows.append((doc_id, uid, c.id, c.dimension, "rule", f"{rule.id}: {rule.describe()}", s, e,
+                                 text[s:e] if s is not None else what))
+    evidence = pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
+    evidence["start"] = evidence["start"].astype("Int64")
+    evidence["end"] = evidence["end"].astype("Int64")
+    order = {cid: i for i, cid in enumerate(codebook.ids)}
+    pos = {uid: i for i, uid in enumerate(u["unit_id"])}
+    evidence = (
+        evidence.assign(_u=evidence["unit_id"].map(pos), _c=evidence["code"].map(order))
+        .sort_values(["_u", "_c", "indicator_type", "start", "indicator"], kind="stable")
+        .drop(columns=["_u", "_c"])
+        .drop_duplicates()
+        .reset_index(drop=True)
+    )
+    wide = _wide(u, evidence, codebook)
+    return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
+
+
+def _rule_fire(rule, term_spans: dict, starts: list[int], heading: str) -> list[tuple]:
+    """Return the evidence spans of a rule that fires in this unit ([] when it does not)."""
+    if any(term_spans[t] for t in rule.not_):
+        return []
+    out: list[tuple] = []
+    if rule.heading:
+        hit = next((h for h in rule.heading if text_simplify(h) in heading), None)
+        if hit is None:
+            return []
+        out.append((None, None, f"heading: {hit}"))
+    for t in rule.all:
+        if not term_spans[t]:
+            return []
+        s, e = term_spans[t][0]
+        out.append((s, e, t))
+    if rule.any:
+        present = [t for t in rule.any if term_spans[t]]
+        if not present:
+            return []
+        s, e = term_spans[present[0]][0]
+        out.append((s, e, present[0]))
+    if rule.near:
+        a, b = rule.near
+        pair = _near(term_spans[a], term_spans[b], starts, rule.window)
+        if pair is None:
+            return []
+        out.extend([(*pair[0], a), (*pair[1], b)])
+    return out
+
+
+def _near(spans_a, spans_b, starts: list[int], window: int):
+    """Return the closest pair of spans within ``window`` words (token positions), or None."""
+    if not spans_a or not spans_b:
+        return None
+
+    def word_index(offset: int) -> int:
+        return bisect.bisect_right(starts, offset) - 1 if starts else offset
+
+    best = None
+    for sa in spans_a:
+        for sb in spans_b:
+            if sa == sb:
+                continue
+            first, second = (sa, sb) if sa[0] <= sb[0] else (sb, sa)
+            gap = word_index(second[0]) - word_index(first[1] - 1)
+            if gap <= window and (best is None or gap < best[0]):
+                best = (gap, sa, sb)
+    return None if best is None else (best[1], best[2])
+
+
+def _wide(u: pd.DataFrame, evidence: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    wide = u[["doc_id", "unit_id"] + [c for c in ("level", "kind", "heading_path", "section") if c in u] + ["text"]]
+    wide = wide.copy()
+    coded = set(zip(evidence["unit_id"], evidence["code"]))
+    for cid in codebook.ids:
+        wide[cid] = [int((uid, cid) in coded) for uid in wide["unit_id"]]
+    wide["n_codes"] = wide[codebook.ids].sum(axis=1)
+    return wide.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Summaries
+# --------------------------------------------------------------------------------------------------
+
+
+def coding_counts(result: CodingResult) -> pd.DataFrame:
+    """Return units coded per code, per document and for the corpus.
+
+    Columns: group, code, label_zh, dimension, units_coded, units, share, indicator_hits.
+    """
+    w, ev = result.wide, result.evidence
+    rows = []
+    groups = [("(corpus)", w, ev)] + [(d, w[w["doc_id"] == d], ev[ev["doc_id"] == d]) for d in pd.unique(w["doc_id"])]
+    for name, ww, ee in groups:
+        for c in result.codebook.codes:
+            n = int(ww[c.id].sum())
+            rows.append({"group": name, "code": c.id, "label_zh": c.label_zh, "dimension": c.dimension,
+                         "units_coded": n, "units": len(ww), "share": round(n / len(ww), 6) if len(ww) else 0.0,
+                         "indicator_hits": int((ee["code"] == c.id).sum())})
+    return pd.DataFrame(rows)
+
+
+def coding_quotes(result: CodingResult, *, top_n: int = 3) -> pd.DataFrame:
+    """Return the most representative units per code: most distinct indicators, then most hits.
+
+    Columns: code, label_zh, rank, unit_id, text, indicators (the distinct indicators that fired).
+    """
+    ev = result.evidence
+    text = dict(zip(result.wide["unit_id"], result.wide["text"]))
+    order = {uid: i for i, uid in enumerate(result.wide["unit_id"])}
+    rows = []
+    for c in result.codebook.codes:
+        e = ev[ev["code"] == c.id]
+        if e.empty:
+            continue
+        g = e.groupby("unit_id").agg(distinct=("indicator", "nunique"), hits=("indicator", "size"),
+                                     indicators=("indicator", lambda s: "；".join(dict.fromkeys(s))))
+        g = g.assign(_o=g.index.map(order)).sort_values(["distinct", "hits", "_o"], ascending=[False, False, True])
+        for rank, (uid, r) in enumerate(g.head(top_n).iterrows(), start=1):
+            rows.append({"code": c.id, "label_zh": c.label_zh, "rank": rank, "unit_id": uid, "text": text[uid],
+                         "indicators": r["indicators"]})
+    return pd.DataFrame(rows, columns=["code", "label_zh", "rank", "unit_id", "text", "indicators"])
+
+
+def evidence_summarize(evidence: pd.DataFrame) -> pd.Series:
+    """Return, per unit, one readable evidence string: ``code: indicator「match」@start-end; …``."""
+    def one(r) -> str:
+        where = f"@{r.start}-{r.end}" if pd.notna(r.start) else ""
+        return f"{r.code}: {r.indicator}「{r.match}」{where}"
+
+    if evidence.empty:
+        return pd.Series(dtype=str)
+    return evidence.groupby("unit_id", sort=False).apply(lambda g: "; ".join(one(r) for r in g.itertuples()))
+
+
+def coding_write(result: CodingResult, tables_dir: str | Path, *, prefix: str = "coding", top_n: int = 3
+                 ) -> dict[str, Path]:
+    """Write the coding tables and the Excel workbook; return the paths by name.
+
+    ``<prefix>_evidence.csv`` (unit × code × indicator × span), ``<prefix>_units.csv`` (unit × code 0/1
+    with the text), ``<prefix>_counts.csv``, ``<prefix>_uncoded.csv``, ``<prefix>_quotes.csv`` and
+    ``<prefix>_review.xlsx`` (one sheet per code with unit id, heading path, text and evidence).
+    """
+    out_dir = path_resolve(tables_dir)
+    out = {
+        "evidence": table_write(result.evidence, out_dir / f"{prefix}_evidence.csv"),
+        "units": table_write(result.wide, out_dir / f"{prefix}_units.csv"),
+        "counts": table_write(result.counts, out_dir / f"{prefix}_counts.csv"),
+        "uncoded": table_write(result.uncoded, out_dir / f"{prefix}_uncoded.csv"),
+        "quotes": table_write(coding_quotes(result, top_n=top_n), out_dir / f"{prefix}_quotes.csv"),
+    }
+    out["workbook"] = coding_write_excel(result, out_dir / f"{prefix}_review.xlsx")
+    return out
+
+
+def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
+    """Write an Excel workbook for reviewing coded segments: a summary sheet, then one sheet per code.
+
+    Each code sheet lists the coded units (unit id, heading path, text, evidence) so a researcher can
+    read every assignment; the workbook's timestamps are fixed so re-runs give the same file.
+    """
+    import datetime as dt
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    p = path_resolve(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    summary = evidence_summarize(result.evidence)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "summary"
+    counts = result.counts
+    corpus = counts[counts["group"] == "(corpus)"]
+    ws.append(["code", "label_zh", "dimension", "units_coded", "units", "share", "definition"])
+    for r in corpus.itertuples():
+        ws.append([r.code, r.label_zh, r.dimension, r.units_coded, r.units, r.share,
+                   result.codebook.code(r.code).definition])
+    for c in result.codebook.codes:
+        sheet = wb.create_sheet(c.id[:31])
+        sheet.append([f"{c.label_zh} ({c.label_en})", c.definition])
+        sheet.append(["unit_id", "heading_path", "text", "evidence"])
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+        ev = result.evidence[result.evidence["code"] == c.id]
+        per_unit = ev.groupby("unit_id", sort=False)
+        w = result.wide.set_index("unit_id")
+        for uid, g in per_unit:
+            sheet.append([uid, w.at[uid, "heading_path"], w.at[uid, "text"],
+                          "; ".join(f"{r.indicator}「{r.match}」" for r in g.itertuples())])
+        sheet.column_dimensions["A"].width = 24
+        sheet.column_dimensions["B"].width = 40
+        sheet.column_dimensions["C"].width = 90
+        sheet.column_dimensions["D"].width = 60
+        for row in sheet.iter_rows(min_row=3):
+            row[2].alignment = Alignment(wrap_text=True, vertical="top")
+    del summary
+    fixed = dt.datetime(2000, 1, 1)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    wb.properties.creator = "helpers.coding"
+    wb.save(p)
+    return p
+
+
+# --------------------------------------------------------------------------------------------------
+# Lint
+# --------------------------------------------------------------------------------------------------
+
+
+def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter) -> pd.DataFrame:
+    """Return warnings about indicators, measured on the corpus (warnings, not errors).
+
+    - ``never_a_word``: a keyword or term word occurs in the text but never on word boundaries, because
+      jieba cuts it differently (inside a longer word, or split across words): it can never match;
+      fix the user dictionary or the codebook.
+    - ``split_by_jieba``: a keyword is not one jieba word; it still matches as a word sequence.
+    - ``no_match``: a keyword, pattern or rule that matches nothing in the corpus.
+    Columns: code, indicator_type, indicator, warning, severity (``warning`` for never_a_word and
+    no_match, ``info`` for split_by_jieba), detail.
+    """
+    result = units_code(units, codebook, segmenter)
+    fired = set(zip(result.evidence["code"], result.evidence["indicator_type"], result.evidence["indicator"]))
+    simple_text = "\n".join(text_simplify_aligned(t) for t in result.units["text"])
+    rows = []
+    word_fired = {ind for (_, t, ind) in fired if t == "keyword"}
+    for c in codebook.codes:
+        for k in dict.fromkeys(text_simplify(k) for k in c.keywords):
+            cut = segmenter.cut(k)
+            if k not in word_fired:
+                if k in simple_text and codebook.keyword_match == "word":
+                    rows.append((c.id, "keyword", k, "never_a_word",
+                                 f"occurs {simple_text.count(k)}× in the text but never as whole words"))
+                else:
+                    rows.append((c.id, "keyword", k, "no_match", "not found in the corpus"))
+            if len(cut) > 1:
+                rows.append((c.id, "keyword", k, "split_by_jieba", "/".join(cut) + " (matched as a word sequence)"))
+        for pat in c.patterns:
+            if (c.id, "pattern", pat) not in fired:
+                rows.append((c.id, "pattern", pat, "no_match", "matches nothing in the corpus"))
+        for r in c.rules:
+            label = f"{r.id}: {r.describe()}"
+            if (c.id, "rule", label) not in fired:
+                rows.append((c.id, "rule", label, "no_match", "fires in no unit of the corpus"))
+    out = pd.DataFrame(rows, columns=["code", "indicator_type", "indicator", "warning", "detail"])
+    out.insert(4, "severity", out["warning"].map(lambda w: "info" if w == "split_by_jieba" else "warning"))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Command-line tables
+# --------------------------------------------------------------------------------------------------
+
+
+def csv_read_units(path: str | Path, *, id_col: str = "unit_id", text_col: str = "text") -> pd.DataFrame:
+    """Read a CSV of units in UTF-8 (with or without BOM) or GB18030 and check its columns.
+
+    Raises ``ValueError`` naming the file and what is wrong: missing file, empty file, an encoding
+    that is neither, a missing column (listing the columns found), duplicate or empty unit ids.
+    """
+    import io
+
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"{p}: file not found")
+    data = p.read_bytes()
+    if not data.strip():
+        raise ValueError(f"{p}: file is empty")
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError(f"{p}: cannot decode as UTF-8 or GB18030; save it as CSV UTF-8")
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{p}: file has no header row") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{p}: not a valid CSV: {exc}") from None
+    for col in (id_col, text_col):
+        if col not in df.columns:
+            raise ValueError(f"{p}: no column {col!r}; columns are {list(df.columns)} "
+                             f"(choose with --id-col/--text-col)")
+    if df.empty:
+        raise ValueError(f"{p}: no rows to code")
+    blank = df[df[id_col].str.strip() == ""]
+    if len(blank):
+        raise ValueError(f"{p}: line {blank.index[0] + 2}: empty {id_col}")
+    dup = df[df[id_col].duplicated()]
+    if len(dup):
+        raise ValueError(f"{p}: line {dup.index[0] + 2}: {id_col} {dup.iloc[0][id_col]!r} appears twice")
+    return df
+
+
+def coded_table(result: CodingResult) -> pd.DataFrame:
+    """Return ``unit_id``, one 0/1 column per code in codebook order, and an ``evidence`` column."""
+    w = result.wide
+    evidence = evidence_summarize(result.evidence)
+    out = w[["unit_id", *result.codebook.ids]].copy()
+    out["evidence"] = out["unit_id"].map(evidence).fillna("")
+    return out

@@ -1,0 +1,215 @@
+"""The coding engine on real sentences of the corpus: rules, spans, multi-labels, outputs, CLI."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from helpers import codebook as cb
+from helpers import coding, tokens
+from helpers.cli import main
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    return tokens.segmenter_make()
+
+
+@pytest.fixture(scope="module")
+def sentences(cleaned) -> pd.DataFrame:
+    u = pd.concat([d.units for d in cleaned.values()], ignore_index=True)
+    return u[u["level"] == "sentence"].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def corpus_coding(sentences, segmenter):
+    return coding.units_code(sentences, cb.codebook_read(), segmenter)
+
+
+def _book(tmp_path, rules: str, keywords: str = "[]", match: str = "word"):
+    body = f"""\
+codebook: rules test
+matching: {{keywords: {match}}}
+terms:
+  结对: [结对帮扶]
+  资金: [资金, 帮扶资金]
+  产业: [产业链, 产业]
+  带动: [带动]
+  先行区: [先行区, 黄河流域生态保护和高质量发展先行区]
+  企业: [企业]
+codes:
+  - id: test
+    dimension: logic
+    label_zh: 测试
+    definition: test
+    indicators:
+      keywords: {keywords}
+      rules:
+{rules}
+"""
+    p = tmp_path / "book.yaml"
+    p.write_text(body, encoding="utf-8")
+    return cb.codebook_read(p)
+
+
+def _code(book, sentences, segmenter, *unit_ids):
+    u = sentences[sentences["unit_id"].isin(unit_ids)]
+    res = coding.units_code(u, book, segmenter)
+    return dict(zip(res.wide["unit_id"], res.wide["test"])), res
+
+
+def test_rule_all_needs_every_term_in_the_unit(tmp_path, sentences, segmenter):
+    book = _book(tmp_path, "        - id: both\n          all: [结对, 资金]")
+    # report2024-2.2-p1-s1 has 结对帮扶 and 资金; report2024-2.2-p1-s4 has 结对帮扶 and 援宁资金 (one word, not 资金)
+    got, res = _code(book, sentences, segmenter, "report2024-2.2-p1-s1", "report2024-2.2-p1-s2", "opinion2021-3.1-p1-s3")
+    assert got == {"report2024-2.2-p1-s1": 1, "report2024-2.2-p1-s2": 0, "opinion2021-3.1-p1-s3": 0}
+    ev = res.evidence
+    assert set(ev["match"]) == {"结对帮扶", "资金"} and set(ev["indicator_type"]) == {"rule"}
+
+
+def test_rule_near_counts_words_between_the_terms(tmp_path, sentences, segmenter):
+    # report2024-2.3-p1-s1: …还带动了相关产业链的发展… : 带动/了/相关/产业链 is 3 words apart
+    uid = "report2024-2.3-p1-s1"
+    near3 = _book(tmp_path, "        - id: n\n          near: [产业, 带动]\n          window: 3")
+    assert _code(near3, sentences, segmenter, uid)[0][uid] == 1
+    near2 = _book(tmp_path, "        - id: n\n          near: [产业, 带动]\n          window: 2")
+    assert _code(near2, sentences, segmenter, uid)[0][uid] == 0
+    ev = _code(near3, sentences, segmenter, uid)[1].evidence
+    assert set(ev["match"]) == {"带动", "产业链"}
+
+
+def test_rule_not_vetoes_the_unit(tmp_path, sentences, segmenter):
+    # opinion2021-2.2-p1-s1 mentions 企业? no; opinion2021-2.2-p1-s4 has 企业 and the 先行区 name
+    book = _book(tmp_path, "        - id: a_not_c\n          any: [企业]\n          not: [先行区]")
+    got, _ = _code(book, sentences, segmenter, "opinion2021-2.2-p1-s4", "opinion2021-2.5-p1-s1")
+    assert got == {"opinion2021-2.2-p1-s4": 0, "opinion2021-2.5-p1-s1": 1}
+
+
+def test_rule_heading_uses_the_section_context(tmp_path, sentences, segmenter):
+    book = _book(tmp_path, "        - id: h\n          heading: [结对帮扶共谱合作新篇]")
+    got, res = _code(book, sentences, segmenter, "report2024-2.2-p1-s3", "report2024-2.3-p1-s1")
+    assert got == {"report2024-2.2-p1-s3": 1, "report2024-2.3-p1-s1": 0}
+    assert res.evidence["match"].iloc[0] == "heading: 结对帮扶共谱合作新篇"
+
+
+def test_keywords_match_whole_words_unless_substring_matching_is_chosen(tmp_path, sentences, segmenter):
+    rule = "        - id: never\n          heading: [不存在的标题]"
+    # report2024-3.3-p1-s1: 重点支持农业产业化龙头企业 (企业 only inside 龙头企业); opinion2021-2.5-p1-s1: 商协会和企业之间
+    ids = ("report2024-3.3-p1-s1", "opinion2021-2.5-p1-s1")
+    words = _book(tmp_path, rule, keywords="[企业]")
+    assert _code(words, sentences, segmenter, *ids)[0] == {ids[0]: 0, ids[1]: 1}
+    subs = _book(tmp_path, rule, keywords="[企业]", match="substring")
+    assert _code(subs, sentences, segmenter, *ids)[0] == {ids[0]: 1, ids[1]: 1}
+
+
+def test_every_evidence_span_points_at_its_match(corpus_coding, sentences):
+    text = dict(zip(sentences["unit_id"], sentences["text"]))
+    ev = corpus_coding.evidence
+    assert len(ev) > 100
+    spans = ev[ev["start"].notna()]
+    for r in spans.itertuples():
+        assert text[r.unit_id][r.start : r.end] == r.match
+    # every 1 in the wide table has evidence, and every evidence row a 1
+    w = corpus_coding.wide.set_index("unit_id")
+    for code in corpus_coding.codebook.ids:
+        assert set(w.index[w[code] == 1]) == set(ev.loc[ev["code"] == code, "unit_id"])
+
+
+def test_multi_label_units(corpus_coding):
+    w = corpus_coding.wide.set_index("unit_id")
+    mechanisms = ["joint_meetings", "pairing", "industry", "mutual_learning", "social_participation"]
+    logics = ["economic", "political", "social", "ecological", "cultural"]
+    # the policy names the five mechanisms; the report names the five logics
+    assert w.loc["opinion2021-1-p1-s2", mechanisms].tolist() == [1] * 5
+    assert w.loc["report2024-1-p1-s1", logics].tolist() == [1] * 5
+    # the ecology sentence is ecological, not cultural
+    assert w.loc["report2024-1.4-p1-s1", "ecological"] == 1 and w.loc["report2024-1.4-p1-s1", "cultural"] == 0
+    # a title gets no code
+    assert w.loc["opinion2021-t", "n_codes"] == 0
+
+
+def test_zone_name_does_not_make_a_sentence_ecological(corpus_coding):
+    """黄河流域生态保护和高质量发展先行区 is one word, so 生态保护 inside the name is not ecology."""
+    ev = corpus_coding.evidence
+    assert ev[(ev["unit_id"] == "opinion2021-2.2-p1-s4") & (ev["code"] == "ecological")].empty
+
+
+def test_traditional_script_is_coded_like_simplified(sentences, segmenter):
+    import opencc
+
+    book = cb.codebook_read()
+    u = sentences[sentences["doc_id"] == "report2024"].copy()
+    trad = u.assign(text=u["text"].map(opencc.OpenCC("s2t").convert))
+    assert (trad["text"] != u["text"]).any()
+    a = coding.units_code(u, book, segmenter).wide[book.ids]
+    b = coding.units_code(trad, book, segmenter)
+    pd.testing.assert_frame_equal(a, b.wide[book.ids])
+    t = dict(zip(trad["unit_id"], trad["text"]))
+    for r in b.evidence[b.evidence["start"].notna()].itertuples():
+        assert t[r.unit_id][r.start : r.end] == r.match  # spans point into the traditional text
+    assert "閩寧協作" in "".join(trad["text"])
+
+
+def test_outputs_and_excel_workbook(tmp_path, corpus_coding):
+    from openpyxl import load_workbook
+
+    written = coding.coding_write(corpus_coding, tmp_path)
+    assert {p.name for p in written.values()} >= {"coding_evidence.csv", "coding_units.csv", "coding_counts.csv",
+                                                  "coding_uncoded.csv", "coding_quotes.csv", "coding_review.xlsx"}
+    wb = load_workbook(written["workbook"])
+    assert wb.sheetnames == ["summary", *corpus_coding.codebook.ids]
+    sheet = wb["pairing"]
+    assert [c.value for c in sheet[2]] == ["unit_id", "heading_path", "text", "evidence"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=3)]
+    assert len(rows) == int(corpus_coding.wide["pairing"].sum())
+    assert any("结对帮扶" in (r[3] or "") for r in rows)
+    counts = pd.read_csv(written["counts"])
+    corpus = counts[counts["group"] == "(corpus)"].set_index("code")
+    assert corpus.loc["pairing", "units_coded"] == len(rows)
+    quotes = pd.read_csv(written["quotes"])
+    assert set(quotes["code"]) == set(corpus_coding.codebook.ids)
+
+
+def test_cli_code_round_trip_with_custom_columns_in_gb18030(tmp_path, sentences):
+    src = tmp_path / "units.csv"
+    sample = sentences[["unit_id", "text"]].rename(columns={"unit_id": "编号", "text": "内容"}).head(20)
+    sample.to_csv(src, index=False, encoding="gb18030")
+    out = tmp_path / "coded.csv"
+    assert main(["code", str(src), "--out", str(out), "--id-col", "编号", "--text-col", "内容"]) == 0
+    coded = pd.read_csv(out, keep_default_na=False)
+    ids = cb.codebook_read().ids
+    assert list(coded.columns) == ["unit_id", *ids, "evidence"]
+    assert list(coded["unit_id"]) == list(sample["编号"])
+    assert set(coded[ids].stack()) <= {0, 1}
+    row = coded.set_index("unit_id").loc["opinion2021-1-p1-s1"]
+    assert row["political"] == 1 and "习近平" in row["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (b"", [], "file is empty"),
+        ("编号,内容\nu1,闽宁协作\n".encode(), [], "no column 'unit_id'"),
+        (b"\xff\xfe\x00\x00garbage\xff", [], "cannot decode"),
+        ("unit_id,text\nu1,闽宁协作\nu1,乡村振兴\n".encode(), [], "appears twice"),
+    ],
+)
+def test_cli_code_bad_input_is_a_clear_error(tmp_path, capsys, content, args, message):
+    src = tmp_path / "bad.csv"
+    src.write_bytes(content)
+    out = tmp_path / "coded.csv"
+    assert main(["code", str(src), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and message in err
+    assert not out.exists()
+
+
+def test_cli_code_refuses_an_invalid_codebook(tmp_path, capsys):
+    src = tmp_path / "units.csv"
+    src.write_text("unit_id,text\nu1,闽宁协作\n", encoding="utf-8")
+    bad = tmp_path / "book.yaml"
+    bad.write_text("codes:\n  - id: x\n    dimension: a\n    label_zh: x\n    definition: x\n    indicators:\n"
+                   "      keywords: [闽宁协作]\n      patterns: ['(']\n", encoding="utf-8")
+    out = tmp_path / "coded.csv"
+    assert main(["code", str(src), "--out", str(out), "--codebook", str(bad)]) == 2
+    assert "invalid regular expression" in capsys.readouterr().err and not out.exists()
