@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +47,7 @@ CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u
 _CJK_CHAR = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]")
 _IS_CJK = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f{CJK_PUNCT}]")
 
+_WHITESPACE = re.compile(r"\s")
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile("[\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 
@@ -97,6 +99,13 @@ _ASCII_QUOTES = re.compile(r'"([^"\n]*)"')
 _ASCII_PARENS = re.compile(r"\(([^()\n]*)\)")
 _ASCII_PUNCT = re.compile(r"[,:;?!()]")
 _ASCII_PERIOD = re.compile(r"(?<![.\d])\.(?![.A-Za-z0-9_])")
+
+
+# A line without any of these characters is already in canonical form (text_normalize's fast path).
+_NEEDS_WORK = re.compile(
+    "[\x00-\x1f\x7f ,.:;?!()\"\\[\\]\u00a0\u00ad\u1680\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff"
+    "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％＋＝／＜＞＠＃＆＊＿［］｛｝「」『』﹝﹞︰【号\u2f00-\u2fd5]"
+)
 
 
 def _neighbour(s: str, i: int, step: int) -> str:
@@ -206,6 +215,9 @@ def text_normalize(text: str) -> str:
     """
     out = []
     for line in text.split("\n"):
+        if not _NEEDS_WORK.search(line):  # already canonical: most lines of a clean Chinese text
+            out.append(line)
+            continue
         new = _normalize_pass(line)
         for _ in range(3):  # a fixed point, so that normalising twice never changes the text again
             again = _normalize_pass(new)
@@ -563,15 +575,39 @@ PROBLEM_COLUMNS = ["doc_id", "file", "problem"]
 
 @dataclass(frozen=True)
 class CleanDocument:
-    """One cleaned document: its cleaned text, units and everything cleanup took out or changed."""
+    """One cleaned document: its cleaned text, units and everything cleanup took out or changed.
+
+    The tables are kept as rows and turned into DataFrames on access, so that cleaning many
+    documents builds one DataFrame per table instead of four per document.
+    """
 
     doc_id: str
     text: str
-    units: pd.DataFrame
-    audit: pd.DataFrame
-    joins: pd.DataFrame
-    metadata: pd.DataFrame
+    unit_rows: tuple[dict, ...]
+    audit_rows: tuple[dict, ...]
+    join_rows: tuple[dict, ...]
+    metadata_rows: tuple[dict, ...]
     summary: dict
+
+    @property
+    def units(self) -> pd.DataFrame:
+        """Paragraph- and sentence-level units (see :func:`blocks_to_units`)."""
+        return pd.DataFrame(list(self.unit_rows), columns=UNIT_COLUMNS)
+
+    @property
+    def audit(self) -> pd.DataFrame:
+        """Every raw line taken out of the body, with the rule that took it out (and the title line)."""
+        return pd.DataFrame(list(self.audit_rows), columns=AUDIT_COLUMNS)
+
+    @property
+    def joins(self) -> pd.DataFrame:
+        """Every repaired line break."""
+        return pd.DataFrame(list(self.join_rows), columns=JOIN_COLUMNS)
+
+    @property
+    def metadata(self) -> pd.DataFrame:
+        """Metadata read off the removed lines."""
+        return pd.DataFrame(list(self.metadata_rows), columns=METADATA_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -784,38 +820,41 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
 
     blocks, joins = lines_join(kept, doc_id)
     title_text = norm[title_idx] if title_idx is not None else None
-    units, clean_text = blocks_to_units(blocks, doc_id, title=title_text, title_line=(title_idx or 0) + 1)
+    unit_rows, clean_text = _units_build(blocks, doc_id, title=title_text, title_line=(title_idx or 0) + 1)
 
-    audit_df = pd.DataFrame(audit, columns=AUDIT_COLUMNS).sort_values("line", kind="stable").reset_index(drop=True)
-    meta_df = pd.DataFrame(metadata, columns=METADATA_COLUMNS).sort_values(["line", "field"], kind="stable")
-    dropped = audit_df[audit_df["action"] == "dropped"]
-    dropped_cjk = sum(text_count_cjk(text_normalize(t)) for t in dropped["text"])
-    raw_cjk = text_count_cjk(text_normalize(text))
+    audit.sort(key=lambda r: r["line"])
+    metadata.sort(key=lambda r: (r["line"], r["field"]))
+    dropped = [r for r in audit if r["action"] == "dropped"]
+    dropped_cjk = sum(text_count_cjk(norm[r["line"] - 1]) for r in dropped)
+    raw_cjk = sum(text_count_cjk(line) for line in norm)
+    clean_cjk = text_count_cjk(clean_text)
+    kinds = Counter((r["level"], r["kind"]) for r in unit_rows)
+    parts = Counter(r["part"] for r in dropped)
     summary = {
         "doc_id": doc_id,
         "raw_lines": len(raw_lines),
         "raw_nonblank_lines": len(nonblank),
-        "raw_chars": sum(len(re.sub(r"\s", "", line)) for line in raw_lines),
-        "header_lines": int((dropped["part"] == "header").sum()),
-        "trailer_lines": int((dropped["part"] == "trailer").sum()),
-        "body_lines_dropped": int((dropped["part"] == "body").sum()),
+        "raw_chars": len(_WHITESPACE.sub("", text)),
+        "header_lines": parts["header"],
+        "trailer_lines": parts["trailer"],
+        "body_lines_dropped": parts["body"],
         "lines_joined": len(joins),
-        "headings": int(((units["kind"] == "heading") & (units["level"] == "paragraph")).sum()),
-        "paragraphs": int(((units["kind"] == "text") & (units["level"] == "paragraph")).sum()),
-        "sentences": int(((units["kind"] == "text") & (units["level"] == "sentence")).sum()),
-        "clean_chars": len(re.sub(r"\s", "", clean_text)),
+        "headings": kinds[("paragraph", "heading")],
+        "paragraphs": kinds[("paragraph", "text")],
+        "sentences": kinds[("sentence", "text")],
+        "clean_chars": len(_WHITESPACE.sub("", clean_text)),
         "raw_cjk": raw_cjk,
-        "clean_cjk": text_count_cjk(clean_text),
+        "clean_cjk": clean_cjk,
         "audit_cjk": dropped_cjk,
-        "unaccounted_cjk": raw_cjk - text_count_cjk(clean_text) - dropped_cjk,
+        "unaccounted_cjk": raw_cjk - clean_cjk - dropped_cjk,
     }
     return CleanDocument(
         doc_id=doc_id,
         text=clean_text,
-        units=units,
-        audit=audit_df,
-        joins=pd.DataFrame(joins, columns=JOIN_COLUMNS),
-        metadata=meta_df.reset_index(drop=True),
+        unit_rows=tuple(unit_rows),
+        audit_rows=tuple(audit),
+        join_rows=tuple(joins),
+        metadata_rows=tuple(metadata),
         summary=summary,
     )
 
@@ -861,6 +900,14 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
 def blocks_to_units(
     blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
 ) -> tuple[pd.DataFrame, str]:
+    """Return ``(units, cleaned_text)`` for paragraphs built by :func:`lines_join` (see _units_build)."""
+    rows, clean_text = _units_build(blocks, doc_id, title=title, title_line=title_line)
+    return pd.DataFrame(rows, columns=UNIT_COLUMNS), clean_text
+
+
+def _units_build(
+    blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
+) -> tuple[list[dict], str]:
     """Build the document structure and return ``(units, cleaned_text)``.
 
     Units come at two levels, ``paragraph`` and ``sentence``; both carry the title (``kind`` =
@@ -947,15 +994,8 @@ def blocks_to_units(
         offset += len(text) + 1
 
     clean_text = "\n".join(parts) + ("\n" if parts else "")
-    units = pd.DataFrame(rows, columns=UNIT_COLUMNS)
-    level_order = units["level"].map({"paragraph": 0, "sentence": 1})
-    units = (
-        units.assign(_lvl=level_order)
-        .sort_values(["_lvl", "start", "end"], kind="stable")
-        .drop(columns="_lvl")
-        .reset_index(drop=True)
-    )
-    return units, clean_text
+    rows.sort(key=lambda r: (r["level"] != "paragraph", r["start"], r["end"]))
+    return rows, clean_text
 
 
 # --------------------------------------------------------------------------------------------------
@@ -963,25 +1003,33 @@ def blocks_to_units(
 # --------------------------------------------------------------------------------------------------
 
 
+def _document_clean_safe(item: tuple[str, str, str | None]) -> CleanDocument | dict:
+    """Clean one ``(doc_id, text, title)`` triple; return the document or a problem record."""
+    doc_id, text, title = item
+    try:
+        return document_clean(text, doc_id, title=title)
+    except Exception as exc:  # noqa: BLE001 - reported per document, the others still run
+        return {"doc_id": doc_id, "file": "", "problem": f"{doc_id}: cleanup failed: {exc!r}"}
+
+
 def documents_clean(
-    documents: Iterable[tuple[str, str, str | None]], *, problems: pd.DataFrame | None = None, progress: bool = False
+    documents: Iterable[tuple[str, str, str | None]],
+    *,
+    problems: pd.DataFrame | None = None,
+    progress: bool = False,
+    engine: str = "serial",
 ) -> CleanResult:
     """Clean ``(doc_id, text, title)`` triples and return the combined tables.
 
     A document whose cleanup fails is reported in ``problems`` and the others still run.
+    ``engine="dask"`` cleans the documents on a local Dask cluster (:mod:`helpers.parallel`); the
+    result is identical to the serial one.
     """
-    docs: list[CleanDocument] = []
-    extra: list[dict] = []
-    items = list(documents)
-    if progress:
-        from tqdm import tqdm
+    from helpers.parallel import documents_map
 
-        items = tqdm(items, desc="cleanup", unit="doc")
-    for doc_id, text, title in items:
-        try:
-            docs.append(document_clean(text, doc_id, title=title))
-        except Exception as exc:  # noqa: BLE001 - reported per document, the others still run
-            extra.append({"doc_id": doc_id, "file": "", "problem": f"{doc_id}: cleanup failed: {exc!r}"})
+    results = documents_map(_document_clean_safe, documents, engine=engine, progress=progress, desc="cleanup")
+    docs: list[CleanDocument] = [r for r in results if isinstance(r, CleanDocument)]
+    extra: list[dict] = [r for r in results if isinstance(r, dict)]
     probs = pd.concat(
         [p for p in (problems, pd.DataFrame(extra, columns=PROBLEM_COLUMNS)) if p is not None and len(p)]
         or [pd.DataFrame(columns=PROBLEM_COLUMNS)],
@@ -989,22 +1037,25 @@ def documents_clean(
     )
 
     def cat(name: str, columns: list[str]) -> pd.DataFrame:
-        frames = [getattr(d, name) for d in docs if len(getattr(d, name))]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        return pd.DataFrame([r for d in docs for r in getattr(d, name)], columns=columns)
 
     return CleanResult(
         documents=tuple(docs),
-        units=cat("units", UNIT_COLUMNS),
-        audit=cat("audit", AUDIT_COLUMNS),
-        joins=cat("joins", JOIN_COLUMNS),
-        metadata=cat("metadata", METADATA_COLUMNS),
+        units=cat("unit_rows", UNIT_COLUMNS),
+        audit=cat("audit_rows", AUDIT_COLUMNS),
+        joins=cat("join_rows", JOIN_COLUMNS),
+        metadata=cat("metadata_rows", METADATA_COLUMNS),
         summary=pd.DataFrame([d.summary for d in docs]),
         problems=probs,
     )
 
 
 def corpus_clean(
-    corpus_table: str | Path = paths.CORPUS_TABLE, raw_dir: str | Path = paths.RAW, *, progress: bool = False
+    corpus_table: str | Path = paths.CORPUS_TABLE,
+    raw_dir: str | Path = paths.RAW,
+    *,
+    progress: bool = False,
+    engine: str = "serial",
 ) -> CleanResult:
     """Read the corpus table and its documents and clean them all (titles from the table).
 
@@ -1017,7 +1068,10 @@ def corpus_clean(
     docs, problems = corpus.corpus_read(table, raw_dir)
     titles = dict(zip(table["doc_id"], table["title"]))
     result = documents_clean(
-        ((d.doc_id, d.text, titles.get(d.doc_id) or None) for d in docs), problems=problems, progress=progress
+        ((d.doc_id, d.text, titles.get(d.doc_id) or None) for d in docs),
+        problems=problems,
+        progress=progress,
+        engine=engine,
     )
     enc = {d.doc_id: d.encoding for d in docs}
     if len(result.summary):

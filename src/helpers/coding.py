@@ -15,9 +15,11 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
+from itertools import accumulate
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from helpers.cleanup import text_simplify, text_simplify_aligned
@@ -50,7 +52,7 @@ class CodingResult:
 
 
 class _Matcher:
-    """The codebook compiled for matching: one automaton for all words, compiled patterns."""
+    """The codebook compiled for matching: one automaton for all words, compiled patterns, rule plans."""
 
     def __init__(self, codebook: Codebook) -> None:
         import ahocorasick
@@ -62,37 +64,162 @@ class _Matcher:
                 self.keyword_codes[k].append(c.id)
         self.term_words = {name: tuple(dict.fromkeys(text_simplify(w) for w in words))
                            for name, words in codebook.terms.items()}
-        words = set(self.keyword_codes) | {w for ws in self.term_words.values() for w in ws}
+        self.word_terms: dict[str, list[str]] = defaultdict(list)
+        for name, words in self.term_words.items():
+            for w in words:
+                self.word_terms[w].append(name)
+        words = set(self.keyword_codes) | set(self.word_terms)
         self.automaton = ahocorasick.Automaton()
         for w in sorted(words):
             self.automaton.add_word(w, w)
-        self.automaton.make_automaton()
+        if words:
+            self.automaton.make_automaton()
         self.patterns = [(c.id, p, re.compile(p)) for c in codebook.codes for p in c.patterns]
         self.word_mode = codebook.keyword_match == "word"
+        # (code, rule, label, terms the rule needs present) for every rule
+        self.rules = [
+            (c, r, f"{r.id}: {r.describe()}", set(r.all) | set(r.near))
+            for c in codebook.codes
+            for r in c.rules
+        ]
+        self.simple_headings = {h: text_simplify(h) for c in codebook.codes for r in c.rules for h in r.heading}
 
-    def hits(self, text: str, starts: list[int], ends: set[int]) -> dict[str, list[tuple[int, int]]]:
-        """Return word -> spans of every dictionary word in ``text`` (word-aligned in word mode)."""
-        out: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        if not text:
-            return out
-        boundary_starts = set(starts)
-        for end, word in self.automaton.iter(text):
-            s, e = end - len(word) + 1, end + 1
-            if self.word_mode and (s not in boundary_starts or e not in ends):
+
+def _joined(texts: list[str]) -> tuple[str, list[int]]:
+    """Return the texts joined by newlines and the offset of each text in the joined string."""
+    offsets, pos = [], 0
+    for t in texts:
+        offsets.append(pos)
+        pos += len(t) + 1
+    return "\n".join(texts), offsets
+
+
+def _boundaries_from_tokens(tokens: pd.DataFrame, unit_index: dict[str, int], offsets: list[int]) -> set[int]:
+    """Global word-boundary positions from a token table (start/end offsets per unit)."""
+    idx = tokens["unit_id"].map(unit_index)
+    if idx.isna().any():
+        missing = tokens.loc[idx.isna(), "unit_id"].iloc[0]
+        raise ValueError(f"tokens table has unit {missing!r} that is not among the units")
+    base = np.asarray(offsets, dtype=np.int64)[idx.to_numpy(dtype=np.int64)]
+    starts = base + tokens["start"].to_numpy(dtype=np.int64)
+    ends = base + tokens["end"].to_numpy(dtype=np.int64)
+    return set(np.concatenate([starts, ends]).tolist())
+
+
+def _boundaries_from_cut(texts: list[str], offsets: list[int], segmenter: Segmenter) -> set[int]:
+    """Global word-boundary positions from cutting every (simplified) text with the segmenter."""
+    out: set[int] = set()
+    for text, off in zip(texts, offsets):
+        out.update(accumulate(map(len, segmenter.cut(text)), initial=off))
+    return out
+
+
+def matcher_make(codebook: Codebook) -> _Matcher:
+    """Return the codebook compiled for matching (automaton, patterns, rule plans); reuse it across calls."""
+    return _Matcher(codebook)
+
+
+def texts_code(
+    texts: list[str],
+    matcher: _Matcher,
+    *,
+    token_lists: list[list[str]] | None = None,
+    bounds: set[int] | None = None,
+    segmenter: Segmenter | None = None,
+    headings: list[str] | None = None,
+    progress: bool = False,
+) -> list[tuple]:
+    """Code a list of texts and return evidence tuples ``(index, code, type, indicator, start, end, match)``.
+
+    The engine behind :func:`units_code`, without DataFrames, for streaming many documents. Word
+    boundaries: ``bounds`` (global positions in the newline-joined texts), or ``token_lists``, or
+    ``segmenter``. ``start``/``end`` are ``None`` for heading-only evidence.
+    """
+    m = matcher
+    texts = [t.replace("\n", " ") for t in texts]
+    headings = headings or [""] * len(texts)
+    joined_orig, offsets = _joined(texts)
+    joined = text_simplify_aligned(joined_orig)
+    simple_texts = [joined[o : o + len(t)] for o, t in zip(offsets, texts)]
+    if m.word_mode and bounds is None:
+        if token_lists is not None:
+            if len(token_lists) != len(texts):
+                raise ValueError(f"{len(token_lists)} token lists for {len(texts)} units")
+            bounds = set()
+            for toks, off in zip(token_lists, offsets):
+                bounds.update(accumulate(map(len, toks), initial=off))
+        elif segmenter is not None:
+            bounds = _boundaries_from_cut(simple_texts, offsets, segmenter)
+        else:
+            raise ValueError("word matching needs a segmenter, token lists or word boundaries")
+    rows: list[tuple] = []
+
+    def locate(gs: int) -> int:
+        return bisect.bisect_right(offsets, gs) - 1
+
+    # 1) every keyword and term word of every code, in one automaton pass
+    unit_hits: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    if len(m.automaton):
+        for end, word in m.automaton.iter(joined):
+            gs, ge = end - len(word) + 1, end + 1
+            if m.word_mode and (gs not in bounds or ge not in bounds):
                 continue
-            out[word].append((s, e))
-        return out
+            i = locate(gs)
+            unit_hits[i][word].append((gs - offsets[i], ge - offsets[i]))
+    for i, hits in unit_hits.items():
+        for word, spans in hits.items():
+            for cid in m.keyword_codes.get(word, ()):
+                for s_, e_ in spans:
+                    rows.append((i, cid, "keyword", word, s_, e_))
+    # 2) every pattern, one pass each
+    for cid, pat, rx in m.patterns:
+        for mt in rx.finditer(joined):
+            gs, ge = mt.start(), mt.end()
+            if ge <= gs:
+                continue
+            i = locate(gs)
+            if ge > offsets[i] + len(texts[i]):
+                continue  # crossed into the next unit
+            rows.append((i, cid, "pattern", pat, gs - offsets[i], ge - offsets[i]))
+    # 3) rules, where the terms they need are present (heading rules: per distinct heading)
+    heading_cache: dict[str, str] = {}
+    headings = [heading_cache.get(h) or heading_cache.setdefault(h, text_simplify(h)) for h in headings]
+    heading_rules = [x for x in m.rules if x[1].heading]
+    heading_hits: dict[str, set[int]] = {}
+    candidates = set(unit_hits)
+    if heading_rules:
+        candidates |= {i for i, h in enumerate(headings) if h}
+    items = sorted(candidates)
+    if progress:
+        from tqdm import tqdm
 
-
-def _token_bounds(tokens: pd.DataFrame | None, unit_ids: list[str]) -> dict[str, tuple[list[int], set[int]]]:
-    if tokens is None or not len(tokens):
-        return {}
-    bounds: dict[str, tuple[list[int], set[int]]] = {}
-    for uid, s, e in zip(tokens["unit_id"], tokens["start"], tokens["end"]):
-        starts, ends = bounds.setdefault(uid, ([], set()))
-        starts.append(int(s))
-        ends.add(int(e))
-    return bounds
+        items = tqdm(items, desc="coding rules", unit="unit")
+    for i in items:
+        hits = unit_hits.get(i, {})
+        term_spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for word, spans in hits.items():
+            for name in m.word_terms.get(word, ()):
+                term_spans[name].extend(spans)
+        for spans in term_spans.values():
+            spans.sort()
+        present = set(term_spans)
+        starts = None
+        heading = headings[i]
+        heading_ok = heading_hits.get(heading)
+        if heading_ok is None:
+            heading_ok = heading_hits[heading] = {
+                id(r) for _, r, _, _ in heading_rules if any(m.simple_headings[h] in heading for h in r.heading)
+            }
+        for c, rule, label, needs in m.rules:
+            if not needs <= present or (rule.any and not present.intersection(rule.any)):
+                continue
+            if rule.heading and id(rule) not in heading_ok:
+                continue
+            if rule.near and starts is None:
+                starts = _word_starts(simple_texts[i], bounds if m.word_mode else None, offsets[i])
+            for s_, e_, what in _rule_fire(rule, term_spans, starts or [], headings[i], m.simple_headings):
+                rows.append((i, c.id, "rule", label, s_, e_, what))
+    return [(*r[:6], texts[r[0]][r[4]:r[5]] if r[4] is not None else r[6]) for r in rows]
 
 
 def units_code(
@@ -101,6 +228,7 @@ def units_code(
     segmenter: Segmenter | None = None,
     *,
     tokens: pd.DataFrame | None = None,
+    token_lists: list[list[str]] | None = None,
     text_col: str = "text",
     id_col: str = "unit_id",
     progress: bool = False,
@@ -108,13 +236,16 @@ def units_code(
     """Code every unit with the codebook; return the evidence and the unit × code 0/1 matrix.
 
     Word boundaries come from ``tokens`` (the token table of :func:`helpers.tokens.tokens_segment`
-    for these units, with ``start``/``end``) or are computed with ``segmenter``; one of the two is
-    needed unless the codebook matches keywords as substrings. ``units`` needs ``id_col`` and
+    for these units, with ``start``/``end``), from ``token_lists`` (``segmenter.cut`` of each unit's
+    simplified text, in unit order) or are computed with ``segmenter``; one of them is needed unless
+    the codebook matches keywords as substrings. ``units`` needs ``id_col`` and
     ``text_col``; ``doc_id`` and ``heading_path`` are used when present (rules with ``heading``
     never fire without a heading path).
-    """
-    from helpers.tokens import tokens_segment
 
+    All units are matched in one pass each for the automaton and for every pattern, over the unit
+    texts joined by newlines (no keyword or pattern match may cross a unit boundary); rules are then
+    checked only in units where the terms they need occur.
+    """
     missing = [c for c in (id_col, text_col) if c not in units.columns]
     if missing:
         raise KeyError(f"units table has no column(s) {missing}; columns are {list(units.columns)}")
@@ -126,47 +257,27 @@ def units_code(
         u["doc_id"] = ""
     if "heading_path" not in u:
         u["heading_path"] = ""
-    u["text"] = u["text"].astype(str)
-    m = _Matcher(codebook)
-    if m.word_mode and tokens is None:
-        if segmenter is None:
-            raise ValueError("word matching needs a segmenter or a tokens table")
-        tokens = tokens_segment(u[["doc_id", "unit_id", "text"]], segmenter, cache_dir=None)
-    bounds = _token_bounds(tokens, u["unit_id"].tolist())
+    u["text"] = u["text"].astype(str).str.replace("\n", " ", regex=False)
+    m = matcher_make(codebook)
+    texts = u["text"].tolist()
+    uids, docs = u["unit_id"].tolist(), u["doc_id"].tolist()
+    headings = u["heading_path"].astype(str).tolist()
+    offsets = _joined(texts)[1]
+    bounds = None
+    if m.word_mode and tokens is not None:
+        bounds = _boundaries_from_tokens(tokens, {uid: i for i, uid in enumerate(uids)}, offsets)
+    elif m.word_mode and token_lists is None and segmenter is None:
+        raise ValueError("word matching needs a segmenter or a tokens table")
+    rows = texts_code(texts, m, token_lists=token_lists, bounds=bounds, segmenter=segmenter, headings=headings,
+                      progress=progress)
     dims = {c.id: c.dimension for c in codebook.codes}
-    rows: list[tuple] = []
-    items = zip(u["doc_id"], u["unit_id"], u["text"], u["heading_path"].astype(str))
-    if progress:
-        from tqdm import tqdm
-
-        items = tqdm(items, total=len(u), desc="coding", unit="unit")
-    for doc_id, uid, text, heading in items:
-        simple = text_simplify_aligned(text)
-        starts, ends = bounds.get(uid, ([], set()))
-        hits = m.hits(simple, starts, ends)
-        for word, spans in hits.items():
-            for cid in m.keyword_codes.get(word, ()):
-                for s, e in spans:
-                    rows.append((doc_id, uid, cid, dims[cid], "keyword", word, s, e, text[s:e]))
-        for cid, pat, rx in m.patterns:
-            for mt in rx.finditer(simple):
-                if mt.end() > mt.start():
-                    rows.append((doc_id, uid, cid, dims[cid], "pattern", pat, mt.start(), mt.end(),
-                                 text[mt.start():mt.end()]))
-        term_spans = {name: sorted(s for w in words for s in hits.get(w, ())) for name, words in m.term_words.items()}
-        simple_heading = text_simplify(heading)
-        for c in codebook.codes:
-            for rule in c.rules:
-                for s, e, what in _rule_fire(rule, term_spans, starts, simple_heading):
-                    rows.append((doc_id, uid, c.id, c.dimension, "rule", f"{rule.id}: {rule.describe()}", s, e,
-                                 text[s:e] if s is not None else what))
-    evidence = pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
+    records = [(docs[i], uids[i], cid, dims[cid], typ, ind, s_, e_, match, i) for i, cid, typ, ind, s_, e_, match in rows]
+    evidence = pd.DataFrame(records, columns=[*EVIDENCE_COLUMNS, "_u"])
     evidence["start"] = evidence["start"].astype("Int64")
     evidence["end"] = evidence["end"].astype("Int64")
     order = {cid: i for i, cid in enumerate(codebook.ids)}
-    pos = {uid: i for i, uid in enumerate(u["unit_id"])}
     evidence = (
-        evidence.assign(_u=evidence["unit_id"].map(pos), _c=evidence["code"].map(order))
+        evidence.assign(_c=evidence["code"].map(order))
         .sort_values(["_u", "_c", "indicator_type", "start", "indicator"], kind="stable")
         .drop(columns=["_u", "_c"])
         .drop_duplicates()
@@ -176,30 +287,37 @@ def units_code(
     return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
 
 
-def _rule_fire(rule, term_spans: dict, starts: list[int], heading: str) -> list[tuple]:
+def _word_starts(text: str, bounds: set[int] | None, offset: int) -> list[int]:
+    """Local start offsets of the words of one unit (every character when there are no words)."""
+    if bounds is None:
+        return list(range(len(text)))
+    return [p - offset for p in range(offset, offset + len(text)) if p in bounds]
+
+
+def _rule_fire(rule, term_spans: dict, starts: list[int], heading: str, simple: dict[str, str]) -> list[tuple]:
     """Return the evidence spans of a rule that fires in this unit ([] when it does not)."""
-    if any(term_spans[t] for t in rule.not_):
+    if any(term_spans.get(t) for t in rule.not_):
         return []
     out: list[tuple] = []
     if rule.heading:
-        hit = next((h for h in rule.heading if text_simplify(h) in heading), None)
+        hit = next((h for h in rule.heading if simple[h] in heading), None)
         if hit is None:
             return []
         out.append((None, None, f"heading: {hit}"))
     for t in rule.all:
-        if not term_spans[t]:
+        if not term_spans.get(t):
             return []
         s, e = term_spans[t][0]
         out.append((s, e, t))
     if rule.any:
-        present = [t for t in rule.any if term_spans[t]]
+        present = [t for t in rule.any if term_spans.get(t)]
         if not present:
             return []
         s, e = term_spans[present[0]][0]
         out.append((s, e, present[0]))
     if rule.near:
         a, b = rule.near
-        pair = _near(term_spans[a], term_spans[b], starts, rule.window)
+        pair = _near(term_spans.get(a, []), term_spans.get(b, []), starts, rule.window)
         if pair is None:
             return []
         out.extend([(*pair[0], a), (*pair[1], b)])
@@ -228,12 +346,18 @@ def _near(spans_a, spans_b, starts: list[int], window: int):
 
 def _wide(u: pd.DataFrame, evidence: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     wide = u[["doc_id", "unit_id"] + [c for c in ("level", "kind", "heading_path", "section") if c in u] + ["text"]]
-    wide = wide.copy()
-    coded = set(zip(evidence["unit_id"], evidence["code"]))
-    for cid in codebook.ids:
-        wide[cid] = [int((uid, cid) in coded) for uid in wide["unit_id"]]
-    wide["n_codes"] = wide[codebook.ids].sum(axis=1)
-    return wide.reset_index(drop=True)
+    wide = wide.reset_index(drop=True).copy()
+    pos = {uid: i for i, uid in enumerate(wide["unit_id"].tolist())}
+    col = {cid: j for j, cid in enumerate(codebook.ids)}
+    matrix = np.zeros((len(wide), len(col)), dtype=np.int64)
+    if len(evidence):
+        rows = np.fromiter((pos[x] for x in evidence["unit_id"].tolist()), dtype=np.int64, count=len(evidence))
+        cols = np.fromiter((col[x] for x in evidence["code"].tolist()), dtype=np.int64, count=len(evidence))
+        matrix[rows, cols] = 1
+    for cid, j in col.items():
+        wide[cid] = matrix[:, j]
+    wide["n_codes"] = matrix.sum(axis=1)
+    return wide
 
 
 # --------------------------------------------------------------------------------------------------

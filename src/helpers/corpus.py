@@ -199,11 +199,14 @@ def _bad_char_share(text: str) -> float:
     if not text:
         return 0.0
     bad = 0
-    for ch in text:
-        if ch in _ALLOWED_CONTROLS:
+    for line in text.split("\n"):
+        if line.isprintable():  # fast path: no control, unassigned, private-use or surrogate character
             continue
-        if unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"):
-            bad += 1
+        for ch in line:
+            if ch in _ALLOWED_CONTROLS:
+                continue
+            if unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"):
+                bad += 1
     return bad / len(text)
 
 

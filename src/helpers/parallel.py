@@ -1,0 +1,86 @@
+"""Running the per-document stages over many documents: serially, or on a Dask cluster.
+
+Cleanup, segmentation and coding of one document depend on that document alone, so they can run in
+parallel. :func:`documents_map` is the one switch: ``engine="serial"`` (the default, in-process) or
+``engine="dask"`` (a ``dask.distributed`` LocalCluster on this machine, or the cluster at
+``address``). Results come back in input order, so the output tables are identical whichever engine
+ran them. Dask writes its scratch files under ``.cache/dask`` in the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from helpers import paths
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ENGINES = ("serial", "dask")
+
+
+def documents_map(
+    func: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    engine: str = "serial",
+    n_workers: int = 2,
+    address: str | None = None,
+    progress: bool = False,
+    desc: str = "documents",
+) -> list[R]:
+    """Return ``[func(item) for item in items]``, computed serially or on Dask workers.
+
+    Args:
+        func: a pure function of one item (picklable for ``engine="dask"``: a module-level function
+            or a ``functools.partial`` of one).
+        items: the items, e.g. ``(doc_id, text, title)`` triples.
+        engine: ``"serial"`` or ``"dask"``.
+        n_workers: worker processes of the local cluster (``engine="dask"`` without ``address``).
+        address: scheduler address of an existing Dask cluster, to run beyond this machine.
+        progress: show a progress bar (serial) or Dask's progress (dask).
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    items = list(items)
+    if engine == "serial" or not items:
+        if progress:
+            from tqdm import tqdm
+
+            items = tqdm(items, desc=desc, unit="doc")
+        return [func(x) for x in items]
+    return _dask_map(func, items, n_workers=n_workers, address=address, progress=progress)
+
+
+def _dask_map(func: Callable, items: Sequence[Any], *, n_workers: int, address: str | None, progress: bool) -> list:
+    import dask
+    from distributed import Client, LocalCluster
+
+    scratch = paths.CACHE / "dask"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with dask.config.set({"temporary-directory": str(scratch), "distributed.worker.daemon": False}):
+        if address:
+            client = Client(address)
+            cluster = None
+        else:
+            cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                local_directory=str(scratch),
+                silence_logs=40,
+            )
+            client = Client(cluster)
+        try:
+            futures = client.map(func, items, pure=False)
+            if progress:
+                from distributed import progress as dask_progress
+
+                dask_progress(futures)
+            return client.gather(futures)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
