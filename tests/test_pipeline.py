@@ -267,7 +267,8 @@ def test_pipeline_run_passes_declared_parameters(two_notebooks, tmp_path, capsys
     assert "greeting" not in injected[0].source
     assert "label = \"second's own\"" in injected[0].source
 
-    assert list(summary.columns) == ["notebook", "status", "seconds", "output"]
+    assert list(summary.columns) == ["notebook", "status", "seconds", "output", "parameters"]
+    assert summary["parameters"].tolist()[1]["label"] == "second's own"
     assert summary["notebook"].tolist() == ["01_first", "02_second"]
     assert summary["status"].tolist() == ["ok", "ok"]
     assert summary["output"].tolist() == [

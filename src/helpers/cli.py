@@ -96,7 +96,24 @@ def _parser() -> argparse.ArgumentParser:
     code.add_argument("--text-col", default="text", metavar="NAME", help="text column (default: text)")
     code.add_argument("--id-col", default="unit_id", metavar="NAME", help="unit id column (default: unit_id)")
     code.set_defaults(func=_code)
+
+    check = sub.add_parser(
+        "check-outputs",
+        help="fail when a regenerated table or figure differs from the committed one (CI)",
+        description="Compare outputs/tables and outputs/figures with the committed versions (git); print the "
+        "difference and exit 1 when they differ.",
+    )
+    check.set_defaults(func=_check_outputs)
     return parser
+
+
+def _check_outputs(args: argparse.Namespace) -> int:
+    """Print whether the regenerated outputs equal the committed ones; return 0 or 1."""
+    from helpers.pipeline import outputs_check
+
+    same, report = outputs_check()
+    print(report, file=sys.stdout if same else sys.stderr)
+    return 0 if same else 1
 
 
 def _code(args: argparse.Namespace) -> int:
@@ -121,7 +138,7 @@ def _code(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Run the pipeline; print the summary to stdout and errors to stderr; return the exit code."""
-    from helpers.pipeline import PipelineError, parameters_parse, pipeline_read, pipeline_run
+    from helpers.pipeline import PipelineError, manifest_write, parameters_parse, pipeline_read, pipeline_run
 
     start = time.perf_counter()
     try:
@@ -142,7 +159,22 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     print(summary[["notebook", "status", "seconds"]].to_string(index=False))
     print(f"total: {time.perf_counter() - start:.1f} s")
+    manifest = manifest_write(summary, args.output_dir.resolve().parent / "manifest.json")
+    print(_written(manifest))
     return 0
+
+
+def _written(manifest: Path) -> str:
+    """Describe what a run wrote: tables, figures, report and manifest under the outputs folder."""
+    out = manifest.parent
+    tables = sorted(p for p in (out / "tables").glob("*") if p.is_file() and not p.name.startswith("."))
+    figures = sorted(p for p in (out / "figures").glob("*") if p.is_file() and not p.name.startswith("."))
+    lines = [f"written: {len(tables)} tables in {out / 'tables'}, {len(figures)} figures in {out / 'figures'}"]
+    report = out / "report" / "index.html"
+    if report.exists():
+        lines.append(f"report: {report}")
+    lines.append(f"manifest: {manifest}")
+    return "\n".join(lines)
 
 
 def _clean(args: argparse.Namespace) -> int:

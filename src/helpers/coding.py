@@ -24,7 +24,7 @@ import pandas as pd
 
 from helpers.cleanup import text_simplify, text_simplify_aligned
 from helpers.codebook import Codebook
-from helpers.tables import path_resolve, table_write
+from helpers.tables import path_resolve, table_write, workbook_save
 from helpers.tokens import Segmenter
 
 EVIDENCE_COLUMNS = ["doc_id", "unit_id", "code", "dimension", "indicator_type", "indicator", "start", "end", "match"]
@@ -441,14 +441,10 @@ def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
     Each code sheet lists the coded units (unit id, heading path, text, evidence) so a researcher can
     read every assignment; the workbook's timestamps are fixed so re-runs give the same file.
     """
-    import datetime as dt
-
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     p = path_resolve(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    summary = evidence_summarize(result.evidence)
     wb = Workbook()
     ws = wb.active
     ws.title = "summary"
@@ -476,13 +472,8 @@ def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
         sheet.column_dimensions["D"].width = 60
         for row in sheet.iter_rows(min_row=3):
             row[2].alignment = Alignment(wrap_text=True, vertical="top")
-    del summary
-    fixed = dt.datetime(2000, 1, 1)
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
     wb.properties.creator = "helpers.coding"
-    wb.save(p)
-    return p
+    return workbook_save(wb, p)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Project paths, in one place, so notebooks and helpers never build paths from strings.
 
-Importing this module also points the caches of matplotlib, IPython and jieba at folders inside the
-project, so nothing is written to shared locations such as ``/tmp`` or the user's home.
+Importing this module also points the caches of matplotlib and IPython at folders inside the
+project, so nothing is written to shared locations such as ``/tmp`` or the user's home, and fixes
+``SOURCE_DATE_EPOCH`` so that file timestamps inside figures do not change between runs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ PIPELINE_CONFIG: Path = ROOT / "pipeline.yaml"
 
 os.environ.setdefault("MPLCONFIGDIR", str(CACHE / "matplotlib"))
 os.environ.setdefault("IPYTHONDIR", str(CACHE / "ipython"))
+# Tools that stamp files with the time (fontTools in word-cloud SVGs, matplotlib in PDFs) use this
+# fixed date instead, so that re-runs give byte-identical figures.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "946684800")
 
 
 def ensure_dir(path: Path) -> Path:

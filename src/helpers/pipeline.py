@@ -29,7 +29,7 @@ os.environ.setdefault("IPYTHONDIR", str(paths.CACHE / "ipython"))
 
 CONFIG_KEYS: frozenset[str] = frozenset({"kernel", "parameters", "notebooks"})
 STEP_KEYS: frozenset[str] = frozenset({"path", "parameters"})
-SUMMARY_COLUMNS: list[str] = ["notebook", "status", "seconds", "output"]
+SUMMARY_COLUMNS: list[str] = ["notebook", "status", "seconds", "output", "parameters"]
 
 
 class PipelineError(Exception):
@@ -327,8 +327,11 @@ def pipeline_run(
     out_dir.mkdir(parents=True, exist_ok=True)
 
     rows: list[dict] = [
-        {"notebook": s.name, "status": "not run", "seconds": 0.0, "output": ""} for s in steps
+        {"notebook": s.name, "status": "not run", "seconds": 0.0, "output": "", "parameters": {}} for s in steps
     ]
+    # Python's string hashing is randomised per process; fixing it keeps set-ordered steps (graph
+    # communities, layouts) identical between runs, so re-runs give byte-identical outputs.
+    os.environ.setdefault("PYTHONHASHSEED", "0")
 
     def summary() -> pd.DataFrame:
         return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
@@ -366,9 +369,91 @@ def pipeline_run(
             if output.exists():
                 error += f"\n  executed copy: {output}"
         seconds = time.perf_counter() - start
-        rows[i].update(status=status, seconds=round(seconds, 1), output=str(output))
+        rows[i].update(status=status, seconds=round(seconds, 1), output=str(output), parameters=params)
         result = f"{status} ({seconds:.1f} s)"
         print(f"{label} {result}", file=sys.stderr, flush=True)
         if error is not None:
             raise PipelineError(error, summary()) from cause
     return summary()
+
+
+#: Inputs whose hashes go into the run manifest (relative to the repository root).
+MANIFEST_INPUTS = ("data/raw/*", "data/corpus.csv", "data/codebook.yaml", "data/dictionaries/*",
+                   "data/annotations/*.csv", "pipeline.yaml", "requirements.lock")
+MANIFEST_PACKAGES = ("jieba", "rjieba", "pandas", "numpy", "scipy", "matplotlib", "seaborn", "wordcloud", "networkx",
+                     "papermill", "nbconvert", "opencc", "pyahocorasick", "stopwordsiso", "mplfonts", "openpyxl",
+                     "charset-normalizer", "cn2an", "krippendorff", "dask")
+
+
+def manifest_write(summary: pd.DataFrame, path: str | Path = paths.OUTPUTS / "manifest.json") -> Path:
+    """Write the run manifest and return its path.
+
+    It records what a result depends on: the SHA-256 of every input (raw documents, corpus table,
+    codebook, dictionaries, annotations, the run configuration and the lock file), the parameters
+    each notebook ran with, the Python and package versions, and the time each notebook took.
+    """
+    import hashlib
+    import importlib.metadata as md
+    import json
+    import platform
+
+    inputs = {}
+    for pattern in MANIFEST_INPUTS:
+        for f in sorted(paths.ROOT.glob(pattern)):
+            if f.is_file() and not f.name.startswith("."):
+                inputs[f.relative_to(paths.ROOT).as_posix()] = hashlib.sha256(f.read_bytes()).hexdigest()
+    versions = {}
+    for name in MANIFEST_PACKAGES:
+        try:
+            versions[name] = md.version(name)
+        except md.PackageNotFoundError:
+            versions[name] = None
+    manifest = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
+        "packages": versions,
+        "inputs": inputs,
+        "notebooks": [
+            {"notebook": r["notebook"], "status": r["status"], "seconds": r["seconds"],
+             "parameters": r.get("parameters") or {}}
+            for r in summary.to_dict("records")
+        ],
+        "total_seconds": round(float(summary["seconds"].sum()), 1),
+    }
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    return out
+
+
+#: Committed results that a re-run must reproduce byte for byte.
+CHECKED_OUTPUTS = ("outputs/tables", "outputs/figures")
+#: Committed results that are regenerated but not compared, with the reason (see README).
+UNCHECKED_OUTPUTS: dict[str, str] = {}
+
+
+def outputs_check(root: str | Path = paths.ROOT, dirs: tuple[str, ...] = CHECKED_OUTPUTS,
+                  exclude: tuple[str, ...] = tuple(UNCHECKED_OUTPUTS)) -> tuple[bool, str]:
+    """Compare the regenerated results with the committed ones; return ``(same, report)``.
+
+    Uses git: any file under ``dirs`` that is modified, deleted or new (untracked) after a run is a
+    difference; the report lists them and shows the diff of text files (CSV, Markdown, SVG), so CI
+    prints what changed. ``exclude`` lists pathspecs left out of the comparison.
+    """
+    import subprocess
+
+    root = Path(root)
+    specs = [*dirs, *(f":(exclude){e}" for e in exclude)]
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+    status = git("status", "--porcelain", "--untracked-files=all", "--", *specs)
+    if not status.strip():
+        return True, "outputs reproduced: no committed table or figure changed"
+    diff = git("diff", "--no-color", "--", *specs)
+    lines = ["outputs differ from the committed ones (commit them if the change is intended):", status.rstrip()]
+    if diff.strip():
+        lines += ["", diff.rstrip()]
+    return False, "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -34,3 +35,51 @@ def table_write(df: pd.DataFrame, path: str | Path) -> Path:
 def table_read(path: str | Path, **kwargs) -> pd.DataFrame:
     """Read a CSV written by :func:`table_write` (UTF-8, optional BOM) and return it."""
     return pd.read_csv(path_resolve(path), encoding="utf-8-sig", keep_default_na=False, **kwargs)
+
+
+def workbook_save(workbook, path: str | Path) -> Path:
+    """Save an openpyxl workbook so that the same content always gives the same bytes; return the path.
+
+    An .xlsx is a zip archive whose members carry the time they were written, and openpyxl stamps the
+    document properties with the current time; both are fixed here (1980-01-01, the zip epoch), so a
+    re-run does not change a committed workbook.
+    """
+    import datetime as dt
+    import io
+
+    fixed = dt.datetime(2000, 1, 1)
+    workbook.properties.created = fixed
+    workbook.properties.modified = fixed
+    buf = io.BytesIO()
+    workbook.save(buf)
+
+    def fix_modified(name: str, content: bytes) -> bytes:
+        if name != "docProps/core.xml":  # openpyxl writes the save time here whatever properties say
+            return content
+        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+                      content)
+
+    return zip_normalize(buf.getvalue(), path, transform=fix_modified)
+
+
+def zip_normalize(data: bytes, path: str | Path, transform=None) -> Path:
+    """Write the zip archive ``data`` to ``path`` with fixed member timestamps and order; return the path.
+
+    ``transform(name, content) -> content`` may rewrite members (e.g. a timestamp inside one).
+    """
+    import io
+    import zipfile
+
+    out = path_resolve(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o644 << 16
+            content = src.read(info.filename)
+            dst.writestr(member, transform(info.filename, content) if transform else content)
+    out.write_bytes(buf.getvalue())
+    return out
