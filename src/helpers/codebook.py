@@ -337,17 +337,26 @@ def _code_read(entry: Any, p: Path, terms: dict, dimensions: dict, seen: dict[st
         dimension=dim,
         label_zh=str(entry["label_zh"]),
         label_en=str(entry.get("label_en", "")),
-        definition=str(entry["definition"]).strip(),
+        definition=_prose(entry["definition"]),
         keywords=keywords,
         patterns=patterns,
         rules=rules,
-        include=_strings(entry.get("include"), p, _line(entry, "include"), cid, "include"),
-        exclusions=_strings(entry.get("exclusions"), p, _line(entry, "exclusions"), cid, "exclusions"),
+        include=tuple(_prose(x) for x in _strings(entry.get("include"), p, _line(entry, "include"), cid, "include")),
+        exclusions=tuple(_prose(x) for x in _strings(entry.get("exclusions"), p, _line(entry, "exclusions"), cid,
+                                                     "exclusions")),
         anchors=tuple({k: str(v) for k, v in a.items() if k not in ("__line__", "__lines__")} for a in anchors),
         definition_quote={k: str(v) for k, v in quote.items() if k not in ("__line__", "__lines__")}
         if isinstance(quote, dict) else None,
         line=line or 0,
     )
+
+
+def _prose(value: Any) -> str:
+    """Return codebook prose in canonical form: YAML's folded lines leave a space between Chinese
+    characters (``互补， 推动``), which :func:`helpers.cleanup.text_normalize` removes."""
+    from helpers.cleanup import text_normalize
+
+    return text_normalize(" ".join(str(value).split()))
 
 
 def _rules_read(value: Any, p: Path, line: int | None, cid: str, terms: dict) -> tuple[Rule, ...]:

@@ -1,14 +1,66 @@
 """Coding reliability: human-coded samples, agreement statistics, second-coder sheets.
 
-This module starts with the annotation sample itself; agreement statistics build on it.
+Every coding (a human annotation file, the dictionary's ``coding_units.csv``, a returned second-coder
+sheet) is turned into one long table, the *codings* layout::
+
+    coder        unit_id               code       value
+    annotator-A  report2024-1.1-p1-s2  economic   1
+
+one row per coder × unit × code; ``value`` is the category (0/1 for the codebook's codes, any whole
+number for nominal data in general). A unit a coder did not code has no rows for that coder: missing
+data is an absent row, never a blank value. Annotation files add a ``split`` column (dev/holdout),
+which the statistics ignore. The converters (:func:`annotations_read`, :func:`codings_from_wide`,
+:func:`sheet_read`) produce this table; the statistics (:func:`codings_agreement`) and the
+disagreement list (:func:`codings_disagreements`) consume it, so nobody passes raw matrices.
+
+Agreement statistics, per code (see :func:`codings_agreement` for the definitions and for what is
+reported when a statistic is undefined): percent agreement, Holsti's CR, Cohen's kappa (Light's mean
+pairwise kappa for three or more coders), Fleiss' kappa, Krippendorff's alpha (nominal, from the
+``krippendorff`` package) and, against a reference coder, precision, recall and F1; percentile
+bootstrap confidence intervals over units with a seed; macro averages over codes.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import warnings
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from helpers.codebook import Codebook
+from helpers.tables import path_resolve, workbook_save
+
 HOLDOUT_SEED = 20261123
+BOOTSTRAP_SEED = 20261123
+
+#: The long layout every coding is converted to.
+CODING_COLUMNS = ["coder", "unit_id", "code", "value"]
+#: The values of the ``split`` column of an annotation file.
+SPLITS = ("dev", "holdout")
+#: Columns of an annotation file besides the code columns (``doc_id``, ``date`` and ``note`` optional).
+ANNOTATION_REQUIRED = ("unit_id", "coder", "split")
+ANNOTATION_OPTIONAL = ("doc_id", "date", "note")
+#: The coder name given to the dictionary's coding.
+DICTIONARY_CODER = "dictionary"
+
+#: Statistics of :func:`codings_agreement`, in column order; each has ``_ci_low``/``_ci_high`` columns.
+STATISTICS = ("percent_agreement", "holsti_cr", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha",
+              "precision", "recall", "f1")
+MACRO = "(macro)"
+
+SHEET_CODING = "coding"
+SHEET_CODEBOOK = "codebook"
+SHEET_INSTRUCTIONS = "instructions"
+SHEET_UNIT_COLUMNS = ("unit_id", "heading_path", "text")
+SHEET_NOTE_COLUMN = "note"
+SHEET_CODER_CELL = "B3"
+SHEET_DEFAULT_CODER = "second-coder"
+#: Workbook and archive timestamps are fixed so that re-runs write identical bytes.
 
 
 def units_split(units: pd.DataFrame, *, holdout: float = 0.4, seed: int = HOLDOUT_SEED) -> pd.Series:
@@ -28,3 +80,853 @@ def units_split(units: pd.DataFrame, *, holdout: float = 0.4, seed: int = HOLDOU
             k = max(k, 1)
         split.loc[idx[:k]] = "holdout"
     return split
+
+
+# --------------------------------------------------------------------------------------------------
+# The long layout and its converters
+# --------------------------------------------------------------------------------------------------
+
+
+class AnnotationError(ValueError):
+    """An annotation file cannot be used. The message names the file, the line and the column."""
+
+    def __init__(self, path: Path, reason: str, *, line: int | None = None, column: str | None = None) -> None:
+        where = [str(_display(path))]
+        if line:
+            where.append(f"line {line}")
+        if column:
+            where.append(f"column {column!r}")
+        self.path, self.line, self.column, self.reason = path, line, column, reason
+        super().__init__(", ".join(where) + f": {reason}")
+
+
+def _display(path: Path) -> Path:
+    from helpers import paths
+
+    try:
+        return Path(path).resolve().relative_to(paths.ROOT)
+    except ValueError:
+        return Path(path)
+
+
+def annotations_read(path: str | Path, codebook: Codebook | None = None, *,
+                     units: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read and validate a human annotation file; return its codings in the long layout plus ``split``.
+
+    The file (UTF-8 CSV, as ``data/annotations/coder_A.csv``) has ``unit_id``, ``coder``, ``split``,
+    optionally ``doc_id``, ``date`` and ``note``, and one 0/1 column per code. With ``codebook`` the code
+    columns must be exactly the codebook's codes (any order); without it every other column is taken
+    as a code. With ``units`` (the unit ids of the corpus) an unknown unit id is an error.
+
+    Every problem raises :class:`AnnotationError` naming the file, the line (the header is line 1) and
+    the column: a missing file or column, an unknown column, an empty coder or unit id, a unit coded
+    twice by the same coder, a split other than ``dev``/``holdout``, a code value other than 0 or 1
+    (an empty cell is an error too: the files code every unit with every code).
+
+    Returns columns coder, unit_id, code, value (int), split; units in file order, codes in codebook
+    (or file) order.
+    """
+    p = path_resolve(path)
+    if not p.exists():
+        raise AnnotationError(p, "file not found")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AnnotationError(p, f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as CSV UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
+        raise AnnotationError(p, "no header row", line=1)
+    header = [h.strip() for h in header]
+    for i, h in enumerate(header):
+        if h in header[:i]:
+            raise AnnotationError(p, "column appears twice in the header", line=1, column=h)
+    for col in ANNOTATION_REQUIRED:
+        if col not in header:
+            raise AnnotationError(p, f"missing column (columns are {header})", line=1, column=col)
+    known = set(ANNOTATION_REQUIRED) | set(ANNOTATION_OPTIONAL)
+    if codebook is not None:
+        codes = codebook.ids
+        for h in header:
+            if h not in known and h not in codes:
+                raise AnnotationError(p, f"unknown column: not a code of the codebook ({', '.join(codes)})",
+                                      line=1, column=h)
+        for c in codes:
+            if c not in header:
+                raise AnnotationError(p, "missing code column", line=1, column=c)
+    else:
+        codes = [h for h in header if h not in known]
+        if not codes:
+            raise AnnotationError(p, "no code columns", line=1)
+    known_units = set(units) if units is not None else None
+    pos = {h: i for i, h in enumerate(header)}
+    rows: list[tuple] = []
+    seen: dict[tuple[str, str], int] = {}
+    line = reader.line_num
+    for record in reader:
+        start, line = line + 1, reader.line_num
+        if not any(x.strip() for x in record):
+            continue
+        if len(record) != len(header):
+            raise AnnotationError(p, f"{len(record)} fields, the header has {len(header)}", line=start)
+        get = {h: record[i].strip() for h, i in pos.items()}
+        for col in ("unit_id", "coder"):
+            if not get[col]:
+                raise AnnotationError(p, "empty", line=start, column=col)
+        uid, coder, split = get["unit_id"], get["coder"], get["split"]
+        if split not in SPLITS:
+            raise AnnotationError(p, f"split {split!r} is not one of {', '.join(SPLITS)}", line=start,
+                                  column="split")
+        if known_units is not None and uid not in known_units:
+            raise AnnotationError(p, f"unknown unit id {uid!r}", line=start, column="unit_id")
+        if (coder, uid) in seen:
+            raise AnnotationError(p, f"unit {uid!r} coded twice by {coder!r} (first on line {seen[coder, uid]})",
+                                  line=start, column="unit_id")
+        seen[coder, uid] = start
+        for c in codes:
+            v = get[c]
+            if v not in ("0", "1"):
+                what = "empty" if v == "" else f"value {v!r} is not 0 or 1"
+                raise AnnotationError(p, what, line=start, column=c)
+            rows.append((coder, uid, c, int(v), split))
+    if not rows:
+        raise AnnotationError(p, "no coded units")
+    out = pd.DataFrame(rows, columns=[*CODING_COLUMNS, "split"])
+    out["value"] = out["value"].astype("int64")
+    return out
+
+
+def codings_from_wide(wide: pd.DataFrame, coder: str, codes: Sequence[str], *, id_col: str = "unit_id"
+                      ) -> pd.DataFrame:
+    """Return a unit × code table (one column per code, as ``coding_units.csv``) in the long layout.
+
+    Exists so that the dictionary's coding and any other wide table enter the statistics the same way
+    as the annotation files. Values must be whole numbers; an empty cell means "not coded" and
+    gives no row.
+    """
+    missing = [c for c in [id_col, *codes] if c not in wide.columns]
+    if missing:
+        raise KeyError(f"table has no column(s) {missing}; columns are {list(wide.columns)}")
+    long = wide[[id_col, *codes]].melt(id_vars=id_col, var_name="code", value_name="value")
+    long = long[long["value"].notna() & (long["value"].astype(str).str.strip() != "")]
+    long = long.rename(columns={id_col: "unit_id"})
+    long.insert(0, "coder", coder)
+    order_u = {u: i for i, u in enumerate(pd.unique(wide[id_col]))}
+    order_c = {c: i for i, c in enumerate(codes)}
+    long = long.assign(_u=long["unit_id"].map(order_u), _c=long["code"].map(order_c))
+    long = long.sort_values(["_u", "_c"], kind="stable").drop(columns=["_u", "_c"])
+    long["value"] = pd.to_numeric(long["value"]).astype("int64")
+    return codings_check(long.reset_index(drop=True)[CODING_COLUMNS])
+
+
+def codings_wide(codings: pd.DataFrame, coder: str) -> pd.DataFrame:
+    """Return one coder's codings as a unit × code 0/1 table (unit_id, then one column per code).
+
+    The inverse of :func:`codings_from_wide`, for display and for writing a coding as a CSV.
+    """
+    c = codings[codings["coder"] == coder]
+    if c.empty:
+        raise KeyError(f"no codings by {coder!r}; coders are {list(pd.unique(codings['coder']))}")
+    wide = c.pivot(index="unit_id", columns="code", values="value")
+    wide = wide.reindex(index=pd.unique(c["unit_id"]), columns=pd.unique(c["code"]))
+    return wide.rename_axis(columns=None).reset_index()
+
+
+def codings_split(codings: pd.DataFrame) -> pd.Series:
+    """Return the recorded split (``dev``/``holdout``) per unit id from annotation codings.
+
+    Raises ``ValueError`` if two coders' files record a different split for the same unit, since the
+    split must be one decision for the whole sample.
+    """
+    if "split" not in codings.columns:
+        raise KeyError("these codings have no split column (read them with annotations_read)")
+    per_unit = codings.drop_duplicates(["unit_id", "split"])
+    dup = per_unit[per_unit["unit_id"].duplicated()]
+    if len(dup):
+        uid = dup["unit_id"].iloc[0]
+        raise ValueError(f"unit {uid!r} has different splits in different files: "
+                         f"{sorted(per_unit.loc[per_unit['unit_id'] == uid, 'split'])}")
+    return per_unit.set_index("unit_id")["split"]
+
+
+def codings_check(codings: pd.DataFrame) -> pd.DataFrame:
+    """Return ``codings`` unchanged if it is a valid long table; raise otherwise.
+
+    Every function that takes codings calls this first, so that a malformed table (missing column,
+    empty value, a unit coded twice with the same code by the same coder) fails with a clear message
+    instead of giving wrong statistics.
+    """
+    missing = [c for c in CODING_COLUMNS if c not in codings.columns]
+    if missing:
+        raise KeyError(f"codings need the columns {CODING_COLUMNS}; missing {missing}")
+    if codings["value"].isna().any():
+        bad = codings[codings["value"].isna()].iloc[0]
+        raise ValueError(f"empty value for coder {bad['coder']!r}, unit {bad['unit_id']!r}, code {bad['code']!r}: "
+                         "leave the row out for a unit that was not coded")
+    dup = codings[codings.duplicated(["coder", "unit_id", "code"])]
+    if len(dup):
+        bad = dup.iloc[0]
+        raise ValueError(f"coder {bad['coder']!r} coded unit {bad['unit_id']!r} with {bad['code']!r} twice")
+    return codings
+
+
+# --------------------------------------------------------------------------------------------------
+# Agreement statistics
+# --------------------------------------------------------------------------------------------------
+
+
+def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Return Cohen's kappa of two codings of the same units (NaN marks a unit one coder left out).
+
+    κ = (p_o − p_e) / (1 − p_e), with p_o the share of units (coded by both) given the same value and
+    p_e = Σ_k p_a(k) p_b(k) from each coder's own marginal distribution. Undefined (NaN) when
+    p_e = 1, i.e. both coders gave every unit the same single value (e.g. a code nobody used):
+    there is no variation to agree on beyond chance. Written out here because it is three lines and
+    the project does not depend on scikit-learn.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    both = ~np.isnan(a) & ~np.isnan(b)
+    a, b = a[both], b[both]
+    if not len(a):
+        return float("nan")
+    p_o = float(np.mean(a == b))
+    cats = np.union1d(a, b)
+    p_e = float(sum(np.mean(a == k) * np.mean(b == k) for k in cats))
+    if p_e >= 1.0:
+        return float("nan")
+    return (p_o - p_e) / (1.0 - p_e)
+
+
+def fleiss_kappa(values: np.ndarray) -> float:
+    """Return Fleiss' kappa of a coders × units matrix (NaN = not coded) over the units every coder coded.
+
+    P_i = (Σ_k n_ik² − m) / (m(m − 1)) per unit (n_ik coders gave value k, m coders), P̄ their mean,
+    p_k the share of all assignments that are k, P_e = Σ p_k², κ = (P̄ − P_e)/(1 − P_e). NaN when
+    P_e = 1 (no variation) or fewer than two coders or no unit coded by all. For two coders it is
+    Scott's pi.
+    """
+    m = np.asarray(values, dtype=float)
+    if m.shape[0] < 2:
+        return float("nan")
+    m = m[:, ~np.isnan(m).any(axis=0)]
+    n_coders, n_units = m.shape
+    if not n_units:
+        return float("nan")
+    cats = np.unique(m)
+    counts = np.stack([(m == k).sum(axis=0) for k in cats], axis=1)  # units × categories
+    p_i = ((counts ** 2).sum(axis=1) - n_coders) / (n_coders * (n_coders - 1))
+    p_bar = p_i.mean()
+    p_k = counts.sum(axis=0) / (n_units * n_coders)
+    p_e = float((p_k ** 2).sum())
+    if p_e >= 1.0:
+        return float("nan")
+    return float((p_bar - p_e) / (1.0 - p_e))
+
+
+def krippendorff_alpha(values: np.ndarray) -> float:
+    """Return Krippendorff's alpha (nominal) of a coders × units matrix, NaN marking missing values.
+
+    Computed by the ``krippendorff`` package. Undefined (NaN) when the pairable values (units coded
+    by at least two coders) show fewer than two distinct values, because the expected disagreement is
+    then zero (e.g. a code nobody used), and when no unit was coded by two coders.
+    """
+    import krippendorff
+
+    m = np.asarray(values, dtype=float)
+    pairable = m[:, (~np.isnan(m)).sum(axis=0) >= 2]
+    if pairable.size == 0:
+        return float("nan")
+    domain = np.unique(pairable[~np.isnan(pairable)])
+    if len(domain) < 2:
+        return float("nan")
+    counts = np.stack([(pairable == k).sum(axis=0) for k in domain], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = float(krippendorff.alpha(value_counts=counts, value_domain=domain, level_of_measurement="nominal"))
+    return a if np.isfinite(a) else float("nan")
+
+
+def _pair(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Percent agreement, Holsti's CR and Cohen's kappa of two coders."""
+    da, db = ~np.isnan(a), ~np.isnan(b)
+    both = da & db
+    n = int(both.sum())
+    if not n:
+        return float("nan"), float("nan"), float("nan")
+    agree = int((a[both] == b[both]).sum())
+    return agree / n, 2 * agree / (int(da.sum()) + int(db.sum())), cohen_kappa(a, b)
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else float("nan")
+
+
+def _code_statistics(m: np.ndarray, reference: bool) -> dict[str, float]:
+    """All statistics of one code's coders × units matrix (row 0 is the reference if ``reference``)."""
+    pairs = [_pair(m[i], m[j]) for i, j in combinations(range(m.shape[0]), 2)]
+    arr = np.array(pairs, dtype=float)
+    mean = [float(np.nanmean(col)) if (~np.isnan(col)).any() else float("nan") for col in arr.T]
+    out = {"percent_agreement": mean[0], "holsti_cr": mean[1], "cohen_kappa": mean[2],
+           "fleiss_kappa": fleiss_kappa(m), "krippendorff_alpha": krippendorff_alpha(m)}
+    if reference:
+        ref, other = m[0], m[1]
+        both = ~np.isnan(ref) & ~np.isnan(other)
+        r, o = ref[both] == 1, other[both] == 1
+        tp, fp, fn = int((r & o).sum()), int((~r & o).sum()), int((r & ~o).sum())
+        out.update(precision=_ratio(tp, tp + fp), recall=_ratio(tp, tp + fn), f1=_ratio(2 * tp, 2 * tp + fp + fn))
+    else:
+        out.update(precision=float("nan"), recall=float("nan"), f1=float("nan"))
+    return out
+
+
+def _code_counts(m: np.ndarray) -> dict[str, object]:
+    """Units coded by all, and for two coders the 2 × 2 table of presence (value 1)."""
+    complete = ~np.isnan(m).any(axis=0)
+    n_units = int(complete.sum())
+    out: dict[str, object] = {"n_units": n_units}
+    if m.shape[0] == 2:
+        a, b = m[0, complete] == 1, m[1, complete] == 1
+        out.update(n_both=int((a & b).sum()), n_first_only=int((a & ~b).sum()),
+                   n_second_only=int((~a & b).sum()), n_neither=int((~a & ~b).sum()))
+    else:
+        out.update(n_both=pd.NA, n_first_only=pd.NA, n_second_only=pd.NA, n_neither=pd.NA)
+    return out
+
+
+def _code_notes(m: np.ndarray, stats: dict[str, float], reference: bool) -> list[str]:
+    notes = []
+    observed = np.unique(m[~np.isnan(m)])
+    if len(observed) <= 1:
+        v = "no value" if not len(observed) else f"{observed[0]:g}"
+        notes.append(f"no variation: every coder gave {v} to every unit, so kappa and alpha are undefined (NaN); "
+                     "percent agreement and Holsti's CR are 1")
+    else:
+        if np.isnan(stats["cohen_kappa"]):
+            notes.append("kappa undefined (NaN) for a pair of coders without variation")
+        if np.isnan(stats["krippendorff_alpha"]):
+            notes.append("alpha undefined (NaN): no variation among the units coded by two or more coders")
+    if reference:
+        if np.isnan(stats["precision"]) and len(observed) > 1:
+            notes.append("precision undefined (NaN): the compared coder never coded 1")
+        if np.isnan(stats["recall"]) and len(observed) > 1:
+            notes.append("recall undefined (NaN): the reference never coded 1")
+        if np.isnan(stats["f1"]) and len(observed) > 1:
+            notes.append("F1 undefined (NaN): neither coder coded 1")
+        if len(observed) <= 1:
+            notes.append("precision, recall and F1 undefined (NaN): nobody coded 1")
+    return notes
+
+
+def _matrices(codings: pd.DataFrame, coders: Sequence[str], codes: Sequence[str], unit_ids: Sequence[str]
+              ) -> np.ndarray:
+    """Return a codes × coders × units float array (NaN = not coded)."""
+    out = np.full((len(codes), len(coders), len(unit_ids)), np.nan)
+    ci = {c: i for i, c in enumerate(codes)}
+    ri = {c: i for i, c in enumerate(coders)}
+    ui = {u: i for i, u in enumerate(unit_ids)}
+    sub = codings[codings["coder"].isin(ri) & codings["code"].isin(ci) & codings["unit_id"].isin(ui)]
+    out[sub["code"].map(ci).to_numpy(), sub["coder"].map(ri).to_numpy(), sub["unit_id"].map(ui).to_numpy()] = \
+        sub["value"].to_numpy(dtype=float)
+    return out
+
+
+def codings_agreement(
+    codings: pd.DataFrame,
+    *,
+    coders: Sequence[str] | None = None,
+    reference: str | None = None,
+    codes: Sequence[str] | None = None,
+    units: Iterable[str] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = BOOTSTRAP_SEED,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Return agreement statistics per code between two or more codings, with a macro-average row.
+
+    ``codings`` is the long layout (coder, unit_id, code, value). ``coders`` chooses and orders the
+    coders (default: all, in order of appearance); ``reference`` names the reference coding (it must be
+    one of exactly two coders; it is put first), which adds precision, recall and F1 of the other
+    coder, presence (value 1) being the positive class. ``codes`` chooses the codes (default: all, in
+    order of appearance), ``units`` restricts the units (e.g. the held-out ones).
+
+    Statistics, per code, on the units' 0/1 decisions:
+
+    - ``percent_agreement``: share of units (coded by both) on which two coders agree.
+    - ``holsti_cr``: Holsti's 2M/(N1 + N2), with N1, N2 the numbers of units each coder made a decision
+      on for this code and M the units both decided the same way. It equals percent agreement when both
+      coded the same units, and is lower when they coded different units.
+    - ``cohen_kappa``: Cohen's kappa (:func:`cohen_kappa`); for three or more coders the mean over
+      pairs (Light's kappa).
+    - ``fleiss_kappa``: Fleiss' kappa over the units every coder coded (Scott's pi for two coders).
+    - ``krippendorff_alpha``: Krippendorff's nominal alpha; uses every unit coded by two or more.
+    - ``precision``, ``recall``, ``f1`` (only with ``reference``): TP/(TP + FP), TP/(TP + FN) and
+      2TP/(2TP + FP + FN), where TP = both coded 1, FP = only the other coder, FN = only the reference.
+
+    For three or more coders percent agreement and Holsti's CR are means over pairs as well.
+
+    Degenerate cases are reported, not hidden: a code nobody used (every value 0) has percent agreement
+    and Holsti's CR 1 and undefined (NaN) kappa, alpha, precision, recall and F1, with the reason in
+    ``note``; perfect agreement with variation gives kappa and alpha 1. Macro averages (row
+    ``(macro)``) are means over the codes where the statistic is defined; the codes left out are named
+    in its note.
+
+    Confidence intervals: percentile bootstrap over units (``n_bootstrap`` resamples of the units with
+    replacement, drawn once with ``seed`` and shared by every code, so the macro interval is consistent);
+    a resample where a statistic is undefined is skipped for it, and the note says how many were used.
+    With few units coded 1 the interval is conditional on the resamples that contain them and much too
+    narrow (one positive unit: kappa is 1 or undefined in every resample); the note says so when fewer
+    than five units were coded 1 by anyone. ``n_bootstrap=0`` gives no intervals.
+
+    Columns: comparison, code, n_coders, n_units (units coded by every coder), n_both, n_first_only,
+    n_second_only, n_neither (two coders only: presence counts, first = reference), then each statistic
+    with ``_ci_low`` and ``_ci_high``, then note.
+    """
+    codings_check(codings)
+    coders = list(coders) if coders is not None else list(pd.unique(codings["coder"]))
+    if len(coders) < 2:
+        raise ValueError(f"agreement needs two or more coders, got {coders}")
+    unknown = [c for c in coders if c not in set(codings["coder"])]
+    if unknown:
+        raise KeyError(f"no codings by {unknown}; coders are {list(pd.unique(codings['coder']))}")
+    if reference is not None:
+        if len(coders) != 2 or reference not in coders:
+            raise ValueError(f"reference {reference!r} must be one of exactly two coders, got {coders}")
+        coders = [reference] + [c for c in coders if c != reference]
+    sub = codings[codings["coder"].isin(coders)]
+    if units is not None:
+        keep = list(dict.fromkeys(units))
+        sub = sub[sub["unit_id"].isin(set(keep))]
+        unit_ids = [u for u in keep if u in set(sub["unit_id"])]
+    else:
+        unit_ids = list(pd.unique(sub["unit_id"]))
+    codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
+    if not unit_ids:
+        raise ValueError("no units to compare")
+    data = _matrices(sub, coders, codes, unit_ids)
+    has_ref = reference is not None
+    label = " vs ".join(coders)
+
+    point = [_code_statistics(data[k], has_ref) for k in range(len(codes))]
+    boot = np.full((n_bootstrap, len(codes), len(STATISTICS)), np.nan)
+    if n_bootstrap > 0:
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, len(unit_ids), size=(n_bootstrap, len(unit_ids)))
+        for b in range(n_bootstrap):
+            for k in range(len(codes)):
+                s = _code_statistics(data[k][:, idx[b]], has_ref)
+                boot[b, k] = [s[name] for name in STATISTICS]
+    tail = (1 - confidence) / 2 * 100
+
+    def interval(samples: np.ndarray) -> tuple[float, float, int]:
+        ok = samples[~np.isnan(samples)]
+        if n_bootstrap == 0 or not len(ok):
+            return float("nan"), float("nan"), len(ok)
+        lo, hi = np.percentile(ok, [tail, 100 - tail])
+        return float(lo), float(hi), len(ok)
+
+    shown = STATISTICS if has_ref else STATISTICS[:5]
+    rows = []
+    for k, code in enumerate(codes):
+        row: dict[str, object] = {"comparison": label, "code": code, "n_coders": len(coders), **_code_counts(data[k])}
+        notes = _code_notes(data[k], point[k], has_ref)
+        short: dict[int, list[str]] = {}
+        for j, name in enumerate(STATISTICS):
+            lo, hi, used = interval(boot[:, k, j])
+            row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"] = point[k][name], lo, hi
+            if name in shown and n_bootstrap and 0 < used < n_bootstrap and not np.isnan(point[k][name]):
+                short.setdefault(used, []).append(name)
+        if short:
+            notes.append("interval from the resamples where the statistic is defined: " + "; ".join(
+                f"{used} of {n_bootstrap} for {', '.join(names)}" for used, names in short.items()))
+        positive = int((data[k] == 1).any(axis=0).sum())
+        if n_bootstrap and 0 < positive < 5:
+            notes.append(f"only {positive} unit(s) coded 1 by anyone: the interval says little")
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+
+    macro: dict[str, object] = {"comparison": label, "code": MACRO, "n_coders": len(coders),
+                                "n_units": len(unit_ids)}
+    for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
+        macro[col] = sum(int(r[col]) for r in rows) if len(coders) == 2 else pd.NA
+    left_out = []
+    for j, name in enumerate(STATISTICS):
+        vals = np.array([p[name] for p in point])
+        macro[name] = float(np.nanmean(vals)) if (~np.isnan(vals)).any() else float("nan")
+        with warnings.catch_warnings():  # a resample where no code has the statistic: mean of nothing
+            warnings.simplefilter("ignore", RuntimeWarning)
+            per_resample = np.nanmean(boot[:, :, j], axis=1) if n_bootstrap else np.array([])
+        lo, hi, _ = interval(per_resample)
+        macro[f"{name}_ci_low"], macro[f"{name}_ci_high"] = lo, hi
+        missing = [c for c, v in zip(codes, vals) if np.isnan(v)]
+        if name in shown and missing and len(missing) < len(codes):
+            left_out.append(f"{name} ({', '.join(missing)})")
+    macro["note"] = (f"mean over the {len(codes)} codes" + ("; undefined and left out: " + "; ".join(left_out)
+                                                            if left_out else ""))
+    rows.append(macro)
+    columns = ["comparison", "code", "n_coders", "n_units", "n_both", "n_first_only", "n_second_only", "n_neither"]
+    for name in STATISTICS:
+        columns += [name, f"{name}_ci_low", f"{name}_ci_high"]
+    out = pd.DataFrame(rows, columns=[*columns, "note"])
+    for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+def agreement_check(agreement: pd.DataFrame, *, target: float = 0.7, mean_target: float = 0.8,
+                    statistic: str = "cohen_kappa") -> pd.DataFrame:
+    """Return, per code and for the macro mean, the statistic against its target and whether it meets it.
+
+    ``target`` applies to each code and ``mean_target`` to the ``(macro)`` row. ``meets`` is True or
+    False, or NA where the statistic is undefined (a code nobody used cannot meet a kappa target).
+    Columns: comparison, code, statistic, value, ci_low, ci_high, target, meets.
+    """
+    rows = []
+    for r in agreement.itertuples(index=False):
+        value = getattr(r, statistic)
+        t = mean_target if r.code == MACRO else target
+        rows.append({"comparison": r.comparison, "code": r.code, "statistic": statistic, "value": value,
+                     "ci_low": getattr(r, f"{statistic}_ci_low"), "ci_high": getattr(r, f"{statistic}_ci_high"),
+                     "target": t, "meets": pd.NA if pd.isna(value) else bool(value >= t)})
+    out = pd.DataFrame(rows)
+    out["meets"] = out["meets"].astype("boolean")
+    return out
+
+
+def agreement_describe(check: pd.DataFrame) -> str:
+    """Return the verdict of :func:`agreement_check` in words: the mean, then which codes meet the target.
+
+    One line for the mean, one for the codes that meet the per-code target, one for those that do not
+    (with their values) and one for codes where the statistic is undefined, so a notebook can say
+    plainly which codes pass.
+    """
+    lines = []
+    for comparison, g in check.groupby("comparison", sort=False):
+        stat = g["statistic"].iloc[0]
+        macro = g[g["code"] == MACRO]
+        codes = g[g["code"] != MACRO]
+        if len(macro):
+            m = macro.iloc[0]
+            verdict = "undefined" if pd.isna(m["meets"]) else ("meets" if m["meets"] else "does NOT meet")
+            lines.append(f"{comparison}: mean {stat} = {m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}], "
+                         f"{verdict} the target {m['target']:g}")
+        t = codes["target"].iloc[0] if len(codes) else float("nan")
+        ok = codes[codes["meets"] == True]  # noqa: E712 - nullable boolean
+        bad = codes[codes["meets"] == False]  # noqa: E712
+        undefined = codes[codes["meets"].isna()]
+        lines.append(f"  codes with {stat} >= {t:g} ({len(ok)} of {len(codes)}): " + (", ".join(ok["code"]) or "none"))
+        lines.append(f"  codes below {t:g} ({len(bad)}): "
+                     + (", ".join(f"{r.code} ({r.value:.3f})" for r in bad.itertuples()) or "none"))
+        if len(undefined):
+            lines.append(f"  codes where {stat} is undefined: " + ", ".join(undefined["code"]))
+    return "\n".join(lines)
+
+
+def agreement_summary(agreement: pd.DataFrame, statistics: Sequence[str] | None = None, *, digits: int = 3
+                      ) -> pd.DataFrame:
+    """Return a compact view of :func:`codings_agreement` for reading: ``value [low, high]`` per statistic.
+
+    ``statistics`` defaults to those defined for the comparison (precision, recall and F1 only when
+    a reference was given). Columns: comparison (only when the table holds several), code, n_units,
+    the presence counts, one text column per statistic, note.
+    """
+    if statistics is None:
+        statistics = [s for s in STATISTICS if agreement[s].notna().any()]
+
+    def fmt(v: float, lo: float, hi: float) -> str:
+        if pd.isna(v):
+            return "NaN"
+        ci = "" if pd.isna(lo) else f" [{lo:.{digits}f}, {hi:.{digits}f}]"
+        return f"{v:.{digits}f}{ci}"
+
+    counts = [c for c in ("n_both", "n_first_only", "n_second_only", "n_neither") if agreement[c].notna().any()]
+    first = ["comparison"] if agreement["comparison"].nunique() > 1 else []
+    out = agreement[[*first, "code", "n_units", *counts]].copy()
+    for s in statistics:
+        out[s] = [fmt(v, lo, hi) for v, lo, hi in zip(agreement[s], agreement[f"{s}_ci_low"],
+                                                       agreement[f"{s}_ci_high"])]
+    out["note"] = agreement["note"]
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Disagreements between the dictionary and a human coder
+# --------------------------------------------------------------------------------------------------
+
+
+def codings_disagreements(codings: pd.DataFrame, units: pd.DataFrame, *, human: str,
+                          dictionary: str = DICTIONARY_CODER, evidence: pd.DataFrame | None = None,
+                          codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return every unit × code where the dictionary and the human coder differ, for review.
+
+    ``type`` is ``false positive`` (dictionary 1, human 0) or ``false negative`` (dictionary 0, human
+    1), the human being the reference. ``evidence`` (``coding_evidence.csv``) gives what fired for the
+    code in that unit (``keyword 习近平「习近平」@7-10; …``) or ``nothing fired``. Only units both coded
+    are compared. Sorted by code (``codes`` order, default order of appearance), then unit order in
+    ``units``.
+
+    Columns: code, unit_id, heading_path, text, human_value, dictionary_value, type, evidence.
+    """
+    codings_check(codings)
+    codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
+    h = codings[codings["coder"] == human].set_index(["unit_id", "code"])["value"]
+    d = codings[codings["coder"] == dictionary].set_index(["unit_id", "code"])["value"]
+    if h.empty or d.empty:
+        raise KeyError(f"need codings by {human!r} and {dictionary!r}; coders are {list(pd.unique(codings['coder']))}")
+    both = pd.concat([h.rename("human_value"), d.rename("dictionary_value")], axis=1, join="inner").reset_index()
+    diff = both[both["human_value"] != both["dictionary_value"]].copy()
+    diff["type"] = np.where(diff["dictionary_value"] == 1, "false positive", "false negative")
+    fired: dict[tuple[str, str], str] = {}
+    if evidence is not None and len(evidence):
+        for (uid, code), g in evidence.groupby(["unit_id", "code"], sort=False):
+            fired[uid, code] = "; ".join(_evidence_text(r) for r in g.itertuples())
+    diff["evidence"] = [fired.get((u, c), "nothing fired") for u, c in zip(diff["unit_id"], diff["code"])]
+    info = units.drop_duplicates("unit_id").set_index("unit_id")
+    diff["text"] = diff["unit_id"].map(info["text"]) if "text" in info else ""
+    diff["heading_path"] = diff["unit_id"].map(info["heading_path"]) if "heading_path" in info else ""
+    order_u = {u: i for i, u in enumerate(info.index)}
+    order_c = {c: i for i, c in enumerate(codes)}
+    diff = diff[diff["code"].isin(order_c)]
+    diff = diff.assign(_c=diff["code"].map(order_c), _u=diff["unit_id"].map(order_u).fillna(len(order_u)))
+    diff = diff.sort_values(["_c", "_u", "unit_id"], kind="stable").drop(columns=["_c", "_u"])
+    cols = ["code", "unit_id", "heading_path", "text", "human_value", "dictionary_value", "type", "evidence"]
+    return diff[cols].reset_index(drop=True)
+
+
+def _evidence_text(r) -> str:
+    start, end = getattr(r, "start", ""), getattr(r, "end", "")
+    where = f"@{start}-{end}" if pd.notna(start) and str(start) != "" else ""
+    return f"{r.indicator_type} {r.indicator}「{r.match}」{where}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Second-coder sheets
+# --------------------------------------------------------------------------------------------------
+
+
+class SheetError(ValueError):
+    """A returned coding sheet cannot be used. The message names the file, the sheet and the cell."""
+
+    def __init__(self, path: Path, reason: str, *, sheet: str | None = None, cell: str | None = None) -> None:
+        where = str(_display(path))
+        if sheet:
+            where += f", sheet {sheet!r}"
+        if cell:
+            where += f", cell {cell}"
+        self.path, self.sheet, self.cell, self.reason = path, sheet, cell, reason
+        super().__init__(f"{where}: {reason}")
+
+
+def _instructions(codebook: Codebook) -> list[str]:
+    return [
+        "How to code (编码说明)",
+        "",
+        "1. Read the codebook sheet first: each code's definition, what it includes, what it excludes, and "
+        "anchor examples. Code by these definitions only.",
+        f"2. In the '{SHEET_CODING}' sheet, each row is one unit (a sentence) with its heading path (the "
+        "section it belongs to). Read the unit in its context.",
+        "3. For every unit and every code, enter 1 if the code applies and 0 if it does not. A unit may get "
+        "several codes (multi-label) or none (all 0).",
+        "4. Every code cell must hold 0 or 1: an empty cell is an error when the sheet is read back, so that "
+        "a forgotten cell is never counted as 0. A unit you did not code at all: leave its whole row of code "
+        "cells empty (it is then reported as not coded, only if the analyst allows uncoded units).",
+        f"5. Do not rename, add, delete or reorder the columns, and do not change the unit ids. Use the "
+        f"'{SHEET_NOTE_COLUMN}' column for remarks on hard cases.",
+        f"6. Enter your coder id in cell {SHEET_CODER_CELL} of this sheet.",
+        "",
+        "每个单元、每个代码填 0 或 1（多标签，可全部为 0）；不要留空，不要改动列名和单元编号。",
+        f"Codebook: {codebook.title} v{codebook.version}",
+    ]
+
+
+def sheet_write(units: pd.DataFrame, codebook: Codebook, path: str | Path) -> Path:
+    """Write a blank second-coder workbook (xlsx) for the units; return the path written.
+
+    Sheet ``coding``: unit_id, heading_path, text, then one column per code (codebook order, code id as
+    header) restricted to 0/1 by a data validation list, then ``note``. Sheet ``codebook``: each code's
+    dimension, labels, definition, the report's wording, include rules, exclusions and anchors (the
+    coding manual of :func:`helpers.codebook.codebook_manual`, without the dictionary's keywords,
+    patterns and rules, so that the second coding stays independent). Sheet ``instructions``: how to
+    fill it in, and a cell for the coder id. Timestamps are fixed, so the same input gives the same bytes.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    missing = [c for c in SHEET_UNIT_COLUMNS if c not in units.columns]
+    if missing:
+        raise KeyError(f"units table has no column(s) {missing}")
+    if units["unit_id"].duplicated().any():
+        raise ValueError(f"unit ids must be unique; {units.loc[units['unit_id'].duplicated(), 'unit_id'].iloc[0]!r}")
+    p = path_resolve(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET_CODING
+    header = [*SHEET_UNIT_COLUMNS, *codebook.ids, SHEET_NOTE_COLUMN]
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for r in units.itertuples(index=False):
+        hp = getattr(r, "heading_path")
+        ws.append([r.unit_id, "" if pd.isna(hp) else str(hp), str(r.text)])
+    first = len(SHEET_UNIT_COLUMNS) + 1
+    last = first + len(codebook.ids) - 1
+    if len(units):
+        dv = DataValidation(type="list", formula1='"0,1"', allow_blank=True, showErrorMessage=True,
+                            errorTitle="0 or 1", error="Enter 0 (code does not apply) or 1 (code applies).")
+        dv.add(f"{get_column_letter(first)}2:{get_column_letter(last)}{len(units) + 1}")
+        ws.add_data_validation(dv)
+    ws.freeze_panes = f"{get_column_letter(first)}2"
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 30
+    ws.column_dimensions["C"].width = 80
+    for i in range(first, last + 2):
+        ws.column_dimensions[get_column_letter(i)].width = 12
+    for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+    cb_ws = wb.create_sheet(SHEET_CODEBOOK)
+    cb_ws.append(["code", "dimension", "label_zh", "label_en", "definition", "report wording", "include",
+                  "exclusions", "anchors"])
+    for cell in cb_ws[1]:
+        cell.font = Font(bold=True)
+    for c in codebook.codes:
+        dim = codebook.dimensions.get(c.dimension, {})
+        quote = c.definition_quote or {}
+        cb_ws.append([
+            c.id, f"{dim.get('label_zh', c.dimension)} ({c.dimension})", c.label_zh, c.label_en, c.definition,
+            f"{quote.get('unit_id', '')}: {quote.get('text', '')}" if quote else "",
+            "\n".join(f"- {x}" for x in c.include), "\n".join(f"- {x}" for x in c.exclusions),
+            "\n".join(f"- {a.get('unit_id', '')}: {a.get('text', '')}" for a in c.anchors),
+        ])
+    for col, width in zip("ABCDEFGHI", (20, 22, 12, 22, 60, 50, 60, 60, 70)):
+        cb_ws.column_dimensions[col].width = width
+    for row in cb_ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    ins = wb.create_sheet(SHEET_INSTRUCTIONS)
+    ins["A1"] = "Second-coder sheet"
+    ins["A1"].font = Font(bold=True)
+    ins["A3"] = "coder id:"
+    ins[SHEET_CODER_CELL] = None
+    for i, line in enumerate(_instructions(codebook), start=5):
+        ins.cell(row=i, column=1, value=line)
+    ins.column_dimensions["A"].width = 120
+
+    wb.properties.creator = "helpers.reliability"
+    return workbook_save(wb, p)
+
+
+def _cell_value(v) -> int | None | str:
+    """0/1 for a valid code cell, None for an empty one, the text of anything else."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, (int, float)) and v in (0, 1):
+        return int(v)
+    if isinstance(v, str) and v.strip() in ("0", "1"):
+        return int(v.strip())
+    return str(v)
+
+
+def sheet_read(path: str | Path, codebook: Codebook, units: pd.DataFrame | Iterable[str], *,
+               coder: str | None = None, uncoded: str = "error") -> pd.DataFrame:
+    """Read a returned second-coder sheet; return its codings in the long layout.
+
+    Checks, each failure a :class:`SheetError` naming the sheet and cell (``sheet 'coding', cell D7:
+    value '2' is not 0 or 1``): the ``coding`` sheet exists; the header has ``unit_id`` and one column
+    per code, no renamed, unknown or repeated columns (``heading_path``, ``text`` and ``note`` are
+    allowed and ignored); every unit id is one of ``units`` (a DataFrame with ``unit_id`` or the ids)
+    and appears once; every code cell holds 0 or 1.
+
+    Empty cells: by default (``uncoded="error"``) every code cell must be filled, and every unit of
+    ``units`` must be in the sheet, so that a forgotten cell or a deleted row is never taken as 0.
+    With ``uncoded="skip"`` a unit whose code cells are *all* empty, or that is missing from the sheet,
+    is "not coded" and gets no rows (missing data for the statistics); a row filled in part is still an
+    error. The coder id is ``coder``, else the instructions sheet's coder cell, else ``second-coder``.
+    Returns columns coder, unit_id, code, value.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    if uncoded not in ("error", "skip"):
+        raise ValueError(f"uncoded must be 'error' or 'skip', not {uncoded!r}")
+    p = path_resolve(path)
+    if not p.exists():
+        raise SheetError(p, "file not found")
+    try:
+        wb = load_workbook(p, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file
+        raise SheetError(p, f"not a readable xlsx workbook: {exc}") from None
+    if SHEET_CODING not in wb.sheetnames:
+        raise SheetError(p, f"no sheet {SHEET_CODING!r} (sheets are {wb.sheetnames})")
+    ws = wb[SHEET_CODING]
+    known = list(units["unit_id"]) if isinstance(units, pd.DataFrame) else list(units)
+    known_set = set(known)
+    codes = codebook.ids
+    allowed = {*SHEET_UNIT_COLUMNS, SHEET_NOTE_COLUMN}
+    rows = list(ws.iter_rows(min_row=1, values_only=False))
+    if not rows:
+        raise SheetError(p, "the sheet is empty", sheet=SHEET_CODING)
+    col_of: dict[str, int] = {}
+    for cell in rows[0]:
+        name = "" if cell.value is None else str(cell.value).strip()
+        if not name:
+            continue
+        if name in col_of:
+            raise SheetError(p, f"column {name!r} appears twice (first in "
+                                f"{get_column_letter(col_of[name] + 1)}1)", sheet=SHEET_CODING, cell=cell.coordinate)
+        if name not in codes and name not in allowed:
+            missing = [c for c in codes if c not in {str(x.value).strip() for x in rows[0] if x.value is not None}]
+            hint = f"; missing code column(s): {', '.join(missing)}" if missing else ""
+            raise SheetError(p, f"column {name!r} is not a code of the codebook (renamed?){hint}",
+                             sheet=SHEET_CODING, cell=cell.coordinate)
+        col_of[name] = cell.column - 1
+    for need in ["unit_id", *codes]:
+        if need not in col_of:
+            raise SheetError(p, f"no column {need!r} in the header row (row 1)", sheet=SHEET_CODING, cell=None)
+    who = coder
+    if who is None and SHEET_INSTRUCTIONS in wb.sheetnames:
+        v = wb[SHEET_INSTRUCTIONS][SHEET_CODER_CELL].value
+        who = str(v).strip() if v is not None and str(v).strip() else None
+    who = who or SHEET_DEFAULT_CODER
+    out: list[tuple] = []
+    seen: dict[str, str] = {}
+    for row in rows[1:]:
+        id_cell = row[col_of["unit_id"]] if col_of["unit_id"] < len(row) else None
+        uid = "" if id_cell is None or id_cell.value is None else str(id_cell.value).strip()
+        cells = [row[col_of[c]] if col_of[c] < len(row) else None for c in codes]
+        values = [None if c is None else _cell_value(c.value) for c in cells]
+        if not uid:
+            if all(v is None for v in values):
+                continue  # an empty row
+            raise SheetError(p, "empty unit id in a row with codes", sheet=SHEET_CODING,
+                             cell=f"{get_column_letter(col_of['unit_id'] + 1)}{row[0].row}")
+        if uid not in known_set:
+            raise SheetError(p, f"unknown unit id {uid!r}", sheet=SHEET_CODING, cell=id_cell.coordinate)
+        if uid in seen:
+            raise SheetError(p, f"unit id {uid!r} appears twice (first in {seen[uid]})", sheet=SHEET_CODING,
+                             cell=id_cell.coordinate)
+        seen[uid] = id_cell.coordinate
+        if uncoded == "skip" and all(v is None for v in values):
+            continue
+        for code, cell, v in zip(codes, cells, values):
+            where = cell.coordinate if cell is not None else f"{get_column_letter(col_of[code] + 1)}{row[0].row}"
+            if v is None:
+                raise SheetError(p, f"empty cell for code {code!r} of unit {uid!r}: enter 0 or 1",
+                                 sheet=SHEET_CODING, cell=where)
+            if isinstance(v, str):
+                raise SheetError(p, f"value {v!r} is not 0 or 1", sheet=SHEET_CODING, cell=where)
+            out.append((who, uid, code, v))
+    if uncoded == "error":
+        absent = [u for u in known if u not in seen]
+        if absent:
+            raise SheetError(p, f"{len(absent)} unit(s) missing from the sheet (rows deleted?): "
+                                f"{', '.join(absent[:5])}{' …' if len(absent) > 5 else ''}", sheet=SHEET_CODING)
+    order = {u: i for i, u in enumerate(known)}
+    df = pd.DataFrame(out, columns=CODING_COLUMNS)
+    df = df.assign(_u=df["unit_id"].map(order)).sort_values("_u", kind="stable").drop(columns="_u")
+    df["value"] = df["value"].astype("int64")
+    return df.reset_index(drop=True)

@@ -39,7 +39,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("04_statistical_summaries", "4 Statistical summaries 统计汇总",
             ("summary_frequency.csv", "summary_crosstab_test.csv", "summary_numbers.csv"), ("summary_",)),
     Section("05_coding_reliability", "5 Coding reliability 编码信度",
-            ("reliability_agreement.csv", "reliability_disagreements.csv"), ("reliability_",)),
+            ("reliability_targets.csv", "reliability_dictionary_holdout.csv", "reliability_human.csv",
+             "reliability_disagreements.csv"), ("reliability_",)),
 )
 MAX_ROWS = 30
 

@@ -37,17 +37,21 @@ def table_read(path: str | Path, **kwargs) -> pd.DataFrame:
     return pd.read_csv(path_resolve(path), encoding="utf-8-sig", keep_default_na=False, **kwargs)
 
 
+#: The time written into workbooks and zip members, so that re-runs give the same bytes.
+FIXED_TIME = (2000, 1, 1, 0, 0, 0)
+
+
 def workbook_save(workbook, path: str | Path) -> Path:
     """Save an openpyxl workbook so that the same content always gives the same bytes; return the path.
 
     An .xlsx is a zip archive whose members carry the time they were written, and openpyxl stamps the
-    document properties with the current time; both are fixed here (1980-01-01, the zip epoch), so a
+    document properties with the current time; both are fixed here (:data:`FIXED_TIME`), so a
     re-run does not change a committed workbook.
     """
     import datetime as dt
     import io
 
-    fixed = dt.datetime(2000, 1, 1)
+    fixed = dt.datetime(*FIXED_TIME)
     workbook.properties.created = fixed
     workbook.properties.modified = fixed
     buf = io.BytesIO()
@@ -56,7 +60,7 @@ def workbook_save(workbook, path: str | Path) -> Path:
     def fix_modified(name: str, content: bytes) -> bytes:
         if name != "docProps/core.xml":  # openpyxl writes the save time here whatever properties say
             return content
-        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>%b\g<2>" % fixed.strftime("%Y-%m-%dT%H:%M:%SZ").encode(),
                       content)
 
     return zip_normalize(buf.getvalue(), path, transform=fix_modified)
@@ -76,7 +80,7 @@ def zip_normalize(data: bytes, path: str | Path, transform=None) -> Path:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            member = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = 0o644 << 16
             content = src.read(info.filename)

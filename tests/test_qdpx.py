@@ -1,0 +1,121 @@
+"""REFI-QDA export (helpers.qdpx): the archive read back, every coded segment checked against its text."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+
+import pandas as pd
+
+import pytest
+
+from helpers import paths, qdpx, tables
+from helpers import reliability as rel
+from helpers.codebook import codebook_read
+
+NS = {"q": qdpx.NAMESPACE}
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@pytest.fixture(scope="module")
+def book():
+    return codebook_read()
+
+
+@pytest.fixture(scope="module")
+def corpus(cleaned, tmp_path_factory):
+    """(units, texts_dir): the sentence units of the two documents and their cleaned texts on disk."""
+    texts = tmp_path_factory.mktemp("clean")
+    for doc_id, doc in cleaned.items():
+        (texts / f"{doc_id}.txt").write_text(doc.text, encoding="utf-8")
+    units = pd.concat([doc.units[doc.units["level"] == "sentence"] for doc in cleaned.values()], ignore_index=True)
+    return units, texts
+
+
+@pytest.fixture(scope="module")
+def coded(book):
+    """Coder A's annotation and a second coding (A with economic switched off) in the long layout."""
+    a = rel.annotations_read(paths.DATA / "annotations" / "coder_A.csv", book)[rel.CODING_COLUMNS]
+    b = a.assign(coder="second", value=a["value"].where(a["code"] != "economic", 0))
+    return pd.concat([a, b], ignore_index=True)
+
+
+def test_qdpx_round_trip_offsets_match_the_units(corpus, coded, book, tmp_path, monkeypatch):
+    units, texts = corpus
+    monkeypatch.chdir(tmp_path)  # reading back must not extract anything into the working folder
+    path = qdpx.qdpx_write(tmp_path / "project.qdpx", units, book, coded, texts)
+    segments = qdpx.qdpx_read(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project.qdpx"]
+
+    positives = coded[coded["value"] == 1]
+    assert len(segments) == len(positives) > 100
+    info = units.set_index("unit_id")
+    merged = segments.merge(info[["doc_id", "start", "end", "text"]], left_on="selection", right_index=True,
+                            suffixes=("", "_unit"), validate="many_to_one")
+    # every coded segment: at the unit's offsets, in the unit's document, and its text is the unit's text
+    assert (merged["source"] == merged["doc_id"]).all()
+    assert (merged["start"] == merged["start_unit"]).all() and (merged["end"] == merged["end_unit"]).all()
+    assert (merged["text"] == merged["text_unit"]).all()
+    # the codings are the ones written, code by code and coder by coder
+    names = {qdpx.code_name(book, c): c for c in book.ids}
+    got = set(zip(segments["coder"], segments["selection"], segments["code"].map(names)))
+    assert got == set(zip(positives["coder"], positives["unit_id"], positives["code"]))
+    assert "中华民族共同体" in "".join(segments.loc[segments["code"] == "文化逻辑 (cultural)", "text"])
+
+
+def test_qdpx_structure_follows_refi_qda(corpus, coded, book, tmp_path):
+    units, texts = corpus
+    path = qdpx.qdpx_write(tmp_path / "project.qdpx", units, book, coded, texts)
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        root = ET.fromstring(z.read("project.qde"))
+        sources = {n: z.read(n).decode("utf-8") for n in names if n.startswith("sources/")}
+    assert names[0] == "project.qde" and len(sources) == 2
+    assert root.tag == f"{{{qdpx.NAMESPACE}}}Project"
+    # every GUID is 8-4-4-4-12 hex and unique
+    guids = [el.get("guid") for el in root.iter() if el.get("guid")]
+    assert all(GUID.match(g) for g in guids) and len(guids) == len(set(guids))
+    # the codebook: dimensions as parent codes (not codable) holding the codes; isCodable on every code
+    top = root.findall("q:CodeBook/q:Codes/q:Code", NS)
+    assert [c.get("name") for c in top] == ["五重逻辑 (logic)", "五项机制 (mechanism)"]
+    assert all(c.get("isCodable") == "false" for c in top)
+    children = [c for parent in top for c in parent.findall("q:Code", NS)]
+    assert [c.get("name") for c in children] == [qdpx.code_name(book, c) for c in book.ids]
+    assert all(c.get("isCodable") == "true" for c in children)
+    assert all(c.get("isCodable") in ("true", "false") for c in root.iter(f"{{{qdpx.NAMESPACE}}}Code"))
+    code_guids = {c.get("guid") for c in children}
+    # one text source per document, its file in sources/, selections pointing at codes and users
+    users = {u.get("guid") for u in root.findall("q:Users/q:User", NS)}
+    assert len(users) == 2
+    for src in root.findall("q:Sources/q:TextSource", NS):
+        text = sources["sources/" + src.get("plainTextPath").removeprefix("internal://")]
+        assert text == (texts / f"{src.get('name')}.txt").read_text(encoding="utf-8")
+        for sel in src.findall("q:PlainTextSelection", NS):
+            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            unit = units.set_index("unit_id").loc[sel.get("name")]
+            assert text[start:end] == unit["text"]
+            (coding,) = sel.findall("q:Coding", NS)
+            assert coding.find("q:CodeRef", NS).get("targetGUID") in code_guids
+            assert coding.get("creatingUser") in users
+
+
+def test_qdpx_is_byte_reproducible(corpus, coded, book, tmp_path):
+    units, texts = corpus
+    a = qdpx.qdpx_write(tmp_path / "a.qdpx", units, book, coded, texts).read_bytes()
+    b = qdpx.qdpx_write(tmp_path / "b.qdpx", units, book, coded, texts).read_bytes()
+    assert a == b
+    with zipfile.ZipFile(tmp_path / "a.qdpx") as z:
+        assert {i.date_time for i in z.infolist()} == {tables.FIXED_TIME}
+    assert qdpx.qdpx_guid("code", "economic") == qdpx.qdpx_guid("code", "economic")
+
+
+def test_qdpx_refuses_offsets_that_do_not_match(corpus, coded, book, tmp_path):
+    units, texts = corpus
+    stale = units.copy()
+    stale.loc[5, "start"] += 1
+    with pytest.raises(ValueError, match=f"unit {stale.loc[5, 'unit_id']!r}: the text at"):
+        qdpx.qdpx_write(tmp_path / "x.qdpx", stale, book, coded, texts)
+    bad = pd.concat([coded, pd.DataFrame([["A", "nowhere-1", "economic", 1]], columns=rel.CODING_COLUMNS)])
+    with pytest.raises(ValueError, match="not in the units table"):
+        qdpx.qdpx_write(tmp_path / "x.qdpx", units, book, bad, texts)
