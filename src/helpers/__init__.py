@@ -1,11 +1,19 @@
 """Helpers for the 闽宁协作 text-analysis notebooks.
 
-One module per pipeline stage:
+One module per pipeline stage; a function's name says what it does to which object
+(``corpus_read``, ``text_normalize``, ``tokens_segment``, ``codebook_read``, ``units_code`` …):
 
-- ``paths``: where everything lives (the only place that builds project paths).
 - ``corpus``: the corpus table (``data/corpus.csv``) and reading documents of any supported format.
-- ``cleanup``: normalisation, page-break repair, boilerplate separation and structure (units).
-- ``pipeline``: running the notebooks in order with papermill.
+- ``cleanup``: normalisation, boilerplate separation, page-break repair and structure (units).
+- ``tokens``: jieba segmentation with the user dictionary, stopwords, POS, KWIC.
+- ``textstat``: frequencies, keyness, keywords, co-occurrence.
+- ``plots``: the CJK font, word clouds, networks, saving figures.
+- ``codebook`` and ``coding``: the YAML codebook and the coding engine.
+- ``summaries``: statistics over the coded units and the numbers in the text.
+- ``reliability`` and ``qdpx``: agreement statistics, coding sheets, REFI-QDA export.
+- ``report``: the offline HTML report.
+- ``pipeline``, ``parallel``, ``cli``: running the notebooks, the Dask switch, the command line.
+- ``paths`` and ``tables``: where things live and how tables are written.
 """
 
 __version__ = "0.1.0"

@@ -900,14 +900,6 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
 def blocks_to_units(
     blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
 ) -> tuple[pd.DataFrame, str]:
-    """Return ``(units, cleaned_text)`` for paragraphs built by :func:`lines_join` (see _units_build)."""
-    rows, clean_text = _units_build(blocks, doc_id, title=title, title_line=title_line)
-    return pd.DataFrame(rows, columns=UNIT_COLUMNS), clean_text
-
-
-def _units_build(
-    blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
-) -> tuple[list[dict], str]:
     """Build the document structure and return ``(units, cleaned_text)``.
 
     Units come at two levels, ``paragraph`` and ``sentence``; both carry the title (``kind`` =
@@ -918,6 +910,14 @@ def _units_build(
     title and one line per paragraph (an inline heading shares its paragraph's line), so
     ``cleaned_text[start:end] == text`` for every unit.
     """
+    rows, clean_text = _units_build(blocks, doc_id, title=title, title_line=title_line)
+    return pd.DataFrame(rows, columns=UNIT_COLUMNS), clean_text
+
+
+def _units_build(
+    blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
+) -> tuple[list[dict], str]:
+    """Return the unit rows and the cleaned text (see :func:`blocks_to_units`)."""
     rows: list[dict] = []
     parts: list[str] = []
     offset = 0
