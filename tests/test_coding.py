@@ -213,3 +213,30 @@ def test_cli_code_refuses_an_invalid_codebook(tmp_path, capsys):
     out = tmp_path / "coded.csv"
     assert main(["code", str(src), "--out", str(out), "--codebook", str(bad)]) == 2
     assert "invalid regular expression" in capsys.readouterr().err and not out.exists()
+
+
+def test_an_added_dimension_and_code_flow_through_coding_and_summaries(tmp_path, sentences, segmenter):
+    """Researchers may add codes or dimensions to the YAML; nothing downstream lists the ten codes."""
+    from helpers import summaries
+
+    text = cb.CODEBOOK.read_text(encoding="utf-8")
+    text = text.replace("dimensions:\n", "dimensions:\n  policy_tool:\n    label_zh: 政策工具\n", 1)
+    text += """
+  - id: finance
+    dimension: policy_tool
+    label_zh: 财政金融工具
+    label_en: fiscal and financial instruments
+    definition: 资金投入、财政援助等财政金融手段。
+    indicators:
+      keywords: [帮扶资金, 援宁资金, 财政援助, 资金支持]
+"""
+    p = tmp_path / "codebook.yaml"
+    p.write_text(text, encoding="utf-8")
+    book = cb.codebook_read(p)
+    assert book.ids[-1] == "finance" and set(book.dimensions) == {"logic", "mechanism", "policy_tool"}
+    res = coding.units_code(sentences, book, segmenter)
+    assert res.wide.set_index("unit_id").loc["report2024-2.2-p1-s2", "finance"] == 1  # 54.82亿元的帮扶资金
+    freq = summaries.codes_frequency(res.wide, book, by="document")
+    assert "finance" in set(freq["code"])
+    counts = res.counts
+    assert counts[(counts["code"] == "finance") & (counts["group"] == "(corpus)")]["units_coded"].iloc[0] >= 2

@@ -162,3 +162,18 @@ def test_kwic_rows_point_at_sentences_containing_the_keyword(units, segmenter):
     for r in kwic.itertuples():
         assert r.pre + r.hit + r.post in text[r.unit_id]
     assert kwic["heading_path"].notna().all()
+
+
+def test_word_cloud_frequencies_hold_no_stopword(units, segmenter):
+    """The word clouds are drawn from these frequencies: no stopword and no punctuation may be in them."""
+    from helpers.textstat import textstat_frequency
+
+    sents = units[units["level"] == "sentence"]
+    stop = tokens.stopwords_read()
+    toks = tokens.tokens_select(tokens.tokens_segment(sents, segmenter, cache_dir=None), stop,
+                                keep=segmenter.dictionary["word"])
+    freq = textstat_frequency(toks)
+    assert len(freq) > 100
+    assert not set(freq["feature"]) & set(stop["word"])
+    assert freq["feature"].str.contains(r"[\u4e00-\u9fffA-Za-z]").all()
+    assert {"闽宁协作", "结对帮扶"} <= set(freq["feature"])

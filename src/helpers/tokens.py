@@ -340,8 +340,11 @@ def tokens_kwic(
     seqs = {kw: (segmenter.cut(kw) if segmenter else [kw]) for kw in keywords}
     firsts = {seq[0] for seq in seqs.values()}
     rows = []
-    for unit_id, grp in tokens[tokens["token"].isin(firsts)].groupby("unit_id", sort=False):
-        toks = tokens.loc[tokens["unit_id"] == unit_id, "token"].tolist()
+    hit_units = tokens[tokens["token"].isin(firsts)]
+    unit_tokens = tokens[tokens["unit_id"].isin(set(hit_units["unit_id"]))].groupby("unit_id", sort=False)["token"]
+    unit_tokens = unit_tokens.agg(list)
+    for unit_id, grp in hit_units.groupby("unit_id", sort=False):
+        toks = unit_tokens[unit_id]
         doc_id = grp["doc_id"].iloc[0]
         for i in grp["position"]:
             for kw, seq in seqs.items():
