@@ -41,6 +41,14 @@ def test_report_is_offline_and_links_tables_figures_and_notebooks(tmp_path):
     assert "结对帮扶" in rendered
     for text in (page, rendered):
         assert not report.REMOTE_REFERENCE.search(text), report.REMOTE_REFERENCE.search(text)
+    # Chinese renders without system fonts: the pages use a subset of the project's CJK font
+    font = tmp_path / "report" / report.FONT_FILE
+    assert "@font-face" in page and report.FONT_FILE in page and f"../{report.FONT_FILE}" in rendered
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(font).getBestCmap()
+    assert all(ord(ch) in cmap for ch in "闽宁协作结对帮扶深化和拓展模式的路径研究")
+    assert font.stat().st_size < 2_000_000
 
 
 def test_remote_references_are_removed():
