@@ -83,12 +83,19 @@ def test_whole_pipeline_runs_on_the_fixture_corpus(tmp_path):
     """Every notebook of pipeline.yaml, in order, on the fixture corpus, writing only into tmp_path."""
     from helpers.pipeline import pipeline_run
 
+    import hashlib
+
+    def snapshot() -> dict[str, str]:
+        return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+                for d in (paths.TABLES, paths.FIGURES) for p in sorted(d.glob("*")) if p.is_file()}
+
+    before = snapshot()
     corpus_csv, raw = _fixture_corpus(tmp_path)
-    out = {name: tmp_path / name for name in ("processed", "tables", "figures", "notebooks")}
+    out = {name: tmp_path / name for name in ("processed", "tables", "figures", "notebooks", "report")}
     summary = pipeline_run(
         pipeline_read(),
         {"corpus_table": str(corpus_csv), "raw_dir": str(raw), "processed_dir": str(out["processed"]),
-         "tables_dir": str(out["tables"]), "figures_dir": str(out["figures"])},
+         "tables_dir": str(out["tables"]), "figures_dir": str(out["figures"]), "report_dir": str(out["report"])},
         output_dir=out["notebooks"],
         progress=False,
     )
@@ -100,3 +107,5 @@ def test_whole_pipeline_runs_on_the_fixture_corpus(tmp_path):
     coded = pd.read_csv(out["tables"] / "coding_units.csv", keep_default_na=False)
     assert list(coded["unit_id"]) == list(units["unit_id"])
     assert (out["tables"] / "coding_review.xlsx").exists()
+    assert (out["tables"] / "minning.qdpx").exists() and (out["report"] / "index.html").exists()
+    assert snapshot() == before, "a notebook wrote into the repository's outputs instead of the given folders"

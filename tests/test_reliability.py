@@ -447,3 +447,24 @@ def test_reliability_notebook_is_thin_with_its_parameters():
     for name in ("processed_dir", "tables_dir", "codebook_path", "annotations", "reference_coder", "split",
                  "second_coder_sheet", "n_bootstrap", "random_seed", "kappa_target", "kappa_mean_target"):
         assert f"\n{name} = " in "\n" + params, name
+
+
+def test_sentence_codings_lift_to_paragraphs():
+    """A paragraph has a code when one of its sentences has it; splits that disagree become 'mixed'."""
+    sentences = pd.DataFrame({
+        "unit_id": ["d-1-h", "d-1-p1-s1", "d-1-p1-s2", "d-1-p2-s1"],
+        "kind": ["heading", "text", "text", "text"],
+        "parent_id": ["", "d-1-p1", "d-1-p1", "d-1-p2"],
+    })
+    codings = pd.DataFrame({
+        "coder": ["A"] * 4,
+        "unit_id": ["d-1-h", "d-1-p1-s1", "d-1-p1-s2", "d-1-p2-s1"],
+        "code": ["pairing"] * 4,
+        "value": [0, 0, 1, 0],
+        "split": ["dev", "dev", "holdout", "holdout"],
+    })
+    lifted = rel.codings_to_paragraphs(codings, sentences).set_index("unit_id")
+    assert lifted["value"].to_dict() == {"d-1-h": 0, "d-1-p1": 1, "d-1-p2": 0}
+    assert lifted["split"].to_dict() == {"d-1-h": "dev", "d-1-p1": "mixed", "d-1-p2": "holdout"}
+    with pytest.raises(ValueError, match="not sentence units"):
+        rel.codings_to_paragraphs(codings.assign(unit_id="x"), sentences)

@@ -160,19 +160,33 @@ def _run(args: argparse.Namespace) -> int:
     print(summary[["notebook", "status", "seconds"]].to_string(index=False))
     print(f"total: {time.perf_counter() - start:.1f} s")
     manifest = manifest_write(summary, args.output_dir.resolve().parent / "manifest.json")
-    print(_written(manifest))
+    print(_written(summary, manifest))
     return 0
 
 
-def _written(manifest: Path) -> str:
-    """Describe what a run wrote: tables, figures, report and manifest under the outputs folder."""
-    out = manifest.parent
-    tables = sorted(p for p in (out / "tables").glob("*") if p.is_file() and not p.name.startswith("."))
-    figures = sorted(p for p in (out / "figures").glob("*") if p.is_file() and not p.name.startswith("."))
-    lines = [f"written: {len(tables)} tables in {out / 'tables'}, {len(figures)} figures in {out / 'figures'}"]
-    report = out / "report" / "index.html"
-    if report.exists():
-        lines.append(f"report: {report}")
+def _written(summary, manifest: Path) -> str:
+    """Describe what a run wrote: the tables, figures and report the notebooks were pointed at, the manifest."""
+    from helpers.tables import path_resolve
+
+    used: dict[str, str] = {}
+    for params in summary["parameters"]:
+        for key in ("tables_dir", "figures_dir", "report_dir"):
+            if key in params:
+                used.setdefault(key, str(params[key]))
+
+    def count(key: str) -> tuple[int, Path] | None:
+        if key not in used:
+            return None
+        folder = path_resolve(used[key])
+        return sum(1 for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")), folder
+
+    lines = []
+    for key, what in (("tables_dir", "tables"), ("figures_dir", "figures")):
+        found = count(key)
+        if found:
+            lines.append(f"written: {found[0]} {what} in {found[1]}")
+    if "report_dir" in used and (path_resolve(used["report_dir"]) / "index.html").exists():
+        lines.append(f"report: {path_resolve(used['report_dir']) / 'index.html'}")
     lines.append(f"manifest: {manifest}")
     return "\n".join(lines)
 

@@ -340,6 +340,7 @@ def pipeline_run(
         names = declared[step.name]
         params = (
             {k: v for k, v in config.parameters.items() if k in names}
+            | ({"notebooks_dir": str(out_dir)} if "notebooks_dir" in names else {})  # this run's executed copies
             | step.parameters
             | {k: v for k, v in overrides.items() if k in names}
         )

@@ -249,6 +249,27 @@ def codings_split(codings: pd.DataFrame) -> pd.Series:
     return per_unit.set_index("unit_id")["split"]
 
 
+def codings_to_paragraphs(codings: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:
+    """Lift sentence-level codings to paragraph units and return them (same columns).
+
+    A paragraph has a code when any of its sentences has it; titles and headings are the same unit at
+    both levels. Exists so that a sample coded at sentence level can validate paragraph-level coding.
+    With a ``split`` column, a paragraph keeps the split of its sentences when they agree and gets
+    ``mixed`` otherwise, so that no held-out sentence is mixed into the dev figures or the reverse.
+    """
+    is_text = sentences["kind"] == "text"
+    parent = dict(zip(sentences["unit_id"], sentences["parent_id"].where(is_text, sentences["unit_id"])))
+    unknown = sorted(set(codings["unit_id"]) - set(parent))
+    if unknown:
+        raise ValueError(f"{len(unknown)} coded unit(s) are not sentence units, e.g. {unknown[0]!r}")
+    lifted = codings.assign(unit_id=codings["unit_id"].map(parent))
+    out = lifted.groupby(["coder", "unit_id", "code"], sort=False, as_index=False)["value"].max()
+    if "split" in codings.columns:
+        splits = lifted.groupby("unit_id", sort=False)["split"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "mixed")
+        out["split"] = out["unit_id"].map(splits)
+    return out
+
+
 def codings_check(codings: pd.DataFrame) -> pd.DataFrame:
     """Return ``codings`` unchanged if it is a valid long table; raise otherwise.
 
