@@ -208,6 +208,12 @@ def _cache_dirs_ensure() -> None:
     """
     for variable in ("MPLCONFIGDIR", "IPYTHONDIR"):
         Path(os.environ[variable]).mkdir(parents=True, exist_ok=True)
+    # The kernels' own log (ipykernel's "running over TCP without encryption" notice on every start,
+    # nbconvert's alt-text remarks) is noise in a run's output; errors in cells are still reported.
+    config = Path(os.environ["IPYTHONDIR"]) / "profile_default" / "ipython_kernel_config.py"
+    if not config.exists():
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("c.IPKernelApp.log_level = 'ERROR'\n", encoding="utf-8")
 
 
 def _spec_is_this_python(argv: list[str]) -> bool:
