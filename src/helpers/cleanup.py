@@ -122,28 +122,23 @@ def _is_cjk(ch: str) -> bool:
     return bool(ch) and _IS_CJK.match(ch) is not None
 
 
+def _enclose_chinese(pattern: re.Pattern, s: str, left: str, right: str) -> str:
+    """Replace ASCII delimiters matched by ``pattern`` with ``left``/``right`` where they enclose or touch Chinese."""
+
+    def one(m: re.Match) -> str:
+        inner = m.group(1)
+        if _IS_CJK.search(inner) or _is_cjk(_neighbour(s, m.start(), -1)) or _is_cjk(_neighbour(s, m.end() - 1, 1)):
+            return f"{left}{inner}{right}"
+        return m.group(0)
+
+    return pattern.sub(one, s)
+
+
 def _fold_punctuation(s: str) -> str:
     """Give ASCII punctuation that stands in Chinese text its full-width form (see text_normalize)."""
     # Quotes and parentheses that enclose or touch Chinese become Chinese quotes/brackets.
-    def quote(m: re.Match) -> str:
-        inner = m.group(1)
-        if _IS_CJK.search(inner) or _is_cjk(_neighbour(s, m.start(), -1)) or _is_cjk(
-            _neighbour(s, m.end() - 1, 1)
-        ):
-            return f"“{inner}”"
-        return m.group(0)
-
-    s = _ASCII_QUOTES.sub(quote, s)
-
-    def paren(m: re.Match) -> str:
-        inner = m.group(1)
-        if _IS_CJK.search(inner) or _is_cjk(_neighbour(s, m.start(), -1)) or _is_cjk(
-            _neighbour(s, m.end() - 1, 1)
-        ):
-            return f"（{inner}）"
-        return m.group(0)
-
-    s = _ASCII_PARENS.sub(paren, s)
+    s = _enclose_chinese(_ASCII_QUOTES, s, "“", "”")
+    s = _enclose_chinese(_ASCII_PARENS, s, "（", "）")
     if not _ASCII_PUNCT.search(s) and "." not in s:
         return s
     out = list(s)
