@@ -372,3 +372,59 @@ def test_text_without_header_or_title_starts_with_the_body():
     doc = document_clean("闽宁协作是东西部协作的生动典范。推动产业合作。", "x")
     assert doc.audit.empty
     assert list(doc.units[doc.units["level"] == "sentence"]["unit_id"]) == ["x-0-p1-s1", "x-0-p1-s2"]
+
+
+def test_print_layout_running_headers_and_repeated_title_are_removed(raw_texts):
+    """A PDF-style layout: the title on top of every page, a running footer and page numbers."""
+    doc = document_clean(raw_texts["report2024"], "r", title=CORPUS["report2024"][1])
+    paras = [u["text"] for u in doc.unit_rows if u["level"] == "paragraph" and u["kind"] == "text"]
+    pages = []
+    for n, start in enumerate(range(0, len(paras), 4), start=1):
+        pages.append("\n".join([CORPUS["report2024"][1], "", *paras[start : start + 4], "", "智库成果要报·内部参阅",
+                                f"— {n} —", ""]))
+    text = "深化和拓展闽宁协作模式的路径研究\n\n" + "\n".join(pages)
+    printed = document_clean(text, "p", title=CORPUS["report2024"][1])
+    rules = printed.audit.groupby("rule").size().to_dict()
+    assert rules["running_header"] == len(pages) and rules["page_number"] == len(pages)
+    assert rules["title_repeat"] == len(pages)
+    got = [u["text"] for u in printed.unit_rows if u["level"] == "paragraph" and u["kind"] == "text"]
+    assert got == paras
+    assert printed.summary["unaccounted_cjk"] == 0
+
+
+def test_journal_article_front_matter_and_references_are_separated(raw_texts):
+    body = [u["text"] for u in document_clean(raw_texts["report2024"], "r").unit_rows
+            if u["level"] == "paragraph" and u["kind"] == "text"][:3]
+    text = "\n".join([
+        "深化和拓展闽宁协作模式的路径研究",
+        "丁颖",
+        "（宁夏大学，宁夏 银川 750021）",
+        "摘要：闽宁协作是东西部协作的典范，本文分析其内在逻辑与协作机制。",
+        "关键词：闽宁协作; 东西部协作; 乡村振兴",
+        "中图分类号：D422.6 文献标识码：A 文章编号：1002-0000(2024)05-0001-05",
+        *body,
+        "参考文献：",
+        "[1] 习近平. 摆脱贫困[M]. 福州: 福建人民出版社, 1992.",
+        "[2] 李小云. 东西部扶贫协作的制度逻辑[J]. 中国农业大学学报, 2020(4): 5-12.",
+        "收稿日期：2024-05-10",
+        "作者简介：丁颖，宁夏大学副教授。",
+    ])
+    doc = document_clean(text, "j", title="深化和拓展闽宁协作模式的路径研究")
+    rules = dict(zip(doc.audit["text"].str[:6], doc.audit["rule"]))
+    assert rules["关键词：闽宁"] == "journal_keywords"
+    assert rules["中图分类号："] == "journal_classification"
+    assert rules["参考文献："] == "references_heading"
+    assert rules["[1] 习近"] == rules["[2] 李小"] == "reference"
+    assert rules["收稿日期：2"] == "journal_dates" and rules["作者简介：丁"] == "author_bio"
+    texts = [u["text"] for u in doc.unit_rows if u["level"] == "paragraph"]
+    assert texts[-3:] == body  # the body ends where the references begin
+    assert any(t.startswith("摘要：") for t in texts)  # the abstract is content, kept
+    meta = {(r.field, r.value) for r in doc.metadata.itertuples()}
+    assert ("keywords", "闽宁协作；东西部协作；乡村振兴") in meta  # ASCII ; in Chinese text normalised
+    assert ("author", "丁颖") in meta and ("affiliation", "（宁夏大学，宁夏银川750021）") in meta
+
+
+def test_a_short_section_word_under_the_title_is_not_taken_for_an_author():
+    doc = document_clean("闽宁协作工作办法\n前言\n为深化闽宁协作，制定本办法。", "x")
+    assert doc.audit[doc.audit["action"] == "dropped"].empty
+    assert [u["text"] for u in doc.unit_rows if u["level"] == "sentence"][1] == "前言"

@@ -321,6 +321,34 @@ _WEB_RULES = (
     ),
 )
 
+_JOURNAL_RULES = (
+    Rule(
+        "journal_keywords",
+        r"^[【\[]?(关键词|关键字|Key\s*words?)[】\]]?\s*[:：]\s*(.+)$",
+        "keywords line of a journal article (关键词：…)",
+        "keywords",
+        2,
+    ),
+    Rule(
+        "journal_classification",
+        r"^(中图分类号|文献标识码|文献标志码|文章编号|DOI|doi)\s*[:：]",
+        "classification, identifier and DOI lines of a journal article",
+        "journal_ids",
+    ),
+    Rule(
+        "journal_dates",
+        r"^[［\[【（(]?(收稿日期|修回日期|录用日期|网络出版时间|发表日期)[:：]",
+        "received/revised/published dates of a journal article",
+        "journal_dates",
+    ),
+    Rule(
+        "author_bio",
+        r"^[［\[【（(]?(作者简介|通讯作者|通信作者|基金项目)[】\]）)]?\s*[:：]",
+        "author biography, corresponding author or funding line of a journal article",
+        "author_bio",
+    ),
+)
+
 #: Rules for the lines above the body, tried in order on each line of the leading block.
 HEADER_RULES: tuple[Rule, ...] = (
     Rule("leader_instruction", r"^领导批示[:：]?.{0,20}$", "box for a leader's written instruction (领导批示)"),
@@ -366,10 +394,18 @@ HEADER_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "byline",
-        r"^(?:[.．·…。\s]{2,}|(?:作者|撰稿|撰文|文|执笔)\s*[:：/|]\s*)(.{2,30})$",
-        "author line (.....丁颖, 作者：…)",
+        rf"^(?:[.．·…。\s]{{2,}}|(?:作者|撰稿|撰文|文|执笔)\s*[:：/|]\s*)(.{{2,30}})$"
+        rf"|^(?!(?:前言|引言|序言|导言|总则|附则|概述|摘要|背景|结语|绪论|目录|附件|说明)$)"
+        rf"([{CJK_IDEOGRAPH}]{{2,4}}\d?(?:[，,、\s]+[{CJK_IDEOGRAPH}]{{2,4}}\d?){{0,5}})$",
+        "author line (.....丁颖, 作者：…, or names alone under the title of an article)",
         "author",
-        1,
+        0,
+    ),
+    Rule(
+        "affiliation",
+        r"^[（(](?=.*(大学|学院|研究院|研究所|研究中心|党校|\d{6})).{2,80}[）)]$",
+        "author's affiliation under the title ((宁夏大学，宁夏 银川 750021))",
+        "affiliation",
     ),
     Rule(
         "addressee",
@@ -377,6 +413,7 @@ HEADER_RULES: tuple[Rule, ...] = (
         "addressees (主送机关: 各市、县（区）党委和人民政府，…：)",
         "addressee",
     ),
+    *_JOURNAL_RULES,
     *_WEB_RULES,
 )
 
@@ -422,6 +459,13 @@ TRAILER_RULES: tuple[Rule, ...] = (
         "circulation note (（此件公开发布）)",
         "circulation",
     ),
+    Rule(
+        "reference",
+        r"^\s*(?:[［\[]\s*\d{1,3}\s*[］\]]|\d{1,3}[.．、]\s*(?=.*[［\[][A-Z]{1,2}(?:/OL)?[］\]])).+$",
+        "an entry of a reference list ([1] 作者. 题名[J]. 期刊, 2020.)",
+    ),
+    Rule("references_heading", r"^[【\[]?(参考文献|注释|References)[】\]]?[:：]?$", "heading of the reference list"),
+    *_JOURNAL_RULES,
     *_WEB_RULES,
 )
 
@@ -437,6 +481,7 @@ BODY_RULES: tuple[Rule, ...] = (
         r"^[【\[](打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享)[】\]](\s*[【\[][^】\]]{1,6}[】\]])*$",
         "print/close widgets of a web page inside the text",
     ),
+    *_JOURNAL_RULES,
 )
 
 _NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*的\s*(?:通知|函)$")
@@ -472,6 +517,11 @@ _INLINE_HEADING = re.compile(
 
 _FIRST_CHILD = re.compile(rf"^([{_CN_NUM}]+、[^{_SENT_END}（]{{2,40}})(?=（一）)")
 
+#: A line this short without any punctuation stands alone (a label such as 前言 or 结语), never joined.
+MAX_LABEL_CHARS = 12
+_ANY_PUNCT = re.compile(f"[{_SENT_END}，、；：,;:]")
+#: A short line without a sentence end that appears this often in the body is a running header/footer.
+RUNNING_HEADER_MIN = 3
 MAX_HEADING_CHARS = 40  # an inline heading (（一）经济逻辑。…) is the first sentence up to this length
 MAX_TITLE_CHARS = 60
 
@@ -670,6 +720,8 @@ def _match(rules: Iterable[Rule], key: str) -> tuple[Rule, re.Match] | None:
 
 
 def _rule_value(rule: Rule, m: re.Match, line: str) -> str:
+    if rule.name == "byline":
+        return (m.group(1) or m.group(2) or line).strip()
     if rule.field in ("date", "print_date"):
         d = re.search(_DATE, m.group(0))
         if d:
@@ -705,8 +757,11 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     off the top: the longest run of leading lines that are title or match a :data:`HEADER_RULES`
     rule, with a covering notice (``…印发《X》的通知`` up to the line ``X``) as one block; (3) take
     the trailer off the bottom (:data:`TRAILER_RULES`); (4) drop body lines matching
-    :data:`BODY_RULES`; (5) split lines where a heading follows a sentence end on the same line, or a
-    ``一、`` heading runs into its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by page breaks (:func:`lines_join`); (7) build
+    :data:`BODY_RULES`, the title repeated on a page (``title_repeat``) and running headers or footers
+    (a short line without a sentence end repeated at least :data:`RUNNING_HEADER_MIN` times,
+    ``running_header``); (5) split lines where a heading follows a sentence end on the same line, or a
+    ``一、`` heading runs into its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by
+    page breaks (:func:`lines_join`); (7) build
     the structure (:func:`blocks_to_units`).
     """
     raw_lines = text.split("\n")
@@ -794,10 +849,20 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
 
     # ---- body lines ----------------------------------------------------------------------------
     kept: list[tuple[int, str]] = []
+    repeats = Counter(norm[i] for i in body_idx)
+    title_key = _compact(norm[title_idx]) if title_idx is not None else None
     for i in body_idx:
         hit = _match(BODY_RULES, norm[i])
         if hit:
             drop(i, "body", hit[0].name)
+            if hit[0].field:
+                meta(hit[0].field, _rule_value(hit[0], hit[1], norm[i]), i, hit[0].name)
+            continue
+        if title_key and _compact(norm[i]) == title_key:
+            drop(i, "body", "title_repeat")  # the title repeated at the top of a page
+            continue
+        if repeats[norm[i]] >= RUNNING_HEADER_MIN and _title_like(norm[i]):
+            drop(i, "body", "running_header")  # the same short line on every page
             continue
         for piece in _INLINE_HEADING.split(norm[i]):
             first_child = _FIRST_CHILD.match(piece)
@@ -862,7 +927,9 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
 
     - ``page_break``: the paragraph does not end a sentence or clause (its last character is not one
       of ``。！？；：…`` before closing quotes) and the line is not a heading, e.g. ``福建地区资`` +
-      ``金充足、人才济济…``. A heading line never takes a continuation (``一、…总体要求`` stays alone);
+      ``金充足、人才济济…``. A heading line never takes a continuation (``一、…总体要求`` stays alone),
+      nor does a short label of at most :data:`MAX_LABEL_CHARS` characters without punctuation
+      (``前言``);
     - ``enumeration``: the line opens with the next step of an enumeration (``其次，`` ``再次，``
       ``最后，`` ``二是``) and the paragraph has already begun one (``首先，``), as when a page break
       falls between two sentences of one paragraph.
@@ -876,7 +943,8 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
         if blocks and not is_heading_line and not last_heading_only:
             prev = blocks[-1]
             rule = None
-            if not _PARA_END.search(prev.text):
+            short_label = len(prev.lines) == 1 and len(prev.text) <= MAX_LABEL_CHARS and not _ANY_PUNCT.search(prev.text)
+            if not _PARA_END.search(prev.text) and not short_label:
                 rule = "page_break"
             elif _ENUM_START.match(text) and _ENUM_BEFORE.search(prev.text):
                 rule = "enumeration"
