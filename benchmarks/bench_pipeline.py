@@ -24,13 +24,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from helpers import paths
-from helpers.cleanup import corpus_clean, document_clean, text_simplify_aligned
+from helpers.cleanup import document_clean, text_simplify_aligned
 from helpers.codebook import codebook_read
 from helpers.coding import matcher_make, texts_code
 from helpers.corpus import corpus_read_table, document_read

@@ -262,9 +262,9 @@ def units_code(
     texts = u["text"].tolist()
     uids, docs = u["unit_id"].tolist(), u["doc_id"].tolist()
     headings = u["heading_path"].astype(str).tolist()
-    offsets = _joined(texts)[1]
     bounds = None
     if m.word_mode and tokens is not None:
+        offsets = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))  # as texts_code joins them
         bounds = _boundaries_from_tokens(tokens, {uid: i for i, uid in enumerate(uids)}, offsets)
     elif m.word_mode and token_lists is None and segmenter is None:
         raise ValueError("word matching needs a segmenter or a tokens table")

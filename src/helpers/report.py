@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from helpers import paths
 from helpers.tables import path_resolve, table_read
 

@@ -37,7 +37,6 @@ SEGMENT_CACHE = paths.CACHE / "segments"
 #: abbreviations (j) and Latin words (eng).
 CONTENT_POS: tuple[str, ...] = ("n", "nr", "ns", "nt", "nz", "ng", "nl", "vn", "an", "v", "a", "i", "l", "j", "eng")
 
-TOKEN_COLUMNS = ["doc_id", "unit_id", "position", "start", "end", "token", "pos", "is_stopword", "is_content"]
 
 
 class DictionaryError(ValueError):
