@@ -753,7 +753,7 @@ def _instructions(codebook: Codebook) -> list[str]:
         f"'{SHEET_NOTE_COLUMN}' column for remarks on hard cases.",
         f"6. Enter your coder id in cell {SHEET_CODER_CELL} of this sheet.",
         "",
-        "每个单元、每个代码填 0 或 1（多标签，可全部为 0）；不要留空，不要改动列名和单元编号。",
+        "每个单元、每个编码类目填 0 或 1（多标签，可全部为 0）；不要留空，不要改动列名和单元编号。",
         f"Codebook: {codebook.title} v{codebook.version}",
     ]
 

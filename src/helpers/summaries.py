@@ -970,7 +970,7 @@ def profile_plot(profile: pd.DataFrame, codebook: Codebook, *, title: str = "各
 
 
 def residuals_plot(residuals: pd.DataFrame, codebook: Codebook, *, by: str = "doc_id",
-                   title: str = "文档 × 代码 调整标准化残差（括号内：编码单元数；*：|r| > 1.96）"):
+                   title: str = "文档 × 编码 调整标准化残差（括号内：编码单元数；*：|r| > 1.96）"):
     """Return a heatmap of :func:`codes_residuals`: blue below, red above independence; * where |r| > 1.96."""
     import matplotlib.pyplot as plt
     import seaborn as sns
