@@ -240,3 +240,35 @@ def test_an_added_dimension_and_code_flow_through_coding_and_summaries(tmp_path,
     assert "finance" in set(freq["code"])
     counts = res.counts
     assert counts[(counts["code"] == "finance") & (counts["group"] == "(corpus)")]["units_coded"].iloc[0] >= 2
+
+
+def test_word_boundaries_from_segmenter_token_lists_and_token_table_agree(sentences, segmenter, corpus_coding):
+    # the three ways to give the coder word boundaries must give the same evidence on the corpus
+    book = cb.codebook_read()
+    lists = tokens.texts_cut(sentences["text"].tolist(), segmenter)
+    table = tokens.tokens_segment(sentences, segmenter, cache_dir=None)
+    by_lists = coding.units_code(sentences, book, token_lists=lists)
+    by_table = coding.units_code(sentences, book, tokens=table)
+    pd.testing.assert_frame_equal(by_lists.evidence, corpus_coding.evidence)
+    pd.testing.assert_frame_equal(by_table.evidence, corpus_coding.evidence)
+    assert len(corpus_coding.evidence) > 100
+
+
+def test_token_lists_that_do_not_cover_their_text_are_refused(sentences, segmenter):
+    u = sentences.head(3)
+    lists = tokens.texts_cut(u["text"].tolist(), segmenter)
+    lists[1] = lists[1][:-1]  # one token short
+    with pytest.raises(ValueError, match="tokens of unit 1 cover"):
+        coding.units_code(u, cb.codebook_read(), token_lists=lists)
+
+
+def test_rules_and_keywords_on_a_unit_with_a_separator_character(tmp_path, sentences, segmenter):
+    # a stray NUL in a text takes the per-token path for boundaries; the coding is unchanged
+    u = sentences[sentences["text"].str.contains("结对帮扶")].head(2).copy()
+    book = _book(tmp_path, "        - {id: r1, all: [结对]}", keywords="[结对帮扶]")
+    plain = coding.units_code(u, book, segmenter)
+    u["text"] = u["text"] + "\x00"
+    with_nul = coding.units_code(u, book, segmenter)
+    cols = ["unit_id", "code", "indicator_type", "indicator", "start", "end", "match"]
+    pd.testing.assert_frame_equal(plain.evidence[cols], with_nul.evidence[cols])
+    assert set(plain.evidence["indicator_type"]) == {"keyword", "rule"}

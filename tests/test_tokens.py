@@ -177,3 +177,16 @@ def test_word_cloud_frequencies_hold_no_stopword(units, segmenter):
     assert not set(freq["feature"]) & set(stop["word"])
     assert freq["feature"].str.contains(r"[\u4e00-\u9fffA-Za-z]").all()
     assert {"闽宁协作", "结对帮扶"} <= set(freq["feature"])
+
+
+def test_texts_cut_equals_cutting_each_text_in_simplified_script(cleaned):
+    import opencc
+
+    from helpers.cleanup import text_simplify_aligned
+
+    seg = tokens.segmenter_make()
+    texts = [u for d in cleaned.values() for u in d.units.loc[d.units["level"] == "sentence", "text"]]
+    trad = [opencc.OpenCC("s2t").convert(t) for t in texts]
+    for batch in (texts, trad):
+        assert tokens.texts_cut(batch, seg) == [seg.cut(text_simplify_aligned(t)) for t in batch]
+    assert tokens.texts_cut(trad, seg) == tokens.texts_cut(texts, seg)  # same tokens in either script

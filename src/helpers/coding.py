@@ -15,8 +15,9 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -52,37 +53,71 @@ class CodingResult:
 
 
 class _Matcher:
-    """The codebook compiled for matching: one automaton for all words, compiled patterns, rule plans."""
+    """The codebook compiled for matching: one automaton for all words, compiled patterns, rule plans.
+
+    Words, codes and terms are numbered so that the hits of a whole text can be filtered and assigned
+    to units with numpy rather than one Python step per hit.
+    """
 
     def __init__(self, codebook: Codebook) -> None:
         import ahocorasick
 
         self.codebook = codebook
-        self.keyword_codes: dict[str, list[str]] = defaultdict(list)
+        keyword_codes: dict[str, list[str]] = defaultdict(list)
         for c in codebook.codes:
             for k in dict.fromkeys(text_simplify(k) for k in c.keywords):
-                self.keyword_codes[k].append(c.id)
+                keyword_codes[k].append(c.id)
         self.term_words = {name: tuple(dict.fromkeys(text_simplify(w) for w in words))
                            for name, words in codebook.terms.items()}
-        self.word_terms: dict[str, list[str]] = defaultdict(list)
+        word_terms: dict[str, list[str]] = defaultdict(list)
         for name, words in self.term_words.items():
             for w in words:
-                self.word_terms[w].append(name)
-        words = set(self.keyword_codes) | set(self.word_terms)
+                word_terms[w].append(name)
+        self.words = sorted(set(keyword_codes) | set(word_terms))
+        self.word_len = np.array([len(w) for w in self.words], dtype=np.int64)
+        self.terms = list(self.term_words)
+        term_index = {t: j for j, t in enumerate(self.terms)}
+        # word id -> its codes / its terms, as flat lists with a start pointer per word (CSR)
+        self.kw_codes, self.kw_ptr = _csr([keyword_codes.get(w, []) for w in self.words])
+        self.word_term_ids, self.term_ptr = _csr([[term_index[t] for t in word_terms.get(w, [])] for w in self.words])
         self.automaton = ahocorasick.Automaton()
-        for w in sorted(words):
-            self.automaton.add_word(w, w)
-        if words:
+        for i, w in enumerate(self.words):
+            self.automaton.add_word(w, i)
+        if self.words:
             self.automaton.make_automaton()
         self.patterns = [(c.id, p, re.compile(p)) for c in codebook.codes for p in c.patterns]
         self.word_mode = codebook.keyword_match == "word"
-        # (code, rule, label, terms the rule needs present) for every rule
+        # (code, rule, label, term ids of all/any/near/not) for every rule
         self.rules = [
-            (c, r, f"{r.id}: {r.describe()}", set(r.all) | set(r.near))
+            (c, r, f"{r.id}: {r.describe()}",
+             *([term_index[t] for t in ts] for ts in (r.all, r.any, r.near, r.not_)))
             for c in codebook.codes
             for r in c.rules
         ]
         self.simple_headings = {h: text_simplify(h) for c in codebook.codes for r in c.rules for h in r.heading}
+        self._heading_first: dict[tuple[int, str], str | None] = {}
+
+    def heading_first(self, rule, simple_heading: str) -> str | None:
+        """Return the first of the rule's headings found in a (simplified) heading path, or None."""
+        key = (id(rule), simple_heading)
+        if key not in self._heading_first:
+            self._heading_first[key] = next((h for h in rule.heading if self.simple_headings[h] in simple_heading), None)
+        return self._heading_first[key]
+
+
+def _csr(lists: list[list]) -> tuple[list, np.ndarray]:
+    """Return ``lists`` flattened and the start of each list in it (one more entry: the end)."""
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    return [x for xs in lists for x in xs], ptr
+
+
+def _csr_expand(rows: np.ndarray, keys: np.ndarray, ptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row with key k, one row per entry of k's list: return (row index, entry index)."""
+    counts = ptr[keys + 1] - ptr[keys]
+    rep = np.repeat(rows, counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    return rep, np.repeat(ptr[keys], counts) + np.arange(len(rep)) - first
 
 
 def _joined(texts: list[str]) -> tuple[str, list[int]]:
@@ -94,7 +129,7 @@ def _joined(texts: list[str]) -> tuple[str, list[int]]:
     return "\n".join(texts), offsets
 
 
-def _boundaries_from_tokens(tokens: pd.DataFrame, unit_index: dict[str, int], offsets: list[int]) -> set[int]:
+def _boundaries_from_tokens(tokens: pd.DataFrame, unit_index: dict[str, int], offsets: list[int]) -> np.ndarray:
     """Global word-boundary positions from a token table (start/end offsets per unit)."""
     idx = tokens["unit_id"].map(unit_index)
     if idx.isna().any():
@@ -103,15 +138,46 @@ def _boundaries_from_tokens(tokens: pd.DataFrame, unit_index: dict[str, int], of
     base = np.asarray(offsets, dtype=np.int64)[idx.to_numpy(dtype=np.int64)]
     starts = base + tokens["start"].to_numpy(dtype=np.int64)
     ends = base + tokens["end"].to_numpy(dtype=np.int64)
-    return set(np.concatenate([starts, ends]).tolist())
+    return np.concatenate([starts, ends])
 
 
-def _boundaries_from_cut(texts: list[str], offsets: list[int], segmenter: Segmenter) -> set[int]:
-    """Global word-boundary positions from cutting every (simplified) text with the segmenter."""
-    out: set[int] = set()
-    for text, off in zip(texts, offsets):
-        out.update(accumulate(map(len, segmenter.cut(text)), initial=off))
-    return out
+def _boundary_mask(n: int, offsets: np.ndarray, lengths: np.ndarray, positions=None) -> np.ndarray:
+    """Return a boolean array over positions 0..n of the joined text: True where a word starts or ends.
+
+    The start and end of every text are always boundaries.
+    """
+    mask = np.zeros(n + 1, dtype=bool)
+    if positions is not None:
+        pos = positions if isinstance(positions, np.ndarray) else np.fromiter(positions, dtype=np.int64)
+        pos = pos[(pos >= 0) & (pos <= n)]
+        mask[pos] = True
+    mask[offsets] = True
+    mask[offsets + lengths] = True
+    return mask
+
+
+def _boundaries_from_token_lists(token_lists: list[list[str]], texts: list[str], offsets: np.ndarray) -> np.ndarray:
+    """Global word-boundary positions from the tokens of every text (each list must cover its text).
+
+    The tokens are joined with a separator character and the separators located with numpy, which
+    avoids one Python step per token; texts that contain the separator take the slow path.
+    """
+    if len(token_lists) != len(texts):
+        raise ValueError(f"{len(token_lists)} token lists for {len(texts)} units")
+    sep = "\x00"
+    # the tokens joined by the separator, the texts by newlines: the position of the k-th separator
+    # minus k is a word boundary in the newline-joined texts
+    flat = "\n".join(sep.join(toks) for toks in token_lists)
+    if len(flat) - flat.count(sep) == sum(map(len, texts)) + len(texts) - 1 and not any(sep in t for t in texts):
+        chars = np.frombuffer(flat.encode("utf-32-le"), dtype=np.uint32)
+        seps = np.flatnonzero(chars == 0)
+        return seps - np.arange(len(seps))
+    out: list[int] = []
+    for i, (toks, off) in enumerate(zip(token_lists, offsets.tolist())):
+        if sum(map(len, toks)) != len(texts[i]):
+            raise ValueError(f"the tokens of unit {i} cover {sum(map(len, toks))} characters, its text has {len(texts[i])}")
+        out.extend(accumulate(map(len, toks), initial=off))
+    return np.asarray(out, dtype=np.int64)
 
 
 def matcher_make(codebook: Codebook) -> _Matcher:
@@ -124,7 +190,7 @@ def texts_code(
     matcher: _Matcher,
     *,
     token_lists: list[list[str]] | None = None,
-    bounds: set[int] | None = None,
+    bounds=None,
     segmenter: Segmenter | None = None,
     headings: list[str] | None = None,
     progress: bool = False,
@@ -132,94 +198,154 @@ def texts_code(
     """Code a list of texts and return evidence tuples ``(index, code, type, indicator, start, end, match)``.
 
     The engine behind :func:`units_code`, without DataFrames, for streaming many documents. Word
-    boundaries: ``bounds`` (global positions in the newline-joined texts), or ``token_lists``, or
-    ``segmenter``. ``start``/``end`` are ``None`` for heading-only evidence.
+    boundaries: ``bounds`` (global positions in the newline-joined texts), or ``token_lists`` (the
+    tokens of each text, covering it), or ``segmenter``. ``start``/``end`` are ``None`` for
+    heading-only evidence. Rows come grouped by indicator type, not sorted.
     """
     m = matcher
     texts = [t.replace("\n", " ") for t in texts]
-    headings = headings or [""] * len(texts)
-    joined_orig, offsets = _joined(texts)
+    n_units = len(texts)
+    headings = headings or [""] * n_units
+    joined_orig, offsets_list = _joined(texts)
     joined = text_simplify_aligned(joined_orig)
-    simple_texts = [joined[o : o + len(t)] for o, t in zip(offsets, texts)]
-    if m.word_mode and bounds is None:
-        if token_lists is not None:
-            if len(token_lists) != len(texts):
-                raise ValueError(f"{len(token_lists)} token lists for {len(texts)} units")
-            bounds = set()
-            for toks, off in zip(token_lists, offsets):
-                bounds.update(accumulate(map(len, toks), initial=off))
-        elif segmenter is not None:
-            bounds = _boundaries_from_cut(simple_texts, offsets, segmenter)
-        else:
+    offsets = np.asarray(offsets_list, dtype=np.int64)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n_units)
+    is_bound = None
+    if m.word_mode:
+        if bounds is None and token_lists is not None:
+            bounds = _boundaries_from_token_lists(token_lists, texts, offsets)
+        elif bounds is None and segmenter is not None:
+            bounds = _boundaries_from_token_lists([segmenter.cut(joined[o : o + n]) for o, n in
+                                                   zip(offsets_list, lengths.tolist())], texts, offsets)
+        elif bounds is None:
             raise ValueError("word matching needs a segmenter, token lists or word boundaries")
+        is_bound = _boundary_mask(len(joined), offsets, lengths, bounds)
     rows: list[tuple] = []
 
-    def locate(gs: int) -> int:
-        return bisect.bisect_right(offsets, gs) - 1
-
-    # 1) every keyword and term word of every code, in one automaton pass
-    unit_hits: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    # 1) every keyword and term word of every code, in one automaton pass; hits filtered in numpy
     if len(m.automaton):
-        for end, word in m.automaton.iter(joined):
-            gs, ge = end - len(word) + 1, end + 1
-            if m.word_mode and (gs not in bounds or ge not in bounds):
-                continue
-            i = locate(gs)
-            unit_hits[i][word].append((gs - offsets[i], ge - offsets[i]))
-    for i, hits in unit_hits.items():
-        for word, spans in hits.items():
-            for cid in m.keyword_codes.get(word, ()):
-                for s_, e_ in spans:
-                    rows.append((i, cid, "keyword", word, s_, e_))
+        hits = np.fromiter(chain.from_iterable(m.automaton.iter(joined)), dtype=np.int64).reshape(-1, 2)
+    else:
+        hits = np.zeros((0, 2), dtype=np.int64)
+    wid = hits[:, 1]
+    ge = hits[:, 0] + 1
+    gs = ge - m.word_len[wid]
+    if is_bound is not None:
+        keep = is_bound[gs] & is_bound[ge]
+        wid, gs, ge = wid[keep], gs[keep], ge[keep]
+    unit = np.searchsorted(offsets, gs, side="right") - 1
+    ls, le = gs - offsets[unit], ge - offsets[unit]
+    kw_rows, kw_entry = _csr_expand(np.arange(len(wid)), wid, m.kw_ptr)
+    words = m.words
+    rows.extend(zip(unit[kw_rows].tolist(), [m.kw_codes[k] for k in kw_entry.tolist()], repeat("keyword"),
+                    [words[w] for w in wid[kw_rows].tolist()], ls[kw_rows].tolist(), le[kw_rows].tolist(),
+                    [joined_orig[a:b] for a, b in zip(gs[kw_rows].tolist(), ge[kw_rows].tolist())]))
     # 2) every pattern, one pass each
     for cid, pat, rx in m.patterns:
         for mt in rx.finditer(joined):
-            gs, ge = mt.start(), mt.end()
-            if ge <= gs:
+            s_, e_ = mt.start(), mt.end()
+            if e_ <= s_:
                 continue
-            i = locate(gs)
-            if ge > offsets[i] + len(texts[i]):
+            i = bisect.bisect_right(offsets_list, s_) - 1
+            if e_ > offsets_list[i] + len(texts[i]):
                 continue  # crossed into the next unit
-            rows.append((i, cid, "pattern", pat, gs - offsets[i], ge - offsets[i]))
-    # 3) rules, where the terms they need are present (heading rules: per distinct heading)
-    heading_cache: dict[str, str] = {}
-    headings = [heading_cache.get(h) or heading_cache.setdefault(h, text_simplify(h)) for h in headings]
-    heading_rules = [x for x in m.rules if x[1].heading]
-    heading_hits: dict[str, set[int]] = {}
-    candidates = set(unit_hits)
-    if heading_rules:
-        candidates |= {i for i, h in enumerate(headings) if h}
-    items = sorted(candidates)
+            rows.append((i, cid, "pattern", pat, s_ - offsets_list[i], e_ - offsets_list[i], joined_orig[s_:e_]))
+    # 3) rules: units that hold every term a rule needs (and none it excludes) are found in numpy,
+    #    then only those are checked in Python for order, distance and evidence
+    if m.rules:
+        rows.extend(_rules_apply(m, texts, headings, unit, wid, ls, le, is_bound, offsets, progress))
+    return rows
+
+
+def _rules_apply(m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offsets, progress) -> list[tuple]:
+    """Return the rule evidence rows ``(index, code, "rule", label, start, end, match)`` of every unit."""
+    n_units, n_terms = len(texts), len(m.terms)
+    th_rows, th_entry = _csr_expand(np.arange(len(wid)), wid, m.term_ptr)
+    th_term = np.asarray(m.word_term_ids, dtype=np.int64)[th_entry] if len(th_entry) else th_entry
+    th_unit = unit[th_rows]
+    present = np.zeros((n_units, max(n_terms, 1)), dtype=bool)
+    present[th_unit, th_term] = True
+    heading_ids: dict[str, int] = {}
+    hid = [heading_ids.setdefault(h, len(heading_ids)) for h in headings]
+    simple_headings = [_heading_simplify(h) for h in heading_ids]
+    plans = []
+    for c, rule, label, t_all, t_any, t_near, t_not in m.rules:
+        ok = np.ones(n_units, dtype=bool)
+        for t in t_all + t_near:
+            ok &= present[:, t]
+        if t_any:
+            ok &= present[:, t_any].any(axis=1)
+        if t_not:
+            ok &= ~present[:, t_not].any(axis=1)
+        first = None
+        if rule.heading:
+            first = [m.heading_first(rule, sh) for sh in simple_headings]
+            ok &= np.array([f is not None for f in first], dtype=bool)[np.asarray(hid, dtype=np.int64)]
+        plans.append((c, rule, label, t_all + t_any + t_near, np.flatnonzero(ok).tolist(), first))
+    # spans of each (unit, term), only in units where some rule with terms may fire
+    needed = np.zeros(n_units, dtype=bool)
+    for *_, terms, units_ok, _ in plans:
+        if terms:
+            needed[units_ok] = True
+    sel = needed[th_unit]
+    su, st, ss, se = th_unit[sel], th_term[sel], ls[th_rows][sel], le[th_rows][sel]
+    # word number of each span's first and last character (for ``near``): boundaries up to it; the
+    # count runs over the whole joined text, a constant per unit that cancels in every gap
+    if is_bound is not None:
+        upto = np.cumsum(is_bound)
+        base = offsets[su]
+        w0, w1 = upto[base + ss], upto[base + se - 1]
+    else:  # substring matching: every character is a word
+        w0, w1 = ss, se - 1
+    order = np.lexsort((se, ss, st, su))
+    spans: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
+    for u, t, s_, e_, a_, b_ in zip(su[order].tolist(), st[order].tolist(), ss[order].tolist(), se[order].tolist(),
+                                    w0[order].tolist(), w1[order].tolist()):
+        spans[(u, t)].append((s_, e_, a_, b_))
+    out: list[tuple] = []
     if progress:
         from tqdm import tqdm
 
-        items = tqdm(items, desc="coding rules", unit="unit")
-    for i in items:
-        hits = unit_hits.get(i, {})
-        term_spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for word, spans in hits.items():
-            for name in m.word_terms.get(word, ()):
-                term_spans[name].extend(spans)
-        for spans in term_spans.values():
-            spans.sort()
-        present = set(term_spans)
-        starts = None
-        heading = headings[i]
-        heading_ok = heading_hits.get(heading)
-        if heading_ok is None:
-            heading_ok = heading_hits[heading] = {
-                id(r) for _, r, _, _ in heading_rules if any(m.simple_headings[h] in heading for h in r.heading)
-            }
-        for c, rule, label, needs in m.rules:
-            if not needs <= present or (rule.any and not present.intersection(rule.any)):
-                continue
-            if rule.heading and id(rule) not in heading_ok:
-                continue
-            if rule.near and starts is None:
-                starts = _word_starts(simple_texts[i], bounds if m.word_mode else None, offsets[i])
-            for s_, e_, what in _rule_fire(rule, term_spans, starts or [], headings[i], m.simple_headings):
-                rows.append((i, c.id, "rule", label, s_, e_, what))
-    return [(*r[:6], texts[r[0]][r[4]:r[5]] if r[4] is not None else r[6]) for r in rows]
+        plans = tqdm(plans, desc="coding rules", unit="rule")
+    for c, rule, label, terms, units_ok, first in plans:
+        if not terms:  # heading only
+            out.extend((i, c.id, "rule", label, None, None, f"heading: {first[hid[i]]}") for i in units_ok)
+            continue
+        names = [m.terms[t] for t in terms]
+        if rule.near and not (rule.all or rule.any or rule.heading):  # the common case, kept lean
+            a, b = rule.near
+            ta, tb = terms
+            for i in units_ok:
+                pair = _near(spans[(i, ta)], spans[(i, tb)], rule.window)
+                if pair is not None:
+                    (s1, e1, *_), (s2, e2, *_) = pair
+                    text = texts[i]
+                    out.append((i, c.id, "rule", label, s1, e1, text[s1:e1]))
+                    out.append((i, c.id, "rule", label, s2, e2, text[s2:e2]))
+            continue
+        for i in units_ok:
+            text = texts[i]
+            term_spans = {name: spans[(i, t)] for name, t in zip(names, terms)}
+            ev: list[tuple] = []
+            if first is not None:
+                ev.append((None, None, f"heading: {first[hid[i]]}"))
+            ev.extend((*term_spans[t][0][:2], t) for t in rule.all)
+            if rule.any:
+                t = next(t for t in rule.any if term_spans[t])
+                ev.append((*term_spans[t][0][:2], t))
+            if rule.near:
+                a, b = rule.near
+                pair = _near(term_spans[a], term_spans[b], rule.window)
+                if pair is None:
+                    continue
+                ev.extend([(*pair[0][:2], a), (*pair[1][:2], b)])
+            out.extend((i, c.id, "rule", label, s_, e_, what if s_ is None else text[s_:e_]) for s_, e_, what in ev)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _heading_simplify(heading: str) -> str:
+    return text_simplify(heading)
 
 
 def units_code(
@@ -287,58 +413,16 @@ def units_code(
     return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
 
 
-def _word_starts(text: str, bounds: set[int] | None, offset: int) -> list[int]:
-    """Local start offsets of the words of one unit (every character when there are no words)."""
-    if bounds is None:
-        return list(range(len(text)))
-    return [p - offset for p in range(offset, offset + len(text)) if p in bounds]
-
-
-def _rule_fire(rule, term_spans: dict, starts: list[int], heading: str, simple: dict[str, str]) -> list[tuple]:
-    """Return the evidence spans of a rule that fires in this unit ([] when it does not)."""
-    if any(term_spans.get(t) for t in rule.not_):
-        return []
-    out: list[tuple] = []
-    if rule.heading:
-        hit = next((h for h in rule.heading if simple[h] in heading), None)
-        if hit is None:
-            return []
-        out.append((None, None, f"heading: {hit}"))
-    for t in rule.all:
-        if not term_spans.get(t):
-            return []
-        s, e = term_spans[t][0]
-        out.append((s, e, t))
-    if rule.any:
-        present = [t for t in rule.any if term_spans.get(t)]
-        if not present:
-            return []
-        s, e = term_spans[present[0]][0]
-        out.append((s, e, present[0]))
-    if rule.near:
-        a, b = rule.near
-        pair = _near(term_spans.get(a, []), term_spans.get(b, []), starts, rule.window)
-        if pair is None:
-            return []
-        out.extend([(*pair[0], a), (*pair[1], b)])
-    return out
-
-
-def _near(spans_a, spans_b, starts: list[int], window: int):
-    """Return the closest pair of spans within ``window`` words (token positions), or None."""
+def _near(spans_a, spans_b, window: int):
+    """Return the closest pair of spans ``(start, end, first word, last word)`` within ``window`` words, or None."""
     if not spans_a or not spans_b:
         return None
-
-    def word_index(offset: int) -> int:
-        return bisect.bisect_right(starts, offset) - 1 if starts else offset
-
     best = None
     for sa in spans_a:
         for sb in spans_b:
             if sa == sb:
                 continue
-            first, second = (sa, sb) if sa[0] <= sb[0] else (sb, sa)
-            gap = word_index(second[0]) - word_index(first[1] - 1)
+            gap = sb[2] - sa[3] if sa[0] <= sb[0] else sa[2] - sb[3]
             if gap <= window and (best is None or gap < best[0]):
                 best = (gap, sa, sb)
     return None if best is None else (best[1], best[2])

@@ -122,6 +122,9 @@ def stopwords_read(
 
 _ASCII_JOINED = re.compile(r"[A-Za-z0-9+#&%]*[._\-][A-Za-z0-9+#&._%\-]*")
 _RE_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")  # jieba.finalseg.re_skip
+# A text without this can hold no token that _ASCII_JOINED matches (a joiner next to another ASCII
+# word character), so rjieba's tokens are returned as they are.
+_ASCII_JOINER_NEAR = re.compile(r"[._\-][A-Za-z0-9+#&%._\-]|[A-Za-z0-9+#&%][._\-]")
 
 
 @dataclass
@@ -145,6 +148,8 @@ class Segmenter:
         """Return the tokens of ``text``, identical to ``jieba.lcut(text, HMM=hmm)``."""
         if self.rjieba is None:
             return self.jieba.lcut(text, HMM=self.hmm)
+        if not _ASCII_JOINER_NEAR.search(text):
+            return self.rjieba.cut(text, self.hmm)
         out: list[str] = []
         for t in self.rjieba.cut(text, self.hmm):
             if len(t) > 1 and t.isascii() and _ASCII_JOINED.fullmatch(t) and not _RE_SKIP.fullmatch(t) and not self.rjieba.has_word(t):
@@ -237,6 +242,22 @@ def _doc_key(segmenter: Segmenter, texts: Sequence[str]) -> str:
     return h.hexdigest()
 
 
+def texts_cut(texts: list[str], segmenter: Segmenter) -> list[list[str]]:
+    """Return the tokens of every text, cut in simplified script (offsets match the original text).
+
+    The texts are converted to simplified script in one OpenCC call (joined by newlines, which no
+    conversion crosses), not one call per text: a third of the time on short sentences.
+    """
+    from helpers.cleanup import text_simplify_aligned
+
+    simple = text_simplify_aligned("\n".join(texts))
+    out, pos = [], 0
+    for text in texts:
+        out.append(segmenter.cut(simple[pos : pos + len(text)]))
+        pos += len(text) + 1
+    return out
+
+
 def tokens_segment(
     units: pd.DataFrame,
     segmenter: Segmenter,
@@ -255,8 +276,6 @@ def tokens_segment(
     unchanged. ``pos`` is the jieba tag of the token (see :meth:`Segmenter.pos`), so POS filtering
     uses exactly the tokens of ``jieba.lcut``.
     """
-    from helpers.cleanup import text_simplify_aligned
-
     cache = path_resolve(cache_dir) if cache_dir else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
@@ -273,7 +292,7 @@ def tokens_segment(
         if cached and cached.exists():
             token_lists = json.loads(cached.read_text(encoding="utf-8"))
         else:
-            token_lists = [segmenter.cut(text_simplify_aligned(text)) for text in texts]
+            token_lists = texts_cut(texts, segmenter)
             if cached:
                 cached.write_text(json.dumps(token_lists, ensure_ascii=False), encoding="utf-8")
         cols: dict[str, list] = {"unit_id": [], "position": [], "start": [], "end": [], "token": []}
