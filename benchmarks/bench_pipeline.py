@@ -115,7 +115,7 @@ def document_analyse(path: Path) -> dict:
 def run(docs: list, engine: str, address: str | None = None) -> dict:
     """Run both passes over the documents; return summed stage seconds, counts and each pass's wall time."""
     _state()  # tool start-up is not a per-document cost (dask: the workers were warmed the same way)
-    opts = {"engine": engine, "address": address, "chunksize": 25}
+    opts = {"engine": engine, "address": address, "chunksize": 100}
     with tempfile.TemporaryDirectory(dir=docs[0][1].parent) as clean_dir:
         t0 = time.perf_counter()
         cleaned = documents_map(document_clean_units, [(*d, Path(clean_dir)) for d in docs], **opts)

@@ -45,6 +45,7 @@ CJK_IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 #: Full-width CJK punctuation and brackets, which count as "CJK" for spacing decisions.
 CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
 _CJK_CHAR = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]")
+_CJK_RUN = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]+")
 _IS_CJK = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f{CJK_PUNCT}]")
 
 _WHITESPACE = re.compile(r"\s")
@@ -225,7 +226,7 @@ def text_normalize(text: str) -> str:
 
 def text_count_cjk(text: str) -> int:
     """Return the number of CJK ideographs in ``text`` (the quantity cleanup must never lose)."""
-    return len(_CJK_CHAR.findall(text))
+    return sum(map(len, _CJK_RUN.findall(text)))  # runs, not characters: fewer objects
 
 
 @lru_cache(maxsize=1)
@@ -886,7 +887,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     metadata.sort(key=lambda r: (r["line"], r["field"]))
     dropped = [r for r in audit if r["action"] == "dropped"]
     dropped_cjk = sum(text_count_cjk(norm[r["line"] - 1]) for r in dropped)
-    raw_cjk = sum(text_count_cjk(line) for line in norm)
+    raw_cjk = text_count_cjk("\n".join(norm))
     clean_cjk = text_count_cjk(clean_text)
     kinds = Counter((r["level"], r["kind"]) for r in unit_rows)
     parts = Counter(r["part"] for r in dropped)

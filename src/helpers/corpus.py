@@ -221,9 +221,8 @@ def _control_byte_share(data: bytes) -> float:
     In every encoding tried here bytes below 0x20 only ever stand for control characters, so many
     of them mean binary data.
     """
-    allowed = {ord(c) for c in _ALLOWED_CONTROLS}
-    n = sum(1 for b in data if (b < 0x20 and b not in allowed) or b == 0x7F)
-    return n / len(data)
+    bad = bytes(b for b in [*range(0x20), 0x7F] if chr(b) not in _ALLOWED_CONTROLS)
+    return (len(data) - len(data.translate(None, bad))) / len(data)
 
 
 def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
@@ -296,7 +295,7 @@ def _damaged_utf8(data: bytes) -> bool:
     """
     text = data.decode("utf-8", errors="replace")
     replaced = text.count("\ufffd")
-    valid = sum(1 for ch in text if ord(ch) > 0x7F) - replaced
+    valid = len(text) - len(text.encode("ascii", "ignore")) - replaced  # non-ASCII characters
     return valid >= 20 and replaced <= max(3, valid // 100)
 
 
