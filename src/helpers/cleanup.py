@@ -44,8 +44,9 @@ from helpers.tables import path_resolve, table_write
 CJK_IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 #: Full-width CJK punctuation and brackets, which count as "CJK" for spacing decisions.
 CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
-_CJK_CHAR = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]")
-_CJK_RUN = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]+")
+_CJK_CLASS = f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]"
+_CJK_CHAR = re.compile(_CJK_CLASS)
+_CJK_RUN = re.compile(_CJK_CLASS + "+")
 _IS_CJK = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f{CJK_PUNCT}]")
 
 _WHITESPACE = re.compile(r"\s")

@@ -79,7 +79,8 @@ class _Matcher:
         term_index = {t: j for j, t in enumerate(self.terms)}
         # word id -> its codes / its terms, as flat lists with a start pointer per word (CSR)
         self.kw_codes, self.kw_ptr = _csr([keyword_codes.get(w, []) for w in self.words])
-        self.word_term_ids, self.term_ptr = _csr([[term_index[t] for t in word_terms.get(w, [])] for w in self.words])
+        term_ids, self.term_ptr = _csr([[term_index[t] for t in word_terms.get(w, [])] for w in self.words])
+        self.word_term_ids = np.asarray(term_ids, dtype=np.int64)
         self.automaton = ahocorasick.Automaton()
         for i, w in enumerate(self.words):
             self.automaton.add_word(w, i)
@@ -112,10 +113,10 @@ def _csr(lists: list[list]) -> tuple[list, np.ndarray]:
     return [x for xs in lists for x in xs], ptr
 
 
-def _csr_expand(rows: np.ndarray, keys: np.ndarray, ptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _csr_expand(keys: np.ndarray, ptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each row with key k, one row per entry of k's list: return (row index, entry index)."""
     counts = ptr[keys + 1] - ptr[keys]
-    rep = np.repeat(rows, counts)
+    rep = np.repeat(np.arange(len(keys)), counts)
     first = np.repeat(np.cumsum(counts) - counts, counts)
     return rep, np.repeat(ptr[keys], counts) + np.arange(len(rep)) - first
 
@@ -235,7 +236,7 @@ def texts_code(
         wid, gs, ge = wid[keep], gs[keep], ge[keep]
     unit = np.searchsorted(offsets, gs, side="right") - 1
     ls, le = gs - offsets[unit], ge - offsets[unit]
-    kw_rows, kw_entry = _csr_expand(np.arange(len(wid)), wid, m.kw_ptr)
+    kw_rows, kw_entry = _csr_expand(wid, m.kw_ptr)
     words = m.words
     rows.extend(zip(unit[kw_rows].tolist(), [m.kw_codes[k] for k in kw_entry.tolist()], repeat("keyword"),
                     [words[w] for w in wid[kw_rows].tolist()], ls[kw_rows].tolist(), le[kw_rows].tolist(),
@@ -260,13 +261,14 @@ def texts_code(
 def _rules_apply(m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offsets, progress) -> list[tuple]:
     """Return the rule evidence rows ``(index, code, "rule", label, start, end, match)`` of every unit."""
     n_units, n_terms = len(texts), len(m.terms)
-    th_rows, th_entry = _csr_expand(np.arange(len(wid)), wid, m.term_ptr)
-    th_term = np.asarray(m.word_term_ids, dtype=np.int64)[th_entry] if len(th_entry) else th_entry
+    th_rows, th_entry = _csr_expand(wid, m.term_ptr)
+    th_term = m.word_term_ids[th_entry]
     th_unit = unit[th_rows]
     present = np.zeros((n_units, max(n_terms, 1)), dtype=bool)
     present[th_unit, th_term] = True
     heading_ids: dict[str, int] = {}
     hid = [heading_ids.setdefault(h, len(heading_ids)) for h in headings]
+    hid_arr = np.asarray(hid, dtype=np.int64)
     simple_headings = [_heading_simplify(h) for h in heading_ids]
     plans = []
     for c, rule, label, t_all, t_any, t_near, t_not in m.rules:
@@ -280,7 +282,7 @@ def _rules_apply(m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offs
         first = None
         if rule.heading:
             first = [m.heading_first(rule, sh) for sh in simple_headings]
-            ok &= np.array([f is not None for f in first], dtype=bool)[np.asarray(hid, dtype=np.int64)]
+            ok &= np.array([f is not None for f in first], dtype=bool)[hid_arr]
         plans.append((c, rule, label, t_all + t_any + t_near, np.flatnonzero(ok).tolist(), first))
     # spans of each (unit, term), only in units where some rule with terms may fire
     needed = np.zeros(n_units, dtype=bool)
@@ -312,17 +314,6 @@ def _rules_apply(m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offs
             out.extend((i, c.id, "rule", label, None, None, f"heading: {first[hid[i]]}") for i in units_ok)
             continue
         names = [m.terms[t] for t in terms]
-        if rule.near and not (rule.all or rule.any or rule.heading):  # the common case, kept lean
-            a, b = rule.near
-            ta, tb = terms
-            for i in units_ok:
-                pair = _near(spans[(i, ta)], spans[(i, tb)], rule.window)
-                if pair is not None:
-                    (s1, e1, *_), (s2, e2, *_) = pair
-                    text = texts[i]
-                    out.append((i, c.id, "rule", label, s1, e1, text[s1:e1]))
-                    out.append((i, c.id, "rule", label, s2, e2, text[s2:e2]))
-            continue
         for i in units_ok:
             text = texts[i]
             term_spans = {name: spans[(i, t)] for name, t in zip(names, terms)}

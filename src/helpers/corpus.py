@@ -87,6 +87,7 @@ _GB18030_CHAOS_TOLERANCE = 0.05
 # treated as binary rather than text.
 _BAD_CHAR_SHARE = 0.02
 _ALLOWED_CONTROLS = frozenset("\t\n\r\x0b\x0c\x1a\x1b")
+_BAD_CONTROL_BYTES = bytes(b for b in [*range(0x20), 0x7F] if chr(b) not in _ALLOWED_CONTROLS)
 
 
 class DocumentError(Exception):
@@ -221,8 +222,7 @@ def _control_byte_share(data: bytes) -> float:
     In every encoding tried here bytes below 0x20 only ever stand for control characters, so many
     of them mean binary data.
     """
-    bad = bytes(b for b in [*range(0x20), 0x7F] if chr(b) not in _ALLOWED_CONTROLS)
-    return (len(data) - len(data.translate(None, bad))) / len(data)
+    return (len(data) - len(data.translate(None, _BAD_CONTROL_BYTES))) / len(data)
 
 
 def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
