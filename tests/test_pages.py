@@ -69,7 +69,7 @@ def test_every_page_has_a_reference():
 
 @pytest.mark.parametrize("path", FILES, ids=_ids(FILES))
 def test_references_are_normalised(path):
-    """The references are written in cleanup's normalised form (else no cleanup could match them)."""
+    """References are in cleanup's normalised form (else no cleanup could match them)."""
     ref = _reference(path)
     for s in [ref["title"], *ref.get("body", [])]:
         assert cleanup.text_normalize(s) == s, f"{path.name}: not normalised: {s!r}"
@@ -158,8 +158,12 @@ def test_page_no_furniture(path):
 @pytest.mark.parametrize("path", PROBLEM_FILES, ids=_ids(PROBLEM_FILES))
 @PENDING
 def test_page_without_text_is_a_problem(path):
-    """A page with no main text is reported as a named problem, not cleaned into an empty document."""
-    _read(path)  # skips while the format is unsupported
+    """A page without main text is a named problem, not cleaned into an empty document."""
+    try:
+        corpus.document_read(path)
+    except corpus.DocumentError as exc:
+        if "unsupported format" in str(exc):
+            pytest.skip(f"document_read cannot read {path.suffix} yet: {exc}")
     result = cleanup.files_clean([path])
     assert path.stem not in set(result.units["doc_id"])
     problems = result.problems[result.problems["doc_id"] == path.stem]
