@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from helpers import paths
+from helpers.reliability import MACRO
 from helpers.tables import path_resolve, table_read
 
 
@@ -43,6 +47,28 @@ SECTIONS: tuple[Section, ...] = (
              "reliability_disagreements.csv"), ("reliability_",)),
 )
 MAX_ROWS = 30
+#: Captions of the figures, by file-name prefix (the first prefix that matches is used).
+FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
+    ("wordcloud_corpus", "Word cloud of the whole corpus: content words (stopwords removed, nouns, verbs and "
+                         "adjectives kept), size proportional to frequency."),
+    ("wordcloud_", "Word cloud of one document ({name}): content words, size proportional to frequency."),
+    ("lexical_top_terms", "Most frequent content words per document, on one scale (occurrences per 10,000 tokens)."),
+    ("cooccurrence_network", "Words that occur in the same sentence: node size is frequency, colour the "
+                             "community, edge width the Jaccard index; the strongest edges are drawn."),
+    ("summary_shares", "Share of units carrying each code, with 95 % bootstrap intervals (units resampled "
+                       "within documents)."),
+    ("summary_composition", "Composition of each document: the share of its coded units that carry each code, "
+                            "per dimension."),
+    ("summary_cooccurrence", "Logic × mechanism: units coded with both (matrix coding query); the Jaccard index "
+                             "in colour."),
+    ("summary_section_profile", "Section profile: the share of units in each top-level section that carry each "
+                                "code."),
+    ("summary_residuals", "Document × code: adjusted standardized residuals; beyond ±1.96 a document uses a code "
+                          "more (or less) than independence predicts."),
+    ("reliability_", "Coding reliability ({name})."),
+)
+#: Columns shown as percentages when the table has a ``share`` column (shares and their intervals).
+PERCENT_COLUMNS = ("share", "ci_low", "ci_high")
 
 _EXTERNAL = re.compile(r"<script[^>]+src=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]+href=\"https?://[^\"]*\"[^>]*>",
                        re.IGNORECASE)
@@ -68,6 +94,12 @@ th { background: #f3f3f3; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
 .note { color: #666; font-size: 0.9em; }
 nav a { margin-right: 1em; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+td { max-width: 32em; overflow-wrap: anywhere; }
+ol.findings li { margin-bottom: 0.8em; }
+figure { margin: 1em 0 2em; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 0 1.5em; }
+figcaption { font-size: 0.95em; color: #333; }
 """
 
 
@@ -123,12 +155,78 @@ def html_offline(page: str) -> str:
     return _EXTERNAL.sub("", page)
 
 
+def _number(x: float) -> str:
+    if pd.isna(x):
+        return ""
+    if float(x).is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}" if abs(x) >= 10_000 else str(int(x))
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}" if abs(x) >= 0.001 else f"{x:.2e}"
+
+
+def table_format(df: pd.DataFrame, *, max_ids: int = 5) -> pd.DataFrame:
+    """Return ``df`` as strings for reading: shares as percentages, numbers rounded, long id lists cut.
+
+    Shares (``share`` and its interval when the table has a share) become ``29.3 %``; other floats get
+    three significant digits; a list of unit ids keeps its first ``max_ids`` and says how many more.
+    """
+    out = pd.DataFrame(index=df.index)
+    percent = "share" in df.columns
+    for col in df.columns:
+        v = df[col]
+        if percent and col in PERCENT_COLUMNS and pd.api.types.is_numeric_dtype(v):
+            out[col] = v.map(lambda x: "" if pd.isna(x) else f"{100 * x:.1f} %")
+        elif pd.api.types.is_bool_dtype(v) or str(v.dtype) == "boolean":
+            out[col] = v.map(lambda x: "" if pd.isna(x) else ("yes" if x else "no"))
+        elif pd.api.types.is_numeric_dtype(v):
+            out[col] = v.map(_number)
+        elif col.endswith("unit_ids"):
+            def cut(x: object) -> str:
+                ids = str(x).split() if isinstance(x, str) else []
+                return " ".join(ids[:max_ids]) + (f" … (+{len(ids) - max_ids})" if len(ids) > max_ids else "")
+            out[col] = v.map(cut)
+        else:
+            out[col] = v.map(lambda x: "" if pd.isna(x) else str(x))
+    return out
+
+
 def _table_html(path: Path, link: str) -> str:
     df = table_read(path)
-    shown = df.head(MAX_ROWS)
-    note = f"{len(df)} rows" + (f", first {MAX_ROWS} shown" if len(df) > MAX_ROWS else "")
+    shown = table_format(df.head(MAX_ROWS))
+    note = f"{len(df)} rows" + (f", first {MAX_ROWS} shown: the whole table is in the CSV" if len(df) > MAX_ROWS
+                                else "")
+    body = shown.to_html(index=False, escape=True, border=0, na_rep="")
     return (f"<h4>{html.escape(path.name)}</h4><p class='note'>{note} · <a href='{link}'>CSV</a></p>"
-            + shown.to_html(index=False, escape=True, border=0, na_rep=""))
+            f"<div class='table-wrap'>{body}</div>")
+
+
+def figure_caption(name: str) -> str:
+    """Return the caption of the figure file ``name`` (without extension)."""
+    for prefix, caption in FIGURE_CAPTIONS:
+        if name.startswith(prefix):
+            return caption.format(name=name[len(prefix):] if prefix.endswith("_") else name)
+    return name
+
+
+def _findings_html(findings: list[Finding], tables: str) -> str:
+    items = []
+    for f in findings:
+        links = ", ".join(f"<a href='{tables}/{html.escape(s)}'>{html.escape(s)}</a>" for s in f.sources)
+        items.append(f"<li><b>{html.escape(f.topic)}.</b> {html.escape(f.text)} "
+                     f"<span class='note'>(from {links})</span></li>")
+    return "<ol class='findings'>" + "".join(items) + "</ol>" if items else "<p class='note'>No tables yet.</p>"
+
+
+def _copy_products(src: Path, dst: Path) -> None:
+    """Copy the files of ``src`` into ``dst`` (replacing what an earlier run left), so the report stands alone."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    if src.is_dir():
+        for f in sorted(src.iterdir()):
+            if f.is_file():
+                shutil.copy2(f, dst / f.name)
 
 
 def report_write(
@@ -142,49 +240,250 @@ def report_write(
 ) -> Path:
     """Write the report and return the path of ``index.html``.
 
-    Sections whose notebook has not been executed are listed as missing rather than left out, so a
-    partial run shows what is absent.
+    The page opens with findings in words generated from the tables (:func:`report_findings`), then
+    the figures with captions, then the key tables (formatted, cut at ``MAX_ROWS`` with a link to the
+    CSV), then the executed notebooks. Tables and figures are copied into ``report_dir``, so the
+    folder is self-contained: it can be zipped and sent. Sections whose notebook has not been executed
+    are listed as missing rather than left out, so a partial run shows what is absent.
     """
     report = path_resolve(report_dir)
     nb_dir, tab_dir, fig_dir = path_resolve(notebooks_dir), path_resolve(tables_dir), path_resolve(figures_dir)
     report.mkdir(parents=True, exist_ok=True)
-
-    def rel(p: Path) -> str:
-        import os
-
-        return os.path.relpath(p, report).replace("\\", "/")
-
+    _copy_products(tab_dir, report / "tables")
+    _copy_products(fig_dir, report / "figures")
     corpus = table_read(corpus_table)
+    findings = report_findings(tab_dir)
+    nav = [("findings", "Findings 主要发现"), ("figures", "Figures 图"), ("tables", "Tables 表"),
+           ("notebooks", "Notebooks 笔记本")]
     parts = ["<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
              "<title>闽宁协作文本分析报告 · Report</title>", f"<style>{_CSS}</style></head><body>",
              "<h1>闽宁协作文本分析报告</h1>",
-             "<p>Five logics and five mechanisms of 闽宁协作: cleanup, segmentation, thematic coding, statistics and "
-             "reliability, regenerated by <code>make run</code>. Every table links to its CSV; every coded number can be "
-             "traced to its units in <code>coding_evidence.csv</code>.</p>",
-             "<nav>" + "".join(f"<a href='#{s.notebook}'>{html.escape(s.title)}</a>" for s in sections) + "</nav>",
-             "<h2>Corpus 语料</h2>", corpus.to_html(index=False, escape=True, border=0)]
+             f"<p>{len(corpus)} documents coded with the five logics and five mechanisms of 闽宁协作: cleanup, "
+             "segmentation, thematic coding, statistics and reliability, regenerated by <code>make run</code>. "
+             "Every number below comes from a table in <code>tables/</code>; every coded unit can be traced to "
+             "its sentence and the indicator that fired in <code>tables/coding_evidence.csv</code>.</p>",
+             "<nav>" + "".join(f"<a href='#{k}'>{html.escape(v)}</a>" for k, v in nav) + "</nav>",
+             "<h2 id='findings'>Findings 主要发现</h2>", _findings_html(findings, "tables"),
+             "<h2 id='figures'>Figures 图</h2>"]
+    number = 0
+    for s in sections:
+        groups = [sorted(fig_dir.glob(f"{prefix}*.png")) for prefix in s.figure_prefixes]
+        if not any(groups):
+            continue
+        parts.append(f"<h3>{html.escape(s.title)}</h3>")
+        for pngs in groups:
+            parts.append("<div class='grid'>" if len(pngs) > 1 else "<div>")
+            for png in pngs:
+                number += 1
+                svg = png.with_suffix(".svg")
+                files = f"<a href='figures/{png.name}'>PNG</a>" + (
+                    f" · <a href='figures/{svg.name}'>SVG</a>" if svg.exists() else "")
+                parts.append(f"<figure><img src='figures/{html.escape(png.name)}' alt='{html.escape(png.stem)}'>"
+                             f"<figcaption><b>Figure {number}.</b> {html.escape(figure_caption(png.stem))} "
+                             f"<span class='note'>({files})</span></figcaption></figure>")
+            parts.append("</div>")
+    parts += ["<h2 id='tables'>Tables 表</h2>", "<h3>Corpus 语料</h3>",
+              "<div class='table-wrap'>" + corpus.to_html(index=False, escape=True, border=0, na_rep="") + "</div>"]
+    for s in sections:
+        present = [name for name in s.tables if (tab_dir / name).exists()]
+        if present:
+            parts.append(f"<h3>{html.escape(s.title)}</h3>")
+            parts += [_table_html(tab_dir / name, f"tables/{name}") for name in present]
+    parts.append("<h2 id='notebooks'>Notebooks 笔记本</h2><ul>")
     pages: list[Path] = []
     for s in sections:
-        parts.append(f"<h2 id='{s.notebook}'>{html.escape(s.title)}</h2>")
         executed = nb_dir / f"{s.notebook}.ipynb"
         if executed.exists():
             page = notebook_html(executed, report / "notebooks" / f"{s.notebook}.html", font_url=f"../{FONT_FILE}")
             pages.append(page)
-            parts.append(f"<p><a href='{rel(page)}'>Executed notebook {s.notebook} (HTML)</a></p>")
+            parts.append(f"<li><a href='notebooks/{s.notebook}.html'>{html.escape(s.title)}</a>: the executed "
+                         "notebook, with every table and figure it made</li>")
         else:
-            parts.append(f"<p class='note'>Notebook {s.notebook} has not been run.</p>")
-        for name in s.tables:
-            path = tab_dir / name
-            if path.exists():
-                parts.append(_table_html(path, rel(path)))
-        for prefix in s.figure_prefixes:
-            for png in sorted(fig_dir.glob(f"{prefix}*.png")):
-                parts.append(f"<figure><img src='{rel(png)}' alt='{html.escape(png.stem)}'>"
-                             f"<figcaption class='note'>{html.escape(png.name)}</figcaption></figure>")
-    parts.append("</body></html>")
+            parts.append(f"<li class='note'>{html.escape(s.title)}: notebook {s.notebook} has not been run.</li>")
+    parts += ["</ul>", "</body></html>"]
     page_text = "\n".join(parts)
     font_subset([page_text, *(p.read_text(encoding="utf-8") for p in pages)], report / FONT_FILE)
     page_text = page_text.replace("</style></head>", _font_face(FONT_FILE) + "</style></head>", 1)
     index = report / "index.html"
     index.write_text(page_text, encoding="utf-8")
     return index
+
+
+# ---------------------------------------------------------------------------------------------------
+# Findings: sentences generated from the tables, so the report opens with what the numbers say.
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding of the report: a few sentences generated from one or more tables."""
+
+    topic: str
+    text: str
+    sources: tuple[str, ...]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * float(x):.1f} %"
+
+
+def _label(row) -> str:
+    zh = row.get("label_zh", "") if hasattr(row, "get") else ""
+    return f"{zh} ({row['code']})" if isinstance(zh, str) and zh else str(row["code"])
+
+
+def _read_optional(tables: Path, name: str, columns: tuple[str, ...]):
+    """The table ``name`` if it exists and has ``columns`` (an older or partial table gives no finding)."""
+    path = tables / name
+    if not path.exists():
+        return None
+    df = table_read(path)
+    return df if set(columns) <= set(df.columns) else None
+
+
+def findings_codes(frequency) -> Finding | None:
+    """Which codes dominate the corpus, per dimension, with their bootstrap intervals."""
+    if frequency is None or frequency.empty:
+        return None
+    corpus = frequency[frequency["grouping"] == "corpus"]
+    if corpus.empty:
+        return None
+    n_units = int(corpus["units"].iloc[0])
+    parts = []
+    for dim, rows in corpus.groupby("dimension", sort=False):
+        rows = rows.sort_values(["share", "code"], ascending=[False, True], kind="stable")
+        top = rows.iloc[0]
+        s = (f"the most frequent {dim} code is {_label(top)}, in {_pct(top['share'])} of units "
+             f"[95 % interval {_pct(top['ci_low'])}–{_pct(top['ci_high'])}]")
+        if len(rows) > 1:
+            second = rows.iloc[1]
+            s += f", then {_label(second)} ({_pct(second['share'])})"
+            s += ("; their intervals overlap, so the order of the two is not established"
+                  if float(second["ci_high"]) >= float(top["ci_low"]) else
+                  "; the intervals do not overlap")
+            last = rows.iloc[-1]
+            s += f"; the least frequent is {_label(last)} ({_pct(last['share'])})"
+        parts.append(s)
+    text = f"Of {n_units} coded units, " + ". In the same units, ".join(parts) + "."
+    return Finding("Which codes dominate", text, ("summary_frequency.csv",))
+
+
+def findings_documents(test, residuals, code_tests) -> Finding | None:
+    """Whether the documents differ in the codes they use, with the test behind it and the largest cells."""
+    if test is None or test.empty:
+        return None
+    t = test.iloc[0]
+    p = float(t["p_value"])
+    verdict = ("The documents differ in how their coded units are spread over the codes"
+               if p < 0.05 else "There is no evidence at the 5 % level that the documents differ in their mix of codes")
+    text = (f"{verdict}: {t['test']}, p = {p:.4g}, Cramér's V = {float(t['cramers_v']):.2f} "
+            f"({int(t['n_units'])} coded units, {int(t['n_codings'])} codings).")
+    if isinstance(t.get("note"), str) and t["note"]:
+        text += f" Why this test: {t['note']}."
+    sources = ["summary_crosstab_test.csv"]
+    if residuals is not None and not residuals.empty:
+        r = residuals.assign(_abs=residuals["residual_adjusted"].astype(float).abs())
+        r = r[r["_abs"] >= 1.96].sort_values(["_abs", "doc_id", "code"], ascending=[False, True, True]).head(3)
+        if len(r):
+            cells = [f"{x['doc_id']} uses {_label(x)} {'more' if x['residual_adjusted'] > 0 else 'less'} than "
+                     f"expected ({int(x['observed'])} units against {float(x['expected']):.1f}; adjusted residual "
+                     f"{float(x['residual_adjusted']):+.2f})" for _, x in r.iterrows()]
+            text += " The largest cells beyond ±1.96: " + "; ".join(cells) + "."
+            sources.append("summary_residuals.csv")
+    if code_tests is not None and not code_tests.empty and "p_bh" in code_tests:
+        sig = code_tests[code_tests["p_bh"].astype(float) < 0.05]
+        text += (" Code by code, after the Benjamini–Hochberg correction, "
+                 + (", ".join(f"{_label(x)} (p_BH = {float(x['p_bh']):.3g})" for _, x in sig.iterrows())
+                    + (" differs" if len(sig) == 1 else " differ") if len(sig) else
+                    f"no single code differs between the documents at the 5 % level ({len(code_tests)} tests)")
+                 + ".")
+        sources.append("summary_code_tests.csv")
+    return Finding("What differs between documents", text, tuple(sources))
+
+
+def findings_pairs(cooccurrence, top_n: int = 3) -> Finding | None:
+    """The strongest logic × mechanism pairs: units coded with both, and their Jaccard index."""
+    if cooccurrence is None or cooccurrence.empty:
+        return None
+    c = cooccurrence[cooccurrence["n_both"].astype(int) > 0]
+    if c.empty:
+        return Finding("Logic × mechanism", "No unit carries a logic and a mechanism together.",
+                       ("summary_cooccurrence.csv",))
+    c = c.sort_values(["jaccard", "n_both", "row_code", "col_code"], ascending=[False, False, True, True]).head(top_n)
+    pairs = [f"{x['row_label']} × {x['col_label']} ({int(x['n_both'])} units, Jaccard {float(x['jaccard']):.2f})"
+             for _, x in c.iterrows()]
+    return Finding("Logic × mechanism", "The strongest pairs of a logic and a mechanism in the same unit: "
+                   + "; ".join(pairs) + ".", ("summary_cooccurrence.csv",))
+
+
+def findings_reliability(targets, human) -> Finding | None:
+    """How far the dictionary coding can be trusted: agreement with the reference coder and between coders."""
+    if targets is None or targets.empty:
+        return None
+    kappa = targets[targets["statistic"] == "cohen_kappa"]
+    parts = []
+    for split, rows in kappa.groupby("split", sort=False):
+        per_code = rows[rows["code"] != MACRO]
+        mean = rows[rows["code"] == MACRO]
+        m = float(mean["value"].iloc[0]) if len(mean) else float(per_code["value"].astype(float).mean())
+        below = per_code[per_code["meets"].astype(str).str.lower().isin(["false", "0"])]
+        unassessed = per_code[per_code["value"].isna()]
+        s = f"on the {split} units the dictionary's mean Cohen's κ with the reference coder is {m:.2f}"
+        if len(mean) and pd.notna(mean["ci_low"].iloc[0]):
+            s += f" [{float(mean['ci_low'].iloc[0]):.2f}, {float(mean['ci_high'].iloc[0]):.2f}]"
+        s += (f"; below the target of {float(per_code['target'].iloc[0]):.1f}: "
+              + ", ".join(f"{x['code']} ({float(x['value']):.2f})" for _, x in below.iterrows())
+              if len(below) else "; every assessed code meets the target")
+        if len(unassessed):
+            s += "; not assessed (no variation or no reference coding): " + ", ".join(unassessed["code"])
+        parts.append(s)
+    text = "Reliability: " + "; ".join(parts) + "." if parts else ""
+    sources = ["reliability_targets.csv"]
+    if human is not None and not human.empty and "cohen_kappa" in human:
+        per_code = human[human["code"] != MACRO]
+        k = per_code["cohen_kappa"].astype(float)
+        if k.notna().any():
+            text += (f" The annotation files agree with each other at mean κ {k.mean():.2f} "
+                     f"(lowest {per_code.loc[k.idxmin(), 'code']}, {k.min():.2f}).")
+        sources.append("reliability_human.csv")
+    return Finding("How reliable the coding is", text, tuple(sources)) if text else None
+
+
+def findings_cleanup(summary, problems) -> Finding | None:
+    """What cleanup read and removed, and whether any document needs a look."""
+    if summary is None or summary.empty:
+        return None
+    n_docs = len(summary)
+    text = (f"{n_docs} documents were read; cleanup removed {int(summary['header_lines'].sum())} header and "
+            f"{int(summary['trailer_lines'].sum())} trailer lines and repaired {int(summary['lines_joined'].sum())} "
+            f"broken lines, leaving {int(summary['sentences'].sum())} sentences and {int(summary['headings'].sum())} "
+            f"headings; every removed line is in cleanup_audit.csv.")
+    if problems is not None and len(problems):
+        text += f" {len(problems)} problem(s) need a look: see cleanup_problems.csv."
+    return Finding("Documents", text, ("cleanup_summary.csv", "cleanup_problems.csv"))
+
+
+def report_findings(tables_dir: str | Path = paths.TABLES) -> list[Finding]:
+    """Return the report's findings, generated from the tables in ``tables_dir`` (missing tables are skipped)."""
+    tables = path_resolve(tables_dir)
+
+    def read(name: str, *columns: str):
+        return _read_optional(tables, name, columns)
+
+    found = [
+        findings_cleanup(read("cleanup_summary.csv", "header_lines", "trailer_lines", "lines_joined", "sentences",
+                              "headings"), read("cleanup_problems.csv")),
+        findings_codes(read("summary_frequency.csv", "grouping", "code", "dimension", "units", "share", "ci_low",
+                            "ci_high")),
+        findings_documents(read("summary_crosstab_test.csv", "n_units", "n_codings", "cramers_v", "test", "p_value"),
+                           read("summary_residuals.csv", "doc_id", "code", "observed", "expected",
+                                "residual_adjusted"),
+                           read("summary_code_tests.csv", "code", "p_bh")),
+        findings_pairs(read("summary_cooccurrence.csv", "row_code", "col_code", "row_label", "col_label", "n_both",
+                            "jaccard")),
+        findings_reliability(read("reliability_targets.csv", "code", "statistic", "value", "ci_low", "ci_high",
+                                  "target", "meets", "split"),
+                             read("reliability_human.csv", "code", "cohen_kappa")),
+    ]
+    return [f for f in found if f is not None]
