@@ -517,8 +517,9 @@ _DATE_PARAMS = {"original_date": True, "extensive_search": False, "max_date": "2
 class HtmlPage:
     """The main text of a web page and what was read off the page around it.
 
-    ``text`` has one paragraph per line, the page title as its first line (so cleanup finds it as
-    the document title, or compares it with the one in corpus.csv) and table rows with cells
+    ``text`` has one paragraph per line, the page title as its first line unless the text starts
+    with the page's ``<h1>`` (so cleanup finds it as the document title, or compares it with the one
+    in corpus.csv) and table rows with cells
     joined by ``\\t`` (as for .docx). ``visible_chars`` counts the non-whitespace characters of
     the page's visible text, ``dropped`` lists the ``(html line, text)`` blocks of it that are not
     in ``text`` (navigation, comments, related links, footer …) and ``dropped_chars`` their
@@ -706,7 +707,11 @@ def html_extract(html: str, *, path: str | Path = "<html>") -> HtmlPage:
             "(a list of links, a navigation page, or a page that loads its text with "
             "JavaScript?); save the article page itself, or copy its text into a .txt file",
         )
-    if title and (not lines or _NOT_COUNTED.sub("", lines[0]) != _NOT_COUNTED.sub("", title)):
+    # The title goes on the first line unless the text already starts with it or with the page's
+    # <h1> (then the h1 is the document's title line and the page title stays in the metadata).
+    first = _NOT_COUNTED.sub("", lines[0]) if lines else ""
+    h1s = {_NOT_COUNTED.sub("", h.text_content()) for h in root.iter("h1")}
+    if title and first != _NOT_COUNTED.sub("", title) and first not in h1s:
         lines.insert(0, title)
     kept = _NOT_COUNTED.sub("", "".join(lines))
     dropped = tuple((line, text) for line, text in blocks if _NOT_COUNTED.sub("", text) not in kept)
