@@ -899,7 +899,8 @@ def corpus_read_table(path: str | Path = paths.CORPUS_TABLE) -> pd.DataFrame:
 
     Raises :class:`DocumentError` naming the CSV line (the header is line 1) and the field for: a
     missing file; a missing, unnamed or repeated column; a row with too many or too few fields; an
-    empty ``doc_id``/``file``/``title``; a ``doc_id`` not matching ``^[A-Za-z0-9_-]+$``; a duplicate
+    empty ``doc_id``/``file``/``title`` (the ``title`` of a ``.html``/``.htm`` page may be blank:
+    the page's own title is taken); a ``doc_id`` not matching ``^[A-Za-z0-9_-]+$``; a duplicate
     ``doc_id`` or ``file`` (naming both lines); a ``file`` outside the raw folder; a ``date`` that
     is not ISO ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``.
     """
