@@ -9,8 +9,8 @@ compared after the project's normalisation (``cleanup.text_normalize``) and with
 
 Extractors: ``trafilatura`` as :func:`helpers.corpus.html_extract` runs it (layout tables unwrapped,
 fallback threshold for Chinese, no comments, tables kept); ``trafilatura-defaults`` (plain
-``trafilatura.extract`` with comments off); ``readability`` (readability-lxml's ``Document.summary``,
-skipped when the package is not installed: it is not a project dependency;
+``trafilatura.extract`` with comments off); ``readability`` (readability-lxml's
+``Document.summary``, skipped when the package is not installed: it is not a project dependency;
 ``pip install readability-lxml`` to include it).
 
     .venv/bin/python benchmarks/bench_html.py [--repeat 5]
@@ -90,7 +90,9 @@ def pages() -> list[tuple[Path, dict]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=5, help="runs per page and extractor (best is kept)")
+    ap.add_argument(
+        "--repeat", type=int, default=5, help="runs per page and extractor (best is kept)"
+    )
     args = ap.parse_args()
     found = pages()
     rows = []
@@ -123,7 +125,10 @@ def main() -> None:
     for row in rows:
         print("| " + " | ".join(str(row[h]) for h in header) + " |")
     print()
-    print("| extractor | body sentences recovered | furniture leaked | no-text pages refused | ms per page (mean of best) |")
+    print(
+        "| extractor | body sentences recovered | furniture leaked | no-text pages refused "
+        "| ms per page (mean of best) |"
+    )
     print("|---|---|---|---|---|")
     for name in dict.fromkeys(r["extractor"] for r in rows):
         mine = [r for r in rows if r["extractor"] == name]
@@ -135,7 +140,10 @@ def main() -> None:
         problems = sum(1 for p, ref in found if ref.get("problem"))
         ms = sum(r["ms"] for r in mine) / len(mine)
         print(f"| {name} | {got}/{total} | {leak}/{leak_total} | {refused}/{problems} | {ms:.1f} |")
-    print(f"\n{len(found)} pages, best of {args.repeat} runs each; timings on a shared machine are noisy.")
+    print(
+        f"\n{len(found)} pages, best of {args.repeat} runs each; "
+        "timings on a shared machine are noisy."
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ from helpers import cleanup, corpus
 
 HTML = Path(__file__).parent / "fixtures" / "html"
 PAGES = sorted(HTML.glob("*.html"))
-ARTICLES = [p for p in PAGES if not yaml.safe_load(p.with_suffix(".yaml").read_text("utf-8")).get("problem")]
+ARTICLES = [
+    p for p in PAGES if not yaml.safe_load(p.with_suffix(".yaml").read_text("utf-8")).get("problem")
+]
 
 
 def _ws(s: str) -> str:
@@ -67,11 +69,18 @@ def test_title_and_headings(page, cleaned):
 @pytest.mark.parametrize("page", ARTICLES, ids=[p.name for p in ARTICLES])
 def test_page_metadata_reaches_the_metadata_table(page, cleaned):
     meta = cleaned.metadata[cleaned.metadata["doc_id"] == page.stem]
-    found = dict(zip(meta.loc[meta["rule"] == "html_page", "field"], meta.loc[meta["rule"] == "html_page", "value"]))
+    found = dict(
+        zip(
+            meta.loc[meta["rule"] == "html_page", "field"],
+            meta.loc[meta["rule"] == "html_page", "value"],
+        )
+    )
     for field, value in _ref(page)["metadata"].items():
         assert found.get(field) == str(value), f"{page.name}: {field}"
     # the page title is the document's title when no title is given
-    assert meta.loc[meta["field"] == "title", "value"].map(_ws).tolist() == [_ws(_ref(page)["title"])]
+    assert meta.loc[meta["field"] == "title", "value"].map(_ws).tolist() == [
+        _ws(_ref(page)["title"])
+    ]
 
 
 @pytest.mark.parametrize("page", ARTICLES, ids=[p.name for p in ARTICLES])
@@ -81,7 +90,9 @@ def test_what_the_extractor_dropped_is_counted_and_in_the_audit(page, cleaned):
     visible, kept, dropped = (int(meta[f"html_{k}_chars"]) for k in ("visible", "kept", "dropped"))
     assert visible == kept + dropped and dropped > 0
     # every dropped block is in the audit, and the count is the sum of their characters
-    audit = cleaned.audit[(cleaned.audit["doc_id"] == page.stem) & (cleaned.audit["part"] == "page")]
+    audit = cleaned.audit[
+        (cleaned.audit["doc_id"] == page.stem) & (cleaned.audit["part"] == "page")
+    ]
     assert audit["rule"].eq("html_extractor").all() and audit["action"].eq("dropped").all()
     assert sum(len(re.sub(r"[\s|]", "", t)) for t in audit["text"]) == dropped
     # each dropped block points at its line of the .html file
@@ -103,7 +114,11 @@ def test_the_comments_of_readers_are_dropped_by_the_extractor_not_kept():
 def test_reading_is_deterministic():
     for page in ARTICLES:
         first, second = corpus.document_read(page), corpus.document_read(page)
-        assert (first.text, first.metadata, first.dropped) == (second.text, second.metadata, second.dropped)
+        assert (first.text, first.metadata, first.dropped) == (
+            second.text,
+            second.metadata,
+            second.dropped,
+        )
 
 
 def test_declared_gb2312_is_read_as_gb18030_with_its_gbk_characters():
@@ -161,7 +176,12 @@ def test_corpus_table_title_may_be_blank_for_a_page_and_mismatches_are_recorded(
     result = cleanup.corpus_clean(tmp_path / "corpus.csv", raw)
     assert result.problems.empty
     meta = result.metadata
-    titles = dict(zip(meta.loc[meta["field"] == "title", "doc_id"], meta.loc[meta["field"] == "title", "value"]))
+    titles = dict(
+        zip(
+            meta.loc[meta["field"] == "title", "doc_id"],
+            meta.loc[meta["field"] == "title", "value"],
+        )
+    )
     assert _ws(titles["gov"]) == _ws(_ref(HTML / "gov_news.html")["title"])
     mismatch = meta[(meta["doc_id"] == "trad") & (meta["field"] == "title_mismatch")]
     assert len(mismatch) == 1
@@ -173,8 +193,12 @@ def test_corpus_table_title_may_be_blank_for_a_page_and_mismatches_are_recorded(
 def test_text_documents_get_no_page_rows(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "a.txt").write_text("闽宁协作简报\n\n两地召开联席会议，研究部署下一阶段协作重点。\n", encoding="utf-8")
-    (tmp_path / "corpus.csv").write_text("doc_id,file,title\na,a.txt,闽宁协作简报\n", encoding="utf-8")
+    (raw / "a.txt").write_text(
+        "闽宁协作简报\n\n两地召开联席会议，研究部署下一阶段协作重点。\n", encoding="utf-8"
+    )
+    (tmp_path / "corpus.csv").write_text(
+        "doc_id,file,title\na,a.txt,闽宁协作简报\n", encoding="utf-8"
+    )
     result = cleanup.corpus_clean(tmp_path / "corpus.csv", raw)
     assert not result.metadata["rule"].eq("html_page").any()
     assert not result.audit["part"].eq("page").any()

@@ -88,7 +88,9 @@ def test_thresholds_decide(tmp_path, monkeypatch):
     where = problems.ProblemTables.of(tmp_path, tmp_path)
     monkeypatch.setattr(problems, "DROPPED_LINES_SHARE_MAX", 0.9)
     monkeypatch.setattr(problems, "JOINED_LINES_SHARE_MAX", 0.9)
-    found = problems.problems_find(result.problems, result.summary, result.metadata, result.sentences, where)
+    found = problems.problems_find(
+        result.problems, result.summary, result.metadata, result.sentences, where
+    )
     assert not {"many_dropped_lines", "many_joined_lines"} & set(found["check"])
 
 
@@ -96,7 +98,11 @@ def test_the_corpus_documents_need_no_look():
     result = cleanup.corpus_clean()
     where = problems.ProblemTables.of("outputs/tables", "data/processed")
     found = problems.problems_find(
-        result.problems, result.summary, result.metadata, result.sentences, where,
+        result.problems,
+        result.summary,
+        result.metadata,
+        result.sentences,
+        where,
         corpus=corpus.corpus_read_table(),
     )
     assert found.empty, problems.problems_format(found)
@@ -111,7 +117,9 @@ def test_missing_tables_are_said_not_hidden(tmp_path):
 def test_web_pages_mostly_left_out_and_differing_page_titles(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    links = "".join(f'<li><a href="#">闽宁协作专题报道第{i}篇：两地产业园区建设进展</a></li>' for i in range(60))
+    links = "".join(
+        f'<li><a href="#">闽宁协作专题报道第{i}篇：两地产业园区建设进展</a></li>' for i in range(60)
+    )
     (raw / "short.html").write_text(
         '<html><head><meta charset="utf-8"><title>隆德县召开协作会议</title></head><body>'
         '<div class="nav"><a href="#">首页</a> <a href="#">新闻</a></div>'
@@ -122,7 +130,9 @@ def test_web_pages_mostly_left_out_and_differing_page_titles(tmp_path):
     )
     # the CMS's ArticleTitle differs from the page's h1, which is the title in corpus.csv
     html = (HTML / "gov_news.html").read_text(encoding="utf-8")
-    html = html.replace('content="闽宁两地召开劳务协作推进会 共商稳岗增收举措"', 'content="劳务协作推进会召开"')
+    html = html.replace(
+        'content="闽宁两地召开劳务协作推进会 共商稳岗增收举措"', 'content="劳务协作推进会召开"'
+    )
     (raw / "renamed.html").write_text(html, encoding="utf-8")
     (tmp_path / "corpus.csv").write_text(
         "doc_id,file,title\nshort,short.html,\nrenamed,renamed.html,闽宁两地召开劳务协作推进会 共商稳岗增收举措\n",
@@ -130,11 +140,18 @@ def test_web_pages_mostly_left_out_and_differing_page_titles(tmp_path):
     )
     result = cleanup.corpus_clean(tmp_path / "corpus.csv", raw)
     titles = result.units[result.units["kind"] == "title"]
-    assert dict(zip(titles["doc_id"], titles["text"]))["renamed"] == "闽宁两地召开劳务协作推进会共商稳岗增收举措"
+    assert (
+        dict(zip(titles["doc_id"], titles["text"]))["renamed"]
+        == "闽宁两地召开劳务协作推进会共商稳岗增收举措"
+    )
     assert not result.units["text"].str.contains("劳务协作推进会召开").any()
     where = problems.ProblemTables.of(tmp_path, tmp_path)
     found = problems.problems_find(
-        result.problems, result.summary, result.metadata, result.sentences, where,
+        result.problems,
+        result.summary,
+        result.metadata,
+        result.sentences,
+        where,
         corpus=corpus.corpus_read_table(tmp_path / "corpus.csv"),
     )
     assert _found(found) == {
@@ -146,7 +163,9 @@ def test_web_pages_mostly_left_out_and_differing_page_titles(tmp_path):
 def test_clean_command_ends_with_the_list(tmp_path, capsys):
     _, raw = _messy(tmp_path)
     shutil.copy(HTML / "no_main_text.html", raw / "no_main_text.html")
-    files = [str(raw / n) for n in ("brief.txt", "furniture.txt", "wrapped.txt", "no_main_text.html")]
+    files = [
+        str(raw / n) for n in ("brief.txt", "furniture.txt", "wrapped.txt", "no_main_text.html")
+    ]
     out = tmp_path / "units.csv"
     code = main(["clean", *files, "--out", str(out)])
     assert code == 1  # one file failed, the others were written
@@ -169,7 +188,8 @@ def test_run_prints_the_list_after_the_summary(tmp_path, capsys):
     table, raw = _messy(tmp_path)
     body = (
         "from helpers import cleanup\n"
-        "cleanup.clean_write(cleanup.corpus_clean(corpus_table, raw_dir), processed_dir, tables_dir)"
+        "result = cleanup.corpus_clean(corpus_table, raw_dir)\n"
+        "cleanup.clean_write(result, processed_dir, tables_dir)"
     )
     nb = notebook_write(
         tmp_path / "01_clean.ipynb",
@@ -181,16 +201,27 @@ def test_run_prints_the_list_after_the_summary(tmp_path, capsys):
         {
             "kernel": KERNEL,
             "parameters": {
-                "corpus_table": str(table), "raw_dir": str(raw), "processed_dir": str(tmp_path / "processed"),
-                "tables_dir": str(tmp_path / "tables"), "out_dir": str(tmp_path),
+                "corpus_table": str(table),
+                "raw_dir": str(raw),
+                "processed_dir": str(tmp_path / "processed"),
+                "tables_dir": str(tmp_path / "tables"),
+                "out_dir": str(tmp_path),
             },
             "notebooks": [{"path": str(nb)}],
         },
     )
-    code = main(["run", "--config", str(cfg), "--output-dir", str(tmp_path / "ex"), "--no-progress"])
+    code = main(
+        ["run", "--config", str(cfg), "--output-dir", str(tmp_path / "ex"), "--no-progress"]
+    )
     assert code == 0
     out = capsys.readouterr().out
-    assert out.index("01_clean") < out.index("manifest:") < out.index(f"needs a look ({len(EXPECTED)}):")
+    assert (
+        out.index("01_clean")
+        < out.index("manifest:")
+        < out.index(f"needs a look ({len(EXPECTED)}):")
+    )
     tail = out[out.index("needs a look") :]
     for doc, _, table_name in EXPECTED:
-        assert any(x.strip().startswith(doc) and x.endswith(table_name) for x in tail.splitlines()), doc
+        assert any(
+            x.strip().startswith(doc) and x.endswith(table_name) for x in tail.splitlines()
+        ), doc

@@ -728,7 +728,7 @@ def html_extract(html: str, *, path: str | Path = "<html>") -> HtmlPage:
 
 
 def _html_read(data: bytes, path: Path) -> tuple[str, str, tuple, tuple]:
-    """Return ``(text, encoding, metadata, dropped)`` of a saved web page (see :class:`RawDocument`)."""
+    """Return ``(text, encoding, metadata, dropped)`` of a saved web page (:class:`RawDocument`)."""
     html, encoding = html_decode(data, path=path)
     page = html_extract(html, path=path)
     metadata = (

@@ -8,10 +8,10 @@ turns them into a few lines. The thresholds are the named constants below (docum
 README); on the two corpus documents none of them fires.
 
 Checks, in this order: files without a corpus row, rows without a file and unreadable documents
-(``cleanup_problems.csv``); title mismatches and documents without a title (``cleanup_metadata.csv``); documents with an unusual
-share of dropped lines, joined lines or web-page text left out by the extractor
-(``cleanup_summary.csv``, ``cleanup_joins.csv``, ``cleanup_metadata.csv``); documents without a
-body sentence or with Chinese characters unaccounted for (``cleanup_summary.csv``); sentence units
+(``cleanup_problems.csv``); title mismatches and documents without a title
+(``cleanup_metadata.csv``); documents with an unusual share of dropped lines, joined lines or
+web-page text left out by the extractor (``cleanup_audit.csv``, ``cleanup_joins.csv``); documents
+without a body sentence or with Chinese characters unaccounted for (``cleanup_summary.csv``); sentence units
 that are only punctuation or digits (``units_sentence.csv``).
 """
 
@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 #: A document loses more than this share of its non-blank lines to the header, trailer and body
-#: rules: mostly furniture, or a rule taking body text. Corpus: 39 % (opinion2021), 33 % (report2024).
+#: rules: mostly furniture, or a rule taking body text. Corpus: 39 % (opinion2021), 33 %
+#: (report2024).
 DROPPED_LINES_SHARE_MAX = 0.5
 #: More than this share of a document's non-blank lines was joined to the line before (page breaks,
 #: hard-wrapped text): check that the joins are right. Corpus: 10 % and 12 %.
@@ -78,7 +79,7 @@ class ProblemTables:
 
 
 def _shown(path: Path) -> str:
-    """Return ``path`` relative to the project root when inside it (messages read the same anywhere)."""
+    """Return ``path`` relative to the project root when inside it, else as it is."""
     try:
         return path.resolve().relative_to(paths.ROOT).as_posix()
     except ValueError:
@@ -109,22 +110,38 @@ def problems_find(
     files = dict(zip(corpus["doc_id"], corpus["file"])) if corpus is not None else {}
 
     def add(doc_id: str, check: str, problem: str, table: Path, file: str = "") -> None:
-        rows.append({"doc_id": doc_id, "file": file or files.get(doc_id, ""), "check": check,
-                     "problem": problem, "table": _shown(table)})
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "file": file or files.get(doc_id, ""),
+                "check": check,
+                "problem": problem,
+                "table": _shown(table),
+            }
+        )
 
     for _, row in problems.iterrows():
         text = str(row["problem"])
-        check = ("file_without_row" if "has no row" in text
-                 else "row_without_file" if "not found in" in text else "unreadable")
+        check = (
+            "file_without_row"
+            if "has no row" in text
+            else "row_without_file"
+            if "not found in" in text
+            else "unreadable"
+        )
         add(str(row["doc_id"]), check, text, where.problems, str(row["file"]))
 
     meta = metadata.astype({"value": str})
     mismatched = set()
     for _, row in meta[meta["field"] == "title_mismatch"].iterrows():
         mismatched.add(row["doc_id"])
-        add(row["doc_id"], "title_mismatch",
+        add(
+            row["doc_id"],
+            "title_mismatch",
             f"the title in corpus.csv is not in the text; line {row['line']} was taken as the "
-            f"title: {row['value']}", where.metadata)
+            f"title: {row['value']}",
+            where.metadata,
+        )
     titles = dict(zip(corpus["doc_id"], corpus["title"])) if corpus is not None else {}
     if corpus is not None:
         for _, row in meta[meta["field"] == "page_title"].iterrows():
@@ -133,57 +150,89 @@ def problems_find(
                 continue
             a, b = _compact(known), _compact(row["value"])
             if a not in b and b not in a:
-                add(row["doc_id"], "title_mismatch",
+                add(
+                    row["doc_id"],
+                    "title_mismatch",
                     f"the page's title ({row['value']}) differs from corpus.csv ({known})",
-                    where.metadata)
+                    where.metadata,
+                )
 
     titled = set(meta.loc[meta["field"] == "title", "doc_id"])
     for _, row in summary.iterrows():
         doc_id = str(row["doc_id"])
         if doc_id not in titled and doc_id not in mismatched:
             known = titles.get(doc_id, "") if corpus is not None else ""
-            add(doc_id, "title_mismatch",
+            add(
+                doc_id,
+                "title_mismatch",
                 "no title found in the text" + (f" (corpus.csv: {known})" if known else ""),
-                where.metadata)
+                where.metadata,
+            )
         lines = max(int(row["raw_nonblank_lines"]), 1)
-        dropped = int(row["header_lines"]) + int(row["trailer_lines"]) + int(row["body_lines_dropped"])
+        dropped = (
+            int(row["header_lines"]) + int(row["trailer_lines"]) + int(row["body_lines_dropped"])
+        )
         if dropped / lines > DROPPED_LINES_SHARE_MAX:
-            add(doc_id, "many_dropped_lines",
+            add(
+                doc_id,
+                "many_dropped_lines",
                 f"{dropped} of {lines} non-blank lines dropped ({dropped / lines:.0%}, more than "
                 f"{DROPPED_LINES_SHARE_MAX:.0%}): mostly furniture, or a rule taking body text?",
-                where.audit)
+                where.audit,
+            )
         joined = int(row["lines_joined"])
         if joined / lines > JOINED_LINES_SHARE_MAX:
-            add(doc_id, "many_joined_lines",
-                f"{joined} of {lines} non-blank lines joined to the line before ({joined / lines:.0%}, "
-                f"more than {JOINED_LINES_SHARE_MAX:.0%}): check the joins", where.joins)
+            add(
+                doc_id,
+                "many_joined_lines",
+                f"{joined} of {lines} non-blank lines joined to the line before "
+                f"({joined / lines:.0%}, "
+                f"more than {JOINED_LINES_SHARE_MAX:.0%}): check the joins",
+                where.joins,
+            )
         if int(row["sentences"]) == 0:
             add(doc_id, "no_sentences", "no body sentence left after cleanup", where.summary)
         if int(row["unaccounted_cjk"]) != 0:
-            add(doc_id, "unaccounted_cjk",
+            add(
+                doc_id,
+                "unaccounted_cjk",
                 f"{row['unaccounted_cjk']} Chinese characters neither in the text nor in the audit",
-                where.summary)
+                where.summary,
+            )
 
     page = meta[meta["rule"] == "html_page"]
     counts: dict[str, dict[str, str]] = {}
     for doc_id, field, value in zip(page["doc_id"], page["field"], page["value"]):
         counts.setdefault(doc_id, {})[field] = value
     for doc_id, found in counts.items():
-        visible, dropped = int(found.get("html_visible_chars", 0)), int(found.get("html_dropped_chars", 0))
+        visible, dropped = (
+            int(found.get("html_visible_chars", 0)),
+            int(found.get("html_dropped_chars", 0)),
+        )
         if visible and dropped / visible > PAGE_DROPPED_SHARE_MAX:
-            add(doc_id, "page_mostly_left_out",
+            add(
+                doc_id,
+                "page_mostly_left_out",
                 f"the extractor left out {dropped} of {visible} characters of the page's visible "
                 f"text ({dropped / visible:.0%}, more than {PAGE_DROPPED_SHARE_MAX:.0%}): is the "
-                "article complete? (audit rows with part 'page')", where.audit)
+                "article complete? (audit rows with part 'page')",
+                where.audit,
+            )
 
     body = units[(units["level"] == "sentence") & (units["kind"] == "text")]
-    bare = body.loc[body["text"].astype(str).map(lambda t: bool(_NO_WORDS.fullmatch(t))).astype(bool)]
+    bare = body.loc[
+        body["text"].astype(str).map(lambda t: bool(_NO_WORDS.fullmatch(t))).astype(bool)
+    ]
     for doc_id, group in bare.groupby("doc_id", sort=False):
         ids = group["unit_id"].tolist()
         shown = ", ".join(f"{u} ({t!r})" for u, t in zip(ids[:3], group["text"].tolist()[:3]))
         more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
-        add(str(doc_id), "punctuation_or_digit_units",
-            f"{len(ids)} sentence unit(s) with only punctuation or digits: {shown}{more}", where.units)
+        add(
+            str(doc_id),
+            "punctuation_or_digit_units",
+            f"{len(ids)} sentence unit(s) with only punctuation or digits: {shown}{more}",
+            where.units,
+        )
     return pd.DataFrame(rows, columns=PROBLEM_LIST_COLUMNS)
 
 
@@ -207,8 +256,16 @@ def problems_read(
     from helpers.tables import path_resolve
 
     where = ProblemTables.of(path_resolve(tables_dir), path_resolve(processed_dir))
-    summary_cols = ["doc_id", "raw_nonblank_lines", "header_lines", "trailer_lines",
-                    "body_lines_dropped", "lines_joined", "sentences", "unaccounted_cjk"]
+    summary_cols = [
+        "doc_id",
+        "raw_nonblank_lines",
+        "header_lines",
+        "trailer_lines",
+        "body_lines_dropped",
+        "lines_joined",
+        "sentences",
+        "unaccounted_cjk",
+    ]
     corpus = None
     if corpus_table is not None:
         from helpers.corpus import DocumentError, corpus_read_table
@@ -218,9 +275,13 @@ def problems_read(
         except DocumentError:
             corpus = None
     if not where.summary.is_file():
-        missing = {"doc_id": "", "file": "", "check": "tables_missing",
-                   "problem": "no cleanup tables found: has notebook 01 run?",
-                   "table": _shown(where.summary)}
+        missing = {
+            "doc_id": "",
+            "file": "",
+            "check": "tables_missing",
+            "problem": "no cleanup tables found: has notebook 01 run?",
+            "table": _shown(where.summary),
+        }
         return pd.DataFrame([missing], columns=PROBLEM_LIST_COLUMNS)
     return problems_find(
         _csv(where.problems, ["doc_id", "file", "problem"]),
