@@ -208,3 +208,22 @@ def test_a_blank_title_is_still_an_error_for_a_text_file(tmp_path):
     (tmp_path / "corpus.csv").write_text("doc_id,file,title\na,a.txt,\n", encoding="utf-8")
     with pytest.raises(corpus.DocumentError, match='line 2, field "title": is empty'):
         corpus.corpus_read_table(tmp_path / "corpus.csv")
+
+
+ALL_PAGES = sorted(
+    p
+    for folder in (HTML, HTML.parent / "pages")
+    for p in folder.glob("*.htm*")
+    if p.with_suffix(".yaml").exists() and not _ref(p).get("problem")
+)
+
+
+@pytest.mark.parametrize("page", ALL_PAGES, ids=[f"{p.parent.name}/{p.name}" for p in ALL_PAGES])
+def test_the_extracted_text_keeps_every_body_sentence(page):
+    """Extraction alone (before cleanup): nothing the article says is left out."""
+    from helpers.cleanup import text_normalize
+
+    text = corpus.document_read(page).text
+    flat = _ws("\n".join(text_normalize(line) for line in text.split("\n")))
+    missing = [s for s in _ref(page)["body"] if _ws(s) not in flat]
+    assert not missing, f"{page.name}: the extractor left out {missing}"
