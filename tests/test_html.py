@@ -227,3 +227,20 @@ def test_the_extracted_text_keeps_every_body_sentence(page):
     flat = _ws("\n".join(text_normalize(line) for line in text.split("\n")))
     missing = [s for s in _ref(page)["body"] if _ws(s) not in flat]
     assert not missing, f"{page.name}: the extractor left out {missing}"
+
+
+@pytest.mark.parametrize(
+    ("head", "title"),
+    [
+        ('<title>闽宁协作推进会召开_工作动态_宁夏乡村振兴网</title><meta name="SiteName" '
+         'content="宁夏乡村振兴网"><meta name="ColumnName" content="工作动态">', "闽宁协作推进会召开"),
+        ('<title>闽宁协作推进会召开 - 塞上新闻网</title><meta property="og:site_name" content="塞上新闻网">',
+         "闽宁协作推进会召开"),
+        ('<title>闽宁协作推进会召开｜港島時評</title>', "闽宁协作推进会召开｜港島時評"),  # no site named
+    ],
+)
+def test_page_title_loses_the_site_and_column_it_names(head, title):
+    body = "<p>" + "两地召开联席会议，研究部署下一阶段协作重点。" * 3 + "</p>"
+    html = f'<html><head><meta charset="utf-8">{head}</head><body><article>{body}</article></body></html>'
+    page = corpus.html_extract(html)
+    assert page.title == title and page.text.split("\n")[0] == title

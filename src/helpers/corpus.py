@@ -621,14 +621,13 @@ def _html_meta(root, *names: str) -> str:
     return ""
 
 
-def _title_strip_site(title: str, site: str) -> str:
-    """Return ``title`` without a trailing ``_栏目_网站名`` / ``- 网站名`` naming the site."""
-    if not site:
-        return title
+def _title_strip_site(title: str, *names: str) -> str:
+    """Return ``title`` without trailing ``_栏目_网站名`` / ``- 网站名`` parts naming the site or the
+    column (``names``: the site name, the CMS's ``ColumnName``)."""
     for sep in _TITLE_SEPARATORS:
         head, found, tail = title.rpartition(sep)
-        if found and head.strip() and site in tail:
-            return _title_strip_site(head.strip(), site)
+        if found and head.strip() and any(n and n in tail for n in names):
+            return _title_strip_site(head.strip(), *names)
     return title
 
 
@@ -658,9 +657,9 @@ def html_extract(html: str, *, path: str | Path = "<html>") -> HtmlPage:
     chose it), run without comments, with tables, without deduplication and with a fixed date
     bound, so the same page always gives the same text. Layout tables are unwrapped first
     (:func:`_html_tables_unwrap`). Title: the CMS's ``ArticleTitle`` meta, else trafilatura's
-    (``og:title``, ``<h1>``, ``<title>``), without a trailing site name. URL: trafilatura's
-    (canonical link, ``og:url``), else the browser's ``<!-- saved from url=… -->`` note. Site:
-    trafilatura's, else the ``SiteName`` meta.
+    (``og:title``, ``<h1>``, ``<title>``), without a trailing site or column name. URL:
+    trafilatura's (canonical link, ``og:url``), else the browser's ``<!-- saved from url=… -->``
+    note. Site: trafilatura's, else the ``SiteName`` meta.
 
     Raises :class:`DocumentError` for a page with no main text (see :data:`MIN_MAIN_TEXT_CHARS`).
     """
@@ -692,7 +691,7 @@ def html_extract(html: str, *, path: str | Path = "<html>") -> HtmlPage:
     lines = [_table_row_cells(line) for line in lines if line and not _TABLE_RULE.match(line)]
     site = (found.sitename if found is not None else "") or _html_meta(root, "sitename")
     title = _html_meta(root, "articletitle") or (found.title if found is not None else "") or ""
-    title = _title_strip_site(" ".join(title.split()), site)
+    title = _title_strip_site(" ".join(title.split()), site, _html_meta(root, "columnname"))
     saved = _SAVED_FROM.search(html[:4096])
     url = (found.url if found is not None else "") or (saved.group(1) if saved else "")
     date = (found.date if found is not None else "") or ""
