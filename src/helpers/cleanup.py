@@ -1138,6 +1138,7 @@ def corpus_clean(
         progress=progress,
         engine=engine,
     )
+    result = corpus.documents_reading_merge(result, docs)  # web pages: page metadata, furniture
     enc = {d.doc_id: d.encoding for d in docs}
     if len(result.summary):
         result.summary.insert(1, "encoding", result.summary["doc_id"].map(enc))
@@ -1151,7 +1152,7 @@ def files_clean(files: Sequence[str | Path]) -> CleanResult:
     """
     from helpers import corpus
 
-    triples, problems = [], []
+    triples, problems, docs = [], [], []
     seen: dict[str, int] = {}
     for f in files:
         stem = re.sub(r"[^A-Za-z0-9_\-\u4e00-\u9fff]+", "_", Path(f).stem) or "doc"
@@ -1163,7 +1164,9 @@ def files_clean(files: Sequence[str | Path]) -> CleanResult:
             problems.append({"doc_id": doc_id, "file": str(f), "problem": str(exc)})
             continue
         triples.append((doc_id, doc.text, None))
-    return documents_clean(triples, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
+        docs.append(doc)
+    result = documents_clean(triples, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
+    return corpus.documents_reading_merge(result, docs)  # web pages: page metadata, furniture
 
 
 def clean_write(

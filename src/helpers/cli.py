@@ -8,6 +8,7 @@ input file readable).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -69,14 +70,24 @@ def _parser() -> argparse.ArgumentParser:
         "clean",
         help="clean documents and write their units (sentences) as a table",
         description=(
-            "Read and clean the given documents and write one row per sentence unit to --out. "
-            "Problems are reported as 'error: ...' on stderr; exit 1 if some files failed "
-            "(the others are still written), 2 if none could be read."
+            "Read and clean the given documents (.txt, .docx, .pdf, .html) and write one row per "
+            "sentence unit to --out and the cleanup tables to --tables. Problems are reported as "
+            "'error: ...' on stderr; the run ends with a list of what needs a look. Exit 1 if "
+            "some files failed (the others are still written), 2 if none could be read."
         ),
     )
     clean.add_argument("files", nargs="+", type=Path, metavar="FILE", help="documents to clean")
     clean.add_argument(
         "--out", type=Path, required=True, metavar="UNITS.csv", help="table of units to write"
+    )
+    clean.add_argument(
+        "--tables",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the cleanup tables go (audit, joins, metadata, summary, problems; default: "
+        "a folder beside --out named after it, e.g. units_cleanup/); the list of what needs a "
+        "look printed at the end points into them",
     )
     clean.set_defaults(func=_clean)
 
@@ -161,7 +172,23 @@ def _run(args: argparse.Namespace) -> int:
     print(f"total: {time.perf_counter() - start:.1f} s")
     manifest = manifest_write(summary, args.output_dir.resolve().parent / "manifest.json")
     print(_written(summary, manifest))
+    _problems_print(summary)
     return 0
+
+
+def _problems_print(summary) -> None:
+    """Print what needs a look, from the cleanup tables of the run (if notebook 01 wrote any)."""
+    from helpers.problems import problems_format, problems_read
+
+    used: dict[str, str] = {}
+    for params in summary["parameters"]:
+        for key in ("tables_dir", "processed_dir", "corpus_table"):
+            if key in params:
+                used.setdefault(key, str(params[key]))
+    if "tables_dir" not in used or "processed_dir" not in used:
+        return  # no notebook of this run writes cleanup tables
+    found = problems_read(used["tables_dir"], used["processed_dir"], used.get("corpus_table"))
+    print(problems_format(found))
 
 
 def _written(summary, manifest: Path) -> str:
@@ -197,6 +224,7 @@ def _clean(args: argparse.Namespace) -> int:
     ``helpers.cleanup`` is imported here so that ``run`` keeps working while cleanup is broken.
     """
     from helpers.cleanup import files_clean
+    from helpers.problems import ProblemTables, problems_find, problems_format
     from helpers.tables import table_write
 
     files = [Path(f).resolve() for f in args.files]
@@ -210,7 +238,14 @@ def _clean(args: argparse.Namespace) -> int:
         print("error: no file could be read; nothing written", file=sys.stderr)
         return 2
     out = table_write(result.sentences, args.out.resolve())
+    tables = (args.tables or out.with_name(f"{out.stem}_cleanup")).resolve()
+    where = dataclasses.replace(ProblemTables.of(tables, tables), units=out)
+    for name in ("problems", "summary", "joins", "metadata", "audit"):
+        table_write(getattr(result, name), getattr(where, name))
     print(f"{len(result.sentences)} units from {len(files) - failed} file(s) -> {out}")
+    print(f"cleanup tables -> {tables}")
+    found = problems_find(result.problems, result.summary, result.metadata, result.sentences, where)
+    print(problems_format(found))
     return 1 if failed else 0
 
 
