@@ -483,70 +483,102 @@ def _nanmean_rows(arr: np.ndarray) -> np.ndarray:
     return _divide(np.where(ok, arr, 0.0).sum(axis=0), n.astype(float))
 
 
+def _indicators(m: np.ndarray, reference: bool) -> tuple[np.ndarray, dict]:
+    """Return the per-unit quantities whose weighted sums give every statistic of one code, and their layout.
+
+    ``m`` is the code's coders × units matrix (NaN = not coded). Each statistic of
+    :func:`_code_statistics` is a function of sums over units of these columns (counts of agreement,
+    of each category, of coincidences …), so a resample that draws unit u ``w[u]`` times has the sums
+    ``w @ columns``: see :func:`_weighted_statistics`.
+    """
+    n_coders = m.shape[0]
+    coded = ~np.isnan(m)
+    cats = np.unique(m[coded])
+    n_cats = len(cats)
+    is_k = np.stack([(m == k) for k in cats], axis=-1) if n_cats else np.zeros((*m.shape, 0), bool)
+    cols: list[np.ndarray] = []
+    spec: dict = {"n_coders": n_coders, "n_cats": n_cats, "reference": reference, "pairs": []}
+
+    def add(*arrays: np.ndarray) -> slice:
+        start = sum(c.shape[1] for c in cols)
+        block = np.column_stack([np.asarray(a, dtype=np.float64) for a in arrays]) if arrays else None
+        if block is not None:
+            cols.append(block)
+        return slice(start, start + (0 if block is None else block.shape[1]))
+
+    for i, j in combinations(range(n_coders), 2):
+        both = coded[i] & coded[j]
+        spec["pairs"].append({
+            "n": add(both), "agree": add(both & (m[i] == m[j])), "decided": add(coded[i] + 0 + coded[j]),
+            "na": add(*(is_k[i, :, k] & both for k in range(n_cats))),
+            "nb": add(*(is_k[j, :, k] & both for k in range(n_cats))),
+        })
+    if n_coders >= 2 and n_cats:
+        complete = coded.all(axis=0)
+        n_uk = is_k.sum(axis=0) * complete[:, None]
+        p_i = ((n_uk ** 2).sum(axis=1) - n_coders) / (n_coders * (n_coders - 1)) * complete
+        spec["fleiss"] = {"n": add(complete), "p": add(p_i), "k": add(*n_uk.T)}
+        m_u = coded.sum(axis=0)
+        n_uc = is_k.sum(axis=0) * (m_u >= 2)[:, None]
+        o_cc = n_uc * (n_uc - 1.0) / np.maximum(m_u - 1, 1)[:, None]
+        spec["alpha"] = {"n_c": add(*n_uc.T), "o_cc": add(o_cc.sum(axis=1))}
+    if reference:
+        both = coded[0] & coded[1]
+        r, o = both & (m[0] == 1), both & (m[1] == 1)
+        spec["prf"] = {"tp": add(r & o), "fp": add(~r & o), "fn": add(r & ~o)}
+    features = np.hstack(cols) if cols else np.zeros((m.shape[1], 0))
+    return features, spec
+
+
+def _statistics_from_sums(s: np.ndarray, spec: dict) -> np.ndarray:
+    """Every statistic from the weighted sums ``s`` (resamples × columns of :func:`_indicators`)."""
+    out = np.full((s.shape[0], len(STATISTICS)), np.nan)
+    pa, cr, ck = [], [], []
+    for p in spec["pairs"]:
+        n, agree, decided = s[:, p["n"]][:, 0], s[:, p["agree"]][:, 0], s[:, p["decided"]][:, 0]
+        p_o = _divide(agree, n)
+        p_e = _divide((s[:, p["na"]] * s[:, p["nb"]]).sum(axis=1), n * n)
+        kappa = _divide(p_o - p_e, 1.0 - p_e)
+        kappa[~(p_e < 1.0)] = np.nan
+        pa.append(p_o)
+        cr.append(_divide(2.0 * agree, decided))
+        ck.append(kappa)
+    if pa:
+        out[:, 0], out[:, 1], out[:, 2] = (_nanmean_rows(np.array(x)) for x in (pa, cr, ck))
+    if "fleiss" in spec:
+        f, n_coders = spec["fleiss"], spec["n_coders"]
+        n_units = s[:, f["n"]][:, 0]
+        p_bar = _divide(s[:, f["p"]][:, 0], n_units)
+        p_e = (_divide(s[:, f["k"]], (n_units * n_coders)[:, None]) ** 2).sum(axis=1)
+        fleiss = _divide(p_bar - p_e, 1.0 - p_e)
+        fleiss[~(p_e < 1.0) | (n_units == 0)] = np.nan
+        out[:, 3] = fleiss
+        a = spec["alpha"]
+        n_c = s[:, a["n_c"]]
+        total = n_c.sum(axis=1)
+        d_e = total ** 2 - (n_c ** 2).sum(axis=1)
+        alpha = 1.0 - _divide((total - 1.0) * (total - s[:, a["o_cc"]][:, 0]), d_e)
+        alpha[~(d_e > 0)] = np.nan
+        out[:, 4] = alpha
+    if "prf" in spec:
+        q = spec["prf"]
+        tp, fp, fn = (s[:, q[k]][:, 0] for k in ("tp", "fp", "fn"))
+        out[:, 5], out[:, 6], out[:, 7] = _divide(tp, tp + fp), _divide(tp, tp + fn), \
+            _divide(2 * tp, 2 * tp + fp + fn)
+    return out
+
+
 def _weighted_statistics(m: np.ndarray, w: np.ndarray, reference: bool) -> np.ndarray:
     """Every statistic of one code's coders × units matrix under unit weights, vectorised over resamples.
 
     ``w`` is ``n_resamples × n_units`` (how often each unit is drawn, :func:`_weights_draw`); a resample
     is the matrix with unit u repeated ``w[b, u]`` times, so each statistic is a function of weighted
-    counts: ``w @ indicator``. Returns an ``n_resamples × len(STATISTICS)`` array, NaN where a statistic
-    is undefined, with the same definitions and the same undefined cases as :func:`_code_statistics`
-    (a test checks them against it with unit weights).
+    sums ``w @ columns`` (:func:`_indicators`), one matrix product for all of them. Returns an
+    ``n_resamples × len(STATISTICS)`` array, NaN where a statistic is undefined, with the definitions
+    and undefined cases of :func:`_code_statistics` (a test checks them resample by resample).
     """
-    w = np.asarray(w, dtype=np.int64)
-    n_coders = m.shape[0]
-    coded = ~np.isnan(m)
-    cats = np.unique(m[coded])
-    is_k = np.stack([(m == k) for k in cats], axis=-1) if len(cats) else np.zeros((*m.shape, 0), bool)
-    out = np.full((w.shape[0], len(STATISTICS)), np.nan)
-    pa, cr, ck = [], [], []
-    for i, j in combinations(range(n_coders), 2):
-        both = coded[i] & coded[j]
-        n = w @ both.astype(np.int64)
-        agree = w @ (both & (m[i] == m[j])).astype(np.int64)
-        decided = w @ coded[i].astype(np.int64) + w @ coded[j].astype(np.int64)
-        na = w @ (is_k[i] & both[:, None]).astype(np.int64)  # resamples × categories
-        nb = w @ (is_k[j] & both[:, None]).astype(np.int64)
-        p_o = _divide(agree.astype(float), n.astype(float))
-        p_e = _divide((na * nb).sum(axis=1).astype(float), (n * n).astype(float))
-        kappa = _divide(p_o - p_e, 1.0 - p_e)
-        kappa[~(p_e < 1.0)] = np.nan
-        pa.append(p_o)
-        cr.append(_divide(2.0 * agree, decided.astype(float)))
-        ck.append(kappa)
-    out[:, 0], out[:, 1], out[:, 2] = _nanmean_rows(np.array(pa)), _nanmean_rows(np.array(cr)), \
-        _nanmean_rows(np.array(ck))
-    # Fleiss' kappa over the units every coder coded
-    if n_coders >= 2 and len(cats):
-        complete = coded.all(axis=0)
-        n_uk = is_k.sum(axis=0) * complete[:, None]  # units × categories
-        p_i = ((n_uk ** 2).sum(axis=1) - n_coders) / (n_coders * (n_coders - 1)) * complete
-        n_units = (w @ complete.astype(np.int64)).astype(float)
-        p_bar = _divide(w @ p_i, n_units)
-        p_k = _divide((w @ n_uk).astype(float), (n_units * n_coders)[:, None])
-        p_e = (p_k ** 2).sum(axis=1)
-        fleiss = _divide(p_bar - p_e, 1.0 - p_e)
-        fleiss[~(p_e < 1.0) | (n_units == 0)] = np.nan
-        out[:, 3] = fleiss
-        # Krippendorff's nominal alpha from the coincidence matrix of the pairable units
-        m_u = coded.sum(axis=0)
-        pairable = m_u >= 2
-        n_uc = is_k.sum(axis=0) * pairable[:, None]
-        n_c = (w @ n_uc).astype(float)
-        o_cc = w @ _divide(n_uc * (n_uc - 1.0), np.maximum(m_u - 1, 1)[:, None].astype(float))
-        total = n_c.sum(axis=1)
-        d_e = total ** 2 - (n_c ** 2).sum(axis=1)
-        alpha = 1.0 - _divide((total - 1.0) * (total - o_cc.sum(axis=1)), d_e)
-        alpha[~(d_e > 0)] = np.nan
-        out[:, 4] = alpha
-    if reference:
-        both = coded[0] & coded[1]
-        r, o = both & (m[0] == 1), both & (m[1] == 1)
-        tp = (w @ (r & o).astype(np.int64)).astype(float)
-        fp = (w @ (~r & o & both).astype(np.int64)).astype(float)
-        fn = (w @ (r & ~o & both).astype(np.int64)).astype(float)
-        out[:, 5], out[:, 6], out[:, 7] = _divide(tp, tp + fp), _divide(tp, tp + fn), \
-            _divide(2 * tp, 2 * tp + fp + fn)
-    return out
+    features, spec = _indicators(m, reference)
+    return _statistics_from_sums(np.asarray(w, dtype=np.float64) @ features, spec)
 
 
 def _cluster_note(n_clusters: int) -> str:
@@ -655,8 +687,12 @@ def codings_agreement(
         n_clusters = len(names)
     if n_bootstrap > 0:
         weights = _weights_draw(len(unit_ids), n_bootstrap, np.random.default_rng(seed), cluster_ids)
-        for k in range(len(codes)):
-            boot[:, k] = _weighted_statistics(data[k], weights, has_ref)
+        parts = [_indicators(data[k], has_ref) for k in range(len(codes))]
+        sums = weights.astype(np.float64) @ np.hstack([f for f, _ in parts])  # one product for every code
+        start = 0
+        for k, (f, spec) in enumerate(parts):
+            boot[:, k] = _statistics_from_sums(sums[:, start:start + f.shape[1]], spec)
+            start += f.shape[1]
     tail = (1 - confidence) / 2 * 100
 
     def interval(samples: np.ndarray) -> tuple[float, float, int]:
@@ -715,6 +751,59 @@ def codings_agreement(
     out = pd.DataFrame(rows, columns=[*columns, "note"])
     for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
         out[col] = out[col].astype("Int64")
+    return out
+
+
+def codings_agreement_by(codings: pd.DataFrame, groups: pd.Series | dict, **kwargs) -> pd.DataFrame:
+    """Return :func:`codings_agreement` for each group of units (a document, a genre), one table.
+
+    ``groups`` maps unit id → group (``units.set_index("unit_id")["doc_id"]``); groups come in order
+    of first appearance, units without a group are left out, and a ``units=`` argument restricts the
+    units before grouping. Each group's interval is a bootstrap over its own units. Exists to show how
+    agreement varies from one document to the next, which the pooled figure hides. Columns: group,
+    then those of :func:`codings_agreement`.
+    """
+    of = pd.Series(groups) if not isinstance(groups, pd.Series) else groups
+    of = of[~of.index.duplicated() & of.notna()]
+    keep = kwargs.pop("units", None)
+    coded = set(codings["unit_id"]) if keep is None else set(keep) & set(codings["unit_id"])
+    frames = []
+    for group in pd.unique(of):
+        members = [u for u in of.index[of == group] if u in coded]
+        if members:
+            frames.append(codings_agreement(codings, units=members, **kwargs).assign(group=group))
+    if not frames:
+        raise ValueError("no group has coded units")
+    out = pd.concat(frames, ignore_index=True)
+    return out[["group", *[c for c in out.columns if c != "group"]]]
+
+
+def agreements_compare(named: dict[str, pd.DataFrame], statistic: str = "cohen_kappa", *, digits: int = 3
+                       ) -> pd.DataFrame:
+    """Return one statistic of several agreement tables side by side: a row per code, a column per table.
+
+    ``named`` maps a label that says how the figure was obtained (``"by document"``, ``"unit split,
+    held-out units"``) to a table of :func:`codings_agreement`. Cells read ``value [low, high]``;
+    ``n_units`` columns say how many units each figure rests on. For display; the tables themselves
+    are written separately.
+    """
+    codes: list[str] = []
+    for t in named.values():
+        codes += [c for c in t["code"] if c not in codes and c != MACRO]
+    codes.append(MACRO)
+    out = pd.DataFrame({"code": codes})
+    for label, t in named.items():
+        t = t.drop_duplicates("code").set_index("code")
+        cells = []
+        for c in codes:
+            if c not in t.index or pd.isna(t.at[c, statistic]):
+                cells.append("NaN" if c in t.index else "")
+                continue
+            lo, hi = t.at[c, f"{statistic}_ci_low"], t.at[c, f"{statistic}_ci_high"]
+            ci = "" if pd.isna(lo) else f" [{lo:.{digits}f}, {hi:.{digits}f}]"
+            cells.append(f"{t.at[c, statistic]:.{digits}f}{ci}")
+        out[label] = cells
+        out[f"n_units ({label})"] = [int(t.at[c, "n_units"]) if c in t.index else pd.NA for c in codes]
     return out
 
 
