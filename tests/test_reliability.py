@@ -504,7 +504,7 @@ def test_cluster_bootstrap_resamples_whole_documents():
     b = a[:4] + [1 - v for v in a[4:]]
     long = codings({"A": a, "B": b})
     docs = {f"u{i}": ("d1" if i < 4 else "d2") for i in range(8)}
-    by_doc = rel.codings_agreement(long, n_bootstrap=500, seed=3, clusters=docs)
+    by_doc = rel.codings_agreement(long, n_bootstrap=500, seed=3, clusters=docs, min_clusters=2)
     by_unit = rel.codings_agreement(long, n_bootstrap=500, seed=3)
     r = one(by_doc)
     assert r.percent_agreement == 0.5 == one(by_unit).percent_agreement  # the point estimate is pooled
@@ -512,7 +512,12 @@ def test_cluster_bootstrap_resamples_whole_documents():
     assert (r.percent_agreement_ci_low, r.percent_agreement_ci_high) == (0.0, 1.0)
     u = one(by_unit)
     assert 0.0 < u.percent_agreement_ci_low < 0.5 < u.percent_agreement_ci_high < 1.0
-    assert "bootstrap over 2 documents" in r.note and "coarse" in r.note
+    assert "bootstrap over 2 documents" in r.note
+    # by default two documents give no interval, and the note says why
+    default = one(rel.codings_agreement(long, n_bootstrap=500, seed=3, clusters=docs))
+    assert default.percent_agreement == 0.5
+    assert math.isnan(default.percent_agreement_ci_low) and math.isnan(default.cohen_kappa_ci_high)
+    assert "no interval" in default.note and "fewer than 5 documents" in default.note
     with pytest.raises(KeyError, match="no cluster"):
         rel.codings_agreement(long, n_bootstrap=10, clusters={"u0": "d1"})
 

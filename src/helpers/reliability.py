@@ -581,11 +581,11 @@ def _weighted_statistics(m: np.ndarray, w: np.ndarray, reference: bool) -> np.nd
     return _statistics_from_sums(np.asarray(w, dtype=np.float64) @ features, spec)
 
 
-def _cluster_note(n_clusters: int) -> str:
-    note = f"interval: bootstrap over {n_clusters} documents (whole documents resampled)"
-    if n_clusters < 5:
-        note += f"; with {n_clusters} documents the interval is coarse and says little"
-    return note
+def _cluster_note(n_clusters: int, min_clusters: int) -> str:
+    if n_clusters < min_clusters:
+        return (f"pooled over {n_clusters} documents; no interval: a bootstrap over fewer than {min_clusters} "
+                "documents does not give one")
+    return f"interval: bootstrap over {n_clusters} documents (whole documents resampled)"
 
 
 def codings_agreement(
@@ -599,6 +599,7 @@ def codings_agreement(
     seed: int = BOOTSTRAP_SEED,
     confidence: float = 0.95,
     clusters: pd.Series | dict | None = None,
+    min_clusters: int = 5,
 ) -> pd.DataFrame:
     """Return agreement statistics per code between two or more codings, with a macro-average row.
 
@@ -642,8 +643,9 @@ def codings_agreement(
     documents are resampled with replacement, with all their units, and the point estimates stay
     those of the pooled units. Units of one document share vocabulary, phrasing and a coder's
     reading, so they are not independent; resampling units treats them as if they were and gives
-    intervals that are too narrow for a new corpus. With few documents the interval is coarse (two
-    documents allow three distinct resamples) and the note says so.
+    intervals that are too narrow for a new corpus. With fewer than ``min_clusters`` documents no
+    interval is computed (NaN, and the note says why): two documents allow three distinct resamples,
+    whose spread is the difference between the documents, not a confidence interval.
 
     Columns: comparison, code, n_coders, n_units (units coded by every coder), n_both, n_first_only,
     n_second_only, n_neither (two coders only: presence counts, first = reference), then each statistic
@@ -685,6 +687,9 @@ def codings_agreement(
             raise KeyError(f"{len(lost)} unit(s) have no cluster (document), e.g. {lost[0]!r}")
         cluster_ids, names = pd.factorize(of.reindex(unit_ids), sort=True)
         n_clusters = len(names)
+        if n_clusters < min_clusters:
+            n_bootstrap = 0
+            boot = np.full((0, len(codes), len(STATISTICS)), np.nan)
     if n_bootstrap > 0:
         weights = _weights_draw(len(unit_ids), n_bootstrap, np.random.default_rng(seed), cluster_ids)
         parts = [_indicators(data[k], has_ref) for k in range(len(codes))]
@@ -719,8 +724,8 @@ def codings_agreement(
         positive = int((data[k] == 1).any(axis=0).sum())
         if n_bootstrap and 0 < positive < 5:
             notes.append(f"only {positive} unit(s) coded 1 by anyone: the interval says little")
-        if n_bootstrap and cluster_ids is not None:
-            notes.append(_cluster_note(n_clusters))
+        if cluster_ids is not None:
+            notes.append(_cluster_note(n_clusters, min_clusters))
         row["note"] = "; ".join(notes)
         rows.append(row)
 
@@ -742,8 +747,8 @@ def codings_agreement(
             left_out.append(f"{name} ({', '.join(missing)})")
     macro["note"] = (f"mean over the {len(codes)} codes" + ("; undefined and left out: " + "; ".join(left_out)
                                                             if left_out else ""))
-    if n_bootstrap and cluster_ids is not None:
-        macro["note"] += "; " + _cluster_note(n_clusters)
+    if cluster_ids is not None:
+        macro["note"] += "; " + _cluster_note(n_clusters, min_clusters)
     rows.append(macro)
     columns = ["comparison", "code", "n_coders", "n_units", "n_both", "n_first_only", "n_second_only", "n_neither"]
     for name in STATISTICS:
