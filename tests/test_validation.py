@@ -57,7 +57,7 @@ def test_validation_set_is_read_with_its_coders(tmp_path, book):
 
 @pytest.mark.parametrize("edit, line, column, reason", [
     (lambda rows: rows[1].__setitem__(4, "holdout"), 3, "split", "the split is by document"),
-    (lambda rows: rows[0].__setitem__(4, "dev"), 2, "split", "not one of tune, holdout"),
+    (lambda rows: rows[0].__setitem__(4, "train"), 2, "split", "not one of tune, dev, holdout"),
     (lambda rows: rows[2].__setitem__(0, "n1-s1"), 4, "unit_id", "repeated"),
     (lambda rows: rows[3].__setitem__(5, ""), 5, "text", "empty"),
 ])

@@ -38,8 +38,9 @@ from helpers.tables import path_resolve
 #: The units file of a validation set and its required columns.
 VALIDATION_UNITS = "units.csv"
 UNIT_REQUIRED = ("unit_id", "doc_id", "text")
-#: The values of a validation set's ``split`` column (a split by document).
-DOCUMENT_SPLITS = ("tune", "holdout")
+#: The values of a validation set's ``split`` column (a split by document): ``tune`` (or ``dev``)
+#: documents may be used to refine the codebook, ``holdout`` documents only to report.
+DOCUMENT_SPLITS = ("tune", "dev", "holdout")
 #: Coder files of a validation set: ``coder_*.csv`` in the same folder.
 CODER_GLOB = "coder_*.csv"
 #: The coder name given to the learned coder's coding.
@@ -95,10 +96,10 @@ def _csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 def validation_units_read(path: str | Path) -> pd.DataFrame:
     """Read and check the units of a validation set (``units.csv``); return them as strings.
 
-    Needs ``unit_id``, ``doc_id`` and ``text``; ``split`` (``tune``/``holdout``, one value per
-    document), ``genre``, ``script`` and any other column are kept. Errors name the file, the line and
+    Needs ``unit_id``, ``doc_id`` and ``text``; ``split`` (``tune`` or ``dev``/``holdout``, one value
+    per document), ``genre``, ``script`` and any other column are kept. Errors name the file, the line and
     the column: a missing column, an empty or repeated unit id, an empty text, a split other than
-    tune/holdout or a document with two splits.
+    tune, dev or holdout, or a document with two splits.
     """
     p = path_resolve(path)
     if not p.exists():
