@@ -482,10 +482,10 @@ def _random_matrix(rng, n_coders: int, n_units: int, missing: float, flip: float
     return m
 
 
-@pytest.mark.parametrize("n_coders, missing, reference", [(2, 0.0, True), (2, 0.1, True), (3, 0.15, False),
-                                                          (2, 0.0, False)])
+@pytest.mark.parametrize("n_coders, missing, reference",
+                         [(2, 0.0, True), (2, 0.1, True), (3, 0.15, False), (2, 0.0, False)])
 def test_vectorised_statistics_equal_the_loop_on_every_resample(n_coders, missing, reference):
-    """Each resample's statistics, computed at once from weights, equal those of the resampled matrix."""
+    """Each resample's statistics, computed at once from weights, equal the resampled matrix's."""
     rng = np.random.default_rng(11)
     for trial in range(20):
         m = _random_matrix(rng, n_coders, 25, missing, flip=0.2 if trial % 4 else 0.0)
@@ -499,7 +499,7 @@ def test_vectorised_statistics_equal_the_loop_on_every_resample(n_coders, missin
 
 
 def test_cluster_bootstrap_resamples_whole_documents():
-    """Document d1 agrees on every unit, d2 on none: a resample of whole documents agrees 0, ½ or 1."""
+    """Document d1 agrees on every unit, d2 on none: whole-document resamples agree 0, ½ or 1."""
     a = [1, 0, 1, 0, 1, 0, 1, 0]
     b = a[:4] + [1 - v for v in a[4:]]
     long = codings({"A": a, "B": b})
@@ -507,7 +507,7 @@ def test_cluster_bootstrap_resamples_whole_documents():
     by_doc = rel.codings_agreement(long, n_bootstrap=500, seed=3, clusters=docs, min_clusters=2)
     by_unit = rel.codings_agreement(long, n_bootstrap=500, seed=3)
     r = one(by_doc)
-    assert r.percent_agreement == 0.5 == one(by_unit).percent_agreement  # the point estimate is pooled
+    assert r.percent_agreement == 0.5 == one(by_unit).percent_agreement  # pooled point estimate
     assert {r.percent_agreement_ci_low, r.percent_agreement_ci_high} <= {0.0, 0.5, 1.0}
     assert (r.percent_agreement_ci_low, r.percent_agreement_ci_high) == (0.0, 1.0)
     u = one(by_unit)

@@ -59,11 +59,18 @@ def setup(tmp_path_factory):
     path = tmp_path_factory.mktemp("book") / "book.yaml"
     path.write_text(BOOK, encoding="utf-8")
     book = cb.codebook_read(path)
-    units = pd.DataFrame([(u, u.split("-")[0], t) for u, t, *_ in UNITS], columns=["unit_id", "doc_id", "text"])
-    reference = pd.DataFrame([(u, p, j) for u, _, p, j in UNITS], columns=["unit_id", "pairing", "joint_meetings"])
+    units = pd.DataFrame(
+        [(u, u.split("-")[0], t) for u, t, *_ in UNITS], columns=["unit_id", "doc_id", "text"]
+    )
+    reference = pd.DataFrame(
+        [(u, p, j) for u, _, p, j in UNITS], columns=["unit_id", "pairing", "joint_meetings"]
+    )
     seg = tokens.segmenter_make()
-    toks = tokens.tokens_select(tokens.tokens_segment(units, seg, cache_dir=None), tokens.stopwords_read(),
-                                keep=seg.dictionary["word"])
+    toks = tokens.tokens_select(
+        tokens.tokens_segment(units, seg, cache_dir=None),
+        tokens.stopwords_read(),
+        keep=seg.dictionary["word"],
+    )
     result = coding.units_code(units, book, tokens=toks)
     return book, units, reference, toks, result
 
@@ -96,7 +103,9 @@ def test_an_indicator_that_fires_on_negative_units_is_flagged(setup):
     table = indicators_precision(result.evidence, reference, book)
     meetings = table[(table["code"] == "joint_meetings")].set_index("indicator")
     assert meetings.loc["会议", "units_positive"] == 0
-    assert meetings.loc["会议", "units_hit"] >= 2 and meetings.loc["会议", "flag"] == "mostly negative"
+    assert (
+        meetings.loc["会议", "units_hit"] >= 2 and meetings.loc["会议", "flag"] == "mostly negative"
+    )
     assert meetings.loc["会议", "precision"] == 0.0
     fps = meetings.loc["会议", "false_positive_unit_ids"].split()
     assert fps and set(fps) <= {"d1-5", "d2-3", "d2-4", "d3-1", "d3-2"}

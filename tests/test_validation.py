@@ -1,4 +1,4 @@
-"""Validation by document: the validation-set reader, leave-one-document-out learning, the review table.
+"""Validation by document: the validation-set reader, leave-one-document-out, the review table.
 
 The sentences are written for these tests in the register of news and work reports on east–west
 cooperation (闽宁, 沪滇, 粤桂 …); none is copied from a source.
@@ -37,7 +37,10 @@ UNITS_ROWS = [
 
 def _coder_rows(book, values: dict[str, dict[str, int]]) -> tuple[list[str], list[list]]:
     header = ["unit_id", "doc_id", "coder", *book.ids, "note"]
-    rows = [[u, u.split("-")[0], "A", *[values.get(u, {}).get(c, 0) for c in book.ids], ""] for u, *_ in UNITS_ROWS]
+    rows = [
+        [u, u.split("-")[0], "A", *[values.get(u, {}).get(c, 0) for c in book.ids], ""]
+        for u, *_ in UNITS_ROWS
+    ]
     return header, rows
 
 
@@ -46,7 +49,11 @@ def test_validation_set_is_read_with_its_coders(tmp_path, book):
     header, rows = _coder_rows(book, {"n1-s1": {"joint_meetings": 1}})
     _write(tmp_path / "coder_A.csv", header, rows)
     header_b = [h for h in header if h != "coder"]  # no coder column: the name comes from the file
-    _write(tmp_path / "coder_B.csv", header_b, [[x for h, x in zip(header, r) if h != "coder"] for r in rows])
+    _write(
+        tmp_path / "coder_B.csv",
+        header_b,
+        [[x for h, x in zip(header, r) if h != "coder"] for r in rows],
+    )
     vs = val.validation_read(tmp_path, book)
     assert vs.coders == ["A", "B"]
     assert len(vs.codings) == 2 * 4 * len(book.ids)
@@ -55,12 +62,15 @@ def test_validation_set_is_read_with_its_coders(tmp_path, book):
     assert list(zip(a["unit_id"], a["code"])) == [("n1-s1", "joint_meetings")]
 
 
-@pytest.mark.parametrize("edit, line, column, reason", [
-    (lambda rows: rows[1].__setitem__(4, "holdout"), 3, "split", "the split is by document"),
-    (lambda rows: rows[0].__setitem__(4, "train"), 2, "split", "not one of tune, dev, holdout"),
-    (lambda rows: rows[2].__setitem__(0, "n1-s1"), 4, "unit_id", "repeated"),
-    (lambda rows: rows[3].__setitem__(5, ""), 5, "text", "empty"),
-])
+@pytest.mark.parametrize(
+    "edit, line, column, reason",
+    [
+        (lambda rows: rows[1].__setitem__(4, "holdout"), 3, "split", "the split is by document"),
+        (lambda rows: rows[0].__setitem__(4, "train"), 2, "split", "not one of tune, dev, holdout"),
+        (lambda rows: rows[2].__setitem__(0, "n1-s1"), 4, "unit_id", "repeated"),
+        (lambda rows: rows[3].__setitem__(5, ""), 5, "text", "empty"),
+    ],
+)
 def test_validation_units_errors_name_line_and_column(tmp_path, edit, line, column, reason):
     rows = [list(r) for r in UNITS_ROWS]
     edit(rows)
@@ -99,14 +109,22 @@ def test_folds_keep_each_document_whole():
 # Six documents. Each has its own vocabulary: the units that have the code say so with the
 # document's own phrase, and its other units are routine news with the document's own wording; the
 # sentence frame is the same for both. No phrase is used by two documents.
-PHRASES = ["签订劳务协作协议", "开展携手奔小康行动", "选派组团式医疗队", "拨付对口支援资金", "举办村企共建签约",
-           "建设飞地产业园区"]
-ROUTINES = [["召开季度例会", "发布统计公报", "部署冬季防火", "检查安全生产"],
-            ["修订防汛预案", "整治人居环境", "普查古树名木", "清理河道垃圾"],
-            ["维修乡村公路", "更换路灯设施", "补种行道树木", "疏通排水管网"],
-            ["开展消防演练", "核查低保名单", "统计粮食产量", "调度春耕物资"],
-            ["举办读书活动", "征集群众意见", "排查危旧房屋", "更新门牌号码"],
-            ["巡查森林草原", "登记流动人口", "检修供水管道", "培训网格人员"]]
+PHRASES = [
+    "签订劳务协作协议",
+    "开展携手奔小康行动",
+    "选派组团式医疗队",
+    "拨付对口支援资金",
+    "举办村企共建签约",
+    "建设飞地产业园区",
+]
+ROUTINES = [
+    ["召开季度例会", "发布统计公报", "部署冬季防火", "检查安全生产"],
+    ["修订防汛预案", "整治人居环境", "普查古树名木", "清理河道垃圾"],
+    ["维修乡村公路", "更换路灯设施", "补种行道树木", "疏通排水管网"],
+    ["开展消防演练", "核查低保名单", "统计粮食产量", "调度春耕物资"],
+    ["举办读书活动", "征集群众意见", "排查危旧房屋", "更新门牌号码"],
+    ["巡查森林草原", "登记流动人口", "检修供水管道", "培训网格人员"],
+]
 PLACES = ["红寺堡区", "红河县", "百色市", "恩施州", "安顺市", "铜仁市"]
 
 
@@ -119,8 +137,10 @@ def _documents() -> tuple[pd.DataFrame, pd.DataFrame]:
         for k, routine in enumerate(routines):
             rows.append((f"d{d}-r{k}", f"d{d}", f"{place}{routine}，第{k + 1}批工作有序推进。"))
             ref.append((f"d{d}-r{k}", 0))
-    return (pd.DataFrame(rows, columns=["unit_id", "doc_id", "text"]),
-            pd.DataFrame(ref, columns=["unit_id", "pairing"]))
+    return (
+        pd.DataFrame(rows, columns=["unit_id", "doc_id", "text"]),
+        pd.DataFrame(ref, columns=["unit_id", "pairing"]),
+    )
 
 
 def _kappa(pred: pd.DataFrame, reference: pd.DataFrame, units) -> float:
@@ -134,43 +154,77 @@ def test_a_unit_split_overstates_what_a_new_document_gets():
     on the other documents only (leave one document out), it cannot, and its kappa drops."""
     units, reference = _documents()
     docs = units.set_index("unit_id")["doc_id"]
-    lodo = val.units_predict(units, reference, ["pairing"], val.folds_by_document(docs, n_splits=10))
+    lodo = val.units_predict(
+        units, reference, ["pairing"], val.folds_by_document(docs, n_splits=10)
+    )
     assert list(lodo["unit_id"]) == list(units["unit_id"])
     assert (lodo["fold"] == lodo["doc_id"]).all()
     # unit split: every second unit of every document held out, the rest train
     held = units["unit_id"].iloc[::2]
-    unit_split = val.units_predict(units, reference, ["pairing"],
-                                   pd.Series("holdout", index=held.to_numpy()))
+    unit_split = val.units_predict(
+        units, reference, ["pairing"], pd.Series("holdout", index=held.to_numpy())
+    )
     assert set(unit_split["unit_id"]) == set(held)
     k_units, k_docs = _kappa(unit_split, reference, held), _kappa(lodo, reference, held)
     assert k_units >= 0.9
     assert k_units - k_docs >= 0.3, (k_units, k_docs)
-    again = val.units_predict(units, reference, ["pairing"], val.folds_by_document(docs, n_splits=10))
+    again = val.units_predict(
+        units, reference, ["pairing"], val.folds_by_document(docs, n_splits=10)
+    )
     pd.testing.assert_frame_equal(lodo, again)  # deterministic
 
 
 def test_a_code_nobody_used_in_training_is_not_learned():
     units, reference = _documents()
     reference["cultural"] = 0
-    pred = val.units_predict(units, reference, ["pairing", "cultural"],
-                             val.folds_by_document(units.set_index("unit_id")["doc_id"]))
+    pred = val.units_predict(
+        units,
+        reference,
+        ["pairing", "cultural"],
+        val.folds_by_document(units.set_index("unit_id")["doc_id"]),
+    )
     assert (pred["cultural"] == 0).all()
     assert pred["note"].str.contains("cultural: not learned").all()
 
 
 def test_review_lists_what_the_learned_coder_codes_and_the_dictionary_does_not():
-    units = pd.DataFrame({"unit_id": ["a", "b", "c", "d"], "doc_id": ["x", "x", "y", "y"],
-                          "text": ["甲", "乙", "丙", "丁"]})
-    pred = pd.DataFrame({"unit_id": ["a", "b", "c", "d"], "doc_id": ["x", "x", "y", "y"],
-                         "pairing": [0.9, 0.7, 0.2, 0.55], "industry": [0.6, 0.1, 0.1, 0.1]})
-    dictionary = pd.DataFrame({"unit_id": ["a", "b", "c", "d"], "pairing": [1, 0, 0, 0], "industry": [0, 0, 0, 0]})
-    reference = pd.DataFrame({"unit_id": ["a", "b", "c", "d"], "pairing": [1, 1, 0, 0], "industry": [0, 0, 0, 0]})
-    table = val.predictions_review(pred, dictionary, units, ["pairing", "industry"], reference=reference)
-    assert list(zip(table["code"], table["unit_id"])) == [("pairing", "b"), ("pairing", "d"), ("industry", "a")]
+    units = pd.DataFrame(
+        {
+            "unit_id": ["a", "b", "c", "d"],
+            "doc_id": ["x", "x", "y", "y"],
+            "text": ["甲", "乙", "丙", "丁"],
+        }
+    )
+    pred = pd.DataFrame(
+        {
+            "unit_id": ["a", "b", "c", "d"],
+            "doc_id": ["x", "x", "y", "y"],
+            "pairing": [0.9, 0.7, 0.2, 0.55],
+            "industry": [0.6, 0.1, 0.1, 0.1],
+        }
+    )
+    dictionary = pd.DataFrame(
+        {"unit_id": ["a", "b", "c", "d"], "pairing": [1, 0, 0, 0], "industry": [0, 0, 0, 0]}
+    )
+    reference = pd.DataFrame(
+        {"unit_id": ["a", "b", "c", "d"], "pairing": [1, 1, 0, 0], "industry": [0, 0, 0, 0]}
+    )
+    table = val.predictions_review(
+        pred, dictionary, units, ["pairing", "industry"], reference=reference
+    )
+    assert list(zip(table["code"], table["unit_id"])) == [
+        ("pairing", "b"),
+        ("pairing", "d"),
+        ("industry", "a"),
+    ]
     assert table["reference"].tolist() == [1, 0, 0]
     assert table["text"].tolist() == ["乙", "丁", "甲"]
     assert (table["note"] == "dictionary did not code").all()
     long = val.predictions_to_codings(pred, ["pairing", "industry"])
-    assert long[long["value"] == 1][["unit_id", "code"]].values.tolist() == [["a", "pairing"], ["a", "industry"],
-                                                                            ["b", "pairing"], ["d", "pairing"]]
+    assert long[long["value"] == 1][["unit_id", "code"]].values.tolist() == [
+        ["a", "pairing"],
+        ["a", "industry"],
+        ["b", "pairing"],
+        ["d", "pairing"],
+    ]
     assert np.array_equal(long["coder"].unique(), ["learned"])

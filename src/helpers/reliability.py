@@ -452,21 +452,23 @@ def _matrices(codings: pd.DataFrame, coders: Sequence[str], codes: Sequence[str]
 
 def _weights_draw(n_units: int, n_bootstrap: int, rng: np.random.Generator,
                   clusters: np.ndarray | None = None) -> np.ndarray:
-    """Return the resample weights, an ``n_bootstrap × n_units`` int array: how often each unit is drawn.
+    """Return the resample weights: how often each unit is drawn (``n_bootstrap × n_units`` ints).
 
     Without ``clusters`` the units are drawn with replacement (``rng.integers``, the same draws as a
-    loop over resamples would make). With ``clusters`` (the cluster number of each unit, 0..G−1) whole
-    clusters are drawn with replacement and each unit gets its cluster's count: a bootstrap over
-    documents, not units.
+    loop over resamples would make). With ``clusters`` (the cluster number of each unit, 0..G−1)
+    whole clusters are drawn with replacement and each unit gets its cluster's count: a bootstrap
+    over documents, not units.
     """
     if clusters is None:
         idx = rng.integers(0, n_units, size=(n_bootstrap, n_units))
         flat = idx + (np.arange(n_bootstrap, dtype=np.int64) * n_units)[:, None]
-        return np.bincount(flat.ravel(), minlength=n_bootstrap * n_units).reshape(n_bootstrap, n_units)
+        counts = np.bincount(flat.ravel(), minlength=n_bootstrap * n_units)
+        return counts.reshape(n_bootstrap, n_units)
     n_clusters = int(clusters.max()) + 1
     idx = rng.integers(0, n_clusters, size=(n_bootstrap, n_clusters))
     flat = idx + (np.arange(n_bootstrap, dtype=np.int64) * n_clusters)[:, None]
-    counts = np.bincount(flat.ravel(), minlength=n_bootstrap * n_clusters).reshape(n_bootstrap, n_clusters)
+    counts = np.bincount(flat.ravel(), minlength=n_bootstrap * n_clusters)
+    counts = counts.reshape(n_bootstrap, n_clusters)
     return counts[:, clusters]
 
 
@@ -484,12 +486,12 @@ def _nanmean_rows(arr: np.ndarray) -> np.ndarray:
 
 
 def _indicators(m: np.ndarray, reference: bool) -> tuple[np.ndarray, dict]:
-    """Return the per-unit quantities whose weighted sums give every statistic of one code, and their layout.
+    """Return per-unit columns whose weighted sums give each statistic of one code, and the layout.
 
     ``m`` is the code's coders × units matrix (NaN = not coded). Each statistic of
     :func:`_code_statistics` is a function of sums over units of these columns (counts of agreement,
-    of each category, of coincidences …), so a resample that draws unit u ``w[u]`` times has the sums
-    ``w @ columns``: see :func:`_weighted_statistics`.
+    of each category, of coincidences …), so a resample that draws unit u ``w[u]`` times has the
+    sums ``w @ columns``: see :func:`_weighted_statistics`.
     """
     n_coders = m.shape[0]
     coded = ~np.isnan(m)
@@ -501,7 +503,8 @@ def _indicators(m: np.ndarray, reference: bool) -> tuple[np.ndarray, dict]:
 
     def add(*arrays: np.ndarray) -> slice:
         start = sum(c.shape[1] for c in cols)
-        block = np.column_stack([np.asarray(a, dtype=np.float64) for a in arrays]) if arrays else None
+        block = np.column_stack([np.asarray(a, dtype=np.float64) for a in arrays]) if arrays \
+            else None
         if block is not None:
             cols.append(block)
         return slice(start, start + (0 if block is None else block.shape[1]))
@@ -509,7 +512,8 @@ def _indicators(m: np.ndarray, reference: bool) -> tuple[np.ndarray, dict]:
     for i, j in combinations(range(n_coders), 2):
         both = coded[i] & coded[j]
         spec["pairs"].append({
-            "n": add(both), "agree": add(both & (m[i] == m[j])), "decided": add(coded[i] + 0 + coded[j]),
+            "n": add(both), "agree": add(both & (m[i] == m[j])),
+            "decided": add(coded[i] + 0 + coded[j]),
             "na": add(*(is_k[i, :, k] & both for k in range(n_cats))),
             "nb": add(*(is_k[j, :, k] & both for k in range(n_cats))),
         })
@@ -569,13 +573,14 @@ def _statistics_from_sums(s: np.ndarray, spec: dict) -> np.ndarray:
 
 
 def _weighted_statistics(m: np.ndarray, w: np.ndarray, reference: bool) -> np.ndarray:
-    """Every statistic of one code's coders × units matrix under unit weights, vectorised over resamples.
+    """Every statistic of one code's coders × units matrix under unit weights, for many resamples.
 
-    ``w`` is ``n_resamples × n_units`` (how often each unit is drawn, :func:`_weights_draw`); a resample
-    is the matrix with unit u repeated ``w[b, u]`` times, so each statistic is a function of weighted
-    sums ``w @ columns`` (:func:`_indicators`), one matrix product for all of them. Returns an
-    ``n_resamples × len(STATISTICS)`` array, NaN where a statistic is undefined, with the definitions
-    and undefined cases of :func:`_code_statistics` (a test checks them resample by resample).
+    ``w`` is ``n_resamples × n_units`` (how often each unit is drawn, :func:`_weights_draw`); a
+    resample is the matrix with unit u repeated ``w[b, u]`` times, so each statistic is a function
+    of weighted sums ``w @ columns`` (:func:`_indicators`), one matrix product for all of them.
+    Returns an ``n_resamples × len(STATISTICS)`` array, NaN where a statistic is undefined, with the
+    definitions and undefined cases of :func:`_code_statistics` (a test checks them resample by
+    resample).
     """
     features, spec = _indicators(m, reference)
     return _statistics_from_sums(np.asarray(w, dtype=np.float64) @ features, spec)
@@ -583,8 +588,8 @@ def _weighted_statistics(m: np.ndarray, w: np.ndarray, reference: bool) -> np.nd
 
 def _cluster_note(n_clusters: int, min_clusters: int) -> str:
     if n_clusters < min_clusters:
-        return (f"pooled over {n_clusters} documents; no interval: a bootstrap over fewer than {min_clusters} "
-                "documents does not give one")
+        return (f"pooled over {n_clusters} documents; no interval: a bootstrap over fewer than "
+                f"{min_clusters} documents does not give one")
     return f"interval: bootstrap over {n_clusters} documents (whole documents resampled)"
 
 
@@ -636,8 +641,8 @@ def codings_agreement(
     With few units coded 1 the interval is conditional on the resamples that contain them and much too
     narrow (one positive unit: kappa is 1 or undefined in every resample); the note says so when fewer
     than five units were coded 1 by anyone. ``n_bootstrap=0`` gives no intervals. The resamples are
-    computed at once with numpy (each statistic is a function of weighted counts), so 9,999 resamples
-    take about as long as 100; the same seed gives the same intervals.
+    computed at once with numpy (each statistic is a function of weighted counts), so 9,999
+    resamples take well under a second; the same seed gives the same intervals.
 
     ``clusters`` (unit id → document id, or any grouping) makes it a **cluster bootstrap**: whole
     documents are resampled with replacement, with all their units, and the point estimates stay
@@ -691,9 +696,11 @@ def codings_agreement(
             n_bootstrap = 0
             boot = np.full((0, len(codes), len(STATISTICS)), np.nan)
     if n_bootstrap > 0:
-        weights = _weights_draw(len(unit_ids), n_bootstrap, np.random.default_rng(seed), cluster_ids)
+        rng = np.random.default_rng(seed)
+        weights = _weights_draw(len(unit_ids), n_bootstrap, rng, cluster_ids)
         parts = [_indicators(data[k], has_ref) for k in range(len(codes))]
-        sums = weights.astype(np.float64) @ np.hstack([f for f, _ in parts])  # one product for every code
+        # one matrix product for every statistic of every code
+        sums = weights.astype(np.float64) @ np.hstack([f for f, _ in parts])
         start = 0
         for k, (f, spec) in enumerate(parts):
             boot[:, k] = _statistics_from_sums(sums[:, start:start + f.shape[1]], spec)
@@ -764,8 +771,9 @@ def codings_agreement_by(codings: pd.DataFrame, groups: pd.Series | dict, **kwar
 
     ``groups`` maps unit id → group (``units.set_index("unit_id")["doc_id"]``); groups come in order
     of first appearance, units without a group are left out, and a ``units=`` argument restricts the
-    units before grouping. Each group's interval is a bootstrap over its own units. Exists to show how
-    agreement varies from one document to the next, which the pooled figure hides. Columns: group,
+    units before grouping. Each group's interval is a bootstrap over its own units (or its
+    documents, with ``clusters=``). Exists to show how agreement varies from one document to the
+    next, which the pooled figure hides. Columns: group,
     then those of :func:`codings_agreement`.
     """
     of = pd.Series(groups) if not isinstance(groups, pd.Series) else groups
@@ -783,9 +791,9 @@ def codings_agreement_by(codings: pd.DataFrame, groups: pd.Series | dict, **kwar
     return out[["group", *[c for c in out.columns if c != "group"]]]
 
 
-def agreements_compare(named: dict[str, pd.DataFrame], statistic: str = "cohen_kappa", *, digits: int = 3
-                       ) -> pd.DataFrame:
-    """Return one statistic of several agreement tables side by side: a row per code, a column per table.
+def agreements_compare(named: dict[str, pd.DataFrame], statistic: str = "cohen_kappa", *,
+                       digits: int = 3) -> pd.DataFrame:
+    """Return a statistic of several agreement tables side by side: a row per code, a column each.
 
     ``named`` maps a label that says how the figure was obtained (``"by document"``, ``"unit split,
     held-out units"``) to a table of :func:`codings_agreement`. Cells read ``value [low, high]``;
@@ -808,7 +816,8 @@ def agreements_compare(named: dict[str, pd.DataFrame], statistic: str = "cohen_k
             ci = "" if pd.isna(lo) else f" [{lo:.{digits}f}, {hi:.{digits}f}]"
             cells.append(f"{t.at[c, statistic]:.{digits}f}{ci}")
         out[label] = cells
-        out[f"n_units ({label})"] = [int(t.at[c, "n_units"]) if c in t.index else pd.NA for c in codes]
+        out[f"n_units ({label})"] = [int(t.at[c, "n_units"]) if c in t.index else pd.NA
+                                     for c in codes]
     return out
 
 

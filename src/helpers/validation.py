@@ -77,7 +77,9 @@ def _csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise AnnotationError(p, f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as CSV UTF-8") from None
+        raise AnnotationError(
+            p, f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as CSV UTF-8"
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader, [])]
     if not any(header):
@@ -88,7 +90,9 @@ def _csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         if not any(x.strip() for x in record):
             continue
         if len(record) != len(header):
-            raise AnnotationError(p, f"{len(record)} fields, the header has {len(header)}", line=start)
+            raise AnnotationError(
+                p, f"{len(record)} fields, the header has {len(header)}", line=start
+            )
         rows.append((start, [x.strip() for x in record]))
     return header, rows
 
@@ -96,10 +100,10 @@ def _csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 def validation_units_read(path: str | Path) -> pd.DataFrame:
     """Read and check the units of a validation set (``units.csv``); return them as strings.
 
-    Needs ``unit_id``, ``doc_id`` and ``text``; ``split`` (``tune`` or ``dev``/``holdout``, one value
-    per document), ``genre``, ``script`` and any other column are kept. Errors name the file, the line and
-    the column: a missing column, an empty or repeated unit id, an empty text, a split other than
-    tune, dev or holdout, or a document with two splits.
+    Needs ``unit_id``, ``doc_id`` and ``text``; ``split`` (``tune`` or ``dev``/``holdout``, one
+    value per document), ``genre``, ``script`` and any other column are kept. Errors name the file,
+    the line and the column: a missing column, an empty or repeated unit id, an empty text, a split
+    other than tune, dev or holdout, or a document with two splits.
     """
     p = path_resolve(path)
     if not p.exists():
@@ -117,24 +121,39 @@ def validation_units_read(path: str | Path) -> pd.DataFrame:
             if not r[pos[col]]:
                 raise AnnotationError(p, "empty", line=line, column=col)
         if uid in seen:
-            raise AnnotationError(p, f"unit id {uid!r} repeated (first on line {seen[uid]})", line=line,
-                                  column="unit_id")
+            raise AnnotationError(
+                p,
+                f"unit id {uid!r} repeated (first on line {seen[uid]})",
+                line=line,
+                column="unit_id",
+            )
         seen[uid] = line
         if "split" in pos:
             split, doc = r[pos["split"]], r[pos["doc_id"]]
             if split not in DOCUMENT_SPLITS:
-                raise AnnotationError(p, f"split {split!r} is not one of {', '.join(DOCUMENT_SPLITS)}",
-                                      line=line, column="split")
+                raise AnnotationError(
+                    p,
+                    f"split {split!r} is not one of {', '.join(DOCUMENT_SPLITS)}",
+                    line=line,
+                    column="split",
+                )
             first = doc_split.setdefault(doc, (split, line))
             if first[0] != split:
-                raise AnnotationError(p, f"document {doc!r} is split {first[0]!r} on line {first[1]} and "
-                                         f"{split!r} here: the split is by document", line=line, column="split")
+                raise AnnotationError(
+                    p,
+                    f"document {doc!r} is split {first[0]!r} on line {first[1]} and "
+                    f"{split!r} here: the split is by document",
+                    line=line,
+                    column="split",
+                )
     if not rows:
         raise AnnotationError(p, "no units")
     return pd.DataFrame([r for _, r in rows], columns=header)
 
 
-def validation_coding_read(path: str | Path, codebook: Codebook, unit_ids: Sequence[str]) -> pd.DataFrame:
+def validation_coding_read(
+    path: str | Path, codebook: Codebook, unit_ids: Sequence[str]
+) -> pd.DataFrame:
     """Read one coder's file of a validation set; return its codings in the long layout.
 
     The file has ``unit_id``, one 0/1 column per code of the codebook, and optionally ``coder``
@@ -158,40 +177,57 @@ def validation_coding_read(path: str | Path, codebook: Codebook, unit_ids: Seque
         uid = r[pos["unit_id"]]
         coder = r[pos["coder"]] if "coder" in pos and r[pos["coder"]] else default
         if uid not in known:
-            raise AnnotationError(p, f"unknown unit id {uid!r} (not in {VALIDATION_UNITS})", line=line,
-                                  column="unit_id")
+            raise AnnotationError(
+                p,
+                f"unknown unit id {uid!r} (not in {VALIDATION_UNITS})",
+                line=line,
+                column="unit_id",
+            )
         if (coder, uid) in seen:
-            raise AnnotationError(p, f"unit {uid!r} coded twice (first on line {seen[coder, uid]})", line=line,
-                                  column="unit_id")
+            raise AnnotationError(
+                p,
+                f"unit {uid!r} coded twice (first on line {seen[coder, uid]})",
+                line=line,
+                column="unit_id",
+            )
         seen[coder, uid] = line
         for c in codebook.ids:
             v = r[pos[c]]
             if v not in ("0", "1"):
-                raise AnnotationError(p, "empty" if v == "" else f"value {v!r} is not 0 or 1", line=line, column=c)
+                raise AnnotationError(
+                    p, "empty" if v == "" else f"value {v!r} is not 0 or 1", line=line, column=c
+                )
             out.append((coder, uid, c, int(v)))
     if not out:
         raise AnnotationError(p, "no coded units")
     if len({c for c, *_ in out}) > 1:
-        raise AnnotationError(p, "several coders in one file: give each coder a file", column="coder")
+        raise AnnotationError(
+            p, "several coders in one file: give each coder a file", column="coder"
+        )
     df = pd.DataFrame(out, columns=CODING_COLUMNS)
     df["value"] = df["value"].astype("int64")
     return codings_check(df)
 
 
-def validation_read(directory: str | Path, codebook: Codebook, *, coder_files: Sequence[str | Path] | None = None
-                    ) -> ValidationSet:
-    """Read a validation set: ``<directory>/units.csv`` and its coder files (default ``coder_*.csv``).
+def validation_read(
+    directory: str | Path, codebook: Codebook, *, coder_files: Sequence[str | Path] | None = None
+) -> ValidationSet:
+    """Read a validation set: ``<directory>/units.csv`` and its coder files (``coder_*.csv``).
 
     See :func:`validation_units_read` and :func:`validation_coding_read` for the formats and checks.
-    Raises ``FileNotFoundError`` naming the folder when there is no units file or no coder file, so a
-    notebook can say what is missing.
+    Raises ``FileNotFoundError`` naming the folder when there is no units file or no coder file, so
+    a notebook can say what is missing.
     """
     d = path_resolve(directory)
     units_path = d / VALIDATION_UNITS
     if not units_path.exists():
         raise FileNotFoundError(f"{d}: no {VALIDATION_UNITS} (the validation set's units)")
     units = validation_units_read(units_path)
-    files = [path_resolve(f) for f in coder_files] if coder_files is not None else sorted(d.glob(CODER_GLOB))
+    files = (
+        [path_resolve(f) for f in coder_files]
+        if coder_files is not None
+        else sorted(d.glob(CODER_GLOB))
+    )
     if not files:
         raise FileNotFoundError(f"{d}: no coder files ({CODER_GLOB})")
     frames, first = [], {}
@@ -199,8 +235,11 @@ def validation_read(directory: str | Path, codebook: Codebook, *, coder_files: S
         c = validation_coding_read(f, codebook, units["unit_id"])
         name = c["coder"].iloc[0]
         if name in first:
-            raise AnnotationError(f, f"coder {name!r} also codes {first[name].name}: give each coder a name",
-                                  column="coder")
+            raise AnnotationError(
+                f,
+                f"coder {name!r} also codes {first[name].name}: give each coder a name",
+                column="coder",
+            )
         first[name] = f
         frames.append(c)
     codings = pd.concat(frames, ignore_index=True)
@@ -228,22 +267,29 @@ class LearnedCoder:
 
 
 def _texts_prepare(texts: Sequence[str]) -> list[str]:
-    """Simplified script, so that a traditional-script document shares its features with the rest."""
+    """Simplified script, so that a traditional-script document shares its features with others."""
     from helpers.cleanup import text_simplify_aligned
 
     texts = [str(t).replace("\n", " ") for t in texts]
     simple = text_simplify_aligned("\n".join(texts))  # one OpenCC call; same length, so split back
     out, pos = [], 0
     for t in texts:
-        out.append(simple[pos:pos + len(t)])
+        out.append(simple[pos : pos + len(t)])
         pos += len(t) + 1
     return out
 
 
-def coder_fit(texts: Sequence[str], labels: pd.DataFrame, codes: Sequence[str], *,
-              ngram_range: tuple[int, int] = (1, 3), min_df: int = 2, c: float = 1.0, seed: int = LEARNED_SEED
-              ) -> LearnedCoder:
-    """Fit one classifier per code on the texts and their reference labels (0/1 columns named by code).
+def coder_fit(
+    texts: Sequence[str],
+    labels: pd.DataFrame,
+    codes: Sequence[str],
+    *,
+    ngram_range: tuple[int, int] = (1, 3),
+    min_df: int = 2,
+    c: float = 1.0,
+    seed: int = LEARNED_SEED,
+) -> LearnedCoder:
+    """Fit one classifier per code on the texts and their reference labels (a 0/1 column per code).
 
     Features: TF-IDF of character n-grams (``ngram_range``, sublinear term frequency) of the
     simplified text that occur in at least ``min_df`` training units (a single unit's n-grams teach
@@ -259,8 +305,13 @@ def coder_fit(texts: Sequence[str], labels: pd.DataFrame, codes: Sequence[str], 
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} label rows")
     prepared = _texts_prepare(texts)
-    vec = TfidfVectorizer(analyzer="char", ngram_range=tuple(ngram_range), sublinear_tf=True, min_df=min_df,
-                          dtype=np.float64)
+    vec = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=tuple(ngram_range),
+        sublinear_tf=True,
+        min_df=min_df,
+        dtype=np.float64,
+    )
     try:
         x = vec.fit_transform(prepared)
     except ValueError:  # no n-gram in min_df units
@@ -274,13 +325,15 @@ def coder_fit(texts: Sequence[str], labels: pd.DataFrame, codes: Sequence[str], 
             models[code] = float(values[0]) if len(values) else 0.0
             notes[code] = f"not learned: every training unit is {int(models[code])}"
             continue
-        clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", random_state=seed)
+        clf = LogisticRegression(
+            C=c, class_weight="balanced", solver="liblinear", random_state=seed
+        )
         models[code] = clf.fit(x, y)
     return LearnedCoder(codes=tuple(codes), vectorizer=vec, models=models, notes=notes)
 
 
 def coder_predict(coder: LearnedCoder, texts: Sequence[str]) -> pd.DataFrame:
-    """Return the probability of every code for every text (rows in text order, a column per code)."""
+    """Return the probability of every code for every text (a row per text, a column per code)."""
     x = coder.vectorizer.transform(_texts_prepare(texts))
     out = {}
     for code in coder.codes:
@@ -304,22 +357,32 @@ def folds_by_document(doc_ids: pd.Series, n_splits: int = 5) -> pd.Series:
     from sklearn.model_selection import GroupKFold
 
     fold = np.empty(len(doc_ids), dtype=object)
-    for k, (_, test) in enumerate(GroupKFold(n_splits=n_splits).split(np.zeros(len(doc_ids)), groups=doc_ids)):
+    for k, (_, test) in enumerate(
+        GroupKFold(n_splits=n_splits).split(np.zeros(len(doc_ids)), groups=doc_ids)
+    ):
         fold[test] = f"fold {k + 1}"
     return pd.Series(fold, index=doc_ids.index, name="fold")
 
 
-def units_predict(units: pd.DataFrame, reference: pd.DataFrame, codes: Sequence[str], folds: pd.Series, *,
-                  digits: int = 4, **fit_options) -> pd.DataFrame:
-    """Predict every unit of a fold from a learned coder trained on the reference coding of the others.
+def units_predict(
+    units: pd.DataFrame,
+    reference: pd.DataFrame,
+    codes: Sequence[str],
+    folds: pd.Series,
+    *,
+    digits: int = 4,
+    **fit_options,
+) -> pd.DataFrame:
+    """Predict each fold's units by a learned coder trained on the reference coding of the rest.
 
-    ``units`` has ``unit_id`` and ``text`` (and ``doc_id``); ``reference`` is the reference coding as
-    a wide table (``unit_id`` and a 0/1 column per code, :func:`helpers.reliability.codings_wide`);
-    ``folds`` maps unit id → fold (:func:`folds_by_document` for leave-one-document-out). For each
-    fold the coder is fitted on every reference-coded unit outside it, including units without a
-    fold (NaN: training only), and predicts the units in it; so no unit is predicted by a model that
-    saw its document. Unit-split validation is the same call with ``folds`` = ``"holdout"`` on the
-    held-out units and NaN elsewhere.
+    ``units`` has ``unit_id`` and ``text`` (and ``doc_id``); ``reference`` is the reference coding
+    as a wide table (``unit_id`` and a 0/1 column per code,
+    :func:`helpers.reliability.codings_wide`); ``folds`` maps unit id → fold
+    (:func:`folds_by_document` for leave-one-document-out). For each fold the coder is fitted on
+    every reference-coded unit outside it, including units without a fold (NaN: training only), and
+    predicts the units in it; so no unit is predicted by a model that saw its document. Unit-split
+    validation is the same call with ``folds`` = ``"holdout"`` on the held-out units and NaN
+    elsewhere.
 
     Returns unit_id, doc_id, fold, then the probability per code (rounded to ``digits``, so tables
     are identical across machines), in unit order, and a ``note`` per fold for codes that could not
@@ -344,12 +407,19 @@ def units_predict(units: pd.DataFrame, reference: pd.DataFrame, codes: Sequence[
     out = pd.concat(rows, ignore_index=True)
     out.insert(1, "doc_id", out["unit_id"].map(u["doc_id"]) if "doc_id" in u else "")
     order = {uid: i for i, uid in enumerate(u.index)}
-    out = out.assign(_u=out["unit_id"].map(order)).sort_values("_u", kind="stable").drop(columns="_u")
+    out = (
+        out.assign(_u=out["unit_id"].map(order)).sort_values("_u", kind="stable").drop(columns="_u")
+    )
     return out.reset_index(drop=True)
 
 
-def predictions_to_codings(predictions: pd.DataFrame, codes: Sequence[str], *, coder: str = LEARNED_CODER,
-                           threshold: float = 0.5) -> pd.DataFrame:
+def predictions_to_codings(
+    predictions: pd.DataFrame,
+    codes: Sequence[str],
+    *,
+    coder: str = LEARNED_CODER,
+    threshold: float = 0.5,
+) -> pd.DataFrame:
     """Return the learned coder's decisions (probability ≥ ``threshold`` → 1) in the long layout."""
     wide = predictions[["unit_id", *codes]].copy()
     wide[list(codes)] = (wide[list(codes)] >= threshold).astype("int64")
@@ -362,9 +432,15 @@ def predictions_to_codings(predictions: pd.DataFrame, codes: Sequence[str], *, c
     return codings_check(long.reset_index(drop=True)[CODING_COLUMNS])
 
 
-def predictions_review(predictions: pd.DataFrame, dictionary: pd.DataFrame, units: pd.DataFrame,
-                       codes: Sequence[str], *, reference: pd.DataFrame | None = None, threshold: float = 0.5
-                       ) -> pd.DataFrame:
+def predictions_review(
+    predictions: pd.DataFrame,
+    dictionary: pd.DataFrame,
+    units: pd.DataFrame,
+    codes: Sequence[str],
+    *,
+    reference: pd.DataFrame | None = None,
+    threshold: float = 0.5,
+) -> pd.DataFrame:
     """Return the units the learned coder would code and the dictionary did not: a table to review.
 
     ``predictions`` from :func:`units_predict`; ``dictionary`` the dictionary's wide coding
@@ -376,19 +452,29 @@ def predictions_review(predictions: pd.DataFrame, dictionary: pd.DataFrame, unit
     """
     d = dictionary.drop_duplicates("unit_id").set_index("unit_id")
     text = units.drop_duplicates("unit_id").set_index("unit_id")["text"]
-    ref = reference.drop_duplicates("unit_id").set_index("unit_id") if reference is not None else None
+    ref = (
+        reference.drop_duplicates("unit_id").set_index("unit_id") if reference is not None else None
+    )
     frames = []
     for k, code in enumerate(codes):
         p = predictions[["unit_id", "doc_id", code]].rename(columns={code: "probability"})
         coded_by_dict = p["unit_id"].map(d[code]) if code in d else pd.Series(0, index=p.index)
         hit = p[(p["probability"] >= threshold) & (coded_by_dict.fillna(0) == 0).to_numpy()].copy()
         hit.insert(0, "code", code)
-        hit["reference"] = hit["unit_id"].map(ref[code]).astype("Int64") if ref is not None else pd.NA
+        hit["reference"] = (
+            hit["unit_id"].map(ref[code]).astype("Int64") if ref is not None else pd.NA
+        )
         hit["_k"] = k
         frames.append(hit)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["code", "unit_id"])
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["code", "unit_id"])
+    )
     out["text"] = out["unit_id"].map(text)
     out["note"] = "dictionary did not code"
-    out = out.sort_values(["_k", "probability", "unit_id"], ascending=[True, False, True], kind="stable")
+    out = out.sort_values(
+        ["_k", "probability", "unit_id"], ascending=[True, False, True], kind="stable"
+    )
     cols = ["code", "unit_id", "doc_id", "probability", "reference", "text", "note"]
     return out[cols].reset_index(drop=True)
