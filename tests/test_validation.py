@@ -228,3 +228,72 @@ def test_review_lists_what_the_learned_coder_codes_and_the_dictionary_does_not()
         ["d", "pairing"],
     ]
     assert np.array_equal(long["coder"].unique(), ["learned"])
+
+
+def test_reliability_notebook_reports_a_validation_set_by_document(tmp_path, book):
+    """Notebooks 01 and 03 on the corpus, then 05 with a small validation set: the document-level
+    tables, the suggestions and the second-opinion table are written."""
+    import papermill as pm
+
+    from helpers import paths
+    from helpers.pipeline import kernel_ensure, pipeline_read
+
+    processed, tables, vdir = tmp_path / "processed", tmp_path / "tables", tmp_path / "validation"
+    vdir.mkdir()
+    units, reference = _documents()
+    units["split"] = units["doc_id"].map(lambda d: "holdout" if int(d[1:]) % 2 else "tune")
+    units["genre"] = units["doc_id"].map(lambda d: "news" if int(d[1:]) < 3 else "report")
+    units.to_csv(vdir / "units.csv", index=False)
+    for coder, flip in (("annotator-C", set()), ("annotator-D", {"d0-p0", "d3-r1"})):
+        coding = pd.DataFrame({"unit_id": units["unit_id"], "coder": coder})
+        for c in book.ids:
+            coding[c] = 0
+        coding["pairing"] = [
+            int(v != (u in flip)) for u, v in zip(reference["unit_id"], reference["pairing"])
+        ]
+        coding.to_csv(vdir / f"coder_{coder[-1]}.csv", index=False)
+    kernel = kernel_ensure(pipeline_read().kernel)
+    common = {"processed_dir": str(processed), "tables_dir": str(tables)}
+    for name, extra in (
+        ("01_text_cleanup", {}),
+        ("03_thematic_coding", {}),
+        ("05_coding_reliability", {"validation_dir": str(vdir), "n_bootstrap": 50}),
+    ):
+        pm.execute_notebook(
+            str(paths.NOTEBOOKS / f"{name}.ipynb"),
+            str(tmp_path / f"{name}.ipynb"),
+            parameters={**common, **extra},
+            kernel_name=kernel,
+            progress_bar=False,
+            cwd=str(paths.ROOT),
+        )
+    validity = pd.read_csv(tables / "reliability_validity.csv", keep_default_na=False)
+    evaluations = set(zip(validity["evaluation"], validity["coder"]))
+    assert ("validation set, holdout documents", "dictionary") in evaluations
+    assert ("validation set, holdout documents", "learned") in evaluations
+    assert ("corpus, leave one document out", "learned") in evaluations
+    assert any(e.startswith("corpus, unit split") for e, _ in evaluations)
+    holdout = validity[
+        (validity["evaluation"] == "validation set, holdout documents")
+        & (validity["code"] == "pairing")
+    ]
+    assert (holdout["n_units"] == 24).all()  # three held-out documents of eight units
+    assert holdout["note"].str.contains("no interval").all()  # fewer than five documents
+    by = pd.read_csv(tables / "validation_agreement_by.csv", keep_default_na=False)
+    assert {"genre", "doc_id"} <= set(by["by"])
+    review = pd.read_csv(tables / "reliability_second_opinion.csv", keep_default_na=False)
+    assert list(review.columns) == [
+        "code",
+        "unit_id",
+        "doc_id",
+        "probability",
+        "reference",
+        "text",
+        "note",
+    ]
+    terms = pd.read_csv(tables / "codebook_suggestions_terms.csv", keep_default_na=False)
+    assert list(terms.columns[:3]) == ["code", "term", "g2"]
+    # only units allowed for refining: corpus dev units and the tune documents, never held-out ones
+    held = set(units.loc[units["split"] == "holdout", "unit_id"])
+    assert not any(u in held for ids in terms["example_unit_ids"] for u in ids.split())
+    assert (tables / "codebook_suggestions_indicators.csv").exists()
