@@ -468,3 +468,67 @@ def test_sentence_codings_lift_to_paragraphs():
     assert lifted["split"].to_dict() == {"d-1-h": "dev", "d-1-p1": "mixed", "d-1-p2": "holdout"}
     with pytest.raises(ValueError, match="not sentence units"):
         rel.codings_to_paragraphs(codings.assign(unit_id="x"), sentences)
+
+
+# --------------------------------------------------------------------------------------------------
+# Vectorised and cluster bootstrap
+# --------------------------------------------------------------------------------------------------
+
+
+def _random_matrix(rng, n_coders: int, n_units: int, missing: float, flip: float) -> np.ndarray:
+    truth = (rng.random(n_units) < 0.3).astype(float)
+    m = np.array([np.where(rng.random(n_units) < flip, 1 - truth, truth) for _ in range(n_coders)])
+    m[rng.random(m.shape) < missing] = np.nan
+    return m
+
+
+@pytest.mark.parametrize("n_coders, missing, reference",
+                         [(2, 0.0, True), (2, 0.1, True), (3, 0.15, False), (2, 0.0, False)])
+def test_vectorised_statistics_equal_the_loop_on_every_resample(n_coders, missing, reference):
+    """Each resample's statistics, computed at once from weights, equal the resampled matrix's."""
+    rng = np.random.default_rng(11)
+    for trial in range(20):
+        m = _random_matrix(rng, n_coders, 25, missing, flip=0.2 if trial % 4 else 0.0)
+        weights = rel._weights_draw(m.shape[1], 30, np.random.default_rng(trial))
+        fast = rel._weighted_statistics(m, weights, reference)
+        idx = np.random.default_rng(trial).integers(0, m.shape[1], size=(30, m.shape[1]))
+        for b in range(30):
+            slow = rel._code_statistics(m[:, idx[b]], reference)
+            expected = np.array([slow[name] for name in rel.STATISTICS])
+            np.testing.assert_allclose(fast[b], expected, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+def test_cluster_bootstrap_resamples_whole_documents():
+    """Document d1 agrees on every unit, d2 on none: whole-document resamples agree 0, ½ or 1."""
+    a = [1, 0, 1, 0, 1, 0, 1, 0]
+    b = a[:4] + [1 - v for v in a[4:]]
+    long = codings({"A": a, "B": b})
+    docs = {f"u{i}": ("d1" if i < 4 else "d2") for i in range(8)}
+    by_doc = rel.codings_agreement(long, n_bootstrap=500, seed=3, clusters=docs, min_clusters=2)
+    by_unit = rel.codings_agreement(long, n_bootstrap=500, seed=3)
+    r = one(by_doc)
+    assert r.percent_agreement == 0.5 == one(by_unit).percent_agreement  # pooled point estimate
+    assert {r.percent_agreement_ci_low, r.percent_agreement_ci_high} <= {0.0, 0.5, 1.0}
+    assert (r.percent_agreement_ci_low, r.percent_agreement_ci_high) == (0.0, 1.0)
+    u = one(by_unit)
+    assert 0.0 < u.percent_agreement_ci_low < 0.5 < u.percent_agreement_ci_high < 1.0
+    assert "bootstrap over 2 documents" in r.note
+    # by default two documents give no interval, and the note says why
+    default = one(rel.codings_agreement(long, n_bootstrap=500, seed=3, clusters=docs))
+    assert default.percent_agreement == 0.5
+    assert math.isnan(default.percent_agreement_ci_low) and math.isnan(default.cohen_kappa_ci_high)
+    assert "no interval" in default.note and "fewer than 5 documents" in default.note
+    with pytest.raises(KeyError, match="no cluster"):
+        rel.codings_agreement(long, n_bootstrap=10, clusters={"u0": "d1"})
+
+
+def test_many_resamples_are_reproducible_with_the_seed():
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 2, 120).tolist()
+    b = [v if rng.random() < 0.85 else 1 - v for v in a]
+    long = codings({"A": a, "B": b})
+    first = rel.codings_agreement(long, reference="A", n_bootstrap=9999, seed=1)
+    again = rel.codings_agreement(long, reference="A", n_bootstrap=9999, seed=1)
+    pd.testing.assert_frame_equal(first, again)
+    r = one(first)
+    assert r.cohen_kappa_ci_low < r.cohen_kappa < r.cohen_kappa_ci_high

@@ -303,7 +303,7 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
     p_e = Σ_k p_a(k) p_b(k) from each coder's own marginal distribution. Undefined (NaN) when
     p_e = 1, i.e. both coders gave every unit the same single value (e.g. a code nobody used):
     there is no variation to agree on beyond chance. Written out here because it is three lines and
-    the project does not depend on scikit-learn.
+    it keeps the NaN cases explicit.
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     both = ~np.isnan(a) & ~np.isnan(b)
@@ -450,6 +450,149 @@ def _matrices(codings: pd.DataFrame, coders: Sequence[str], codes: Sequence[str]
     return out
 
 
+def _weights_draw(n_units: int, n_bootstrap: int, rng: np.random.Generator,
+                  clusters: np.ndarray | None = None) -> np.ndarray:
+    """Return the resample weights: how often each unit is drawn (``n_bootstrap × n_units`` ints).
+
+    Without ``clusters`` the units are drawn with replacement (``rng.integers``, the same draws as a
+    loop over resamples would make). With ``clusters`` (the cluster number of each unit, 0..G−1)
+    whole clusters are drawn with replacement and each unit gets its cluster's count: a bootstrap
+    over documents, not units.
+    """
+    if clusters is None:
+        idx = rng.integers(0, n_units, size=(n_bootstrap, n_units))
+        flat = idx + (np.arange(n_bootstrap, dtype=np.int64) * n_units)[:, None]
+        counts = np.bincount(flat.ravel(), minlength=n_bootstrap * n_units)
+        return counts.reshape(n_bootstrap, n_units)
+    n_clusters = int(clusters.max()) + 1
+    idx = rng.integers(0, n_clusters, size=(n_bootstrap, n_clusters))
+    flat = idx + (np.arange(n_bootstrap, dtype=np.int64) * n_clusters)[:, None]
+    counts = np.bincount(flat.ravel(), minlength=n_bootstrap * n_clusters)
+    counts = counts.reshape(n_bootstrap, n_clusters)
+    return counts[:, clusters]
+
+
+def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def _nanmean_rows(arr: np.ndarray) -> np.ndarray:
+    """Mean over axis 0 ignoring NaN; NaN (without a warning) where every value is NaN."""
+    ok = ~np.isnan(arr)
+    n = ok.sum(axis=0)
+    return _divide(np.where(ok, arr, 0.0).sum(axis=0), n.astype(float))
+
+
+def _indicators(m: np.ndarray, reference: bool) -> tuple[np.ndarray, dict]:
+    """Return per-unit columns whose weighted sums give each statistic of one code, and the layout.
+
+    ``m`` is the code's coders × units matrix (NaN = not coded). Each statistic of
+    :func:`_code_statistics` is a function of sums over units of these columns (counts of agreement,
+    of each category, of coincidences …), so a resample that draws unit u ``w[u]`` times has the
+    sums ``w @ columns``: see :func:`_weighted_statistics`.
+    """
+    n_coders = m.shape[0]
+    coded = ~np.isnan(m)
+    cats = np.unique(m[coded])
+    n_cats = len(cats)
+    is_k = np.stack([(m == k) for k in cats], axis=-1) if n_cats else np.zeros((*m.shape, 0), bool)
+    cols: list[np.ndarray] = []
+    spec: dict = {"n_coders": n_coders, "n_cats": n_cats, "reference": reference, "pairs": []}
+
+    def add(*arrays: np.ndarray) -> slice:
+        start = sum(c.shape[1] for c in cols)
+        block = np.column_stack([np.asarray(a, dtype=np.float64) for a in arrays]) if arrays \
+            else None
+        if block is not None:
+            cols.append(block)
+        return slice(start, start + (0 if block is None else block.shape[1]))
+
+    for i, j in combinations(range(n_coders), 2):
+        both = coded[i] & coded[j]
+        spec["pairs"].append({
+            "n": add(both), "agree": add(both & (m[i] == m[j])),
+            "decided": add(coded[i] + 0 + coded[j]),
+            "na": add(*(is_k[i, :, k] & both for k in range(n_cats))),
+            "nb": add(*(is_k[j, :, k] & both for k in range(n_cats))),
+        })
+    if n_coders >= 2 and n_cats:
+        complete = coded.all(axis=0)
+        n_uk = is_k.sum(axis=0) * complete[:, None]
+        p_i = ((n_uk ** 2).sum(axis=1) - n_coders) / (n_coders * (n_coders - 1)) * complete
+        spec["fleiss"] = {"n": add(complete), "p": add(p_i), "k": add(*n_uk.T)}
+        m_u = coded.sum(axis=0)
+        n_uc = is_k.sum(axis=0) * (m_u >= 2)[:, None]
+        o_cc = n_uc * (n_uc - 1.0) / np.maximum(m_u - 1, 1)[:, None]
+        spec["alpha"] = {"n_c": add(*n_uc.T), "o_cc": add(o_cc.sum(axis=1))}
+    if reference:
+        both = coded[0] & coded[1]
+        r, o = both & (m[0] == 1), both & (m[1] == 1)
+        spec["prf"] = {"tp": add(r & o), "fp": add(~r & o), "fn": add(r & ~o)}
+    features = np.hstack(cols) if cols else np.zeros((m.shape[1], 0))
+    return features, spec
+
+
+def _statistics_from_sums(s: np.ndarray, spec: dict) -> np.ndarray:
+    """Every statistic from the weighted sums ``s`` (resamples × columns of :func:`_indicators`)."""
+    out = np.full((s.shape[0], len(STATISTICS)), np.nan)
+    pa, cr, ck = [], [], []
+    for p in spec["pairs"]:
+        n, agree, decided = s[:, p["n"]][:, 0], s[:, p["agree"]][:, 0], s[:, p["decided"]][:, 0]
+        p_o = _divide(agree, n)
+        p_e = _divide((s[:, p["na"]] * s[:, p["nb"]]).sum(axis=1), n * n)
+        kappa = _divide(p_o - p_e, 1.0 - p_e)
+        kappa[~(p_e < 1.0)] = np.nan
+        pa.append(p_o)
+        cr.append(_divide(2.0 * agree, decided))
+        ck.append(kappa)
+    if pa:
+        out[:, 0], out[:, 1], out[:, 2] = (_nanmean_rows(np.array(x)) for x in (pa, cr, ck))
+    if "fleiss" in spec:
+        f, n_coders = spec["fleiss"], spec["n_coders"]
+        n_units = s[:, f["n"]][:, 0]
+        p_bar = _divide(s[:, f["p"]][:, 0], n_units)
+        p_e = (_divide(s[:, f["k"]], (n_units * n_coders)[:, None]) ** 2).sum(axis=1)
+        fleiss = _divide(p_bar - p_e, 1.0 - p_e)
+        fleiss[~(p_e < 1.0) | (n_units == 0)] = np.nan
+        out[:, 3] = fleiss
+        a = spec["alpha"]
+        n_c = s[:, a["n_c"]]
+        total = n_c.sum(axis=1)
+        d_e = total ** 2 - (n_c ** 2).sum(axis=1)
+        alpha = 1.0 - _divide((total - 1.0) * (total - s[:, a["o_cc"]][:, 0]), d_e)
+        alpha[~(d_e > 0)] = np.nan
+        out[:, 4] = alpha
+    if "prf" in spec:
+        q = spec["prf"]
+        tp, fp, fn = (s[:, q[k]][:, 0] for k in ("tp", "fp", "fn"))
+        out[:, 5], out[:, 6], out[:, 7] = _divide(tp, tp + fp), _divide(tp, tp + fn), \
+            _divide(2 * tp, 2 * tp + fp + fn)
+    return out
+
+
+def _weighted_statistics(m: np.ndarray, w: np.ndarray, reference: bool) -> np.ndarray:
+    """Every statistic of one code's coders × units matrix under unit weights, for many resamples.
+
+    ``w`` is ``n_resamples × n_units`` (how often each unit is drawn, :func:`_weights_draw`); a
+    resample is the matrix with unit u repeated ``w[b, u]`` times, so each statistic is a function
+    of weighted sums ``w @ columns`` (:func:`_indicators`), one matrix product for all of them.
+    Returns an ``n_resamples × len(STATISTICS)`` array, NaN where a statistic is undefined, with the
+    definitions and undefined cases of :func:`_code_statistics` (a test checks them resample by
+    resample).
+    """
+    features, spec = _indicators(m, reference)
+    return _statistics_from_sums(np.asarray(w, dtype=np.float64) @ features, spec)
+
+
+def _cluster_note(n_clusters: int, min_clusters: int) -> str:
+    if n_clusters < min_clusters:
+        return (f"pooled over {n_clusters} documents; no interval: a bootstrap over fewer than "
+                f"{min_clusters} documents does not give one")
+    return f"interval: bootstrap over {n_clusters} documents (whole documents resampled)"
+
+
 def codings_agreement(
     codings: pd.DataFrame,
     *,
@@ -460,6 +603,8 @@ def codings_agreement(
     n_bootstrap: int = 1000,
     seed: int = BOOTSTRAP_SEED,
     confidence: float = 0.95,
+    clusters: pd.Series | dict | None = None,
+    min_clusters: int = 5,
 ) -> pd.DataFrame:
     """Return agreement statistics per code between two or more codings, with a macro-average row.
 
@@ -495,7 +640,17 @@ def codings_agreement(
     a resample where a statistic is undefined is skipped for it, and the note says how many were used.
     With few units coded 1 the interval is conditional on the resamples that contain them and much too
     narrow (one positive unit: kappa is 1 or undefined in every resample); the note says so when fewer
-    than five units were coded 1 by anyone. ``n_bootstrap=0`` gives no intervals.
+    than five units were coded 1 by anyone. ``n_bootstrap=0`` gives no intervals. The resamples are
+    computed at once with numpy (each statistic is a function of weighted counts), so 9,999
+    resamples take well under a second; the same seed gives the same intervals.
+
+    ``clusters`` (unit id → document id, or any grouping) makes it a **cluster bootstrap**: whole
+    documents are resampled with replacement, with all their units, and the point estimates stay
+    those of the pooled units. Units of one document share vocabulary, phrasing and a coder's
+    reading, so they are not independent; resampling units treats them as if they were and gives
+    intervals that are too narrow for a new corpus. With fewer than ``min_clusters`` documents no
+    interval is computed (NaN, and the note says why): two documents allow three distinct resamples,
+    whose spread is the difference between the documents, not a confidence interval.
 
     Columns: comparison, code, n_coders, n_units (units coded by every coder), n_both, n_first_only,
     n_second_only, n_neither (two coders only: presence counts, first = reference), then each statistic
@@ -528,13 +683,28 @@ def codings_agreement(
 
     point = [_code_statistics(data[k], has_ref) for k in range(len(codes))]
     boot = np.full((n_bootstrap, len(codes), len(STATISTICS)), np.nan)
+    cluster_ids, n_clusters = None, 0
+    if clusters is not None:
+        of = pd.Series(clusters) if not isinstance(clusters, pd.Series) else clusters
+        of = of[~of.index.duplicated()]
+        lost = [u for u in unit_ids if u not in of.index or pd.isna(of.get(u))]
+        if lost:
+            raise KeyError(f"{len(lost)} unit(s) have no cluster (document), e.g. {lost[0]!r}")
+        cluster_ids, names = pd.factorize(of.reindex(unit_ids), sort=True)
+        n_clusters = len(names)
+        if n_clusters < min_clusters:
+            n_bootstrap = 0
+            boot = np.full((0, len(codes), len(STATISTICS)), np.nan)
     if n_bootstrap > 0:
         rng = np.random.default_rng(seed)
-        idx = rng.integers(0, len(unit_ids), size=(n_bootstrap, len(unit_ids)))
-        for b in range(n_bootstrap):
-            for k in range(len(codes)):
-                s = _code_statistics(data[k][:, idx[b]], has_ref)
-                boot[b, k] = [s[name] for name in STATISTICS]
+        weights = _weights_draw(len(unit_ids), n_bootstrap, rng, cluster_ids)
+        parts = [_indicators(data[k], has_ref) for k in range(len(codes))]
+        # one matrix product for every statistic of every code
+        sums = weights.astype(np.float64) @ np.hstack([f for f, _ in parts])
+        start = 0
+        for k, (f, spec) in enumerate(parts):
+            boot[:, k] = _statistics_from_sums(sums[:, start:start + f.shape[1]], spec)
+            start += f.shape[1]
     tail = (1 - confidence) / 2 * 100
 
     def interval(samples: np.ndarray) -> tuple[float, float, int]:
@@ -561,6 +731,8 @@ def codings_agreement(
         positive = int((data[k] == 1).any(axis=0).sum())
         if n_bootstrap and 0 < positive < 5:
             notes.append(f"only {positive} unit(s) coded 1 by anyone: the interval says little")
+        if cluster_ids is not None:
+            notes.append(_cluster_note(n_clusters, min_clusters))
         row["note"] = "; ".join(notes)
         rows.append(row)
 
@@ -582,6 +754,8 @@ def codings_agreement(
             left_out.append(f"{name} ({', '.join(missing)})")
     macro["note"] = (f"mean over the {len(codes)} codes" + ("; undefined and left out: " + "; ".join(left_out)
                                                             if left_out else ""))
+    if cluster_ids is not None:
+        macro["note"] += "; " + _cluster_note(n_clusters, min_clusters)
     rows.append(macro)
     columns = ["comparison", "code", "n_coders", "n_units", "n_both", "n_first_only", "n_second_only", "n_neither"]
     for name in STATISTICS:
@@ -589,6 +763,61 @@ def codings_agreement(
     out = pd.DataFrame(rows, columns=[*columns, "note"])
     for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
         out[col] = out[col].astype("Int64")
+    return out
+
+
+def codings_agreement_by(codings: pd.DataFrame, groups: pd.Series | dict, **kwargs) -> pd.DataFrame:
+    """Return :func:`codings_agreement` for each group of units (a document, a genre), one table.
+
+    ``groups`` maps unit id → group (``units.set_index("unit_id")["doc_id"]``); groups come in order
+    of first appearance, units without a group are left out, and a ``units=`` argument restricts the
+    units before grouping. Each group's interval is a bootstrap over its own units (or its
+    documents, with ``clusters=``). Exists to show how agreement varies from one document to the
+    next, which the pooled figure hides. Columns: group,
+    then those of :func:`codings_agreement`.
+    """
+    of = pd.Series(groups) if not isinstance(groups, pd.Series) else groups
+    of = of[~of.index.duplicated() & of.notna()]
+    keep = kwargs.pop("units", None)
+    coded = set(codings["unit_id"]) if keep is None else set(keep) & set(codings["unit_id"])
+    frames = []
+    for group in pd.unique(of):
+        members = [u for u in of.index[of == group] if u in coded]
+        if members:
+            frames.append(codings_agreement(codings, units=members, **kwargs).assign(group=group))
+    if not frames:
+        raise ValueError("no group has coded units")
+    out = pd.concat(frames, ignore_index=True)
+    return out[["group", *[c for c in out.columns if c != "group"]]]
+
+
+def agreements_compare(named: dict[str, pd.DataFrame], statistic: str = "cohen_kappa", *,
+                       digits: int = 3) -> pd.DataFrame:
+    """Return a statistic of several agreement tables side by side: a row per code, a column each.
+
+    ``named`` maps a label that says how the figure was obtained (``"by document"``, ``"unit split,
+    held-out units"``) to a table of :func:`codings_agreement`. Cells read ``value [low, high]``;
+    ``n_units`` columns say how many units each figure rests on. For display; the tables themselves
+    are written separately.
+    """
+    codes: list[str] = []
+    for t in named.values():
+        codes += [c for c in t["code"] if c not in codes and c != MACRO]
+    codes.append(MACRO)
+    out = pd.DataFrame({"code": codes})
+    for label, t in named.items():
+        t = t.drop_duplicates("code").set_index("code")
+        cells = []
+        for c in codes:
+            if c not in t.index or pd.isna(t.at[c, statistic]):
+                cells.append("NaN" if c in t.index else "")
+                continue
+            lo, hi = t.at[c, f"{statistic}_ci_low"], t.at[c, f"{statistic}_ci_high"]
+            ci = "" if pd.isna(lo) else f" [{lo:.{digits}f}, {hi:.{digits}f}]"
+            cells.append(f"{t.at[c, statistic]:.{digits}f}{ci}")
+        out[label] = cells
+        out[f"n_units ({label})"] = [int(t.at[c, "n_units"]) if c in t.index else pd.NA
+                                     for c in codes]
     return out
 
 

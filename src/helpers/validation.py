@@ -1,0 +1,480 @@
+"""Validation by document: a validation set of new documents, and a learned second-opinion coder.
+
+A dictionary refined on some units of a document and tested on other units of the same document is
+tested on text it has, in effect, already seen: the held-out units share the document's vocabulary,
+phrasing and topics. What a researcher needs to know is how the dictionary codes a *new* document.
+This module supports the document-level protocol of notebook 05:
+
+- :func:`validation_read` reads a validation set (``data/validation/``): units of documents the
+  dictionary was never refined on, a ``split`` by document (``tune``: may be used to refine the
+  codebook; ``holdout``: only to report), and one or more independent codings of them.
+- A **learned coder** (character n-grams of the simplified text, one logistic regression per code,
+  scikit-learn) trained on a reference coding: :func:`coder_fit`, :func:`coder_predict`, and
+  :func:`units_predict`, which predicts every unit from a model that never saw its fold, e.g. its
+  document (leave-one-document-out). Its document-level agreement is reported beside the
+  dictionary's; :func:`predictions_review` lists the units it would code and the dictionary did not,
+  for a human to review. The dictionary stays the coder of record: the learned coder is a second
+  opinion that points at what the dictionary's indicators miss.
+
+Agreement itself (per code, with bootstrap intervals over units or over documents) is
+:func:`helpers.reliability.codings_agreement`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers.codebook import Codebook
+from helpers.reliability import CODING_COLUMNS, AnnotationError, codings_check
+from helpers.tables import path_resolve
+
+#: The units file of a validation set and its required columns.
+VALIDATION_UNITS = "units.csv"
+UNIT_REQUIRED = ("unit_id", "doc_id", "text")
+#: The values of a validation set's ``split`` column (a split by document): ``tune`` (or ``dev``)
+#: documents may be used to refine the codebook, ``holdout`` documents only to report.
+DOCUMENT_SPLITS = ("tune", "dev", "holdout")
+#: Coder files of a validation set: ``coder_*.csv`` in the same folder.
+CODER_GLOB = "coder_*.csv"
+#: The coder name given to the learned coder's coding.
+LEARNED_CODER = "learned"
+#: Seed of everything random in the learned coder (scikit-learn's ``random_state``).
+LEARNED_SEED = 20261129
+
+
+# --------------------------------------------------------------------------------------------------
+# A validation set of new documents
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidationSet:
+    """Units of new documents with their split by document and the independent codings of them."""
+
+    path: Path
+    units: pd.DataFrame
+    codings: pd.DataFrame
+
+    @property
+    def coders(self) -> list[str]:
+        """The coders, in the order of their files."""
+        return list(pd.unique(self.codings["coder"]))
+
+    @property
+    def documents(self) -> pd.Series:
+        """doc_id per unit id."""
+        return self.units.set_index("unit_id")["doc_id"]
+
+
+def _csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AnnotationError(
+            p, f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as CSV UTF-8"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    if not any(header):
+        raise AnnotationError(p, "no header row", line=1)
+    rows, line = [], reader.line_num
+    for record in reader:
+        start, line = line + 1, reader.line_num
+        if not any(x.strip() for x in record):
+            continue
+        if len(record) != len(header):
+            raise AnnotationError(
+                p, f"{len(record)} fields, the header has {len(header)}", line=start
+            )
+        rows.append((start, [x.strip() for x in record]))
+    return header, rows
+
+
+def validation_units_read(path: str | Path) -> pd.DataFrame:
+    """Read and check the units of a validation set (``units.csv``); return them as strings.
+
+    Needs ``unit_id``, ``doc_id`` and ``text``; ``split`` (``tune`` or ``dev``/``holdout``, one
+    value per document), ``genre``, ``script`` and any other column are kept. Errors name the file,
+    the line and the column: a missing column, an empty or repeated unit id, an empty text, a split
+    other than tune, dev or holdout, or a document with two splits.
+    """
+    p = path_resolve(path)
+    if not p.exists():
+        raise AnnotationError(p, "file not found")
+    header, rows = _csv_rows(p)
+    for col in UNIT_REQUIRED:
+        if col not in header:
+            raise AnnotationError(p, f"missing column (columns are {header})", line=1, column=col)
+    pos = {h: i for i, h in enumerate(header)}
+    seen: dict[str, int] = {}
+    doc_split: dict[str, tuple[str, int]] = {}
+    for line, r in rows:
+        uid = r[pos["unit_id"]]
+        for col in UNIT_REQUIRED:
+            if not r[pos[col]]:
+                raise AnnotationError(p, "empty", line=line, column=col)
+        if uid in seen:
+            raise AnnotationError(
+                p,
+                f"unit id {uid!r} repeated (first on line {seen[uid]})",
+                line=line,
+                column="unit_id",
+            )
+        seen[uid] = line
+        if "split" in pos:
+            split, doc = r[pos["split"]], r[pos["doc_id"]]
+            if split not in DOCUMENT_SPLITS:
+                raise AnnotationError(
+                    p,
+                    f"split {split!r} is not one of {', '.join(DOCUMENT_SPLITS)}",
+                    line=line,
+                    column="split",
+                )
+            first = doc_split.setdefault(doc, (split, line))
+            if first[0] != split:
+                raise AnnotationError(
+                    p,
+                    f"document {doc!r} is split {first[0]!r} on line {first[1]} and "
+                    f"{split!r} here: the split is by document",
+                    line=line,
+                    column="split",
+                )
+    if not rows:
+        raise AnnotationError(p, "no units")
+    return pd.DataFrame([r for _, r in rows], columns=header)
+
+
+def validation_coding_read(
+    path: str | Path, codebook: Codebook, unit_ids: Sequence[str]
+) -> pd.DataFrame:
+    """Read one coder's file of a validation set; return its codings in the long layout.
+
+    The file has ``unit_id``, one 0/1 column per code of the codebook, and optionally ``coder``
+    (one name; default: the file name without ``coder_``), ``doc_id``, ``split``, ``date``, ``note``
+    and other columns, which are ignored. Errors name the file, line and column: a missing code
+    column, an unknown or repeated unit id, a value other than 0 or 1 (an empty cell too). Units the
+    coder left out have no rows (missing data, not 0).
+    """
+    p = path_resolve(path)
+    if not p.exists():
+        raise AnnotationError(p, "file not found")
+    header, rows = _csv_rows(p)
+    for col in ("unit_id", *codebook.ids):
+        if col not in header:
+            raise AnnotationError(p, f"missing column (columns are {header})", line=1, column=col)
+    pos = {h: i for i, h in enumerate(header)}
+    known = set(unit_ids)
+    default = p.stem.removeprefix("coder_")
+    out, seen = [], {}
+    for line, r in rows:
+        uid = r[pos["unit_id"]]
+        coder = r[pos["coder"]] if "coder" in pos and r[pos["coder"]] else default
+        if uid not in known:
+            raise AnnotationError(
+                p,
+                f"unknown unit id {uid!r} (not in {VALIDATION_UNITS})",
+                line=line,
+                column="unit_id",
+            )
+        if (coder, uid) in seen:
+            raise AnnotationError(
+                p,
+                f"unit {uid!r} coded twice (first on line {seen[coder, uid]})",
+                line=line,
+                column="unit_id",
+            )
+        seen[coder, uid] = line
+        for c in codebook.ids:
+            v = r[pos[c]]
+            if v not in ("0", "1"):
+                raise AnnotationError(
+                    p, "empty" if v == "" else f"value {v!r} is not 0 or 1", line=line, column=c
+                )
+            out.append((coder, uid, c, int(v)))
+    if not out:
+        raise AnnotationError(p, "no coded units")
+    if len({c for c, *_ in out}) > 1:
+        raise AnnotationError(
+            p, "several coders in one file: give each coder a file", column="coder"
+        )
+    df = pd.DataFrame(out, columns=CODING_COLUMNS)
+    df["value"] = df["value"].astype("int64")
+    return codings_check(df)
+
+
+def validation_read(
+    directory: str | Path, codebook: Codebook, *, coder_files: Sequence[str | Path] | None = None
+) -> ValidationSet:
+    """Read a validation set: ``<directory>/units.csv`` and its coder files (``coder_*.csv``).
+
+    See :func:`validation_units_read` and :func:`validation_coding_read` for the formats and checks.
+    Raises ``FileNotFoundError`` naming the folder when there is no units file or no coder file, so
+    a notebook can say what is missing.
+    """
+    d = path_resolve(directory)
+    units_path = d / VALIDATION_UNITS
+    if not units_path.exists():
+        raise FileNotFoundError(f"{d}: no {VALIDATION_UNITS} (the validation set's units)")
+    units = validation_units_read(units_path)
+    files = (
+        [path_resolve(f) for f in coder_files]
+        if coder_files is not None
+        else sorted(d.glob(CODER_GLOB))
+    )
+    if not files:
+        raise FileNotFoundError(f"{d}: no coder files ({CODER_GLOB})")
+    frames, first = [], {}
+    for f in files:
+        c = validation_coding_read(f, codebook, units["unit_id"])
+        name = c["coder"].iloc[0]
+        if name in first:
+            raise AnnotationError(
+                f,
+                f"coder {name!r} also codes {first[name].name}: give each coder a name",
+                column="coder",
+            )
+        first[name] = f
+        frames.append(c)
+    codings = pd.concat(frames, ignore_index=True)
+    return ValidationSet(path=d, units=units, codings=codings)
+
+
+# --------------------------------------------------------------------------------------------------
+# A learned coder, for a second opinion
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LearnedCoder:
+    """A fitted learned coder: the text features and, per code, a classifier or a constant.
+
+    A code with only one value in the training units (nobody coded it, or every unit has it) cannot
+    be learned; its entry in ``models`` is that value, predicted as the probability for every unit,
+    and ``notes`` says so.
+    """
+
+    codes: tuple[str, ...]
+    vectorizer: object
+    models: dict
+    notes: dict
+
+
+def _texts_prepare(texts: Sequence[str]) -> list[str]:
+    """Simplified script, so that a traditional-script document shares its features with others."""
+    from helpers.cleanup import text_simplify_aligned
+
+    texts = [str(t).replace("\n", " ") for t in texts]
+    simple = text_simplify_aligned("\n".join(texts))  # one OpenCC call; same length, so split back
+    out, pos = [], 0
+    for t in texts:
+        out.append(simple[pos : pos + len(t)])
+        pos += len(t) + 1
+    return out
+
+
+def coder_fit(
+    texts: Sequence[str],
+    labels: pd.DataFrame,
+    codes: Sequence[str],
+    *,
+    ngram_range: tuple[int, int] = (1, 3),
+    min_df: int = 2,
+    c: float = 1.0,
+    seed: int = LEARNED_SEED,
+) -> LearnedCoder:
+    """Fit one classifier per code on the texts and their reference labels (a 0/1 column per code).
+
+    Features: TF-IDF of character n-grams (``ngram_range``, sublinear term frequency) of the
+    simplified text that occur in at least ``min_df`` training units (a single unit's n-grams teach
+    nothing about other units; all n-grams when too few units leave none). Character n-grams need no
+    segmentation and no dictionary, so the coder is independent of the dictionary's indicators.
+    Classifier: logistic regression with balanced class weights (a code with few positive units is
+    not swamped by the negatives), L2 penalty ``c``, liblinear solver with ``random_state=seed``
+    (deterministic, and several times faster than lbfgs on a few hundred short texts).
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} texts but {len(labels)} label rows")
+    prepared = _texts_prepare(texts)
+    vec = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=tuple(ngram_range),
+        sublinear_tf=True,
+        min_df=min_df,
+        dtype=np.float64,
+    )
+    try:
+        x = vec.fit_transform(prepared)
+    except ValueError:  # no n-gram in min_df units
+        vec.set_params(min_df=1)
+        x = vec.fit_transform(prepared)
+    models, notes = {}, {}
+    for code in codes:
+        y = labels[code].to_numpy(dtype=int)
+        values = np.unique(y)
+        if len(values) < 2:
+            models[code] = float(values[0]) if len(values) else 0.0
+            notes[code] = f"not learned: every training unit is {int(models[code])}"
+            continue
+        clf = LogisticRegression(
+            C=c, class_weight="balanced", solver="liblinear", random_state=seed
+        )
+        models[code] = clf.fit(x, y)
+    return LearnedCoder(codes=tuple(codes), vectorizer=vec, models=models, notes=notes)
+
+
+def coder_predict(coder: LearnedCoder, texts: Sequence[str]) -> pd.DataFrame:
+    """Return the probability of every code for every text (a row per text, a column per code)."""
+    x = coder.vectorizer.transform(_texts_prepare(texts))
+    out = {}
+    for code in coder.codes:
+        m = coder.models[code]
+        out[code] = np.full(x.shape[0], m) if isinstance(m, float) else m.predict_proba(x)[:, 1]
+    return pd.DataFrame(out)
+
+
+def folds_by_document(doc_ids: pd.Series, n_splits: int = 5) -> pd.Series:
+    """Return a fold label per unit such that every document lies in exactly one fold.
+
+    With as many documents as ``n_splits`` or fewer, each document is its own fold
+    (leave-one-document-out); with more, scikit-learn's ``GroupKFold`` groups them into ``n_splits``
+    folds of similar size (deterministic). The index is that of ``doc_ids``.
+    """
+    docs = pd.unique(doc_ids)
+    if len(docs) < 2:
+        raise ValueError("validation by document needs two or more documents")
+    if len(docs) <= n_splits:
+        return doc_ids.astype(str).rename("fold")
+    from sklearn.model_selection import GroupKFold
+
+    fold = np.empty(len(doc_ids), dtype=object)
+    for k, (_, test) in enumerate(
+        GroupKFold(n_splits=n_splits).split(np.zeros(len(doc_ids)), groups=doc_ids)
+    ):
+        fold[test] = f"fold {k + 1}"
+    return pd.Series(fold, index=doc_ids.index, name="fold")
+
+
+def units_predict(
+    units: pd.DataFrame,
+    reference: pd.DataFrame,
+    codes: Sequence[str],
+    folds: pd.Series,
+    *,
+    digits: int = 4,
+    **fit_options,
+) -> pd.DataFrame:
+    """Predict each fold's units by a learned coder trained on the reference coding of the rest.
+
+    ``units`` has ``unit_id`` and ``text`` (and ``doc_id``); ``reference`` is the reference coding
+    as a wide table (``unit_id`` and a 0/1 column per code,
+    :func:`helpers.reliability.codings_wide`); ``folds`` maps unit id → fold
+    (:func:`folds_by_document` for leave-one-document-out). For each fold the coder is fitted on
+    every reference-coded unit outside it, including units without a fold (NaN: training only), and
+    predicts the units in it; so no unit is predicted by a model that saw its document. Unit-split
+    validation is the same call with ``folds`` = ``"holdout"`` on the held-out units and NaN
+    elsewhere.
+
+    Returns unit_id, doc_id, fold, then the probability per code (rounded to ``digits``, so tables
+    are identical across machines), in unit order, and a ``note`` per fold for codes that could not
+    be learned.
+    """
+    ref = reference.drop_duplicates("unit_id").set_index("unit_id")
+    u = units.drop_duplicates("unit_id").set_index("unit_id", drop=False)
+    fold = pd.Series(folds).reindex(u.index)
+    coded = u.index.isin(ref.index)
+    rows = []
+    for f in pd.unique(fold.dropna()):
+        test = u.index[fold == f]
+        train = u.index[coded & (fold != f).to_numpy()]
+        coder = coder_fit(u.loc[train, "text"].tolist(), ref.loc[train], codes, **fit_options)
+        prob = coder_predict(coder, u.loc[test, "text"].tolist()).round(digits)
+        prob.insert(0, "unit_id", list(test))
+        prob.insert(1, "fold", f)
+        prob["note"] = "; ".join(f"{c}: {n}" for c, n in coder.notes.items())
+        rows.append(prob)
+    if not rows:
+        raise ValueError("no unit has a fold to predict")
+    out = pd.concat(rows, ignore_index=True)
+    out.insert(1, "doc_id", out["unit_id"].map(u["doc_id"]) if "doc_id" in u else "")
+    order = {uid: i for i, uid in enumerate(u.index)}
+    out = (
+        out.assign(_u=out["unit_id"].map(order)).sort_values("_u", kind="stable").drop(columns="_u")
+    )
+    return out.reset_index(drop=True)
+
+
+def predictions_to_codings(
+    predictions: pd.DataFrame,
+    codes: Sequence[str],
+    *,
+    coder: str = LEARNED_CODER,
+    threshold: float = 0.5,
+) -> pd.DataFrame:
+    """Return the learned coder's decisions (probability ≥ ``threshold`` → 1) in the long layout."""
+    wide = predictions[["unit_id", *codes]].copy()
+    wide[list(codes)] = (wide[list(codes)] >= threshold).astype("int64")
+    long = wide.melt(id_vars="unit_id", var_name="code", value_name="value")
+    order = {c: i for i, c in enumerate(codes)}
+    units_order = {u: i for i, u in enumerate(wide["unit_id"])}
+    long = long.assign(_u=long["unit_id"].map(units_order), _c=long["code"].map(order))
+    long = long.sort_values(["_u", "_c"], kind="stable").drop(columns=["_u", "_c"])
+    long.insert(0, "coder", coder)
+    return codings_check(long.reset_index(drop=True)[CODING_COLUMNS])
+
+
+def predictions_review(
+    predictions: pd.DataFrame,
+    dictionary: pd.DataFrame,
+    units: pd.DataFrame,
+    codes: Sequence[str],
+    *,
+    reference: pd.DataFrame | None = None,
+    threshold: float = 0.5,
+) -> pd.DataFrame:
+    """Return the units the learned coder would code and the dictionary did not: a table to review.
+
+    ``predictions`` from :func:`units_predict`; ``dictionary`` the dictionary's wide coding
+    (``coding_units.csv``: unit_id and a 0/1 column per code); ``units`` gives the text. With
+    ``reference`` (the reference coder's wide coding) the column ``reference`` says whether the
+    reference coder has the code (1: a real miss of the dictionary; 0: the learned coder is wrong
+    too); without it the column is empty. Sorted by code (``codes`` order), then by probability,
+    highest first. Columns: code, unit_id, doc_id, probability, reference, text, note.
+    """
+    d = dictionary.drop_duplicates("unit_id").set_index("unit_id")
+    text = units.drop_duplicates("unit_id").set_index("unit_id")["text"]
+    ref = (
+        reference.drop_duplicates("unit_id").set_index("unit_id") if reference is not None else None
+    )
+    frames = []
+    for k, code in enumerate(codes):
+        p = predictions[["unit_id", "doc_id", code]].rename(columns={code: "probability"})
+        coded_by_dict = p["unit_id"].map(d[code]) if code in d else pd.Series(0, index=p.index)
+        hit = p[(p["probability"] >= threshold) & (coded_by_dict.fillna(0) == 0).to_numpy()].copy()
+        hit.insert(0, "code", code)
+        hit["reference"] = (
+            hit["unit_id"].map(ref[code]).astype("Int64") if ref is not None else pd.NA
+        )
+        hit["_k"] = k
+        frames.append(hit)
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["code", "unit_id"])
+    )
+    out["text"] = out["unit_id"].map(text)
+    out["note"] = "dictionary did not code"
+    out = out.sort_values(
+        ["_k", "probability", "unit_id"], ascending=[True, False, True], kind="stable"
+    )
+    cols = ["code", "unit_id", "doc_id", "probability", "reference", "text", "note"]
+    return out[cols].reset_index(drop=True)
