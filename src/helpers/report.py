@@ -43,8 +43,9 @@ SECTIONS: tuple[Section, ...] = (
             ("summary_crosstab_test.csv", "summary_residuals.csv", "summary_cooccurrence.csv", "summary_numbers.csv"),
             ("summary_",)),
     Section("05_coding_reliability", "5 Coding reliability 编码信度",
-            ("reliability_targets.csv", "reliability_dictionary_holdout.csv", "reliability_human.csv",
-             "reliability_disagreements.csv"), ("reliability_",)),
+            ("reliability_validity.csv", "validation_agreement_by.csv", "reliability_targets.csv",
+             "reliability_human.csv", "reliability_disagreements.csv", "reliability_second_opinion.csv",
+             "codebook_suggestions_terms.csv", "codebook_suggestions_indicators.csv"), ("reliability_",)),
 )
 MAX_ROWS = 30
 #: Captions of the figures, by file-name prefix (the first prefix that matches is used).
@@ -429,7 +430,7 @@ def findings_reliability(targets, human) -> Finding | None:
         m = float(mean["value"].iloc[0]) if len(mean) else float(per_code["value"].astype(float).mean())
         below = per_code[per_code["meets"].astype(str).str.lower().isin(["false", "0"])]
         unassessed = per_code[per_code["value"].isna()]
-        s = f"on the {split} units the dictionary's mean Cohen's κ with the reference coder is {m:.2f}"
+        s = f"on the corpus's {split} units (unit split) the dictionary's mean Cohen's κ with the reference coder is {m:.2f}"
         if len(mean) and pd.notna(mean["ci_low"].iloc[0]):
             s += f" [{float(mean['ci_low'].iloc[0]):.2f}, {float(mean['ci_high'].iloc[0]):.2f}]"
         s += (f"; below the target of {float(per_code['target'].iloc[0]):.1f}: "
@@ -447,7 +448,52 @@ def findings_reliability(targets, human) -> Finding | None:
             text += (f" The annotation files agree with each other at mean κ {k.mean():.2f} "
                      f"(lowest {per_code.loc[k.idxmin(), 'code']}, {k.min():.2f}).")
         sources.append("reliability_human.csv")
-    return Finding("How reliable the coding is", text, tuple(sources)) if text else None
+    return Finding("Agreement on the corpus's own units", text, tuple(sources)) if text else None
+
+
+def findings_validity(validity, *, low: float = 0.6) -> Finding | None:
+    """How far the coding holds on documents the dictionary was not refined on (``reliability_validity.csv``).
+
+    Document-level figures come first; a unit split is named as such, with what it overstates.
+    """
+    if validity is None or validity.empty:
+        return None
+    validity = validity.copy()
+    for col in ("cohen_kappa", "cohen_kappa_ci_low", "cohen_kappa_ci_high", "n_units"):
+        if col in validity:
+            validity[col] = pd.to_numeric(validity[col], errors="coerce")
+    macro = validity[validity["code"] == MACRO]
+    if macro.empty:
+        return None
+
+    def kappa(r) -> str:
+        k = f"{float(r['cohen_kappa']):.2f}"
+        if pd.notna(r.get("cohen_kappa_ci_low")) and pd.notna(r.get("cohen_kappa_ci_high")):
+            k += f" [{float(r['cohen_kappa_ci_low']):.2f}, {float(r['cohen_kappa_ci_high']):.2f}]"
+        return k
+
+    # documents used to refine the dictionary ("dev") say little about new documents: not in the finding
+    by_doc = macro[~macro["evaluation"].str.contains("unit split") & ~macro["evaluation"].str.contains("dev ")]
+    units = macro[macro["evaluation"].str.contains("unit split")]
+    parts = [f"{r['evaluation']}, {r['coder']}: mean κ {kappa(r)} ({int(r['n_units'])} units)"
+             for _, r in by_doc.iterrows()]
+    text = "Mean Cohen's κ with the reference coding, by document first: " + "; ".join(parts) + "."
+    headline = by_doc[(by_doc["coder"] == "dictionary") & by_doc["evaluation"].str.contains("holdout")]
+    if len(headline):
+        ev = headline["evaluation"].iloc[0]
+        rows = validity[(validity["evaluation"] == ev) & (validity["coder"] == "dictionary")
+                        & (validity["code"] != MACRO)]
+        weak = rows[rows["cohen_kappa"].astype(float) < low]
+        text += (f" On those held-out documents, codes below {low}: "
+                 + ", ".join(f"{x['code']} ({float(x['cohen_kappa']):.2f})" for _, x in weak.iterrows())
+                 if len(weak) else f" On those held-out documents every code reaches {low}") + "."
+        nan = rows[rows["cohen_kappa"].isna()]
+        if len(nan):
+            text += " Not assessed (no reference coding or no variation): " + ", ".join(nan["code"]) + "."
+    for _, r in units[units["coder"] == "dictionary"].iterrows():
+        text += (f" The unit split ({r['evaluation']}) gives {kappa(r)}: it overstates, because its held-out units "
+                 "share their documents' vocabulary with the units the dictionary was refined on.")
+    return Finding("How reliable the coding is, by document", text, ("reliability_validity.csv",))
 
 
 def findings_cleanup(summary, problems) -> Finding | None:
@@ -482,6 +528,8 @@ def report_findings(tables_dir: str | Path = paths.TABLES) -> list[Finding]:
                            read("summary_code_tests.csv", "code", "p_bh")),
         findings_pairs(read("summary_cooccurrence.csv", "row_code", "col_code", "row_label", "col_label", "n_both",
                             "jaccard")),
+        findings_validity(read("reliability_validity.csv", "evaluation", "coder", "code", "n_units",
+                               "cohen_kappa")),
         findings_reliability(read("reliability_targets.csv", "code", "statistic", "value", "ci_low", "ci_high",
                                   "target", "meets", "split"),
                              read("reliability_human.csv", "code", "cohen_kappa")),
