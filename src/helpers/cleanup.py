@@ -271,6 +271,8 @@ _ORG_SUFFIX = (
     r"|联合会|部|厅|局|委|院|署|中心|处|社)"
 )
 _CN_NUM = "一二三四五六七八九十百零〇两"
+#: Name tags of journal author lines: digits, letters or stars after each name (陈文盛a,d，范水生b).
+_AUTHOR_NAME = rf"[{CJK_IDEOGRAPH}]{{2,4}}(?:\d{{1,2}}|[a-f](?:[,，][a-f])*|[*∗†])*"
 
 
 @dataclass(frozen=True)
@@ -410,6 +412,25 @@ HEADER_RULES: tuple[Rule, ...] = (
         "affiliation",
     ),
     Rule(
+        "journal_authors",
+        rf"^(?=.*[{CJK_IDEOGRAPH}](?:\d|[a-f]|[*∗†]))(?:{_AUTHOR_NAME}[，,、;；\s]*){{1,8}}$",
+        "journal author line with affiliation tags (陈文盛a,d，范水生b; 段树国1，周佳琦2)",
+        "author",
+    ),
+    Rule(
+        "journal_author_line",
+        r"^(?=.*(?<!\d)\d{6}(?!\d))(?=.*(?:大学|学院|研究院|研究所|研究中心|党校|科学院|学校))[^。！？]{4,200}$",
+        "author, affiliation and postcode run together on one line (张三宁夏大学…银川750021)",
+        "affiliation",
+    ),
+    Rule(
+        "news_byline",
+        rf"^[□■◇◆◎●○☆★]?(?:本报|本刊|本网|本台|[{CJK_IDEOGRAPH}]{{2,8}}?(?:日报|晚报|报|网|社|台))?"
+        rf"(?:特约|首席|见习)?(?:评论员|记者|通讯员|实习生)[{CJK_IDEOGRAPH}、，\s]{{0,20}}$",
+        "news byline on its own line (□本报评论员, 本报记者某某)",
+        "author",
+    ),
+    Rule(
         "addressee",
         r"^[^。！？]{2,200}[，、][^。！？]{0,200}[：:]$",
         "addressees (主送机关: 各市、县（区）党委和人民政府，…：)",
@@ -483,8 +504,237 @@ BODY_RULES: tuple[Rule, ...] = (
         r"^[【\[](打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享)[】\]](\s*[【\[][^】\]]{1,6}[】\]])*$",
         "print/close widgets of a web page inside the text",
     ),
+    Rule("url", r"^(?:https?://|www\.)\S+$", "a web address on a line of its own"),
     *_JOURNAL_RULES,
 )
+
+# --------------------------------------------------------------------------------------------------
+# Rules for pages as researchers collect them (news sites, journal databases, mirrors)
+# --------------------------------------------------------------------------------------------------
+
+_LINE_SPACE = "[ \t\u00a0\u3000]"
+#: Runs of ``?``/``？`` that stand for ideographic spaces lost in a bad re-encoding (``??闽宁协作…``,
+#: ``…发展。??福建…``). ASCII runs always; full-width runs only where a real question mark cannot be:
+#: at the start of a line, or right after a sentence end or closing quote.
+_QMARK_RUN = re.compile(r"[?？]{2,}")
+_QMARK_AFTER = "。！；;…”’」』）)》"
+#: Paragraphs run together on one line, separated only by spaces: a run of two or more spaces
+#: after a sentence end (or before a heading marker) and before Chinese text starts a new paragraph.
+_SPACE_PARAGRAPH = re.compile(
+    rf"(?<=[。！？!?；…”’」』）)》]){_LINE_SPACE}{{2,}}(?=[{CJK_IDEOGRAPH}“《（(【〔])"
+    rf"|(?<=\S){_LINE_SPACE}{{2,}}(?=(?:[{_CN_NUM}]+、|[（(][{_CN_NUM}]+[）)]|第[{_CN_NUM}\d]+[章节条])"
+    rf"[{CJK_IDEOGRAPH}])"
+)
+
+
+def line_lost_spaces(line: str) -> tuple[str, list[str]]:
+    """Replace runs of ``?``/``？`` that stand for lost ideographic spaces with spaces.
+
+    Returns the line and the runs replaced. A run of two or more ASCII ``?`` is always a lost
+    space in Chinese text; a full-width run only at the start of the line or right after a
+    sentence end or closing quote (``真的吗？？`` keeps its question marks). The spaces left then
+    act as paragraph indentation or separators (see :func:`line_split_paragraphs`).
+    """
+    if "?" not in line and "？" not in line:
+        return line, []
+    runs: list[str] = []
+
+    def one(m: re.Match) -> str:
+        before = line[: m.start()].rstrip(" \t\u3000")
+        if set(m.group(0)) == {"?"} or not before or before[-1] in _QMARK_AFTER:
+            runs.append(m.group(0))
+            return " " * len(m.group(0))
+        return m.group(0)
+
+    return _QMARK_RUN.sub(one, line), runs
+
+
+def line_split_paragraphs(line: str) -> list[str]:
+    """Split a raw line whose paragraphs are separated only by runs of spaces.
+
+    A run of two or more spaces (ASCII, ideographic or no-break) splits the line when it follows a
+    sentence end or closing quote and precedes Chinese text (``…发展。　　福建…``), or when it
+    precedes a heading marker (``…总体要求  （一）…``). Single spaces and spaces inside a web byline
+    (``来源：宁夏日报  发布时间：…``) do not split.
+    """
+    if "  " not in line and "\u3000" not in line and "\t" not in line and "\u00a0" not in line:
+        return [line]
+    return _SPACE_PARAGRAPH.split(line)
+
+
+# Pinyin annotations after Han characters on mirror sites: 協(xié)作, 產(chǎn)業(yè).
+_TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PINYIN_ANNOTATION = re.compile(
+    rf"(?<=[{CJK_IDEOGRAPH}])[（(] ?([a-zü{_TONE_VOWELS}]{{1,6}}[1-5]?) ?[）)]"
+)
+_PINYIN_FINALS = (
+    "a o e ai ei ao ou an en ang eng ong er i ia ie iao iu ian in iang ing iong u ua uo uai ui "
+    "uan un uang ueng v ve van vn ue"
+).split()
+_PINYIN_SYLLABLE = re.compile(
+    r"^(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:"
+    + "|".join(sorted(_PINYIN_FINALS, key=len, reverse=True))
+    + r")[1-5]?$"
+)
+#: A document with at least this many tone-marked annotations is a pinyin mirror: there, toneless
+#: syllables of two letters or more (們(men)) are annotations too.
+PINYIN_MIRROR_MIN = 2
+
+
+def _pinyin_plain(syllable: str) -> str:
+    """``xié`` → ``xie``, ``lǚ`` → ``lv`` (tone marks removed, ü as v)."""
+    s = unicodedata.normalize("NFD", syllable.replace("ü", "v").replace("ǖ", "v").replace("ǘ", "v")
+                              .replace("ǚ", "v").replace("ǜ", "v"))
+    return "".join(c for c in s if not unicodedata.combining(c))
+
+
+def _pinyin_toned(syllable: str) -> bool:
+    return any(c in _TONE_VOWELS for c in syllable) or syllable[-1:].isdigit()
+
+
+def text_pinyin_mirror(text: str) -> bool:
+    """Return True when ``text`` carries pinyin annotations after its characters (a mirror site)."""
+    n = 0
+    for m in _PINYIN_ANNOTATION.finditer(text):
+        syl = m.group(1)
+        if _pinyin_toned(syl) and _PINYIN_SYLLABLE.match(_pinyin_plain(syl)):
+            n += 1
+            if n >= PINYIN_MIRROR_MIN:
+                return True
+    return False
+
+
+def line_strip_pinyin(line: str, *, mirror: bool = False) -> tuple[str, list[str]]:
+    """Remove pinyin annotations after Han characters: ``協（xié）作`` → ``協作``.
+
+    Returns the line and the annotations removed. An annotation is a lowercase pinyin syllable in
+    brackets right after a Han character, with a tone mark or tone number (``(chǎn)``, ``(xie2)``);
+    in a pinyin mirror (``mirror=True``, see :func:`text_pinyin_mirror`) also a toneless syllable
+    of two letters or more (``們(men)``). Parenthesised Latin text that is not a pinyin syllable
+    (``(GDP)``, ``(industry)``, ``(e.g.)``) is never touched.
+    """
+    if "(" not in line and "（" not in line:
+        return line, []
+    removed: list[str] = []
+
+    def one(m: re.Match) -> str:
+        syl = m.group(1)
+        ok = _PINYIN_SYLLABLE.match(_pinyin_plain(syl)) is not None and (
+            _pinyin_toned(syl) or (mirror and len(syl) >= 2)
+        )
+        if ok:
+            removed.append(m.group(0))
+            return ""
+        return m.group(0)
+
+    return _PINYIN_ANNOTATION.sub(one, line), removed
+
+
+# Journal front matter: bracketed (【摘要】 〔关键词〕 [中图分类号]) or colon-style (摘要： DOI:) labels.
+#: label (simplified script, spaces removed by normalisation) -> rule name, metadata field
+FRONT_MATTER_LABELS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("摘要", "内容摘要", "内容提要", "提要"), ("journal_abstract", "")),
+    **dict.fromkeys(("Abstract", "ABSTRACT"), ("journal_abstract_en", "abstract_en")),
+    **dict.fromkeys(("关键词", "关键字", "主题词", "Keywords", "Key words", "KEY WORDS", "Key Words"),
+                    ("journal_keywords", "keywords")),
+    **dict.fromkeys(("中图分类号", "中图法分类号", "分类号", "文献标识码", "文献标志码", "文章编号", "DOI", "doi",
+                     "CLC number", "CLC", "Document code", "Article ID"),
+                    ("journal_classification", "journal_ids")),
+    **dict.fromkeys(("基金项目", "项目基金", "作者简介", "作者单位", "通讯作者", "通信作者"), ("author_bio", "author_bio")),
+    **dict.fromkeys(("收稿日期", "修回日期", "录用日期", "网络出版时间", "网络首发时间", "发表日期", "出版日期"),
+                    ("journal_dates", "journal_dates")),
+    **dict.fromkeys(("引用格式", "引用本文", "本文引用格式", "网络出版地址", "网络首发地址"),
+                    ("journal_citation", "citation")),
+}
+_FM_ALT = "|".join(re.escape(k).replace(r"\ ", r"\s*") for k in sorted(FRONT_MATTER_LABELS, key=len, reverse=True))
+_FM_LABEL = re.compile(
+    rf"[【〔\[［]\s*(?P<b>{_FM_ALT})\s*[】〕\]］]\s*[:：]?\s*|(?P<c>{_FM_ALT})\s*[:：]\s*"
+)
+
+
+def line_front_matter(key: str) -> list[tuple[str, int, int, int]] | None:
+    """Split a journal front-matter line into labelled segments, or return None.
+
+    ``key`` is the normalised line in simplified script. A line is front matter when it starts
+    with a label, bracketed (``【摘要】``, ``〔关键词〕``, ``[DOI]``) or followed by a colon
+    (``摘要：``, ``DOI:``); every further label on the line starts a new segment, so
+    ``〔中图分类号〕F321 〔文献标识码〕A`` gives two. Returns ``(label, start, value_start, end)``
+    per segment, offsets into ``key``.
+    """
+    first = _FM_LABEL.match(key)
+    if first is None:
+        return None
+    hits = list(_FM_LABEL.finditer(key))
+    out = []
+    for n, m in enumerate(hits):
+        end = hits[n + 1].start() if n + 1 < len(hits) else len(key)
+        label = re.sub(r"\s+", " ", m.group("b") or m.group("c"))
+        out.append((label, m.start(), m.end(), end))
+    return out
+
+
+def _front_matter_rule(label: str) -> tuple[str, str]:
+    return FRONT_MATTER_LABELS.get(label) or FRONT_MATTER_LABELS.get(label.replace(" ", "")) or (
+        "journal_classification", "journal_ids")
+
+
+# Datelines and bylines at the start of a news article's first paragraph, matched on the raw line
+# (spaces still there, so the end of the reporters' names is known).
+_NEWS_SOURCE = rf"(?:本报|本刊|本网|本台|[{CJK_IDEOGRAPH}]{{1,12}}?(?:日报|晚报|时报|商报|报|网|台|社|客户端|新闻))"
+_DATELINE = re.compile(
+    rf"^[□■◇◆◎●○☆★▲△]?\s*[【\[]?\s*(?!据)"
+    rf"{_NEWS_SOURCE}\s*(?:[{CJK_IDEOGRAPH}]{{0,8}}?\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日\s*)?(?:讯|电|消息)\s*[】\]]?"
+    rf"(?:\s*[（(][^（）()]{{1,60}}[）)])?"
+    rf"(?:\s*(?:本报|本网|首席|特约|见习)?(?:记者|通讯员|实习生|评论员)(?:\s+[{CJK_IDEOGRAPH}]{{2,4}}(?=\s))+)?"
+    rf"\s*[:：]?\s*(?=[^\s，,。、：:；;])"
+)
+_INLINE_BYLINE = re.compile(
+    rf"^(?:[□■◇◆◎●○☆★]\s*(?:本报|本刊|本网|本台)?(?:特约|首席)?(?:评论员|记者|通讯员)(?:\s+[{CJK_IDEOGRAPH}]{{2,4}}(?=\s))*"
+    rf"|(?:本报|本刊|本网|本台)(?:特约|首席)?(?:评论员|记者|通讯员)(?:\s+[{CJK_IDEOGRAPH}]{{2,4}}(?=\s))*(?=\s))"
+    rf"\s*[:：]?\s*(?=\S)"
+)
+
+
+def line_lead(raw: str) -> tuple[str, str] | None:
+    """Return ``(rule, prefix)`` when a raw first-paragraph line starts with a dateline or byline.
+
+    ``dateline``: ``本报讯``, ``福建日报讯（记者 某某）``, ``新华社银川3月5日电（记者 某某）``,
+    ``人民网消息``; ``inline_byline``: ``□本报评论员``, ``本报记者 某某 某某`` followed by a space.
+    ``prefix`` is the raw text to cut (the sentence after it stays).
+    """
+    s = _INVISIBLE.sub("", raw).translate(_WIDTH_TABLE)
+    if len(s) != len(raw):  # offsets must point into the raw line
+        s = raw
+    m = _DATELINE.match(s)
+    if m:
+        return "dateline", raw[: m.end()]
+    m = _INLINE_BYLINE.match(s)
+    if m:
+        return "inline_byline", raw[: m.end()]
+    return None
+
+
+#: Common Chinese surnames (simplified), for author lines whose names are separated only by spaces
+#: (``王园 张仪华``), which normalisation would run together.
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
+    "崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文"
+    "牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛"
+    "曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏"
+    "席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+_SPACED_NAMES = re.compile(
+    rf"^(?:[{_SURNAMES}][{CJK_IDEOGRAPH}]{{1,2}}[\d*]{{0,2}}[ \u3000,，、;；]+){{1,7}}"
+    rf"[{_SURNAMES}][{CJK_IDEOGRAPH}]{{1,2}}[\d*]{{0,2}}$"
+)
+_SPACED_NAMES_RULE = Rule(
+    "journal_authors",
+    _SPACED_NAMES.pattern,
+    "author names separated only by spaces under or over the title (王园 张仪华), matched on the raw line",
+    "author",
+)
+#: The label that abstract paragraphs carry as their heading path and section.
+ABSTRACT_LABEL = "摘要"
 
 _NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*的\s*(?:通知|函)$")
 
@@ -686,6 +936,7 @@ class _Block:
 
     text: str
     lines: list[tuple[int, int]]  # (offset in text, raw line number)
+    label: str = ""  # a front-matter label the paragraph carries (摘要), shown as its heading path
 
     def append(self, text: str, line: int) -> None:
         sep = " " if self.text[-1:].isascii() and self.text[-1:].isalnum() and text[:1].isascii() and text[:1].isalnum() else ""
@@ -755,31 +1006,86 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         title: the known title (from ``data/corpus.csv``); when it is missing or not found, the
             first title-like line of the header is taken.
 
-    The steps, each recorded: (1) normalise every line (:func:`text_normalize`); (2) take the header
-    off the top: the longest run of leading lines that are title or match a :data:`HEADER_RULES`
-    rule, with a covering notice (``…印发《X》的通知`` up to the line ``X``) as one block; (3) take
-    the trailer off the bottom (:data:`TRAILER_RULES`); (4) drop body lines matching
-    :data:`BODY_RULES`, the title repeated on a page (``title_repeat``) and running headers or footers
-    (a short line without a sentence end repeated at least :data:`RUNNING_HEADER_MIN` times,
-    ``running_header``); (5) split lines where a heading follows a sentence end on the same line, or a
-    ``一、`` heading runs into its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by
-    page breaks (:func:`lines_join`); (7) build
-    the structure (:func:`blocks_to_units`).
+    The steps, each recorded: (0) repair raw lines: runs of ``?`` standing for lost spaces
+    (``lost_space_marks``, :func:`line_lost_spaces`) and paragraphs separated only by spaces on one
+    line (``space_paragraphs``, :func:`line_split_paragraphs`); (1) normalise every line
+    (:func:`text_normalize`) and remove pinyin annotations (``pinyin_annotation``,
+    :func:`line_strip_pinyin`); (2) take the header off the top: the longest run of leading lines
+    that are title or match a :data:`HEADER_RULES` rule or are journal front matter
+    (:func:`line_front_matter`), with a covering notice (``…印发《X》的通知`` up to the line ``X``)
+    as one block; (3) take the trailer off the bottom (:data:`TRAILER_RULES`); (4) cut a dateline
+    or byline off the first paragraph (:func:`line_lead`); drop body lines matching
+    :data:`BODY_RULES` or front matter (the abstract's text stays, labelled ``摘要``), the title
+    repeated on a page (``title_repeat``) and running headers or footers (a short line without a
+    sentence end repeated at least :data:`RUNNING_HEADER_MIN` times, ``running_header``); (5) split
+    lines where a heading follows a sentence end on the same line, or a ``一、`` heading runs into
+    its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by page breaks
+    (:func:`lines_join`); (7) build the structure (:func:`blocks_to_units`).
     """
     raw_lines = text.split("\n")
-    norm = [text_normalize(line) for line in raw_lines]
-    nonblank = [i for i, line in enumerate(norm) if line]
     audit: list[dict] = []
     metadata: list[dict] = []
+    removed_cjk = 0
 
-    def drop(i: int, part: str, rule: str, action: str = "dropped") -> None:
-        audit.append(
-            {"doc_id": doc_id, "line": i + 1, "part": part, "rule": rule, "action": action, "text": raw_lines[i]}
-        )
+    # ---- raw lines: lost spaces, paragraphs separated by spaces -----------------------------------
+    # ``pieces`` are the physical lines the rest works on; ``line_of`` maps each to its raw line.
+    pieces: list[str] = []
+    line_of: list[int] = []
+    for n, raw in enumerate(raw_lines, start=1):
+        fixed, runs = line_lost_spaces(raw)
+        if runs:
+            audit.append({"doc_id": doc_id, "line": n, "part": "text", "rule": "lost_space_marks",
+                          "action": f"replaced {len(runs)} by spaces", "text": " ".join(runs)})
+        parts = line_split_paragraphs(fixed)
+        if len(parts) > 1:
+            audit.append({"doc_id": doc_id, "line": n, "part": "text", "rule": "space_paragraphs",
+                          "action": f"split into {len(parts)} paragraphs", "text": raw})
+        pieces.extend(parts)
+        line_of.extend([n] * len(parts))
 
-    def meta(field_: str, value: str, i: int, rule: str) -> None:
+    norm = [text_normalize(p) for p in pieces]
+    mirror = text_pinyin_mirror("\n".join(norm))
+    n_pinyin = 0
+    for k, line in enumerate(norm):
+        stripped, gone = line_strip_pinyin(line, mirror=mirror)
+        if gone:
+            norm[k] = stripped
+            n_pinyin += len(gone)
+            audit.append({"doc_id": doc_id, "line": line_of[k], "part": "text", "rule": "pinyin_annotation",
+                          "action": f"removed {len(gone)}", "text": "".join(gone)})
+    nonblank = [k for k, line in enumerate(norm) if line]
+    raw_cjk = text_count_cjk("\n".join(norm))  # normalisation and pinyin removal keep every CJK character
+
+    def drop(k: int, part: str, rule: str, action: str = "dropped", cut: str | None = None) -> None:
+        """Record piece ``k`` (or the part ``cut`` of it) as taken out of the body."""
+        nonlocal removed_cjk
+        removed = norm[k] if cut is None else cut
+        if action == "dropped" or cut is not None:
+            removed_cjk += text_count_cjk(removed)
+        audit.append({"doc_id": doc_id, "line": line_of[k], "part": part, "rule": rule, "action": action,
+                      "text": pieces[k] if cut is None else cut})
+
+    def meta(field_: str, value: str, k: int, rule: str) -> None:
         if value:
-            metadata.append({"doc_id": doc_id, "field": field_, "value": value, "line": i + 1, "rule": rule})
+            metadata.append({"doc_id": doc_id, "field": field_, "value": value, "line": line_of[k], "rule": rule})
+
+    def front_matter(k: int, part: str, segments: list[tuple[str, int, int, int]]) -> list[str]:
+        """Drop the front-matter segments of piece ``k``; return the abstract texts kept."""
+        kept_texts = []
+        line = norm[k]
+        whole = len(segments) == 1
+        for label, s, v, e in segments:
+            rule, field_ = _front_matter_rule(label)
+            value = line[v:e].strip(" ；;")
+            if rule == "journal_abstract":
+                drop(k, part, rule, "label removed", cut=line[s:v])
+                if value:
+                    kept_texts.append(value)
+                continue
+            drop(k, part, rule, cut=None if whole else line[s:e])
+            if field_:
+                meta(field_, value, k, rule)
+        return kept_texts
 
     # ---- header ------------------------------------------------------------------------------
     want = _compact(text_normalize(title)) if title else ""
@@ -815,12 +1121,22 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                 title_idx = end
                 skip_until = end
                 continue
+        segments = line_front_matter(key) if len(key) == len(line) else None
+        if segments is not None:
+            if any(_front_matter_rule(s[0])[0] == "journal_abstract" for s in segments):
+                body_start = pos  # the abstract is the first body text
+                break
+            front_matter(i, "header", segments)
+            continue
         hit = _match(HEADER_RULES, key)
+        if hit is None and _SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", pieces[i]).strip())):
+            hit = (_SPACED_NAMES_RULE, None)
         if hit:
             rule, m = hit
             drop(i, "header", rule.name)
             if rule.field:
-                meta(rule.field, _rule_value(rule, m, line), i, rule.name)
+                value = _SPACES.sub(" ", pieces[i]).strip() if m is None else _rule_value(rule, m, line)
+                meta(rule.field, value, i, rule.name)
             continue
         if title_idx is None and not want and _title_like(line):
             title_idx = i
@@ -836,25 +1152,53 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
 
     # ---- trailer -----------------------------------------------------------------------------
     body_idx = nonblank[body_start:]
-    trailer: list[int] = []
     while body_idx:
         i = body_idx[-1]
-        hit = _match(TRAILER_RULES, text_simplify(norm[i]))
+        key = text_simplify(norm[i])
+        segments = line_front_matter(key) if len(key) == len(norm[i]) else None
+        if segments is not None and not any(_front_matter_rule(s[0])[0] == "journal_abstract" for s in segments):
+            front_matter(i, "trailer", segments)
+            body_idx.pop()
+            continue
+        hit = _match(TRAILER_RULES, key)
         if not hit:
             break
         rule, m = hit
-        trailer.append(i)
         drop(i, "trailer", rule.name)
         if rule.field:
             meta(rule.field, _rule_value(rule, m, norm[i]), i, rule.name)
         body_idx.pop()
 
+    # ---- dateline or byline at the start of the first paragraph --------------------------------
+    for i in list(body_idx[:3]):
+        lead = line_lead(pieces[i]) if heading_marker(norm[i]) is None else None
+        if lead is None:
+            break
+        rule, prefix = lead
+        rest = text_normalize(pieces[i][len(prefix) :])
+        rest, gone = line_strip_pinyin(rest, mirror=mirror)
+        cut = text_normalize(prefix)
+        meta("dateline" if rule == "dateline" else "author", cut, i, rule)
+        if not rest:
+            drop(i, "body", rule)
+            body_idx.remove(i)
+            continue
+        drop(i, "body", rule, "cut", cut=cut)
+        norm[i] = rest
+        break
+
     # ---- body lines ----------------------------------------------------------------------------
-    kept: list[tuple[int, str]] = []
+    kept: list[tuple[int, str] | tuple[int, str, str]] = []
     repeats = Counter(norm[i] for i in body_idx)
     title_key = _compact(norm[title_idx]) if title_idx is not None else None
     for i in body_idx:
-        hit = _match(BODY_RULES, norm[i])
+        key = text_simplify(norm[i])
+        segments = line_front_matter(key) if len(key) == len(norm[i]) else None
+        if segments is not None:
+            for abstract in front_matter(i, "body", segments):
+                kept.append((line_of[i] - 1, abstract, ABSTRACT_LABEL))
+            continue
+        hit = _match(BODY_RULES, key)
         if hit:
             drop(i, "body", hit[0].name)
             if hit[0].field:
@@ -869,33 +1213,31 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         for piece in _INLINE_HEADING.split(norm[i]):
             first_child = _FIRST_CHILD.match(piece)
             if first_child:  # 一、标题（一）… : a heading glued to its first sub-heading
-                kept.append((i, first_child.group(1)))
+                kept.append((line_of[i] - 1, first_child.group(1)))
                 piece = piece[first_child.end(1) :]
             if piece:
-                kept.append((i, piece))
+                kept.append((line_of[i] - 1, piece))
     if title_idx is not None:
         audit.append(
-            {"doc_id": doc_id, "line": title_idx + 1, "part": "header", "rule": "title", "action": "kept as title",
-             "text": raw_lines[title_idx]}
+            {"doc_id": doc_id, "line": line_of[title_idx], "part": "header", "rule": "title",
+             "action": "kept as title", "text": pieces[title_idx]}
         )
         meta("title", norm[title_idx], title_idx, "title")
 
     blocks, joins = lines_join(kept, doc_id)
     title_text = norm[title_idx] if title_idx is not None else None
-    unit_rows, clean_text = _units_build(blocks, doc_id, title=title_text, title_line=(title_idx or 0) + 1)
+    title_line = line_of[title_idx] if title_idx is not None else 1
+    unit_rows, clean_text = _units_build(blocks, doc_id, title=title_text, title_line=title_line)
 
     audit.sort(key=lambda r: r["line"])
     metadata.sort(key=lambda r: (r["line"], r["field"]))
-    dropped = [r for r in audit if r["action"] == "dropped"]
-    dropped_cjk = sum(text_count_cjk(norm[r["line"] - 1]) for r in dropped)
-    raw_cjk = text_count_cjk("\n".join(norm))
     clean_cjk = text_count_cjk(clean_text)
     kinds = Counter((r["level"], r["kind"]) for r in unit_rows)
-    parts = Counter(r["part"] for r in dropped)
+    parts = Counter(part for part, _ in {(r["part"], r["line"]) for r in audit if r["action"] == "dropped"})
     summary = {
         "doc_id": doc_id,
         "raw_lines": len(raw_lines),
-        "raw_nonblank_lines": len(nonblank),
+        "raw_nonblank_lines": len({line_of[k] for k in nonblank}),
         "raw_chars": len(_WHITESPACE.sub("", text)),
         "header_lines": parts["header"],
         "trailer_lines": parts["trailer"],
@@ -907,8 +1249,9 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         "clean_chars": len(_WHITESPACE.sub("", clean_text)),
         "raw_cjk": raw_cjk,
         "clean_cjk": clean_cjk,
-        "audit_cjk": dropped_cjk,
-        "unaccounted_cjk": raw_cjk - clean_cjk - dropped_cjk,
+        "audit_cjk": removed_cjk,
+        "unaccounted_cjk": raw_cjk - clean_cjk - removed_cjk,
+        "pinyin_removed": n_pinyin,
     }
     return CleanDocument(
         doc_id=doc_id,
@@ -924,6 +1267,8 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
 def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Block], list[dict]]:
     """Group body lines into paragraphs, rejoining paragraphs split by page breaks.
 
+    ``lines`` holds ``(line_index, text)`` or ``(line_index, text, label)``; a labelled line (an
+    abstract, label ``摘要``) starts its own paragraph and carries the label.
     Returns the paragraphs (each with the raw line numbers of its parts) and one record per join.
     Two rules join a line to the paragraph before it:
 
@@ -939,10 +1284,11 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
     blocks: list[_Block] = []
     joins: list[dict] = []
     last_heading_only = True
-    for line_no, text in lines:
+    for line_no, text, *rest in lines:
+        label = rest[0] if rest else ""
         split = heading_split(text)
         is_heading_line = split is not None
-        if blocks and not is_heading_line and not last_heading_only:
+        if blocks and not is_heading_line and not last_heading_only and not label:
             prev = blocks[-1]
             rule = None
             short_label = len(prev.lines) == 1 and len(prev.text) <= MAX_LABEL_CHARS and not _ANY_PUNCT.search(prev.text)
@@ -957,7 +1303,7 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
                 )
                 prev.append(text, line_no + 1)
                 continue
-        blocks.append(_Block(text, [(0, line_no + 1)]))
+        blocks.append(_Block(text, [(0, line_no + 1)], label))
         last_heading_only = bool(split) and not split[2]
     return blocks, joins
 
@@ -994,7 +1340,8 @@ def _units_build(
         return ".".join(str(n) for _, n, _, _ in stack) or "0"
 
     def add(level: str, kind: str, unit_id: str, start: int, end: int, text: str, parent: str, lines: list[int],
-            heading_level: int) -> None:
+            heading_level: int, label: str = "") -> None:
+        labels = [lab for _, _, lab, _ in stack] + ([label] if label else [])
         rows.append(
             {
                 "doc_id": doc_id,
@@ -1002,8 +1349,8 @@ def _units_build(
                 "level": level,
                 "kind": kind,
                 "heading_level": heading_level,
-                "heading_path": " > ".join(label for _, _, label, _ in stack),
-                "section": stack[0][2] if stack else "",
+                "heading_path": " > ".join(labels),
+                "section": labels[0] if labels else "",
                 "parent_id": parent,
                 "start": start,
                 "end": end,
@@ -1051,10 +1398,10 @@ def _units_build(
             parent = stack[-1][3] if stack else (f"{doc_id}-t" if title else "")
             p0 = offset + body_start
             add("paragraph", "text", pid, p0, p0 + len(body), body, parent,
-                block.raw_lines(body_start, body_start + len(body)), len(stack))
+                block.raw_lines(body_start, body_start + len(body)), len(stack), block.label)
             for n, (s, e) in enumerate(text_split_sentences(body), start=1):
                 add("sentence", "text", f"{pid}-s{n}", p0 + s, p0 + e, body[s:e], pid,
-                    block.raw_lines(body_start + s, body_start + e), len(stack))
+                    block.raw_lines(body_start + s, body_start + e), len(stack), block.label)
         parts.append(text)
         offset += len(text) + 1
 
