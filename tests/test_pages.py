@@ -22,7 +22,7 @@ FILES = sorted(p for p in PAGES.iterdir() if p.suffix in SUFFIXES)
 
 # TEMPORARY GUARD, to be removed by the cleanup work on branch i-cleanup (issue #14): today's cleanup
 # has no rules yet for most of the furniture in these pages, so most cases fail.
-pytestmark = pytest.mark.xfail(
+_XFAIL = pytest.mark.xfail(
     strict=False, reason="issue #14: cleanup rules for web/journal furniture not merged yet"
 )
 

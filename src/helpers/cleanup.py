@@ -315,8 +315,41 @@ _WEB_RULES = (
     Rule(
         "web_widget",
         r"^(?:[【\[]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|分享到|扫一扫|微信|微博|QQ空间"
-        r"|上一篇|下一篇|相关链接|相关新闻|相关阅读|纠错)[】\]]?\s*)+(?:[:：].{0,60})?$",
+        r"|上一篇|下一篇|相关链接|相关新闻|相关阅读|纠错|列印)[】\]]?\s*)+(?:[:：].{0,60})?$",
         "print/close/share widgets and related-link labels of a web page",
+    ),
+    Rule(
+        "web_menu",
+        r"^[^。，！？|｜]{1,12}(?:\s*[|｜]\s*[^。，！？|｜]{1,12}){2,}$",
+        "site menu: three or more short items separated by | (网站首页 | 政务公开 | …)",
+    ),
+    Rule(
+        "web_share",
+        r"^(?:[【\[]?(?:分享到|分享至|转发到|扫一扫|扫码|用手机扫|复制链接|无障碍浏览|长者模式|适老化|繁体|简体"
+        r"|大字版|关怀版))[^。！？]{0,60}$",
+        "share, QR-code and accessibility links (分享至 Facebook LINE, 扫一扫在手机打开, 无障碍浏览 长者模式)",
+    ),
+    Rule(
+        "web_date",
+        r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+        r"(?:\s*[^。！？\d][^。！？]{0,60})?$",
+        "publication date and time of a web page, with what follows on its line (2025-03-10 14:22 更新：…)",
+        "web_date",
+    ),
+    Rule(
+        "web_comments",
+        r"^(?:网友评论|发表评论|我要评论|评论区|全部评论|留言板|请登录后|已有\d+条评论)[^。！？]{0,60}$",
+        "comment box of a web page (网友评论, 请登录后发表评论, 已有0条评论)",
+    ),
+    Rule(
+        "web_attachment",
+        r"^附件\s*\d*\s*[:：]?.{0,80}\.(?:xlsx?|docx?|pdf|zip|rar|wps|et|ofd)$",
+        "attachment link of a web page (附件：….xlsx)",
+    ),
+    Rule(
+        "web_related",
+        r"^[【\[]?(?:相关新闻|相关阅读|相关链接|延伸阅读|推荐阅读|相关文章|热点推荐|更多新闻)[】\]]?\s*[:：]?$",
+        "heading of a related-links list (相关新闻：, 延伸阅读)",
     ),
     Rule(
         "web_copyright",
@@ -426,7 +459,7 @@ HEADER_RULES: tuple[Rule, ...] = (
     Rule(
         "news_byline",
         rf"^[□■◇◆◎●○☆★]?(?:本报|本刊|本网|本台|[{CJK_IDEOGRAPH}]{{2,8}}?(?:日报|晚报|报|网|社|台))?"
-        rf"(?:特约|首席|见习)?(?:评论员|记者|通讯员|实习生)[{CJK_IDEOGRAPH}、，\s]{{0,20}}$",
+        rf"(?:特约|首席|见习)?(?:评论员|记者|通讯员|实习生)[{CJK_IDEOGRAPH}、，/／|\s]{{0,24}}$",
         "news byline on its own line (□本报评论员, 本报记者某某)",
         "author",
     ),
@@ -444,7 +477,7 @@ HEADER_RULES: tuple[Rule, ...] = (
 TRAILER_RULES: tuple[Rule, ...] = (
     Rule(
         "author_note",
-        r"^[（(]?(执笔人?|作者|撰稿人?|责任编辑|编辑|审核|校对|审稿)\s*[:：]\s*(.{1,60}?)[）)]?$",
+        r"^[（(]?(执笔人?|作者|撰稿人?|撰文|责任编辑|编辑|审核|校对|审稿)\s*[:：]\s*(.{1,60}?)[）)]?$",
         "author or editor note (（执笔人：宁夏大学 丁颖）)",
         "author",
         2,
@@ -487,6 +520,11 @@ TRAILER_RULES: tuple[Rule, ...] = (
         r"^\s*(?:[［\[]\s*\d{1,3}\s*[］\]]|\d{1,3}[.．、]\s*(?=.*[［\[][A-Z]{1,2}(?:/OL)?[］\]])).+$",
         "an entry of a reference list ([1] 作者. 题名[J]. 期刊, 2020.)",
     ),
+    Rule(
+        "web_link_item",
+        r"^[·•‧●▪■◆◇○\-]\s*[^。！？]{2,40}$",
+        "an item of a related-links list below the body (· 宁夏代表团赴厦门考察…), only under such a heading",
+    ),
     Rule("references_heading", r"^[【\[]?(参考文献|注释|References)[】\]]?[:：]?$", "heading of the reference list"),
     *_JOURNAL_RULES,
     *_WEB_RULES,
@@ -501,7 +539,7 @@ BODY_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "web_widget",
-        r"^[【\[](打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享)[】\]](\s*[【\[][^】\]]{1,6}[】\]])*$",
+        r"^[【\[](打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|列印)[】\]](\s*[【\[][^】\]]{1,6}[】\]])*$",
         "print/close widgets of a web page inside the text",
     ),
     Rule("url", r"^(?:https?://|www\.)\S+$", "a web address on a line of its own"),
@@ -736,6 +774,8 @@ _SPACED_NAMES_RULE = Rule(
 #: The label that abstract paragraphs carry as their heading path and section.
 ABSTRACT_LABEL = "摘要"
 
+_RELATED_HEAD = next(r for r in _WEB_RULES if r.name == "web_related").regex
+
 _NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*的\s*(?:通知|函)$")
 
 # --------------------------------------------------------------------------------------------------
@@ -809,15 +849,30 @@ def heading_split(line: str) -> tuple[str, str, str] | None:
     return kind, marker.rstrip(), body
 
 
+def _quotation_continues(text: str, m: re.Match) -> bool:
+    """True when the end ``m`` closes a quotation (``！”``) and its sentence goes on after it."""
+    end = m.group(0)
+    if end[-1:] not in "”’" or m.end() >= len(text) or text[m.end()] in " " + _SENT_END:
+        return False
+    opening = text.rfind("“" if end[-1] == "”" else "‘", 0, m.start())
+    if opening < 0:
+        return False
+    colon = opening > 0 and text[opening - 1] in "：:"
+    return not (colon and "。" in end)
+
+
 def text_split_sentences(text: str) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of the sentences of one paragraph.
 
     A sentence ends at ``。！？!?…`` together with the closing quotes or brackets that follow
     (``…返贫”。``); an end inside an open ``“…”`` or ``（…）`` does not split, unless the quotes never
-    close (a truncated text), where the plain ends are used. The spans cover the paragraph
-    without gaps except leading and trailing spaces.
+    close (a truncated text), where the plain ends are used. A quotation's own ``！？。`` before its
+    closing quote keep the quotation inside the sentence when text follows (``某某指出：“……，一定能
+    做到！”这体现了……``, ``“……。”他说。``); the quotation ends the sentence only when it is a full
+    statement introduced by a colon and closed with ``。`` (``强调：“……。”近年来，……``) or ends the
+    paragraph. The spans cover the paragraph without gaps except leading and trailing spaces.
     """
-    ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
+    ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text) if not _quotation_continues(text, m)]
     if not ends or ends[-1] != len(text):
         ends.append(len(text))
     spans: list[tuple[int, int]] = []
@@ -988,12 +1043,14 @@ def _compact(s: str) -> str:
     return re.sub(r"[\s《》〈〉“”\"]", "", s)
 
 
-def _title_like(line: str) -> bool:
+def _title_like(line: str, *, comma: bool = False) -> bool:
+    """A line that could be a title: short, no sentence end, no heading marker, no comma unless
+    ``comma`` (a web headline with a comma, known as the title because page furniture follows it)."""
     return (
         0 < len(line) <= MAX_TITLE_CHARS
         and not _PARA_END.search(line)
         and heading_marker(line) is None
-        and "，" not in line
+        and (comma or "，" not in line)
     )
 
 
@@ -1087,6 +1144,14 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                 meta(field_, value, k, rule)
         return kept_texts
 
+    def _furniture_follows(pos: int) -> bool:
+        """The line after ``nonblank[pos]`` is header furniture (a date, byline or share line)."""
+        if pos + 1 >= len(nonblank) or "，" not in norm[nonblank[pos]]:
+            return False
+        nxt = nonblank[pos + 1]
+        return _match(HEADER_RULES, text_simplify(norm[nxt])) is not None or bool(
+            _SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", pieces[nxt]).strip())))
+
     # ---- header ------------------------------------------------------------------------------
     want = _compact(text_normalize(title)) if title else ""
     title_idx: int | None = None
@@ -1138,7 +1203,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                 value = _SPACES.sub(" ", pieces[i]).strip() if m is None else _rule_value(rule, m, line)
                 meta(rule.field, value, i, rule.name)
             continue
-        if title_idx is None and not want and _title_like(line):
+        if title_idx is None and not want and _title_like(line, comma=_furniture_follows(pos)):
             title_idx = i
             continue
         if title_idx is None and want and _title_like(line) and not any(
@@ -1161,6 +1226,10 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             body_idx.pop()
             continue
         hit = _match(TRAILER_RULES, key)
+        if hit and hit[0].name == "web_link_item" and not any(
+            _RELATED_HEAD.search(text_simplify(norm[j])) for j in body_idx[-16:-1]
+        ):
+            hit = None  # a list item is a related link only under a related-links heading
         if not hit:
             break
         rule, m = hit
