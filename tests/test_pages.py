@@ -20,12 +20,6 @@ PAGES = Path(__file__).parent / "fixtures" / "pages"
 SUFFIXES = (".txt", ".html")
 FILES = sorted(p for p in PAGES.iterdir() if p.suffix in SUFFIXES)
 
-# TEMPORARY GUARD, to be removed by the cleanup work on branch i-cleanup (issue #14): today's cleanup
-# has no rules yet for most of the furniture in these pages, so most cases fail.
-_XFAIL = pytest.mark.xfail(
-    strict=False, reason="issue #14: cleanup rules for web/journal furniture not merged yet"
-)
-
 
 def _ws(s: str) -> str:
     """Whitespace-free form used to compare texts (cleanup may keep spaces between Latin words)."""

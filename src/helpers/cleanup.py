@@ -272,7 +272,7 @@ _ORG_SUFFIX = (
 )
 _CN_NUM = "一二三四五六七八九十百零〇两"
 #: Name tags of journal author lines: digits, letters or stars after each name (陈文盛a,d，范水生b).
-_AUTHOR_NAME = rf"[{CJK_IDEOGRAPH}]{{2,4}}(?:\d{{1,2}}|[a-f](?:[,，][a-f])*|[*∗†])*"
+_AUTHOR_NAME = rf"[{CJK_IDEOGRAPH}]{{2,4}}(?:\d(?:[,，]\d)*|[a-f](?:[,，][a-f])*|[*∗†])?"
 
 
 @dataclass(frozen=True)
@@ -445,8 +445,14 @@ HEADER_RULES: tuple[Rule, ...] = (
         "affiliation",
     ),
     Rule(
+        "journal_issue",
+        rf"^《?[{CJK_IDEOGRAPH}]{{2,20}}》?\s*(?:\d{{4}}\s*年\s*)?(?:第\s*)?\d{{1,3}}\s*期(?:\s*[（(]?总第\s*\d+\s*期[）)]?)?$",
+        "journal name and issue above an article (宁夏社会科学 2023年第5期)",
+        "issue",
+    ),
+    Rule(
         "journal_authors",
-        rf"^(?=.*[{CJK_IDEOGRAPH}](?:\d|[a-f]|[*∗†]))(?:{_AUTHOR_NAME}[，,、;；\s]*){{1,8}}$",
+        rf"^(?=.*[{CJK_IDEOGRAPH}](?:\d|[a-f]|[*∗†]))(?:{_AUTHOR_NAME}[，,、;；\s]+){{0,7}}{_AUTHOR_NAME}$",
         "journal author line with affiliation tags (陈文盛a,d，范水生b; 段树国1，周佳琦2)",
         "author",
     ),
@@ -743,6 +749,8 @@ def line_lead(raw: str) -> tuple[str, str] | None:
     s = _INVISIBLE.sub("", raw).translate(_WIDTH_TABLE)
     if len(s) != len(raw):  # offsets must point into the raw line
         s = raw
+    simple = text_simplify(s)  # 本報訊（記者 …） is matched as 本报讯（记者 …）
+    s = simple if len(simple) == len(s) else s
     m = _DATELINE.match(s)
     if m:
         return "dateline", raw[: m.end()]
