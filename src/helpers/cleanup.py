@@ -319,6 +319,23 @@ _WEB_RULES = (
         "print/close/share widgets and related-link labels of a web page",
     ),
     Rule(
+        "web_repost",
+        r"^[（(]?(?:原标题|原题|转载自|转自|本文转自|本文来源|稿件来源|文章来源|信息来源)\s*[:：][^。！？]{0,80}$",
+        "repost lines of a mirror or aggregator (原标题：…, 转载自：…)",
+        "repost",
+    ),
+    Rule(
+        "web_disclaimer",
+        r"(不代表本(?:站|网|平台)(?:的)?观点|如有侵权|请联系(?:我们|本站)?删除|转载请注明|未经.{0,8}授权.{0,12}转载)",
+        "repost disclaimer (本站转载此文…不代表本站观点，如有侵权请联系删除)",
+    ),
+    Rule("html_tag", r"^(?:<[^<>]{1,200}>\s*)+$", "a line of leftover HTML tags (<td id=…></td>)"),
+    Rule(
+        "web_url",
+        r"^(?:https?://|www\.)\S+(?:\s[^。！？]{0,80})?$",
+        "a web address on a line of its own, with the date or widgets that follow it",
+    ),
+    Rule(
         "web_menu",
         r"^[^。，！？|｜]{1,12}(?:\s*[|｜]\s*[^。，！？|｜]{1,12}){2,}$",
         "site menu: three or more short items separated by | (网站首页 | 政务公开 | …)",
@@ -549,6 +566,13 @@ BODY_RULES: tuple[Rule, ...] = (
         "print/close widgets of a web page inside the text",
     ),
     Rule("url", r"^(?:https?://|www\.)\S+$", "a web address on a line of its own"),
+    Rule("html_tag", r"^(?:<[^<>]{1,200}>\s*)+$", "a line of leftover HTML tags (<td id=…></td>)"),
+    Rule(
+        "photo_caption",
+        rf"^图为[^。！？]{{2,80}}。?$|^(?:[{CJK_IDEOGRAPH}]{{0,12}}(?:记者|通讯员))?[{CJK_IDEOGRAPH}]{{2,4}}"
+        rf"(?:[、，][{CJK_IDEOGRAPH}]{{2,4}})*\s*摄$",
+        "photo caption and photographer credit (图为…。, 马某某摄)",
+    ),
     *_JOURNAL_RULES,
 )
 
@@ -569,6 +593,9 @@ _SPACE_PARAGRAPH = re.compile(
     rf"|(?<=\S){_LINE_SPACE}{{2,}}(?=(?:[{_CN_NUM}]+、|[（(][{_CN_NUM}]+[）)]|第[{_CN_NUM}\d]+[章节条])"
     rf"[{CJK_IDEOGRAPH}])"
 )
+
+
+_SPACE_LABEL = re.compile(rf"^({_LINE_SPACE}*[{CJK_IDEOGRAPH}]{{2,20}}){_LINE_SPACE}{{2,}}([{CJK_IDEOGRAPH}“《].{{4,}})$")
 
 
 def line_lost_spaces(line: str) -> tuple[str, list[str]]:
@@ -598,12 +625,20 @@ def line_split_paragraphs(line: str) -> list[str]:
 
     A run of two or more spaces (ASCII, ideographic or no-break) splits the line when it follows a
     sentence end or closing quote and precedes Chinese text (``…发展。　　福建…``), or when it
-    precedes a heading marker (``…总体要求  （一）…``). Single spaces and spaces inside a web byline
-    (``来源：宁夏日报  发布时间：…``) do not split.
+    precedes a heading marker (``…总体要求  （一）…``); in a line split so, a subheading without
+    punctuation between two runs is a paragraph too (``。　　产业链条越拉越长　　起初…``). Single
+    spaces and spaces inside a web byline (``来源：宁夏日报  发布时间：…``) do not split.
     """
     if "  " not in line and "\u3000" not in line and "\t" not in line and "\u00a0" not in line:
         return [line]
-    return _SPACE_PARAGRAPH.split(line)
+    parts = _SPACE_PARAGRAPH.split(line)
+    if len(parts) == 1:
+        return parts
+    out = []
+    for part in parts:  # a subheading without punctuation between two runs: 。　　产业链条越拉越长　　起初…
+        m = _SPACE_LABEL.match(part)
+        out.extend([m.group(1), m.group(2)] if m else [part])
+    return out
 
 
 # Pinyin annotations after Han characters on mirror sites: 協(xié)作, 產(chǎn)業(yè).
@@ -733,7 +768,7 @@ _DATELINE = re.compile(
     rf"\s*[:：]?\s*(?=[^\s，,。、：:；;])"
 )
 _INLINE_BYLINE = re.compile(
-    rf"^(?:[□■◇◆◎●○☆★]\s*(?:本报|本刊|本网|本台)?(?:特约|首席)?(?:评论员|记者|通讯员)(?:\s+[{CJK_IDEOGRAPH}]{{2,4}}(?=\s))*"
+    rf"^\s*(?:[（(][^（）()]{{0,16}}(?:记者|通讯员|实习生|评论员)[^（）()]{{0,30}}[）)]|[□■◇◆◎●○☆★]\s*(?:本报|本刊|本网|本台)?(?:特约|首席)?(?:评论员|记者|通讯员)(?:\s+[{CJK_IDEOGRAPH}]{{2,4}}(?=\s))*"
     rf"|(?:本报|本刊|本网|本台)(?:特约|首席)?(?:评论员|记者|通讯员)(?:\s+[{CJK_IDEOGRAPH}]{{2,4}}(?=\s))*(?=\s))"
     rf"\s*[:：]?\s*(?=\S)"
 )
