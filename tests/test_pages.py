@@ -21,6 +21,7 @@ PAGES = Path(__file__).parent / "fixtures" / "pages"
 SUFFIXES = (".txt", ".html")
 FILES = sorted(p for p in PAGES.iterdir() if p.suffix in SUFFIXES)
 
+
 def _ws(s: str) -> str:
     """Whitespace-free form used to compare texts (cleanup may keep spaces between Latin words)."""
     return re.sub(r"\s+", "", s)
