@@ -915,7 +915,10 @@ def text_split_sentences(text: str) -> list[tuple[int, int]]:
     statement introduced by a colon and closed with ``。`` (``强调：“……。”近年来，……``) or ends the
     paragraph. The spans cover the paragraph without gaps except leading and trailing spaces.
     """
-    ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text) if not _quotation_continues(text, m)]
+    if "”" in text or "’" in text:
+        ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text) if not _quotation_continues(text, m)]
+    else:
+        ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
     if not ends or ends[-1] != len(text):
         ends.append(len(text))
     spans: list[tuple[int, int]] = []
@@ -1144,9 +1147,11 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         line_of.extend([n] * len(parts))
 
     norm = [text_normalize(p) for p in pieces]
-    mirror = text_pinyin_mirror("\n".join(norm))
+    joined = "\n".join(norm)
+    annotated = _PINYIN_ANNOTATION.search(joined) is not None
+    mirror = annotated and text_pinyin_mirror(joined)
     n_pinyin = 0
-    for k, line in enumerate(norm):
+    for k, line in enumerate(norm if annotated else ()):
         stripped, gone = line_strip_pinyin(line, mirror=mirror)
         if gone:
             norm[k] = stripped
@@ -1154,6 +1159,10 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             audit.append({"doc_id": doc_id, "line": line_of[k], "part": "text", "rule": "pinyin_annotation",
                           "action": f"removed {len(gone)}", "text": "".join(gone)})
     nonblank = [k for k, line in enumerate(norm) if line]
+    # the simplified-script copy every rule matches, converted in one call
+    keys = text_simplify("\n".join(norm)).split("\n")
+    if len(keys) != len(norm):
+        keys = [text_simplify(line) for line in norm]
     raw_cjk = text_count_cjk("\n".join(norm))  # normalisation and pinyin removal keep every CJK character
 
     def drop(k: int, part: str, rule: str, action: str = "dropped", cut: str | None = None) -> None:
@@ -1192,7 +1201,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if pos + 1 >= len(nonblank) or "，" not in norm[nonblank[pos]]:
             return False
         nxt = nonblank[pos + 1]
-        return _match(HEADER_RULES, text_simplify(norm[nxt])) is not None or bool(
+        return _match(HEADER_RULES, keys[nxt]) is not None or bool(
             _SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", pieces[nxt]).strip())))
 
     # ---- header ------------------------------------------------------------------------------
@@ -1204,7 +1213,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if i <= skip_until:
             continue
         line = norm[i]
-        key = text_simplify(line)
+        key = keys[i]
         if title_idx is None and want and _compact(line) == want:
             title_idx = i
             continue
@@ -1214,7 +1223,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         notice = _NOTICE.match(key)
         if notice and title_idx is None:
             attached = _compact(notice.group(1))
-            later = [j for j in nonblank[pos + 1 : pos + 60] if _compact(text_simplify(norm[j])) == attached]
+            later = [j for j in nonblank[pos + 1 : pos + 60] if _compact(keys[j]) == attached]
             if later:
                 end = later[0]
                 meta("notice_title", line, i, "covering_notice")
@@ -1222,7 +1231,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                     if j >= end:
                         break
                     drop(j, "header", "covering_notice")
-                    hit = _match(HEADER_RULES, text_simplify(norm[j]))
+                    hit = _match(HEADER_RULES, keys[j])
                     if hit and hit[0].field and j != i:
                         f = {"date": "signing_date", "issuer": "notice_issuer"}.get(hit[0].field, hit[0].field)
                         meta(f, _rule_value(hit[0], hit[1], norm[j]), j, "covering_notice")
@@ -1262,7 +1271,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     body_idx = nonblank[body_start:]
     while body_idx:
         i = body_idx[-1]
-        key = text_simplify(norm[i])
+        key = keys[i]
         segments = line_front_matter(key) if len(key) == len(norm[i]) else None
         if segments is not None and not any(_front_matter_rule(s[0])[0] == "journal_abstract" for s in segments):
             front_matter(i, "trailer", segments)
@@ -1270,7 +1279,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             continue
         hit = _match(TRAILER_RULES, key)
         if hit and hit[0].name == "web_link_item" and not any(
-            _RELATED_HEAD.search(text_simplify(norm[j])) for j in body_idx[-16:-1]
+            _RELATED_HEAD.search(keys[j]) for j in body_idx[-16:-1]
         ):
             hit = None  # a list item is a related link only under a related-links heading
         if not hit:
@@ -1296,7 +1305,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             body_idx.remove(i)
             continue
         drop(i, "body", rule, "cut", cut=cut)
-        norm[i] = rest
+        norm[i], keys[i] = rest, text_simplify(rest)
         break
 
     # ---- body lines ----------------------------------------------------------------------------
@@ -1304,7 +1313,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     repeats = Counter(norm[i] for i in body_idx)
     title_key = _compact(norm[title_idx]) if title_idx is not None else None
     for i in body_idx:
-        key = text_simplify(norm[i])
+        key = keys[i]
         segments = line_front_matter(key) if len(key) == len(norm[i]) else None
         if segments is not None:
             for abstract in front_matter(i, "body", segments):
