@@ -317,3 +317,71 @@ def test_plain_lines_pass_the_new_steps_unchanged():
     assert cleanup.line_strip_pinyin(line) == (line, [])
     assert cleanup.line_front_matter(line) is None
     assert cleanup.line_lead(line) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Web and e-paper furniture (shapes seen on public pages; the strings are ours)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_epaper_page_kicker_edition_lines_column_label_and_reporters_note():
+    text = "\n".join([
+        "2025年05月12日 Mon",
+        "闽宁协作三十年",
+        "山海相连情谊长",
+        "《宁夏日报》（2025年05月12日 03版）",
+        "03版：要闻",
+        "版权声明：凡本报刊载作品，未经本报授权不得转载。",
+        "【记者手记】",
+        "　　一个移民村的变化，是两省区协作的缩影。村里的年轻人大多在园区上班。",
+        "（本报记者 马某某 李某）",
+        "上一篇　下一篇　返回目录",
+        "宁夏日报社概况 | 联系我们 | 网站地图",
+    ])
+    doc = document_clean(text, "e")
+    assert _title(doc) == "闽宁协作三十年"
+    assert _sentences(doc) == ["一个移民村的变化，是两省区协作的缩影。", "村里的年轻人大多在园区上班。"]
+    rules = _rules(doc)
+    for rule in ("web_date", "subtitle", "paper_edition", "web_disclaimer", "column_label", "news_byline_note",
+                 "web_widget", "web_menu"):
+        assert rule in rules, rule
+    assert ("subtitle", "山海相连情谊长") in {(r.field, r.value) for r in doc.metadata.itertuples()}
+
+
+def test_english_title_and_author_lines_of_a_chinese_article_are_header():
+    text = "\n".join([
+        "刘 某, 王某某 (宁夏大学 经济管理学院, 宁夏 银川 750021)",
+        "LIU Mou, WANG Moumou (School of Economics and Management, Ningxia University, Yinchuan 750021, China)",
+        "闽宁协作的产业基础。两地产业互补性较强。",
+    ])
+    doc = document_clean(text, "l")
+    assert _sentences(doc) == ["闽宁协作的产业基础。", "两地产业互补性较强。"]
+    assert _rules(doc) == ["journal_author_line", "latin_line"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["APP下载", "查看余下全文", "下载到本地 , 更方便阅读", "[字号 ]", "上一篇 下一篇 返回目录", "展开剩余85%",
+     "原标题：闽宁两地签署协作协议", "转载自：某某日报客户端", "声明：本站转载此文目的在于传递更多信息。",
+     "本文仅代表作者观点，不代表本站观点，如有侵权请联系删除。", "<div class=\"share\"></div>"],
+)
+def test_web_widgets_and_repost_lines_above_the_body_are_dropped(line):
+    doc = document_clean(f"闽宁协作迈入新阶段\n{line}\n两地合作不断深化。", "w")
+    assert _title(doc) == "闽宁协作迈入新阶段"
+    assert _sentences(doc) == ["两地合作不断深化。"]
+    assert len(doc.audit[doc.audit["action"] == "dropped"]) == 1
+
+
+def test_photo_caption_and_credit_in_the_body_are_dropped():
+    text = "闽宁协作迈入新阶段\n两地合作不断深化。\n图为闽宁镇的一处光伏园区。\n本报记者 马某某 摄\n园区已吸纳千余人就业。"
+    doc = document_clean(text, "p")
+    assert _sentences(doc) == ["两地合作不断深化。", "园区已吸纳千余人就业。"]
+    assert _rules(doc).count("photo_caption") == 2
+
+
+def test_related_link_items_are_dropped_only_under_a_related_links_heading():
+    body = "两地合作不断深化。\n主要措施包括：\n· 共建产业园区\n· 互派干部挂职"
+    plain = document_clean(f"闽宁协作迈入新阶段\n{body}", "r")
+    assert _sentences(plain)[-2:] == ["·共建产业园区", "·互派干部挂职"]
+    related = document_clean(f"闽宁协作迈入新阶段\n两地合作不断深化。\n相关新闻：\n· 闽宁两地召开联席会议", "r")
+    assert _sentences(related) == ["两地合作不断深化。"]

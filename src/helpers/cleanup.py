@@ -315,7 +315,9 @@ _WEB_RULES = (
     Rule(
         "web_widget",
         r"^(?:[【\[]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|分享到|扫一扫|微信|微博|QQ空间"
-        r"|上一篇|下一篇|相关链接|相关新闻|相关阅读|纠错|列印)[】\]]?\s*)+(?:[:：].{0,60})?$",
+        r"|上一篇|下一篇|相关链接|相关新闻|相关阅读|纠错|列印|APP下载|下载APP|客户端下载|查看余下全文|展开全文"
+        r"|阅读全文|查看全文|展开剩余\d+%|返回目录|返回首页|返回列表|字号|下载到本地|更方便阅读|论文部分内容阅读"
+        r"|点击查看)[】\]]?[\s，,|｜]*)+(?:[:：].{0,60})?$",
         "print/close/share widgets and related-link labels of a web page",
     ),
     Rule(
@@ -326,10 +328,19 @@ _WEB_RULES = (
     ),
     Rule(
         "web_disclaimer",
-        r"(不代表本(?:站|网|平台)(?:的)?观点|如有侵权|请联系(?:我们|本站)?删除|转载请注明|未经.{0,8}授权.{0,12}转载)",
+        r"(不代表本(?:站|网|平台)(?:的)?观点|如有侵权|请联系(?:我们|本站)?删除|转载请注明|未经.{0,8}授权.{0,12}转载"
+        r"|^(?:版权声明|免责声明|声明)\s*[:：])",
         "repost disclaimer (本站转载此文…不代表本站观点，如有侵权请联系删除)",
     ),
     Rule("html_tag", r"^(?:<[^<>]{1,200}>\s*)+$", "a line of leftover HTML tags (<td id=…></td>)"),
+    Rule(
+        "paper_edition",
+        rf"^《?[{CJK_IDEOGRAPH}]{{2,12}}报》?\s*[（(]?\s*\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日\s*"
+        rf"(?:第?\s*\d{{1,3}}\s*版)?\s*[）)]?(?:\s*(?:星期.|周.|[A-Z][a-z]{{2}}))?$"
+        rf"|^第?\s*\d{{1,3}}\s*版\s*[:：]?\s*[{CJK_IDEOGRAPH}·]{{0,12}}$",
+        "newspaper name, date and page of an e-paper (《光明日报》（2026年03月07日10版）, 10版：要闻)",
+        "edition",
+    ),
     Rule(
         "web_url",
         r"^(?:https?://|www\.)\S+(?:\s[^。！？]{0,80})?$",
@@ -401,6 +412,14 @@ _JOURNAL_RULES = (
         "author biography, corresponding author or funding line of a journal article",
         "author_bio",
     ),
+)
+
+#: A line without any Chinese character above or below the body of a Chinese text: an English title,
+#: author or affiliation line (PENG Qian, ZHU Hongxing (University of …)), a stray letter.
+_LATIN_LINE = Rule(
+    "latin_line",
+    rf"^[^{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]*[A-Za-z][^{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]*$",
+    "a line without Chinese characters above or below a Chinese body (English title, authors, affiliation)",
 )
 
 #: Rules for the lines above the body, tried in order on each line of the leading block.
@@ -486,6 +505,7 @@ HEADER_RULES: tuple[Rule, ...] = (
         "news byline on its own line (□本报评论员, 本报记者某某)",
         "author",
     ),
+    Rule("column_label", r"^【[^】。，！？]{2,12}】$", "column label of a newspaper page above the text (【开放日聚焦】)"),
     Rule(
         "addressee",
         r"^[^。！？]{2,200}[，、][^。！？]{0,200}[：:]$",
@@ -494,6 +514,7 @@ HEADER_RULES: tuple[Rule, ...] = (
     ),
     *_JOURNAL_RULES,
     *_WEB_RULES,
+    _LATIN_LINE,
 )
 
 #: Rules for the lines below the body, tried on each line of the trailing block (from the end).
@@ -544,6 +565,13 @@ TRAILER_RULES: tuple[Rule, ...] = (
         "an entry of a reference list ([1] 作者. 题名[J]. 期刊, 2020.)",
     ),
     Rule(
+        "news_byline_note",
+        rf"^[（(](?:本报|本刊|本网|[{CJK_IDEOGRAPH}]{{2,8}}?(?:日报|报|网|社|台))?(?:特约|首席|见习)?"
+        rf"(?:记者|通讯员|实习生)[^（）()。]{{0,40}}[）)]$",
+        "reporters' credit below the text ((本报记者 某某 某某))",
+        "author",
+    ),
+    Rule(
         "web_link_item",
         r"^[·•‧●▪■◆◇○\-]\s*[^。！？]{2,40}$",
         "an item of a related-links list below the body (· 宁夏代表团赴厦门考察…), only under such a heading",
@@ -551,6 +579,7 @@ TRAILER_RULES: tuple[Rule, ...] = (
     Rule("references_heading", r"^[【\[]?(参考文献|注释|References)[】\]]?[:：]?$", "heading of the reference list"),
     *_JOURNAL_RULES,
     *_WEB_RULES,
+    _LATIN_LINE,
 )
 
 #: Rules applied to every line of the body.
@@ -1198,7 +1227,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
 
     def _furniture_follows(pos: int) -> bool:
         """The line after ``nonblank[pos]`` is header furniture (a date, byline or share line)."""
-        if pos + 1 >= len(nonblank) or "，" not in norm[nonblank[pos]]:
+        if pos + 1 >= len(nonblank):
             return False
         nxt = nonblank[pos + 1]
         return _match(HEADER_RULES, keys[nxt]) is not None or bool(
@@ -1255,8 +1284,12 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                 value = _SPACES.sub(" ", pieces[i]).strip() if m is None else _rule_value(rule, m, line)
                 meta(rule.field, value, i, rule.name)
             continue
-        if title_idx is None and not want and _title_like(line, comma=_furniture_follows(pos)):
+        if title_idx is None and not want and _title_like(line, comma="，" in line and _furniture_follows(pos)):
             title_idx = i
+            continue
+        if title_idx is not None and _title_like(line, comma=True) and _furniture_follows(pos):
+            drop(i, "header", "subtitle")  # a kicker or subtitle next to the title, furniture below it
+            meta("subtitle", line, i, "subtitle")
             continue
         if title_idx is None and want and _title_like(line) and not any(
             _compact(norm[j]) == want for j in nonblank[pos + 1 :]
