@@ -385,3 +385,34 @@ def test_related_link_items_are_dropped_only_under_a_related_links_heading():
     assert _sentences(plain)[-2:] == ["·共建产业园区", "·互派干部挂职"]
     related = document_clean(f"闽宁协作迈入新阶段\n两地合作不断深化。\n相关新闻：\n· 闽宁两地召开联席会议", "r")
     assert _sentences(related) == ["两地合作不断深化。"]
+
+
+def test_captions_with_credits_and_inline_captions_are_removed_and_audited():
+    text = "\n".join([
+        "闽宁协作迈入新阶段",
+        "两地合作不断深化，园区建设加快推进。图为闽宁镇的一处光伏园区。园区已吸纳千余人就业。",
+        "贺兰山下的葡萄园。某某县融媒体中心供图",
+        "闽宁镇的新街道。马某 摄",
+        "葡萄酒产业带动了当地就业。",
+    ])
+    doc = document_clean(text, "c")
+    assert _sentences(doc) == ["两地合作不断深化，园区建设加快推进。", "园区已吸纳千余人就业。",
+                               "葡萄酒产业带动了当地就业。"]
+    rows = doc.audit[doc.audit["rule"] == "photo_caption"]
+    assert list(rows["action"]) == ["cut", "dropped", "dropped"]
+    assert rows["text"].iloc[0] == "图为闽宁镇的一处光伏园区。"
+    assert doc.summary["unaccounted_cjk"] == 0
+
+
+def test_a_share_bullet_and_a_bare_disclaimer_heading_below_the_body_are_trailer():
+    text = "闽宁协作迈入新阶段\n两地合作不断深化。\n  • 分享到:\n免责声明\n1、凡本网注明来源的文字，未经本网授权不得转载。"
+    doc = document_clean(text, "t")
+    assert _sentences(doc) == ["两地合作不断深化。"]
+    assert list(doc.audit.loc[doc.audit["part"] == "trailer", "rule"]) == ["web_widget", "web_disclaimer",
+                                                                           "web_disclaimer"]
+
+
+def test_an_unnumbered_subheading_of_up_to_20_characters_is_not_glued_to_the_next_paragraph():
+    text = "闽宁协作迈入新阶段\n两地合作不断深化。\n\n唱响山海协作新时代的最强音\n\n园区已吸纳千余人就业。"
+    doc = document_clean(text, "s")
+    assert _paragraphs(doc) == ["两地合作不断深化。", "唱响山海协作新时代的最强音", "园区已吸纳千余人就业。"]

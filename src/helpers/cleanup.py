@@ -314,7 +314,7 @@ _WEB_RULES = (
     ),
     Rule(
         "web_widget",
-        r"^(?:[【\[]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|分享到|扫一扫|微信|微博|QQ空间"
+        r"^[•·●▪]?\s*(?:[【\[]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|分享到|扫一扫|微信|微博|QQ空间"
         r"|上一篇|下一篇|相关链接|相关新闻|相关阅读|纠错|列印|APP下载|下载APP|客户端下载|查看余下全文|展开全文"
         r"|阅读全文|查看全文|展开剩余\d+%|返回目录|返回首页|返回列表|字号|下载到本地|更方便阅读|论文部分内容阅读"
         r"|点击查看)[】\]]?[\s，,|｜]*)+(?:[:：].{0,60})?$",
@@ -329,7 +329,7 @@ _WEB_RULES = (
     Rule(
         "web_disclaimer",
         r"(不代表本(?:站|网|平台)(?:的)?观点|如有侵权|请联系(?:我们|本站)?删除|转载请注明|未经.{0,8}授权.{0,12}转载"
-        r"|^(?:版权声明|免责声明|声明)\s*[:：])",
+        r"|^(?:版权声明|免责声明|声明)(?:\s*[:：]|$))",
         "repost disclaimer (本站转载此文…不代表本站观点，如有侵权请联系删除)",
     ),
     Rule("html_tag", r"^(?:<[^<>]{1,200}>\s*)+$", "a line of leftover HTML tags (<td id=…></td>)"),
@@ -599,8 +599,9 @@ BODY_RULES: tuple[Rule, ...] = (
     Rule(
         "photo_caption",
         rf"^图为[^。！？]{{2,80}}。?$|^(?:[{CJK_IDEOGRAPH}]{{0,12}}(?:记者|通讯员))?[{CJK_IDEOGRAPH}]{{2,4}}"
-        rf"(?:[、，][{CJK_IDEOGRAPH}]{{2,4}})*\s*摄$",
-        "photo caption and photographer credit (图为…。, 马某某摄)",
+        rf"(?:[、，][{CJK_IDEOGRAPH}]{{2,4}})*\s*摄$"
+        rf"|^(?=.{{2,60}}$)(?:[^。！？]{{1,30}}。)?[^。！？]{{1,24}}(?:摄|摄影|供图|制图)[）)]?$",
+        "photo caption and credit (图为…。, 马某某摄, 古田翠屏湖风光。某某融媒体中心供图)",
     ),
     *_JOURNAL_RULES,
 )
@@ -846,6 +847,8 @@ _SPACED_NAMES_RULE = Rule(
 #: The label that abstract paragraphs carry as their heading path and section.
 ABSTRACT_LABEL = "摘要"
 
+_INLINE_CAPTION = re.compile(r"(?<=[。！？])图为[^。！？“”]{2,80}。")
+_TRAILER_NO_LINKS = tuple(r for r in TRAILER_RULES if r.name != "web_link_item")
 _RELATED_HEAD = next(r for r in _WEB_RULES if r.name == "web_related").regex
 
 _NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*的\s*(?:通知|函)$")
@@ -882,7 +885,7 @@ _INLINE_HEADING = re.compile(
 _FIRST_CHILD = re.compile(rf"^([{_CN_NUM}]+、[^{_SENT_END}（]{{2,40}})(?=（一）)")
 
 #: A line this short without any punctuation stands alone (a label such as 前言 or 结语), never joined.
-MAX_LABEL_CHARS = 12
+MAX_LABEL_CHARS = 20
 _ANY_PUNCT = re.compile(f"[{_SENT_END}，、；：,;:]")
 #: A short line without a sentence end that appears this often in the body is a running header/footer.
 RUNNING_HEADER_MIN = 3
@@ -1314,7 +1317,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if hit and hit[0].name == "web_link_item" and not any(
             _RELATED_HEAD.search(keys[j]) for j in body_idx[-16:-1]
         ):
-            hit = None  # a list item is a related link only under a related-links heading
+            hit = _match(_TRAILER_NO_LINKS, key)  # a list item is a related link only under such a heading
         if not hit:
             break
         rule, m = hit
@@ -1364,6 +1367,13 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if repeats[norm[i]] >= RUNNING_HEADER_MIN and _title_like(norm[i]):
             drop(i, "body", "running_header")  # the same short line on every page
             continue
+        if "图为" in norm[i]:  # a photo caption inside a paragraph: 图为…。 after a sentence
+            captions = _INLINE_CAPTION.findall(norm[i])
+            for cap in captions:
+                drop(i, "body", "photo_caption", "cut", cut=cap)
+            norm[i] = _INLINE_CAPTION.sub("", norm[i])
+            if not norm[i]:
+                continue
         for piece in _INLINE_HEADING.split(norm[i]):
             first_child = _FIRST_CHILD.match(piece)
             if first_child:  # 一、标题（一）… : a heading glued to its first sub-heading
