@@ -416,3 +416,29 @@ def test_an_unnumbered_subheading_of_up_to_20_characters_is_not_glued_to_the_nex
     text = "闽宁协作迈入新阶段\n两地合作不断深化。\n\n唱响山海协作新时代的最强音\n\n园区已吸纳千余人就业。"
     doc = document_clean(text, "s")
     assert _paragraphs(doc) == ["两地合作不断深化。", "唱响山海协作新时代的最强音", "园区已吸纳千余人就业。"]
+
+
+def test_unlabelled_keywords_under_the_abstract_and_citation_markers_in_the_text():
+    text = "\n".join([
+        "閩寧協作與產業轉移研究",
+        "王某,張某某",
+        "(某某大學經濟學院 銀川 750021)",
+        "?",
+        "本文考察閩寧協作中的產業轉移。結果表明:政策引導作用明顯。",
+        "閩寧協作;產業轉移;東西部協作",
+        "產業轉移助推經濟增長,[1-2]也與勞動力流動關系密切。[3]已有研究多關注財政援助。",
+    ])
+    doc = document_clean(text, "k")
+    assert _title(doc) == "閩寧協作與產業轉移研究"
+    assert _sentences(doc) == ["本文考察閩寧協作中的產業轉移。", "結果表明：政策引導作用明顯。",
+                               "產業轉移助推經濟增長，也與勞動力流動關系密切。", "已有研究多關注財政援助。"]
+    rows = doc.audit.set_index("rule")
+    assert rows.loc["journal_keywords", "line"] == 6
+    assert rows.loc["citation_marker", "text"] == "[1-2][3]"
+    assert "lost_space_marks" in rows.index
+
+
+def test_a_list_of_terms_deep_in_the_body_is_kept():
+    body = "\n".join(f"第{n}段的内容说明两地合作。" for n in range(5))
+    doc = document_clean(f"闽宁协作迈入新阶段\n{body}\n产业协作；劳务协作；人才交流", "k")
+    assert _sentences(doc)[-1] == "产业协作；劳务协作；人才交流"

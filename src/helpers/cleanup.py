@@ -615,6 +615,7 @@ _LINE_SPACE = "[ \t\u00a0\u3000]"
 #: ``…发展。??福建…``). ASCII runs always; full-width runs only where a real question mark cannot be:
 #: at the start of a line, or right after a sentence end or closing quote.
 _QMARK_RUN = re.compile(r"[?？]{2,}")
+_QMARK_LINE = re.compile(r"^[\s\u3000]*[?？]+[\s\u3000]*$")
 _QMARK_AFTER = "。！；;…”’」』）)》"
 #: Paragraphs run together on one line, separated only by spaces: a run of two or more spaces
 #: after a sentence end (or before a heading marker) and before Chinese text starts a new paragraph.
@@ -638,6 +639,8 @@ def line_lost_spaces(line: str) -> tuple[str, list[str]]:
     """
     if "?" not in line and "？" not in line:
         return line, []
+    if _QMARK_LINE.match(line):  # a line of nothing but question marks: a lost character or space
+        return "", [line.strip()]
     runs: list[str] = []
 
     def one(m: re.Match) -> str:
@@ -847,6 +850,12 @@ _SPACED_NAMES_RULE = Rule(
 #: The label that abstract paragraphs carry as their heading path and section.
 ABSTRACT_LABEL = "摘要"
 
+#: An unlabelled keyword line under a journal abstract: three to ten short terms separated by ；.
+_KEYWORD_LIST = re.compile(rf"^[{CJK_IDEOGRAPH}A-Za-z]{{2,14}}(?:[；;][{CJK_IDEOGRAPH}A-Za-z]{{2,14}}){{2,9}}[；;]?$")
+#: How many body lines from the top an unlabelled keyword line may sit.
+KEYWORD_LIST_MAX_LINE = 4
+#: Citation markers of a journal article inside the text: [1], [3-4], [2,5].
+_CITATION_MARK = re.compile(r"\[\d{1,3}(?:\s*[-–—,，、]\s*\d{1,3})*\]")
 _INLINE_CAPTION = re.compile(r"(?<=[。！？])图为[^。！？“”]{2,80}。")
 _TRAILER_NO_LINKS = tuple(r for r in TRAILER_RULES if r.name != "web_link_item")
 _RELATED_HEAD = next(r for r in _WEB_RULES if r.name == "web_related").regex
@@ -1348,8 +1357,12 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     kept: list[tuple[int, str] | tuple[int, str, str]] = []
     repeats = Counter(norm[i] for i in body_idx)
     title_key = _compact(norm[title_idx]) if title_idx is not None else None
-    for i in body_idx:
+    for n_line, i in enumerate(body_idx):
         key = keys[i]
+        if n_line < KEYWORD_LIST_MAX_LINE and _KEYWORD_LIST.match(key):
+            drop(i, "body", "journal_keywords")  # keywords without their label, under the abstract
+            meta("keywords", norm[i], i, "journal_keywords")
+            continue
         segments = line_front_matter(key) if len(key) == len(norm[i]) else None
         if segments is not None:
             for abstract in front_matter(i, "body", segments):
@@ -1367,6 +1380,12 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if repeats[norm[i]] >= RUNNING_HEADER_MIN and _title_like(norm[i]):
             drop(i, "body", "running_header")  # the same short line on every page
             continue
+        if "[" in norm[i] and not norm[i].startswith("["):  # citation markers: 密切。[3-4]新疆…
+            marks = _CITATION_MARK.findall(norm[i])
+            if marks:
+                audit.append({"doc_id": doc_id, "line": line_of[i], "part": "body", "rule": "citation_marker",
+                              "action": f"removed {len(marks)}", "text": "".join(marks)})
+                norm[i] = _CITATION_MARK.sub("", norm[i])
         if "图为" in norm[i]:  # a photo caption inside a paragraph: 图为…。 after a sentence
             captions = _INLINE_CAPTION.findall(norm[i])
             for cap in captions:
