@@ -442,3 +442,18 @@ def test_a_list_of_terms_deep_in_the_body_is_kept():
     body = "\n".join(f"第{n}段的内容说明两地合作。" for n in range(5))
     doc = document_clean(f"闽宁协作迈入新阶段\n{body}\n产业协作；劳务协作；人才交流", "k")
     assert _sentences(doc)[-1] == "产业协作；劳务协作；人才交流"
+
+
+def test_body_rules_prefilter_never_misses_a_rule():
+    """The union of the body rules is tried with ``match`` (line start): every rule must be anchored."""
+    from .conftest import FIXTURES
+
+    lines = [cleanup.text_simplify(cleanup.text_normalize(line))
+             for path in [*FIXTURES.glob("*.txt"), *(FIXTURES / "pages").glob("*.txt")]
+             for line in path.read_text(encoding="utf-8").split("\n")]
+    lines += ["— 3 —", "第3页", "【打印】【关闭】", "https://kns.cnki.net/x", "<td></td>", "图为光伏园区。", "马某 摄",
+              "关键词：闽宁协作", "中图分类号：F127", "收稿日期：2023-04-02", "作者简介：某某"]
+    for line in lines:
+        for rule in cleanup.BODY_RULES:
+            if rule.regex.search(line):
+                assert cleanup._BODY_ANY.match(line), (rule.name, line)

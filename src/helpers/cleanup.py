@@ -28,7 +28,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -289,7 +289,7 @@ class Rule:
     field: str | None = None
     group: int = 0
 
-    @property
+    @cached_property
     def regex(self) -> re.Pattern:
         return _compiled(self.pattern)
 
@@ -860,6 +860,9 @@ _INLINE_CAPTION = re.compile(r"(?<=[。！？])图为[^。！？“”]{2,80}。
 _TRAILER_NO_LINKS = tuple(r for r in TRAILER_RULES if r.name != "web_link_item")
 _RELATED_HEAD = next(r for r in _WEB_RULES if r.name == "web_related").regex
 
+#: Every body rule is anchored at the line start, so one ``match`` of their union rejects most lines.
+_BODY_ANY = re.compile("|".join(f"(?:{r.pattern})" for r in BODY_RULES))
+
 _NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*的\s*(?:通知|函)$")
 
 # --------------------------------------------------------------------------------------------------
@@ -1368,7 +1371,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             for abstract in front_matter(i, "body", segments):
                 kept.append((line_of[i] - 1, abstract, ABSTRACT_LABEL))
             continue
-        hit = _match(BODY_RULES, key)
+        hit = _match(BODY_RULES, key) if _BODY_ANY.match(key) else None
         if hit:
             drop(i, "body", hit[0].name)
             if hit[0].field:
