@@ -785,6 +785,10 @@ def line_front_matter(key: str) -> list[tuple[str, int, int, int]] | None:
     return out
 
 
+def _has_abstract(segments: list[tuple[str, int, int, int]]) -> bool:
+    return any(_front_matter_rule(s[0])[0] == "journal_abstract" for s in segments)
+
+
 def _front_matter_rule(label: str) -> tuple[str, str]:
     return FRONT_MATTER_LABELS.get(label) or FRONT_MATTER_LABELS.get(label.replace(" ", "")) or (
         "journal_classification", "journal_ids")
@@ -960,7 +964,8 @@ def text_split_sentences(text: str) -> list[tuple[int, int]]:
     paragraph. The spans cover the paragraph without gaps except leading and trailing spaces.
     """
     if "”" in text or "’" in text:
-        ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text) if not _quotation_continues(text, m)]
+        ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)
+                if not _quotation_continues(text, m)]
     else:
         ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
     if not ends or ends[-1] != len(text):
@@ -1174,7 +1179,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     metadata: list[dict] = []
     removed_cjk = 0
 
-    # ---- raw lines: lost spaces, paragraphs separated by spaces -----------------------------------
+    # ---- raw lines: lost spaces, paragraphs separated by spaces ---------------------------------
     # ``pieces`` are the physical lines the rest works on; ``line_of`` maps each to its raw line.
     pieces: list[str] = []
     line_of: list[int] = []
@@ -1200,14 +1205,15 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if gone:
             norm[k] = stripped
             n_pinyin += len(gone)
-            audit.append({"doc_id": doc_id, "line": line_of[k], "part": "text", "rule": "pinyin_annotation",
-                          "action": f"removed {len(gone)}", "text": "".join(gone)})
+            audit.append({"doc_id": doc_id, "line": line_of[k], "part": "text",
+                          "rule": "pinyin_annotation", "action": f"removed {len(gone)}",
+                          "text": "".join(gone)})
     nonblank = [k for k, line in enumerate(norm) if line]
     # the simplified-script copy every rule matches, converted in one call
     keys = text_simplify("\n".join(norm)).split("\n")
     if len(keys) != len(norm):
         keys = [text_simplify(line) for line in norm]
-    raw_cjk = text_count_cjk("\n".join(norm))  # normalisation and pinyin removal keep every CJK character
+    raw_cjk = text_count_cjk("\n".join(norm))  # normalisation and pinyin removal keep every ideograph
 
     def drop(k: int, part: str, rule: str, action: str = "dropped", cut: str | None = None) -> None:
         """Record piece ``k`` (or the part ``cut`` of it) as taken out of the body."""
@@ -1215,12 +1221,14 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         removed = norm[k] if cut is None else cut
         if action == "dropped" or cut is not None:
             removed_cjk += text_count_cjk(removed)
-        audit.append({"doc_id": doc_id, "line": line_of[k], "part": part, "rule": rule, "action": action,
-                      "text": pieces[k] if cut is None else cut})
+        audit.append({"doc_id": doc_id, "line": line_of[k], "part": part, "rule": rule,
+                      "action": action, "text": pieces[k] if cut is None else cut})
 
     def meta(field_: str, value: str, k: int, rule: str) -> None:
         if value:
-            metadata.append({"doc_id": doc_id, "field": field_, "value": value, "line": line_of[k], "rule": rule})
+            metadata.append(
+                {"doc_id": doc_id, "field": field_, "value": value, "line": line_of[k], "rule": rule}
+            )
 
     def front_matter(k: int, part: str, segments: list[tuple[str, int, int, int]]) -> list[str]:
         """Drop the front-matter segments of piece ``k``; return the abstract texts kept."""
@@ -1284,7 +1292,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                 continue
         segments = line_front_matter(key) if len(key) == len(line) else None
         if segments is not None:
-            if any(_front_matter_rule(s[0])[0] == "journal_abstract" for s in segments):
+            if _has_abstract(segments):
                 body_start = pos  # the abstract is the first body text
                 break
             front_matter(i, "header", segments)
@@ -1296,14 +1304,16 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             rule, m = hit
             drop(i, "header", rule.name)
             if rule.field:
-                value = _SPACES.sub(" ", pieces[i]).strip() if m is None else _rule_value(rule, m, line)
+                value = (_SPACES.sub(" ", pieces[i]).strip() if m is None
+                         else _rule_value(rule, m, line))
                 meta(rule.field, value, i, rule.name)
             continue
-        if title_idx is None and not want and _title_like(line, comma="，" in line and _furniture_follows(pos)):
+        comma = "，" in line and _furniture_follows(pos)
+        if title_idx is None and not want and _title_like(line, comma=comma):
             title_idx = i
             continue
         if title_idx is not None and _title_like(line, comma=True) and _furniture_follows(pos):
-            drop(i, "header", "subtitle")  # a kicker or subtitle next to the title, furniture below it
+            drop(i, "header", "subtitle")  # a kicker or subtitle by the title, furniture below
             meta("subtitle", line, i, "subtitle")
             continue
         if title_idx is None and want and _title_like(line) and not any(
@@ -1321,7 +1331,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         i = body_idx[-1]
         key = keys[i]
         segments = line_front_matter(key) if len(key) == len(norm[i]) else None
-        if segments is not None and not any(_front_matter_rule(s[0])[0] == "journal_abstract" for s in segments):
+        if segments is not None and not _has_abstract(segments):
             front_matter(i, "trailer", segments)
             body_idx.pop()
             continue
@@ -1329,7 +1339,8 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if hit and hit[0].name == "web_link_item" and not any(
             _RELATED_HEAD.search(keys[j]) for j in body_idx[-16:-1]
         ):
-            hit = _match(_TRAILER_NO_LINKS, key)  # a list item is a related link only under such a heading
+            # a list item is a related link only under a related-links heading
+            hit = _match(_TRAILER_NO_LINKS, key)
         if not hit:
             break
         rule, m = hit
@@ -1386,8 +1397,9 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if "[" in norm[i] and not norm[i].startswith("["):  # citation markers: 密切。[3-4]新疆…
             marks = _CITATION_MARK.findall(norm[i])
             if marks:
-                audit.append({"doc_id": doc_id, "line": line_of[i], "part": "body", "rule": "citation_marker",
-                              "action": f"removed {len(marks)}", "text": "".join(marks)})
+                audit.append({"doc_id": doc_id, "line": line_of[i], "part": "body",
+                              "rule": "citation_marker", "action": f"removed {len(marks)}",
+                              "text": "".join(marks)})
                 norm[i] = _CITATION_MARK.sub("", norm[i])
         if "图为" in norm[i]:  # a photo caption inside a paragraph: 图为…。 after a sentence
             captions = _INLINE_CAPTION.findall(norm[i])
@@ -1419,7 +1431,8 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     metadata.sort(key=lambda r: (r["line"], r["field"]))
     clean_cjk = text_count_cjk(clean_text)
     kinds = Counter((r["level"], r["kind"]) for r in unit_rows)
-    parts = Counter(part for part, _ in {(r["part"], r["line"]) for r in audit if r["action"] == "dropped"})
+    dropped_lines = {(r["part"], r["line"]) for r in audit if r["action"] == "dropped"}
+    parts = Counter(part for part, _ in dropped_lines)
     summary = {
         "doc_id": doc_id,
         "raw_lines": len(raw_lines),
