@@ -17,8 +17,12 @@ Rules are matched on a simplified-script copy of each line (OpenCC ``t2s``), so 
 written in simplified Chinese also catch traditional-script documents; the text itself keeps its
 original script.
 
-The rules are documented in :data:`HEADER_RULES`, :data:`TRAILER_RULES`, :data:`BODY_RULES` and in
-the docstrings of the functions below; ``docs`` in the README summarises them.
+The rules are documented in :data:`HEADER_RULES`, :data:`TRAILER_RULES`, :data:`BODY_RULES`,
+:data:`FRONT_MATTER_LABELS` and in the docstrings of the functions below (``line_lost_spaces``,
+``line_split_paragraphs``, ``line_strip_pinyin``, ``line_front_matter``, ``line_lead`` for pages as
+researchers collect them: mirrors, news sites, journal databases); stage 1 of the README summarises
+them. Besides whole lines, the audit table records what was cut from a line (a dateline, a
+front-matter label, a caption, citation markers, pinyin annotations) with the text cut.
 """
 
 from __future__ import annotations
