@@ -457,3 +457,20 @@ def test_body_rules_prefilter_never_misses_a_rule():
         for rule in cleanup.BODY_RULES:
             if rule.regex.search(line):
                 assert cleanup._BODY_ANY.match(line), (rule.name, line)
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["互联网消息传播很快，闽宁协作的故事家喻户晓。", "国家电网电力援宁项目顺利完工。",
+     "2024年6月13日，闽宁协作联席会议在福州召开", "新华社报道了闽宁镇的变化。"],
+)
+def test_sentences_that_look_like_datelines_or_dates_stay(first):
+    doc = document_clean(f"闽宁协作迈入新阶段\n{first}\n两地合作不断深化。", "f")
+    assert _sentences(doc)[0].startswith(first)  # (a line without a sentence end takes the next one)
+    assert doc.audit[doc.audit["action"] != "kept as title"].empty
+
+
+def test_a_heading_about_photography_is_not_a_caption():
+    doc = document_clean("闽宁协作文化交流\n一、新闻摄影\n两地联合举办了影展。", "h")
+    heads = [u["text"] for u in doc.unit_rows if u["kind"] == "heading" and u["level"] == "sentence"]
+    assert heads == ["一、新闻摄影"]
