@@ -474,3 +474,24 @@ def test_a_heading_about_photography_is_not_a_caption():
     doc = document_clean("闽宁协作文化交流\n一、新闻摄影\n两地联合举办了影展。", "h")
     heads = [u["text"] for u in doc.unit_rows if u["kind"] == "heading" and u["level"] == "sentence"]
     assert heads == ["一、新闻摄影"]
+
+
+def test_kicker_headline_spaced_two_character_name_and_double_arrow_breadcrumb():
+    text = "\n".join([
+        "某某新闻网>>综合报道",
+        "两岸记者联合采访活动走进宁夏——",
+        "看发展成就 访协作路径",
+        "张 文 徐某某",
+        "2024年09月05日08:48    来源：某某网",
+        "  刚下过雨的银川，凉爽怡人。",
+    ])
+    doc = document_clean(text, "k")
+    assert _title(doc) == "看发展成就访协作路径"
+    assert _sentences(doc) == ["刚下过雨的银川，凉爽怡人。"]
+    assert _rules(doc)[:4] == ["web_navigation", "kicker", "title", "journal_authors"]
+
+
+def test_a_question_headline_followed_by_page_furniture_is_the_title():
+    doc = document_clean("闽宁镇属于哪里？\n时间:01-18 人气:20 作者:某某\n闽宁镇位于银川市永宁县。", "q")
+    assert _title(doc) == "闽宁镇属于哪里？"
+    assert _sentences(doc) == ["闽宁镇位于银川市永宁县。"]

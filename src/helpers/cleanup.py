@@ -306,7 +306,8 @@ def _compiled(pattern: str) -> re.Pattern:
 _WEB_RULES = (
     Rule(
         "web_navigation",
-        r"^(首页|当前位置|您的位置|您现在的位置|位置)\s*[:：>›»]|^[^。，]{0,40}([>›»]\s*[^>›»。，]{1,12}){2,}$",
+        r"^(首页|当前位置|您的位置|您现在的位置|位置)\s*[:：>›»]|^[^。，]{0,40}([>›»]\s*[^>›»。，]{1,12}){2,}$"
+        r"|^[^。，！？>]{2,24}>>[^。，！？>]{2,12}(?:>>[^。，！？>]{2,12})*$",
         "breadcrumb or navigation line of a web page (首页 > 新闻 > …)",
     ),
     Rule(
@@ -332,7 +333,7 @@ _WEB_RULES = (
     ),
     Rule(
         "web_disclaimer",
-        r"(不代表本(?:站|网|平台)(?:的)?观点|如有侵权|请联系(?:我们|本站)?删除|转载请注明|未经.{0,8}授权.{0,12}转载"
+        r"(不代表本(?:站|网|平台)(?:的)?观点|如有?侵权|请联系(?:我们|本站)?删除|转载请注明|未经.{0,8}授权.{0,12}转载"
         r"|^(?:版权声明|免责声明|声明)(?:\s*[:：]|$))",
         "repost disclaimer (本站转载此文…不代表本站观点，如有侵权请联系删除)",
     ),
@@ -380,7 +381,8 @@ _WEB_RULES = (
     ),
     Rule(
         "web_related",
-        r"^[【\[]?(?:相关新闻|相关阅读|相关链接|延伸阅读|推荐阅读|相关文章|热点推荐|更多新闻)[】\]]?\s*[:：]?$",
+        r"^[【\[]?(?:相关新闻|相关阅读|相关链接|延伸阅读|推荐阅读|相关文章|热点推荐|更多新闻|本类推荐|本类排行"
+        r"|猜你喜欢|热门推荐|热门文章|最新文章|热点新闻)[】\]]?\s*[:：]?$",
         "heading of a related-links list (相关新闻：, 延伸阅读)",
     ),
     Rule(
@@ -849,10 +851,8 @@ _SURNAMES = (
     "曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏"
     "席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
-_SPACED_NAMES = re.compile(
-    rf"^(?:[{_SURNAMES}][{CJK_IDEOGRAPH}]{{1,2}}[\d*]{{0,2}}[ \u3000,，、;；]+){{1,7}}"
-    rf"[{_SURNAMES}][{CJK_IDEOGRAPH}]{{1,2}}[\d*]{{0,2}}$"
-)
+_SPACED_NAME = rf"[{_SURNAMES}](?:[{CJK_IDEOGRAPH}]{{1,2}}|[ \u3000][{CJK_IDEOGRAPH}](?![{CJK_IDEOGRAPH}]))[\d*]{{0,2}}"
+_SPACED_NAMES = re.compile(rf"^(?:{_SPACED_NAME}[ \u3000,，、;；]+){{1,7}}{_SPACED_NAME}$")
 _SPACED_NAMES_RULE = Rule(
     "journal_authors",
     _SPACED_NAMES.pattern,
@@ -1148,7 +1148,10 @@ def _compact(s: str) -> str:
 
 def _title_like(line: str, *, comma: bool = False) -> bool:
     """A line that could be a title: short, no sentence end, no heading marker, no comma unless
-    ``comma`` (a web headline with a comma, known as the title because page furniture follows it)."""
+    ``comma`` (a web headline with a comma or a final ？！, known as the title because page
+    furniture follows it)."""
+    if comma:  # a web headline may also end with ？ or ！ (闽宁镇属于哪里？)
+        line = line.rstrip("？！")
     return (
         0 < len(line) <= MAX_TITLE_CHARS
         and not _PARA_END.search(line)
@@ -1316,11 +1319,16 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                          else _rule_value(rule, m, line))
                 meta(rule.field, value, i, rule.name)
             continue
-        comma = "，" in line and _furniture_follows(pos)
+        comma = ("，" in line or line[-1:] in "？！") and _furniture_follows(pos)
         if title_idx is None and not want and _title_like(line, comma=comma):
             title_idx = i
             continue
         if title_idx is not None and _title_like(line, comma=True) and _furniture_follows(pos):
+            if not want and norm[title_idx].endswith("—"):  # 引题 ending in ——, then the headline
+                drop(title_idx, "header", "kicker")
+                meta("kicker", norm[title_idx], title_idx, "kicker")
+                title_idx = i
+                continue
             drop(i, "header", "subtitle")  # a kicker or subtitle by the title, furniture below
             meta("subtitle", line, i, "subtitle")
             continue
