@@ -495,3 +495,63 @@ def test_a_question_headline_followed_by_page_furniture_is_the_title():
     doc = document_clean("闽宁镇属于哪里？\n时间:01-18 人气:20 作者:某某\n闽宁镇位于银川市永宁县。", "q")
     assert _title(doc) == "闽宁镇属于哪里？"
     assert _sentences(doc) == ["闽宁镇位于银川市永宁县。"]
+
+
+def test_labels_with_spaces_instead_of_colons_and_english_abstract():
+    text = "\n".join([
+        "您好, 访客   登录/注册",
+        "人口较少民族脱贫路径研究",
+        "来源:用户上传      作者:某某 某某",
+        "  摘要 人口较少民族的脱贫问题是重要议题。本文提出了新路径。",
+        "  關鍵詞 脫貧攻堅;人口較少民族",
+        "  中图分类号 S-9 文献标识码 A",
+        "  Abstract The problem of poverty alleviation is an important issue.",
+        "  某某乡位于贵州省。当地的脱贫攻坚取得了进展。",
+    ])
+    doc = document_clean(text, "s")
+    assert _title(doc) == "人口较少民族脱贫路径研究"
+    assert _sentences(doc) == ["人口较少民族的脱贫问题是重要议题。", "本文提出了新路径。", "某某乡位于贵州省。",
+                               "当地的脱贫攻坚取得了进展。"]
+    assert "S-9" not in doc.text and "Abstract" not in doc.text
+
+
+def test_labels_alone_on_their_line_take_the_lines_below():
+    text = "\n".join([
+        "扶贫瞄准与对口帮扶的路径",
+        "摘要",
+        "扶贫瞄准是对口帮扶的基础。",
+        "Targeting is the basis of paired assistance.",
+        "出处",
+        "《某某大学学报（社会科学版）》",
+        "2016年第3期82-87,共6页",
+        "基金",
+        "某某专项研究课题（201405）",
+        "关键词",
+        "定点扶贫",
+        "扶贫瞄准",
+        "Targeted Poverty Alleviation",
+        "一、引言",
+        "对口帮扶由来已久。",
+    ])
+    doc = document_clean(text, "b")
+    assert _sentences(doc) == ["扶贫瞄准是对口帮扶的基础。", "对口帮扶由来已久。"]
+    abstract = [u for u in doc.unit_rows if u["text"] == "扶贫瞄准是对口帮扶的基础。"]
+    assert all(u["section"] == "摘要" for u in abstract)
+    assert doc.summary["unaccounted_cjk"] == 0
+
+
+def test_an_author_note_broken_over_two_lines_and_author_lines_among_the_front_matter():
+    text = "\n".join([
+        "东西部协作的减贫效应",
+        "[摘要]文章分析了东西部协作的减贫机理。",
+        "[关键词]东西部协作;减贫效应",
+        "[作者]某某某教授四川某某大学经济学院成都 610065",
+        "某某硕士研究生四川某某大学经济学院成都 610065",
+        "作者简介:某某某,",
+        "四川广元人,法学博士,某某大学法学院副教授。四川 成都610041",
+        "加快推进农业农村现代化是应有之义。",
+    ])
+    doc = document_clean(text, "a")
+    assert _sentences(doc) == ["文章分析了东西部协作的减贫机理。", "加快推进农业农村现代化是应有之义。"]
+    rules = _rules(doc)
+    assert rules.count("author_bio") == 3 and "journal_author_line" in rules

@@ -322,7 +322,7 @@ _WEB_RULES = (
         r"^[•·●▪]?\s*(?:[【\[]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|分享到|扫一扫|微信|微博|QQ空间"
         r"|上一篇|下一篇|相关链接|相关新闻|相关阅读|纠错|列印|APP下载|下载APP|客户端下载|查看余下全文|展开全文"
         r"|阅读全文|查看全文|展开剩余\d+%|返回目录|返回首页|返回列表|字号|下载到本地|更方便阅读|论文部分内容阅读"
-        r"|点击查看)[】\]]?[\s，,|｜]*)+(?:[:：].{0,60})?$",
+        r"|点击查看|您好|访客|登录|注册|退出)[】\]]?[\s，,|｜/]*)+(?:[:：].{0,60})?$",
         "print/close/share widgets and related-link labels of a web page",
     ),
     Rule(
@@ -488,8 +488,9 @@ HEADER_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "journal_issue",
-        rf"^《?[{CJK_IDEOGRAPH}]{{2,20}}》?\s*(?:\d{{4}}\s*年\s*)?(?:第\s*)?\d{{1,3}}\s*期(?:\s*[（(]?总第\s*\d+\s*期[）)]?)?$",
-        "journal name and issue above an article (宁夏社会科学 2023年第5期)",
+        rf"^《?[{CJK_IDEOGRAPH}（）()]{{0,24}}》?\s*(?:\d{{4}}\s*年\s*)?(?:第\s*)?\d{{1,3}}\s*期"
+        rf"(?:\s*[（(]?总第\s*\d+\s*期[）)]?)?(?:\s*[\d\-–—,，共页\s]{{0,30}}页)?$",
+        "journal name, issue and pages of an article (宁夏社会科学 2023年第5期, 2016年第3期82-87，共6页)",
         "issue",
     ),
     Rule(
@@ -763,11 +764,55 @@ FRONT_MATTER_LABELS: dict[str, tuple[str, str]] = {
                     ("journal_dates", "journal_dates")),
     **dict.fromkeys(("引用格式", "引用本文", "本文引用格式", "网络出版地址", "网络首发地址"),
                     ("journal_citation", "citation")),
+    # only in brackets (【作者】) or alone on a line: with a colon they start ordinary lines
+    **dict.fromkeys(("作者", "作者信息", "机构", "基金"), ("author_bio", "author_bio")),
+    "出处": ("journal_citation", "citation"),
 }
-_FM_ALT = "|".join(re.escape(k).replace(r"\ ", r"\s*") for k in sorted(FRONT_MATTER_LABELS, key=len, reverse=True))
+#: Labels that count only in brackets or alone on a line (``作者：`` is a byline, ``基金：`` text).
+FRONT_MATTER_BRACKET_ONLY = frozenset({"作者", "作者信息", "机构", "基金", "出处"})
+#: Labels followed by a space instead of a colon on some sites (``摘要 人口较少…``, ``中图分类号 S-9``).
+FRONT_MATTER_SPACED = ("摘要", "关键词", "中图分类号", "文献标识码", "文章编号", "基金项目", "作者简介", "收稿日期",
+                       "Abstract", "Key words", "Keywords", "DOI")
+
+
+def _label_alt(labels) -> str:
+    return "|".join(re.escape(k).replace(r"\ ", r"\s*") for k in sorted(labels, key=len, reverse=True))
+
+
+_FM_ALT = _label_alt(FRONT_MATTER_LABELS)
+_FM_COLON_ALT = _label_alt(set(FRONT_MATTER_LABELS) - FRONT_MATTER_BRACKET_ONLY)
 _FM_LABEL = re.compile(
-    rf"[【〔\[［]\s*(?P<b>{_FM_ALT})\s*[】〕\]］]\s*[:：]?\s*|(?P<c>{_FM_ALT})\s*[:：]\s*"
+    rf"[【〔\[［]\s*(?P<b>{_FM_ALT})\s*[】〕\]］]\s*[:：]?\s*|(?P<c>{_FM_COLON_ALT})\s*[:：]\s*"
 )
+_FM_BARE = re.compile(rf"^(?P<c>{_FM_ALT})$")
+# on the raw line: the label's characters may be spaced out (摘 要, 关 键 词)
+_FM_SPACED_ALT = "|".join(
+    "[ \u3000]*".join(re.escape(ch) for ch in k.replace(" ", "")) if not k.isascii() else re.escape(k).replace(r"\ ", r"\s*")
+    for k in sorted(FRONT_MATTER_SPACED, key=len, reverse=True)
+)
+_FM_SPACED = re.compile(rf"(^[ \u3000]*|[ \u3000]+)({_FM_SPACED_ALT})[ \u3000]+(?=[^\s:：])")
+
+
+def line_label_colons(raw: str) -> str:
+    """Give a colon to front-matter labels followed only by spaces, on a line that starts with one.
+
+    Some sites print ``摘要 人口较少…`` or ``中图分类号 S-9 文献标识码 A``; normalisation would remove
+    the spaces and with them the end of the label. Applied to the raw line; matching is done on the
+    simplified-script copy, so ``關鍵詞 …`` is found too.
+    """
+    if " " not in raw and "\u3000" not in raw:
+        return raw
+    key = text_simplify(raw)
+    if len(key) != len(raw):
+        return raw
+    first = _FM_SPACED.match(key)
+    if first is None:
+        return raw
+    out, last = [], 0
+    for m in _FM_SPACED.finditer(key):
+        out.append(raw[last : m.end(2)] + "：")
+        last = m.end()
+    return "".join(out) + raw[last:]
 
 
 def line_front_matter(key: str) -> list[tuple[str, int, int, int]] | None:
@@ -781,7 +826,8 @@ def line_front_matter(key: str) -> list[tuple[str, int, int, int]] | None:
     """
     first = _FM_LABEL.match(key)
     if first is None:
-        return None
+        bare = _FM_BARE.match(key)  # a label alone on its line: its value is on the next lines
+        return [(bare.group("c"), 0, len(key), len(key))] if bare else None
     hits = list(_FM_LABEL.finditer(key))
     out = []
     for n, m in enumerate(hits):
@@ -869,6 +915,13 @@ KEYWORD_LIST_MAX_LINE = 4
 #: Citation markers of a journal article inside the text: [1], [3-4], [2,5].
 _CITATION_MARK = re.compile(r"\[\d{1,3}(?:\s*[-–—,，、]\s*\d{1,3})*\]")
 _INLINE_CAPTION = re.compile(r"(?<=[。！？])图为[^。！？“”]{2,80}。")
+#: Lines that are furniture when they follow journal front matter inside the body.
+_FRONT_BLOCK_RULES = tuple(
+    r for r in HEADER_RULES
+    if r.name in ("affiliation", "journal_authors", "journal_author_line", "journal_issue", "latin_line")
+)
+#: A keyword on a line of its own, under a bare 关键词 label.
+_SHORT_TERM = re.compile(r"^[^。！？，；：,;:]{1,24}$")
 _TRAILER_NO_LINKS = tuple(r for r in TRAILER_RULES if r.name != "web_link_item")
 _RELATED_HEAD = next(r for r in _WEB_RULES if r.name == "web_related").regex
 
@@ -1189,6 +1242,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     audit: list[dict] = []
     metadata: list[dict] = []
     removed_cjk = 0
+    pending: tuple[str, bool] | None = None  # a front-matter value that goes on on the next line
 
     # ---- raw lines: lost spaces, paragraphs separated by spaces ---------------------------------
     # ``pieces`` are the physical lines the rest works on; ``line_of`` maps each to its raw line.
@@ -1196,6 +1250,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     line_of: list[int] = []
     for n, raw in enumerate(raw_lines, start=1):
         fixed, runs = line_lost_spaces(raw)
+        fixed = line_label_colons(fixed)
         if runs:
             audit.append({"doc_id": doc_id, "line": n, "part": "text", "rule": "lost_space_marks",
                           "action": f"replaced {len(runs)} by spaces", "text": " ".join(runs)})
@@ -1243,9 +1298,11 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
 
     def front_matter(k: int, part: str, segments: list[tuple[str, int, int, int]]) -> list[str]:
         """Drop the front-matter segments of piece ``k``; return the abstract texts kept."""
+        nonlocal pending
         kept_texts = []
         line = norm[k]
         whole = len(segments) == 1
+        pending = None
         for label, s, v, e in segments:
             rule, field_ = _front_matter_rule(label)
             value = line[v:e].strip(" ；;")
@@ -1253,11 +1310,35 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                 drop(k, part, rule, "label removed", cut=line[s:v])
                 if value:
                     kept_texts.append(value)
+                else:
+                    pending = (ABSTRACT_LABEL, False)  # 摘要 alone: the abstract is the next line
                 continue
             drop(k, part, rule, cut=None if whole else line[s:e])
             if field_:
                 meta(field_, value, k, rule)
+            # a value that is missing (a label alone on its line) or breaks off (作者简介：某某，)
+            # goes on on the next line; keywords alone may come one per line
+            if not value:
+                pending = (rule, rule == "journal_keywords")
+            elif value[-1] in "，、：,:":
+                pending = (rule, False)
         return kept_texts
+
+    def continuation(k: int, part: str) -> bool:
+        """Drop piece ``k`` when it continues the front-matter line before it (see front_matter)."""
+        nonlocal pending
+        if pending is None:
+            return False
+        rule, many = pending
+        if rule == ABSTRACT_LABEL:
+            return False  # handled by the body loop: the line is kept, labelled
+        if many and not _SHORT_TERM.match(norm[k]):
+            pending = None
+            return False
+        drop(k, part, rule)
+        if not many:
+            pending = None
+        return True
 
     def _furniture_follows(pos: int) -> bool:
         """The line after ``nonblank[pos]`` is header furniture (a date, byline or share line)."""
@@ -1302,6 +1383,8 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                 skip_until = end
                 continue
         segments = line_front_matter(key) if len(key) == len(line) else None
+        if segments is None and continuation(i, "header"):
+            continue
         if segments is not None:
             if _has_abstract(segments):
                 body_start = pos  # the abstract is the first body text
@@ -1387,6 +1470,8 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     kept: list[tuple[int, str] | tuple[int, str, str]] = []
     repeats = Counter(norm[i] for i in body_idx)
     title_key = _compact(norm[title_idx]) if title_idx is not None else None
+    after_front = False
+    pending = None
     for n_line, i in enumerate(body_idx):
         key = keys[i]
         if n_line < KEYWORD_LIST_MAX_LINE and _KEYWORD_LIST.match(key):
@@ -1394,10 +1479,22 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             meta("keywords", norm[i], i, "journal_keywords")
             continue
         segments = line_front_matter(key) if len(key) == len(norm[i]) else None
+        if segments is None and pending and pending[0] == ABSTRACT_LABEL:
+            kept.append((line_of[i] - 1, norm[i], ABSTRACT_LABEL))
+            pending, after_front = None, True
+            continue
+        if segments is None and continuation(i, "body"):
+            after_front = True
+            continue
         if segments is not None:
             for abstract in front_matter(i, "body", segments):
                 kept.append((line_of[i] - 1, abstract, ABSTRACT_LABEL))
+            after_front = True
             continue
+        if after_front and (block := _match(_FRONT_BLOCK_RULES, key)):
+            drop(i, "body", block[0].name)  # author and affiliation lines among the front matter
+            continue
+        after_front = False
         hit = _match(BODY_RULES, key) if _BODY_ANY.match(key) else None
         if hit:
             drop(i, "body", hit[0].name)
