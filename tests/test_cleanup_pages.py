@@ -234,6 +234,8 @@ def test_pinyin_annotations_are_removed_and_counted():
     ("line", "mirror", "expected"),
     [
         ("城鎮(zhèn)化", False, "城鎮化"),
+        ("協作(xié zuò)發展", False, "協作發展"),  # a word's syllables in one bracket
+        ("增長(growth rate)", True, "增長(growth rate)"),
         ("協（xie2）作", False, "協作"),
         ("旅游(lǚ)业", False, "旅游业"),
         ("我們(men)的", True, "我們的"),

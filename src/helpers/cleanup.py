@@ -683,8 +683,9 @@ def line_split_paragraphs(line: str) -> list[str]:
 
 # Pinyin annotations after Han characters on mirror sites: 協(xié)作, 產(chǎn)業(yè).
 _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PINYIN_SYL = rf"[a-zü{_TONE_VOWELS}]{{1,6}}[1-5]?"
 _PINYIN_ANNOTATION = re.compile(
-    rf"(?<=[{CJK_IDEOGRAPH}])[（(] ?([a-zü{_TONE_VOWELS}]{{1,6}}[1-5]?) ?[）)]"
+    rf"(?<=[{CJK_IDEOGRAPH}])[（(] ?({_PINYIN_SYL}(?: {_PINYIN_SYL}){{0,3}}) ?[）)]"
 )
 _PINYIN_FINALS = (
     "a o e ai ei ao ou an en ang eng ong er i ia ie iao iu ian in iang ing iong u ua uo uai ui "
@@ -707,8 +708,13 @@ def _pinyin_plain(syllable: str) -> str:
     return "".join(c for c in s if not unicodedata.combining(c))
 
 
-def _pinyin_toned(syllable: str) -> bool:
-    return any(c in _TONE_VOWELS for c in syllable) or syllable[-1:].isdigit()
+def _pinyin_toned(syllables: str) -> bool:
+    return any(c in _TONE_VOWELS for c in syllables) or any(s[-1:].isdigit() for s in syllables.split())
+
+
+def _pinyin_valid(syllables: str) -> bool:
+    """Every space-separated part is a pinyin syllable (``xié``, ``xie2``, ``xié zuò``)."""
+    return all(_PINYIN_SYLLABLE.match(_pinyin_plain(s)) for s in syllables.split())
 
 
 def text_pinyin_mirror(text: str) -> bool:
@@ -716,7 +722,7 @@ def text_pinyin_mirror(text: str) -> bool:
     n = 0
     for m in _PINYIN_ANNOTATION.finditer(text):
         syl = m.group(1)
-        if _pinyin_toned(syl) and _PINYIN_SYLLABLE.match(_pinyin_plain(syl)):
+        if _pinyin_toned(syl) and _pinyin_valid(syl):
             n += 1
             if n >= PINYIN_MIRROR_MIN:
                 return True
@@ -738,9 +744,7 @@ def line_strip_pinyin(line: str, *, mirror: bool = False) -> tuple[str, list[str
 
     def one(m: re.Match) -> str:
         syl = m.group(1)
-        ok = _PINYIN_SYLLABLE.match(_pinyin_plain(syl)) is not None and (
-            _pinyin_toned(syl) or (mirror and len(syl) >= 2)
-        )
+        ok = _pinyin_valid(syl) and (_pinyin_toned(syl) or (mirror and len(syl) >= 2))
         if ok:
             removed.append(m.group(0))
             return ""
