@@ -1227,8 +1227,9 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             first title-like line of the header is taken.
 
     The steps, each recorded: (0) repair raw lines: runs of ``?`` standing for lost spaces
-    (``lost_space_marks``, :func:`line_lost_spaces`) and paragraphs separated only by spaces on one
-    line (``space_paragraphs``, :func:`line_split_paragraphs`); (1) normalise every line
+    (``lost_space_marks``, :func:`line_lost_spaces`), front-matter labels followed by spaces
+    (:func:`line_label_colons`) and paragraphs separated only by spaces on one line
+    (``space_paragraphs``, :func:`line_split_paragraphs`); (1) normalise every line
     (:func:`text_normalize`) and remove pinyin annotations (``pinyin_annotation``,
     :func:`line_strip_pinyin`); (2) take the header off the top: the longest run of leading lines
     that are title or match a :data:`HEADER_RULES` rule or are journal front matter
