@@ -794,6 +794,9 @@ _FM_SPACED_ALT = "|".join(
     "[ \u3000]*".join(re.escape(ch) for ch in k.replace(" ", "")) if not k.isascii() else re.escape(k).replace(r"\ ", r"\s*")
     for k in sorted(FRONT_MATTER_SPACED, key=len, reverse=True)
 )
+#: A raw line without any of these needs none of the raw-line repairs.
+_RAW_WORK = re.compile("[?？\t\u00a0\u3000]|  |^[ \u3000]*(?:[摘关關中文基作收ADK]|Key)")
+_FM_SPACED_START = re.compile(r"^[ \u3000]*(?:[摘关關中文基作收ADK]|Key)")
 _FM_SPACED = re.compile(rf"(^[ \u3000]*|[ \u3000]+)({_FM_SPACED_ALT})[ \u3000]+(?=[^\s:：])")
 
 
@@ -804,7 +807,7 @@ def line_label_colons(raw: str) -> str:
     the spaces and with them the end of the label. Applied to the raw line; matching is done on the
     simplified-script copy, so ``關鍵詞 …`` is found too.
     """
-    if " " not in raw and "\u3000" not in raw:
+    if not _FM_SPACED_START.match(raw):
         return raw
     key = text_simplify(raw)
     if len(key) != len(raw):
@@ -1254,6 +1257,10 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     pieces: list[str] = []
     line_of: list[int] = []
     for n, raw in enumerate(raw_lines, start=1):
+        if not _RAW_WORK.search(raw):  # most lines: nothing to repair
+            pieces.append(raw)
+            line_of.append(n)
+            continue
         fixed, runs = line_lost_spaces(raw)
         fixed = line_label_colons(fixed)
         if runs:
