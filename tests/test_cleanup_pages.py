@@ -557,3 +557,24 @@ def test_an_author_note_broken_over_two_lines_and_author_lines_among_the_front_m
     assert _sentences(doc) == ["文章分析了东西部协作的减贫机理。", "加快推进农业农村现代化是应有之义。"]
     rules = _rules(doc)
     assert rules.count("author_bio") == 3 and "journal_author_line" in rules
+
+
+def test_epaper_page_jumps_are_cut_and_a_subtitle_under_the_title_is_dropped():
+    text = "\n".join([
+        "共叙山海深情 共启协作新局",
+        "宁夏党政代表团来闽考察交流",
+        "2021-05-31 01:05:35 来源:某某日报",
+        "本报讯(某某日报记者 姜 某 剡某某) 两地代表团共叙山海情缘。总书记对葡萄酒产业寄予厚望。 (下转02版)",
+        "（上接第1版）代表团还考察了产业园区。",
+    ])
+    doc = document_clean(text, "j")
+    assert _title(doc) == "共叙山海深情共启协作新局"
+    assert _sentences(doc) == ["两地代表团共叙山海情缘。", "总书记对葡萄酒产业寄予厚望。", "代表团还考察了产业园区。"]
+    assert list(doc.audit.loc[doc.audit["rule"] == "page_jump", "text"]) == ["（下转02版）", "（上接第1版）"]
+    assert {"subtitle", "dateline"} <= set(_rules(doc)) and doc.summary["unaccounted_cjk"] == 0
+
+
+@pytest.mark.parametrize("headline", ["共启协作新局", "山海协作开新局", "闽宁协作助力东西部"])
+def test_a_headline_ending_like_an_organisation_is_not_an_issuer(headline):
+    doc = document_clean(f"{headline}\n2021-05-31 01:05:35 来源:某某日报\n两地合作不断深化。", "o")
+    assert _title(doc) == headline

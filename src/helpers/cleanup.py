@@ -275,6 +275,9 @@ _ORG_SUFFIX = (
     r"|联合会|部|厅|局|委|院|署|中心|处|社)"
 )
 _CN_NUM = "一二三四五六七八九十百零〇两"
+#: Words that end like an organisation's name but are not one (新局, 西部, 好处): a headline
+#: 共启协作新局 is not an issuer.
+_NOT_ORG_END = r"(?<![新大布格开全结破胜变时棋困]局)(?<![全内外东西中南北局干腹]部)(?<![好益深之到难远近]处)"
 #: Name tags of journal author lines: digits, letters or stars after each name (陈文盛a,d，范水生b).
 _AUTHOR_NAME = rf"[{CJK_IDEOGRAPH}]{{2,4}}(?:\d(?:[,，]\d)*|[a-f](?:[,，][a-f])*|[*∗†])?"
 
@@ -461,7 +464,7 @@ HEADER_RULES: tuple[Rule, ...] = (
     Rule("date", rf"^{_DATE}$", "date line (成文日期 or issue date)", "date"),
     Rule(
         "issuer",
-        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}$",
+        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}{_NOT_ORG_END}$",
         "name of an issuing organisation on a line of its own",
         "issuer",
     ),
@@ -556,7 +559,7 @@ TRAILER_RULES: tuple[Rule, ...] = (
     Rule("date", rf"^{_DATE}$", "signature date below the body", "date"),
     Rule(
         "issuer",
-        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}$",
+        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}{_NOT_ORG_END}$",
         "issuing or printing organisation on a line of its own",
         "issuer",
     ),
@@ -921,6 +924,8 @@ _KEYWORD_LIST = re.compile(rf"^[{CJK_IDEOGRAPH}A-Za-z]{{2,14}}(?:[；;][{CJK_IDE
 KEYWORD_LIST_MAX_LINE = 4
 #: Citation markers of a journal article inside the text: [1], [3-4], [2,5].
 _CITATION_MARK = re.compile(r"\[\d{1,3}(?:\s*[-–—,，、]\s*\d{1,3})*\]")
+#: An e-paper's jump to or from another page: （下转02版）, （上接第1版）.
+_PAGE_JUMP = re.compile(r"[（(]\s*(?:下转|上接|转|接)\s*第?\s*[\d一二三四五六七八九十]{1,3}\s*版\s*[）)]")
 _INLINE_CAPTION = re.compile(r"(?<=[。！？])图为[^。！？“”]{2,80}。")
 #: Lines that are furniture when they follow journal front matter inside the body.
 _FRONT_BLOCK_RULES = tuple(
@@ -1526,6 +1531,12 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                               "rule": "citation_marker", "action": f"removed {len(marks)}",
                               "text": "".join(marks)})
                 norm[i] = _CITATION_MARK.sub("", norm[i])
+        if "版" in norm[i] and (jumps := _PAGE_JUMP.findall(norm[i])):  # e-paper: （下转02版）
+            for jump in jumps:
+                drop(i, "body", "page_jump", "cut", cut=jump)
+            norm[i] = _PAGE_JUMP.sub("", norm[i]).strip()
+            if not norm[i]:
+                continue
         if "图为" in norm[i]:  # a photo caption inside a paragraph: 图为…。 after a sentence
             captions = _INLINE_CAPTION.findall(norm[i])
             for cap in captions:
