@@ -578,3 +578,17 @@ def test_epaper_page_jumps_are_cut_and_a_subtitle_under_the_title_is_dropped():
 def test_a_headline_ending_like_an_organisation_is_not_an_issuer(headline):
     doc = document_clean(f"{headline}\n2021-05-31 01:05:35 来源:某某日报\n两地合作不断深化。", "o")
     assert _title(doc) == headline
+
+
+def test_journal_issue_pages_and_download_counts_line_is_header():
+    text = "\n".join([
+        "闽宁协作中的干部交流机制",
+        "某某1，某某某2",
+        "《西部发展研究》2022年第4期　第56-63页　下载次数：238　被引次数：5",
+        "摘　要：干部交流是闽宁协作的机制之一。",
+        "一、问题的提出",
+        "福建每批选派干部到宁夏挂职。",
+    ])
+    doc = document_clean(text, "s")
+    assert _sentences(doc) == ["干部交流是闽宁协作的机制之一。", "福建每批选派干部到宁夏挂职。"]
+    assert doc.audit.loc[doc.audit["line"] == 3, "rule"].iloc[0] in ("journal_issue", "web_stats")

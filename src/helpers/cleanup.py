@@ -373,6 +373,12 @@ _WEB_RULES = (
         "web_date",
     ),
     Rule(
+        "web_stats",
+        r"^(?=.*(?:下载次数|被引次数|被引量|下载量|浏览次数|浏览量|阅读量|阅读数|访问量|点击量|人气)\s*[:：]?\s*\d)"
+        r"[^。！？]{0,120}$",
+        "download, citation and view counts of a page (下载次数：238 被引次数：5, 访问量:249)",
+    ),
+    Rule(
         "web_comments",
         r"^(?:网友评论|发表评论|我要评论|评论区|全部评论|留言板|请登录后|已有\d+条评论)[^。！？]{0,60}$",
         "comment box of a web page (网友评论, 请登录后发表评论, 已有0条评论)",
@@ -492,7 +498,7 @@ HEADER_RULES: tuple[Rule, ...] = (
     Rule(
         "journal_issue",
         rf"^《?[{CJK_IDEOGRAPH}（）()]{{0,24}}》?\s*(?:\d{{4}}\s*年\s*)?(?:第\s*)?\d{{1,3}}\s*期"
-        rf"(?:\s*[（(]?总第\s*\d+\s*期[）)]?)?(?:\s*[\d\-–—,，共页\s]{{0,30}}页)?$",
+        rf"(?:\s*[（(]?总第\s*\d+\s*期[）)]?)?(?:\s*第?[\d\-–—,，共页\s]{{0,30}}页)?$",
         "journal name, issue and pages of an article (宁夏社会科学 2023年第5期, 2016年第3期82-87，共6页)",
         "issue",
     ),
