@@ -418,7 +418,10 @@ def test_journal_article_front_matter_and_references_are_separated(raw_texts):
     assert rules["收稿日期：2"] == "journal_dates" and rules["作者简介：丁"] == "author_bio"
     texts = [u["text"] for u in doc.unit_rows if u["level"] == "paragraph"]
     assert texts[-3:] == body  # the body ends where the references begin
-    assert any(t.startswith("摘要：") for t in texts)  # the abstract is content, kept
+    # the abstract is content: kept without its label, which becomes its heading path and section
+    abstract = [u for u in doc.unit_rows if u["level"] == "paragraph" and u["text"].startswith("闽宁协作是东西部")]
+    assert len(abstract) == 1 and abstract[0]["heading_path"] == abstract[0]["section"] == "摘要"
+    assert not any("摘要" in t for t in texts)
     meta = {(r.field, r.value) for r in doc.metadata.itertuples()}
     assert ("keywords", "闽宁协作；东西部协作；乡村振兴") in meta  # ASCII ; in Chinese text normalised
     assert ("author", "丁颖") in meta and ("affiliation", "（宁夏大学，宁夏银川750021）") in meta

@@ -17,8 +17,12 @@ Rules are matched on a simplified-script copy of each line (OpenCC ``t2s``), so 
 written in simplified Chinese also catch traditional-script documents; the text itself keeps its
 original script.
 
-The rules are documented in :data:`HEADER_RULES`, :data:`TRAILER_RULES`, :data:`BODY_RULES` and in
-the docstrings of the functions below; ``docs`` in the README summarises them.
+The rules are documented in :data:`HEADER_RULES`, :data:`TRAILER_RULES`, :data:`BODY_RULES`,
+:data:`FRONT_MATTER_LABELS` and in the docstrings of the functions below (``line_lost_spaces``,
+``line_split_paragraphs``, ``line_strip_pinyin``, ``line_front_matter``, ``line_lead`` for pages as
+researchers collect them: mirrors, news sites, journal databases); stage 1 of the README summarises
+them. Besides whole lines, the audit table records what was cut from a line (a dateline, a
+front-matter label, a caption, citation markers, pinyin annotations) with the text cut.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -271,6 +275,11 @@ _ORG_SUFFIX = (
     r"|联合会|部|厅|局|委|院|署|中心|处|社)"
 )
 _CN_NUM = "一二三四五六七八九十百零〇两"
+#: Words that end like an organisation's name but are not one (新局, 西部, 好处): a headline
+#: 共启协作新局 is not an issuer.
+_NOT_ORG_END = r"(?<![新大布格开全结破胜变时棋困]局)(?<![全内外东西中南北局干腹]部)(?<![好益深之到难远近]处)"
+#: Name tags of journal author lines: digits, letters or stars after each name (陈文盛a,d，范水生b).
+_AUTHOR_NAME = rf"[{CJK_IDEOGRAPH}]{{2,4}}(?:\d(?:[,，]\d)*|[a-f](?:[,，][a-f])*|[*∗†])?"
 
 
 @dataclass(frozen=True)
@@ -287,7 +296,7 @@ class Rule:
     field: str | None = None
     group: int = 0
 
-    @property
+    @cached_property
     def regex(self) -> re.Pattern:
         return _compiled(self.pattern)
 
@@ -300,7 +309,8 @@ def _compiled(pattern: str) -> re.Pattern:
 _WEB_RULES = (
     Rule(
         "web_navigation",
-        r"^(首页|当前位置|您的位置|您现在的位置|位置)\s*[:：>›»]|^[^。，]{0,40}([>›»]\s*[^>›»。，]{1,12}){2,}$",
+        r"^(首页|当前位置|您的位置|您现在的位置|位置)\s*[:：>›»]|^[^。，]{0,40}([>›»]\s*[^>›»。，]{1,12}){2,}$"
+        r"|^[^。，！？>]{2,24}>>[^。，！？>]{2,12}(?:>>[^。，！？>]{2,12})*$",
         "breadcrumb or navigation line of a web page (首页 > 新闻 > …)",
     ),
     Rule(
@@ -312,9 +322,77 @@ _WEB_RULES = (
     ),
     Rule(
         "web_widget",
-        r"^(?:[【\[]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|分享到|扫一扫|微信|微博|QQ空间"
-        r"|上一篇|下一篇|相关链接|相关新闻|相关阅读|纠错)[】\]]?\s*)+(?:[:：].{0,60})?$",
+        r"^[•·●▪]?\s*(?:[【\[]?(?:打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|分享到|扫一扫|微信|微博|QQ空间"
+        r"|上一篇|下一篇|相关链接|相关新闻|相关阅读|纠错|列印|APP下载|下载APP|客户端下载|查看余下全文|展开全文"
+        r"|阅读全文|查看全文|展开剩余\d+%|返回目录|返回首页|返回列表|字号|下载到本地|更方便阅读|论文部分内容阅读"
+        r"|点击查看|您好|访客|登录|注册|退出)[】\]]?[\s，,|｜/]*)+(?:[:：].{0,60})?$",
         "print/close/share widgets and related-link labels of a web page",
+    ),
+    Rule(
+        "web_repost",
+        r"^[（(]?(?:原标题|原题|转载自|转自|本文转自|本文来源|稿件来源|文章来源|信息来源)\s*[:：][^。！？]{0,80}$",
+        "repost lines of a mirror or aggregator (原标题：…, 转载自：…)",
+        "repost",
+    ),
+    Rule(
+        "web_disclaimer",
+        r"(不代表本(?:站|网|平台)(?:的)?观点|如有?侵权|请联系(?:我们|本站)?删除|转载请注明|未经.{0,8}授权.{0,12}转载"
+        r"|^(?:版权声明|免责声明|声明)(?:\s*[:：]|$))",
+        "repost disclaimer (本站转载此文…不代表本站观点，如有侵权请联系删除)",
+    ),
+    Rule("html_tag", r"^(?:<[^<>]{1,200}>\s*)+$", "a line of leftover HTML tags (<td id=…></td>)"),
+    Rule(
+        "paper_edition",
+        rf"^《?[{CJK_IDEOGRAPH}]{{2,12}}报》?\s*[（(]?\s*\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日\s*"
+        rf"(?:第?\s*\d{{1,3}}\s*版)?\s*[）)]?(?:\s*(?:星期.|周.|[A-Z][a-z]{{2}}))?$"
+        rf"|^第?\s*\d{{1,3}}\s*版\s*[:：]?\s*[{CJK_IDEOGRAPH}·]{{0,12}}$",
+        "newspaper name, date and page of an e-paper (《光明日报》（2026年03月07日10版）, 10版：要闻)",
+        "edition",
+    ),
+    Rule(
+        "web_url",
+        r"^(?:https?://|www\.)\S+(?:\s[^。！？]{0,80})?$",
+        "a web address on a line of its own, with the date or widgets that follow it",
+    ),
+    Rule(
+        "web_menu",
+        r"^[^。，！？|｜]{1,12}(?:\s*[|｜]\s*[^。，！？|｜]{1,12}){2,}$",
+        "site menu: three or more short items separated by | (网站首页 | 政务公开 | …)",
+    ),
+    Rule(
+        "web_share",
+        r"^(?:[【\[]?(?:分享到|分享至|转发到|扫一扫|扫码|用手机扫|复制链接|无障碍浏览|长者模式|适老化|繁体|简体"
+        r"|大字版|关怀版))[^。！？]{0,60}$",
+        "share, QR-code and accessibility links (分享至 Facebook LINE, 扫一扫在手机打开, 无障碍浏览 长者模式)",
+    ),
+    Rule(
+        "web_date",
+        r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+        r"(?:\s*[^。！？，\d][^。！？，]{0,60})?$",
+        "publication date and time of a web page, with what follows on its line (2025-03-10 14:22 更新：…)",
+        "web_date",
+    ),
+    Rule(
+        "web_stats",
+        r"^(?=.*(?:下载次数|被引次数|被引量|下载量|浏览次数|浏览量|阅读量|阅读数|访问量|点击量|人气)\s*[:：]?\s*\d)"
+        r"[^。！？]{0,120}$",
+        "download, citation and view counts of a page (下载次数：238 被引次数：5, 访问量:249)",
+    ),
+    Rule(
+        "web_comments",
+        r"^(?:网友评论|发表评论|我要评论|评论区|全部评论|留言板|请登录后|已有\d+条评论)[^。！？]{0,60}$",
+        "comment box of a web page (网友评论, 请登录后发表评论, 已有0条评论)",
+    ),
+    Rule(
+        "web_attachment",
+        r"^附件\s*\d*\s*[:：]?.{0,80}\.(?:xlsx?|docx?|pdf|zip|rar|wps|et|ofd)$",
+        "attachment link of a web page (附件：….xlsx)",
+    ),
+    Rule(
+        "web_related",
+        r"^[【\[]?(?:相关新闻|相关阅读|相关链接|延伸阅读|推荐阅读|相关文章|热点推荐|更多新闻|本类推荐|本类排行"
+        r"|猜你喜欢|热门推荐|热门文章|最新文章|热点新闻)[】\]]?\s*[:：]?$",
+        "heading of a related-links list (相关新闻：, 延伸阅读)",
     ),
     Rule(
         "web_copyright",
@@ -351,6 +429,14 @@ _JOURNAL_RULES = (
     ),
 )
 
+#: A line without any Chinese character above or below the body of a Chinese text: an English title,
+#: author or affiliation line (PENG Qian, ZHU Hongxing (University of …)), a stray letter.
+_LATIN_LINE = Rule(
+    "latin_line",
+    rf"^[^{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]*[A-Za-z][^{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]*$",
+    "a line without Chinese characters above or below a Chinese body (English title, authors, affiliation)",
+)
+
 #: Rules for the lines above the body, tried in order on each line of the leading block.
 HEADER_RULES: tuple[Rule, ...] = (
     Rule("leader_instruction", r"^领导批示[:：]?.{0,20}$", "box for a leader's written instruction (领导批示)"),
@@ -384,7 +470,7 @@ HEADER_RULES: tuple[Rule, ...] = (
     Rule("date", rf"^{_DATE}$", "date line (成文日期 or issue date)", "date"),
     Rule(
         "issuer",
-        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}$",
+        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}{_NOT_ORG_END}$",
         "name of an issuing organisation on a line of its own",
         "issuer",
     ),
@@ -410,6 +496,33 @@ HEADER_RULES: tuple[Rule, ...] = (
         "affiliation",
     ),
     Rule(
+        "journal_issue",
+        rf"^《?[{CJK_IDEOGRAPH}（）()]{{0,24}}》?\s*(?:\d{{4}}\s*年\s*)?(?:第\s*)?\d{{1,3}}\s*期"
+        rf"(?:\s*[（(]?总第\s*\d+\s*期[）)]?)?(?:\s*第?[\d\-–—,，共页\s]{{0,30}}页)?$",
+        "journal name, issue and pages of an article (宁夏社会科学 2023年第5期, 2016年第3期82-87，共6页)",
+        "issue",
+    ),
+    Rule(
+        "journal_authors",
+        rf"^(?=.*[{CJK_IDEOGRAPH}](?:\d|[a-f]|[*∗†]))(?:{_AUTHOR_NAME}[，,、;；\s]+){{0,7}}{_AUTHOR_NAME}$",
+        "journal author line with affiliation tags (陈文盛a,d，范水生b; 段树国1，周佳琦2)",
+        "author",
+    ),
+    Rule(
+        "journal_author_line",
+        r"^(?=.*(?<!\d)\d{6}(?!\d))(?=.*(?:大学|学院|研究院|研究所|研究中心|党校|科学院|学校))[^。！？]{4,200}$",
+        "author, affiliation and postcode run together on one line (张三宁夏大学…银川750021)",
+        "affiliation",
+    ),
+    Rule(
+        "news_byline",
+        rf"^[□■◇◆◎●○☆★]?(?:本报|本刊|本网|本台|[{CJK_IDEOGRAPH}]{{2,8}}?(?:日报|晚报|报|网|社|台))?"
+        rf"(?:特约|首席|见习)?(?:评论员|记者|通讯员|实习生)[{CJK_IDEOGRAPH}、，/／|\s]{{0,24}}$",
+        "news byline on its own line (□本报评论员, 本报记者某某)",
+        "author",
+    ),
+    Rule("column_label", r"^【[^】。，！？]{2,12}】$", "column label of a newspaper page above the text (【开放日聚焦】)"),
+    Rule(
         "addressee",
         r"^[^。！？]{2,200}[，、][^。！？]{0,200}[：:]$",
         "addressees (主送机关: 各市、县（区）党委和人民政府，…：)",
@@ -417,13 +530,14 @@ HEADER_RULES: tuple[Rule, ...] = (
     ),
     *_JOURNAL_RULES,
     *_WEB_RULES,
+    _LATIN_LINE,
 )
 
 #: Rules for the lines below the body, tried on each line of the trailing block (from the end).
 TRAILER_RULES: tuple[Rule, ...] = (
     Rule(
         "author_note",
-        r"^[（(]?(执笔人?|作者|撰稿人?|责任编辑|编辑|审核|校对|审稿)\s*[:：]\s*(.{1,60}?)[）)]?$",
+        r"^[（(]?(执笔人?|作者|撰稿人?|撰文|责任编辑|编辑|审核|校对|审稿)\s*[:：]\s*(.{1,60}?)[）)]?$",
         "author or editor note (（执笔人：宁夏大学 丁颖）)",
         "author",
         2,
@@ -451,7 +565,7 @@ TRAILER_RULES: tuple[Rule, ...] = (
     Rule("date", rf"^{_DATE}$", "signature date below the body", "date"),
     Rule(
         "issuer",
-        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}$",
+        rf"^[{CJK_IDEOGRAPH}（）、]{{2,40}}{_ORG_SUFFIX}{_NOT_ORG_END}$",
         "issuing or printing organisation on a line of its own",
         "issuer",
     ),
@@ -466,9 +580,22 @@ TRAILER_RULES: tuple[Rule, ...] = (
         r"^\s*(?:[［\[]\s*\d{1,3}\s*[］\]]|\d{1,3}[.．、]\s*(?=.*[［\[][A-Z]{1,2}(?:/OL)?[］\]])).+$",
         "an entry of a reference list ([1] 作者. 题名[J]. 期刊, 2020.)",
     ),
+    Rule(
+        "news_byline_note",
+        rf"^[（(](?:本报|本刊|本网|[{CJK_IDEOGRAPH}]{{2,8}}?(?:日报|报|网|社|台))?(?:特约|首席|见习)?"
+        rf"(?:记者|通讯员|实习生)[^（）()。]{{0,40}}[）)]$",
+        "reporters' credit below the text ((本报记者 某某 某某))",
+        "author",
+    ),
+    Rule(
+        "web_link_item",
+        r"^[·•‧●▪■◆◇○\-]\s*[^。！？]{2,40}$",
+        "an item of a related-links list below the body (· 宁夏代表团赴厦门考察…), only under such a heading",
+    ),
     Rule("references_heading", r"^[【\[]?(参考文献|注释|References)[】\]]?[:：]?$", "heading of the reference list"),
     *_JOURNAL_RULES,
     *_WEB_RULES,
+    _LATIN_LINE,
 )
 
 #: Rules applied to every line of the body.
@@ -480,11 +607,344 @@ BODY_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "web_widget",
-        r"^[【\[](打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享)[】\]](\s*[【\[][^】\]]{1,6}[】\]])*$",
+        r"^[【\[](打印|关闭|关闭窗口|打印本页|返回顶部|收藏|分享|列印)[】\]](\s*[【\[][^】\]]{1,6}[】\]])*$",
         "print/close widgets of a web page inside the text",
+    ),
+    Rule("url", r"^(?:https?://|www\.)\S+$", "a web address on a line of its own"),
+    Rule("html_tag", r"^(?:<[^<>]{1,200}>\s*)+$", "a line of leftover HTML tags (<td id=…></td>)"),
+    Rule(
+        "photo_caption",
+        rf"^图为[^。！？]{{2,80}}。?$|^(?:[{CJK_IDEOGRAPH}]{{0,12}}(?:记者|通讯员))?[{CJK_IDEOGRAPH}]{{2,4}}"
+        rf"(?:[、，][{CJK_IDEOGRAPH}]{{2,4}})*\s*摄$"
+        rf"|^(?=.{{2,60}}$)(?![{_CN_NUM}]+、|（|第)(?:[^。！？]{{1,30}}。)?[^。！？]{{1,24}}(?:摄|摄影|供图|制图)[）)]?$",
+        "photo caption and credit (图为…。, 马某某摄, 古田翠屏湖风光。某某融媒体中心供图)",
     ),
     *_JOURNAL_RULES,
 )
+
+# --------------------------------------------------------------------------------------------------
+# Rules for pages as researchers collect them (news sites, journal databases, mirrors)
+# --------------------------------------------------------------------------------------------------
+
+_LINE_SPACE = "[ \t\u00a0\u3000]"
+#: Runs of ``?``/``？`` that stand for ideographic spaces lost in a bad re-encoding (``??闽宁协作…``,
+#: ``…发展。??福建…``). ASCII runs always; full-width runs only where a real question mark cannot be:
+#: at the start of a line, or right after a sentence end or closing quote.
+_QMARK_RUN = re.compile(r"[?？]{2,}")
+_QMARK_LINE = re.compile(r"^[\s\u3000]*[?？]+[\s\u3000]*$")
+_QMARK_AFTER = "。！；;…”’」』）)》"
+#: Paragraphs run together on one line, separated only by spaces: a run of two or more spaces
+#: after a sentence end (or before a heading marker) and before Chinese text starts a new paragraph.
+_SPACE_PARAGRAPH = re.compile(
+    rf"(?<=[。！？!?；…”’」』）)》]){_LINE_SPACE}{{2,}}(?=[{CJK_IDEOGRAPH}“《（(【〔])"
+    rf"|(?<=\S){_LINE_SPACE}{{2,}}(?=(?:[{_CN_NUM}]+、|[（(][{_CN_NUM}]+[）)]|第[{_CN_NUM}\d]+[章节条])"
+    rf"[{CJK_IDEOGRAPH}])"
+)
+
+
+_SPACE_LABEL = re.compile(rf"^({_LINE_SPACE}*[{CJK_IDEOGRAPH}]{{2,20}}){_LINE_SPACE}{{2,}}([{CJK_IDEOGRAPH}“《].{{4,}})$")
+
+
+def line_lost_spaces(line: str) -> tuple[str, list[str]]:
+    """Replace runs of ``?``/``？`` that stand for lost ideographic spaces with spaces.
+
+    Returns the line and the runs replaced. A run of two or more ASCII ``?`` is always a lost
+    space in Chinese text; a full-width run only at the start of the line or right after a
+    sentence end or closing quote (``真的吗？？`` keeps its question marks). The spaces left then
+    act as paragraph indentation or separators (see :func:`line_split_paragraphs`).
+    """
+    if "?" not in line and "？" not in line:
+        return line, []
+    if _QMARK_LINE.match(line):  # a line of nothing but question marks: a lost character or space
+        return "", [line.strip()]
+    runs: list[str] = []
+
+    def one(m: re.Match) -> str:
+        before = line[: m.start()].rstrip(" \t\u3000")
+        if set(m.group(0)) == {"?"} or not before or before[-1] in _QMARK_AFTER:
+            runs.append(m.group(0))
+            return " " * len(m.group(0))
+        return m.group(0)
+
+    return _QMARK_RUN.sub(one, line), runs
+
+
+def line_split_paragraphs(line: str) -> list[str]:
+    """Split a raw line whose paragraphs are separated only by runs of spaces.
+
+    A run of two or more spaces (ASCII, ideographic or no-break) splits the line when it follows a
+    sentence end or closing quote and precedes Chinese text (``…发展。　　福建…``), or when it
+    precedes a heading marker (``…总体要求  （一）…``); in a line split so, a subheading without
+    punctuation between two runs is a paragraph too (``。　　产业链条越拉越长　　起初…``). Single
+    spaces and spaces inside a web byline (``来源：宁夏日报  发布时间：…``) do not split.
+    """
+    if "  " not in line and "\u3000" not in line and "\t" not in line and "\u00a0" not in line:
+        return [line]
+    parts = _SPACE_PARAGRAPH.split(line)
+    if len(parts) == 1:
+        return parts
+    out = []
+    for part in parts:  # a subheading without punctuation between two runs: 。　　产业链条越拉越长　　起初…
+        m = _SPACE_LABEL.match(part)
+        out.extend([m.group(1), m.group(2)] if m else [part])
+    return out
+
+
+# Pinyin annotations after Han characters on mirror sites: 協(xié)作, 產(chǎn)業(yè).
+_TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PINYIN_SYL = rf"[a-zü{_TONE_VOWELS}]{{1,6}}[1-5]?"
+_PINYIN_ANNOTATION = re.compile(
+    rf"(?<=[{CJK_IDEOGRAPH}])[（(] ?({_PINYIN_SYL}(?: {_PINYIN_SYL}){{0,3}}) ?[）)]"
+)
+_PINYIN_FINALS = (
+    "a o e ai ei ao ou an en ang eng ong er i ia ie iao iu ian in iang ing iong u ua uo uai ui "
+    "uan un uang ueng v ve van vn ue"
+).split()
+_PINYIN_SYLLABLE = re.compile(
+    r"^(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:"
+    + "|".join(sorted(_PINYIN_FINALS, key=len, reverse=True))
+    + r")[1-5]?$"
+)
+#: A document with at least this many tone-marked annotations is a pinyin mirror: there, toneless
+#: syllables of two letters or more (們(men)) are annotations too.
+PINYIN_MIRROR_MIN = 2
+
+
+def _pinyin_plain(syllable: str) -> str:
+    """``xié`` → ``xie``, ``lǚ`` → ``lv`` (tone marks removed, ü as v)."""
+    s = unicodedata.normalize("NFD", syllable.replace("ü", "v").replace("ǖ", "v").replace("ǘ", "v")
+                              .replace("ǚ", "v").replace("ǜ", "v"))
+    return "".join(c for c in s if not unicodedata.combining(c))
+
+
+def _pinyin_toned(syllables: str) -> bool:
+    return any(c in _TONE_VOWELS for c in syllables) or any(s[-1:].isdigit() for s in syllables.split())
+
+
+def _pinyin_valid(syllables: str) -> bool:
+    """Every space-separated part is a pinyin syllable (``xié``, ``xie2``, ``xié zuò``)."""
+    return all(_PINYIN_SYLLABLE.match(_pinyin_plain(s)) for s in syllables.split())
+
+
+def text_pinyin_mirror(text: str) -> bool:
+    """Return True when ``text`` carries pinyin annotations after its characters (a mirror site)."""
+    n = 0
+    for m in _PINYIN_ANNOTATION.finditer(text):
+        syl = m.group(1)
+        if _pinyin_toned(syl) and _pinyin_valid(syl):
+            n += 1
+            if n >= PINYIN_MIRROR_MIN:
+                return True
+    return False
+
+
+def line_strip_pinyin(line: str, *, mirror: bool = False) -> tuple[str, list[str]]:
+    """Remove pinyin annotations after Han characters: ``協（xié）作`` → ``協作``.
+
+    Returns the line and the annotations removed. An annotation is a lowercase pinyin syllable in
+    brackets right after a Han character, with a tone mark or tone number (``(chǎn)``, ``(xie2)``);
+    in a pinyin mirror (``mirror=True``, see :func:`text_pinyin_mirror`) also a toneless syllable
+    of two letters or more (``們(men)``). Parenthesised Latin text that is not a pinyin syllable
+    (``(GDP)``, ``(industry)``, ``(e.g.)``) is never touched.
+    """
+    if "(" not in line and "（" not in line:
+        return line, []
+    removed: list[str] = []
+
+    def one(m: re.Match) -> str:
+        syl = m.group(1)
+        ok = _pinyin_valid(syl) and (_pinyin_toned(syl) or (mirror and len(syl) >= 2))
+        if ok:
+            removed.append(m.group(0))
+            return ""
+        return m.group(0)
+
+    return _PINYIN_ANNOTATION.sub(one, line), removed
+
+
+# Journal front matter: bracketed (【摘要】 〔关键词〕 [中图分类号]) or colon-style (摘要： DOI:) labels.
+#: label (simplified script, spaces removed by normalisation) -> rule name, metadata field
+FRONT_MATTER_LABELS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("摘要", "内容摘要", "内容提要", "提要"), ("journal_abstract", "")),
+    **dict.fromkeys(("Abstract", "ABSTRACT"), ("journal_abstract_en", "abstract_en")),
+    **dict.fromkeys(("关键词", "关键字", "主题词", "Keywords", "Key words", "KEY WORDS", "Key Words"),
+                    ("journal_keywords", "keywords")),
+    **dict.fromkeys(("中图分类号", "中图法分类号", "分类号", "文献标识码", "文献标志码", "文章编号", "DOI", "doi",
+                     "CLC number", "CLC", "Document code", "Article ID"),
+                    ("journal_classification", "journal_ids")),
+    **dict.fromkeys(("基金项目", "项目基金", "作者简介", "作者单位", "通讯作者", "通信作者"), ("author_bio", "author_bio")),
+    **dict.fromkeys(("收稿日期", "修回日期", "录用日期", "网络出版时间", "网络首发时间", "发表日期", "出版日期"),
+                    ("journal_dates", "journal_dates")),
+    **dict.fromkeys(("引用格式", "引用本文", "本文引用格式", "网络出版地址", "网络首发地址"),
+                    ("journal_citation", "citation")),
+    # only in brackets (【作者】) or alone on a line: with a colon they start ordinary lines
+    **dict.fromkeys(("作者", "作者信息", "机构", "基金"), ("author_bio", "author_bio")),
+    "出处": ("journal_citation", "citation"),
+}
+#: Labels that count only in brackets or alone on a line (``作者：`` is a byline, ``基金：`` text).
+FRONT_MATTER_BRACKET_ONLY = frozenset({"作者", "作者信息", "机构", "基金", "出处"})
+#: Labels followed by a space instead of a colon on some sites (``摘要 人口较少…``, ``中图分类号 S-9``).
+FRONT_MATTER_SPACED = ("摘要", "关键词", "中图分类号", "文献标识码", "文章编号", "基金项目", "作者简介", "收稿日期",
+                       "Abstract", "Key words", "Keywords", "DOI")
+
+
+def _label_alt(labels) -> str:
+    return "|".join(re.escape(k).replace(r"\ ", r"\s*") for k in sorted(labels, key=len, reverse=True))
+
+
+_FM_ALT = _label_alt(FRONT_MATTER_LABELS)
+_FM_COLON_ALT = _label_alt(set(FRONT_MATTER_LABELS) - FRONT_MATTER_BRACKET_ONLY)
+_FM_LABEL = re.compile(
+    rf"[【〔\[［]\s*(?P<b>{_FM_ALT})\s*[】〕\]］]\s*[:：]?\s*|(?P<c>{_FM_COLON_ALT})\s*[:：]\s*"
+)
+_FM_BARE = re.compile(rf"^(?P<c>{_FM_ALT})$")
+# on the raw line: the label's characters may be spaced out (摘 要, 关 键 词)
+_FM_SPACED_ALT = "|".join(
+    "[ \u3000]*".join(re.escape(ch) for ch in k.replace(" ", "")) if not k.isascii() else re.escape(k).replace(r"\ ", r"\s*")
+    for k in sorted(FRONT_MATTER_SPACED, key=len, reverse=True)
+)
+#: A raw line without any of these needs none of the raw-line repairs.
+_RAW_WORK = re.compile("[?？\t\u00a0\u3000]|  |^[ \u3000]*(?:[摘关關中文基作收ADK]|Key)")
+_FM_SPACED_START = re.compile(r"^[ \u3000]*(?:[摘关關中文基作收ADK]|Key)")
+_FM_SPACED = re.compile(rf"(^[ \u3000]*|[ \u3000]+)({_FM_SPACED_ALT})[ \u3000]+(?=[^\s:：])")
+
+
+def line_label_colons(raw: str) -> str:
+    """Give a colon to front-matter labels followed only by spaces, on a line that starts with one.
+
+    Some sites print ``摘要 人口较少…`` or ``中图分类号 S-9 文献标识码 A``; normalisation would remove
+    the spaces and with them the end of the label. Applied to the raw line; matching is done on the
+    simplified-script copy, so ``關鍵詞 …`` is found too.
+    """
+    if not _FM_SPACED_START.match(raw):
+        return raw
+    key = text_simplify(raw)
+    if len(key) != len(raw):
+        return raw
+    first = _FM_SPACED.match(key)
+    if first is None:
+        return raw
+    out, last = [], 0
+    for m in _FM_SPACED.finditer(key):
+        out.append(raw[last : m.end(2)] + "：")
+        last = m.end()
+    return "".join(out) + raw[last:]
+
+
+def line_front_matter(key: str) -> list[tuple[str, int, int, int]] | None:
+    """Split a journal front-matter line into labelled segments, or return None.
+
+    ``key`` is the normalised line in simplified script. A line is front matter when it starts
+    with a label, bracketed (``【摘要】``, ``〔关键词〕``, ``[DOI]``) or followed by a colon
+    (``摘要：``, ``DOI:``); every further label on the line starts a new segment, so
+    ``〔中图分类号〕F321 〔文献标识码〕A`` gives two. Returns ``(label, start, value_start, end)``
+    per segment, offsets into ``key``.
+    """
+    first = _FM_LABEL.match(key)
+    if first is None:
+        bare = _FM_BARE.match(key)  # a label alone on its line: its value is on the next lines
+        return [(bare.group("c"), 0, len(key), len(key))] if bare else None
+    hits = list(_FM_LABEL.finditer(key))
+    out = []
+    for n, m in enumerate(hits):
+        end = hits[n + 1].start() if n + 1 < len(hits) else len(key)
+        label = re.sub(r"\s+", " ", m.group("b") or m.group("c"))
+        out.append((label, m.start(), m.end(), end))
+    return out
+
+
+def _has_abstract(segments: list[tuple[str, int, int, int]]) -> bool:
+    return any(_front_matter_rule(s[0])[0] == "journal_abstract" for s in segments)
+
+
+def _front_matter_rule(label: str) -> tuple[str, str]:
+    return FRONT_MATTER_LABELS.get(label) or FRONT_MATTER_LABELS.get(label.replace(" ", "")) or (
+        "journal_classification", "journal_ids")
+
+
+# Datelines and bylines at the start of a news article's first paragraph, matched on the raw line
+# (spaces still there, so the end of the reporters' names is known).
+_NEWS_SOURCE = rf"(?:本报|本刊|本网|本台|[{CJK_IDEOGRAPH}]{{1,12}}?(?:日报|晚报|时报|商报|报|网|台|社|客户端|新闻))"
+_DATELINE = re.compile(
+    rf"^[□■◇◆◎●○☆★▲△]?\s*[【\[]?\s*(?!据)"
+    rf"(?:{_NEWS_SOURCE}\s*讯"  # 本报讯, 福建日报讯
+    rf"|{_NEWS_SOURCE}\s*[{CJK_IDEOGRAPH}]{{0,8}}?\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日\s*电"  # …3月5日电
+    rf"|(?:新华社|中新社|中新网|新华网|人民网|央视网|央广网)\s*电"
+    rf"|{_NEWS_SOURCE}\s*消息(?=\s*[（(：:]|\s))"  # 央视网消息（…）, 本报消息：
+    rf"\s*[】\]]?"
+    rf"(?:\s*[（(][^（）()]{{1,60}}[）)])?"
+    rf"(?:\s*(?:本报|本网|首席|特约|见习)?(?:记者|通讯员|实习生|评论员)(?:\s+[{CJK_IDEOGRAPH}]{{2,4}}(?=\s))+)?"
+    rf"\s*[:：]?\s*(?=[^\s，,。、：:；;])"
+)
+_INLINE_BYLINE = re.compile(
+    rf"^\s*(?:[（(][^（）()]{{0,16}}(?:记者|通讯员|实习生|评论员)[^（）()]{{0,30}}[）)]|[□■◇◆◎●○☆★]\s*(?:本报|本刊|本网|本台)?(?:特约|首席)?(?:评论员|记者|通讯员)(?:\s+[{CJK_IDEOGRAPH}]{{2,4}}(?=\s))*"
+    rf"|(?:本报|本刊|本网|本台)(?:特约|首席)?(?:评论员|记者|通讯员)(?:\s+[{CJK_IDEOGRAPH}]{{2,4}}(?=\s))*(?=\s))"
+    rf"\s*[:：]?\s*(?=\S)"
+)
+
+
+def line_lead(raw: str) -> tuple[str, str] | None:
+    """Return ``(rule, prefix)`` when a raw first-paragraph line starts with a dateline or byline.
+
+    ``dateline``: ``本报讯``, ``福建日报讯（记者 某某）``, ``新华社银川3月5日电（记者 某某）``,
+    ``人民网消息``; ``inline_byline``: ``□本报评论员``, ``本报记者 某某 某某`` followed by a space.
+    ``prefix`` is the raw text to cut (the sentence after it stays).
+    """
+    s = _INVISIBLE.sub("", raw).translate(_WIDTH_TABLE)
+    if len(s) != len(raw):  # offsets must point into the raw line
+        s = raw
+    simple = text_simplify(s)  # 本報訊（記者 …） is matched as 本报讯（记者 …）
+    s = simple if len(simple) == len(s) else s
+    m = _DATELINE.match(s)
+    if m:
+        return "dateline", raw[: m.end()]
+    m = _INLINE_BYLINE.match(s)
+    if m:
+        return "inline_byline", raw[: m.end()]
+    return None
+
+
+#: Common Chinese surnames (simplified), for author lines whose names are separated only by spaces
+#: (``王园 张仪华``), which normalisation would run together.
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
+    "崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文"
+    "牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛"
+    "曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏"
+    "席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+_SPACED_NAME = rf"[{_SURNAMES}](?:[{CJK_IDEOGRAPH}]{{1,2}}|[ \u3000][{CJK_IDEOGRAPH}](?![{CJK_IDEOGRAPH}]))[\d*]{{0,2}}"
+_SPACED_NAMES = re.compile(rf"^(?:{_SPACED_NAME}[ \u3000,，、;；]+){{1,7}}{_SPACED_NAME}$")
+_SPACED_NAMES_RULE = Rule(
+    "journal_authors",
+    _SPACED_NAMES.pattern,
+    "author names separated only by spaces under or over the title (王园 张仪华), matched on the raw line",
+    "author",
+)
+#: The label that abstract paragraphs carry as their heading path and section.
+ABSTRACT_LABEL = "摘要"
+
+#: An unlabelled keyword line under a journal abstract: three to ten short terms separated by ；.
+_KEYWORD_LIST = re.compile(rf"^[{CJK_IDEOGRAPH}A-Za-z]{{2,14}}(?:[；;][{CJK_IDEOGRAPH}A-Za-z]{{2,14}}){{2,9}}[；;]?$")
+#: How many body lines from the top an unlabelled keyword line may sit.
+KEYWORD_LIST_MAX_LINE = 4
+#: Citation markers of a journal article inside the text: [1], [3-4], [2,5].
+_CITATION_MARK = re.compile(r"\[\d{1,3}(?:\s*[-–—,，、]\s*\d{1,3})*\]")
+#: An e-paper's jump to or from another page: （下转02版）, （上接第1版）.
+_PAGE_JUMP = re.compile(r"[（(]\s*(?:下转|上接|转|接)\s*第?\s*[\d一二三四五六七八九十]{1,3}\s*版\s*[）)]")
+_INLINE_CAPTION = re.compile(r"(?<=[。！？])图为[^。！？“”]{2,80}。")
+#: Lines that are furniture when they follow journal front matter inside the body.
+_FRONT_BLOCK_RULES = tuple(
+    r for r in HEADER_RULES
+    if r.name in ("affiliation", "journal_authors", "journal_author_line", "journal_issue", "latin_line")
+)
+#: A keyword on a line of its own, under a bare 关键词 label.
+_SHORT_TERM = re.compile(r"^[^。！？，；：,;:]{1,24}$")
+_TRAILER_NO_LINKS = tuple(r for r in TRAILER_RULES if r.name != "web_link_item")
+_RELATED_HEAD = next(r for r in _WEB_RULES if r.name == "web_related").regex
+
+#: Every body rule is anchored at the line start, so one ``match`` of their union rejects most lines.
+_BODY_ANY = re.compile("|".join(f"(?:{r.pattern})" for r in BODY_RULES))
 
 _NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*的\s*(?:通知|函)$")
 
@@ -520,7 +980,7 @@ _INLINE_HEADING = re.compile(
 _FIRST_CHILD = re.compile(rf"^([{_CN_NUM}]+、[^{_SENT_END}（]{{2,40}})(?=（一）)")
 
 #: A line this short without any punctuation stands alone (a label such as 前言 or 结语), never joined.
-MAX_LABEL_CHARS = 12
+MAX_LABEL_CHARS = 20
 _ANY_PUNCT = re.compile(f"[{_SENT_END}，、；：,;:]")
 #: A short line without a sentence end that appears this often in the body is a running header/footer.
 RUNNING_HEADER_MIN = 3
@@ -559,15 +1019,34 @@ def heading_split(line: str) -> tuple[str, str, str] | None:
     return kind, marker.rstrip(), body
 
 
+def _quotation_continues(text: str, m: re.Match) -> bool:
+    """True when the end ``m`` closes a quotation (``！”``) and its sentence goes on after it."""
+    end = m.group(0)
+    if end[-1:] not in "”’" or m.end() >= len(text) or text[m.end()] in " " + _SENT_END:
+        return False
+    opening = text.rfind("“" if end[-1] == "”" else "‘", 0, m.start())
+    if opening < 0:
+        return False
+    colon = opening > 0 and text[opening - 1] in "：:"
+    return not (colon and "。" in end)
+
+
 def text_split_sentences(text: str) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of the sentences of one paragraph.
 
     A sentence ends at ``。！？!?…`` together with the closing quotes or brackets that follow
     (``…返贫”。``); an end inside an open ``“…”`` or ``（…）`` does not split, unless the quotes never
-    close (a truncated text), where the plain ends are used. The spans cover the paragraph
-    without gaps except leading and trailing spaces.
+    close (a truncated text), where the plain ends are used. A quotation's own ``！？。`` before its
+    closing quote keep the quotation inside the sentence when text follows (``某某指出：“……，一定能
+    做到！”这体现了……``, ``“……。”他说。``); the quotation ends the sentence only when it is a full
+    statement introduced by a colon and closed with ``。`` (``强调：“……。”近年来，……``) or ends the
+    paragraph. The spans cover the paragraph without gaps except leading and trailing spaces.
     """
-    ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
+    if "”" in text or "’" in text:
+        ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)
+                if not _quotation_continues(text, m)]
+    else:
+        ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
     if not ends or ends[-1] != len(text):
         ends.append(len(text))
     spans: list[tuple[int, int]] = []
@@ -686,6 +1165,7 @@ class _Block:
 
     text: str
     lines: list[tuple[int, int]]  # (offset in text, raw line number)
+    label: str = ""  # a front-matter label the paragraph carries (摘要), shown as its heading path
 
     def append(self, text: str, line: int) -> None:
         sep = " " if self.text[-1:].isascii() and self.text[-1:].isalnum() and text[:1].isascii() and text[:1].isalnum() else ""
@@ -737,12 +1217,17 @@ def _compact(s: str) -> str:
     return re.sub(r"[\s《》〈〉“”\"]", "", s)
 
 
-def _title_like(line: str) -> bool:
+def _title_like(line: str, *, comma: bool = False) -> bool:
+    """A line that could be a title: short, no sentence end, no heading marker, no comma unless
+    ``comma`` (a web headline with a comma or a final ？！, known as the title because page
+    furniture follows it)."""
+    if comma:  # a web headline may also end with ？ or ！ (闽宁镇属于哪里？)
+        line = line.rstrip("？！")
     return (
         0 < len(line) <= MAX_TITLE_CHARS
         and not _PARA_END.search(line)
         and heading_marker(line) is None
-        and "，" not in line
+        and (comma or "，" not in line)
     )
 
 
@@ -755,31 +1240,136 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         title: the known title (from ``data/corpus.csv``); when it is missing or not found, the
             first title-like line of the header is taken.
 
-    The steps, each recorded: (1) normalise every line (:func:`text_normalize`); (2) take the header
-    off the top: the longest run of leading lines that are title or match a :data:`HEADER_RULES`
-    rule, with a covering notice (``…印发《X》的通知`` up to the line ``X``) as one block; (3) take
-    the trailer off the bottom (:data:`TRAILER_RULES`); (4) drop body lines matching
-    :data:`BODY_RULES`, the title repeated on a page (``title_repeat``) and running headers or footers
-    (a short line without a sentence end repeated at least :data:`RUNNING_HEADER_MIN` times,
-    ``running_header``); (5) split lines where a heading follows a sentence end on the same line, or a
-    ``一、`` heading runs into its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by
-    page breaks (:func:`lines_join`); (7) build
-    the structure (:func:`blocks_to_units`).
+    The steps, each recorded: (0) repair raw lines: runs of ``?`` standing for lost spaces
+    (``lost_space_marks``, :func:`line_lost_spaces`), front-matter labels followed by spaces
+    (:func:`line_label_colons`) and paragraphs separated only by spaces on one line
+    (``space_paragraphs``, :func:`line_split_paragraphs`); (1) normalise every line
+    (:func:`text_normalize`) and remove pinyin annotations (``pinyin_annotation``,
+    :func:`line_strip_pinyin`); (2) take the header off the top: the longest run of leading lines
+    that are title or match a :data:`HEADER_RULES` rule or are journal front matter
+    (:func:`line_front_matter`), with a covering notice (``…印发《X》的通知`` up to the line ``X``)
+    as one block; (3) take the trailer off the bottom (:data:`TRAILER_RULES`); (4) cut a dateline
+    or byline off the first paragraph (:func:`line_lead`); drop body lines matching
+    :data:`BODY_RULES` or front matter (the abstract's text stays, labelled ``摘要``), the title
+    repeated on a page (``title_repeat``) and running headers or footers (a short line without a
+    sentence end repeated at least :data:`RUNNING_HEADER_MIN` times, ``running_header``); (5) split
+    lines where a heading follows a sentence end on the same line, or a ``一、`` heading runs into
+    its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by page breaks
+    (:func:`lines_join`); (7) build the structure (:func:`blocks_to_units`).
     """
     raw_lines = text.split("\n")
-    norm = [text_normalize(line) for line in raw_lines]
-    nonblank = [i for i, line in enumerate(norm) if line]
     audit: list[dict] = []
     metadata: list[dict] = []
+    removed_cjk = 0
+    pending: tuple[str, bool] | None = None  # a front-matter value that goes on on the next line
 
-    def drop(i: int, part: str, rule: str, action: str = "dropped") -> None:
-        audit.append(
-            {"doc_id": doc_id, "line": i + 1, "part": part, "rule": rule, "action": action, "text": raw_lines[i]}
-        )
+    # ---- raw lines: lost spaces, paragraphs separated by spaces ---------------------------------
+    # ``pieces`` are the physical lines the rest works on; ``line_of`` maps each to its raw line.
+    pieces: list[str] = []
+    line_of: list[int] = []
+    for n, raw in enumerate(raw_lines, start=1):
+        if not _RAW_WORK.search(raw):  # most lines: nothing to repair
+            pieces.append(raw)
+            line_of.append(n)
+            continue
+        fixed, runs = line_lost_spaces(raw)
+        fixed = line_label_colons(fixed)
+        if runs:
+            audit.append({"doc_id": doc_id, "line": n, "part": "text", "rule": "lost_space_marks",
+                          "action": f"replaced {len(runs)} by spaces", "text": " ".join(runs)})
+        parts = line_split_paragraphs(fixed)
+        if len(parts) > 1:
+            audit.append({"doc_id": doc_id, "line": n, "part": "text", "rule": "space_paragraphs",
+                          "action": f"split into {len(parts)} paragraphs", "text": raw})
+        pieces.extend(parts)
+        line_of.extend([n] * len(parts))
 
-    def meta(field_: str, value: str, i: int, rule: str) -> None:
+    norm = [text_normalize(p) for p in pieces]
+    joined = "\n".join(norm)
+    annotated = _PINYIN_ANNOTATION.search(joined) is not None
+    mirror = annotated and text_pinyin_mirror(joined)
+    n_pinyin = 0
+    for k, line in enumerate(norm if annotated else ()):
+        stripped, gone = line_strip_pinyin(line, mirror=mirror)
+        if gone:
+            norm[k] = stripped
+            n_pinyin += len(gone)
+            audit.append({"doc_id": doc_id, "line": line_of[k], "part": "text",
+                          "rule": "pinyin_annotation", "action": f"removed {len(gone)}",
+                          "text": "".join(gone)})
+    nonblank = [k for k, line in enumerate(norm) if line]
+    # the simplified-script copy every rule matches, converted in one call
+    keys = text_simplify("\n".join(norm)).split("\n")
+    if len(keys) != len(norm):
+        keys = [text_simplify(line) for line in norm]
+    raw_cjk = text_count_cjk("\n".join(norm))  # normalisation and pinyin removal keep every ideograph
+
+    def drop(k: int, part: str, rule: str, action: str = "dropped", cut: str | None = None) -> None:
+        """Record piece ``k`` (or the part ``cut`` of it) as taken out of the body."""
+        nonlocal removed_cjk
+        removed = norm[k] if cut is None else cut
+        if action == "dropped" or cut is not None:
+            removed_cjk += text_count_cjk(removed)
+        audit.append({"doc_id": doc_id, "line": line_of[k], "part": part, "rule": rule,
+                      "action": action, "text": pieces[k] if cut is None else cut})
+
+    def meta(field_: str, value: str, k: int, rule: str) -> None:
         if value:
-            metadata.append({"doc_id": doc_id, "field": field_, "value": value, "line": i + 1, "rule": rule})
+            metadata.append(
+                {"doc_id": doc_id, "field": field_, "value": value, "line": line_of[k], "rule": rule}
+            )
+
+    def front_matter(k: int, part: str, segments: list[tuple[str, int, int, int]]) -> list[str]:
+        """Drop the front-matter segments of piece ``k``; return the abstract texts kept."""
+        nonlocal pending
+        kept_texts = []
+        line = norm[k]
+        whole = len(segments) == 1
+        pending = None
+        for label, s, v, e in segments:
+            rule, field_ = _front_matter_rule(label)
+            value = line[v:e].strip(" ；;")
+            if rule == "journal_abstract":
+                drop(k, part, rule, "label removed", cut=line[s:v])
+                if value:
+                    kept_texts.append(value)
+                else:
+                    pending = (ABSTRACT_LABEL, False)  # 摘要 alone: the abstract is the next line
+                continue
+            drop(k, part, rule, cut=None if whole else line[s:e])
+            if field_:
+                meta(field_, value, k, rule)
+            # a value that is missing (a label alone on its line) or breaks off (作者简介：某某，)
+            # goes on on the next line; keywords alone may come one per line
+            if not value:
+                pending = (rule, rule == "journal_keywords")
+            elif value[-1] in "，、：,:":
+                pending = (rule, False)
+        return kept_texts
+
+    def continuation(k: int, part: str) -> bool:
+        """Drop piece ``k`` when it continues the front-matter line before it (see front_matter)."""
+        nonlocal pending
+        if pending is None:
+            return False
+        rule, many = pending
+        if rule == ABSTRACT_LABEL:
+            return False  # handled by the body loop: the line is kept, labelled
+        if many and not _SHORT_TERM.match(norm[k]):
+            pending = None
+            return False
+        drop(k, part, rule)
+        if not many:
+            pending = None
+        return True
+
+    def _furniture_follows(pos: int) -> bool:
+        """The line after ``nonblank[pos]`` is header furniture (a date, byline or share line)."""
+        if pos + 1 >= len(nonblank):
+            return False
+        nxt = nonblank[pos + 1]
+        return _match(HEADER_RULES, keys[nxt]) is not None or bool(
+            _SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", pieces[nxt]).strip())))
 
     # ---- header ------------------------------------------------------------------------------
     want = _compact(text_normalize(title)) if title else ""
@@ -790,7 +1380,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if i <= skip_until:
             continue
         line = norm[i]
-        key = text_simplify(line)
+        key = keys[i]
         if title_idx is None and want and _compact(line) == want:
             title_idx = i
             continue
@@ -800,7 +1390,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         notice = _NOTICE.match(key)
         if notice and title_idx is None:
             attached = _compact(notice.group(1))
-            later = [j for j in nonblank[pos + 1 : pos + 60] if _compact(text_simplify(norm[j])) == attached]
+            later = [j for j in nonblank[pos + 1 : pos + 60] if _compact(keys[j]) == attached]
             if later:
                 end = later[0]
                 meta("notice_title", line, i, "covering_notice")
@@ -808,22 +1398,45 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                     if j >= end:
                         break
                     drop(j, "header", "covering_notice")
-                    hit = _match(HEADER_RULES, text_simplify(norm[j]))
+                    hit = _match(HEADER_RULES, keys[j])
                     if hit and hit[0].field and j != i:
                         f = {"date": "signing_date", "issuer": "notice_issuer"}.get(hit[0].field, hit[0].field)
                         meta(f, _rule_value(hit[0], hit[1], norm[j]), j, "covering_notice")
                 title_idx = end
                 skip_until = end
                 continue
+        segments = line_front_matter(key) if len(key) == len(line) else None
+        if segments is None and continuation(i, "header"):
+            continue
+        if segments is not None:
+            if _has_abstract(segments):
+                body_start = pos  # the abstract is the first body text
+                break
+            front_matter(i, "header", segments)
+            continue
         hit = _match(HEADER_RULES, key)
+        if hit is None and _SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", pieces[i]).strip())):
+            hit = (_SPACED_NAMES_RULE, None)
         if hit:
             rule, m = hit
             drop(i, "header", rule.name)
             if rule.field:
-                meta(rule.field, _rule_value(rule, m, line), i, rule.name)
+                value = (_SPACES.sub(" ", pieces[i]).strip() if m is None
+                         else _rule_value(rule, m, line))
+                meta(rule.field, value, i, rule.name)
             continue
-        if title_idx is None and not want and _title_like(line):
+        comma = ("，" in line or line[-1:] in "？！") and _furniture_follows(pos)
+        if title_idx is None and not want and _title_like(line, comma=comma):
             title_idx = i
+            continue
+        if title_idx is not None and _title_like(line, comma=True) and _furniture_follows(pos):
+            if not want and norm[title_idx].endswith("—"):  # 引题 ending in ——, then the headline
+                drop(title_idx, "header", "kicker")
+                meta("kicker", norm[title_idx], title_idx, "kicker")
+                title_idx = i
+                continue
+            drop(i, "header", "subtitle")  # a kicker or subtitle by the title, furniture below
+            meta("subtitle", line, i, "subtitle")
             continue
         if title_idx is None and want and _title_like(line) and not any(
             _compact(norm[j]) == want for j in nonblank[pos + 1 :]
@@ -836,25 +1449,76 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
 
     # ---- trailer -----------------------------------------------------------------------------
     body_idx = nonblank[body_start:]
-    trailer: list[int] = []
     while body_idx:
         i = body_idx[-1]
-        hit = _match(TRAILER_RULES, text_simplify(norm[i]))
+        key = keys[i]
+        segments = line_front_matter(key) if len(key) == len(norm[i]) else None
+        if segments is not None and not _has_abstract(segments):
+            front_matter(i, "trailer", segments)
+            body_idx.pop()
+            continue
+        hit = _match(TRAILER_RULES, key)
+        if hit and hit[0].name == "web_link_item" and not any(
+            _RELATED_HEAD.search(keys[j]) for j in body_idx[-16:-1]
+        ):
+            # a list item is a related link only under a related-links heading
+            hit = _match(_TRAILER_NO_LINKS, key)
         if not hit:
             break
         rule, m = hit
-        trailer.append(i)
         drop(i, "trailer", rule.name)
         if rule.field:
             meta(rule.field, _rule_value(rule, m, norm[i]), i, rule.name)
         body_idx.pop()
 
+    # ---- dateline or byline at the start of the first paragraph --------------------------------
+    for i in list(body_idx[:3]):
+        lead = line_lead(pieces[i]) if heading_marker(norm[i]) is None else None
+        if lead is None:
+            break
+        rule, prefix = lead
+        rest = text_normalize(pieces[i][len(prefix) :])
+        rest, gone = line_strip_pinyin(rest, mirror=mirror)
+        cut = text_normalize(prefix)
+        meta("dateline" if rule == "dateline" else "author", cut, i, rule)
+        if not rest:
+            drop(i, "body", rule)
+            body_idx.remove(i)
+            continue
+        drop(i, "body", rule, "cut", cut=cut)
+        norm[i], keys[i] = rest, text_simplify(rest)
+        break
+
     # ---- body lines ----------------------------------------------------------------------------
-    kept: list[tuple[int, str]] = []
+    kept: list[tuple[int, str] | tuple[int, str, str]] = []
     repeats = Counter(norm[i] for i in body_idx)
     title_key = _compact(norm[title_idx]) if title_idx is not None else None
-    for i in body_idx:
-        hit = _match(BODY_RULES, norm[i])
+    after_front = False
+    pending = None
+    for n_line, i in enumerate(body_idx):
+        key = keys[i]
+        if n_line < KEYWORD_LIST_MAX_LINE and _KEYWORD_LIST.match(key):
+            drop(i, "body", "journal_keywords")  # keywords without their label, under the abstract
+            meta("keywords", norm[i], i, "journal_keywords")
+            continue
+        segments = line_front_matter(key) if len(key) == len(norm[i]) else None
+        if segments is None and pending and pending[0] == ABSTRACT_LABEL:
+            kept.append((line_of[i] - 1, norm[i], ABSTRACT_LABEL))
+            pending, after_front = None, True
+            continue
+        if segments is None and continuation(i, "body"):
+            after_front = True
+            continue
+        if segments is not None:
+            for abstract in front_matter(i, "body", segments):
+                kept.append((line_of[i] - 1, abstract, ABSTRACT_LABEL))
+            after_front = True
+            continue
+        if after_front and (block := _match(_FRONT_BLOCK_RULES, key)):
+            drop(i, "body", block[0].name)  # author and affiliation lines among the front matter
+            continue
+        after_front = False
+        hit = _match(BODY_RULES, key) if _BODY_ANY.match(key) else None
         if hit:
             drop(i, "body", hit[0].name)
             if hit[0].field:
@@ -866,36 +1530,55 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if repeats[norm[i]] >= RUNNING_HEADER_MIN and _title_like(norm[i]):
             drop(i, "body", "running_header")  # the same short line on every page
             continue
+        if "[" in norm[i] and not norm[i].startswith("["):  # citation markers: 密切。[3-4]新疆…
+            marks = _CITATION_MARK.findall(norm[i])
+            if marks:
+                audit.append({"doc_id": doc_id, "line": line_of[i], "part": "body",
+                              "rule": "citation_marker", "action": f"removed {len(marks)}",
+                              "text": "".join(marks)})
+                norm[i] = _CITATION_MARK.sub("", norm[i])
+        if "版" in norm[i] and (jumps := _PAGE_JUMP.findall(norm[i])):  # e-paper: （下转02版）
+            for jump in jumps:
+                drop(i, "body", "page_jump", "cut", cut=jump)
+            norm[i] = _PAGE_JUMP.sub("", norm[i]).strip()
+            if not norm[i]:
+                continue
+        if "图为" in norm[i]:  # a photo caption inside a paragraph: 图为…。 after a sentence
+            captions = _INLINE_CAPTION.findall(norm[i])
+            for cap in captions:
+                drop(i, "body", "photo_caption", "cut", cut=cap)
+            norm[i] = _INLINE_CAPTION.sub("", norm[i])
+            if not norm[i]:
+                continue
         for piece in _INLINE_HEADING.split(norm[i]):
             first_child = _FIRST_CHILD.match(piece)
             if first_child:  # 一、标题（一）… : a heading glued to its first sub-heading
-                kept.append((i, first_child.group(1)))
+                kept.append((line_of[i] - 1, first_child.group(1)))
                 piece = piece[first_child.end(1) :]
             if piece:
-                kept.append((i, piece))
+                kept.append((line_of[i] - 1, piece))
     if title_idx is not None:
         audit.append(
-            {"doc_id": doc_id, "line": title_idx + 1, "part": "header", "rule": "title", "action": "kept as title",
-             "text": raw_lines[title_idx]}
+            {"doc_id": doc_id, "line": line_of[title_idx], "part": "header", "rule": "title",
+             "action": "kept as title", "text": pieces[title_idx]}
         )
         meta("title", norm[title_idx], title_idx, "title")
 
     blocks, joins = lines_join(kept, doc_id)
     title_text = norm[title_idx] if title_idx is not None else None
-    unit_rows, clean_text = _units_build(blocks, doc_id, title=title_text, title_line=(title_idx or 0) + 1)
+    title_line = line_of[title_idx] if title_idx is not None else 1
+    unit_rows, clean_text = _units_build(blocks, doc_id, title=title_text, title_line=title_line)
 
     audit.sort(key=lambda r: r["line"])
     metadata.sort(key=lambda r: (r["line"], r["field"]))
-    dropped = [r for r in audit if r["action"] == "dropped"]
-    dropped_cjk = sum(text_count_cjk(norm[r["line"] - 1]) for r in dropped)
-    raw_cjk = text_count_cjk("\n".join(norm))
     clean_cjk = text_count_cjk(clean_text)
     kinds = Counter((r["level"], r["kind"]) for r in unit_rows)
-    parts = Counter(r["part"] for r in dropped)
+    dropped_lines = {(r["part"], r["line"]) for r in audit if r["action"] == "dropped"}
+    parts = Counter(part for part, _ in dropped_lines)
     summary = {
         "doc_id": doc_id,
         "raw_lines": len(raw_lines),
-        "raw_nonblank_lines": len(nonblank),
+        "raw_nonblank_lines": len({line_of[k] for k in nonblank}),
         "raw_chars": len(_WHITESPACE.sub("", text)),
         "header_lines": parts["header"],
         "trailer_lines": parts["trailer"],
@@ -907,8 +1590,9 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         "clean_chars": len(_WHITESPACE.sub("", clean_text)),
         "raw_cjk": raw_cjk,
         "clean_cjk": clean_cjk,
-        "audit_cjk": dropped_cjk,
-        "unaccounted_cjk": raw_cjk - clean_cjk - dropped_cjk,
+        "audit_cjk": removed_cjk,
+        "unaccounted_cjk": raw_cjk - clean_cjk - removed_cjk,
+        "pinyin_removed": n_pinyin,
     }
     return CleanDocument(
         doc_id=doc_id,
@@ -924,6 +1608,8 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
 def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Block], list[dict]]:
     """Group body lines into paragraphs, rejoining paragraphs split by page breaks.
 
+    ``lines`` holds ``(line_index, text)`` or ``(line_index, text, label)``; a labelled line (an
+    abstract, label ``摘要``) starts its own paragraph and carries the label.
     Returns the paragraphs (each with the raw line numbers of its parts) and one record per join.
     Two rules join a line to the paragraph before it:
 
@@ -939,10 +1625,11 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
     blocks: list[_Block] = []
     joins: list[dict] = []
     last_heading_only = True
-    for line_no, text in lines:
+    for line_no, text, *rest in lines:
+        label = rest[0] if rest else ""
         split = heading_split(text)
         is_heading_line = split is not None
-        if blocks and not is_heading_line and not last_heading_only:
+        if blocks and not is_heading_line and not last_heading_only and not label:
             prev = blocks[-1]
             rule = None
             short_label = len(prev.lines) == 1 and len(prev.text) <= MAX_LABEL_CHARS and not _ANY_PUNCT.search(prev.text)
@@ -957,7 +1644,7 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
                 )
                 prev.append(text, line_no + 1)
                 continue
-        blocks.append(_Block(text, [(0, line_no + 1)]))
+        blocks.append(_Block(text, [(0, line_no + 1)], label))
         last_heading_only = bool(split) and not split[2]
     return blocks, joins
 
@@ -994,7 +1681,8 @@ def _units_build(
         return ".".join(str(n) for _, n, _, _ in stack) or "0"
 
     def add(level: str, kind: str, unit_id: str, start: int, end: int, text: str, parent: str, lines: list[int],
-            heading_level: int) -> None:
+            heading_level: int, label: str = "") -> None:
+        labels = [lab for _, _, lab, _ in stack] + ([label] if label else [])
         rows.append(
             {
                 "doc_id": doc_id,
@@ -1002,8 +1690,8 @@ def _units_build(
                 "level": level,
                 "kind": kind,
                 "heading_level": heading_level,
-                "heading_path": " > ".join(label for _, _, label, _ in stack),
-                "section": stack[0][2] if stack else "",
+                "heading_path": " > ".join(labels),
+                "section": labels[0] if labels else "",
                 "parent_id": parent,
                 "start": start,
                 "end": end,
@@ -1051,10 +1739,10 @@ def _units_build(
             parent = stack[-1][3] if stack else (f"{doc_id}-t" if title else "")
             p0 = offset + body_start
             add("paragraph", "text", pid, p0, p0 + len(body), body, parent,
-                block.raw_lines(body_start, body_start + len(body)), len(stack))
+                block.raw_lines(body_start, body_start + len(body)), len(stack), block.label)
             for n, (s, e) in enumerate(text_split_sentences(body), start=1):
                 add("sentence", "text", f"{pid}-s{n}", p0 + s, p0 + e, body[s:e], pid,
-                    block.raw_lines(body_start + s, body_start + e), len(stack))
+                    block.raw_lines(body_start + s, body_start + e), len(stack), block.label)
         parts.append(text)
         offset += len(text) + 1
 
