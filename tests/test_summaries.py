@@ -421,3 +421,46 @@ def test_figures_render_with_chinese_labels(tmp_path):
         written = plots.figure_save(fig, name, tmp_path)  # raises on a missing glyph
         assert [p.suffix for p in written] == [".png", ".svg"] and all(p.stat().st_size > 0 for p in written)
         plt.close(fig)
+
+
+def _legend_colours(fig) -> dict[str, tuple]:
+    """Label → face colour of every legend entry of every panel."""
+    out = {}
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg:
+            for text, handle in zip(leg.get_texts(), leg.legend_handles):
+                out[text.get_text()] = tuple(handle.get_facecolor())
+    return out
+
+
+def test_code_colours_stay_when_a_code_is_added_and_labels_are_readable():
+    plots.plots_setup()
+    rng = np.random.default_rng(2)
+    before_codes, after_codes = ["l1", "l2", "m1", "m2"], ["l1", "l2", "l3", "m1", "m2", "m3"]
+    units = [(d, {c for c in after_codes if rng.random() < 0.4}) for d in ("A",) * 12 + ("B",) * 12]
+    colours = []
+    for codes in (before_codes, after_codes):
+        wide = _wide(units, codes)
+        book = _codebook(codes)
+        fig = summaries.composition_plot(summaries.codes_frequency(wide, book, by="document"), book)
+        colours.append(_legend_colours(fig))
+        counts = [t for ax in fig.axes for t in ax.texts]
+        assert counts and min(t.get_fontsize() for t in counts) >= 9
+        plt.close(fig)
+    before, after = colours
+    assert {k: after[k] for k in before} == before  # 经济逻辑 … keep their colours
+    assert len(set(after.values())) == 3  # three codes per dimension, three distinct colours
+    assert after[LABELS["l3"]] not in [before[LABELS["l1"]], before[LABELS["l2"]]]
+
+
+def test_section_profile_cell_labels_are_at_least_10_pt():
+    plots.plots_setup()
+    codes = ["l1", "l2", "m1"]
+    wide = _wide([("A", {"l1"}), ("A", {"m1"}), ("B", {"l2"})], codes, sections=["一、甲", "二、乙", "一、丙"])
+    book = _codebook(codes)
+    fig = summaries.profile_plot(summaries.sections_profile(wide, book), book)
+    cells = [t for t in fig.axes[0].texts if t.get_text().endswith("%")]
+    assert len(cells) == 3 * 3 and min(t.get_fontsize() for t in cells) >= 10
+    assert plots.texts_overlapping(fig.axes[0]) == []
+    plt.close(fig)

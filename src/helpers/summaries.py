@@ -917,7 +917,8 @@ def shares_plot(freq: pd.DataFrame, codebook: Codebook, *, confidence_level: flo
     side, not stacked: units carry several codes, so shares do not add up to a whole.
     """
     import matplotlib.pyplot as plt
-    import seaborn as sns
+
+    from helpers import plots
 
     f = freq[freq["grouping"] == "document"]
     docs = list(pd.unique(f["doc_id"]))
@@ -925,7 +926,7 @@ def shares_plot(freq: pd.DataFrame, codebook: Codebook, *, confidence_level: flo
     if title is None:
         has_ci = f["ci_low"].notna().all()
         title = "各文档编码单元占比" + (f"（{confidence_level:.0%}自助法置信区间）" if has_ci else "")
-    palette = sns.color_palette("Set2", len(docs))
+    palette = list(plots.palette_assign(docs).values())  # colour-blind-safe, in corpus order
     widths = [len(_dimension_codes(codebook, d)) for d in dims]
     fig, axes = plt.subplots(1, len(dims), figsize=(1.4 * sum(widths) + 2, 4.8), sharey=True,
                              gridspec_kw={"width_ratios": widths}, squeeze=False)
@@ -959,16 +960,17 @@ def composition_plot(freq: pd.DataFrame, codebook: Codebook, *, title: str = "�
     counts: which logics (mechanisms) a document leans on, relative to each other.
     """
     import matplotlib.pyplot as plt
-    import seaborn as sns
+
+    from helpers import plots
 
     f = freq[freq["grouping"] == "document"]
     docs = list(pd.unique(f["doc_id"]))
     dims = [d for d in codebook.dimensions if (f["dimension"] == d).any()]
-    fig, axes = plt.subplots(1, len(dims), figsize=(3.2 * len(dims) + 1.6 * len(docs), 5.2), sharey=True,
+    fig, axes = plt.subplots(1, len(dims), figsize=(3.2 * len(dims) + 1.6 * len(docs), 5.4), sharey=True,
                              squeeze=False)
-    for ax, dim, pal in zip(axes[0], dims, ["Blues", "Oranges", "Greens", "Purples", "Reds"] * 3):
+    for ax, dim in zip(axes[0], dims):
         codes = _dimension_codes(codebook, dim)
-        colors = sns.color_palette(pal, len(codes) + 1)[1:]
+        colors = [plots.palette_assign(codes)[c] for c in codes]  # by codebook order: stable when one is added
         bottom = np.zeros(len(docs))
         counts = f[f["dimension"] == dim].pivot_table(index="doc_id", columns="code", values="units_coded",
                                                       aggfunc="sum", sort=False).reindex(index=docs, columns=codes)
@@ -979,14 +981,14 @@ def composition_plot(freq: pd.DataFrame, codebook: Codebook, *, title: str = "�
             ax.bar(docs, part, bottom=bottom, color=col, label=codebook.code(c).label_zh, width=0.6,
                    edgecolor="white")
             for i, (p, k) in enumerate(zip(part, n)):
-                if k > 0:
+                if k > 0 and p >= 0.04:  # narrower segments: the count is in the table only
                     ax.text(i, bottom[i] + p / 2, f"{int(k)}", ha="center", va="center",
-                            fontsize=9 if p >= 0.045 else 7)
+                            fontsize=11 if p >= 0.06 else 9, color=plots.text_colour_on(col))
             bottom += part
         ax.set_title(_dimension_label(codebook, dim))
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.grid(axis="x", visible=False)
-        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=9)
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=10)
     axes[0][0].set_ylabel("占该维度编码次数的比例（柱内数字：编码单元数）")
     fig.suptitle(title)
     fig.tight_layout()
@@ -1035,9 +1037,9 @@ def profile_plot(profile: pd.DataFrame, codebook: Codebook, *, title: str = "各
     codes = [c for c in codebook.ids if c in set(p["code"])]
     m = p.pivot(index="row", columns="code", values="share").reindex(index=rows, columns=codes)
     m.columns = [codebook.code(c).label_zh for c in codes]
-    fig, ax = plt.subplots(figsize=(0.9 * len(codes) + 5.5, 0.45 * len(rows) + 2.2))
+    fig, ax = plt.subplots(figsize=(1.0 * len(codes) + 6, 0.55 * len(rows) + 2.2))
     sns.heatmap(m, annot=m.map(lambda v: f"{v:.0%}"), fmt="", cmap="Reds", vmin=0, vmax=1, linewidths=0.5,
-                cbar_kws={"label": "编码单元占比"}, ax=ax, annot_kws={"fontsize": 8})
+                cbar_kws={"label": "编码单元占比"}, ax=ax, annot_kws={"fontsize": 11})
     dims = [codebook.code(c).dimension for c in codes]
     for j in range(1, len(codes)):
         if dims[j] != dims[j - 1]:
