@@ -179,3 +179,17 @@ def test_top_terms_panels_share_one_scale():
     assert fig.axes[0].get_xlim()[1] >= 200
     assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["闽宁协作", "推动"]
     plt.close(fig)
+
+
+def test_word_cloud_font_cache_does_not_change_the_layout():
+    from wordcloud import WordCloud
+
+    freqs = {"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3, "产业带动": 2, "东西部协作": 2, "两省区": 1}
+    ours = plots.wordcloud_draw(freqs, random_state=3, width=400, height=240)
+    plain = WordCloud(font_path=str(plots.font_path()), width=400, height=240, background_color="white",
+                      max_words=120, random_state=3, colormap="viridis", prefer_horizontal=0.95,
+                      collocations=False).generate_from_frequencies(freqs)
+    assert ours.layout_ == plain.layout_
+    from PIL import ImageFont
+
+    assert ImageFont.truetype is not plots._CachedFonts.truetype  # PIL itself is left as it was
