@@ -25,8 +25,8 @@ FONT_FAMILY = "Noto Sans CJK SC"
 
 #: Colour-blind-safe categorical palette: seaborn's "colorblind" (Okabe–Ito's hues plus three more),
 #: written out so that a seaborn release cannot change the colours of committed figures.
-PALETTE: tuple[str, ...] = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#CA9161", "#FBAFE4",
-                            "#949494", "#ECE133", "#56B4E9")
+PALETTE: tuple[str, ...] = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#CA9161",
+                            "#FBAFE4", "#949494", "#ECE133", "#56B4E9")
 
 
 def palette_assign(names, *, palette=PALETTE) -> dict[str, str]:
@@ -196,7 +196,8 @@ def _woff_data_url(chars: str) -> str:
     font.flavor = "woff"
     buffer = io.BytesIO()
     font.save(buffer)
-    return "data:application/font-woff;charset=utf-8;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return "data:application/font-woff;charset=utf-8;base64," + data
 
 
 def wordcloud_svg(wc) -> str:
@@ -240,8 +241,8 @@ def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=
         raise ValueError("no group to plot: the frequency table has only the corpus rows")
     subs = [freq[freq["group"] == g].head(top_n) for g in groups]
     rows = max(len(s) for s in subs)
-    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups) + 0.5, 0.32 * rows + 1.6), sharex=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups) + 0.5, 0.32 * rows + 1.6),
+                             sharex=True, squeeze=False)
     xmax = max(float(s["rate_per_10k"].max()) for s in subs if len(s))
     for ax, g, sub in zip(axes[0], groups, subs):
         y = np.arange(len(sub))
@@ -337,10 +338,12 @@ def network_draw(
     width_steps = sorted({round(jac[0], 2), round(jac[len(jac) // 2], 2), round(jac[-1], 2)})
     marker = {"marker": "o", "linestyle": "", "markeredgecolor": "white"}
     legends = [
-        ("社群（颜色）", [Line2D([], [], color=colours[i], markersize=10, **marker) for i in range(len(communities))],
+        ("社群（颜色）",
+         [Line2D([], [], color=colours[i], markersize=10, **marker) for i in range(len(communities))],
          ["、".join(sorted(c, key=lambda n: (-g.nodes[n]["count"], n))[:3]) + ("…" if len(c) > 3 else "")
           for c in communities]),
-        ("词频（大小）", [Line2D([], [], color="#8c8c8c", markersize=area(k) ** 0.5, **marker) for k in size_steps],
+        ("词频（大小）",
+         [Line2D([], [], color="#8c8c8c", markersize=area(k) ** 0.5, **marker) for k in size_steps],
          [str(k) for k in size_steps]),
         ("Jaccard（线宽）", [Line2D([], [], color="#8c8c8c", lw=width(j)) for j in width_steps],
          [f"{j:.2f}" for j in width_steps]),
@@ -350,11 +353,12 @@ def network_draw(
     y = box.y1
     for heading, handles, labels in legends:
         sized = heading.startswith("词频")  # big markers need taller rows
-        leg = fig.legend(handles, labels, title=heading, loc="upper left", bbox_to_anchor=(box.x1 + 0.01, y),
-                         frameon=False, fontsize=10, title_fontsize=11, alignment="left", borderaxespad=0,
+        leg = fig.legend(handles, labels, title=heading, loc="upper left",
+                         bbox_to_anchor=(box.x1 + 0.01, y), frameon=False, fontsize=10, title_fontsize=11, alignment="left", borderaxespad=0,
                          handlelength=3.5 if sized else 2, handleheight=4.2 if sized else 0.7,
                          labelspacing=0.8 if sized else 0.5)
-        y = leg.get_window_extent(fig.canvas.get_renderer()).transformed(fig.transFigure.inverted()).y0 - 0.03
+        extent = leg.get_window_extent(fig.canvas.get_renderer())
+        y = extent.transformed(fig.transFigure.inverted()).y0 - 0.03
     ax.set_title(title)
     return fig
 
@@ -369,5 +373,5 @@ def texts_overlapping(ax) -> list[tuple[str, str]]:
     renderer = fig.canvas.get_renderer()
     texts = [t for t in ax.texts if t.get_visible() and t.get_text().strip()]
     boxes = [t.get_window_extent(renderer) for t in texts]
-    return [(texts[i].get_text(), texts[j].get_text()) for i in range(len(texts)) for j in range(i + 1, len(texts))
-            if boxes[i].overlaps(boxes[j])]
+    return [(texts[i].get_text(), texts[j].get_text())
+            for i in range(len(texts)) for j in range(i + 1, len(texts)) if boxes[i].overlaps(boxes[j])]

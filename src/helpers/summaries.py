@@ -152,8 +152,8 @@ def codes_frequency(
         strata = [s for _, s in g.groupby("doc_id", sort=False)] if by == "corpus" else [g]
         lows = highs = np.full(len(codes), np.nan)
         if n_bootstrap and len(g):
-            lows, highs = shares_bootstrap([s[codes].to_numpy() for s in strata], n_bootstrap=n_bootstrap,
-                                           confidence_level=confidence_level,
+            lows, highs = shares_bootstrap([s[codes].to_numpy() for s in strata],
+                                           n_bootstrap=n_bootstrap, confidence_level=confidence_level,
                                            rng=_seed(random_seed, by, doc_id, section))
         ids = g["unit_id"].astype(str).to_numpy()
         for c, low, high in zip(codes, lows, highs):
@@ -316,7 +316,8 @@ def permutation_chi2(
     for start in range(0, n_permutations, chunk):
         m = min(chunk, n_permutations - start)
         drawn = tables.rvs(size=m, method="patefield", random_state=rng)  # (m, patterns, groups)
-        hits += int(_at_least(_chi2_batch(np.einsum("mpr,pk->mrk", drawn, patterns)), observed).sum())
+        null = _chi2_batch(np.einsum("mpr,pk->mrk", drawn, patterns))
+        hits += int(_at_least(null, observed).sum())
     return observed, (hits + 1) / (n_permutations + 1)
 
 
@@ -506,7 +507,8 @@ def codes_document_tests(
         if t.shape == (2, 2):
             p_fisher = float(stats.fisher_exact(t).pvalue)
         elif small and n_permutations:
-            p_perm = fisher_freeman_halton_mc(t, n_permutations=n_permutations, rng=_seed(random_seed, "code", c))
+            p_perm = fisher_freeman_halton_mc(t, n_permutations=n_permutations,
+                                              rng=_seed(random_seed, "code", c))
         if not small:
             test, p = "chi-square (asymptotic)", chi.pvalue
         elif t.shape == (2, 2):
@@ -970,7 +972,7 @@ def composition_plot(freq: pd.DataFrame, codebook: Codebook, *, title: str = "Âê
                              squeeze=False)
     for ax, dim in zip(axes[0], dims):
         codes = _dimension_codes(codebook, dim)
-        colors = [plots.palette_assign(codes)[c] for c in codes]  # by codebook order: stable when one is added
+        colors = list(plots.palette_assign(codes).values())  # codebook order: stable when one is added
         bottom = np.zeros(len(docs))
         counts = f[f["dimension"] == dim].pivot_table(index="doc_id", columns="code", values="units_coded",
                                                       aggfunc="sum", sort=False).reindex(index=docs, columns=codes)
