@@ -250,7 +250,7 @@ def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=
         ax.set_yticks(y, sub["feature"], fontsize=11)
         ax.set_ylim(rows - 0.5, -0.5)
         for yi, (rate, n) in enumerate(zip(sub["rate_per_10k"], sub["count"])):
-            ax.text(rate + xmax * 0.01, yi, str(int(n)), va="center", fontsize=9, color="#444444")
+            ax.text(rate + xmax * 0.01, yi, str(int(n)), va="center", fontsize=10, color="#444444")
         ax.set_title(f"{g}：高频内容词")
         ax.set_xlabel("每万词频次（柱旁数字：次数）")
         ax.grid(axis="y", visible=False)
