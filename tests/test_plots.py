@@ -61,3 +61,135 @@ def test_word_cloud_uses_the_cjk_font_and_refuses_undrawable_words(tmp_path):
 def test_word_cloud_layout_is_reproducible():
     freqs = {"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3, "产业带动": 2}
     assert plots.wordcloud_draw(freqs, random_state=7).layout_ == plots.wordcloud_draw(freqs, random_state=7).layout_
+
+
+def _embedded_font(svg_text: str):
+    """The font embedded in a word-cloud SVG, read back with fontTools."""
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    data = re.search(r'base64,([A-Za-z0-9+/=]+)"\)format\("woff"\)', svg_text)
+    assert data, "no WOFF font embedded"
+    return TTFont(io.BytesIO(base64.b64decode(data.group(1))))
+
+
+def test_word_cloud_svg_embeds_exactly_the_glyphs_it_draws(tmp_path):
+    wc = plots.wordcloud_draw({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
+    _, svg = plots.wordcloud_save(wc, "wc", tmp_path)
+    text = svg.read_text(encoding="utf-8")
+    assert text.startswith("<svg") and text.count("@font-face") == 1
+    font = _embedded_font(text)
+    cmap = font.getBestCmap()
+    assert {chr(c) for c in cmap} == set("闽宁协作乡村振兴结对帮扶")
+    assert font["name"].getDebugName(1).startswith("Noto Sans CJK SC")
+    # wordcloud's own SVG, apart from the font bytes
+    import re
+
+    no_font = re.compile(r'src:url\("data:[^"]*"\)')
+    assert no_font.sub("", text) == no_font.sub("", wc.to_svg(embed_font=True))
+
+
+def test_palette_keeps_colours_when_a_code_is_added():
+    codes = ["economic", "political", "social", "ecological", "cultural"]
+    before = plots.palette_assign(codes)
+    after = plots.palette_assign([*codes, "digital"])
+    assert {c: after[c] for c in codes} == before
+    assert len(set(after.values())) == 6  # all distinct while the palette lasts
+    assert after["digital"] not in before.values()
+    assert set(plots.palette_assign(range(12)).values()) == set(plots.PALETTE)
+
+
+def test_palette_is_colour_blind_safe_okabe_ito_hues():
+    okabe_ito = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+    # seaborn's "colorblind" palette: Okabe–Ito's hues, shifted slightly; the first six are near them
+    from matplotlib.colors import to_rgb
+
+    def near(c):
+        return min(sum(abs(a - b) for a, b in zip(to_rgb(c), to_rgb(o))) for o in okabe_ito)
+
+    assert all(near(c) < 0.12 for c in plots.PALETTE[:5])
+    assert plots.text_colour_on("#0173B2") == "white" and plots.text_colour_on("#ECE133") == "black"
+
+
+def _network_tables():
+    import pandas as pd
+
+    words = ["闽宁协作", "协作", "推动", "发展", "实现", "宁夏", "福建", "产业", "乡村振兴", "帮扶", "机制",
+             "合作", "两省区", "资源", "项目", "建设"]
+    nodes = pd.DataFrame({"feature": words, "count": [40 - 2 * i for i in range(len(words))],
+                          "docfreq": [30 - i for i in range(len(words))]})
+    # a dense hub (推动/发展/实现/宁夏/福建/产业 all linked), as in the corpus, plus a chain
+    hub = words[2:8]
+    rows = [(a, b, 0.5) for i, a in enumerate(hub) for b in hub[i + 1:]]
+    rows += [(words[i], words[i + 1], 0.2) for i in range(7, len(words) - 1)] + [("闽宁协作", "协作", 0.6)]
+    edges = pd.DataFrame([{"source": a, "target": b, "weight": 3, "jaccard": j, "units": "u1 u2 u3"}
+                          for a, b, j in rows])
+    return nodes, edges
+
+
+def test_network_labels_do_not_overlap_and_legends_explain_colour_size_width(tmp_path):
+    plots.plots_setup()
+    nodes, edges = _network_tables()
+    fig = plots.network_draw(nodes, edges, max_edges=60, seed=42, title="共现网络")
+    ax = fig.axes[0]
+    labels = {t.get_text() for t in ax.texts}
+    assert labels == set(nodes["feature"])
+    assert plots.texts_overlapping(ax) == []
+    titles = [leg.get_title().get_text() for leg in fig.legends]
+    assert titles == ["社群（颜色）", "词频（大小）", "Jaccard（线宽）"]
+    size_labels = [t.get_text() for t in fig.legends[1].get_texts()]
+    assert size_labels[0] == str(nodes["count"].min()) and size_labels[-1] == str(nodes["count"].max())
+    plots.figure_save(fig, "net", tmp_path, formats=("png",))  # raises on a missing glyph
+    plt.close(fig)
+
+
+def test_network_overlap_check_can_fail():
+    plots.plots_setup()
+    fig, ax = plt.subplots()
+    ax.text(0.5, 0.5, "推动", fontsize=12)
+    ax.text(0.51, 0.5, "发展", fontsize=12)
+    assert plots.texts_overlapping(ax) == [("推动", "发展")]
+    plt.close(fig)
+
+
+def test_network_figure_is_reproducible(tmp_path):
+    plots.plots_setup()
+    nodes, edges = _network_tables()
+    out = []
+    for name in ("a", "b"):
+        fig = plots.network_draw(nodes, edges, seed=42)
+        out.append(plots.figure_save(fig, name, tmp_path, formats=("png",))[0].read_bytes())
+        plt.close(fig)
+    assert out[0] == out[1]
+
+
+def test_top_terms_panels_share_one_scale():
+    import pandas as pd
+
+    plots.plots_setup()
+    freq = pd.DataFrame({"group": ["(corpus)"] * 2 + ["a"] * 2 + ["b"] * 2,
+                         "feature": ["闽宁协作", "推动"] * 3, "count": [30, 20, 20, 5, 10, 15],
+                         "rate_per_10k": [150.0, 100.0, 200.0, 50.0, 40.0, 60.0]})
+    fig = plots.top_terms_plot(freq)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_xlim() == fig.axes[1].get_xlim()
+    assert fig.axes[0].get_xlim()[1] >= 200
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["闽宁协作", "推动"]
+    plt.close(fig)
+
+
+def test_word_cloud_font_cache_does_not_change_the_layout():
+    from wordcloud import WordCloud
+
+    freqs = {"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3, "产业带动": 2, "东西部协作": 2, "两省区": 1}
+    ours = plots.wordcloud_draw(freqs, random_state=3, width=400, height=240)
+    plain = WordCloud(font_path=str(plots.font_path()), width=400, height=240, background_color="white",
+                      max_words=120, random_state=3, colormap="viridis", prefer_horizontal=0.95,
+                      collocations=False).generate_from_frequencies(freqs)
+    assert ours.layout_ == plain.layout_
+    from PIL import ImageFont
+
+    assert ImageFont.truetype is not plots._CachedFonts.truetype  # PIL itself is left as it was

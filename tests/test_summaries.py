@@ -256,6 +256,71 @@ def test_bootstrap_of_a_single_unit_is_its_own_share():
     assert 1 / 5 <= low <= 3 / 5 <= high <= 1
 
 
+def test_bootstrap_of_all_codes_at_once_is_stable_when_a_code_is_added_and_chunked():
+    x = (np.random.default_rng(3).random((57, 4)) < 0.3).astype(int)
+    strata = [x[:30], x[30:]]
+    lows, highs = summaries.shares_bootstrap(strata, n_bootstrap=999, rng=5)
+    # the draws depend on the units only: the first two codes get the same interval without the others
+    two = summaries.shares_bootstrap([s[:, :2] for s in strata], n_bootstrap=999, rng=5)
+    assert np.array_equal(two[0], lows[:2]) and np.array_equal(two[1], highs[:2])
+    # bounding memory (tiny chunks) does not change the draws
+    small = summaries.shares_bootstrap(strata, n_bootstrap=999, rng=5, max_cells=100)
+    assert np.array_equal(small[0], lows) and np.array_equal(small[1], highs)
+
+
+def test_bootstrap_interval_agrees_with_scipy_stratified_bootstrap():
+    """Same method as scipy.stats.bootstrap (percentile, strata resampled separately): bounds within MC error."""
+    rng = np.random.default_rng(8)
+    a, b = (rng.random(40) < 0.25).astype(float), (rng.random(60) < 0.5).astype(float)
+    ours = summaries.share_bootstrap([a, b], n_bootstrap=20000, rng=1)
+    ref = stats.bootstrap((a, b), lambda x, y, axis=-1: (x.sum(axis=axis) + y.sum(axis=axis)) / 100,
+                          n_resamples=20000, method="percentile", vectorized=True, rng=2).confidence_interval
+    assert ours[0] == pytest.approx(ref.low, abs=0.011) and ours[1] == pytest.approx(ref.high, abs=0.011)
+    share = (a.sum() + b.sum()) / 100
+    assert ours[0] < share < ours[1]
+
+
+def test_whole_unit_permutation_agrees_with_scipy_permutation_test():
+    """Random pattern × document tables (Patefield) have the distribution of shuffled unit labels."""
+    rng = np.random.default_rng(4)
+    labels = np.repeat([0, 1, 2], [14, 10, 12])
+    probs = np.array([[0.6, 0.3, 0.2], [0.3, 0.5, 0.2], [0.2, 0.3, 0.6]])
+    x = (rng.random((36, 3)) < probs[labels]).astype(float)
+    x[x.sum(axis=1) == 0, 0] = 1
+    chi2, p = summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=1)
+    groups = np.arange(3)
+
+    def stat(lab, axis=-1):
+        onehot = (lab[..., :, None] == groups).astype(float)
+        return summaries._chi2_batch(np.swapaxes(onehot, -1, -2) @ x)
+
+    ref = stats.permutation_test((labels,), stat, permutation_type="pairings", vectorized=True,
+                                 n_resamples=20000, alternative="greater", rng=np.random.default_rng(2))
+    assert chi2 == pytest.approx(ref.statistic)
+    se = math.sqrt(ref.pvalue * (1 - ref.pvalue) / 20000)
+    assert abs(p - ref.pvalue) < 5 * math.sqrt(2) * se + 1e-4
+    assert 0.0001 < p < 0.5  # a real difference between the documents, not a degenerate test
+    # bounding memory does not change the result; the seed does, a little
+    assert summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=1, max_cells=50)[1] == p
+    assert summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=2)[1] != p
+
+
+def test_fisher_freeman_halton_monte_carlo_matches_full_enumeration():
+    """3 × 2 table, small enough to enumerate every table with its margins and its probability."""
+    table = np.array([[4, 2], [1, 6], [0, 5]])
+    sizes, k = table.sum(axis=1), table[:, 0].sum()
+
+    def prob(coded):
+        return math.prod(math.comb(int(n), int(c)) for n, c in zip(sizes, coded)) / math.comb(int(sizes.sum()), int(k))
+
+    observed = prob(table[:, 0])
+    tables = [c for c in itertools.product(*(range(n + 1) for n in sizes)) if sum(c) == k]
+    p_exact = sum(prob(c) for c in tables if prob(c) <= observed * (1 + 1e-9))
+    p_mc = summaries.fisher_freeman_halton_mc(table, n_permutations=20000, rng=3)
+    assert abs(p_mc - p_exact) < 5 * math.sqrt(p_exact * (1 - p_exact) / 20000)
+    assert summaries.fisher_freeman_halton_mc(table, n_permutations=20000, rng=3, max_cells=30) == p_mc
+
+
 # --------------------------------------------------------------------------------------------------
 # co-occurrence and sections
 # --------------------------------------------------------------------------------------------------
@@ -356,3 +421,46 @@ def test_figures_render_with_chinese_labels(tmp_path):
         written = plots.figure_save(fig, name, tmp_path)  # raises on a missing glyph
         assert [p.suffix for p in written] == [".png", ".svg"] and all(p.stat().st_size > 0 for p in written)
         plt.close(fig)
+
+
+def _legend_colours(fig) -> dict[str, tuple]:
+    """Label → face colour of every legend entry of every panel."""
+    out = {}
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg:
+            for text, handle in zip(leg.get_texts(), leg.legend_handles):
+                out[text.get_text()] = tuple(handle.get_facecolor())
+    return out
+
+
+def test_code_colours_stay_when_a_code_is_added_and_labels_are_readable():
+    plots.plots_setup()
+    rng = np.random.default_rng(2)
+    before_codes, after_codes = ["l1", "l2", "m1", "m2"], ["l1", "l2", "l3", "m1", "m2", "m3"]
+    units = [(d, {c for c in after_codes if rng.random() < 0.4}) for d in ("A",) * 12 + ("B",) * 12]
+    colours = []
+    for codes in (before_codes, after_codes):
+        wide = _wide(units, codes)
+        book = _codebook(codes)
+        fig = summaries.composition_plot(summaries.codes_frequency(wide, book, by="document"), book)
+        colours.append(_legend_colours(fig))
+        counts = [t for ax in fig.axes for t in ax.texts]
+        assert counts and min(t.get_fontsize() for t in counts) >= 9
+        plt.close(fig)
+    before, after = colours
+    assert {k: after[k] for k in before} == before  # 经济逻辑 … keep their colours
+    assert len(set(after.values())) == 3  # three codes per dimension, three distinct colours
+    assert after[LABELS["l3"]] not in [before[LABELS["l1"]], before[LABELS["l2"]]]
+
+
+def test_section_profile_cell_labels_are_at_least_10_pt():
+    plots.plots_setup()
+    codes = ["l1", "l2", "m1"]
+    wide = _wide([("A", {"l1"}), ("A", {"m1"}), ("B", {"l2"})], codes, sections=["一、甲", "二、乙", "一、丙"])
+    book = _codebook(codes)
+    fig = summaries.profile_plot(summaries.sections_profile(wide, book), book)
+    cells = [t for t in fig.axes[0].texts if t.get_text().endswith("%")]
+    assert len(cells) == 3 * 3 and min(t.get_fontsize() for t in cells) >= 10
+    assert plots.texts_overlapping(fig.axes[0]) == []
+    plt.close(fig)

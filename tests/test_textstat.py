@@ -84,3 +84,43 @@ def test_cooccurrence_counts_units_and_jaccard():
     assert e.loc[("a", "c"), "jaccard"] == pytest.approx(2 / 3) and e.loc[("a", "c"), "units"] == "u1 u3"
     assert ("b", "c") not in e.index  # only one shared unit
     assert dict(zip(nodes["feature"], nodes["docfreq"])) == {"a": 3, "b": 3, "c": 2}
+
+
+# Two short documents in the style of the corpus (written for this test, not quoted).
+KEYWORD_UNITS = pd.DataFrame({
+    "doc_id": ["d1", "d1", "d1", "d2", "d2"],
+    "unit_id": ["d1-1", "d1-2", "d1-3", "d2-1", "d2-2"],
+    "text": [
+        "深化闽宁协作，推动东西部协作向纵深发展。",
+        "闽宁协作坚持结对帮扶，组织企业到宁夏投资兴业。",
+        "两省区以联席推进机制统筹闽宁协作各项工作。",
+        "福建企业在宁夏建设产业园区，带动群众就业增收。",
+        "结对帮扶的县区互派干部，互学互助，共同发展。",
+    ],
+})
+
+
+def test_keywords_keep_user_dictionary_words_after_segmentation():
+    """The user dictionary's tags survive tokens_segment (which loads them first) into the keywords."""
+    from helpers import tokens
+
+    seg = tokens.segmenter_make()
+    tokens.tokens_segment(KEYWORD_UNITS, seg, cache_dir=None)  # builds the segmenter's POS tagger
+    kw = textstat.textstat_keywords(KEYWORD_UNITS, seg, set(), top_n=10)
+    corpus = kw[kw["group"] == textstat.CORPUS]
+    for method in ("tfidf", "textrank"):
+        words = list(corpus.loc[corpus["method"] == method, "keyword"])
+        assert "闽宁协作" in words and "结对帮扶" in words, (method, words)
+    assert set(kw["group"]) == {textstat.CORPUS, "d1", "d2"}
+
+
+def test_line_cut_cache_gives_jieba_posseg_pairs_of_the_whole_text():
+    from helpers import tokens
+
+    seg = tokens.segmenter_make()
+    text = "\n".join(KEYWORD_UNITS["text"]) + "\n\nGDP增长3.5%，ABC公司 与 闽宁镇\n"
+    cache = textstat._LineCutCache(seg.postokenizer)
+    whole = [(p.word, p.flag) for p in seg.postokenizer.cut(text)]
+    assert [(p.word, p.flag) for p in cache.cut(text)] == whole
+    assert [(p.word, p.flag) for p in cache.cut(text)] == whole  # from the cache the second time
+    assert ("闽宁协作", "nz") in whole or any(w == "闽宁协作" for w, _ in whole)

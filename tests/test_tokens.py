@@ -190,3 +190,15 @@ def test_texts_cut_equals_cutting_each_text_in_simplified_script(cleaned):
     for batch in (texts, trad):
         assert tokens.texts_cut(batch, seg) == [seg.cut(text_simplify_aligned(t)) for t in batch]
     assert tokens.texts_cut(trad, seg) == tokens.texts_cut(texts, seg)  # same tokens in either script
+
+
+def test_pos_tagger_has_jiebas_tags_and_the_user_tags_without_reparsing():
+    """The copied word → tag table equals what POSTokenizer(tok) parses, plus the user dictionary's tags."""
+    import jieba.posseg
+
+    seg = tokens.segmenter_make()
+    parsed = jieba.posseg.POSTokenizer(jieba.Tokenizer())  # parses jieba's dictionary file again
+    user = dict(zip(seg.dictionary["word"], seg.dictionary["pos"]))
+    assert seg.postokenizer.word_tag_tab == {**parsed.word_tag_tab, **user}
+    assert seg.postokenizer is seg.postokenizer  # built once
+    assert seg.pos("闽宁协作") == user["闽宁协作"] and seg.pos("发展") == parsed.word_tag_tab["发展"]

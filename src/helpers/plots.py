@@ -13,6 +13,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from helpers import paths  # noqa: F401  (sets MPLCONFIGDIR before matplotlib is imported)
@@ -20,6 +21,31 @@ from helpers.tables import path_resolve
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FONT_FAMILY = "Noto Sans CJK SC"
+
+
+#: Colour-blind-safe categorical palette: seaborn's "colorblind" (Okabe–Ito's hues plus three more),
+#: written out so that a seaborn release cannot change the colours of committed figures.
+PALETTE: tuple[str, ...] = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#CA9161",
+                            "#FBAFE4", "#949494", "#ECE133", "#56B4E9")
+
+
+def palette_assign(names, *, palette=PALETTE) -> dict[str, str]:
+    """Return a colour for each name (code, document, community) by its position in ``names``.
+
+    Colours follow the order of ``names`` (for codes: their order in the codebook), so appending a
+    code (a document) leaves the colours of the existing ones as they were, and figures of two runs
+    stay comparable. After ``len(palette)`` names the palette repeats.
+    """
+    return {n: palette[i % len(palette)] for i, n in enumerate(dict.fromkeys(names))}
+
+
+def text_colour_on(colour: str) -> str:
+    """Return black or white, whichever reads better on ``colour`` (WCAG relative luminance)."""
+    from matplotlib.colors import to_rgb
+
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "black" if luminance > 0.179 else "white"
 
 
 @lru_cache(maxsize=1)
@@ -106,6 +132,9 @@ def wordcloud_draw(
     Always from frequencies (``generate_from_frequencies``): wordcloud's own tokenizer splits on
     Latin word boundaries and would mangle Chinese. ``random_state`` fixes the layout.
     """
+    from unittest import mock
+
+    import wordcloud.wordcloud
     from wordcloud import WordCloud
 
     freqs = dict(frequencies)
@@ -123,17 +152,128 @@ def wordcloud_draw(
         prefer_horizontal=0.95,
         collocations=False,
     )
-    return wc.generate_from_frequencies(freqs)
+    # wordcloud opens the 16 MB font file again for every size it tries (600 times a cloud); the same
+    # fonts from a cache give the same layout, a third faster
+    with mock.patch.object(wordcloud.wordcloud, "ImageFont", _CachedFonts):
+        return wc.generate_from_frequencies(freqs)
+
+
+class _CachedFonts:
+    """Stands in for ``PIL.ImageFont`` inside wordcloud while it draws: fonts by (path, size) cached."""
+
+    truetype = staticmethod(lru_cache(maxsize=512)(lambda path, size: _pil_font(path, size)))
+
+    @staticmethod
+    def TransposedFont(font, orientation=None):  # noqa: N802  (PIL's name)
+        from PIL import ImageFont
+
+        return ImageFont.TransposedFont(font, orientation=orientation)
+
+
+def _pil_font(path, size):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(path, size)
+
+
+def _woff_data_url(chars: str) -> str:
+    """Return the CJK font cut down to ``chars`` as a WOFF ``data:`` URL, for embedding in an SVG.
+
+    As ``WordCloud.to_svg(embed_font=True)`` does (hinting dropped, desubroutinized), but the subset is
+    written as WOFF directly: wordcloud converts it through an XML dump of the font, which takes
+    about six seconds per cloud for a CJK font of 65,000 glyphs.
+    """
+    import base64
+    import io
+
+    import fontTools.subset
+
+    options = fontTools.subset.Options(hinting=False, desubroutinize=True, ignore_missing_glyphs=True)
+    font = fontTools.subset.load_font(str(font_path()), options)
+    subsetter = fontTools.subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    font.flavor = "woff"
+    buffer = io.BytesIO()
+    font.save(buffer)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return "data:application/font-woff;charset=utf-8;base64," + data
+
+
+def wordcloud_svg(wc) -> str:
+    """Return the word cloud as SVG with the subset of the CJK font it uses embedded (WOFF)."""
+    from PIL import ImageFont
+
+    svg = wc.to_svg(embed_font=False)
+    family = repr(ImageFont.truetype(str(font_path()), 12).getname()[0])
+    chars = "".join(sorted({c for (word, _), *_ in wc.layout_ for c in word}))
+    face = (f'<style>@font-face{{font-family:{family};font-weight:normal;font-style:normal;'
+            f'src:url("{_woff_data_url(chars)}")format("woff");}}</style>')
+    head_end = svg.index(">") + 1  # after the opening <svg ...> tag, as wordcloud places it
+    return svg[:head_end] + "\n" + face + svg[head_end:]
 
 
 def wordcloud_save(wc, name: str, figures_dir: str | Path = paths.FIGURES) -> list[Path]:
-    """Save a word cloud as PNG and as SVG with the font subset embedded; return the paths."""
+    """Save a word cloud as PNG (its pixels, as drawn) and as SVG with the font subset embedded.
+
+    Returns the paths. Show the PNG (``IPython.display.Image``) rather than redrawing the cloud with
+    matplotlib: it is drawn at the size it is shown.
+    """
     out_dir = path_resolve(figures_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     png, svg = out_dir / f"{name}.png", out_dir / f"{name}.svg"
     wc.to_image().save(png, format="PNG")
-    svg.write_text(wc.to_svg(embed_font=True), encoding="utf-8")
+    svg.write_text(wordcloud_svg(wc), encoding="utf-8")
     return [png, svg]
+
+
+def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=("(corpus)",)):
+    """Return a figure: the ``top_n`` most frequent content words of each group, one panel per group.
+
+    ``freq`` is :func:`helpers.textstat.textstat_frequency`'s table (already sorted by count within each
+    group). All panels share one x-scale (rate per 10,000 tokens), so bars compare across documents;
+    each bar is labelled with its count.
+    """
+    import matplotlib.pyplot as plt
+
+    groups = [g for g in (groups or pd.unique(freq["group"])) if g not in exclude]
+    if not groups:
+        raise ValueError("no group to plot: the frequency table has only the corpus rows")
+    subs = [freq[freq["group"] == g].head(top_n) for g in groups]
+    rows = max(len(s) for s in subs)
+    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups) + 0.5, 0.32 * rows + 1.6),
+                             sharex=True, squeeze=False)
+    xmax = max(float(s["rate_per_10k"].max()) for s in subs if len(s))
+    for ax, g, sub in zip(axes[0], groups, subs):
+        y = np.arange(len(sub))
+        ax.barh(y, sub["rate_per_10k"], color=PALETTE[0], height=0.7)
+        ax.set_yticks(y, sub["feature"], fontsize=11)
+        ax.set_ylim(rows - 0.5, -0.5)
+        for yi, (rate, n) in enumerate(zip(sub["rate_per_10k"], sub["count"])):
+            ax.text(rate + xmax * 0.01, yi, str(int(n)), va="center", fontsize=10, color="#444444")
+        ax.set_title(f"{g}：高频内容词")
+        ax.set_xlabel("每万词频次（柱旁数字：次数）")
+        ax.grid(axis="y", visible=False)
+    axes[0][0].set_xlim(0, xmax * 1.1)
+    fig.tight_layout()
+    return fig
+
+
+def _layout(g, seed: int) -> dict:
+    """Node positions: a seeded spring layout refined by Kamada–Kawai on path lengths in edges.
+
+    The spring layout alone piles the hubs of a dense community on top of each other; Kamada–Kawai
+    places every pair of nodes at a distance that grows with the number of edges between them, so
+    nodes spread evenly. Nodes of different components are taken to be one step further apart than
+    the farthest connected pair.
+    """
+    import networkx as nx
+
+    start = nx.spring_layout(g, seed=seed, weight="weight")
+    dist = {a: dict(d) for a, d in nx.shortest_path_length(g)}
+    far = 1 + max(max(d.values()) for d in dist.values())
+    dist = {a: {b: dist[a].get(b, far) for b in g.nodes} for a in g.nodes}
+    return nx.kamada_kawai_layout(g, dist=dist, pos=start)
 
 
 def network_draw(
@@ -143,36 +283,95 @@ def network_draw(
 
     As KH Coder does, only the ``max_edges`` strongest edges (by Jaccard) are drawn, so the picture
     stays readable; the edge table keeps them all. Node size follows frequency, edge width the
-    Jaccard index, colours the communities found by greedy modularity; the spring layout is seeded.
+    Jaccard index, colours the communities found by greedy modularity (colour-blind-safe
+    :data:`PALETTE`); the spring layout is seeded. Labels are moved apart with adjustText (seeded, so
+    the same input gives the same picture), joined to their node by a thin line when moved; legends
+    give the communities, the sizes and the widths.
     """
     edges = edges.sort_values(["jaccard", "weight", "source", "target"], ascending=[False, False, True, True],
                               kind="stable").head(max_edges)
     import matplotlib.pyplot as plt
     import networkx as nx
+    from adjustText import adjust_text
+    from matplotlib.lines import Line2D
 
     g = nx.Graph()
     g.add_nodes_from((r.feature, {"count": r.count}) for r in nodes.itertuples())
     g.add_edges_from((r.source, r.target, {"weight": r.jaccard}) for r in edges.itertuples())
     g.remove_nodes_from([n for n in list(g.nodes) if g.degree(n) == 0])
     if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 8))
+        fig, ax = plt.subplots(figsize=(12, 9))
     else:
         fig = ax.figure
     if not g.number_of_nodes():
         ax.text(0.5, 0.5, "没有共现关系（no co-occurring terms）", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    communities = nx.algorithms.community.greedy_modularity_communities(g, weight="weight")
-    colour = {n: i for i, c in enumerate(sorted(communities, key=lambda c: sorted(c))) for n in c}
-    pos = nx.spring_layout(g, seed=seed, weight="weight", k=1.5 / max(1, g.number_of_nodes()) ** 0.5)
+    communities = sorted(nx.algorithms.community.greedy_modularity_communities(g, weight="weight"),
+                         key=lambda c: (-sum(g.nodes[n]["count"] for n in c), sorted(c)))
+    community = {n: i for i, c in enumerate(communities) for n in c}
+    colours = palette_assign(range(len(communities)))
+    pos = _layout(g, seed)
     top = max(g.nodes[n]["count"] for n in g.nodes)
-    sizes = [300 + 1700 * g.nodes[n]["count"] / top for n in g.nodes]
-    widths = [0.5 + 6 * g.edges[e]["weight"] for e in g.edges]
-    cmap = plt.get_cmap("tab10")
-    nx.draw_networkx_edges(g, pos, ax=ax, width=widths, edge_color="#999999", alpha=0.6)
-    nx.draw_networkx_nodes(g, pos, ax=ax, node_size=sizes, node_color=[cmap(colour[n] % 10) for n in g.nodes],
-                           alpha=0.85)
-    nx.draw_networkx_labels(g, pos, ax=ax, font_family="sans-serif", font_size=11)
-    ax.set_title(title)
+
+    def area(count):  # marker area in points², for the nodes and the size legend alike
+        return 150 + 1250 * count / top
+
+    def width(jaccard):  # line width in points, for the edges and the width legend alike
+        return 0.5 + 8 * jaccard
+
+    nx.draw_networkx_edges(g, pos, ax=ax, width=[width(g.edges[e]["weight"]) for e in g.edges],
+                           edge_color="#8c8c8c", alpha=0.55)
+    nx.draw_networkx_nodes(g, pos, ax=ax, node_size=[area(g.nodes[n]["count"]) for n in g.nodes],
+                           node_color=[colours[community[n]] for n in g.nodes], edgecolors="white",
+                           linewidths=0.8, alpha=0.9)
+    texts = [ax.text(x, y, n, ha="center", va="center", fontsize=12, zorder=5,
+                     bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.75})
+             for n, (x, y) in pos.items()]
     ax.set_axis_off()
+    ax.margins(0.06)
+    adjust_text(texts, ax=ax, expand=(1.1, 1.25), avoid_self=False, iter_lim=500,
+                arrowprops={"arrowstyle": "-", "color": "#444444", "lw": 0.6})
+    counts = sorted({g.nodes[n]["count"] for n in g.nodes})
+    size_steps = sorted({counts[0], counts[len(counts) // 2], counts[-1]})
+    jac = sorted(g.edges[e]["weight"] for e in g.edges)
+    width_steps = sorted({round(jac[0], 2), round(jac[len(jac) // 2], 2), round(jac[-1], 2)})
+    marker = {"marker": "o", "linestyle": "", "markeredgecolor": "white"}
+    legends = [
+        ("社群（颜色）",
+         [Line2D([], [], color=colours[i], markersize=10, **marker) for i in range(len(communities))],
+         ["、".join(sorted(c, key=lambda n: (-g.nodes[n]["count"], n))[:3]) + ("…" if len(c) > 3 else "")
+          for c in communities]),
+        ("词频（大小）",
+         [Line2D([], [], color="#8c8c8c", markersize=area(k) ** 0.5, **marker) for k in size_steps],
+         [str(k) for k in size_steps]),
+        ("Jaccard（线宽）", [Line2D([], [], color="#8c8c8c", lw=width(j)) for j in width_steps],
+         [f"{j:.2f}" for j in width_steps]),
+    ]
+    fig.subplots_adjust(left=0.02, right=0.78, top=0.94, bottom=0.02)
+    box = ax.get_position()
+    y = box.y1
+    for heading, handles, labels in legends:
+        sized = heading.startswith("词频")  # big markers need taller rows
+        leg = fig.legend(handles, labels, title=heading, loc="upper left",
+                         bbox_to_anchor=(box.x1 + 0.01, y), frameon=False, fontsize=10, title_fontsize=11, alignment="left", borderaxespad=0,
+                         handlelength=3.5 if sized else 2, handleheight=4.2 if sized else 0.7,
+                         labelspacing=0.8 if sized else 0.5)
+        extent = leg.get_window_extent(fig.canvas.get_renderer())
+        y = extent.transformed(fig.transFigure.inverted()).y0 - 0.03
+    ax.set_title(title)
     return fig
+
+
+def texts_overlapping(ax) -> list[tuple[str, str]]:
+    """Return the pairs of visible text labels of ``ax`` whose boxes overlap (drawn, in display space).
+
+    For checking figures: a label hidden under another cannot be read.
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [t for t in ax.texts if t.get_visible() and t.get_text().strip()]
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    return [(texts[i].get_text(), texts[j].get_text())
+            for i in range(len(texts)) for j in range(i + 1, len(texts)) if boxes[i].overlaps(boxes[j])]

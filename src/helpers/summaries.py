@@ -132,7 +132,8 @@ def codes_frequency(
     ci_high, n_chars, density, unit_ids. ``density`` is coded units per 1,000 characters of the group's
     unit texts (every character, punctuation included), so groups of different length compare.
     ``ci_low``/``ci_high`` are percentile bootstrap intervals of the share (``n_bootstrap`` resamples of
-    units within the group, within each document for the corpus; empty when ``n_bootstrap`` is 0).
+    units within the group, within each document for the corpus; empty when ``n_bootstrap`` is 0),
+    every code of a group from the same resamples (:func:`shares_bootstrap`), seeded by the group.
     """
     if by not in ("corpus", "document", "section"):
         raise ValueError(f"by must be 'corpus', 'document' or 'section', not {by!r}")
@@ -145,52 +146,78 @@ def codes_frequency(
     else:
         groups = [(d, s, g) for (d, s), g in u.groupby(["doc_id", "section"], sort=False)]
     rows = []
+    codes = list(codebook.ids)
     for doc_id, section, g in groups:
         n_chars = int(g["text"].astype(str).str.len().sum())
         strata = [s for _, s in g.groupby("doc_id", sort=False)] if by == "corpus" else [g]
-        for c in codebook.ids:
-            n = int(g[c].sum())
-            low = high = np.nan
-            if n_bootstrap and len(g):
-                low, high = share_bootstrap([s[c].to_numpy() for s in strata], n_bootstrap=n_bootstrap,
-                                            confidence_level=confidence_level,
-                                            rng=_seed(random_seed, by, doc_id, section, c))
+        lows = highs = np.full(len(codes), np.nan)
+        if n_bootstrap and len(g):
+            lows, highs = shares_bootstrap([s[codes].to_numpy() for s in strata],
+                                           n_bootstrap=n_bootstrap, confidence_level=confidence_level,
+                                           rng=_seed(random_seed, by, doc_id, section))
+        ids = g["unit_id"].astype(str).to_numpy()
+        for c, low, high in zip(codes, lows, highs):
+            coded = g[c].to_numpy() == 1
+            n = int(coded.sum())
             rows.append({
                 "grouping": by, "doc_id": doc_id, "section": section, "code": c, "label_zh": info[c][0],
                 "dimension": info[c][1], "units_coded": n, "units": len(g),
-                "share": n / len(g) if len(g) else np.nan, "ci_low": low, "ci_high": high, "n_chars": n_chars,
-                "density": 1000 * n / n_chars if n_chars else np.nan, "unit_ids": _ids(g, g[c] == 1),
+                "share": n / len(g) if len(g) else np.nan, "ci_low": float(low), "ci_high": float(high),
+                "n_chars": n_chars,
+                "density": 1000 * n / n_chars if n_chars else np.nan, "unit_ids": " ".join(ids[coded]),
             })
     return pd.DataFrame(rows)
+
+
+def shares_bootstrap(
+    strata: Sequence[np.ndarray], *, n_bootstrap: int = 9999, confidence_level: float = 0.95,
+    rng: np.random.Generator | int | None = 0, max_cells: int = 2_000_000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return percentile bootstrap intervals (lows, highs) of the share of 1s of every column.
+
+    Each stratum is a unit × code 0/1 matrix (one document's units); it is resampled on its own, with
+    replacement and at its own size, so a document's weight in a corpus share stays fixed. All codes
+    are computed on the same resamples, all resamples at once with numpy: each resample's draws become
+    a row of counts (how often each unit was drawn), and counts @ codes gives every code's coded units,
+    in chunks of at most ``max_cells`` counts. The draws depend only on the strata sizes and ``rng``,
+    so adding a code leaves the intervals of the others unchanged. Percentile intervals (numpy's
+    linear quantiles, as ``scipy.stats.bootstrap(method="percentile")``), not BCa: shares of 0 or 1
+    are common here and BCa is undefined on them; a share of 0 gets the interval (0, 0). A stratum of
+    one unit resamples to itself.
+    """
+    rng = np.random.default_rng(rng)
+    arrays = [np.asarray(a, dtype=float).reshape(len(a), -1) for a in strata if len(a)]
+    if not arrays:
+        raise ValueError("no units to resample")
+    total = sum(len(a) for a in arrays)
+    coded = np.zeros((n_bootstrap, arrays[0].shape[1]))
+    for a in arrays:
+        n = len(a)
+        if n == 1:
+            coded += a[0]
+            continue
+        chunk = max(1, min(n_bootstrap, max_cells // n))
+        for start in range(0, n_bootstrap, chunk):
+            m = min(chunk, n_bootstrap - start)
+            draws = rng.integers(0, n, (m, n)) + n * np.arange(m)[:, None]
+            counts = np.bincount(draws.ravel(), minlength=m * n).reshape(m, n)
+            coded[start:start + m] += counts @ a
+    alpha = (1 - confidence_level) / 2
+    lows, highs = np.quantile(coded / total, [alpha, 1 - alpha], axis=0)
+    return lows, highs
 
 
 def share_bootstrap(
     strata: Sequence[np.ndarray], *, n_bootstrap: int = 9999, confidence_level: float = 0.95,
     rng: np.random.Generator | int | None = 0,
 ) -> tuple[float, float]:
-    """Return the percentile bootstrap interval (low, high) of the share of 1s over all ``strata``.
+    """Return the percentile bootstrap interval (low, high) of the share of 1s of one code.
 
-    Each stratum (the 0/1 codes of one document's units) is resampled on its own, with replacement and
-    at its own size (``scipy.stats.bootstrap`` with several samples), so a document's weight in a corpus
-    share stays fixed. Percentile intervals, not BCa: shares of 0 or 1 are common here and BCa is
-    undefined on them; a share of 0 gets the interval (0, 0). A stratum of one unit resamples to
-    itself, so it enters as a constant (scipy needs two observations per sample).
+    ``strata`` holds one 0/1 vector per document; see :func:`shares_bootstrap`.
     """
-    from scipy import stats
-
-    arrays = [np.asarray(s, dtype=float) for s in strata if len(s)]
-    total = sum(len(a) for a in arrays)
-    fixed = sum(float(a.sum()) for a in arrays if len(a) == 1)
-    samples = tuple(a for a in arrays if len(a) > 1)
-    if not samples:
-        return fixed / total, fixed / total
-
-    def share(*xs, axis=-1):
-        return (fixed + sum(x.sum(axis=axis) for x in xs)) / total
-
-    res = stats.bootstrap(samples, share, n_resamples=n_bootstrap, method="percentile", vectorized=True,
-                          confidence_level=confidence_level, rng=rng)
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+    lows, highs = shares_bootstrap([np.asarray(a).reshape(-1, 1) for a in strata], n_bootstrap=n_bootstrap,
+                                   confidence_level=confidence_level, rng=rng)
+    return float(lows[0]), float(highs[0])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -240,32 +267,89 @@ def _chi2_batch(tables: np.ndarray) -> np.ndarray:
     return terms.sum(axis=(-2, -1))
 
 
+def _at_least(null: np.ndarray, observed: float) -> np.ndarray:
+    """``null >= observed`` up to floating-point noise (scipy's tolerance in ``permutation_test``)."""
+    return null >= observed - abs(np.finfo(float).eps * 100 * observed)
+
+
 def permutation_chi2(
-    labels: np.ndarray, codes: np.ndarray, *, n_permutations: int = 9999, random_seed: int = 0
+    labels: np.ndarray, codes: np.ndarray, *, n_permutations: int = 9999, random_seed: int = 0,
+    max_cells: int = 2_000_000,
 ) -> tuple[float, float]:
     """Return (X², p) of a whole-unit permutation test of label × code independence.
 
     ``labels`` holds one group index per unit, ``codes`` the unit × code 0/1 matrix. The group labels
     are shuffled over the units, each unit keeping all its codes, and X² of the group × code table is
-    recomputed (``scipy.stats.permutation_test``, ``permutation_type="pairings"``). Because whole units
-    move, the dependence between the codes of a multi-label unit is kept under the null hypothesis,
-    which the asymptotic chi-square test ignores. p = (b + 1) / (n + 1), b = permutations with X² at
-    least the observed (exact enumeration when n! ≤ ``n_permutations``).
+    recomputed. Because whole units move, the dependence between the codes of a multi-label unit is
+    kept under the null hypothesis, which the asymptotic chi-square test ignores.
+
+    Units with the same codes are interchangeable, so a random relabelling is drawn as a random table
+    of code patterns × groups with the observed margins (Patefield's algorithm,
+    ``scipy.stats.random_table``), which has exactly the distribution the shuffled labels give; all
+    resamples at once, in chunks of at most ``max_cells`` cells. Its size grows with patterns ×
+    groups, not with units. p = (b + 1) / (n + 1), b = resamples with X² at least the observed; when
+    n! ≤ ``n_permutations`` every ordering of the units is enumerated and p is exact.
     """
+    import itertools
+
     from scipy import stats
 
-    labels = np.asarray(labels)
-    x = np.asarray(codes, dtype=float)
-    groups = np.unique(labels)
+    groups, lab = np.unique(np.asarray(labels), return_inverse=True)
+    x = np.asarray(codes, dtype=float).reshape(len(lab), -1)
+    r = len(groups)
+    table = np.zeros((r, x.shape[1]))
+    np.add.at(table, lab, x)
+    observed = float(_chi2_batch(table))
+    n = len(lab)
+    if n <= 12 and math.factorial(n) <= n_permutations:
+        perms = np.array(list(itertools.permutations(lab)))  # every ordering, repeated labels included
+        onehot = (perms[..., None] == np.arange(r)).astype(float)  # (n!, n, r)
+        null = _chi2_batch(np.swapaxes(onehot, -1, -2) @ x)
+        return observed, float(_at_least(null, observed).mean())
+    patterns, kind = np.unique(x, axis=0, return_inverse=True)
+    counts = np.zeros((len(patterns), r), dtype=np.int64)
+    np.add.at(counts, (kind.ravel(), lab), 1)
+    tables = stats.random_table(counts.sum(axis=1), counts.sum(axis=0))
+    rng = np.random.default_rng(random_seed)
+    chunk = max(1, min(n_permutations, max_cells // counts.size))
+    hits = 0
+    for start in range(0, n_permutations, chunk):
+        m = min(chunk, n_permutations - start)
+        drawn = tables.rvs(size=m, method="patefield", random_state=rng)  # (m, patterns, groups)
+        null = _chi2_batch(np.einsum("mpr,pk->mrk", drawn, patterns))
+        hits += int(_at_least(null, observed).sum())
+    return observed, (hits + 1) / (n_permutations + 1)
 
-    def stat(lab, axis=-1):
-        onehot = (lab[..., :, None] == groups).astype(float)  # (..., n, r)
-        return _chi2_batch(np.swapaxes(onehot, -1, -2) @ x)
 
-    res = stats.permutation_test((labels,), stat, permutation_type="pairings", vectorized=True,
-                                 n_resamples=n_permutations, alternative="greater", batch=1000,
-                                 rng=np.random.default_rng(random_seed))
-    return float(res.statistic), float(res.pvalue)
+def fisher_freeman_halton_mc(
+    table: np.ndarray, *, n_permutations: int = 9999, rng: np.random.Generator | int | None = 0,
+    max_cells: int = 2_000_000,
+) -> float:
+    """Return the Monte-Carlo p of the Fisher–Freeman–Halton test of a groups × (coded, not coded) table.
+
+    Under independence, with the margins fixed, the coded units fall on the groups as a multivariate
+    hypergeometric draw; ``n_permutations`` such tables are drawn at once with numpy
+    (``Generator.multivariate_hypergeometric``, in chunks of at most ``max_cells`` cells). A table is
+    at least as extreme as the observed one when its probability is not larger, i.e. when
+    Σ log n_ij! is not smaller. p = (b + 1) / (n + 1).
+    """
+    from scipy.special import gammaln
+
+    t = np.asarray(table, dtype=np.int64)
+    sizes, k = t.sum(axis=1), int(t[:, 0].sum())
+    rng = np.random.default_rng(rng)
+
+    def log_denominator(coded):  # Σ log n_ij! over both columns
+        return (gammaln(coded + 1) + gammaln(sizes - coded + 1)).sum(axis=-1)
+
+    observed = float(log_denominator(t[:, 0]))
+    chunk = max(1, min(n_permutations, max_cells // len(sizes)))
+    hits = 0
+    for start in range(0, n_permutations, chunk):
+        m = min(chunk, n_permutations - start)
+        drawn = rng.multivariate_hypergeometric(sizes, k, size=m)
+        hits += int(_at_least(log_denominator(drawn), observed).sum())
+    return (hits + 1) / (n_permutations + 1)
 
 
 def codes_independence(
@@ -395,7 +479,7 @@ def codes_document_tests(
     unit once). Columns: code, label_zh, dimension, then per document ``coded_<doc>`` and
     ``units_<doc>``, chi2, p_chi2 (Pearson, no continuity correction), phi (Cramér's V), min_expected,
     p_fisher (2 × 2: Fisher's exact), p_permutation (more than two documents and small expected counts:
-    Fisher–Freeman–Halton by Monte-Carlo, ``scipy.stats.fisher_exact`` with ``PermutationMethod``),
+    Fisher–Freeman–Halton by Monte-Carlo, :func:`fisher_freeman_halton_mc`),
     test, p_value, p_bh (Benjamini–Hochberg over the codes, ``scipy.stats.false_discovery_control``).
     The test is chi-square when every expected count ≥ ``min_expected``, else the exact/permutation one.
     """
@@ -423,8 +507,8 @@ def codes_document_tests(
         if t.shape == (2, 2):
             p_fisher = float(stats.fisher_exact(t).pvalue)
         elif small and n_permutations:
-            method = stats.PermutationMethod(n_resamples=n_permutations, rng=_seed(random_seed, "code", c))
-            p_perm = float(stats.fisher_exact(t, method=method).pvalue)
+            p_perm = fisher_freeman_halton_mc(t, n_permutations=n_permutations,
+                                              rng=_seed(random_seed, "code", c))
         if not small:
             test, p = "chi-square (asymptotic)", chi.pvalue
         elif t.shape == (2, 2):
@@ -835,7 +919,8 @@ def shares_plot(freq: pd.DataFrame, codebook: Codebook, *, confidence_level: flo
     side, not stacked: units carry several codes, so shares do not add up to a whole.
     """
     import matplotlib.pyplot as plt
-    import seaborn as sns
+
+    from helpers import plots
 
     f = freq[freq["grouping"] == "document"]
     docs = list(pd.unique(f["doc_id"]))
@@ -843,7 +928,7 @@ def shares_plot(freq: pd.DataFrame, codebook: Codebook, *, confidence_level: flo
     if title is None:
         has_ci = f["ci_low"].notna().all()
         title = "各文档编码单元占比" + (f"（{confidence_level:.0%}自助法置信区间）" if has_ci else "")
-    palette = sns.color_palette("Set2", len(docs))
+    palette = list(plots.palette_assign(docs).values())  # colour-blind-safe, in corpus order
     widths = [len(_dimension_codes(codebook, d)) for d in dims]
     fig, axes = plt.subplots(1, len(dims), figsize=(1.4 * sum(widths) + 2, 4.8), sharey=True,
                              gridspec_kw={"width_ratios": widths}, squeeze=False)
@@ -877,16 +962,17 @@ def composition_plot(freq: pd.DataFrame, codebook: Codebook, *, title: str = "�
     counts: which logics (mechanisms) a document leans on, relative to each other.
     """
     import matplotlib.pyplot as plt
-    import seaborn as sns
+
+    from helpers import plots
 
     f = freq[freq["grouping"] == "document"]
     docs = list(pd.unique(f["doc_id"]))
     dims = [d for d in codebook.dimensions if (f["dimension"] == d).any()]
-    fig, axes = plt.subplots(1, len(dims), figsize=(3.2 * len(dims) + 1.6 * len(docs), 5.2), sharey=True,
+    fig, axes = plt.subplots(1, len(dims), figsize=(3.2 * len(dims) + 1.6 * len(docs), 5.4), sharey=True,
                              squeeze=False)
-    for ax, dim, pal in zip(axes[0], dims, ["Blues", "Oranges", "Greens", "Purples", "Reds"] * 3):
+    for ax, dim in zip(axes[0], dims):
         codes = _dimension_codes(codebook, dim)
-        colors = sns.color_palette(pal, len(codes) + 1)[1:]
+        colors = list(plots.palette_assign(codes).values())  # codebook order: stable when one is added
         bottom = np.zeros(len(docs))
         counts = f[f["dimension"] == dim].pivot_table(index="doc_id", columns="code", values="units_coded",
                                                       aggfunc="sum", sort=False).reindex(index=docs, columns=codes)
@@ -897,14 +983,14 @@ def composition_plot(freq: pd.DataFrame, codebook: Codebook, *, title: str = "�
             ax.bar(docs, part, bottom=bottom, color=col, label=codebook.code(c).label_zh, width=0.6,
                    edgecolor="white")
             for i, (p, k) in enumerate(zip(part, n)):
-                if k > 0:
+                if k > 0 and p >= 0.04:  # narrower segments: the count is in the table only
                     ax.text(i, bottom[i] + p / 2, f"{int(k)}", ha="center", va="center",
-                            fontsize=9 if p >= 0.045 else 7)
+                            fontsize=11 if p >= 0.06 else 9, color=plots.text_colour_on(col))
             bottom += part
         ax.set_title(_dimension_label(codebook, dim))
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.grid(axis="x", visible=False)
-        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=9)
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=10)
     axes[0][0].set_ylabel("占该维度编码次数的比例（柱内数字：编码单元数）")
     fig.suptitle(title)
     fig.tight_layout()
@@ -953,9 +1039,9 @@ def profile_plot(profile: pd.DataFrame, codebook: Codebook, *, title: str = "各
     codes = [c for c in codebook.ids if c in set(p["code"])]
     m = p.pivot(index="row", columns="code", values="share").reindex(index=rows, columns=codes)
     m.columns = [codebook.code(c).label_zh for c in codes]
-    fig, ax = plt.subplots(figsize=(0.9 * len(codes) + 5.5, 0.45 * len(rows) + 2.2))
+    fig, ax = plt.subplots(figsize=(1.0 * len(codes) + 6, 0.55 * len(rows) + 2.2))
     sns.heatmap(m, annot=m.map(lambda v: f"{v:.0%}"), fmt="", cmap="Reds", vmin=0, vmax=1, linewidths=0.5,
-                cbar_kws={"label": "编码单元占比"}, ax=ax, annot_kws={"fontsize": 8})
+                cbar_kws={"label": "编码单元占比"}, ax=ax, annot_kws={"fontsize": 11})
     dims = [codebook.code(c).dimension for c in codes]
     for j in range(1, len(codes)):
         if dims[j] != dims[j - 1]:

@@ -92,6 +92,30 @@ def textstat_keyness(
     return out.sort_values(["statistic", "feature"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+class _LineCutCache:
+    """``jieba.posseg`` cutting for ``jieba.analyse`` that cuts each line of text once.
+
+    Keyword extraction cuts the corpus text and each document's text, once for TF-IDF and once for
+    TextRank: every sentence four times. A newline always separates jieba's blocks (it comes out as
+    ``pair("\\n", "x")``), so cutting line by line gives the same pairs as cutting the whole text.
+    """
+
+    def __init__(self, postokenizer):
+        self.postokenizer = postokenizer
+        self.lines: dict[tuple[str, bool], list] = {}
+
+    def cut(self, sentence: str, HMM: bool = True):  # noqa: N803  (jieba's argument name)
+        from jieba.posseg import pair
+
+        for i, line in enumerate(sentence.split("\n")):
+            if i:
+                yield pair("\n", "x")
+            key = (line, HMM)
+            if key not in self.lines:
+                self.lines[key] = list(self.postokenizer.cut(line, HMM=HMM))
+            yield from self.lines[key]
+
+
 def textstat_keywords(
     units: pd.DataFrame,
     segmenter: Segmenter,
@@ -107,15 +131,17 @@ def textstat_keywords(
     Both run on the project's tokenizer (user dictionary loaded) with the project's stopwords.
     Columns: group, method, rank, keyword, weight.
     """
-    import jieba.analyse
-    import jieba.posseg
+    import copy
 
-    tfidf = jieba.analyse.TFIDF()
+    import jieba.analyse
+
+    cutter = _LineCutCache(segmenter.postokenizer)
+    tfidf = copy.copy(jieba.analyse.default_tfidf)  # shares jieba's IDF table, read once on import
     tfidf.tokenizer = segmenter.jieba
-    tfidf.postokenizer = jieba.posseg.POSTokenizer(segmenter.jieba)
+    tfidf.postokenizer = cutter
     tfidf.stop_words = set(tfidf.stop_words) | set(stopwords)
-    textrank = jieba.analyse.TextRank()
-    textrank.tokenizer = textrank.postokenizer = jieba.posseg.POSTokenizer(segmenter.jieba)
+    textrank = copy.copy(jieba.analyse.default_textrank)
+    textrank.tokenizer = textrank.postokenizer = cutter
     textrank.stop_words = set(textrank.stop_words) | set(stopwords)
     groups = [(CORPUS, "\n".join(units["text"]))]
     groups += [(d, "\n".join(g["text"])) for d, g in units.groupby("doc_id", sort=False)]
