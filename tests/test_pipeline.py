@@ -13,6 +13,7 @@ import nbformat
 import pytest
 import yaml
 
+from helpers import paths
 from helpers.cli import main
 from helpers.pipeline import (
     PipelineError,
@@ -267,10 +268,10 @@ def test_pipeline_run_passes_declared_parameters(two_notebooks, tmp_path, capsys
     assert "greeting" not in injected[0].source
     assert "label = \"second's own\"" in injected[0].source
 
-    assert list(summary.columns) == ["notebook", "status", "seconds", "output", "parameters"]
+    assert list(summary.columns) == ["notebook", "status", "why", "seconds", "output", "parameters", "written"]
     assert summary["parameters"].tolist()[1]["label"] == "second's own"
     assert summary["notebook"].tolist() == ["01_first", "02_second"]
-    assert summary["status"].tolist() == ["ok", "ok"]
+    assert summary["status"].tolist() == ["ran", "ran"]
     assert summary["output"].tolist() == [
         str(executed / "01_first.ipynb"),
         str(executed / "02_second.ipynb"),
@@ -278,8 +279,8 @@ def test_pipeline_run_passes_declared_parameters(two_notebooks, tmp_path, capsys
     # only the executed copies are written to the output folder
     assert sorted(p.name for p in executed.iterdir()) == ["01_first.ipynb", "02_second.ipynb"]
     err = capsys.readouterr().err
-    assert "[1/2] 01_first … ok (" in err
-    assert "[2/2] 02_second … ok (" in err
+    assert "[1/2] 01_first … ran (" in err and "why: no record of an earlier run" in err
+    assert "[2/2] 02_second … ran (" in err
 
 
 def test_pipeline_run_without_overrides_uses_shared_then_step(two_notebooks, tmp_path):
@@ -326,6 +327,8 @@ def test_pipeline_run_stops_at_failing_notebook(failing_pipeline, tmp_path):
     assert "ValueError" in message and "坏数据" in message
     # cells: 0 markdown, 1 parameters, 2 injected parameters, 3 the raising one (3rd executed)
     assert "cell 3 (In [3])" in message
+    # the cause comes first, not the cell's first line
+    assert message.splitlines()[0] == "notebook 02_bad failed: ValueError: 坏数据"
     copy = executed / "02_bad.ipynb"
     assert str(copy) in message
     assert copy.exists()
@@ -335,7 +338,7 @@ def test_pipeline_run_stops_at_failing_notebook(failing_pipeline, tmp_path):
     assert not (dumps / "03_after.json").exists()
     assert not (executed / "03_after.ipynb").exists()
     summary = err.value.summary
-    assert summary["status"].tolist() == ["ok", "failed", "not run"]
+    assert summary["status"].tolist() == ["ran", "failed", "not run"]
 
 
 # --- command line ----------------------------------------------------------------------------
@@ -405,3 +408,217 @@ def test_pipeline_run_rejects_undeclared_step_parameter(tmp_path):
     with pytest.raises(PipelineError, match="top_n of 01_a.*declares: out_dir") as err:
         pipeline_run(pipeline_read(cfg), output_dir=tmp_path / "ex", progress=False)
     assert str(cfg) in str(err.value)
+
+
+# --- incremental runs ------------------------------------------------------------------------
+
+STAGE_ONE = (
+    "import pathlib\n"
+    "text = pathlib.Path(in_file).read_text(encoding='utf-8')\n"
+    "pathlib.Path(work, 'a.txt').write_text(text.splitlines()[0] * scale, encoding='utf-8')\n"
+    "with open(pathlib.Path(log_dir, 'runs.log'), 'a', encoding='utf-8') as f:\n"
+    "    f.write('01\\n')"
+)
+STAGE_TWO = (
+    "import pathlib\n"
+    "a = pathlib.Path(work, 'a.txt').read_text(encoding='utf-8')\n"
+    "pathlib.Path(work, 'b.txt').write_text(a + '!', encoding='utf-8')\n"
+    "with open(pathlib.Path(log_dir, 'runs.log'), 'a', encoding='utf-8') as f:\n"
+    "    f.write('02\\n')"
+)
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> dict:
+    """Two notebooks, 02 reading what 01 writes, each logging its runs; return their paths."""
+    nb_dir, work, logs, dumps = (tmp_path / d for d in ("nb", "work", "logs", "dumps"))
+    for d in (nb_dir, work, logs, dumps):
+        d.mkdir()
+    params = 'in_file = ""  # input\nwork = ""  # products\nlog_dir = ""  # run log\nout_dir = ""  # dumps'
+    first = notebook_write(nb_dir / "01_first.ipynb", params + "\nscale = 1  # repeat", STAGE_ONE)
+    second = notebook_write(nb_dir / "02_second.ipynb", params, STAGE_TWO)
+    source = tmp_path / "input.txt"
+    source.write_text("闽宁协作\n第二行\n", encoding="utf-8")
+    cfg = config_write(tmp_path / "pipeline.yaml", {
+        "kernel": KERNEL,
+        "parameters": {"in_file": str(source), "work": str(work), "log_dir": str(logs), "out_dir": str(dumps)},
+        "notebooks": [
+            {"path": str(first), "reads": ["in_file"], "writes": ["work/a.txt"]},
+            {"path": str(second), "reads": ["work/a.txt"], "writes": ["work/b.txt"]},
+        ],
+    })
+    return {"cfg": cfg, "source": source, "work": work, "log": logs / "runs.log", "first": first,
+            "executed": tmp_path / "executed", "manifest": tmp_path / "manifest.json"}
+
+
+def run_chain(chain: dict, overrides: dict | None = None, **kwargs) -> dict[str, str]:
+    """Run the chain; return {notebook: status} and check the log agrees with what ran."""
+    before = chain["log"].read_text().split() if chain["log"].exists() else []
+    summary = pipeline_run(pipeline_read(chain["cfg"]), overrides, output_dir=chain["executed"],
+                           progress=False, **kwargs)
+    ran = chain["log"].read_text().split()[len(before):] if chain["log"].exists() else []
+    status = dict(zip(summary["notebook"], summary["status"]))
+    assert sorted(ran) == sorted(n[:2] for n, s in status.items() if s == "ran")
+    chain["why"] = dict(zip(summary["notebook"], summary["why"]))
+    return status
+
+
+def test_unchanged_rerun_executes_nothing(chain, capsys):
+    assert run_chain(chain) == {"01_first": "ran", "02_second": "ran"}
+    assert run_chain(chain) == {"01_first": "up to date", "02_second": "up to date"}
+    assert "[2/2] 02_second … up to date" in capsys.readouterr().err
+    manifest = json.loads(chain["manifest"].read_text(encoding="utf-8"))
+    first = manifest["notebooks"][0]
+    assert first["notebook"] == "01_first" and first["status"] == "ran"
+    assert list(first["key"]["inputs"]) == [chain["source"].as_posix()]
+    assert set(first["key"]["code"]) == {"src/helpers/__init__.py"}  # the notebook imports no helpers
+    assert str(chain["work"] / "a.txt") in first["products"]
+
+
+def test_changed_input_reruns_the_notebook_and_what_its_products_feed(chain):
+    run_chain(chain)
+    chain["source"].write_text("东西部协作\n", encoding="utf-8")
+    assert run_chain(chain) == {"01_first": "ran", "02_second": "ran"}
+    assert chain["why"]["01_first"] == "input.txt changed"
+    assert chain["why"]["02_second"] == "a.txt changed"
+    assert (chain["work"] / "b.txt").read_text(encoding="utf-8") == "东西部协作!"
+
+
+def test_upstream_rerun_with_identical_products_leaves_downstream_alone(chain):
+    run_chain(chain)
+    chain["source"].write_text("闽宁协作\n另一行\n", encoding="utf-8")  # a.txt holds the first line only
+    assert run_chain(chain) == {"01_first": "ran", "02_second": "up to date"}
+
+
+def test_parameter_notebook_edit_missing_product_and_force_rerun(chain):
+    run_chain(chain)
+    assert run_chain(chain, {"scale": 2}) == {"01_first": "ran", "02_second": "ran"}
+    assert chain["why"]["01_first"] == "parameter scale changed"
+    (chain["work"] / "b.txt").unlink()
+    assert run_chain(chain, {"scale": 2}) == {"01_first": "up to date", "02_second": "ran"}
+    assert chain["why"]["02_second"] == "b.txt missing"
+    (chain["work"] / "b.txt").write_text("edited by hand", encoding="utf-8")
+    assert run_chain(chain, {"scale": 2})["02_second"] == "ran"
+    assert "altered since it ran" in chain["why"]["02_second"]
+
+    # outputs saved into the notebook (as JupyterLab does) are not a change; an edited cell is
+    nb = nbformat.read(chain["first"], as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="saved output")]
+    nb.cells[2].execution_count = 3
+    nbformat.write(nb, chain["first"])
+    assert run_chain(chain, {"scale": 2})["01_first"] == "up to date"
+    nb.cells[0].source = "# 01 first, retitled"
+    nbformat.write(nb, chain["first"])
+    assert run_chain(chain, {"scale": 2})["01_first"] == "ran"
+    assert chain["why"]["01_first"] == "the notebook changed"
+    assert run_chain(chain, {"scale": 2}, force=True) == {"01_first": "ran", "02_second": "ran"}
+    assert chain["why"]["01_first"] == "--force"
+
+
+def test_partial_run_merges_into_the_manifest(chain):
+    run_chain(chain)
+    chain["source"].write_text("东西部协作\n", encoding="utf-8")
+    pipeline_run(pipeline_read(chain["cfg"]), only=["01"], output_dir=chain["executed"], progress=False)
+    manifest = json.loads(chain["manifest"].read_text(encoding="utf-8"))
+    assert [e["notebook"] for e in manifest["notebooks"]] == ["01_first", "02_second"]
+    assert run_chain(chain) == {"01_first": "up to date", "02_second": "ran"}
+
+
+def test_failed_notebook_is_rerun_and_upstream_is_not(chain):
+    run_chain(chain)
+    (chain["work"] / "a.txt").unlink()
+    chain["source"].write_text("", encoding="utf-8")  # 01 fails: no first line
+    with pytest.raises(PipelineError, match="IndexError"):
+        run_chain(chain)
+    chain["source"].write_text("闽宁协作\n", encoding="utf-8")
+    assert run_chain(chain) == {"01_first": "ran", "02_second": "up to date"}
+    assert chain["why"]["01_first"] == "it failed last time"
+
+
+def test_undeclared_write_is_reported(chain, capsys):
+    cfg = yaml.safe_load(chain["cfg"].read_text(encoding="utf-8"))
+    cfg["notebooks"][1]["writes"] = []
+    config_write(chain["cfg"], cfg)
+    run_chain(chain)
+    err = capsys.readouterr().err
+    assert "warning: 02_second wrote files that its 'writes'" in err and "b.txt" in err
+
+
+def test_reads_and_writes_must_name_declared_parameters(chain):
+    cfg = yaml.safe_load(chain["cfg"].read_text(encoding="utf-8"))
+    cfg["notebooks"][0]["reads"] = ["input_file"]
+    config_write(chain["cfg"], cfg)
+    with pytest.raises(PipelineError, match="reads of 01_first: input_file must start with a parameter"):
+        run_chain(chain)
+
+
+def test_helpers_modules_follow_the_imports_of_each_notebook():
+    from helpers.pipeline import helpers_modules
+
+    names = {p.stem: {m.name for m in helpers_modules(p)} for p in paths.NOTEBOOKS.glob("*.ipynb")}
+    assert {"reliability.py", "qdpx.py", "codebook.py", "tables.py", "__init__.py"} <= names["05_coding_reliability"]
+    assert "reliability.py" not in names["02_segmentation_and_frequency"]
+    assert "tokens.py" in names["02_segmentation_and_frequency"]
+    assert "summaries.py" not in names["03_thematic_coding"] and "coding.py" in names["03_thematic_coding"]
+
+
+def test_project_pipeline_declares_reads_and_writes_of_every_notebook():
+    config = pipeline_read()
+    for step in config.steps:
+        assert step.writes, step.name
+        declared = set(notebook_parameters(step.path)) | {"notebooks_dir"}
+        assert {e.split("/")[0] for e in (*step.reads, *step.writes)} <= declared, step.name
+
+
+def test_one_meaning_per_parameter_name():
+    """A parameter declared by several notebooks has one default everywhere (one -p, one meaning)."""
+    defaults: dict[str, set[str]] = {}
+    for nb in paths.NOTEBOOKS.glob("*.ipynb"):
+        for name, value in notebook_parameters(nb).items():
+            defaults.setdefault(name, set()).add(value.strip())
+    shared = yaml.safe_load(paths.PIPELINE_CONFIG.read_text(encoding="utf-8"))["parameters"]
+    differing = {n: v for n, v in defaults.items() if len(v) > 1 and n not in shared}
+    assert not differing, f"same name, different defaults, not set once in pipeline.yaml: {differing}"
+    assert shared["random_seed"] == 42
+
+
+# --- check-outputs ---------------------------------------------------------------------------
+
+
+def test_outputs_check_prints_a_summary_then_a_bounded_diff_without_svg(tmp_path):
+    import subprocess
+
+    from helpers.pipeline import outputs_check
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "ci@example.org")
+    git("config", "user.name", "ci")
+    tables, figures = tmp_path / "outputs" / "tables", tmp_path / "outputs" / "figures"
+    tables.mkdir(parents=True)
+    figures.mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "codebook.yaml").write_text("codes: []\n", encoding="utf-8")
+    rows = "".join(f"unit{i},0\n" for i in range(500))
+    (tables / "coding_units.csv").write_text("unit_id,economic\n" + rows, encoding="utf-8")
+    (tables / "old.csv").write_text("a\n1\n", encoding="utf-8")
+    (figures / "summary_shares.svg").write_text("<svg><path d='M 0 0'/></svg>\n", encoding="utf-8")
+    git("add", "-A")
+    git("commit", "-q", "-m", "outputs")
+
+    (tmp_path / "data" / "codebook.yaml").write_text("codes: [digital]\n", encoding="utf-8")
+    (tables / "coding_units.csv").write_text("unit_id,economic,digital\n" + rows.replace(",0", ",0,1"),
+                                             encoding="utf-8")
+    (tables / "old.csv").unlink()
+    (tables / "coding_new.csv").write_text("b\n2\n", encoding="utf-8")
+    (figures / "summary_shares.svg").write_text("<svg><path d='M 1 1 L 2 2'/></svg>\n", encoding="utf-8")
+    same, report = outputs_check(tmp_path, max_lines=40)
+    assert not same
+    lines = report.splitlines()
+    assert lines[0].startswith("outputs differ from the committed ones: 2 changed, 1 added, 1 removed")
+    assert "inputs changed since the last commit: data/codebook.yaml" in report
+    assert "summary_shares.svg" in report and "path d=" not in report  # named, not diffed
+    assert "-unit_id,economic" in report and "coding_units.csv | 1002" in report
+    assert len(lines) < 60 and "more lines" in lines[-1]

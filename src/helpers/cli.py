@@ -62,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where executed copies go (default: outputs/notebooks)",
     )
-    run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bars")
+    run.add_argument("--force", action="store_true",
+                     help="run every selected notebook, even those that are up to date")
+    run.add_argument("--no-progress", action="store_true",
+                     help="hide the per-cell progress bars (hidden anyway when stderr is not a terminal)")
     run.set_defaults(func=_run)
 
     clean = sub.add_parser(
@@ -138,7 +141,7 @@ def _code(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Run the pipeline; print the summary to stdout and errors to stderr; return the exit code."""
-    from helpers.pipeline import PipelineError, manifest_write, parameters_parse, pipeline_read, pipeline_run
+    from helpers.pipeline import PipelineError, parameters_parse, pipeline_read, pipeline_run
 
     start = time.perf_counter()
     try:
@@ -149,44 +152,47 @@ def _run(args: argparse.Namespace) -> int:
             overrides,
             only=args.only,
             output_dir=args.output_dir.resolve(),
-            progress=not args.no_progress,
+            # progress bars redraw with carriage returns: a wall of text in a CI log or a file
+            progress=not args.no_progress and sys.stderr.isatty(),
+            force=args.force,
         )
     except PipelineError as err:
         if err.summary is not None:
-            print(err.summary[["notebook", "status", "seconds"]].to_string(index=False))
+            print(_summary_text(err.summary))
             print(f"total: {time.perf_counter() - start:.1f} s")
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(summary[["notebook", "status", "seconds"]].to_string(index=False))
+    print(_summary_text(summary))
     print(f"total: {time.perf_counter() - start:.1f} s")
-    manifest = manifest_write(summary, args.output_dir.resolve().parent / "manifest.json")
-    print(_written(summary, manifest))
+    print(_written(summary, args.output_dir.resolve().parent / "manifest.json"))
     return 0
 
 
+def _summary_text(summary) -> str:
+    """Return the run summary as a table: notebook, status, seconds and why it ran."""
+    shown = summary[["notebook", "status", "seconds", "why"]].copy()
+    shown["seconds"] = shown["seconds"].map(lambda s: f"{s:.1f}" if s else "")
+    return shown.to_string(index=False, justify="left")
+
+
 def _written(summary, manifest: Path) -> str:
-    """Describe what a run wrote: the tables, figures and report the notebooks were pointed at, the manifest."""
-    from helpers.tables import path_resolve
-
-    used: dict[str, str] = {}
-    for params in summary["parameters"]:
-        for key in ("tables_dir", "figures_dir", "report_dir"):
-            if key in params:
-                used.setdefault(key, str(params[key]))
-
-    def count(key: str) -> tuple[int, Path] | None:
-        if key not in used:
-            return None
-        folder = path_resolve(used[key])
-        return sum(1 for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")), folder
+    """Describe what this run wrote: product files of the notebooks that ran, new or changed, by folder."""
+    from collections import Counter
 
     lines = []
-    for key, what in (("tables_dir", "tables"), ("figures_dir", "figures")):
-        found = count(key)
-        if found:
-            lines.append(f"written: {found[0]} {what} in {found[1]}")
-    if "report_dir" in used and (path_resolve(used["report_dir"]) / "index.html").exists():
-        lines.append(f"report: {path_resolve(used['report_dir']) / 'index.html'}")
+    per_dir: Counter = Counter()
+    changed: Counter = Counter()
+    for written in summary["written"]:
+        for path, state in written.items():
+            folder = str(Path(path).parent)
+            per_dir[folder] += 1
+            changed[folder] += state != "same"
+    if not per_dir:
+        lines.append("written: nothing (every notebook was up to date)")
+    for folder in sorted(per_dir):
+        lines.append(f"written: {per_dir[folder]} files in {folder} ({changed[folder]} new or changed)")
+    for written in summary["written"]:
+        lines += [f"report: {path}" for path in written if Path(path).name == "index.html"]
     lines.append(f"manifest: {manifest}")
     return "\n".join(lines)
 
