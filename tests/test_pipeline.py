@@ -27,6 +27,24 @@ from helpers.pipeline import (
 KERNEL = "pytest-minning"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def kernel_removed_afterwards():
+    """Remove the test kernel these tests register, so it does not stay in the JupyterLab launcher."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL)
+        existed = True
+    except NoSuchKernel:
+        existed = False
+    yield
+    if not existed:
+        try:
+            KernelSpecManager().remove_kernel_spec(KERNEL)
+        except (NoSuchKernel, OSError):
+            pass
+
+
 def notebook_write(path: Path, parameters: str, body: str | None = None) -> Path:
     """Write a notebook with a cell tagged ``parameters`` and a cell dumping them; return its path.
 
@@ -364,6 +382,13 @@ def test_cli_run(two_notebooks, tmp_path, capsys):
     assert dump_read(dumps, "02_second")["n"] == 3
     out = capsys.readouterr().out
     assert "01_first" in out and "02_second" in out and "total:" in out
+    assert "no record of an earlier run" in out
+
+    # unchanged: nothing runs, nothing is written, and the summary says so
+    args = ["run", "--config", str(cfg), "-p", "n", "3", "--output-dir", str(tmp_path / "ex"), "--no-progress"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("up to date") == 2 and "written: nothing (every notebook was up to date)" in out
 
 
 def test_cli_run_failure(tmp_path, capsys):
@@ -622,3 +647,140 @@ def test_outputs_check_prints_a_summary_then_a_bounded_diff_without_svg(tmp_path
     assert "summary_shares.svg" in report and "path d=" not in report  # named, not diffed
     assert "-unit_id,economic" in report and "coding_units.csv | 1002" in report
     assert len(lines) < 60 and "more lines" in lines[-1]
+
+
+# --- legitimate edits, end to end on the corpus ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> dict:
+    """A copy of the project's inputs in a temporary folder and a first full run on it.
+
+    Every notebook of pipeline.yaml runs through helpers.pipeline (papermill) with paths pointing
+    into the copy, so edits to the copy never touch the repository's data or outputs.
+    """
+    import shutil
+
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(paths.RAW, root / "raw")
+    shutil.copy(paths.CORPUS_TABLE, root / "corpus.csv")
+    shutil.copy(paths.DATA / "codebook.yaml", root / "codebook.yaml")
+    shutil.copytree(paths.DATA / "annotations", root / "annotations")
+    overrides = {
+        "corpus_table": str(root / "corpus.csv"), "raw_dir": str(root / "raw"),
+        "processed_dir": str(root / "processed"), "tables_dir": str(root / "tables"),
+        "figures_dir": str(root / "figures"), "report_dir": str(root / "report"),
+        "codebook_path": str(root / "codebook.yaml"),
+        "annotations": [str(root / "annotations" / f) for f in ("coder_A.csv", "coder_B.csv")],
+    }
+    project = {"root": root, "overrides": overrides}
+    assert set(project_run(project).values()) == {"ran"}
+    return project
+
+
+def project_run(project: dict, **kwargs) -> dict[str, str]:
+    """Run the pipeline on the copy (incrementally); return {notebook: status}, every one must pass."""
+    summary = pipeline_run(pipeline_read(), project["overrides"] | kwargs.pop("overrides", {}),
+                           output_dir=project["root"] / "notebooks", progress=False, **kwargs)
+    assert (project["root"] / "report" / "index.html").is_file()
+    return dict(zip(summary["notebook"], summary["status"]))
+
+
+def codebook_edit(project: dict, edit) -> None:
+    path = project["root"] / "codebook.yaml"
+    book = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(book)
+    path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def ran(statuses: dict[str, str]) -> list[str]:
+    return [name[:2] for name, status in statuses.items() if status == "ran"]
+
+
+def test_unchanged_project_is_up_to_date(project):
+    assert set(project_run(project).values()) == {"up to date"}
+
+
+def test_adding_a_code_reruns_03_to_06_and_reports_it_not_assessed(project):
+    def add(book):
+        book["codes"].append({
+            "id": "digital", "dimension": "logic", "label_zh": "数字逻辑", "label_en": "digital logic",
+            "definition": "以数字经济、电商和互联网平台推动协作。",
+            "indicators": {"keywords": ["数字经济", "数字化", "电商", "互联网"]}})
+
+    codebook_edit(project, add)
+    statuses = project_run(project)
+    assert ran(statuses) == ["03", "04", "05", "06"]
+    tables = project["root"] / "tables"
+    import pandas as pd
+
+    assert "digital" in pd.read_csv(tables / "coding_units.csv", nrows=1).columns
+    for name in ("reliability_human.csv", "reliability_dictionary_holdout.csv"):
+        notes = pd.read_csv(tables / name, keep_default_na=False).set_index("code")["note"]
+        assert notes["digital"].startswith("not assessed: no coding of 'digital' by annotator-A"), name
+    copy = (project["root"] / "notebooks" / "05_coding_reliability.ipynb").read_text(encoding="utf-8")
+    assert "AnnotationWarning" in copy and "no column for code(s) 'digital'" in copy
+
+
+def test_renaming_and_removing_codes_run_to_the_report(project):
+    def edit(book):
+        book["codes"] = [c for c in book["codes"] if c["id"] != "cultural"]  # removed
+        for c in book["codes"]:
+            if c["id"] == "social_participation":
+                c["id"] = "participation"  # renamed
+
+    codebook_edit(project, edit)
+    assert ran(project_run(project)) == ["03", "04", "05", "06"]
+    import pandas as pd
+
+    human = pd.read_csv(project["root"] / "tables" / "reliability_human.csv", keep_default_na=False)
+    assert "cultural" not in set(human["code"])
+    assert human.set_index("code").loc["participation", "note"].startswith("not assessed")
+
+
+def test_adding_and_removing_documents_run_to_the_report(project):
+    import shutil
+
+    import pandas as pd
+
+    root = project["root"]
+    corpus = pd.read_csv(root / "corpus.csv", keep_default_na=False, dtype=str)
+    opinion = corpus[corpus["doc_id"] == "opinion2021"].iloc[0]
+    shutil.copy(root / "raw" / opinion["file"], root / "raw" / "opinion_copy.txt")
+    added = opinion.copy()
+    added["doc_id"], added["file"] = "opinion_copy", "opinion_copy.txt"
+    corpus = pd.concat([corpus[corpus["doc_id"] != "report2024"], added.to_frame().T], ignore_index=True)
+    corpus.to_csv(root / "corpus.csv", index=False)
+    assert ran(project_run(project)) == ["01", "02", "03", "04", "05", "06"]
+    units = pd.read_csv(root / "processed" / "units_sentence.csv", keep_default_na=False)
+    assert set(units["doc_id"]) == {"opinion2021", "opinion_copy"}
+    executed = (root / "notebooks" / "05_coding_reliability.ipynb").read_text(encoding="utf-8")
+    assert "are not units of the corpus, left out" in executed  # report2024's annotations
+
+
+def test_no_annotations_run_to_the_report(project):
+    import pandas as pd
+
+    statuses = project_run(project, overrides={"annotations": []})
+    assert ran(statuses) == ["05", "06"]
+    human = pd.read_csv(project["root"] / "tables" / "reliability_human.csv", keep_default_na=False)
+    assert human["note"].str.startswith("not assessed").all()
+    executed = (project["root"] / "notebooks" / "05_coding_reliability.ipynb").read_text(encoding="utf-8")
+    assert "no annotation files" in executed
+
+
+def test_incremental_outputs_equal_a_full_run(project):
+    """After the edits above, re-running everything (--force) gives byte-identical tables and figures."""
+    import hashlib
+
+    def snapshot() -> dict[str, str]:
+        return {p.relative_to(project["root"]).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for d in ("tables", "figures", "processed") for p in sorted((project["root"] / d).rglob("*"))
+                if p.is_file()}
+
+    before = snapshot()
+    statuses = project_run(project, overrides={"annotations": []}, force=True)
+    assert set(statuses.values()) == {"ran"}
+    after = snapshot()
+    assert after == before, [k for k in after if before.get(k) != after[k]]
+

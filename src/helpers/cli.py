@@ -169,32 +169,50 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _summary_text(summary) -> str:
-    """Return the run summary as a table: notebook, status, seconds and why it ran."""
-    shown = summary[["notebook", "status", "seconds", "why"]].copy()
-    shown["seconds"] = shown["seconds"].map(lambda s: f"{s:.1f}" if s else "")
-    return shown.to_string(index=False, justify="left")
+    """Return the run summary as aligned lines: notebook, status, seconds and why it ran."""
+    width = max([len("notebook"), *map(len, summary["notebook"])])
+    lines = [f"{'notebook':<{width}}  {'status':<10}  {'seconds':>7}  why"]
+    for r in summary.itertuples(index=False):
+        seconds = f"{r.seconds:.1f}" if r.status in ("ran", "failed") else ""
+        lines.append(f"{r.notebook:<{width}}  {r.status:<10}  {seconds:>7}  {r.why}".rstrip())
+    return "\n".join(lines)
 
 
 def _written(summary, manifest: Path) -> str:
-    """Describe what this run wrote: product files of the notebooks that ran, new or changed, by folder."""
+    """Describe what this run wrote: the products of the notebooks that ran, by folder, new or changed."""
     from collections import Counter
 
-    lines = []
+    from helpers.tables import path_resolve
+
+    folders = set()  # the folders the notebooks were given (tables_dir, figures_dir, ...)
+    for params in summary["parameters"]:
+        folders |= {path_resolve(v).resolve() for k, v in params.items()
+                    if k.endswith("_dir") and isinstance(v, str) and v.strip()}
     per_dir: Counter = Counter()
     changed: Counter = Counter()
     for written in summary["written"]:
         for path, state in written.items():
-            folder = str(Path(path).parent)
+            full = path_resolve(path).resolve()
+            inside = [f for f in folders if f in full.parents]
+            folder = max(inside, key=lambda f: len(f.parts)) if inside else full.parent
             per_dir[folder] += 1
             changed[folder] += state != "same"
-    if not per_dir:
-        lines.append("written: nothing (every notebook was up to date)")
+    lines = [] if per_dir else ["written: nothing (every notebook was up to date)"]
     for folder in sorted(per_dir):
-        lines.append(f"written: {per_dir[folder]} files in {folder} ({changed[folder]} new or changed)")
+        shown = _relative(folder)
+        lines.append(f"written: {per_dir[folder]} files in {shown} ({changed[folder]} new or changed)")
     for written in summary["written"]:
         lines += [f"report: {path}" for path in written if Path(path).name == "index.html"]
-    lines.append(f"manifest: {manifest}")
+    lines.append(f"manifest: {_relative(manifest)}")
     return "\n".join(lines)
+
+
+def _relative(path: Path) -> str:
+    """Return ``path`` relative to the repository root when inside it."""
+    try:
+        return path.resolve().relative_to(paths.ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _clean(args: argparse.Namespace) -> int:
