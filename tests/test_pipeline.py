@@ -388,7 +388,8 @@ def test_cli_run(two_notebooks, tmp_path, capsys):
     args = ["run", "--config", str(cfg), "-p", "n", "3", "--output-dir", str(tmp_path / "ex"), "--no-progress"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert out.count("up to date") == 2 and "written: nothing (every notebook was up to date)" in out
+    rows = [line.split("  ")[0] for line in out.splitlines() if "  up to date" in line]
+    assert rows == ["01_first", "02_second"] and "written: nothing (every notebook was up to date)" in out
 
 
 def test_cli_run_failure(tmp_path, capsys):
@@ -720,6 +721,8 @@ def test_adding_a_code_reruns_03_to_06_and_reports_it_not_assessed(project):
         assert notes["digital"].startswith("not assessed: no coding of 'digital' by annotator-A"), name
     copy = (project["root"] / "notebooks" / "05_coding_reliability.ipynb").read_text(encoding="utf-8")
     assert "AnnotationWarning" in copy and "no column for code(s) 'digital'" in copy
+    report = (project["root"] / "report" / "index.html").read_text(encoding="utf-8")
+    assert "not assessed: no coding of &#x27;digital&#x27;" in report or "not assessed: no coding of 'digital'" in report
 
 
 def test_renaming_and_removing_codes_run_to_the_report(project):
