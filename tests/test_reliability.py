@@ -271,7 +271,8 @@ def test_annotations_read_follows_codebook_and_corpus_edits(tmp_path, book):
     assert "'econmic' are not codes of the codebook: ignored" in messages and "'economic'" in messages
     assert "econmic" not in set(got["code"]) and len(got) == 9
     p = annotation_file(tmp_path, "u9,d,X,2026-01-01,dev,0,1,\nu1,d,X,2026-01-01,dev,1,1,\n")
-    with pytest.warns(rel.AnnotationWarning, match=r"1 coded unit\(s\) are not units of the corpus.*'u9' \(line 2\)"):
+    outside = r"1 coded unit\(s\) are not units of the corpus.*'u9' \(line 2\)"
+    with pytest.warns(rel.AnnotationWarning, match=outside):
         got = rel.annotations_read(p, units=["u1"])  # a removed document
     assert set(got["unit_id"]) == {"u1"}
     with pytest.warns(rel.AnnotationWarning, match="no annotation files"):

@@ -895,8 +895,9 @@ def outputs_check(root: str | Path = paths.ROOT, dirs: tuple[str, ...] = CHECKED
         diff = git("diff", "--no-color", "--stat", "--", *text_specs) + "\n" + git("diff", "--no-color", "--",
                                                                                   *text_specs)
         diff_lines = diff.rstrip().splitlines()
-        lines += ["", f"diff of the changed tables (first {min(max_lines, len(diff_lines))} of "
-                      f"{len(diff_lines)} lines; figures are listed above, not diffed):", *diff_lines[:max_lines]]
+        shown = min(max_lines, len(diff_lines))
+        lines += ["", f"diff of the changed tables (first {shown} of {len(diff_lines)} lines; figures are "
+                      "listed above, not diffed):", *diff_lines[:max_lines]]
         if len(diff_lines) > max_lines:
             lines.append(f"… {len(diff_lines) - max_lines} more lines: git diff -- {' '.join(dirs)}")
     return False, "\n".join(lines)

@@ -549,8 +549,9 @@ def codings_agreement(
     if reference is not None and reference not in coders:
         raise ValueError(f"reference {reference!r} must be one of exactly two coders, got {coders}")
     if unknown:  # e.g. no annotation files: say so in the table instead of stopping the notebook
-        return _agreement_not_assessed(codings, coders, reference, codes, f"no codings by {', '.join(unknown)} "
-                                       f"(coders with codings: {', '.join(pd.unique(codings['coder'])) or 'none'})")
+        present = ", ".join(pd.unique(codings["coder"])) or "none"
+        return _agreement_not_assessed(codings, coders, reference, codes,
+                                       f"no codings by {', '.join(unknown)} (coders with codings: {present})")
     if reference is not None:
         if len(coders) != 2 or reference not in coders:
             raise ValueError(f"reference {reference!r} must be one of exactly two coders, got {coders}")
