@@ -860,7 +860,8 @@ def outputs_check(root: str | Path = paths.ROOT, dirs: tuple[str, ...] = CHECKED
 
     Uses git: any file under ``dirs`` that is modified, deleted or new (untracked) after a run is a
     difference. The report starts with the verdict and a summary (files changed, added, removed, and
-    the inputs changed since the last commit, which usually explain the difference), then at most
+    the inputs — data, notebooks, ``helpers`` code, configuration — changed since the commit that holds
+    the committed outputs, committed or not, which usually explain the difference), then at most
     ``max_lines`` lines of the diff of the changed CSV and Markdown files; SVG and other figure files
     are only named (their text is thousands of lines of path data). ``exclude`` lists pathspecs left
     out of the comparison.
@@ -880,16 +881,19 @@ def outputs_check(root: str | Path = paths.ROOT, dirs: tuple[str, ...] = CHECKED
     for line in status.splitlines():
         code, name = line[:2], line[3:]
         kinds["added" if "?" in code or "A" in code else "removed" if "D" in code else "changed"].append(name)
-    inputs = [line[3:] for line in git("status", "--porcelain", "--untracked-files=all", "--",
-                                         *RESULT_INPUTS).splitlines()]
+    # inputs changed since the committed outputs were made: in later commits, or not committed yet
+    made = git("log", "-1", "--format=%H", "--", *dirs).strip()
+    inputs = sorted(set(git("diff", "--name-only", made, "--", *RESULT_INPUTS).split()) if made else set()
+                    | {line[3:] for line in git("status", "--porcelain", "--untracked-files=all", "--",
+                                                 *RESULT_INPUTS).splitlines()})
     lines = [f"outputs differ from the committed ones: {len(kinds['changed'])} changed, {len(kinds['added'])} "
              f"added, {len(kinds['removed'])} removed (commit them if the change is intended)"]
     for kind, names in kinds.items():
         if names:
             lines.append(f"  {kind}: " + ", ".join(names))
-    lines.append("inputs changed since the last commit: " + (", ".join(inputs) if inputs else
-                                                             "none (so the code or the environment made the "
-                                                             "difference)"))
+    since = f"commit {made[:7]}, which holds the committed outputs" if made else "the last commit"
+    lines.append(f"inputs changed since {since}: " + (", ".join(inputs) if inputs else
+                                                       "none (so the environment made the difference)"))
     text_specs = [f for f in kinds["changed"] if Path(f).suffix.lower() in {".csv", ".md", ".txt", ".json"}]
     if text_specs:
         diff = git("diff", "--no-color", "--stat", "--", *text_specs) + "\n" + git("diff", "--no-color", "--",
