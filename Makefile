@@ -28,8 +28,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP) ## Create .venv and install the project with pinned versions (only when needed)
 
-run: setup ## Run every notebook in order (papermill) and write outputs/
-	$(BIN)/python -m helpers run
+run: setup ## Run the notebooks in order, skipping up-to-date ones; outputs/ (ARGS=--force: all)
+	$(BIN)/python -m helpers run $(ARGS)
 
 test: setup ## Run the whole test suite
 	$(BIN)/python -m pytest
