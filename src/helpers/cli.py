@@ -200,7 +200,8 @@ def _written(summary, manifest: Path) -> str:
     lines = [] if per_dir else ["written: nothing (every notebook was up to date)"]
     for folder in sorted(per_dir):
         shown = _relative(folder)
-        lines.append(f"written: {per_dir[folder]} files in {shown} ({changed[folder]} new or changed)")
+        n = per_dir[folder]
+        lines.append(f"written: {n} file{'s' * (n != 1)} in {shown} ({changed[folder]} new or changed)")
     for written in summary["written"]:
         lines += [f"report: {path}" for path in written if Path(path).name == "index.html"]
     lines.append(f"manifest: {_relative(manifest)}")
