@@ -788,3 +788,16 @@ def test_incremental_outputs_equal_a_full_run(project):
     after = snapshot()
     assert after == before, [k for k in after if before.get(k) != after[k]]
 
+
+
+def test_a_broken_codebook_stops_the_run_naming_the_cause(project):
+    path = project["root"] / "codebook.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("dimension: logic", "dimension: logik", 1),
+                    encoding="utf-8")
+    with pytest.raises(PipelineError) as err:
+        project_run(project)
+    first = str(err.value).splitlines()[0]
+    assert first.startswith("notebook 03_thematic_coding failed: CodebookError: ")
+    assert "codebook.yaml" in first and "logik" in first
+    statuses = dict(zip(err.value.summary["notebook"], err.value.summary["status"]))
+    assert statuses["03_thematic_coding"] == "failed" and statuses["04_statistical_summaries"] == "not run"
