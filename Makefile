@@ -12,7 +12,7 @@ export IPYTHONDIR := $(CURDIR)/.cache/ipython
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lab lock clean
+.PHONY: help setup run test lab hooks lock clean
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,18 +23,35 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))" >/dev/null
 	@mkdir -p $(MPLCONFIGDIR) $(IPYTHONDIR)
+	@$(MAKE) --no-print-directory hooks
 	@touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv and install the project with pinned versions (only when needed)
 
-run: setup ## Run every notebook in order (papermill) and write outputs/
-	$(BIN)/python -m helpers run
+run: setup ## Run the notebooks in order, skipping up-to-date ones; outputs/ (ARGS=--force: all)
+	$(BIN)/python -m helpers run $(ARGS)
 
 test: setup ## Run the whole test suite
 	$(BIN)/python -m pytest
 
-lab: setup ## Open the notebooks in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+lab: setup ## Open the notebooks in JupyterLab (adds --allow-root when run as root, with a note)
+	@if [ "$$(id -u)" = 0 ]; then \
+	  echo "note: running as root (a container?): starting JupyterLab with --allow-root"; \
+	  $(BIN)/jupyter lab --allow-root notebooks/; \
+	else \
+	  $(BIN)/jupyter lab notebooks/; \
+	fi
+
+# .gitattributes sends notebooks through the filter "nbstripout": outputs and execution counts are
+# removed when a notebook is committed (the file on disk keeps them). git keeps filter commands in the
+# clone's own config, so setup writes them there; without git (a downloaded archive) nothing to do.
+hooks: ## Strip notebook outputs on commit (git filter nbstripout; done by setup)
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git config filter.nbstripout.clean '"$(CURDIR)/$(BIN)/python" -m nbstripout --keep-id' && \
+	  git config filter.nbstripout.smudge cat && \
+	  git config diff.ipynb.textconv '"$(CURDIR)/$(BIN)/python" -m nbstripout -t --keep-id' && \
+	  echo "git filter nbstripout set up: notebooks are committed without outputs"; \
+	fi
 
 lock: ## Re-pin requirements.lock from the current .venv (after changing dependencies)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > requirements.lock

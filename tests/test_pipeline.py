@@ -13,6 +13,7 @@ import nbformat
 import pytest
 import yaml
 
+from helpers import paths
 from helpers.cli import main
 from helpers.pipeline import (
     PipelineError,
@@ -24,6 +25,24 @@ from helpers.pipeline import (
 )
 
 KERNEL = "pytest-minning"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kernel_removed_afterwards():
+    """Remove the test kernel these tests register, so it does not stay in the JupyterLab launcher."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL)
+        existed = True
+    except NoSuchKernel:
+        existed = False
+    yield
+    if not existed:
+        try:
+            KernelSpecManager().remove_kernel_spec(KERNEL)
+        except (NoSuchKernel, KeyError, OSError):  # none registered (e.g. only other tests ran)
+            pass
 
 
 def notebook_write(path: Path, parameters: str, body: str | None = None) -> Path:
@@ -267,10 +286,10 @@ def test_pipeline_run_passes_declared_parameters(two_notebooks, tmp_path, capsys
     assert "greeting" not in injected[0].source
     assert "label = \"second's own\"" in injected[0].source
 
-    assert list(summary.columns) == ["notebook", "status", "seconds", "output", "parameters"]
+    assert list(summary.columns) == ["notebook", "status", "why", "seconds", "output", "parameters", "written"]
     assert summary["parameters"].tolist()[1]["label"] == "second's own"
     assert summary["notebook"].tolist() == ["01_first", "02_second"]
-    assert summary["status"].tolist() == ["ok", "ok"]
+    assert summary["status"].tolist() == ["ran", "ran"]
     assert summary["output"].tolist() == [
         str(executed / "01_first.ipynb"),
         str(executed / "02_second.ipynb"),
@@ -278,8 +297,8 @@ def test_pipeline_run_passes_declared_parameters(two_notebooks, tmp_path, capsys
     # only the executed copies are written to the output folder
     assert sorted(p.name for p in executed.iterdir()) == ["01_first.ipynb", "02_second.ipynb"]
     err = capsys.readouterr().err
-    assert "[1/2] 01_first … ok (" in err
-    assert "[2/2] 02_second … ok (" in err
+    assert "[1/2] 01_first … ran (" in err and "why: no record of an earlier run" in err
+    assert "[2/2] 02_second … ran (" in err
 
 
 def test_pipeline_run_without_overrides_uses_shared_then_step(two_notebooks, tmp_path):
@@ -326,6 +345,8 @@ def test_pipeline_run_stops_at_failing_notebook(failing_pipeline, tmp_path):
     assert "ValueError" in message and "坏数据" in message
     # cells: 0 markdown, 1 parameters, 2 injected parameters, 3 the raising one (3rd executed)
     assert "cell 3 (In [3])" in message
+    # the cause comes first, not the cell's first line
+    assert message.splitlines()[0] == "notebook 02_bad failed: ValueError: 坏数据"
     copy = executed / "02_bad.ipynb"
     assert str(copy) in message
     assert copy.exists()
@@ -335,7 +356,7 @@ def test_pipeline_run_stops_at_failing_notebook(failing_pipeline, tmp_path):
     assert not (dumps / "03_after.json").exists()
     assert not (executed / "03_after.ipynb").exists()
     summary = err.value.summary
-    assert summary["status"].tolist() == ["ok", "failed", "not run"]
+    assert summary["status"].tolist() == ["ran", "failed", "not run"]
 
 
 # --- command line ----------------------------------------------------------------------------
@@ -361,6 +382,14 @@ def test_cli_run(two_notebooks, tmp_path, capsys):
     assert dump_read(dumps, "02_second")["n"] == 3
     out = capsys.readouterr().out
     assert "01_first" in out and "02_second" in out and "total:" in out
+    assert "no record of an earlier run" in out
+
+    # unchanged: nothing runs, nothing is written, and the summary says so
+    args = ["run", "--config", str(cfg), "-p", "n", "3", "--output-dir", str(tmp_path / "ex"), "--no-progress"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    rows = [line.split("  ")[0] for line in out.splitlines() if "  up to date" in line]
+    assert rows == ["01_first", "02_second"] and "written: nothing (every notebook was up to date)" in out
 
 
 def test_cli_run_failure(tmp_path, capsys):
@@ -405,3 +434,370 @@ def test_pipeline_run_rejects_undeclared_step_parameter(tmp_path):
     with pytest.raises(PipelineError, match="top_n of 01_a.*declares: out_dir") as err:
         pipeline_run(pipeline_read(cfg), output_dir=tmp_path / "ex", progress=False)
     assert str(cfg) in str(err.value)
+
+
+# --- incremental runs ------------------------------------------------------------------------
+
+STAGE_ONE = (
+    "import pathlib\n"
+    "text = pathlib.Path(in_file).read_text(encoding='utf-8')\n"
+    "pathlib.Path(work, 'a.txt').write_text(text.splitlines()[0] * scale, encoding='utf-8')\n"
+    "with open(pathlib.Path(log_dir, 'runs.log'), 'a', encoding='utf-8') as f:\n"
+    "    f.write('01\\n')"
+)
+STAGE_TWO = (
+    "import pathlib\n"
+    "a = pathlib.Path(work, 'a.txt').read_text(encoding='utf-8')\n"
+    "pathlib.Path(work, 'b.txt').write_text(a + '!', encoding='utf-8')\n"
+    "with open(pathlib.Path(log_dir, 'runs.log'), 'a', encoding='utf-8') as f:\n"
+    "    f.write('02\\n')"
+)
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> dict:
+    """Two notebooks, 02 reading what 01 writes, each logging its runs; return their paths."""
+    nb_dir, work, logs, dumps = (tmp_path / d for d in ("nb", "work", "logs", "dumps"))
+    for d in (nb_dir, work, logs, dumps):
+        d.mkdir()
+    params = 'in_file = ""  # input\nwork = ""  # products\nlog_dir = ""  # run log\nout_dir = ""  # dumps'
+    first = notebook_write(nb_dir / "01_first.ipynb", params + "\nscale = 1  # repeat", STAGE_ONE)
+    second = notebook_write(nb_dir / "02_second.ipynb", params, STAGE_TWO)
+    source = tmp_path / "input.txt"
+    source.write_text("闽宁协作\n第二行\n", encoding="utf-8")
+    cfg = config_write(tmp_path / "pipeline.yaml", {
+        "kernel": KERNEL,
+        "parameters": {"in_file": str(source), "work": str(work), "log_dir": str(logs), "out_dir": str(dumps)},
+        "notebooks": [
+            {"path": str(first), "reads": ["in_file"], "writes": ["work/a.txt"]},
+            {"path": str(second), "reads": ["work/a.txt"], "writes": ["work/b.txt"]},
+        ],
+    })
+    return {"cfg": cfg, "source": source, "work": work, "log": logs / "runs.log", "first": first,
+            "executed": tmp_path / "executed", "manifest": tmp_path / "manifest.json"}
+
+
+def run_chain(chain: dict, overrides: dict | None = None, **kwargs) -> dict[str, str]:
+    """Run the chain; return {notebook: status} and check the log agrees with what ran."""
+    before = chain["log"].read_text().split() if chain["log"].exists() else []
+    summary = pipeline_run(pipeline_read(chain["cfg"]), overrides, output_dir=chain["executed"],
+                           progress=False, **kwargs)
+    ran = chain["log"].read_text().split()[len(before):] if chain["log"].exists() else []
+    status = dict(zip(summary["notebook"], summary["status"]))
+    assert sorted(ran) == sorted(n[:2] for n, s in status.items() if s == "ran")
+    chain["why"] = dict(zip(summary["notebook"], summary["why"]))
+    return status
+
+
+def test_unchanged_rerun_executes_nothing(chain, capsys):
+    assert run_chain(chain) == {"01_first": "ran", "02_second": "ran"}
+    assert run_chain(chain) == {"01_first": "up to date", "02_second": "up to date"}
+    assert "[2/2] 02_second … up to date" in capsys.readouterr().err
+    manifest = json.loads(chain["manifest"].read_text(encoding="utf-8"))
+    first = manifest["notebooks"][0]
+    assert first["notebook"] == "01_first" and first["status"] == "ran"
+    assert list(first["key"]["inputs"]) == [chain["source"].as_posix()]
+    assert set(first["key"]["code"]) == {"src/helpers/__init__.py"}  # the notebook imports no helpers
+    assert str(chain["work"] / "a.txt") in first["products"]
+
+
+def test_changed_input_reruns_the_notebook_and_what_its_products_feed(chain):
+    run_chain(chain)
+    chain["source"].write_text("东西部协作\n", encoding="utf-8")
+    assert run_chain(chain) == {"01_first": "ran", "02_second": "ran"}
+    assert chain["why"]["01_first"] == "input.txt changed"
+    assert chain["why"]["02_second"] == "a.txt changed"
+    assert (chain["work"] / "b.txt").read_text(encoding="utf-8") == "东西部协作!"
+
+
+def test_upstream_rerun_with_identical_products_leaves_downstream_alone(chain):
+    run_chain(chain)
+    chain["source"].write_text("闽宁协作\n另一行\n", encoding="utf-8")  # a.txt holds the first line only
+    assert run_chain(chain) == {"01_first": "ran", "02_second": "up to date"}
+
+
+def test_parameter_notebook_edit_missing_product_and_force_rerun(chain):
+    run_chain(chain)
+    assert run_chain(chain, {"scale": 2}) == {"01_first": "ran", "02_second": "ran"}
+    assert chain["why"]["01_first"] == "parameter scale changed"
+    (chain["work"] / "b.txt").unlink()
+    assert run_chain(chain, {"scale": 2}) == {"01_first": "up to date", "02_second": "ran"}
+    assert chain["why"]["02_second"] == "b.txt missing"
+    (chain["work"] / "b.txt").write_text("edited by hand", encoding="utf-8")
+    assert run_chain(chain, {"scale": 2})["02_second"] == "ran"
+    assert "altered since it ran" in chain["why"]["02_second"]
+
+    # outputs saved into the notebook (as JupyterLab does) are not a change; an edited cell is
+    nb = nbformat.read(chain["first"], as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="saved output")]
+    nb.cells[2].execution_count = 3
+    nbformat.write(nb, chain["first"])
+    assert run_chain(chain, {"scale": 2})["01_first"] == "up to date"
+    nb.cells[0].source = "# 01 first, retitled"
+    nbformat.write(nb, chain["first"])
+    assert run_chain(chain, {"scale": 2})["01_first"] == "ran"
+    assert chain["why"]["01_first"] == "the notebook changed"
+    assert run_chain(chain, {"scale": 2}, force=True) == {"01_first": "ran", "02_second": "ran"}
+    assert chain["why"]["01_first"] == "--force"
+
+
+def test_partial_run_merges_into_the_manifest(chain):
+    run_chain(chain)
+    chain["source"].write_text("东西部协作\n", encoding="utf-8")
+    pipeline_run(pipeline_read(chain["cfg"]), only=["01"], output_dir=chain["executed"], progress=False)
+    manifest = json.loads(chain["manifest"].read_text(encoding="utf-8"))
+    assert [e["notebook"] for e in manifest["notebooks"]] == ["01_first", "02_second"]
+    assert run_chain(chain) == {"01_first": "up to date", "02_second": "ran"}
+
+
+def test_failed_notebook_is_rerun_and_upstream_is_not(chain):
+    run_chain(chain)
+    (chain["work"] / "a.txt").unlink()
+    chain["source"].write_text("", encoding="utf-8")  # 01 fails: no first line
+    with pytest.raises(PipelineError, match="IndexError"):
+        run_chain(chain)
+    chain["source"].write_text("闽宁协作\n", encoding="utf-8")
+    assert run_chain(chain) == {"01_first": "ran", "02_second": "up to date"}
+    assert chain["why"]["01_first"] == "it failed last time"
+
+
+def test_undeclared_write_is_reported(chain, capsys):
+    cfg = yaml.safe_load(chain["cfg"].read_text(encoding="utf-8"))
+    cfg["notebooks"][1]["writes"] = []
+    config_write(chain["cfg"], cfg)
+    run_chain(chain)
+    err = capsys.readouterr().err
+    assert "warning: 02_second wrote files that its 'writes'" in err and "b.txt" in err
+
+
+def test_reads_and_writes_must_name_declared_parameters(chain):
+    cfg = yaml.safe_load(chain["cfg"].read_text(encoding="utf-8"))
+    cfg["notebooks"][0]["reads"] = ["input_file"]
+    config_write(chain["cfg"], cfg)
+    with pytest.raises(PipelineError, match="reads of 01_first: input_file must start with a parameter"):
+        run_chain(chain)
+
+
+def test_helpers_modules_follow_the_imports_of_each_notebook():
+    from helpers.pipeline import helpers_modules
+
+    names = {p.stem: {m.name for m in helpers_modules(p)} for p in paths.NOTEBOOKS.glob("*.ipynb")}
+    expected = {"reliability.py", "qdpx.py", "codebook.py", "tables.py", "__init__.py"}
+    assert expected <= names["05_coding_reliability"]
+    assert "reliability.py" not in names["02_segmentation_and_frequency"]
+    assert "tokens.py" in names["02_segmentation_and_frequency"]
+    assert "summaries.py" not in names["03_thematic_coding"] and "coding.py" in names["03_thematic_coding"]
+
+
+def test_project_pipeline_declares_reads_and_writes_of_every_notebook():
+    config = pipeline_read()
+    for step in config.steps:
+        assert step.writes, step.name
+        declared = set(notebook_parameters(step.path)) | {"notebooks_dir"}
+        assert {e.split("/")[0] for e in (*step.reads, *step.writes)} <= declared, step.name
+
+
+def test_one_meaning_per_parameter_name():
+    """A parameter declared by several notebooks has one default everywhere (one -p, one meaning)."""
+    defaults: dict[str, set[str]] = {}
+    for nb in paths.NOTEBOOKS.glob("*.ipynb"):
+        for name, value in notebook_parameters(nb).items():
+            defaults.setdefault(name, set()).add(value.strip())
+    shared = yaml.safe_load(paths.PIPELINE_CONFIG.read_text(encoding="utf-8"))["parameters"]
+    differing = {n: v for n, v in defaults.items() if len(v) > 1 and n not in shared}
+    assert not differing, f"same name, different defaults, not set once in pipeline.yaml: {differing}"
+    assert shared["random_seed"] == 42
+
+
+# --- check-outputs ---------------------------------------------------------------------------
+
+
+def test_outputs_check_prints_a_summary_then_a_bounded_diff_without_svg(tmp_path):
+    import subprocess
+
+    from helpers.pipeline import outputs_check
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "ci@example.org")
+    git("config", "user.name", "ci")
+    tables, figures = tmp_path / "outputs" / "tables", tmp_path / "outputs" / "figures"
+    tables.mkdir(parents=True)
+    figures.mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "codebook.yaml").write_text("codes: []\n", encoding="utf-8")
+    rows = "".join(f"unit{i},0\n" for i in range(500))
+    (tables / "coding_units.csv").write_text("unit_id,economic\n" + rows, encoding="utf-8")
+    (tables / "old.csv").write_text("a\n1\n", encoding="utf-8")
+    (figures / "summary_shares.svg").write_text("<svg><path d='M 0 0'/></svg>\n", encoding="utf-8")
+    git("add", "-A")
+    git("commit", "-q", "-m", "outputs")
+
+    (tmp_path / "data" / "codebook.yaml").write_text("codes: [digital]\n", encoding="utf-8")
+    (tables / "coding_units.csv").write_text("unit_id,economic,digital\n" + rows.replace(",0", ",0,1"),
+                                             encoding="utf-8")
+    (tables / "old.csv").unlink()
+    (tables / "coding_new.csv").write_text("b\n2\n", encoding="utf-8")
+    (figures / "summary_shares.svg").write_text("<svg><path d='M 1 1 L 2 2'/></svg>\n", encoding="utf-8")
+    same, report = outputs_check(tmp_path, max_lines=40)
+    assert not same
+    lines = report.splitlines()
+    assert lines[0].startswith("outputs differ from the committed ones: 2 changed, 1 added, 1 removed")
+    assert "which holds the committed outputs: data/codebook.yaml" in report
+    assert "summary_shares.svg" in report and "path d=" not in report  # named, not diffed
+    assert "-unit_id,economic" in report and "coding_units.csv | 1002" in report
+    assert len(lines) < 60 and "more lines" in lines[-1]
+
+
+# --- legitimate edits, end to end on the corpus ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> dict:
+    """A copy of the project's inputs in a temporary folder and a first full run on it.
+
+    Every notebook of pipeline.yaml runs through helpers.pipeline (papermill) with paths pointing
+    into the copy, so edits to the copy never touch the repository's data or outputs.
+    """
+    import shutil
+
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(paths.RAW, root / "raw")
+    shutil.copy(paths.CORPUS_TABLE, root / "corpus.csv")
+    shutil.copy(paths.DATA / "codebook.yaml", root / "codebook.yaml")
+    shutil.copytree(paths.DATA / "annotations", root / "annotations")
+    overrides = {
+        "corpus_table": str(root / "corpus.csv"), "raw_dir": str(root / "raw"),
+        "processed_dir": str(root / "processed"), "tables_dir": str(root / "tables"),
+        "figures_dir": str(root / "figures"), "report_dir": str(root / "report"),
+        "codebook_path": str(root / "codebook.yaml"),
+        "annotations": [str(root / "annotations" / f) for f in ("coder_A.csv", "coder_B.csv")],
+    }
+    project = {"root": root, "overrides": overrides}
+    assert set(project_run(project).values()) == {"ran"}
+    return project
+
+
+def project_run(project: dict, **kwargs) -> dict[str, str]:
+    """Run the pipeline on the copy (incrementally); return {notebook: status}, every one must pass."""
+    summary = pipeline_run(pipeline_read(), project["overrides"] | kwargs.pop("overrides", {}),
+                           output_dir=project["root"] / "notebooks", progress=False, **kwargs)
+    assert (project["root"] / "report" / "index.html").is_file()
+    return dict(zip(summary["notebook"], summary["status"]))
+
+
+def codebook_edit(project: dict, edit) -> None:
+    path = project["root"] / "codebook.yaml"
+    book = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(book)
+    path.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def ran(statuses: dict[str, str]) -> list[str]:
+    return [name[:2] for name, status in statuses.items() if status == "ran"]
+
+
+def test_unchanged_project_is_up_to_date(project):
+    assert set(project_run(project).values()) == {"up to date"}
+
+
+def test_adding_a_code_reruns_03_to_06_and_reports_it_not_assessed(project):
+    def add(book):
+        book["codes"].append({
+            "id": "digital", "dimension": "logic", "label_zh": "数字逻辑", "label_en": "digital logic",
+            "definition": "以数字经济、电商和互联网平台推动协作。",
+            "indicators": {"keywords": ["数字经济", "数字化", "电商", "互联网"]}})
+
+    codebook_edit(project, add)
+    statuses = project_run(project)
+    assert ran(statuses) == ["03", "04", "05", "06"]
+    tables = project["root"] / "tables"
+    import pandas as pd
+
+    assert "digital" in pd.read_csv(tables / "coding_units.csv", nrows=1).columns
+    for name in ("reliability_human.csv", "reliability_dictionary_holdout.csv"):
+        notes = pd.read_csv(tables / name, keep_default_na=False).set_index("code")["note"]
+        assert notes["digital"].startswith("not assessed: no coding of 'digital' by annotator-A"), name
+    copy = (project["root"] / "notebooks" / "05_coding_reliability.ipynb").read_text(encoding="utf-8")
+    assert "AnnotationWarning" in copy and "no column for code(s) 'digital'" in copy
+    report = (project["root"] / "report" / "index.html").read_text(encoding="utf-8")
+    assert "not assessed: no coding of" in report and "digital" in report
+
+
+def test_renaming_and_removing_codes_run_to_the_report(project):
+    def edit(book):
+        book["codes"] = [c for c in book["codes"] if c["id"] != "cultural"]  # removed
+        for c in book["codes"]:
+            if c["id"] == "social_participation":
+                c["id"] = "participation"  # renamed
+
+    codebook_edit(project, edit)
+    assert ran(project_run(project)) == ["03", "04", "05", "06"]
+    import pandas as pd
+
+    human = pd.read_csv(project["root"] / "tables" / "reliability_human.csv", keep_default_na=False)
+    assert "cultural" not in set(human["code"])
+    assert human.set_index("code").loc["participation", "note"].startswith("not assessed")
+
+
+def test_adding_and_removing_documents_run_to_the_report(project):
+    import shutil
+
+    import pandas as pd
+
+    root = project["root"]
+    corpus = pd.read_csv(root / "corpus.csv", keep_default_na=False, dtype=str)
+    opinion = corpus[corpus["doc_id"] == "opinion2021"].iloc[0]
+    shutil.copy(root / "raw" / opinion["file"], root / "raw" / "opinion_copy.txt")
+    added = opinion.copy()
+    added["doc_id"], added["file"] = "opinion_copy", "opinion_copy.txt"
+    corpus = pd.concat([corpus[corpus["doc_id"] != "report2024"], added.to_frame().T], ignore_index=True)
+    corpus.to_csv(root / "corpus.csv", index=False)
+    assert ran(project_run(project)) == ["01", "02", "03", "04", "05", "06"]
+    units = pd.read_csv(root / "processed" / "units_sentence.csv", keep_default_na=False)
+    assert set(units["doc_id"]) == {"opinion2021", "opinion_copy"}
+    executed = (root / "notebooks" / "05_coding_reliability.ipynb").read_text(encoding="utf-8")
+    assert "are not units of the corpus, left out" in executed  # report2024's annotations
+
+
+def test_no_annotations_run_to_the_report(project):
+    import pandas as pd
+
+    statuses = project_run(project, overrides={"annotations": []})
+    assert ran(statuses) == ["05", "06"]
+    human = pd.read_csv(project["root"] / "tables" / "reliability_human.csv", keep_default_na=False)
+    assert human["note"].str.startswith("not assessed").all()
+    executed = (project["root"] / "notebooks" / "05_coding_reliability.ipynb").read_text(encoding="utf-8")
+    assert "no annotation files" in executed
+
+
+def test_incremental_outputs_equal_a_full_run(project):
+    """After the edits above, re-running everything (--force) gives byte-identical tables and figures."""
+    import hashlib
+
+    def snapshot() -> dict[str, str]:
+        return {p.relative_to(project["root"]).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for d in ("tables", "figures", "processed") for p in sorted((project["root"] / d).rglob("*"))
+                if p.is_file()}
+
+    before = snapshot()
+    statuses = project_run(project, overrides={"annotations": []}, force=True)
+    assert set(statuses.values()) == {"ran"}
+    after = snapshot()
+    assert after == before, [k for k in after if before.get(k) != after[k]]
+
+
+
+def test_a_broken_codebook_stops_the_run_naming_the_cause(project):
+    path = project["root"] / "codebook.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("dimension: logic", "dimension: logik", 1),
+                    encoding="utf-8")
+    with pytest.raises(PipelineError) as err:
+        project_run(project)
+    first = str(err.value).splitlines()[0]
+    assert first.startswith("notebook 03_thematic_coding failed: CodebookError: ")
+    assert "codebook.yaml" in first and "logik" in first
+    statuses = dict(zip(err.value.summary["notebook"], err.value.summary["status"]))
+    assert statuses["03_thematic_coding"] == "failed" and statuses["04_statistical_summaries"] == "not run"

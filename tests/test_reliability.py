@@ -188,8 +188,20 @@ def test_reference_must_be_one_of_two_coders():
     long = codings({"A": [1, 0], "B": [1, 0], "C": [0, 0]})
     with pytest.raises(ValueError, match="exactly two coders"):
         rel.codings_agreement(long, reference="A", n_bootstrap=0)
-    with pytest.raises(KeyError, match="no codings by"):
-        rel.codings_agreement(long, coders=["A", "Z"], n_bootstrap=0)
+    with pytest.warns(rel.AnnotationWarning, match="not assessed: no codings by Z"):
+        missing = rel.codings_agreement(long, coders=["A", "Z"], n_bootstrap=0)
+    assert missing["cohen_kappa"].isna().all() and missing["note"].str.startswith("not assessed").all()
+    with pytest.warns(rel.AnnotationWarning, match="needs two or more coders"):
+        rel.codings_agreement(long, coders=["A"], n_bootstrap=0)
+
+
+def test_a_code_one_coder_never_coded_is_not_assessed():
+    long = pd.concat([codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]}, "x"),
+                      codings({"A": [1, 0, 1, 0]}, "digital")])  # B's file has no column for digital
+    table = rel.codings_agreement(long, coders=["A", "B"], n_bootstrap=0).set_index("code")
+    assert table.loc["digital", "note"].startswith("not assessed: no coding of 'digital' by B")
+    assert pd.isna(table.loc["digital", "cohen_kappa"]) and not pd.isna(table.loc["x", "cohen_kappa"])
+    assert "digital" in table.loc[rel.MACRO, "note"]
 
 
 def test_agreement_check_names_the_codes_meeting_the_targets():
@@ -244,20 +256,31 @@ def test_annotations_read_names_file_line_and_column(tmp_path, body, line, colum
     assert f"line {line}, column '{column}'" in str(err.value)
 
 
-def test_annotations_read_checks_columns_against_the_codebook(tmp_path, book):
-    p = annotation_file(tmp_path, "u1,d,X,2026-01-01,dev,0,1,\n")
-    with pytest.raises(rel.AnnotationError, match=r"line 1, column 'social': missing code column"):
-        rel.annotations_read(p, book)
+def test_annotations_read_follows_codebook_and_corpus_edits(tmp_path, book):
+    """Codebook and corpus are edited after annotating: warnings naming file, code and remedy, no error."""
+    p = annotation_file(tmp_path, "u1,d,X,2026-01-01,dev,0,1,\n")  # codes economic and political only
+    with pytest.warns(rel.AnnotationWarning, match=r"coder_X.csv, line 1: no column for code\(s\) 'social'.*"
+                      r"not assessed.*add a column.*second-coder sheet"):
+        got = rel.annotations_read(p, book)
+    assert list(got["code"]) == ["economic", "political"]
     header = "unit_id,coder,split," + ",".join(book.ids).replace("economic", "econmic") + "\n"
     p = annotation_file(tmp_path, "u1,X,dev," + ",".join("0" * 10) + "\n", header)
-    with pytest.raises(rel.AnnotationError, match=r"line 1, column 'econmic': unknown column"):
-        rel.annotations_read(p, book)
+    with pytest.warns(rel.AnnotationWarning) as caught:  # a renamed code: old column ignored, new one missing
+        got = rel.annotations_read(p, book)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "'econmic' are not codes of the codebook: ignored" in messages and "'economic'" in messages
+    assert "econmic" not in set(got["code"]) and len(got) == 9
+    p = annotation_file(tmp_path, "u9,d,X,2026-01-01,dev,0,1,\nu1,d,X,2026-01-01,dev,1,1,\n")
+    outside = r"1 coded unit\(s\) are not units of the corpus.*'u9' \(line 2\)"
+    with pytest.warns(rel.AnnotationWarning, match=outside):
+        got = rel.annotations_read(p, units=["u1"])  # a removed document
+    assert set(got["unit_id"]) == {"u1"}
+    with pytest.warns(rel.AnnotationWarning, match="no annotation files"):
+        empty = rel.annotations_read([], book)
+    assert list(empty.columns) == [*rel.CODING_COLUMNS, "split"] and empty.empty
     p = annotation_file(tmp_path, "u1,X,0,1\n", "unit_id,coder,economic,political\n")
     with pytest.raises(rel.AnnotationError, match=r"line 1, column 'split': missing column"):
         rel.annotations_read(p)
-    p = annotation_file(tmp_path, "u9,d,X,2026-01-01,dev,0,1,\n")
-    with pytest.raises(rel.AnnotationError, match=r"line 2, column 'unit_id': unknown unit id 'u9'"):
-        rel.annotations_read(p, units=["u1"])
     with pytest.raises(rel.AnnotationError, match="file not found"):
         rel.annotations_read(tmp_path / "nope.csv")
 
@@ -445,7 +468,7 @@ def test_reliability_notebook_is_thin_with_its_parameters():
     assert not any(line.lstrip().startswith(("def ", "class ")) for src in code for line in src.splitlines())
     params = next("".join(c["source"]) for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
     for name in ("processed_dir", "tables_dir", "codebook_path", "annotations", "reference_coder", "split",
-                 "second_coder_sheet", "n_bootstrap", "random_seed", "kappa_target", "kappa_mean_target"):
+                 "second_coder_sheet", "agreement_bootstrap", "random_seed", "kappa_target", "kappa_mean_target"):
         assert f"\n{name} = " in "\n" + params, name
 
 

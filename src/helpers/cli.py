@@ -63,7 +63,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where executed copies go (default: outputs/notebooks)",
     )
-    run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bars")
+    run.add_argument("--force", action="store_true",
+                     help="run every selected notebook, even those that are up to date")
+    run.add_argument("--no-progress", action="store_true",
+                     help="hide the per-cell progress bars (hidden anyway when stderr is not a terminal)")
     run.set_defaults(func=_run)
 
     clean = sub.add_parser(
@@ -149,7 +152,7 @@ def _code(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Run the pipeline; print the summary to stdout and errors to stderr; return the exit code."""
-    from helpers.pipeline import PipelineError, manifest_write, parameters_parse, pipeline_read, pipeline_run
+    from helpers.pipeline import PipelineError, parameters_parse, pipeline_read, pipeline_run
 
     start = time.perf_counter()
     try:
@@ -160,18 +163,19 @@ def _run(args: argparse.Namespace) -> int:
             overrides,
             only=args.only,
             output_dir=args.output_dir.resolve(),
-            progress=not args.no_progress,
+            # progress bars redraw with carriage returns: a wall of text in a CI log or a file
+            progress=not args.no_progress and sys.stderr.isatty(),
+            force=args.force,
         )
     except PipelineError as err:
         if err.summary is not None:
-            print(err.summary[["notebook", "status", "seconds"]].to_string(index=False))
+            print(_summary_text(err.summary))
             print(f"total: {time.perf_counter() - start:.1f} s")
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(summary[["notebook", "status", "seconds"]].to_string(index=False))
+    print(_summary_text(summary))
     print(f"total: {time.perf_counter() - start:.1f} s")
-    manifest = manifest_write(summary, args.output_dir.resolve().parent / "manifest.json")
-    print(_written(summary, manifest))
+    print(_written(summary, args.output_dir.resolve().parent / "manifest.json"))
     _problems_print(summary)
     return 0
 
@@ -191,31 +195,52 @@ def _problems_print(summary) -> None:
     print(problems_format(found))
 
 
+def _summary_text(summary) -> str:
+    """Return the run summary as aligned lines: notebook, status, seconds and why it ran."""
+    width = max([len("notebook"), *map(len, summary["notebook"])])
+    lines = [f"{'notebook':<{width}}  {'status':<10}  {'seconds':>7}  why"]
+    for r in summary.itertuples(index=False):
+        seconds = f"{r.seconds:.1f}" if r.status in ("ran", "failed") else ""
+        lines.append(f"{r.notebook:<{width}}  {r.status:<10}  {seconds:>7}  {r.why}".rstrip())
+    return "\n".join(lines)
+
+
 def _written(summary, manifest: Path) -> str:
-    """Describe what a run wrote: the tables, figures and report the notebooks were pointed at, the manifest."""
+    """Describe what this run wrote: the products of the notebooks that ran, by folder, new or changed."""
+    from collections import Counter
+
     from helpers.tables import path_resolve
 
-    used: dict[str, str] = {}
+    folders = set()  # the folders the notebooks were given (tables_dir, figures_dir, ...)
     for params in summary["parameters"]:
-        for key in ("tables_dir", "figures_dir", "report_dir"):
-            if key in params:
-                used.setdefault(key, str(params[key]))
-
-    def count(key: str) -> tuple[int, Path] | None:
-        if key not in used:
-            return None
-        folder = path_resolve(used[key])
-        return sum(1 for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")), folder
-
-    lines = []
-    for key, what in (("tables_dir", "tables"), ("figures_dir", "figures")):
-        found = count(key)
-        if found:
-            lines.append(f"written: {found[0]} {what} in {found[1]}")
-    if "report_dir" in used and (path_resolve(used["report_dir"]) / "index.html").exists():
-        lines.append(f"report: {path_resolve(used['report_dir']) / 'index.html'}")
-    lines.append(f"manifest: {manifest}")
+        folders |= {path_resolve(v).resolve() for k, v in params.items()
+                    if k.endswith("_dir") and isinstance(v, str) and v.strip()}
+    per_dir: Counter = Counter()
+    changed: Counter = Counter()
+    for written in summary["written"]:
+        for path, state in written.items():
+            full = path_resolve(path).resolve()
+            inside = [f for f in folders if f in full.parents]
+            folder = max(inside, key=lambda f: len(f.parts)) if inside else full.parent
+            per_dir[folder] += 1
+            changed[folder] += state != "same"
+    lines = [] if per_dir else ["written: nothing (every notebook was up to date)"]
+    for folder in sorted(per_dir):
+        shown = _relative(folder)
+        n = per_dir[folder]
+        lines.append(f"written: {n} file{'s' * (n != 1)} in {shown} ({changed[folder]} new or changed)")
+    for written in summary["written"]:
+        lines += [f"report: {path}" for path in written if Path(path).name == "index.html"]
+    lines.append(f"manifest: {_relative(manifest)}")
     return "\n".join(lines)
+
+
+def _relative(path: Path) -> str:
+    """Return ``path`` relative to the repository root when inside it."""
+    try:
+        return path.resolve().relative_to(paths.ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _clean(args: argparse.Namespace) -> int:

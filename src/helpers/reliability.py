@@ -100,6 +100,16 @@ class AnnotationError(ValueError):
         super().__init__(", ".join(where) + f": {reason}")
 
 
+class AnnotationWarning(UserWarning):
+    """Part of the human codings cannot be used (a code without a column, a unit not in the corpus, no
+    annotation files): it is left out, the affected codes are reported as not assessed, the run goes on.
+    """
+
+
+#: Start of the ``note`` of a code (or comparison) that could not be assessed, followed by the reason.
+NOT_ASSESSED = "not assessed"
+
+
 def _display(path: Path) -> Path:
     from helpers import paths
 
@@ -109,23 +119,41 @@ def _display(path: Path) -> Path:
         return Path(path)
 
 
-def annotations_read(path: str | Path, codebook: Codebook | None = None, *,
+def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook | None = None, *,
                      units: Iterable[str] | None = None) -> pd.DataFrame:
-    """Read and validate a human annotation file; return its codings in the long layout plus ``split``.
+    """Read and validate human annotation files; return their codings in the long layout plus ``split``.
 
-    The file (UTF-8 CSV, as ``data/annotations/coder_A.csv``) has ``unit_id``, ``coder``, ``split``,
-    optionally ``doc_id``, ``date`` and ``note``, and one 0/1 column per code. With ``codebook`` the code
-    columns must be exactly the codebook's codes (any order); without it every other column is taken
-    as a code. With ``units`` (the unit ids of the corpus) an unknown unit id is an error.
+    ``path`` is one file or a list of files (one coder each; an empty list gives no codings, with a
+    warning: the reliability sections then say "not assessed"). A file (UTF-8 CSV, as
+    ``data/annotations/coder_A.csv``) has ``unit_id``, ``coder``, ``split``, optionally ``doc_id``,
+    ``date`` and ``note``, and one 0/1 column per code. Without ``codebook`` every other column is
+    taken as a code.
 
-    Every problem raises :class:`AnnotationError` naming the file, the line (the header is line 1) and
-    the column: a missing file or column, an unknown column, an empty coder or unit id, a unit coded
-    twice by the same coder, a split other than ``dev``/``holdout``, a code value other than 0 or 1
-    (an empty cell is an error too: the files code every unit with every code).
+    With ``codebook``, the files follow the codebook, because researchers edit it: a code of the
+    codebook without a column (a code added or renamed after the annotation) is *not assessed*
+    against that coder, and a column that is not a code (a code removed or renamed) is ignored; both
+    give an :class:`AnnotationWarning` naming the file, the code and what to do. With ``units`` (the
+    unit ids of the corpus) the rows of units not in the corpus (a document removed, or re-cut by the
+    cleanup) are left out with a warning naming the file, the lines and the unit ids.
+
+    Every problem within the file raises :class:`AnnotationError` naming the file, the line (the
+    header is line 1) and the column: a missing file or column, an empty coder or unit id, a unit
+    coded twice by the same coder, a split other than ``dev``/``holdout``, a code value other than 0
+    or 1 (an empty cell is an error too: the files code every unit with every code).
 
     Returns columns coder, unit_id, code, value (int), split; units in file order, codes in codebook
     (or file) order.
     """
+    if isinstance(path, list | tuple):
+        parts = [annotations_read(p, codebook, units=units) for p in path]
+        if not parts:
+            warnings.warn("no annotation files (parameter 'annotations' is empty): the agreement between "
+                          "human coders and the validity of the dictionary are not assessed; list the "
+                          "annotation CSV files, or code a sample with the second-coder sheet",
+                          AnnotationWarning, stacklevel=2)
+            return pd.DataFrame({c: pd.Series(dtype="int64" if c == "value" else object)
+                                 for c in [*CODING_COLUMNS, "split"]})
+        return pd.concat(parts, ignore_index=True)
     p = path_resolve(path)
     if not p.exists():
         raise AnnotationError(p, "file not found")
@@ -146,14 +174,18 @@ def annotations_read(path: str | Path, codebook: Codebook | None = None, *,
             raise AnnotationError(p, f"missing column (columns are {header})", line=1, column=col)
     known = set(ANNOTATION_REQUIRED) | set(ANNOTATION_OPTIONAL)
     if codebook is not None:
-        codes = codebook.ids
-        for h in header:
-            if h not in known and h not in codes:
-                raise AnnotationError(p, f"unknown column: not a code of the codebook ({', '.join(codes)})",
-                                      line=1, column=h)
-        for c in codes:
-            if c not in header:
-                raise AnnotationError(p, "missing code column", line=1, column=c)
+        extra = [h for h in header if h not in known and h not in codebook.ids]
+        codes = [c for c in codebook.ids if c in header]
+        absent = [c for c in codebook.ids if c not in header]
+        if extra:
+            warnings.warn(f"{_display(p)}, line 1: column(s) {', '.join(map(repr, extra))} are not codes of the "
+                          f"codebook: ignored (a code removed or renamed in the codebook? rename the column "
+                          "to the code's new id to keep its codings)", AnnotationWarning, stacklevel=2)
+        if absent:
+            warnings.warn(f"{_display(p)}, line 1: no column for code(s) {', '.join(map(repr, absent))} of the "
+                          f"codebook: {NOT_ASSESSED} against this file's coder. To assess them, add a column "
+                          "named after each code with 0 or 1 for every unit, or code them with the "
+                          "second-coder sheet (notebook 05)", AnnotationWarning, stacklevel=2)
     else:
         codes = [h for h in header if h not in known]
         if not codes:
@@ -161,6 +193,7 @@ def annotations_read(path: str | Path, codebook: Codebook | None = None, *,
     known_units = set(units) if units is not None else None
     pos = {h: i for i, h in enumerate(header)}
     rows: list[tuple] = []
+    outside: list[tuple[int, str]] = []  # (line, unit id) of units not in the corpus
     seen: dict[tuple[str, str], int] = {}
     line = reader.line_num
     for record in reader:
@@ -178,7 +211,8 @@ def annotations_read(path: str | Path, codebook: Codebook | None = None, *,
             raise AnnotationError(p, f"split {split!r} is not one of {', '.join(SPLITS)}", line=start,
                                   column="split")
         if known_units is not None and uid not in known_units:
-            raise AnnotationError(p, f"unknown unit id {uid!r}", line=start, column="unit_id")
+            outside.append((start, uid))
+            continue
         if (coder, uid) in seen:
             raise AnnotationError(p, f"unit {uid!r} coded twice by {coder!r} (first on line {seen[coder, uid]})",
                                   line=start, column="unit_id")
@@ -189,7 +223,12 @@ def annotations_read(path: str | Path, codebook: Codebook | None = None, *,
                 what = "empty" if v == "" else f"value {v!r} is not 0 or 1"
                 raise AnnotationError(p, what, line=start, column=c)
             rows.append((coder, uid, c, int(v), split))
-    if not rows:
+    if outside:
+        shown = ", ".join(f"{u!r} (line {n})" for n, u in outside[:3]) + (" …" if len(outside) > 3 else "")
+        warnings.warn(f"{_display(p)}: {len(outside)} coded unit(s) are not units of the corpus, left out: "
+                      f"{shown}. A document removed from the corpus, or unit ids changed by the cleanup; "
+                      "re-code those units if the document should stay", AnnotationWarning, stacklevel=2)
+    if not rows and not outside:
         raise AnnotationError(p, "no coded units")
     out = pd.DataFrame(rows, columns=[*CODING_COLUMNS, "split"])
     out["value"] = out["value"].astype("int64")
@@ -658,11 +697,16 @@ def codings_agreement(
     """
     codings_check(codings)
     coders = list(coders) if coders is not None else list(pd.unique(codings["coder"]))
-    if len(coders) < 2:
-        raise ValueError(f"agreement needs two or more coders, got {coders}")
+    if len(coders) < 2:  # e.g. a single annotation file: one coder cannot agree with anybody
+        return _agreement_not_assessed(codings, coders, reference, codes,
+                                       f"agreement needs two or more coders, got {coders or 'none'}")
     unknown = [c for c in coders if c not in set(codings["coder"])]
-    if unknown:
-        raise KeyError(f"no codings by {unknown}; coders are {list(pd.unique(codings['coder']))}")
+    if reference is not None and reference not in coders:
+        raise ValueError(f"reference {reference!r} must be one of exactly two coders, got {coders}")
+    if unknown:  # e.g. no annotation files: say so in the table instead of stopping the notebook
+        present = ", ".join(pd.unique(codings["coder"])) or "none"
+        return _agreement_not_assessed(codings, coders, reference, codes,
+                                       f"no codings by {', '.join(unknown)} (coders with codings: {present})")
     if reference is not None:
         if len(coders) != 2 or reference not in coders:
             raise ValueError(f"reference {reference!r} must be one of exactly two coders, got {coders}")
@@ -676,7 +720,7 @@ def codings_agreement(
         unit_ids = list(pd.unique(sub["unit_id"]))
     codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
     if not unit_ids:
-        raise ValueError("no units to compare")
+        return _agreement_not_assessed(codings, coders, reference, codes, "no units to compare")
     data = _matrices(sub, coders, codes, unit_ids)
     has_ref = reference is not None
     label = " vs ".join(coders)
@@ -719,6 +763,10 @@ def codings_agreement(
     for k, code in enumerate(codes):
         row: dict[str, object] = {"comparison": label, "code": code, "n_coders": len(coders), **_code_counts(data[k])}
         notes = _code_notes(data[k], point[k], has_ref)
+        absent = [c for c, values in zip(coders, data[k]) if np.isnan(values).all()]
+        if absent:  # e.g. a code added to the codebook after the annotation files were made
+            notes = [f"{NOT_ASSESSED}: no coding of {code!r} by {', '.join(absent)} (add a column for it to the "
+                     "annotation file, or code it with the second-coder sheet)"]
         short: dict[int, list[str]] = {}
         for j, name in enumerate(STATISTICS):
             lo, hi, used = interval(boot[:, k, j])
@@ -821,6 +869,33 @@ def agreements_compare(named: dict[str, pd.DataFrame], statistic: str = "cohen_k
     return out
 
 
+def _agreement_not_assessed(codings: pd.DataFrame, coders: list[str], reference: str | None,
+                            codes: Sequence[str] | None, reason: str) -> pd.DataFrame:
+    """Return the table of :func:`codings_agreement` for a comparison that cannot be made, with a warning.
+
+    One row per code and the macro row, every statistic NaN, ``note`` saying "not assessed" and why,
+    so that the notebook and the report show the gap instead of stopping.
+    """
+    warnings.warn(f"agreement {' vs '.join(coders) or '(no coders)'} {NOT_ASSESSED}: {reason}",
+                  AnnotationWarning, stacklevel=3)
+    codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
+    label = " vs ".join(coders) if reference is None else " vs ".join([reference, *(c for c in coders
+                                                                                     if c != reference)])
+    columns = ["comparison", "code", "n_coders", "n_units", "n_both", "n_first_only", "n_second_only",
+               "n_neither"]
+    for name in STATISTICS:
+        columns += [name, f"{name}_ci_low", f"{name}_ci_high"]
+    rows = [{"comparison": label, "code": c, "n_coders": len(coders), "n_units": 0,
+             "note": f"{NOT_ASSESSED}: {reason}"} for c in [*codes, MACRO]]
+    out = pd.DataFrame(rows, columns=[*columns, "note"])
+    for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
+        out[col] = out[col].astype("Int64")
+    for name in STATISTICS:
+        for col in (name, f"{name}_ci_low", f"{name}_ci_high"):
+            out[col] = out[col].astype(float)
+    return out
+
+
 def agreement_check(agreement: pd.DataFrame, *, target: float = 0.7, mean_target: float = 0.8,
                     statistic: str = "cohen_kappa") -> pd.DataFrame:
     """Return, per code and for the macro mean, the statistic against its target and whether it meets it.
@@ -919,8 +994,12 @@ def codings_disagreements(codings: pd.DataFrame, units: pd.DataFrame, *, human: 
     codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
     h = codings[codings["coder"] == human].set_index(["unit_id", "code"])["value"]
     d = codings[codings["coder"] == dictionary].set_index(["unit_id", "code"])["value"]
-    if h.empty or d.empty:
-        raise KeyError(f"need codings by {human!r} and {dictionary!r}; coders are {list(pd.unique(codings['coder']))}")
+    if h.empty or d.empty:  # e.g. no annotation files: nothing to list, said so in a warning
+        warnings.warn(f"disagreements {NOT_ASSESSED}: need codings by {human!r} and {dictionary!r}; coders with "
+                      f"codings: {', '.join(pd.unique(codings['coder'])) or 'none'}", AnnotationWarning,
+                      stacklevel=2)
+        return pd.DataFrame(columns=["code", "unit_id", "heading_path", "text", "human_value",
+                                     "dictionary_value", "type", "evidence"])
     both = pd.concat([h.rename("human_value"), d.rename("dictionary_value")], axis=1, join="inner").reset_index()
     diff = both[both["human_value"] != both["dictionary_value"]].copy()
     diff["type"] = np.where(diff["dictionary_value"] == 1, "false positive", "false negative")
