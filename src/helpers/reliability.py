@@ -261,11 +261,13 @@ def codings_from_wide(wide: pd.DataFrame, coder: str, codes: Sequence[str], *, i
 def codings_wide(codings: pd.DataFrame, coder: str) -> pd.DataFrame:
     """Return one coder's codings as a unit × code 0/1 table (unit_id, then one column per code).
 
-    The inverse of :func:`codings_from_wide`, for display and for writing a coding as a CSV.
+    The inverse of :func:`codings_from_wide`, for display and for writing a coding as a CSV. A coder
+    with no codings (no annotation files) gives a table with no units, so that what depends on the
+    reference coding is "not assessed" rather than an error.
     """
     c = codings[codings["coder"] == coder]
     if c.empty:
-        raise KeyError(f"no codings by {coder!r}; coders are {list(pd.unique(codings['coder']))}")
+        return pd.DataFrame({"unit_id": pd.Series(dtype=object)})
     wide = c.pivot(index="unit_id", columns="code", values="value")
     wide = wide.reindex(index=pd.unique(c["unit_id"]), columns=pd.unique(c["code"]))
     return wide.rename_axis(columns=None).reset_index()
@@ -833,8 +835,10 @@ def codings_agreement_by(codings: pd.DataFrame, groups: pd.Series | dict, **kwar
         members = [u for u in of.index[of == group] if u in coded]
         if members:
             frames.append(codings_agreement(codings, units=members, **kwargs).assign(group=group))
-    if not frames:
-        raise ValueError("no group has coded units")
+    if not frames:  # e.g. no annotation files: a "not assessed" table, not an exception
+        out = codings_agreement(codings, units=[], **kwargs)
+        out.insert(0, "group", pd.NA)
+        return out
     out = pd.concat(frames, ignore_index=True)
     return out[["group", *[c for c in out.columns if c != "group"]]]
 

@@ -339,7 +339,7 @@ def _read_optional(tables: Path, name: str, columns: tuple[str, ...]):
     path = tables / name
     if not path.exists():
         return None
-    df = table_read(path)
+    df = pd.read_csv(path, encoding="utf-8")  # numbers as numbers, empty cells as NaN
     return df if set(columns) <= set(df.columns) else None
 
 
@@ -376,6 +376,9 @@ def findings_documents(test, residuals, code_tests) -> Finding | None:
         return None
     t = test.iloc[0]
     p = float(t["p_value"])
+    if pd.isna(p):
+        return Finding("What differs between documents", f"Not tested: {t.get('note', '') or 'no p-value'}.",
+                       ("summary_crosstab_test.csv",))
     verdict = ("The documents differ in how their coded units are spread over the codes"
                if p < 0.05 else "There is no evidence at the 5 % level that the documents differ in their mix of codes")
     text = (f"{verdict}: {t['test']}, p = {p:.4g}, Cramér's V = {float(t['cramers_v']):.2f} "
@@ -422,12 +425,18 @@ def findings_reliability(targets, human) -> Finding | None:
     """How far the dictionary coding can be trusted: agreement with the reference coder and between coders."""
     if targets is None or targets.empty:
         return None
-    kappa = targets[targets["statistic"] == "cohen_kappa"]
+    kappa = targets[targets["statistic"] == "cohen_kappa"].copy()
+    for col in ("value", "ci_low", "ci_high", "target"):
+        kappa[col] = pd.to_numeric(kappa[col], errors="coerce")
     parts = []
     for split, rows in kappa.groupby("split", sort=False):
         per_code = rows[rows["code"] != MACRO]
         mean = rows[rows["code"] == MACRO]
         m = float(mean["value"].iloc[0]) if len(mean) else float(per_code["value"].astype(float).mean())
+        if pd.isna(m):
+            parts.append(f"on the corpus's {split} units (unit split) agreement is not assessed "
+                         "(no reference coding: see the note column)")
+            continue
         below = per_code[per_code["meets"].astype(str).str.lower().isin(["false", "0"])]
         unassessed = per_code[per_code["value"].isna()]
         s = f"on the corpus's {split} units (unit split) the dictionary's mean Cohen's κ with the reference coder is {m:.2f}"
@@ -443,7 +452,7 @@ def findings_reliability(targets, human) -> Finding | None:
     sources = ["reliability_targets.csv"]
     if human is not None and not human.empty and "cohen_kappa" in human:
         per_code = human[human["code"] != MACRO]
-        k = per_code["cohen_kappa"].astype(float)
+        k = pd.to_numeric(per_code["cohen_kappa"], errors="coerce")
         if k.notna().any():
             text += (f" The annotation files agree with each other at mean κ {k.mean():.2f} "
                      f"(lowest {per_code.loc[k.idxmin(), 'code']}, {k.min():.2f}).")
@@ -517,21 +526,28 @@ def report_findings(tables_dir: str | Path = paths.TABLES) -> list[Finding]:
     def read(name: str, *columns: str):
         return _read_optional(tables, name, columns)
 
-    found = [
-        findings_cleanup(read("cleanup_summary.csv", "header_lines", "trailer_lines", "lines_joined", "sentences",
+    builders = [
+        lambda: findings_cleanup(read("cleanup_summary.csv", "header_lines", "trailer_lines", "lines_joined", "sentences",
                               "headings"), read("cleanup_problems.csv")),
-        findings_codes(read("summary_frequency.csv", "grouping", "code", "dimension", "units", "share", "ci_low",
+        lambda: findings_codes(read("summary_frequency.csv", "grouping", "code", "dimension", "units", "share", "ci_low",
                             "ci_high")),
-        findings_documents(read("summary_crosstab_test.csv", "n_units", "n_codings", "cramers_v", "test", "p_value"),
+        lambda: findings_documents(read("summary_crosstab_test.csv", "n_units", "n_codings", "cramers_v", "test", "p_value"),
                            read("summary_residuals.csv", "doc_id", "code", "observed", "expected",
                                 "residual_adjusted"),
                            read("summary_code_tests.csv", "code", "p_bh")),
-        findings_pairs(read("summary_cooccurrence.csv", "row_code", "col_code", "row_label", "col_label", "n_both",
+        lambda: findings_pairs(read("summary_cooccurrence.csv", "row_code", "col_code", "row_label", "col_label", "n_both",
                             "jaccard")),
-        findings_validity(read("reliability_validity.csv", "evaluation", "coder", "code", "n_units",
+        lambda: findings_validity(read("reliability_validity.csv", "evaluation", "coder", "code", "n_units",
                                "cohen_kappa")),
-        findings_reliability(read("reliability_targets.csv", "code", "statistic", "value", "ci_low", "ci_high",
+        lambda: findings_reliability(read("reliability_targets.csv", "code", "statistic", "value", "ci_low", "ci_high",
                                   "target", "meets", "split"),
                              read("reliability_human.csv", "code", "cohen_kappa")),
     ]
+    found = []
+    for build in builders:
+        try:
+            found.append(build())
+        except (ValueError, TypeError, KeyError, IndexError) as err:  # say so; never stop the report
+            found.append(Finding("A finding that could not be stated",
+                                 f"{type(err).__name__}: {err}. The tables are still below.", ()))
     return [f for f in found if f is not None]

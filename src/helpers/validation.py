@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.reliability import CODING_COLUMNS, AnnotationError, codings_check
+from helpers.reliability import CODING_COLUMNS, AnnotationError, AnnotationWarning, codings_check
 from helpers.tables import path_resolve
 
 #: The units file of a validation set and its required columns.
@@ -158,17 +159,22 @@ def validation_coding_read(
 
     The file has ``unit_id``, one 0/1 column per code of the codebook, and optionally ``coder``
     (one name; default: the file name without ``coder_``), ``doc_id``, ``split``, ``date``, ``note``
-    and other columns, which are ignored. Errors name the file, line and column: a missing code
-    column, an unknown or repeated unit id, a value other than 0 or 1 (an empty cell too). Units the
-    coder left out have no rows (missing data, not 0).
+    and other columns, which are ignored. Errors name the file, line and column: an unknown or
+    repeated unit id, a value other than 0 or 1 (an empty cell too). Units the coder left out have
+    no rows (missing data, not 0); a code without a column is a warning, and not assessed.
     """
     p = path_resolve(path)
     if not p.exists():
         raise AnnotationError(p, "file not found")
     header, rows = _csv_rows(p)
-    for col in ("unit_id", *codebook.ids):
-        if col not in header:
-            raise AnnotationError(p, f"missing column (columns are {header})", line=1, column=col)
+    if "unit_id" not in header:
+        raise AnnotationError(p, f"missing column (columns are {header})", line=1, column="unit_id")
+    codes = [c for c in codebook.ids if c in header]
+    for c in codebook.ids:
+        if c not in header:  # e.g. a code added to the codebook after the set was coded
+            warnings.warn(f"{p.name}: no column for code {c!r}: it is not assessed on the validation set "
+                          "(add a 0/1 column for it to the coder files to assess it)", AnnotationWarning,
+                          stacklevel=2)
     pos = {h: i for i, h in enumerate(header)}
     known = set(unit_ids)
     default = p.stem.removeprefix("coder_")
@@ -191,7 +197,7 @@ def validation_coding_read(
                 column="unit_id",
             )
         seen[coder, uid] = line
-        for c in codebook.ids:
+        for c in codes:
             v = r[pos[c]]
             if v not in ("0", "1"):
                 raise AnnotationError(
@@ -319,6 +325,10 @@ def coder_fit(
         x = vec.fit_transform(prepared)
     models, notes = {}, {}
     for code in codes:
+        if code not in labels.columns:  # e.g. a code added after the reference coding was made
+            models[code] = float("nan")
+            notes[code] = "not learned: the reference coding has no column for it"
+            continue
         y = labels[code].to_numpy(dtype=int)
         values = np.unique(y)
         if len(values) < 2:
@@ -350,8 +360,10 @@ def folds_by_document(doc_ids: pd.Series, n_splits: int = 5) -> pd.Series:
     folds of similar size (deterministic). The index is that of ``doc_ids``.
     """
     docs = pd.unique(doc_ids)
-    if len(docs) < 2:
-        raise ValueError("validation by document needs two or more documents")
+    if len(docs) < 2:  # nothing to train on without the document: no fold, nothing predicted
+        warnings.warn(f"validation by document needs two or more documents, got {len(docs)}: the learned "
+                      "coder is not assessed", stacklevel=2)
+        return pd.Series(np.nan, index=doc_ids.index, name="fold", dtype=object)
     if len(docs) <= n_splits:
         return doc_ids.astype(str).rename("fold")
     from sklearn.model_selection import GroupKFold
@@ -396,14 +408,16 @@ def units_predict(
     for f in pd.unique(fold.dropna()):
         test = u.index[fold == f]
         train = u.index[coded & (fold != f).to_numpy()]
+        if not len(train):
+            continue
         coder = coder_fit(u.loc[train, "text"].tolist(), ref.loc[train], codes, **fit_options)
         prob = coder_predict(coder, u.loc[test, "text"].tolist()).round(digits)
         prob.insert(0, "unit_id", list(test))
         prob.insert(1, "fold", f)
         prob["note"] = "; ".join(f"{c}: {n}" for c, n in coder.notes.items())
         rows.append(prob)
-    if not rows:
-        raise ValueError("no unit has a fold to predict")
+    if not rows:  # no fold, or no reference-coded unit to learn from: nothing predicted
+        return pd.DataFrame(columns=["unit_id", "doc_id", "fold", *codes, "note"])
     out = pd.concat(rows, ignore_index=True)
     out.insert(1, "doc_id", out["unit_id"].map(u["doc_id"]) if "doc_id" in u else "")
     order = {uid: i for i, uid in enumerate(u.index)}
@@ -420,10 +434,15 @@ def predictions_to_codings(
     coder: str = LEARNED_CODER,
     threshold: float = 0.5,
 ) -> pd.DataFrame:
-    """Return the learned coder's decisions (probability ≥ ``threshold`` → 1) in the long layout."""
+    """Return the learned coder's decisions (probability ≥ ``threshold`` → 1) in the long layout.
+
+    A code the coder could not learn (probability NaN) has no decision: no row, so it is "not
+    assessed" rather than coded 0.
+    """
     wide = predictions[["unit_id", *codes]].copy()
-    wide[list(codes)] = (wide[list(codes)] >= threshold).astype("int64")
     long = wide.melt(id_vars="unit_id", var_name="code", value_name="value")
+    long = long[pd.to_numeric(long["value"], errors="coerce").notna()]
+    long["value"] = (pd.to_numeric(long["value"]) >= threshold).astype("int64")
     order = {c: i for i, c in enumerate(codes)}
     units_order = {u: i for i, u in enumerate(wide["unit_id"])}
     long = long.assign(_u=long["unit_id"].map(units_order), _c=long["code"].map(order))
@@ -457,19 +476,22 @@ def predictions_review(
     )
     frames = []
     for k, code in enumerate(codes):
+        if code not in predictions:
+            continue
         p = predictions[["unit_id", "doc_id", code]].rename(columns={code: "probability"})
+        p["probability"] = pd.to_numeric(p["probability"], errors="coerce")
         coded_by_dict = p["unit_id"].map(d[code]) if code in d else pd.Series(0, index=p.index)
         hit = p[(p["probability"] >= threshold) & (coded_by_dict.fillna(0) == 0).to_numpy()].copy()
         hit.insert(0, "code", code)
-        hit["reference"] = (
-            hit["unit_id"].map(ref[code]).astype("Int64") if ref is not None else pd.NA
+        hit["reference"] = (  # a code the reference coding lacks: not known (NA)
+            hit["unit_id"].map(ref[code]).astype("Int64") if ref is not None and code in ref else pd.NA
         )
         hit["_k"] = k
         frames.append(hit)
     out = (
         pd.concat(frames, ignore_index=True)
         if frames
-        else pd.DataFrame(columns=["code", "unit_id"])
+        else pd.DataFrame(columns=["code", "unit_id", "doc_id", "probability", "reference", "_k"])
     )
     out["text"] = out["unit_id"].map(text)
     out["note"] = "dictionary did not code"
