@@ -119,6 +119,35 @@ def _display(path: Path) -> Path:
         return Path(path)
 
 
+def csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Read a coding CSV (UTF-8): its stripped header and its non-blank rows with their line numbers.
+
+    Errors name the file and line: not UTF-8, no header, a row with another number of fields than
+    the header. Shared by the annotation files and the validation set's files.
+    """
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AnnotationError(
+            p, f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as CSV UTF-8"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    if not any(header):
+        raise AnnotationError(p, "no header row", line=1)
+    rows, line = [], reader.line_num
+    for record in reader:
+        start, line = line + 1, reader.line_num
+        if not any(x.strip() for x in record):
+            continue
+        if len(record) != len(header):
+            raise AnnotationError(
+                p, f"{len(record)} fields, the header has {len(header)}", line=start
+            )
+        rows.append((start, [x.strip() for x in record]))
+    return header, rows
+
+
 def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook | None = None, *,
                      units: Iterable[str] | None = None) -> pd.DataFrame:
     """Read and validate human annotation files; return their codings in the long layout plus ``split``.
@@ -157,15 +186,7 @@ def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook
     p = path_resolve(path)
     if not p.exists():
         raise AnnotationError(p, "file not found")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnnotationError(p, f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as CSV UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if not header or not any(h.strip() for h in header):
-        raise AnnotationError(p, "no header row", line=1)
-    header = [h.strip() for h in header]
+    header, records = csv_rows(p)
     for i, h in enumerate(header):
         if h in header[:i]:
             raise AnnotationError(p, "column appears twice in the header", line=1, column=h)
@@ -195,14 +216,8 @@ def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook
     rows: list[tuple] = []
     outside: list[tuple[int, str]] = []  # (line, unit id) of units not in the corpus
     seen: dict[tuple[str, str], int] = {}
-    line = reader.line_num
-    for record in reader:
-        start, line = line + 1, reader.line_num
-        if not any(x.strip() for x in record):
-            continue
-        if len(record) != len(header):
-            raise AnnotationError(p, f"{len(record)} fields, the header has {len(header)}", line=start)
-        get = {h: record[i].strip() for h, i in pos.items()}
+    for start, record in records:
+        get = {h: record[i] for h, i in pos.items()}
         for col in ("unit_id", "coder"):
             if not get[col]:
                 raise AnnotationError(p, "empty", line=start, column=col)

@@ -329,8 +329,8 @@ def _pct(x: float) -> str:
     return f"{100 * float(x):.1f} %"
 
 
-def _label(row) -> str:
-    zh = row.get("label_zh", "") if hasattr(row, "get") else ""
+def _label(row: pd.Series) -> str:
+    zh = row.get("label_zh", "")
     return f"{zh} ({row['code']})" if isinstance(zh, str) and zh else str(row["code"])
 
 
@@ -425,14 +425,12 @@ def findings_reliability(targets, human) -> Finding | None:
     """How far the dictionary coding can be trusted: agreement with the reference coder and between coders."""
     if targets is None or targets.empty:
         return None
-    kappa = targets[targets["statistic"] == "cohen_kappa"].copy()
-    for col in ("value", "ci_low", "ci_high", "target"):
-        kappa[col] = pd.to_numeric(kappa[col], errors="coerce")
+    kappa = targets[targets["statistic"] == "cohen_kappa"]
     parts = []
     for split, rows in kappa.groupby("split", sort=False):
         per_code = rows[rows["code"] != MACRO]
         mean = rows[rows["code"] == MACRO]
-        m = float(mean["value"].iloc[0]) if len(mean) else float(per_code["value"].astype(float).mean())
+        m = float(mean["value"].iloc[0]) if len(mean) else float(per_code["value"].mean())
         if pd.isna(m):
             parts.append(f"on the corpus's {split} units (unit split) agreement is not assessed "
                          "(no reference coding: see the note column)")
@@ -452,7 +450,7 @@ def findings_reliability(targets, human) -> Finding | None:
     sources = ["reliability_targets.csv"]
     if human is not None and not human.empty and "cohen_kappa" in human:
         per_code = human[human["code"] != MACRO]
-        k = pd.to_numeric(per_code["cohen_kappa"], errors="coerce")
+        k = per_code["cohen_kappa"].astype(float)
         if k.notna().any():
             text += (f" The annotation files agree with each other at mean κ {k.mean():.2f} "
                      f"(lowest {per_code.loc[k.idxmin(), 'code']}, {k.min():.2f}).")
@@ -467,10 +465,6 @@ def findings_validity(validity, *, low: float = 0.6) -> Finding | None:
     """
     if validity is None or validity.empty:
         return None
-    validity = validity.copy()
-    for col in ("cohen_kappa", "cohen_kappa_ci_low", "cohen_kappa_ci_high", "n_units"):
-        if col in validity:
-            validity[col] = pd.to_numeric(validity[col], errors="coerce")
     macro = validity[validity["code"] == MACRO]
     if macro.empty:
         return None

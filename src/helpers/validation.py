@@ -22,8 +22,6 @@ Agreement itself (per code, with bootstrap intervals over units or over document
 
 from __future__ import annotations
 
-import csv
-import io
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.reliability import CODING_COLUMNS, AnnotationError, AnnotationWarning, codings_check
+from helpers.reliability import (CODING_COLUMNS, AnnotationError, AnnotationWarning, codings_check,
+                                 csv_rows)
 from helpers.tables import path_resolve
 
 #: The units file of a validation set and its required columns.
@@ -74,30 +73,6 @@ class ValidationSet:
         return self.units.set_index("unit_id")["doc_id"]
 
 
-def _csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnnotationError(
-            p, f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as CSV UTF-8"
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
-    if not any(header):
-        raise AnnotationError(p, "no header row", line=1)
-    rows, line = [], reader.line_num
-    for record in reader:
-        start, line = line + 1, reader.line_num
-        if not any(x.strip() for x in record):
-            continue
-        if len(record) != len(header):
-            raise AnnotationError(
-                p, f"{len(record)} fields, the header has {len(header)}", line=start
-            )
-        rows.append((start, [x.strip() for x in record]))
-    return header, rows
-
-
 def validation_units_read(path: str | Path) -> pd.DataFrame:
     """Read and check the units of a validation set (``units.csv``); return them as strings.
 
@@ -109,7 +84,7 @@ def validation_units_read(path: str | Path) -> pd.DataFrame:
     p = path_resolve(path)
     if not p.exists():
         raise AnnotationError(p, "file not found")
-    header, rows = _csv_rows(p)
+    header, rows = csv_rows(p)
     for col in UNIT_REQUIRED:
         if col not in header:
             raise AnnotationError(p, f"missing column (columns are {header})", line=1, column=col)
@@ -166,7 +141,7 @@ def validation_coding_read(
     p = path_resolve(path)
     if not p.exists():
         raise AnnotationError(p, "file not found")
-    header, rows = _csv_rows(p)
+    header, rows = csv_rows(p)
     if "unit_id" not in header:
         raise AnnotationError(p, f"missing column (columns are {header})", line=1, column="unit_id")
     codes = [c for c in codebook.ids if c in header]
