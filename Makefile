@@ -12,7 +12,7 @@ export IPYTHONDIR := $(CURDIR)/.cache/ipython
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lab hooks lock clean
+.PHONY: help setup run test lint lab hooks lock clean
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ run: setup ## Run the notebooks in order, skipping up-to-date ones; outputs/ (AR
 
 test: setup ## Run the whole test suite
 	$(BIN)/python -m pytest
+
+lint: setup ## Check style: ruff check and ruff format --check (src, tests, benchmarks)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 lab: setup ## Open the notebooks in JupyterLab (adds --allow-root when run as root, with a note)
 	@if [ "$$(id -u)" = 0 ]; then \

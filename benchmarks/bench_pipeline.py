@@ -41,7 +41,10 @@ from helpers.corpus import corpus_read_table, document_read
 from helpers.parallel import documents_map, process_state
 from helpers.tokens import segmenter_make, stopwords_read, texts_cut
 
-TITLES = {"opinion2021": "关于深化新发展阶段闽宁协作工作的意见", "report2024": "深化和拓展闽宁协作模式的路径研究"}
+TITLES = {
+    "opinion2021": "关于深化新发展阶段闽宁协作工作的意见",
+    "report2024": "深化和拓展闽宁协作模式的路径研究",
+}
 
 
 def corpus_build(n_docs: int, out_dir: Path, seed: int) -> list[tuple[str, Path, str]]:
@@ -56,8 +59,15 @@ def corpus_build(n_docs: int, out_dir: Path, seed: int) -> list[tuple[str, Path,
         audit = doc.audit
         head_end = int(audit.loc[audit["part"] == "header", "line"].max())
         tail_start = int(audit.loc[audit["part"] == "trailer", "line"].min())
-        pieces[doc_id] = ("\n".join(lines[:head_end]), "\n".join(lines[tail_start - 1 :]),
-                          [u["text"] for u in doc.unit_rows if u["level"] == "paragraph" and u["kind"] != "title"])
+        pieces[doc_id] = (
+            "\n".join(lines[:head_end]),
+            "\n".join(lines[tail_start - 1 :]),
+            [
+                u["text"]
+                for u in doc.unit_rows
+                if u["level"] == "paragraph" and u["kind"] != "title"
+            ],
+        )
     docs = []
     for i in range(n_docs):
         src = rng.choice(sorted(pieces))
@@ -92,7 +102,11 @@ def document_clean_units(item: tuple[str, Path, str, Path]) -> dict:
     sentences = [u for u in doc.unit_rows if u["level"] == "sentence"]
     units = ([u["text"] for u in sentences], [u["heading_path"] for u in sentences])
     (out_dir / f"{doc_id}.pkl").write_bytes(pickle.dumps(units, protocol=pickle.HIGHEST_PROTOCOL))
-    return {"chars": len(raw.text), "sentences": len(sentences), "cleanup": time.perf_counter() - t0}
+    return {
+        "chars": len(raw.text),
+        "sentences": len(sentences),
+        "cleanup": time.perf_counter() - t0,
+    }
 
 
 def document_analyse(path: Path) -> dict:
@@ -105,11 +119,19 @@ def document_analyse(path: Path) -> dict:
     evidence = texts_code(texts, matcher, token_lists=token_lists, headings=headings)
     t2 = time.perf_counter()
     counts = Counter(chain.from_iterable(token_lists))
-    words = Counter({t: n for t, n in counts.items() if len(t) > 1 and t not in stop and not t.isspace()})
+    words = Counter(
+        {t: n for t, n in counts.items() if len(t) > 1 and t not in stop and not t.isspace()}
+    )
     coded = Counter(code for code, _ in {(r[1], r[0]) for r in evidence})
     t3 = time.perf_counter()
-    return {"tokens": sum(counts.values()), "segmentation": t1 - t0, "coding": t2 - t1, "statistics": t3 - t2,
-            "coded": coded, "top_words": words.most_common(10)}
+    return {
+        "tokens": sum(counts.values()),
+        "segmentation": t1 - t0,
+        "coding": t2 - t1,
+        "statistics": t3 - t2,
+        "coded": coded,
+        "top_words": words.most_common(10),
+    }
 
 
 def run(docs: list, engine: str, address: str | None = None) -> dict:
@@ -120,10 +142,14 @@ def run(docs: list, engine: str, address: str | None = None) -> dict:
         t0 = time.perf_counter()
         cleaned = documents_map(document_clean_units, [(*d, Path(clean_dir)) for d in docs], **opts)
         t1 = time.perf_counter()
-        analysed = documents_map(document_analyse, [Path(clean_dir) / f"{d[0]}.pkl" for d in docs], **opts)
+        analysed = documents_map(
+            document_analyse, [Path(clean_dir) / f"{d[0]}.pkl" for d in docs], **opts
+        )
         t2 = time.perf_counter()
     total = {k: sum(r[k] for r in cleaned) for k in ("chars", "sentences", "cleanup")}
-    total |= {k: sum(r[k] for r in analysed) for k in ("tokens", "segmentation", "coding", "statistics")}
+    total |= {
+        k: sum(r[k] for r in analysed) for k in ("tokens", "segmentation", "coding", "statistics")
+    }
     total["coded"] = sum((r["coded"] for r in analysed), Counter())
     total["wall_pass1"], total["wall_pass2"] = t1 - t0, t2 - t1
     return total
@@ -155,8 +181,10 @@ def baseline(docs: list) -> dict:
 
 def peak_memory_mb(n_docs: int, seed: int) -> float:
     """Peak resident memory (MB) of a fresh process streaming ``n_docs`` documents serially."""
-    code = (f"import sys; sys.argv=['x','--docs','{n_docs}','--seed','{seed}','--only-stream']; "
-            "import runpy; runpy.run_path(r'" + __file__ + "', run_name='__main__')")
+    code = (
+        f"import sys; sys.argv=['x','--docs','{n_docs}','--seed','{seed}','--only-stream']; "
+        "import runpy; runpy.run_path(r'" + __file__ + "', run_name='__main__')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -169,14 +197,28 @@ def report(total: dict, engine: str, n_workers: int) -> pd.DataFrame:
     """
     n, share = total["chars"], 1 if engine == "serial" else n_workers
     rows = []
-    for s, name in (("cleanup", "reading + cleanup"), ("segmentation", "segmentation"), ("coding", "coding"),
-                    ("statistics", "statistics")):
+    for s, name in (
+        ("cleanup", "reading + cleanup"),
+        ("segmentation", "segmentation"),
+        ("coding", "coding"),
+        ("statistics", "statistics"),
+    ):
         rows.append({"stage": name, "seconds": total[s] / share})
     rows.append({"stage": "pass 1 wall clock (reading + cleanup)", "seconds": total["wall_pass1"]})
-    rows.append({"stage": "pass 2 wall clock (segmentation + coding + statistics)", "seconds": total["wall_pass2"]})
+    rows.append(
+        {
+            "stage": "pass 2 wall clock (segmentation + coding + statistics)",
+            "seconds": total["wall_pass2"],
+        }
+    )
     three = total["cleanup"] + total["segmentation"] + total["coding"]
-    rows.append({"stage": "cleanup + segmentation + coding" + ("" if engine == "serial" else " (per core)"),
-                 "seconds": three / share})
+    rows.append(
+        {
+            "stage": "cleanup + segmentation + coding"
+            + ("" if engine == "serial" else " (per core)"),
+            "seconds": three / share,
+        }
+    )
     table = pd.DataFrame(rows)
     table["M chars/s"] = (n / table["seconds"] / 1e6).round(2)
     table["seconds"] = table["seconds"].round(3)
@@ -185,10 +227,18 @@ def report(total: dict, engine: str, n_workers: int) -> pd.DataFrame:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--docs", type=int, default=1000, help="number of documents (default 1000, ~4 M characters)")
-    ap.add_argument("--engine", choices=("serial", "dask", "both"), default="both",
-                    help="how to run the per-document stages (default: both, one after the other)")
-    ap.add_argument("--workers", type=int, default=2, help="Dask workers (default 2, one per core here)")
+    ap.add_argument(
+        "--docs", type=int, default=1000, help="number of documents (default 1000, ~4 M characters)"
+    )
+    ap.add_argument(
+        "--engine",
+        choices=("serial", "dask", "both"),
+        default="both",
+        help="how to run the per-document stages (default: both, one after the other)",
+    )
+    ap.add_argument(
+        "--workers", type=int, default=2, help="Dask workers (default 2, one per core here)"
+    )
     ap.add_argument("--seed", type=int, default=7, help="seed for recombining paragraphs")
     ap.add_argument("--only-stream", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-memory", action="store_true", help="skip the memory-scaling runs")
@@ -208,43 +258,75 @@ def main() -> None:
             from distributed import Client, LocalCluster
 
             t0 = time.perf_counter()
-            with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                              silence_logs=40, local_directory=str(paths.CACHE / "dask")) as cluster, \
-                    Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=args.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=40,
+                    local_directory=str(paths.CACHE / "dask"),
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 client.run(_warm)
                 startup = time.perf_counter() - t0
                 results[engine] = run(docs, "dask", address=cluster.scheduler_address)
                 results[engine]["startup"] = startup
         base = baseline(docs)
     any_run = next(iter(results.values()))
-    print(f"{args.docs} documents, {any_run['chars']:,} characters, {any_run['sentences']:,} sentences, "
-          f"{any_run['tokens']:,} tokens")
+    print(
+        f"{args.docs} documents, {any_run['chars']:,} characters, {any_run['sentences']:,} sentences, "
+        f"{any_run['tokens']:,} tokens"
+    )
     naive = base["segmentation"] + base["coding"]
     print("\nnaive baseline (one process, same sentences):")
-    print(pd.DataFrame([
-        {"stage": "jieba.lcut per sentence", "seconds": round(base["segmentation"], 3),
-         "M chars/s": round(base["chars"] / base["segmentation"] / 1e6, 2)},
-        {"stage": "keyword `in` loop", "seconds": round(base["coding"], 3),
-         "M chars/s": round(base["chars"] / base["coding"] / 1e6, 2)},
-        {"stage": "segmentation + coding", "seconds": round(naive, 3), "M chars/s": round(base["chars"] / naive / 1e6, 2)},
-    ]).to_string(index=False))
+    print(
+        pd.DataFrame(
+            [
+                {
+                    "stage": "jieba.lcut per sentence",
+                    "seconds": round(base["segmentation"], 3),
+                    "M chars/s": round(base["chars"] / base["segmentation"] / 1e6, 2),
+                },
+                {
+                    "stage": "keyword `in` loop",
+                    "seconds": round(base["coding"], 3),
+                    "M chars/s": round(base["chars"] / base["coding"] / 1e6, 2),
+                },
+                {
+                    "stage": "segmentation + coding",
+                    "seconds": round(naive, 3),
+                    "M chars/s": round(base["chars"] / naive / 1e6, 2),
+                },
+            ]
+        ).to_string(index=False)
+    )
     for engine, total in results.items():
-        label = engine if engine == "serial" else f"dask, {args.workers} workers (start-up {total['startup']:.1f} s, not counted)"
+        label = (
+            engine
+            if engine == "serial"
+            else f"dask, {args.workers} workers (start-up {total['startup']:.1f} s, not counted)"
+        )
         print(f"\n{label}:")
         print(report(total, engine, args.workers).to_string(index=False))
         share = 1 if engine == "serial" else args.workers
         seg_code = (total["segmentation"] + total["coding"]) / share
-        print(f"segmentation + coding: {seg_code:.3f} s{'' if engine == 'serial' else ' per core'} vs naive "
-              f"{naive:.3f} s → {naive / seg_code:.1f}x; pass 2 wall clock (with statistics): "
-              f"{total['wall_pass2']:.3f} s → {naive / total['wall_pass2']:.1f}x")
+        print(
+            f"segmentation + coding: {seg_code:.3f} s{'' if engine == 'serial' else ' per core'} vs naive "
+            f"{naive:.3f} s → {naive / seg_code:.1f}x; pass 2 wall clock (with statistics): "
+            f"{total['wall_pass2']:.3f} s → {naive / total['wall_pass2']:.1f}x"
+        )
     codes = {e: dict(sorted(t["coded"].items())) for e, t in results.items()}
     print("\nunits coded:", next(iter(codes.values())))
     if len(codes) > 1 and len({repr(c) for c in codes.values()}) > 1:
         raise SystemExit("the engines coded different units: " + repr(codes))
     if not args.no_memory:
         mem = {k: peak_memory_mb(k, args.seed) for k in (args.docs // 4, args.docs // 2, args.docs)}
-        print("peak memory (MB) by number of documents, streamed serially:",
-              ", ".join(f"{k}: {v:.0f}" for k, v in mem.items()))
+        print(
+            "peak memory (MB) by number of documents, streamed serially:",
+            ", ".join(f"{k}: {v:.0f}" for k, v in mem.items()),
+        )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ def scaled_sentences(n_chars: int, seed: int) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--chars", type=int, default=1_000_000, help="size of the scaled corpus in characters")
+    ap.add_argument(
+        "--chars", type=int, default=1_000_000, help="size of the scaled corpus in characters"
+    )
     ap.add_argument("--seed", type=int, default=1, help="seed for drawing sentences")
     args = ap.parse_args()
     sents = scaled_sentences(args.chars, args.seed)
@@ -48,8 +50,15 @@ def main() -> None:
         t0 = time.perf_counter()
         results[name] = [seg.cut(s) for s in sents]
         dt = time.perf_counter() - t0
-        rows.append({"backend": name, "sentences": len(sents), "chars": n, "seconds": round(dt, 3),
-                     "M chars/s": round(n / dt / 1e6, 3)})
+        rows.append(
+            {
+                "backend": name,
+                "sentences": len(sents),
+                "chars": n,
+                "seconds": round(dt, 3),
+                "M chars/s": round(n / dt / 1e6, 3),
+            }
+        )
     a, b = results.values()
     same = sum(x == y for x, y in zip(a, b))
     table = pd.DataFrame(rows)

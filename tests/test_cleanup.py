@@ -34,14 +34,20 @@ def _nows(s: str) -> str:
             "自治区党委办公厅 人民政府办公厅 印发《关于深化新发展阶段闽宁协作工作 的意见》的通知",
             "自治区党委办公厅人民政府办公厅印发《关于深化新发展阶段闽宁协作工作的意见》的通知",
         ),
-        ("请将领导同志的批示反馈自治区党委宣传部理论处 联系电话：6669518", "请将领导同志的批示反馈自治区党委宣传部理论处联系电话：6669518"),
+        (
+            "请将领导同志的批示反馈自治区党委宣传部理论处 联系电话：6669518",
+            "请将领导同志的批示反馈自治区党委宣传部理论处联系电话：6669518",
+        ),
         # half-width brackets of the corpus get the canonical full-width form
         ("(一) 加强产业合作。以龙头企业为依托", "（一）加强产业合作。以龙头企业为依托"),
         ("(第131期)", "（第131期）"),
         # full-width letters and digits become half-width
         ("福建已累计投入５４.８２亿元，ＧＤＰ", "福建已累计投入54.82亿元，GDP"),
         # ASCII punctuation in Chinese text (web pages)
-        ("闽宁协作是东西部协作的生动典范.推动产业合作,实现共赢!", "闽宁协作是东西部协作的生动典范。推动产业合作，实现共赢！"),
+        (
+            "闽宁协作是东西部协作的生动典范.推动产业合作,实现共赢!",
+            "闽宁协作是东西部协作的生动典范。推动产业合作，实现共赢！",
+        ),
         ('提出了"联席推进、结对帮扶"的合作机制', "提出了“联席推进、结对帮扶”的合作机制"),
         ("「绿水青山就是金山银山」", "“绿水青山就是金山银山”"),
         ("宁党办[2021]54号", "宁党办〔2021〕54号"),
@@ -51,7 +57,10 @@ def _nows(s: str) -> str:
         # Kangxi radicals from PDF extraction
         ("⼀批⼈才", "一批人才"),
         # Latin text and numbers keep their ASCII punctuation and single spaces
-        ("East  West cooperation, 1,000 people at 10:30 (e.g. COVID-19)", "East West cooperation, 1,000 people at 10:30 (e.g. COVID-19)"),
+        (
+            "East  West cooperation, 1,000 people at 10:30 (e.g. COVID-19)",
+            "East West cooperation, 1,000 people at 10:30 (e.g. COVID-19)",
+        ),
         ("共有17.6987亿元", "共有17.6987亿元"),
         (".....丁颖", ".....丁颖"),
     ],
@@ -105,7 +114,9 @@ def test_page_break_inside_a_word_is_rejoined(cleaned):
     assert paras["text"].str.contains("福建地区资金充足").sum() == 1
     assert not paras["text"].str.endswith("福建地区资").any()
     join = doc.joins[doc.joins["joined_line"] == 31].iloc[0]
-    assert join["rule"] == "page_break" and join["line"] == 29 and join["tail"].endswith("福建地区资")
+    assert (
+        join["rule"] == "page_break" and join["line"] == 29 and join["tail"].endswith("福建地区资")
+    )
 
 
 def test_every_page_break_of_the_corpus_is_repaired(cleaned, raw_texts):
@@ -131,15 +142,22 @@ def test_a_heading_is_never_glued_to_its_paragraph(cleaned):
 def test_enumeration_split_by_a_page_break_is_rejoined(cleaned):
     doc = cleaned["report2024"]
     para = doc.units[doc.units["unit_id"] == "report2024-3.4-p1"].iloc[0]
-    assert para["text"].startswith("首先，要完善协作政策体系") and "其次，要完善协作资金分配机制" in para["text"]
+    assert (
+        para["text"].startswith("首先，要完善协作政策体系")
+        and "其次，要完善协作资金分配机制" in para["text"]
+    )
     assert para["lines"] == "71-73"
     assert (doc.joins["rule"] == "enumeration").sum() == 1
 
 
 def test_a_paragraph_ending_a_sentence_is_not_joined(cleaned):
     doc = cleaned["report2024"]
-    paras = doc.units[(doc.units["level"] == "paragraph") & (doc.units["parent_id"] == "report2024-2.1-h")]
-    assert len(paras) == 2 and paras.iloc[1]["text"].startswith("截止目前，福建和宁夏共召开过27次联席会议")
+    paras = doc.units[
+        (doc.units["level"] == "paragraph") & (doc.units["parent_id"] == "report2024-2.1-h")
+    ]
+    assert len(paras) == 2 and paras.iloc[1]["text"].startswith(
+        "截止目前，福建和宁夏共召开过27次联席会议"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +238,11 @@ def test_body_holds_every_body_line_exactly_once_and_no_boilerplate(cleaned, raw
     raw_lines = raw_texts[doc_id].split("\n")
     dropped = set(doc.audit.loc[doc.audit["action"] == "dropped", "line"])
     title_line = int(doc.audit.loc[doc.audit["rule"] == "title", "line"].iloc[0])
-    kept = [text_normalize(line) for n, line in enumerate(raw_lines, 1) if n not in dropped and line.strip()]
+    kept = [
+        text_normalize(line)
+        for n, line in enumerate(raw_lines, 1)
+        if n not in dropped and line.strip()
+    ]
     sentences = doc.units[doc.units["level"] == "sentence"].sort_values("start")
     assert _nows("".join(kept)) == _nows("".join(sentences["text"]))
     assert sentences["text"].is_unique
@@ -295,10 +317,20 @@ def test_four_heading_levels():
     doc = document_clean(text, "t")
     heads = doc.units[(doc.units["level"] == "paragraph") & (doc.units["kind"] == "heading")]
     got = list(zip(heads["unit_id"], heads["heading_level"]))
-    assert got == [("t-1-h", 1), ("t-1.1-h", 2), ("t-1.1.1-h", 3), ("t-1.1.1.1-h", 4), ("t-1.1.1.2-h", 4),
-                   ("t-1.1.2-h", 3), ("t-1.2-h", 2)]
+    assert got == [
+        ("t-1-h", 1),
+        ("t-1.1-h", 2),
+        ("t-1.1.1-h", 3),
+        ("t-1.1.1.1-h", 4),
+        ("t-1.1.1.2-h", 4),
+        ("t-1.1.2-h", 3),
+        ("t-1.2-h", 2),
+    ]
     para = doc.units[doc.units["unit_id"] == "t-1.1.1.1-p1"].iloc[0]
-    assert para["heading_path"] == "一、准确把握新发展阶段闽宁协作总体要求 > （一）加强产业合作 > 1.加强闽宁粮食协作 > （1）强化闽宁两省区旅游目的地和客源地建设"
+    assert (
+        para["heading_path"]
+        == "一、准确把握新发展阶段闽宁协作总体要求 > （一）加强产业合作 > 1.加强闽宁粮食协作 > （1）强化闽宁两省区旅游目的地和客源地建设"
+    )
 
 
 def test_sentence_split_keeps_quotes_together():
@@ -336,7 +368,11 @@ def test_web_page_navigation_byline_footer_and_lost_breaks():
     units = doc.units[doc.units["level"] == "sentence"]
     heads = units[units["kind"] == "heading"]
     # headings that had lost their line breaks are found again
-    assert list(heads["text"]) == ["一、闽宁协作的内在逻辑", "（一）经济逻辑。", "二、闽宁协作模式的现状"]
+    assert list(heads["text"]) == [
+        "一、闽宁协作的内在逻辑",
+        "（一）经济逻辑。",
+        "二、闽宁协作模式的现状",
+    ]
     assert list(heads["heading_level"]) == [1, 2, 1]
     text = "".join(units["text"])
     assert "福建地区资金充足" in text  # page break across the page number
@@ -353,7 +389,9 @@ def test_traditional_script_is_cleaned_by_the_same_rules_and_kept_traditional(ra
     doc = document_clean(trad, "trad", title=opencc.OpenCC("s2t").convert(CORPUS["opinion2021"][1]))
     simple = document_clean(raw_texts["opinion2021"], "trad", title=CORPUS["opinion2021"][1])
     assert _rules(doc) == _rules(simple)
-    assert ("doc_number", "寧黨辦〔2021〕54號") in {(r.field, r.value) for r in doc.metadata.itertuples()}
+    assert ("doc_number", "寧黨辦〔2021〕54號") in {
+        (r.field, r.value) for r in doc.metadata.itertuples()
+    }
     assert list(doc.units["unit_id"]) == list(simple.units["unit_id"])
     assert "閩寧協作" in doc.text and "闽宁协作" not in doc.text
 
@@ -371,7 +409,10 @@ def test_truncated_text_keeps_its_last_sentence_and_drops_nothing(raw_texts):
 def test_text_without_header_or_title_starts_with_the_body():
     doc = document_clean("闽宁协作是东西部协作的生动典范。推动产业合作。", "x")
     assert doc.audit.empty
-    assert list(doc.units[doc.units["level"] == "sentence"]["unit_id"]) == ["x-0-p1-s1", "x-0-p1-s2"]
+    assert list(doc.units[doc.units["level"] == "sentence"]["unit_id"]) == [
+        "x-0-p1-s1",
+        "x-0-p1-s2",
+    ]
 
 
 def test_print_layout_running_headers_and_repeated_title_are_removed(raw_texts):
@@ -380,35 +421,53 @@ def test_print_layout_running_headers_and_repeated_title_are_removed(raw_texts):
     paras = [u["text"] for u in doc.unit_rows if u["level"] == "paragraph" and u["kind"] == "text"]
     pages = []
     for n, start in enumerate(range(0, len(paras), 4), start=1):
-        pages.append("\n".join([CORPUS["report2024"][1], "", *paras[start : start + 4], "", "智库成果要报·内部参阅",
-                                f"— {n} —", ""]))
+        pages.append(
+            "\n".join(
+                [
+                    CORPUS["report2024"][1],
+                    "",
+                    *paras[start : start + 4],
+                    "",
+                    "智库成果要报·内部参阅",
+                    f"— {n} —",
+                    "",
+                ]
+            )
+        )
     text = "深化和拓展闽宁协作模式的路径研究\n\n" + "\n".join(pages)
     printed = document_clean(text, "p", title=CORPUS["report2024"][1])
     rules = printed.audit.groupby("rule").size().to_dict()
     assert rules["running_header"] == len(pages) and rules["page_number"] == len(pages)
     assert rules["title_repeat"] == len(pages)
-    got = [u["text"] for u in printed.unit_rows if u["level"] == "paragraph" and u["kind"] == "text"]
+    got = [
+        u["text"] for u in printed.unit_rows if u["level"] == "paragraph" and u["kind"] == "text"
+    ]
     assert got == paras
     assert printed.summary["unaccounted_cjk"] == 0
 
 
 def test_journal_article_front_matter_and_references_are_separated(raw_texts):
-    body = [u["text"] for u in document_clean(raw_texts["report2024"], "r").unit_rows
-            if u["level"] == "paragraph" and u["kind"] == "text"][:3]
-    text = "\n".join([
-        "深化和拓展闽宁协作模式的路径研究",
-        "丁颖",
-        "（宁夏大学，宁夏 银川 750021）",
-        "摘要：闽宁协作是东西部协作的典范，本文分析其内在逻辑与协作机制。",
-        "关键词：闽宁协作; 东西部协作; 乡村振兴",
-        "中图分类号：D422.6 文献标识码：A 文章编号：1002-0000(2024)05-0001-05",
-        *body,
-        "参考文献：",
-        "[1] 习近平. 摆脱贫困[M]. 福州: 福建人民出版社, 1992.",
-        "[2] 李小云. 东西部扶贫协作的制度逻辑[J]. 中国农业大学学报, 2020(4): 5-12.",
-        "收稿日期：2024-05-10",
-        "作者简介：丁颖，宁夏大学副教授。",
-    ])
+    body = [
+        u["text"]
+        for u in document_clean(raw_texts["report2024"], "r").unit_rows
+        if u["level"] == "paragraph" and u["kind"] == "text"
+    ][:3]
+    text = "\n".join(
+        [
+            "深化和拓展闽宁协作模式的路径研究",
+            "丁颖",
+            "（宁夏大学，宁夏 银川 750021）",
+            "摘要：闽宁协作是东西部协作的典范，本文分析其内在逻辑与协作机制。",
+            "关键词：闽宁协作; 东西部协作; 乡村振兴",
+            "中图分类号：D422.6 文献标识码：A 文章编号：1002-0000(2024)05-0001-05",
+            *body,
+            "参考文献：",
+            "[1] 习近平. 摆脱贫困[M]. 福州: 福建人民出版社, 1992.",
+            "[2] 李小云. 东西部扶贫协作的制度逻辑[J]. 中国农业大学学报, 2020(4): 5-12.",
+            "收稿日期：2024-05-10",
+            "作者简介：丁颖，宁夏大学副教授。",
+        ]
+    )
     doc = document_clean(text, "j", title="深化和拓展闽宁协作模式的路径研究")
     rules = dict(zip(doc.audit["text"].str[:6], doc.audit["rule"]))
     assert rules["关键词：闽宁"] == "journal_keywords"
@@ -419,11 +478,18 @@ def test_journal_article_front_matter_and_references_are_separated(raw_texts):
     texts = [u["text"] for u in doc.unit_rows if u["level"] == "paragraph"]
     assert texts[-3:] == body  # the body ends where the references begin
     # the abstract is content: kept without its label, which becomes its heading path and section
-    abstract = [u for u in doc.unit_rows if u["level"] == "paragraph" and u["text"].startswith("闽宁协作是东西部")]
+    abstract = [
+        u
+        for u in doc.unit_rows
+        if u["level"] == "paragraph" and u["text"].startswith("闽宁协作是东西部")
+    ]
     assert len(abstract) == 1 and abstract[0]["heading_path"] == abstract[0]["section"] == "摘要"
     assert not any("摘要" in t for t in texts)
     meta = {(r.field, r.value) for r in doc.metadata.itertuples()}
-    assert ("keywords", "闽宁协作；东西部协作；乡村振兴") in meta  # ASCII ; in Chinese text normalised
+    assert (
+        "keywords",
+        "闽宁协作；东西部协作；乡村振兴",
+    ) in meta  # ASCII ; in Chinese text normalised
     assert ("author", "丁颖") in meta and ("affiliation", "（宁夏大学，宁夏银川750021）") in meta
 
 

@@ -18,7 +18,10 @@ def test_clean_command_writes_sentence_units(tmp_path):
     files = [str(paths.RAW / f) for f, _ in CORPUS.values()]
     proc = subprocess.run(
         [sys.executable, "-m", "helpers", "clean", *files, "--out", str(out)],
-        capture_output=True, text=True, cwd=tmp_path, check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     units = pd.read_csv(out, keep_default_na=False)
@@ -48,6 +51,9 @@ def test_clean_command_reports_a_bad_file_and_keeps_the_others(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "broken.txt" in err and "binary" in err
     units = pd.read_csv(out, keep_default_na=False)
-    assert list(units["text"]) == ["关于深化新发展阶段闽宁协作工作的意见", "一、准确把握新发展阶段闽宁协作总体要求",
-                                   "闽宁协作是东西部协作的生动典范。"]
+    assert list(units["text"]) == [
+        "关于深化新发展阶段闽宁协作工作的意见",
+        "一、准确把握新发展阶段闽宁协作总体要求",
+        "闽宁协作是东西部协作的生动典范。",
+    ]
     assert list(units["heading_path"])[-1] == "一、准确把握新发展阶段闽宁协作总体要求"

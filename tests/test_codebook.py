@@ -10,9 +10,30 @@ import pytest
 from helpers import codebook as cb
 from helpers import coding, tokens
 
-IDS = ["economic", "political", "social", "ecological", "cultural",
-       "joint_meetings", "pairing", "industry", "mutual_learning", "social_participation"]
-LABELS = ["经济逻辑", "政治逻辑", "社会逻辑", "生态逻辑", "文化逻辑", "联席推进", "结对帮扶", "产业带动", "互学互助", "社会参与"]
+IDS = [
+    "economic",
+    "political",
+    "social",
+    "ecological",
+    "cultural",
+    "joint_meetings",
+    "pairing",
+    "industry",
+    "mutual_learning",
+    "social_participation",
+]
+LABELS = [
+    "经济逻辑",
+    "政治逻辑",
+    "社会逻辑",
+    "生态逻辑",
+    "文化逻辑",
+    "联席推进",
+    "结对帮扶",
+    "产业带动",
+    "互学互助",
+    "社会参与",
+]
 
 
 def test_the_codebook_has_the_ten_codes_in_two_dimensions():
@@ -32,7 +53,9 @@ def test_definitions_and_anchors_quote_the_units_they_name(cleaned):
     book = cb.codebook_read()
     for c in book.codes:
         quotes = [c.definition_quote, *c.anchors]
-        assert c.definition_quote["unit_id"].startswith("report2024"), "definitions come from the 2024 report"
+        assert c.definition_quote["unit_id"].startswith("report2024"), (
+            "definitions come from the 2024 report"
+        )
         for q in quotes:
             assert q["unit_id"] in text, (c.id, q)
             for part in q["text"].split("……"):
@@ -82,29 +105,99 @@ def test_a_valid_small_codebook_reads(tmp_path):
 @pytest.mark.parametrize(
     ("change", "line", "code", "field", "reason"),
     [
-        (("id: industry", "id: economic"), 18, "economic", "id", "duplicate id (first defined on line 8)"),
-        (("    label_zh: 产业带动\n", "    label_zh: 产业带动\n    keyword: [x]\n"), 21, "industry", "keyword",
-         "unknown field"),
-        (("      keywords: [产业带动]\n", "      keywords: []\n"), 22, "industry", "indicators", "could never be assigned"),
-        (("'产业.{0,4}发展'", "'产业(发展'"), 14, "economic", "indicators.patterns", "invalid regular expression"),
-        (("near: [产业, 带动]", "near: [产业, 拉动]"), 17, "economic", "indicators.rules[r1].near",
-         "unknown term '拉动'"),
-        (("near: [产业, 带动]", "near: [产业, 带动, 产业]"), 17, "economic", "indicators.rules[r1].near",
-         "exactly two terms"),
-        (("          near: [产业, 带动]\n", "          not: [产业]\n"), 16, "economic", "indicators.rules[r1]",
-         "at least one of all, any, near or heading"),
-        (("    dimension: logic\n    label_zh: 产业带动", "    dimension: mechanism\n    label_zh: 产业带动"), 19,
-         "industry", "dimension", "not declared"),
-        (("      keywords: [产业带动]\n", "      keywords: [产业带动]\n      keywords: [带动]\n"), 24, None, None,
-         "duplicate key 'keywords'"),
+        (
+            ("id: industry", "id: economic"),
+            18,
+            "economic",
+            "id",
+            "duplicate id (first defined on line 8)",
+        ),
+        (
+            ("    label_zh: 产业带动\n", "    label_zh: 产业带动\n    keyword: [x]\n"),
+            21,
+            "industry",
+            "keyword",
+            "unknown field",
+        ),
+        (
+            ("      keywords: [产业带动]\n", "      keywords: []\n"),
+            22,
+            "industry",
+            "indicators",
+            "could never be assigned",
+        ),
+        (
+            ("'产业.{0,4}发展'", "'产业(发展'"),
+            14,
+            "economic",
+            "indicators.patterns",
+            "invalid regular expression",
+        ),
+        (
+            ("near: [产业, 带动]", "near: [产业, 拉动]"),
+            17,
+            "economic",
+            "indicators.rules[r1].near",
+            "unknown term '拉动'",
+        ),
+        (
+            ("near: [产业, 带动]", "near: [产业, 带动, 产业]"),
+            17,
+            "economic",
+            "indicators.rules[r1].near",
+            "exactly two terms",
+        ),
+        (
+            ("          near: [产业, 带动]\n", "          not: [产业]\n"),
+            16,
+            "economic",
+            "indicators.rules[r1]",
+            "at least one of all, any, near or heading",
+        ),
+        (
+            (
+                "    dimension: logic\n    label_zh: 产业带动",
+                "    dimension: mechanism\n    label_zh: 产业带动",
+            ),
+            19,
+            "industry",
+            "dimension",
+            "not declared",
+        ),
+        (
+            (
+                "      keywords: [产业带动]\n",
+                "      keywords: [产业带动]\n      keywords: [带动]\n",
+            ),
+            24,
+            None,
+            None,
+            "duplicate key 'keywords'",
+        ),
         (("codebook: test", "codebook: test\nversoin: 2"), 2, None, "versoin", "unknown field"),
-        (("    definition: 产业\n", "    definition: 产业\n    indicators:\n"), 23, None, None, "duplicate key"),
+        (
+            ("    definition: 产业\n", "    definition: 产业\n    indicators:\n"),
+            23,
+            None,
+            None,
+            "duplicate key",
+        ),
         (("id: industry", "id: Industry"), 18, None, "id", "must be lower-case"),
-        (("          near: [产业, 带动]\n", "          near: [产业, 带动]\n          window: 0\n"), 18, "economic",
-         "indicators.rules[r1].window", "positive whole number"),
+        (
+            (
+                "          near: [产业, 带动]\n",
+                "          near: [产业, 带动]\n          window: 0\n",
+            ),
+            18,
+            "economic",
+            "indicators.rules[r1].window",
+            "positive whole number",
+        ),
     ],
 )
-def test_each_validation_error_names_file_line_code_and_field(tmp_path, change, line, code, field, reason):
+def test_each_validation_error_names_file_line_code_and_field(
+    tmp_path, change, line, code, field, reason
+):
     old, new = change
     assert old in BASE
     p = _write(tmp_path, BASE.replace(old, new, 1))
@@ -121,7 +214,9 @@ def test_each_validation_error_names_file_line_code_and_field(tmp_path, change, 
 
 def test_yaml_syntax_error_and_missing_file(tmp_path):
     with pytest.raises(cb.CodebookError, match=r"line \d+: not valid YAML"):
-        cb.codebook_read(_write(tmp_path, BASE.replace("keywords: [产业带动]", "keywords: [产业带动")))
+        cb.codebook_read(
+            _write(tmp_path, BASE.replace("keywords: [产业带动]", "keywords: [产业带动"))
+        )
     with pytest.raises(cb.CodebookError, match="codebook not found"):
         cb.codebook_read(tmp_path / "nope.yaml")
     with pytest.raises(cb.CodebookError, match="needs a list of codes"):
@@ -129,7 +224,9 @@ def test_yaml_syntax_error_and_missing_file(tmp_path):
 
 
 def test_lint_flags_words_jieba_never_cuts_and_indicators_without_matches(tmp_path, cleaned):
-    body = BASE.replace("keywords: [区域协调发展]", "keywords: [区域协调发展, 帮扶县, 对口支援, 资源优化配置]")
+    body = BASE.replace(
+        "keywords: [区域协调发展]", "keywords: [区域协调发展, 帮扶县, 对口支援, 资源优化配置]"
+    )
     book = cb.codebook_read(_write(tmp_path, body))
     units = cleaned["opinion2021"].units
     units = pd.concat([d.units for d in cleaned.values()])

@@ -61,7 +61,14 @@ def _code(book, sentences, segmenter, *unit_ids):
 def test_rule_all_needs_every_term_in_the_unit(tmp_path, sentences, segmenter):
     book = _book(tmp_path, "        - id: both\n          all: [结对, 资金]")
     # report2024-2.2-p1-s1 has 结对帮扶 and 资金; report2024-2.2-p1-s4 has 结对帮扶 and 援宁资金 (one word, not 资金)
-    got, res = _code(book, sentences, segmenter, "report2024-2.2-p1-s1", "report2024-2.2-p1-s2", "opinion2021-3.1-p1-s3")
+    got, res = _code(
+        book,
+        sentences,
+        segmenter,
+        "report2024-2.2-p1-s1",
+        "report2024-2.2-p1-s2",
+        "opinion2021-3.1-p1-s3",
+    )
     assert got == {"report2024-2.2-p1-s1": 1, "report2024-2.2-p1-s2": 0, "opinion2021-3.1-p1-s3": 0}
     ev = res.evidence
     assert set(ev["match"]) == {"结对帮扶", "资金"} and set(ev["indicator_type"]) == {"rule"}
@@ -92,7 +99,9 @@ def test_rule_heading_uses_the_section_context(tmp_path, sentences, segmenter):
     assert res.evidence["match"].iloc[0] == "heading: 结对帮扶共谱合作新篇"
 
 
-def test_keywords_match_whole_words_unless_substring_matching_is_chosen(tmp_path, sentences, segmenter):
+def test_keywords_match_whole_words_unless_substring_matching_is_chosen(
+    tmp_path, sentences, segmenter
+):
     rule = "        - id: never\n          heading: [不存在的标题]"
     # report2024-3.3-p1-s1: 重点支持农业产业化龙头企业 (企业 only inside 龙头企业); opinion2021-2.5-p1-s1: 商协会和企业之间
     ids = ("report2024-3.3-p1-s1", "opinion2021-2.5-p1-s1")
@@ -117,13 +126,22 @@ def test_every_evidence_span_points_at_its_match(corpus_coding, sentences):
 
 def test_multi_label_units(corpus_coding):
     w = corpus_coding.wide.set_index("unit_id")
-    mechanisms = ["joint_meetings", "pairing", "industry", "mutual_learning", "social_participation"]
+    mechanisms = [
+        "joint_meetings",
+        "pairing",
+        "industry",
+        "mutual_learning",
+        "social_participation",
+    ]
     logics = ["economic", "political", "social", "ecological", "cultural"]
     # the policy names the five mechanisms; the report names the five logics
     assert w.loc["opinion2021-1-p1-s2", mechanisms].tolist() == [1] * 5
     assert w.loc["report2024-1-p1-s1", logics].tolist() == [1] * 5
     # the ecology sentence is ecological, not cultural
-    assert w.loc["report2024-1.4-p1-s1", "ecological"] == 1 and w.loc["report2024-1.4-p1-s1", "cultural"] == 0
+    assert (
+        w.loc["report2024-1.4-p1-s1", "ecological"] == 1
+        and w.loc["report2024-1.4-p1-s1", "cultural"] == 0
+    )
     # a title gets no code
     assert w.loc["opinion2021-t", "n_codes"] == 0
 
@@ -154,8 +172,14 @@ def test_outputs_and_excel_workbook(tmp_path, corpus_coding):
     from openpyxl import load_workbook
 
     written = coding.coding_write(corpus_coding, tmp_path)
-    assert {p.name for p in written.values()} >= {"coding_evidence.csv", "coding_units.csv", "coding_counts.csv",
-                                                  "coding_uncoded.csv", "coding_quotes.csv", "coding_review.xlsx"}
+    assert {p.name for p in written.values()} >= {
+        "coding_evidence.csv",
+        "coding_units.csv",
+        "coding_counts.csv",
+        "coding_uncoded.csv",
+        "coding_quotes.csv",
+        "coding_review.xlsx",
+    }
     wb = load_workbook(written["workbook"])
     assert wb.sheetnames == ["summary", *corpus_coding.codebook.ids]
     sheet = wb["pairing"]
@@ -172,10 +196,14 @@ def test_outputs_and_excel_workbook(tmp_path, corpus_coding):
 
 def test_cli_code_round_trip_with_custom_columns_in_gb18030(tmp_path, sentences):
     src = tmp_path / "units.csv"
-    sample = sentences[["unit_id", "text"]].rename(columns={"unit_id": "编号", "text": "内容"}).head(20)
+    sample = (
+        sentences[["unit_id", "text"]].rename(columns={"unit_id": "编号", "text": "内容"}).head(20)
+    )
     sample.to_csv(src, index=False, encoding="gb18030")
     out = tmp_path / "coded.csv"
-    assert main(["code", str(src), "--out", str(out), "--id-col", "编号", "--text-col", "内容"]) == 0
+    assert (
+        main(["code", str(src), "--out", str(out), "--id-col", "编号", "--text-col", "内容"]) == 0
+    )
     coded = pd.read_csv(out, keep_default_na=False)
     ids = cb.codebook_read().ids
     assert list(coded.columns) == ["unit_id", *ids, "evidence"]
@@ -208,14 +236,19 @@ def test_cli_code_refuses_an_invalid_codebook(tmp_path, capsys):
     src = tmp_path / "units.csv"
     src.write_text("unit_id,text\nu1,闽宁协作\n", encoding="utf-8")
     bad = tmp_path / "book.yaml"
-    bad.write_text("codes:\n  - id: x\n    dimension: a\n    label_zh: x\n    definition: x\n    indicators:\n"
-                   "      keywords: [闽宁协作]\n      patterns: ['(']\n", encoding="utf-8")
+    bad.write_text(
+        "codes:\n  - id: x\n    dimension: a\n    label_zh: x\n    definition: x\n    indicators:\n"
+        "      keywords: [闽宁协作]\n      patterns: ['(']\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "coded.csv"
     assert main(["code", str(src), "--out", str(out), "--codebook", str(bad)]) == 2
     assert "invalid regular expression" in capsys.readouterr().err and not out.exists()
 
 
-def test_an_added_dimension_and_code_flow_through_coding_and_summaries(tmp_path, sentences, segmenter):
+def test_an_added_dimension_and_code_flow_through_coding_and_summaries(
+    tmp_path, sentences, segmenter
+):
     """Researchers may add codes or dimensions to the YAML; nothing downstream lists the ten codes."""
     from helpers import summaries
 
@@ -233,16 +266,29 @@ def test_an_added_dimension_and_code_flow_through_coding_and_summaries(tmp_path,
     p = tmp_path / "codebook.yaml"
     p.write_text(text, encoding="utf-8")
     book = cb.codebook_read(p)
-    assert book.ids[-1] == "finance" and set(book.dimensions) == {"logic", "mechanism", "policy_tool"}
+    assert book.ids[-1] == "finance" and set(book.dimensions) == {
+        "logic",
+        "mechanism",
+        "policy_tool",
+    }
     res = coding.units_code(sentences, book, segmenter)
-    assert res.wide.set_index("unit_id").loc["report2024-2.2-p1-s2", "finance"] == 1  # 54.82亿元的帮扶资金
+    assert (
+        res.wide.set_index("unit_id").loc["report2024-2.2-p1-s2", "finance"] == 1
+    )  # 54.82亿元的帮扶资金
     freq = summaries.codes_frequency(res.wide, book, by="document")
     assert "finance" in set(freq["code"])
     counts = res.counts
-    assert counts[(counts["code"] == "finance") & (counts["group"] == "(corpus)")]["units_coded"].iloc[0] >= 2
+    assert (
+        counts[(counts["code"] == "finance") & (counts["group"] == "(corpus)")]["units_coded"].iloc[
+            0
+        ]
+        >= 2
+    )
 
 
-def test_word_boundaries_from_segmenter_token_lists_and_token_table_agree(sentences, segmenter, corpus_coding):
+def test_word_boundaries_from_segmenter_token_lists_and_token_table_agree(
+    sentences, segmenter, corpus_coding
+):
     # the three ways to give the coder word boundaries must give the same evidence on the corpus
     book = cb.codebook_read()
     lists = tokens.texts_cut(sentences["text"].tolist(), segmenter)

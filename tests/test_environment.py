@@ -47,7 +47,9 @@ def test_notebooks_are_committed_clean_with_one_commented_parameters_cell():
     for nb_path in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-        assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), nb_path.name
+        assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), (
+            nb_path.name
+        )
         params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(params) == 1, f"{nb_path.name}: exactly one cell tagged 'parameters'"
         for line in "".join(params[0]["source"]).splitlines():

@@ -232,11 +232,19 @@ def test_the_extracted_text_keeps_every_body_sentence(page):
 @pytest.mark.parametrize(
     ("head", "title"),
     [
-        ('<title>闽宁协作推进会召开_工作动态_宁夏乡村振兴网</title><meta name="SiteName" '
-         'content="宁夏乡村振兴网"><meta name="ColumnName" content="工作动态">', "闽宁协作推进会召开"),
-        ('<title>闽宁协作推进会召开 - 塞上新闻网</title><meta property="og:site_name" content="塞上新闻网">',
-         "闽宁协作推进会召开"),
-        ('<title>闽宁协作推进会召开｜港島時評</title>', "闽宁协作推进会召开｜港島時評"),  # no site named
+        (
+            '<title>闽宁协作推进会召开_工作动态_宁夏乡村振兴网</title><meta name="SiteName" '
+            'content="宁夏乡村振兴网"><meta name="ColumnName" content="工作动态">',
+            "闽宁协作推进会召开",
+        ),
+        (
+            '<title>闽宁协作推进会召开 - 塞上新闻网</title><meta property="og:site_name" content="塞上新闻网">',
+            "闽宁协作推进会召开",
+        ),
+        (
+            "<title>闽宁协作推进会召开｜港島時評</title>",
+            "闽宁协作推进会召开｜港島時評",
+        ),  # no site named
     ],
 )
 def test_page_title_loses_the_site_and_column_it_names(head, title):

@@ -26,7 +26,13 @@ def _fixture_corpus(tmp_path):
     (raw / "empty.txt").write_bytes(b"")
     table = pd.DataFrame(
         [
-            ("opinion2021", "opinion_gb18030.txt", CORPUS["opinion2021"][1], "2021-06-13", "宁党办〔2021〕54号"),
+            (
+                "opinion2021",
+                "opinion_gb18030.txt",
+                CORPUS["opinion2021"][1],
+                "2021-06-13",
+                "宁党办〔2021〕54号",
+            ),
             ("report2024", "report_utf16.txt", CORPUS["report2024"][1], "2024-10-08", ""),
             ("web", "web_news.txt", "深化和拓展闽宁协作模式的路径研究", "", ""),
             ("empty", "empty.txt", "空文件", "", ""),
@@ -55,7 +61,9 @@ def test_cleanup_notebook_on_a_fixture_corpus(tmp_path):
         cwd=str(paths.ROOT),
     )
     sentences = pd.read_csv(processed / "units_sentence.csv", keep_default_na=False)
-    assert {"doc_id", "unit_id", "level", "heading_path", "text", "start", "end"} <= set(sentences.columns)
+    assert {"doc_id", "unit_id", "level", "heading_path", "text", "start", "end"} <= set(
+        sentences.columns
+    )
     assert set(sentences["doc_id"]) == {"opinion2021", "report2024", "web"}
     assert (processed / "clean" / "report2024.txt").exists()
 
@@ -73,7 +81,11 @@ def test_cleanup_notebook_on_a_fixture_corpus(tmp_path):
 
     audit = pd.read_csv(tables / "cleanup_audit.csv")
     assert {"doc_id", "line", "part", "rule", "text"} <= set(audit.columns)
-    assert set(audit.loc[audit["doc_id"] == "web", "rule"]) >= {"web_navigation", "web_byline", "web_copyright"}
+    assert set(audit.loc[audit["doc_id"] == "web", "rule"]) >= {
+        "web_navigation",
+        "web_byline",
+        "web_copyright",
+    }
     summary = pd.read_csv(tables / "cleanup_summary.csv")
     assert (summary["unaccounted_cjk"] == 0).all()
     assert dict(zip(summary["doc_id"], summary["encoding"]))["opinion2021"] == "gb18030"
@@ -81,21 +93,33 @@ def test_cleanup_notebook_on_a_fixture_corpus(tmp_path):
 
 def test_whole_pipeline_runs_on_the_fixture_corpus(tmp_path):
     """Every notebook of pipeline.yaml, in order, on the fixture corpus, writing only into tmp_path."""
-    from helpers.pipeline import pipeline_run
-
     import hashlib
 
+    from helpers.pipeline import pipeline_run
+
     def snapshot() -> dict[str, str]:
-        return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
-                for d in (paths.TABLES, paths.FIGURES) for p in sorted(d.glob("*")) if p.is_file()}
+        return {
+            str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for d in (paths.TABLES, paths.FIGURES)
+            for p in sorted(d.glob("*"))
+            if p.is_file()
+        }
 
     before = snapshot()
     corpus_csv, raw = _fixture_corpus(tmp_path)
-    out = {name: tmp_path / name for name in ("processed", "tables", "figures", "notebooks", "report")}
+    out = {
+        name: tmp_path / name for name in ("processed", "tables", "figures", "notebooks", "report")
+    }
     summary = pipeline_run(
         pipeline_read(),
-        {"corpus_table": str(corpus_csv), "raw_dir": str(raw), "processed_dir": str(out["processed"]),
-         "tables_dir": str(out["tables"]), "figures_dir": str(out["figures"]), "report_dir": str(out["report"])},
+        {
+            "corpus_table": str(corpus_csv),
+            "raw_dir": str(raw),
+            "processed_dir": str(out["processed"]),
+            "tables_dir": str(out["tables"]),
+            "figures_dir": str(out["figures"]),
+            "report_dir": str(out["report"]),
+        },
         output_dir=out["notebooks"],
         progress=False,
     )
@@ -108,4 +132,6 @@ def test_whole_pipeline_runs_on_the_fixture_corpus(tmp_path):
     assert list(coded["unit_id"]) == list(units["unit_id"])
     assert (out["tables"] / "coding_review.xlsx").exists()
     assert (out["tables"] / "minning.qdpx").exists() and (out["report"] / "index.html").exists()
-    assert snapshot() == before, "a notebook wrote into the repository's outputs instead of the given folders"
+    assert snapshot() == before, (
+        "a notebook wrote into the repository's outputs instead of the given folders"
+    )

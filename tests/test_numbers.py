@@ -73,7 +73,11 @@ EXPECTED = [
 
 # numerals that are deliberately not quantities: (doc_id, span, rule)
 EXCLUDED = [
-    ("opinion2021", "〔2021〕10号", "doc_number"),  # 《关于坚持和完善东西部协作机制的意见》（厅字〔2021〕10号）
+    (
+        "opinion2021",
+        "〔2021〕10号",
+        "doc_number",
+    ),  # 《关于坚持和完善东西部协作机制的意见》（厅字〔2021〕10号）
     ("opinion2021", "十四五", "plan_name"),  # 力争“十四五”时期
     ("opinion2021", "1+1+1", "model_name"),  # 福建飞毛腿技师学院“1+1+1”模式
     ("opinion2021", "一批", "indefinite"),  # 柔性引进一批福建教学名师
@@ -124,8 +128,12 @@ def _key(r) -> tuple:
 
 
 def test_every_quantity_read_in_the_documents_is_found_and_nothing_else(numbers):
-    got = Counter(_key(r) for r in numbers[["doc_id", "value", "number", "unit", "value_base", "base_unit",
-                                            "quantity_type"]].itertuples(index=False))
+    got = Counter(
+        _key(r)
+        for r in numbers[
+            ["doc_id", "value", "number", "unit", "value_base", "base_unit", "quantity_type"]
+        ].itertuples(index=False)
+    )
     want = Counter(_key(r) for r in EXPECTED)
     assert got - want == Counter(), "found but not in the list"
     assert want - got == Counter(), "in the list but not found"
@@ -136,7 +144,7 @@ def test_every_quantity_read_in_the_documents_is_found_and_nothing_else(numbers)
 def test_spans_point_into_the_unit_text_and_sentences_hold_the_value(numbers, units):
     text = dict(zip(units["unit_id"], units["text"]))
     for r in numbers.itertuples():
-        assert text[r.unit_id][r.start:r.end] == r.value
+        assert text[r.unit_id][r.start : r.end] == r.value
         assert r.value in r.sentence and r.sentence in text[r.unit_id]
 
 
@@ -158,7 +166,9 @@ def test_the_deliberate_exclusions_are_listed_with_their_rule(units):
 def test_paragraph_units_give_the_same_quantities(units, segmenter, numbers):
     para = summaries.numbers_extract(units[units["level"] == "paragraph"], segmenter=segmenter)
     assert list(para["value"]) == list(numbers["value"])
-    assert list(para["sentence"]) == list(numbers["sentence"])  # the sentence, not the whole paragraph
+    assert list(para["sentence"]) == list(
+        numbers["sentence"]
+    )  # the sentence, not the whole paragraph
 
 
 @pytest.mark.parametrize(
@@ -177,19 +187,41 @@ def test_paragraph_units_give_the_same_quantities(units, segmenter, numbers):
         ("种植面积2.5万亩以上。", "2.5万亩", 2.5, 25_000, "亩", "area", "以上"),
     ],
 )
-def test_numeral_forms_and_units(segmenter, text, value, number, value_base, base_unit, quantity_type, qualifier):
-    out = summaries.numbers_extract(pd.DataFrame({"doc_id": ["t"], "unit_id": ["t-1"], "text": [text]}),
-                                    segmenter=segmenter)
+def test_numeral_forms_and_units(
+    segmenter, text, value, number, value_base, base_unit, quantity_type, qualifier
+):
+    out = summaries.numbers_extract(
+        pd.DataFrame({"doc_id": ["t"], "unit_id": ["t-1"], "text": [text]}), segmenter=segmenter
+    )
     row = out.iloc[0]
-    assert (row["value"], row["number"], row["value_base"], row["base_unit"], row["quantity_type"],
-            row["qualifier"]) == (value, pytest.approx(number), pytest.approx(value_base), base_unit, quantity_type,
-                                  qualifier)
+    assert (
+        row["value"],
+        row["number"],
+        row["value_base"],
+        row["base_unit"],
+        row["quantity_type"],
+        row["qualifier"],
+    ) == (
+        value,
+        pytest.approx(number),
+        pytest.approx(value_base),
+        base_unit,
+        quantity_type,
+        qualifier,
+    )
 
 
 @pytest.mark.parametrize(
     "text",
-    ["第三次联席会议召开。", "千家万户受益。", "推进5G网络建设。", "统一思想，进一步推进。", "宁政发〔2023〕12号文件。",
-     "坚持“两个确立”。", "党的二十大精神。"],
+    [
+        "第三次联席会议召开。",
+        "千家万户受益。",
+        "推进5G网络建设。",
+        "统一思想，进一步推进。",
+        "宁政发〔2023〕12号文件。",
+        "坚持“两个确立”。",
+        "党的二十大精神。",
+    ],
 )
 def test_non_quantities_are_not_extracted(segmenter, text):
     units = pd.DataFrame({"doc_id": ["t"], "unit_id": ["t-1"], "text": [text]})

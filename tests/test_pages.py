@@ -138,9 +138,7 @@ def test_page_no_other_units(path):
 def test_page_no_furniture(path):
     """No furniture line or fragment is in any unit (paragraph, sentence, title)."""
     ref, units = _reference(path), _units(path)
-    found = [
-        (f, t) for f in ref["furniture"] for t in units["text"] if _ws(str(f)) in _ws(t)
-    ]
+    found = [(f, t) for f in ref["furniture"] for t in units["text"] if _ws(str(f)) in _ws(t)]
     assert not found, f"{path.name}: furniture left in units: {found!r}"
 
 

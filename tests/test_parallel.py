@@ -16,9 +16,13 @@ def _square(x: int) -> int:
 def test_serial_and_dask_map_agree_and_keep_order():
     items = list(range(20))
     assert parallel.documents_map(_square, items) == [x * x for x in items]
-    assert parallel.documents_map(_square, items, engine="dask", n_workers=2) == [x * x for x in items]
+    assert parallel.documents_map(_square, items, engine="dask", n_workers=2) == [
+        x * x for x in items
+    ]
     # chunks of 6 over 20 items: the last chunk is short, order is still kept
-    assert parallel.documents_map(_square, items, engine="dask", n_workers=2, chunksize=6) == [x * x for x in items]
+    assert parallel.documents_map(_square, items, engine="dask", n_workers=2, chunksize=6) == [
+        x * x for x in items
+    ]
 
 
 def test_cleanup_on_a_local_dask_cluster_equals_serial_cleanup():
@@ -47,4 +51,6 @@ def test_process_state_is_built_once_per_worker():
     for pid, tool in pairs:
         tools_per_pid.setdefault(pid, set()).add(tool)
     assert all(len(tools) == 1 for tools in tools_per_pid.values())
-    assert parallel.process_state("test_tool_local", lambda: [1]) is parallel.process_state("test_tool_local", list)
+    assert parallel.process_state("test_tool_local", lambda: [1]) is parallel.process_state(
+        "test_tool_local", list
+    )

@@ -284,9 +284,17 @@ def test_pipeline_run_passes_declared_parameters(two_notebooks, tmp_path, capsys
     injected = [c for c in injected if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1
     assert "greeting" not in injected[0].source
-    assert "label = \"second's own\"" in injected[0].source
+    assert 'label = "second\'s own"' in injected[0].source
 
-    assert list(summary.columns) == ["notebook", "status", "why", "seconds", "output", "parameters", "written"]
+    assert list(summary.columns) == [
+        "notebook",
+        "status",
+        "why",
+        "seconds",
+        "output",
+        "parameters",
+        "written",
+    ]
     assert summary["parameters"].tolist()[1]["label"] == "second's own"
     assert summary["notebook"].tolist() == ["01_first", "02_second"]
     assert summary["status"].tolist() == ["ran", "ran"]
@@ -385,11 +393,24 @@ def test_cli_run(two_notebooks, tmp_path, capsys):
     assert "no record of an earlier run" in out
 
     # unchanged: nothing runs, nothing is written, and the summary says so
-    args = ["run", "--config", str(cfg), "-p", "n", "3", "--output-dir", str(tmp_path / "ex"), "--no-progress"]
+    args = [
+        "run",
+        "--config",
+        str(cfg),
+        "-p",
+        "n",
+        "3",
+        "--output-dir",
+        str(tmp_path / "ex"),
+        "--no-progress",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     rows = [line.split("  ")[0] for line in out.splitlines() if "  up to date" in line]
-    assert rows == ["01_first", "02_second"] and "written: nothing (every notebook was up to date)" in out
+    assert (
+        rows == ["01_first", "02_second"]
+        and "written: nothing (every notebook was up to date)" in out
+    )
 
 
 def test_cli_run_failure(tmp_path, capsys):
@@ -465,24 +486,44 @@ def chain(tmp_path: Path) -> dict:
     second = notebook_write(nb_dir / "02_second.ipynb", params, STAGE_TWO)
     source = tmp_path / "input.txt"
     source.write_text("闽宁协作\n第二行\n", encoding="utf-8")
-    cfg = config_write(tmp_path / "pipeline.yaml", {
-        "kernel": KERNEL,
-        "parameters": {"in_file": str(source), "work": str(work), "log_dir": str(logs), "out_dir": str(dumps)},
-        "notebooks": [
-            {"path": str(first), "reads": ["in_file"], "writes": ["work/a.txt"]},
-            {"path": str(second), "reads": ["work/a.txt"], "writes": ["work/b.txt"]},
-        ],
-    })
-    return {"cfg": cfg, "source": source, "work": work, "log": logs / "runs.log", "first": first,
-            "executed": tmp_path / "executed", "manifest": tmp_path / "manifest.json"}
+    cfg = config_write(
+        tmp_path / "pipeline.yaml",
+        {
+            "kernel": KERNEL,
+            "parameters": {
+                "in_file": str(source),
+                "work": str(work),
+                "log_dir": str(logs),
+                "out_dir": str(dumps),
+            },
+            "notebooks": [
+                {"path": str(first), "reads": ["in_file"], "writes": ["work/a.txt"]},
+                {"path": str(second), "reads": ["work/a.txt"], "writes": ["work/b.txt"]},
+            ],
+        },
+    )
+    return {
+        "cfg": cfg,
+        "source": source,
+        "work": work,
+        "log": logs / "runs.log",
+        "first": first,
+        "executed": tmp_path / "executed",
+        "manifest": tmp_path / "manifest.json",
+    }
 
 
 def run_chain(chain: dict, overrides: dict | None = None, **kwargs) -> dict[str, str]:
     """Run the chain; return {notebook: status} and check the log agrees with what ran."""
     before = chain["log"].read_text().split() if chain["log"].exists() else []
-    summary = pipeline_run(pipeline_read(chain["cfg"]), overrides, output_dir=chain["executed"],
-                           progress=False, **kwargs)
-    ran = chain["log"].read_text().split()[len(before):] if chain["log"].exists() else []
+    summary = pipeline_run(
+        pipeline_read(chain["cfg"]),
+        overrides,
+        output_dir=chain["executed"],
+        progress=False,
+        **kwargs,
+    )
+    ran = chain["log"].read_text().split()[len(before) :] if chain["log"].exists() else []
     status = dict(zip(summary["notebook"], summary["status"]))
     assert sorted(ran) == sorted(n[:2] for n, s in status.items() if s == "ran")
     chain["why"] = dict(zip(summary["notebook"], summary["why"]))
@@ -497,7 +538,9 @@ def test_unchanged_rerun_executes_nothing(chain, capsys):
     first = manifest["notebooks"][0]
     assert first["notebook"] == "01_first" and first["status"] == "ran"
     assert list(first["key"]["inputs"]) == [chain["source"].as_posix()]
-    assert set(first["key"]["code"]) == {"src/helpers/__init__.py"}  # the notebook imports no helpers
+    assert set(first["key"]["code"]) == {
+        "src/helpers/__init__.py"
+    }  # the notebook imports no helpers
     assert str(chain["work"] / "a.txt") in first["products"]
 
 
@@ -512,7 +555,9 @@ def test_changed_input_reruns_the_notebook_and_what_its_products_feed(chain):
 
 def test_upstream_rerun_with_identical_products_leaves_downstream_alone(chain):
     run_chain(chain)
-    chain["source"].write_text("闽宁协作\n另一行\n", encoding="utf-8")  # a.txt holds the first line only
+    chain["source"].write_text(
+        "闽宁协作\n另一行\n", encoding="utf-8"
+    )  # a.txt holds the first line only
     assert run_chain(chain) == {"01_first": "ran", "02_second": "up to date"}
 
 
@@ -544,7 +589,9 @@ def test_parameter_notebook_edit_missing_product_and_force_rerun(chain):
 def test_partial_run_merges_into_the_manifest(chain):
     run_chain(chain)
     chain["source"].write_text("东西部协作\n", encoding="utf-8")
-    pipeline_run(pipeline_read(chain["cfg"]), only=["01"], output_dir=chain["executed"], progress=False)
+    pipeline_run(
+        pipeline_read(chain["cfg"]), only=["01"], output_dir=chain["executed"], progress=False
+    )
     manifest = json.loads(chain["manifest"].read_text(encoding="utf-8"))
     assert [e["notebook"] for e in manifest["notebooks"]] == ["01_first", "02_second"]
     assert run_chain(chain) == {"01_first": "up to date", "02_second": "ran"}
@@ -574,7 +621,9 @@ def test_reads_and_writes_must_name_declared_parameters(chain):
     cfg = yaml.safe_load(chain["cfg"].read_text(encoding="utf-8"))
     cfg["notebooks"][0]["reads"] = ["input_file"]
     config_write(chain["cfg"], cfg)
-    with pytest.raises(PipelineError, match="reads of 01_first: input_file must start with a parameter"):
+    with pytest.raises(
+        PipelineError, match="reads of 01_first: input_file must start with a parameter"
+    ):
         run_chain(chain)
 
 
@@ -586,7 +635,10 @@ def test_helpers_modules_follow_the_imports_of_each_notebook():
     assert expected <= names["05_coding_reliability"]
     assert "reliability.py" not in names["02_segmentation_and_frequency"]
     assert "tokens.py" in names["02_segmentation_and_frequency"]
-    assert "summaries.py" not in names["03_thematic_coding"] and "coding.py" in names["03_thematic_coding"]
+    assert (
+        "summaries.py" not in names["03_thematic_coding"]
+        and "coding.py" in names["03_thematic_coding"]
+    )
 
 
 def test_project_pipeline_declares_reads_and_writes_of_every_notebook():
@@ -605,7 +657,9 @@ def test_one_meaning_per_parameter_name():
             defaults.setdefault(name, set()).add(value.strip())
     shared = yaml.safe_load(paths.PIPELINE_CONFIG.read_text(encoding="utf-8"))["parameters"]
     differing = {n: v for n, v in defaults.items() if len(v) > 1 and n not in shared}
-    assert not differing, f"same name, different defaults, not set once in pipeline.yaml: {differing}"
+    assert not differing, (
+        f"same name, different defaults, not set once in pipeline.yaml: {differing}"
+    )
     assert shared["random_seed"] == 42
 
 
@@ -636,15 +690,20 @@ def test_outputs_check_prints_a_summary_then_a_bounded_diff_without_svg(tmp_path
     git("commit", "-q", "-m", "outputs")
 
     (tmp_path / "data" / "codebook.yaml").write_text("codes: [digital]\n", encoding="utf-8")
-    (tables / "coding_units.csv").write_text("unit_id,economic,digital\n" + rows.replace(",0", ",0,1"),
-                                             encoding="utf-8")
+    (tables / "coding_units.csv").write_text(
+        "unit_id,economic,digital\n" + rows.replace(",0", ",0,1"), encoding="utf-8"
+    )
     (tables / "old.csv").unlink()
     (tables / "coding_new.csv").write_text("b\n2\n", encoding="utf-8")
-    (figures / "summary_shares.svg").write_text("<svg><path d='M 1 1 L 2 2'/></svg>\n", encoding="utf-8")
+    (figures / "summary_shares.svg").write_text(
+        "<svg><path d='M 1 1 L 2 2'/></svg>\n", encoding="utf-8"
+    )
     same, report = outputs_check(tmp_path, max_lines=40)
     assert not same
     lines = report.splitlines()
-    assert lines[0].startswith("outputs differ from the committed ones: 2 changed, 1 added, 1 removed")
+    assert lines[0].startswith(
+        "outputs differ from the committed ones: 2 changed, 1 added, 1 removed"
+    )
     assert "which holds the committed outputs: data/codebook.yaml" in report
     assert "summary_shares.svg" in report and "path d=" not in report  # named, not diffed
     assert "-unit_id,economic" in report and "coding_units.csv | 1002" in report
@@ -669,9 +728,12 @@ def project(tmp_path_factory) -> dict:
     shutil.copy(paths.DATA / "codebook.yaml", root / "codebook.yaml")
     shutil.copytree(paths.DATA / "annotations", root / "annotations")
     overrides = {
-        "corpus_table": str(root / "corpus.csv"), "raw_dir": str(root / "raw"),
-        "processed_dir": str(root / "processed"), "tables_dir": str(root / "tables"),
-        "figures_dir": str(root / "figures"), "report_dir": str(root / "report"),
+        "corpus_table": str(root / "corpus.csv"),
+        "raw_dir": str(root / "raw"),
+        "processed_dir": str(root / "processed"),
+        "tables_dir": str(root / "tables"),
+        "figures_dir": str(root / "figures"),
+        "report_dir": str(root / "report"),
         "codebook_path": str(root / "codebook.yaml"),
         "annotations": [str(root / "annotations" / f) for f in ("coder_A.csv", "coder_B.csv")],
     }
@@ -682,8 +744,13 @@ def project(tmp_path_factory) -> dict:
 
 def project_run(project: dict, **kwargs) -> dict[str, str]:
     """Run the pipeline on the copy (incrementally); return {notebook: status}, every one must pass."""
-    summary = pipeline_run(pipeline_read(), project["overrides"] | kwargs.pop("overrides", {}),
-                           output_dir=project["root"] / "notebooks", progress=False, **kwargs)
+    summary = pipeline_run(
+        pipeline_read(),
+        project["overrides"] | kwargs.pop("overrides", {}),
+        output_dir=project["root"] / "notebooks",
+        progress=False,
+        **kwargs,
+    )
     assert (project["root"] / "report" / "index.html").is_file()
     return dict(zip(summary["notebook"], summary["status"]))
 
@@ -705,10 +772,16 @@ def test_unchanged_project_is_up_to_date(project):
 
 def test_adding_a_code_reruns_03_to_06_and_reports_it_not_assessed(project):
     def add(book):
-        book["codes"].append({
-            "id": "digital", "dimension": "logic", "label_zh": "数字逻辑", "label_en": "digital logic",
-            "definition": "以数字经济、电商和互联网平台推动协作。",
-            "indicators": {"keywords": ["数字经济", "数字化", "电商", "互联网"]}})
+        book["codes"].append(
+            {
+                "id": "digital",
+                "dimension": "logic",
+                "label_zh": "数字逻辑",
+                "label_en": "digital logic",
+                "definition": "以数字经济、电商和互联网平台推动协作。",
+                "indicators": {"keywords": ["数字经济", "数字化", "电商", "互联网"]},
+            }
+        )
 
     codebook_edit(project, add)
     statuses = project_run(project)
@@ -719,8 +792,12 @@ def test_adding_a_code_reruns_03_to_06_and_reports_it_not_assessed(project):
     assert "digital" in pd.read_csv(tables / "coding_units.csv", nrows=1).columns
     for name in ("reliability_human.csv", "reliability_dictionary_holdout.csv"):
         notes = pd.read_csv(tables / name, keep_default_na=False).set_index("code")["note"]
-        assert notes["digital"].startswith("not assessed: no coding of 'digital' by annotator-A"), name
-    copy = (project["root"] / "notebooks" / "05_coding_reliability.ipynb").read_text(encoding="utf-8")
+        assert notes["digital"].startswith("not assessed: no coding of 'digital' by annotator-A"), (
+            name
+        )
+    copy = (project["root"] / "notebooks" / "05_coding_reliability.ipynb").read_text(
+        encoding="utf-8"
+    )
     assert "AnnotationWarning" in copy and "no column for code(s) 'digital'" in copy
     report = (project["root"] / "report" / "index.html").read_text(encoding="utf-8")
     assert "not assessed: no coding of" in report and "digital" in report
@@ -753,7 +830,9 @@ def test_adding_and_removing_documents_run_to_the_report(project):
     shutil.copy(root / "raw" / opinion["file"], root / "raw" / "opinion_copy.txt")
     added = opinion.copy()
     added["doc_id"], added["file"] = "opinion_copy", "opinion_copy.txt"
-    corpus = pd.concat([corpus[corpus["doc_id"] != "report2024"], added.to_frame().T], ignore_index=True)
+    corpus = pd.concat(
+        [corpus[corpus["doc_id"] != "report2024"], added.to_frame().T], ignore_index=True
+    )
     corpus.to_csv(root / "corpus.csv", index=False)
     assert ran(project_run(project)) == ["01", "02", "03", "04", "05", "06"]
     units = pd.read_csv(root / "processed" / "units_sentence.csv", keep_default_na=False)
@@ -769,7 +848,9 @@ def test_no_annotations_run_to_the_report(project):
     assert ran(statuses) == ["05", "06"]
     human = pd.read_csv(project["root"] / "tables" / "reliability_human.csv", keep_default_na=False)
     assert human["note"].str.startswith("not assessed").all()
-    executed = (project["root"] / "notebooks" / "05_coding_reliability.ipynb").read_text(encoding="utf-8")
+    executed = (project["root"] / "notebooks" / "05_coding_reliability.ipynb").read_text(
+        encoding="utf-8"
+    )
     assert "no annotation files" in executed
 
 
@@ -778,9 +859,12 @@ def test_incremental_outputs_equal_a_full_run(project):
     import hashlib
 
     def snapshot() -> dict[str, str]:
-        return {p.relative_to(project["root"]).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for d in ("tables", "figures", "processed") for p in sorted((project["root"] / d).rglob("*"))
-                if p.is_file()}
+        return {
+            p.relative_to(project["root"]).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for d in ("tables", "figures", "processed")
+            for p in sorted((project["root"] / d).rglob("*"))
+            if p.is_file()
+        }
 
     before = snapshot()
     statuses = project_run(project, overrides={"annotations": []}, force=True)
@@ -789,15 +873,19 @@ def test_incremental_outputs_equal_a_full_run(project):
     assert after == before, [k for k in after if before.get(k) != after[k]]
 
 
-
 def test_a_broken_codebook_stops_the_run_naming_the_cause(project):
     path = project["root"] / "codebook.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("dimension: logic", "dimension: logik", 1),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("dimension: logic", "dimension: logik", 1),
+        encoding="utf-8",
+    )
     with pytest.raises(PipelineError) as err:
         project_run(project)
     first = str(err.value).splitlines()[0]
     assert first.startswith("notebook 03_thematic_coding failed: CodebookError: ")
     assert "codebook.yaml" in first and "logik" in first
     statuses = dict(zip(err.value.summary["notebook"], err.value.summary["status"]))
-    assert statuses["03_thematic_coding"] == "failed" and statuses["04_statistical_summaries"] == "not run"
+    assert (
+        statuses["03_thematic_coding"] == "failed"
+        and statuses["04_statistical_summaries"] == "not run"
+    )

@@ -7,10 +7,10 @@ import warnings
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from helpers import plots  # noqa: E402
+from helpers import plots
 
 CHINESE = "闽宁协作：联席推进、结对帮扶、产业带动、互学互助、社会参与（经济逻辑−生态逻辑）"
 
@@ -60,7 +60,10 @@ def test_word_cloud_uses_the_cjk_font_and_refuses_undrawable_words(tmp_path):
 
 def test_word_cloud_layout_is_reproducible():
     freqs = {"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3, "产业带动": 2}
-    assert plots.wordcloud_draw(freqs, random_state=7).layout_ == plots.wordcloud_draw(freqs, random_state=7).layout_
+    assert (
+        plots.wordcloud_draw(freqs, random_state=7).layout_
+        == plots.wordcloud_draw(freqs, random_state=7).layout_
+    )
 
 
 def _embedded_font(svg_text: str):
@@ -117,16 +120,43 @@ def test_palette_is_colour_blind_safe_okabe_ito_hues():
 def _network_tables():
     import pandas as pd
 
-    words = ["闽宁协作", "协作", "推动", "发展", "实现", "宁夏", "福建", "产业", "乡村振兴", "帮扶", "机制",
-             "合作", "两省区", "资源", "项目", "建设"]
-    nodes = pd.DataFrame({"feature": words, "count": [40 - 2 * i for i in range(len(words))],
-                          "docfreq": [30 - i for i in range(len(words))]})
+    words = [
+        "闽宁协作",
+        "协作",
+        "推动",
+        "发展",
+        "实现",
+        "宁夏",
+        "福建",
+        "产业",
+        "乡村振兴",
+        "帮扶",
+        "机制",
+        "合作",
+        "两省区",
+        "资源",
+        "项目",
+        "建设",
+    ]
+    nodes = pd.DataFrame(
+        {
+            "feature": words,
+            "count": [40 - 2 * i for i in range(len(words))],
+            "docfreq": [30 - i for i in range(len(words))],
+        }
+    )
     # a dense hub (推动/发展/实现/宁夏/福建/产业 all linked), as in the corpus, plus a chain
     hub = words[2:8]
-    rows = [(a, b, 0.5) for i, a in enumerate(hub) for b in hub[i + 1:]]
-    rows += [(words[i], words[i + 1], 0.2) for i in range(7, len(words) - 1)] + [("闽宁协作", "协作", 0.6)]
-    edges = pd.DataFrame([{"source": a, "target": b, "weight": 3, "jaccard": j, "units": "u1 u2 u3"}
-                          for a, b, j in rows])
+    rows = [(a, b, 0.5) for i, a in enumerate(hub) for b in hub[i + 1 :]]
+    rows += [(words[i], words[i + 1], 0.2) for i in range(7, len(words) - 1)] + [
+        ("闽宁协作", "协作", 0.6)
+    ]
+    edges = pd.DataFrame(
+        [
+            {"source": a, "target": b, "weight": 3, "jaccard": j, "units": "u1 u2 u3"}
+            for a, b, j in rows
+        ]
+    )
     return nodes, edges
 
 
@@ -141,7 +171,9 @@ def test_network_labels_do_not_overlap_and_legends_explain_colour_size_width(tmp
     titles = [leg.get_title().get_text() for leg in fig.legends]
     assert titles == ["社群（颜色）", "词频（大小）", "Jaccard（线宽）"]
     size_labels = [t.get_text() for t in fig.legends[1].get_texts()]
-    assert size_labels[0] == str(nodes["count"].min()) and size_labels[-1] == str(nodes["count"].max())
+    assert size_labels[0] == str(nodes["count"].min()) and size_labels[-1] == str(
+        nodes["count"].max()
+    )
     plots.figure_save(fig, "net", tmp_path, formats=("png",))  # raises on a missing glyph
     plt.close(fig)
 
@@ -170,9 +202,14 @@ def test_top_terms_panels_share_one_scale():
     import pandas as pd
 
     plots.plots_setup()
-    freq = pd.DataFrame({"group": ["(corpus)"] * 2 + ["a"] * 2 + ["b"] * 2,
-                         "feature": ["闽宁协作", "推动"] * 3, "count": [30, 20, 20, 5, 10, 15],
-                         "rate_per_10k": [150.0, 100.0, 200.0, 50.0, 40.0, 60.0]})
+    freq = pd.DataFrame(
+        {
+            "group": ["(corpus)"] * 2 + ["a"] * 2 + ["b"] * 2,
+            "feature": ["闽宁协作", "推动"] * 3,
+            "count": [30, 20, 20, 5, 10, 15],
+            "rate_per_10k": [150.0, 100.0, 200.0, 50.0, 40.0, 60.0],
+        }
+    )
     fig = plots.top_terms_plot(freq)
     assert len(fig.axes) == 2
     assert fig.axes[0].get_xlim() == fig.axes[1].get_xlim()
@@ -184,11 +221,26 @@ def test_top_terms_panels_share_one_scale():
 def test_word_cloud_font_cache_does_not_change_the_layout():
     from wordcloud import WordCloud
 
-    freqs = {"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3, "产业带动": 2, "东西部协作": 2, "两省区": 1}
+    freqs = {
+        "闽宁协作": 10,
+        "乡村振兴": 6,
+        "结对帮扶": 3,
+        "产业带动": 2,
+        "东西部协作": 2,
+        "两省区": 1,
+    }
     ours = plots.wordcloud_draw(freqs, random_state=3, width=400, height=240)
-    plain = WordCloud(font_path=str(plots.font_path()), width=400, height=240, background_color="white",
-                      max_words=120, random_state=3, colormap="viridis", prefer_horizontal=0.95,
-                      collocations=False).generate_from_frequencies(freqs)
+    plain = WordCloud(
+        font_path=str(plots.font_path()),
+        width=400,
+        height=240,
+        background_color="white",
+        max_words=120,
+        random_state=3,
+        colormap="viridis",
+        prefer_horizontal=0.95,
+        collocations=False,
+    ).generate_from_frequencies(freqs)
     assert ours.layout_ == plain.layout_
     from PIL import ImageFont
 

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 import zipfile
 
 import pandas as pd
-
 import pytest
 
 from helpers import paths, qdpx, tables
@@ -29,7 +28,9 @@ def corpus(cleaned, tmp_path_factory):
     texts = tmp_path_factory.mktemp("clean")
     for doc_id, doc in cleaned.items():
         (texts / f"{doc_id}.txt").write_text(doc.text, encoding="utf-8")
-    units = pd.concat([doc.units[doc.units["level"] == "sentence"] for doc in cleaned.values()], ignore_index=True)
+    units = pd.concat(
+        [doc.units[doc.units["level"] == "sentence"] for doc in cleaned.values()], ignore_index=True
+    )
     return units, texts
 
 
@@ -51,17 +52,26 @@ def test_qdpx_round_trip_offsets_match_the_units(corpus, coded, book, tmp_path, 
     positives = coded[coded["value"] == 1]
     assert len(segments) == len(positives) > 100
     info = units.set_index("unit_id")
-    merged = segments.merge(info[["doc_id", "start", "end", "text"]], left_on="selection", right_index=True,
-                            suffixes=("", "_unit"), validate="many_to_one")
+    merged = segments.merge(
+        info[["doc_id", "start", "end", "text"]],
+        left_on="selection",
+        right_index=True,
+        suffixes=("", "_unit"),
+        validate="many_to_one",
+    )
     # every coded segment: at the unit's offsets, in the unit's document, and its text is the unit's text
     assert (merged["source"] == merged["doc_id"]).all()
-    assert (merged["start"] == merged["start_unit"]).all() and (merged["end"] == merged["end_unit"]).all()
+    assert (merged["start"] == merged["start_unit"]).all() and (
+        merged["end"] == merged["end_unit"]
+    ).all()
     assert (merged["text"] == merged["text_unit"]).all()
     # the codings are the ones written, code by code and coder by coder
     names = {qdpx.code_name(book, c): c for c in book.ids}
     got = set(zip(segments["coder"], segments["selection"], segments["code"].map(names)))
     assert got == set(zip(positives["coder"], positives["unit_id"], positives["code"]))
-    assert "中华民族共同体" in "".join(segments.loc[segments["code"] == "文化逻辑 (cultural)", "text"])
+    assert "中华民族共同体" in "".join(
+        segments.loc[segments["code"] == "文化逻辑 (cultural)", "text"]
+    )
 
 
 def test_qdpx_structure_follows_refi_qda(corpus, coded, book, tmp_path):
@@ -83,7 +93,9 @@ def test_qdpx_structure_follows_refi_qda(corpus, coded, book, tmp_path):
     children = [c for parent in top for c in parent.findall("q:Code", NS)]
     assert [c.get("name") for c in children] == [qdpx.code_name(book, c) for c in book.ids]
     assert all(c.get("isCodable") == "true" for c in children)
-    assert all(c.get("isCodable") in ("true", "false") for c in root.iter(f"{{{qdpx.NAMESPACE}}}Code"))
+    assert all(
+        c.get("isCodable") in ("true", "false") for c in root.iter(f"{{{qdpx.NAMESPACE}}}Code")
+    )
     code_guids = {c.get("guid") for c in children}
     # one text source per document, its file in sources/, selections pointing at codes and users
     users = {u.get("guid") for u in root.findall("q:Users/q:User", NS)}
@@ -116,6 +128,8 @@ def test_qdpx_refuses_offsets_that_do_not_match(corpus, coded, book, tmp_path):
     stale.loc[5, "start"] += 1
     with pytest.raises(ValueError, match=f"unit {stale.loc[5, 'unit_id']!r}: the text at"):
         qdpx.qdpx_write(tmp_path / "x.qdpx", stale, book, coded, texts)
-    bad = pd.concat([coded, pd.DataFrame([["A", "nowhere-1", "economic", 1]], columns=rel.CODING_COLUMNS)])
+    bad = pd.concat(
+        [coded, pd.DataFrame([["A", "nowhere-1", "economic", 1]], columns=rel.CODING_COLUMNS)]
+    )
     with pytest.raises(ValueError, match="not in the units table"):
         qdpx.qdpx_write(tmp_path / "x.qdpx", units, book, bad, texts)

@@ -22,7 +22,12 @@ ANNOTATIONS = paths.DATA / "annotations"
 
 def codings(table: dict[str, list], code: str = "x") -> pd.DataFrame:
     """Long codings for one code from ``{coder: [value per unit, None = not coded]}``; units u0, u1, …"""
-    rows = [(coder, f"u{i}", code, v) for coder, values in table.items() for i, v in enumerate(values) if v is not None]
+    rows = [
+        (coder, f"u{i}", code, v)
+        for coder, values in table.items()
+        for i, v in enumerate(values)
+        if v is not None
+    ]
     return pd.DataFrame(rows, columns=rel.CODING_COLUMNS)
 
 
@@ -78,9 +83,12 @@ def test_two_coders_unequal_marginals_by_hand():
 def test_cohen_kappa_function_by_hand():
     assert rel.cohen_kappa(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0])) == pytest.approx(
         # p_o = .75; p_e = .5 × .25 + .5 × .75 = .5
-        (0.75 - 0.5) / 0.5)
+        (0.75 - 0.5) / 0.5
+    )
     # a unit one coder left out (NaN) is ignored
-    assert rel.cohen_kappa(np.array([1, 1, 0, 0, np.nan]), np.array([1, 0, 0, 0, 1])) == pytest.approx(0.5)
+    assert rel.cohen_kappa(
+        np.array([1, 1, 0, 0, np.nan]), np.array([1, 0, 0, 0, 1])
+    ) == pytest.approx(0.5)
 
 
 def test_code_nobody_used():
@@ -98,12 +106,22 @@ def test_code_nobody_used():
 def test_perfect_agreement_with_variation():
     v = [1, 1, 0, 0, 0]
     r = one(rel.codings_agreement(codings({"A": v, "B": v}), reference="A", n_bootstrap=0))
-    assert (r.cohen_kappa, r.fleiss_kappa, r.krippendorff_alpha, r.f1, r.percent_agreement) == (1, 1, 1, 1, 1)
+    assert (r.cohen_kappa, r.fleiss_kappa, r.krippendorff_alpha, r.f1, r.percent_agreement) == (
+        1,
+        1,
+        1,
+        1,
+        1,
+    )
 
 
 def test_one_coder_never_codes():
     # A never codes 1, B once: p_o = .75, p_e = 1 × .75 = .75: kappa = 0
-    r = one(rel.codings_agreement(codings({"A": [0, 0, 0, 0], "B": [1, 0, 0, 0]}), reference="A", n_bootstrap=0))
+    r = one(
+        rel.codings_agreement(
+            codings({"A": [0, 0, 0, 0], "B": [1, 0, 0, 0]}), reference="A", n_bootstrap=0
+        )
+    )
     assert r.cohen_kappa == pytest.approx(0.0)
     # alpha: n = 8, n1 = 1, n0 = 7, o01 + o10 = 2: 1 − 7·2/(2·7·1) = 0
     assert r.krippendorff_alpha == pytest.approx(0.0)
@@ -128,7 +146,11 @@ def test_three_coders_by_hand():
 
 def test_holsti_counts_each_coders_decisions():
     # A did not code u4: N1 = 4, N2 = 5, M = 3 (u0, u1, u3)
-    r = one(rel.codings_agreement(codings({"A": [1, 0, 0, 1, None], "B": [1, 0, 1, 1, 0]}), n_bootstrap=0))
+    r = one(
+        rel.codings_agreement(
+            codings({"A": [1, 0, 0, 1, None], "B": [1, 0, 1, 1, 0]}), n_bootstrap=0
+        )
+    )
     assert r.holsti_cr == pytest.approx(2 * 3 / (4 + 5))
     assert r.percent_agreement == pytest.approx(3 / 4)
     assert r.n_units == 4
@@ -150,18 +172,32 @@ def test_alpha_matches_krippendorffs_published_example():
 
 def test_fleiss_matches_the_published_example():
     # Fleiss' kappa example (Wikipedia, after Fleiss 1971): 10 subjects, 14 raters, 5 categories; kappa = 0.210.
-    counts = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-              [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
-    values = np.array([[k for k, n in enumerate(row) for _ in range(n)] for row in counts]).T  # raters × units
+    counts = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
+    values = np.array(
+        [[k for k, n in enumerate(row) for _ in range(n)] for row in counts]
+    ).T  # raters × units
     assert round(rel.fleiss_kappa(values), 3) == 0.210
 
 
 def test_macro_row_is_the_mean_of_defined_codes():
-    long = pd.concat([
-        codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]}, "x"),
-        codings({"A": [1, 1, 0, 0], "B": [1, 1, 0, 0]}, "y"),
-        codings({"A": [0, 0, 0, 0], "B": [0, 0, 0, 0]}, "z"),
-    ])
+    long = pd.concat(
+        [
+            codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]}, "x"),
+            codings({"A": [1, 1, 0, 0], "B": [1, 1, 0, 0]}, "y"),
+            codings({"A": [0, 0, 0, 0], "B": [0, 0, 0, 0]}, "z"),
+        ]
+    )
     ag = rel.codings_agreement(long, n_bootstrap=0)
     macro = one(ag, rel.MACRO)
     assert macro.cohen_kappa == pytest.approx((0.5 + 1.0) / 2)  # z (undefined) left out
@@ -180,7 +216,10 @@ def test_bootstrap_is_reproducible_with_the_seed():
     other = rel.codings_agreement(long, n_bootstrap=200, seed=8)
     pd.testing.assert_frame_equal(first, again)
     r, o = one(first), one(other)
-    assert (r.cohen_kappa_ci_low, r.cohen_kappa_ci_high) != (o.cohen_kappa_ci_low, o.cohen_kappa_ci_high)
+    assert (r.cohen_kappa_ci_low, r.cohen_kappa_ci_high) != (
+        o.cohen_kappa_ci_low,
+        o.cohen_kappa_ci_high,
+    )
     assert r.cohen_kappa_ci_low <= r.cohen_kappa <= r.cohen_kappa_ci_high
 
 
@@ -190,25 +229,39 @@ def test_reference_must_be_one_of_two_coders():
         rel.codings_agreement(long, reference="A", n_bootstrap=0)
     with pytest.warns(rel.AnnotationWarning, match="not assessed: no codings by Z"):
         missing = rel.codings_agreement(long, coders=["A", "Z"], n_bootstrap=0)
-    assert missing["cohen_kappa"].isna().all() and missing["note"].str.startswith("not assessed").all()
+    assert (
+        missing["cohen_kappa"].isna().all() and missing["note"].str.startswith("not assessed").all()
+    )
     with pytest.warns(rel.AnnotationWarning, match="needs two or more coders"):
         rel.codings_agreement(long, coders=["A"], n_bootstrap=0)
 
 
 def test_a_code_one_coder_never_coded_is_not_assessed():
-    long = pd.concat([codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]}, "x"),
-                      codings({"A": [1, 0, 1, 0]}, "digital")])  # B's file has no column for digital
+    long = pd.concat(
+        [
+            codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]}, "x"),
+            codings({"A": [1, 0, 1, 0]}, "digital"),
+        ]
+    )  # B's file has no column for digital
     table = rel.codings_agreement(long, coders=["A", "B"], n_bootstrap=0).set_index("code")
     assert table.loc["digital", "note"].startswith("not assessed: no coding of 'digital' by B")
-    assert pd.isna(table.loc["digital", "cohen_kappa"]) and not pd.isna(table.loc["x", "cohen_kappa"])
+    assert pd.isna(table.loc["digital", "cohen_kappa"]) and not pd.isna(
+        table.loc["x", "cohen_kappa"]
+    )
     assert "digital" in table.loc[rel.MACRO, "note"]
 
 
 def test_agreement_check_names_the_codes_meeting_the_targets():
-    long = pd.concat([codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]}, "x"),
-                      codings({"A": [1, 1, 0, 0], "B": [1, 1, 0, 0]}, "y"),
-                      codings({"A": [0, 0, 0, 0], "B": [0, 0, 0, 0]}, "z")])
-    check = rel.agreement_check(rel.codings_agreement(long, n_bootstrap=0), target=0.7, mean_target=0.8)
+    long = pd.concat(
+        [
+            codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]}, "x"),
+            codings({"A": [1, 1, 0, 0], "B": [1, 1, 0, 0]}, "y"),
+            codings({"A": [0, 0, 0, 0], "B": [0, 0, 0, 0]}, "z"),
+        ]
+    )
+    check = rel.agreement_check(
+        rel.codings_agreement(long, n_bootstrap=0), target=0.7, mean_target=0.8
+    )
     meets = dict(zip(check["code"], check["meets"]))
     assert meets["x"] == False and meets["y"] == True and pd.isna(meets["z"])  # noqa: E712
     assert meets[rel.MACRO] == False  # noqa: E712 - (0.5 + 1)/2 = 0.75 < 0.8
@@ -238,15 +291,28 @@ def annotation_file(tmp_path, body: str, header: str = HEADER):
     return p
 
 
-@pytest.mark.parametrize("body, line, column, reason", [
-    ("u1,d,X,2026-01-01,dev,0,1,\nu2,d,X,2026-01-01,dev,2,0,\n", 3, "economic", "value '2' is not 0 or 1"),
-    ("u1,d,X,2026-01-01,dev,0,,\n", 2, "political", "empty"),
-    ("u1,d,X,2026-01-01,test,0,1,\n", 2, "split", "split 'test' is not one of dev, holdout"),
-    ("u1,d,X,2026-01-01,dev,0,1,\nu1,d,X,2026-01-01,dev,1,1,\n", 3, "unit_id", "coded twice"),
-    ("u1,d,,2026-01-01,dev,0,1,\n", 2, "coder", "empty"),
-    # a note over two lines: the next record starts on line 4
-    ('u1,d,X,2026-01-01,dev,0,1,"two\nlines"\nu2,d,X,2026-01-01,dev,0,yes,\n', 4, "political", "'yes'"),
-])
+@pytest.mark.parametrize(
+    "body, line, column, reason",
+    [
+        (
+            "u1,d,X,2026-01-01,dev,0,1,\nu2,d,X,2026-01-01,dev,2,0,\n",
+            3,
+            "economic",
+            "value '2' is not 0 or 1",
+        ),
+        ("u1,d,X,2026-01-01,dev,0,,\n", 2, "political", "empty"),
+        ("u1,d,X,2026-01-01,test,0,1,\n", 2, "split", "split 'test' is not one of dev, holdout"),
+        ("u1,d,X,2026-01-01,dev,0,1,\nu1,d,X,2026-01-01,dev,1,1,\n", 3, "unit_id", "coded twice"),
+        ("u1,d,,2026-01-01,dev,0,1,\n", 2, "coder", "empty"),
+        # a note over two lines: the next record starts on line 4
+        (
+            'u1,d,X,2026-01-01,dev,0,1,"two\nlines"\nu2,d,X,2026-01-01,dev,0,yes,\n',
+            4,
+            "political",
+            "'yes'",
+        ),
+    ],
+)
 def test_annotations_read_names_file_line_and_column(tmp_path, body, line, column, reason):
     p = annotation_file(tmp_path, body)
     with pytest.raises(rel.AnnotationError) as err:
@@ -258,17 +324,26 @@ def test_annotations_read_names_file_line_and_column(tmp_path, body, line, colum
 
 def test_annotations_read_follows_codebook_and_corpus_edits(tmp_path, book):
     """Codebook and corpus are edited after annotating: warnings naming file, code and remedy, no error."""
-    p = annotation_file(tmp_path, "u1,d,X,2026-01-01,dev,0,1,\n")  # codes economic and political only
-    with pytest.warns(rel.AnnotationWarning, match=r"coder_X.csv, line 1: no column for code\(s\) 'social'.*"
-                      r"not assessed.*add a column.*second-coder sheet"):
+    p = annotation_file(
+        tmp_path, "u1,d,X,2026-01-01,dev,0,1,\n"
+    )  # codes economic and political only
+    with pytest.warns(
+        rel.AnnotationWarning,
+        match=r"coder_X.csv, line 1: no column for code\(s\) 'social'.*"
+        r"not assessed.*add a column.*second-coder sheet",
+    ):
         got = rel.annotations_read(p, book)
     assert list(got["code"]) == ["economic", "political"]
     header = "unit_id,coder,split," + ",".join(book.ids).replace("economic", "econmic") + "\n"
     p = annotation_file(tmp_path, "u1,X,dev," + ",".join("0" * 10) + "\n", header)
-    with pytest.warns(rel.AnnotationWarning) as caught:  # a renamed code: old column ignored, new one missing
+    with pytest.warns(
+        rel.AnnotationWarning
+    ) as caught:  # a renamed code: old column ignored, new one missing
         got = rel.annotations_read(p, book)
     messages = " ".join(str(w.message) for w in caught)
-    assert "'econmic' are not codes of the codebook: ignored" in messages and "'economic'" in messages
+    assert (
+        "'econmic' are not codes of the codebook: ignored" in messages and "'economic'" in messages
+    )
     assert "econmic" not in set(got["code"]) and len(got) == 9
     p = annotation_file(tmp_path, "u9,d,X,2026-01-01,dev,0,1,\nu1,d,X,2026-01-01,dev,1,1,\n")
     outside = r"1 coded unit\(s\) are not units of the corpus.*'u9' \(line 2\)"
@@ -288,10 +363,15 @@ def test_annotations_read_follows_codebook_and_corpus_edits(tmp_path, book):
 def test_wide_and_long_convert_both_ways():
     wide = pd.DataFrame({"unit_id": ["u1", "u2"], "text": ["甲", "乙"], "a": [1, 0], "b": [0, 1]})
     long = rel.codings_from_wide(wide, "dictionary", ["a", "b"])
-    assert long.values.tolist() == [["dictionary", "u1", "a", 1], ["dictionary", "u1", "b", 0],
-                                    ["dictionary", "u2", "a", 0], ["dictionary", "u2", "b", 1]]
-    pd.testing.assert_frame_equal(rel.codings_wide(long, "dictionary"), wide[["unit_id", "a", "b"]],
-                                  check_dtype=False)
+    assert long.values.tolist() == [
+        ["dictionary", "u1", "a", 1],
+        ["dictionary", "u1", "b", 0],
+        ["dictionary", "u2", "a", 0],
+        ["dictionary", "u2", "b", 1],
+    ]
+    pd.testing.assert_frame_equal(
+        rel.codings_wide(long, "dictionary"), wide[["unit_id", "a", "b"]], check_dtype=False
+    )
     with pytest.raises(ValueError, match="twice"):
         rel.codings_agreement(pd.concat([long, long]), n_bootstrap=0)
 
@@ -302,39 +382,100 @@ def test_wide_and_long_convert_both_ways():
 
 
 def test_disagreements_list_false_positives_with_evidence_and_false_negatives():
-    units = pd.DataFrame({"unit_id": ["u1", "u2", "u3"], "heading_path": ["一", "一", "二"],
-                          "text": ["产业带动发展", "共同富裕", "东西部协作"]})
-    long = pd.concat([
-        rel.codings_from_wide(pd.DataFrame({"unit_id": ["u1", "u2", "u3"], "economic": [0, 1, 0],
-                                            "political": [1, 0, 0]}), "annotator-A", ["economic", "political"]),
-        rel.codings_from_wide(pd.DataFrame({"unit_id": ["u1", "u2", "u3"], "economic": [1, 1, 0],
-                                            "political": [0, 0, 0]}), "dictionary", ["economic", "political"]),
-    ])
-    evidence = pd.DataFrame([
-        ("d", "u1", "economic", "logic", "keyword", "产业", 0, 2, "产业"),
-        ("d", "u1", "economic", "logic", "rule", "r1: heading(一)", "", "", "heading: 一"),
-        ("d", "u2", "economic", "logic", "keyword", "富裕", 2, 4, "富裕"),
-    ], columns=["doc_id", "unit_id", "code", "dimension", "indicator_type", "indicator", "start", "end", "match"])
-    out = rel.codings_disagreements(long, units, human="annotator-A", evidence=evidence,
-                                    codes=["economic", "political"])
-    assert list(out.columns) == ["code", "unit_id", "heading_path", "text", "human_value", "dictionary_value", "type",
-                                 "evidence"]
-    assert out[["code", "unit_id", "type"]].values.tolist() == [["economic", "u1", "false positive"],
-                                                               ["political", "u1", "false negative"]]
+    units = pd.DataFrame(
+        {
+            "unit_id": ["u1", "u2", "u3"],
+            "heading_path": ["一", "一", "二"],
+            "text": ["产业带动发展", "共同富裕", "东西部协作"],
+        }
+    )
+    long = pd.concat(
+        [
+            rel.codings_from_wide(
+                pd.DataFrame(
+                    {"unit_id": ["u1", "u2", "u3"], "economic": [0, 1, 0], "political": [1, 0, 0]}
+                ),
+                "annotator-A",
+                ["economic", "political"],
+            ),
+            rel.codings_from_wide(
+                pd.DataFrame(
+                    {"unit_id": ["u1", "u2", "u3"], "economic": [1, 1, 0], "political": [0, 0, 0]}
+                ),
+                "dictionary",
+                ["economic", "political"],
+            ),
+        ]
+    )
+    evidence = pd.DataFrame(
+        [
+            ("d", "u1", "economic", "logic", "keyword", "产业", 0, 2, "产业"),
+            ("d", "u1", "economic", "logic", "rule", "r1: heading(一)", "", "", "heading: 一"),
+            ("d", "u2", "economic", "logic", "keyword", "富裕", 2, 4, "富裕"),
+        ],
+        columns=[
+            "doc_id",
+            "unit_id",
+            "code",
+            "dimension",
+            "indicator_type",
+            "indicator",
+            "start",
+            "end",
+            "match",
+        ],
+    )
+    out = rel.codings_disagreements(
+        long, units, human="annotator-A", evidence=evidence, codes=["economic", "political"]
+    )
+    assert list(out.columns) == [
+        "code",
+        "unit_id",
+        "heading_path",
+        "text",
+        "human_value",
+        "dictionary_value",
+        "type",
+        "evidence",
+    ]
+    assert out[["code", "unit_id", "type"]].values.tolist() == [
+        ["economic", "u1", "false positive"],
+        ["political", "u1", "false negative"],
+    ]
     assert out.loc[0, "evidence"] == "keyword 产业「产业」@0-2; rule r1: heading(一)「heading: 一」"
     assert out.loc[1, "evidence"] == "nothing fired"
-    assert out.loc[0, "text"] == "产业带动发展" and (out.loc[0, "human_value"], out.loc[0, "dictionary_value"]) == (0, 1)
+    assert out.loc[0, "text"] == "产业带动发展" and (
+        out.loc[0, "human_value"],
+        out.loc[0, "dictionary_value"],
+    ) == (0, 1)
 
 
 # --------------------------------------------------------------------------------------------------
 # Second-coder sheet
 # --------------------------------------------------------------------------------------------------
 
-UNITS = pd.DataFrame({
-    "unit_id": ["report2024-t", "report2024-1-h", "report2024-1.1-p1-s1", "report2024-1.1-p1-s2"],
-    "heading_path": ["", "一、闽宁协作的内在逻辑", "一、闽宁协作的内在逻辑 > （一）经济逻辑", "一、闽宁协作的内在逻辑 > （一）经济逻辑"],
-    "text": ["深化和拓展闽宁协作模式的路径研究", "闽宁协作的内在逻辑", "经济逻辑。", "推动了区域经济协调发展。"],
-})
+UNITS = pd.DataFrame(
+    {
+        "unit_id": [
+            "report2024-t",
+            "report2024-1-h",
+            "report2024-1.1-p1-s1",
+            "report2024-1.1-p1-s2",
+        ],
+        "heading_path": [
+            "",
+            "一、闽宁协作的内在逻辑",
+            "一、闽宁协作的内在逻辑 > （一）经济逻辑",
+            "一、闽宁协作的内在逻辑 > （一）经济逻辑",
+        ],
+        "text": [
+            "深化和拓展闽宁协作模式的路径研究",
+            "闽宁协作的内在逻辑",
+            "经济逻辑。",
+            "推动了区域经济协调发展。",
+        ],
+    }
+)
 
 
 def fill(path, book, values: dict[str, list[int]] | None = None, coder: str | None = "colleague"):
@@ -361,8 +502,17 @@ def test_sheet_round_trip(tmp_path, book):
     dv = ws.data_validations.dataValidation
     assert len(dv) == 1 and dv[0].formula1 == '"0,1"' and str(dv[0].sqref) == "D2:M5"
     cb_sheet = wb[rel.SHEET_CODEBOOK]
-    assert [c.value for c in cb_sheet[1]] == ["code", "dimension", "label_zh", "label_en", "definition",
-                                              "report wording", "include", "exclusions", "anchors"]
+    assert [c.value for c in cb_sheet[1]] == [
+        "code",
+        "dimension",
+        "label_zh",
+        "label_en",
+        "definition",
+        "report wording",
+        "include",
+        "exclusions",
+        "anchors",
+    ]
     assert [r[0].value for r in cb_sheet.iter_rows(min_row=2)] == book.ids
     # the dictionary's indicators are not shown to the second coder
     shown = "\n".join(str(c.value) for row in cb_sheet.iter_rows() for c in row if c.value)
@@ -405,19 +555,41 @@ def edited(tmp_path, book, edit) -> object:
     return path
 
 
-@pytest.mark.parametrize("edit, cell, reason", [
-    (lambda ws: ws.delete_cols(5), None, "no column 'political' in the header row"),
-    (lambda ws: ws.cell(row=1, column=4, value="econ"), "D1", "column 'econ' is not a code of the codebook (renamed?); "
-                                                              "missing code column(s): economic"),
-    (lambda ws: ws.cell(row=5, column=4, value=2), "D5", "value '2' is not 0 or 1"),
-    (lambda ws: ws.cell(row=3, column=6, value="yes"), "F3", "value 'yes' is not 0 or 1"),
-    (lambda ws: setattr(ws["M4"], "value", None), "M4", "empty cell for code 'social_participation'"),
-    (lambda ws: ws.cell(row=3, column=1, value="report2024-9-h"), "A3", "unknown unit id 'report2024-9-h'"),
-    (lambda ws: ws.cell(row=4, column=1, value="report2024-1-h"), "A4", "unit id 'report2024-1-h' appears twice "
-                                                                        "(first in A3)"),
-    (lambda ws: ws.cell(row=1, column=6, value="economic"), "F1", "column 'economic' appears twice"),
-    (lambda ws: ws.delete_rows(5), None, "1 unit(s) missing from the sheet"),
-])
+@pytest.mark.parametrize(
+    "edit, cell, reason",
+    [
+        (lambda ws: ws.delete_cols(5), None, "no column 'political' in the header row"),
+        (
+            lambda ws: ws.cell(row=1, column=4, value="econ"),
+            "D1",
+            "column 'econ' is not a code of the codebook (renamed?); "
+            "missing code column(s): economic",
+        ),
+        (lambda ws: ws.cell(row=5, column=4, value=2), "D5", "value '2' is not 0 or 1"),
+        (lambda ws: ws.cell(row=3, column=6, value="yes"), "F3", "value 'yes' is not 0 or 1"),
+        (
+            lambda ws: setattr(ws["M4"], "value", None),
+            "M4",
+            "empty cell for code 'social_participation'",
+        ),
+        (
+            lambda ws: ws.cell(row=3, column=1, value="report2024-9-h"),
+            "A3",
+            "unknown unit id 'report2024-9-h'",
+        ),
+        (
+            lambda ws: ws.cell(row=4, column=1, value="report2024-1-h"),
+            "A4",
+            "unit id 'report2024-1-h' appears twice (first in A3)",
+        ),
+        (
+            lambda ws: ws.cell(row=1, column=6, value="economic"),
+            "F1",
+            "column 'economic' appears twice",
+        ),
+        (lambda ws: ws.delete_rows(5), None, "1 unit(s) missing from the sheet"),
+    ],
+)
 def test_sheet_read_names_the_cell(tmp_path, book, edit, cell, reason):
     path = edited(tmp_path, book, edit)
     with pytest.raises(rel.SheetError) as err:
@@ -452,7 +624,9 @@ def test_sheet_read_accepts_numbers_and_text_digits(tmp_path, book):
         ws.cell(row=2, column=4, value="1")
         ws.cell(row=2, column=5, value=0.0)
 
-    long = rel.sheet_read(edited(tmp_path, book, texts), book, UNITS).set_index(["unit_id", "code"])["value"]
+    long = rel.sheet_read(edited(tmp_path, book, texts), book, UNITS).set_index(
+        ["unit_id", "code"]
+    )["value"]
     assert long[("report2024-t", "economic")] == 1 and long[("report2024-t", "political")] == 0
 
 
@@ -465,27 +639,46 @@ def test_reliability_notebook_is_thin_with_its_parameters():
     nb = json.loads((paths.NOTEBOOKS / "05_coding_reliability.ipynb").read_text(encoding="utf-8"))
     assert nb["metadata"]["kernelspec"]["name"] == "minning-text"
     code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-    assert not any(line.lstrip().startswith(("def ", "class ")) for src in code for line in src.splitlines())
-    params = next("".join(c["source"]) for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
-    for name in ("processed_dir", "tables_dir", "codebook_path", "annotations", "reference_coder", "split",
-                 "second_coder_sheet", "agreement_bootstrap", "random_seed", "kappa_target", "kappa_mean_target"):
+    assert not any(
+        line.lstrip().startswith(("def ", "class ")) for src in code for line in src.splitlines()
+    )
+    params = next(
+        "".join(c["source"]) for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])
+    )
+    for name in (
+        "processed_dir",
+        "tables_dir",
+        "codebook_path",
+        "annotations",
+        "reference_coder",
+        "split",
+        "second_coder_sheet",
+        "agreement_bootstrap",
+        "random_seed",
+        "kappa_target",
+        "kappa_mean_target",
+    ):
         assert f"\n{name} = " in "\n" + params, name
 
 
 def test_sentence_codings_lift_to_paragraphs():
     """A paragraph has a code when one of its sentences has it; splits that disagree become 'mixed'."""
-    sentences = pd.DataFrame({
-        "unit_id": ["d-1-h", "d-1-p1-s1", "d-1-p1-s2", "d-1-p2-s1"],
-        "kind": ["heading", "text", "text", "text"],
-        "parent_id": ["", "d-1-p1", "d-1-p1", "d-1-p2"],
-    })
-    codings = pd.DataFrame({
-        "coder": ["A"] * 4,
-        "unit_id": ["d-1-h", "d-1-p1-s1", "d-1-p1-s2", "d-1-p2-s1"],
-        "code": ["pairing"] * 4,
-        "value": [0, 0, 1, 0],
-        "split": ["dev", "dev", "holdout", "holdout"],
-    })
+    sentences = pd.DataFrame(
+        {
+            "unit_id": ["d-1-h", "d-1-p1-s1", "d-1-p1-s2", "d-1-p2-s1"],
+            "kind": ["heading", "text", "text", "text"],
+            "parent_id": ["", "d-1-p1", "d-1-p1", "d-1-p2"],
+        }
+    )
+    codings = pd.DataFrame(
+        {
+            "coder": ["A"] * 4,
+            "unit_id": ["d-1-h", "d-1-p1-s1", "d-1-p1-s2", "d-1-p2-s1"],
+            "code": ["pairing"] * 4,
+            "value": [0, 0, 1, 0],
+            "split": ["dev", "dev", "holdout", "holdout"],
+        }
+    )
     lifted = rel.codings_to_paragraphs(codings, sentences).set_index("unit_id")
     assert lifted["value"].to_dict() == {"d-1-h": 0, "d-1-p1": 1, "d-1-p2": 0}
     assert lifted["split"].to_dict() == {"d-1-h": "dev", "d-1-p1": "mixed", "d-1-p2": "holdout"}
@@ -505,8 +698,10 @@ def _random_matrix(rng, n_coders: int, n_units: int, missing: float, flip: float
     return m
 
 
-@pytest.mark.parametrize("n_coders, missing, reference",
-                         [(2, 0.0, True), (2, 0.1, True), (3, 0.15, False), (2, 0.0, False)])
+@pytest.mark.parametrize(
+    "n_coders, missing, reference",
+    [(2, 0.0, True), (2, 0.1, True), (3, 0.15, False), (2, 0.0, False)],
+)
 def test_vectorised_statistics_equal_the_loop_on_every_resample(n_coders, missing, reference):
     """Each resample's statistics, computed at once from weights, equal the resampled matrix's."""
     rng = np.random.default_rng(11)

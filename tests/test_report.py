@@ -9,12 +9,12 @@ import subprocess
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import nbformat  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
 
-from helpers import paths, plots, report  # noqa: E402
-from helpers.pipeline import manifest_write, outputs_check  # noqa: E402
+from helpers import paths, plots, report
+from helpers.pipeline import manifest_write, outputs_check
 
 
 def test_report_is_offline_and_links_tables_figures_and_notebooks(tmp_path):
@@ -22,31 +22,44 @@ def test_report_is_offline_and_links_tables_figures_and_notebooks(tmp_path):
     for d in (nb_dir, tab_dir, fig_dir):
         d.mkdir()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# 闽宁协作 $x^2$"), nbformat.v4.new_code_cell("print('结对帮扶')")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 闽宁协作 $x^2$"),
+        nbformat.v4.new_code_cell("print('结对帮扶')"),
+    ]
     nbformat.write(nb, nb_dir / "01_text_cleanup.ipynb")
-    pd.DataFrame({"doc_id": ["report2024"], "sentences": [54]}).to_csv(tab_dir / "cleanup_summary.csv", index=False)
+    pd.DataFrame({"doc_id": ["report2024"], "sentences": [54]}).to_csv(
+        tab_dir / "cleanup_summary.csv", index=False
+    )
     plots.plots_setup()
     fig, ax = plt.subplots()
     ax.set_title("词云")
     plots.figure_save(fig, "wordcloud_corpus", fig_dir, formats=("png",))
     plt.close(fig)
-    index = report.report_write(tmp_path / "report", notebooks_dir=nb_dir, tables_dir=tab_dir, figures_dir=fig_dir)
+    index = report.report_write(
+        tmp_path / "report", notebooks_dir=nb_dir, tables_dir=tab_dir, figures_dir=fig_dir
+    )
     page = index.read_text(encoding="utf-8")
     assert "<meta charset='utf-8'>" in page
     assert "深化和拓展闽宁协作模式的路径研究" in page  # the corpus table
     assert "cleanup_summary.csv" in page and "report2024" in page
     assert "'figures/wordcloud_corpus.png'" in page and "notebooks/01_text_cleanup.html" in page
-    assert (tmp_path / "report" / "figures" / "wordcloud_corpus.png").exists()  # copied in: the folder stands alone
+    assert (
+        tmp_path / "report" / "figures" / "wordcloud_corpus.png"
+    ).exists()  # copied in: the folder stands alone
     assert (tmp_path / "report" / "tables" / "cleanup_summary.csv").exists()
     assert page.index("Findings") < page.index("<img") < page.index("cleanup_summary.csv</h4>")
     assert "has not been run" in page  # notebooks 02–05 are missing and say so
-    rendered = (tmp_path / "report" / "notebooks" / "01_text_cleanup.html").read_text(encoding="utf-8")
+    rendered = (tmp_path / "report" / "notebooks" / "01_text_cleanup.html").read_text(
+        encoding="utf-8"
+    )
     assert "结对帮扶" in rendered
     for text in (page, rendered):
         assert not report.REMOTE_REFERENCE.search(text), report.REMOTE_REFERENCE.search(text)
     # Chinese renders without system fonts: the pages use a subset of the project's CJK font
     font = tmp_path / "report" / report.FONT_FILE
-    assert "@font-face" in page and report.FONT_FILE in page and f"../{report.FONT_FILE}" in rendered
+    assert (
+        "@font-face" in page and report.FONT_FILE in page and f"../{report.FONT_FILE}" in rendered
+    )
     from fontTools.ttLib import TTFont
 
     cmap = TTFont(font).getBestCmap()
@@ -55,21 +68,37 @@ def test_report_is_offline_and_links_tables_figures_and_notebooks(tmp_path):
 
 
 def test_remote_references_are_removed():
-    page = ('<script src="https://cdn.example/mathjax.js"></script><link rel="stylesheet" href="http://x/y.css">'
-            '<script type="module">const m = await import("https://cdnjs.example/mermaid.mjs");</script><p>留下</p>')
+    page = (
+        '<script src="https://cdn.example/mathjax.js"></script><link rel="stylesheet" href="http://x/y.css">'
+        '<script type="module">const m = await import("https://cdnjs.example/mermaid.mjs");</script><p>留下</p>'
+    )
     clean = report.html_offline(page)
     assert not report.REMOTE_REFERENCE.search(clean) and "<p>留下</p>" in clean
 
 
 def test_manifest_records_input_hashes_parameters_versions_and_times(tmp_path):
-    summary = pd.DataFrame([{"notebook": "01_text_cleanup", "status": "ok", "seconds": 1.5, "output": "x",
-                             "parameters": {"raw_dir": "data/raw", "sample_seed": 20211013}}])
+    summary = pd.DataFrame(
+        [
+            {
+                "notebook": "01_text_cleanup",
+                "status": "ok",
+                "seconds": 1.5,
+                "output": "x",
+                "parameters": {"raw_dir": "data/raw", "sample_seed": 20211013},
+            }
+        ]
+    )
     m = json.loads(manifest_write(summary, tmp_path / "manifest.json").read_text(encoding="utf-8"))
     raw = sorted(paths.RAW.glob("*.txt"))[0]
     key = raw.relative_to(paths.ROOT).as_posix()
     assert m["inputs"][key] == hashlib.sha256(raw.read_bytes()).hexdigest()
-    assert {"data/corpus.csv", "data/codebook.yaml", "data/dictionaries/user_dict.csv"} <= set(m["inputs"])
-    assert m["notebooks"][0]["parameters"]["sample_seed"] == 20211013 and m["notebooks"][0]["seconds"] == 1.5
+    assert {"data/corpus.csv", "data/codebook.yaml", "data/dictionaries/user_dict.csv"} <= set(
+        m["inputs"]
+    )
+    assert (
+        m["notebooks"][0]["parameters"]["sample_seed"] == 20211013
+        and m["notebooks"][0]["seconds"] == 1.5
+    )
     assert m["packages"]["jieba"] == "0.42.1"
 
 
@@ -88,7 +117,9 @@ def test_outputs_check_fails_on_a_changed_committed_table(tmp_path):
     git("commit", "-q", "-m", "tables")
     same, msg = outputs_check(tmp_path)
     assert same, msg
-    table.write_text("code,units_coded\npairing,17\n", encoding="utf-8")  # a deliberately changed table
+    table.write_text(
+        "code,units_coded\npairing,17\n", encoding="utf-8"
+    )  # a deliberately changed table
     same, msg = outputs_check(tmp_path)
     assert not same
     assert "coding_counts.csv" in msg and "-pairing,16" in msg and "+pairing,17" in msg
@@ -107,8 +138,12 @@ def _links(page: str) -> list[str]:
 def test_report_folder_is_self_contained_with_real_outputs(tmp_path):
     """Every link of the report on the committed outputs points to a file inside the report folder."""
     report_dir = tmp_path / "report"
-    index = report.report_write(report_dir, notebooks_dir=tmp_path / "none", tables_dir=paths.TABLES,
-                                figures_dir=paths.FIGURES)
+    index = report.report_write(
+        report_dir,
+        notebooks_dir=tmp_path / "none",
+        tables_dir=paths.TABLES,
+        figures_dir=paths.FIGURES,
+    )
     page = index.read_text(encoding="utf-8")
     links = _links(page)
     assert links, "the report links its tables and figures"
@@ -117,25 +152,72 @@ def test_report_folder_is_self_contained_with_real_outputs(tmp_path):
         assert target.is_relative_to(report_dir.resolve()), link
         assert target.exists(), link
     # the findings come first, generated from the committed tables
-    findings = page[page.index("id='findings'"):page.index("id='figures'")]
+    findings = page[page.index("id='findings'") : page.index("id='figures'")]
     assert "经济逻辑" in findings and "Cramér" in findings and "κ" in findings
 
 
 def _tables(tmp_path, *, extra_code: bool = False):
-    codes = [("economic", "经济逻辑", "logic", 0.30, 0.22, 0.38), ("political", "政治逻辑", "logic", 0.10, 0.05, 0.16),
-             ("industry", "产业带动", "mechanism", 0.20, 0.13, 0.27), ("pairing", "结对帮扶", "mechanism", 0.18, 0.11, 0.25)]
+    codes = [
+        ("economic", "经济逻辑", "logic", 0.30, 0.22, 0.38),
+        ("political", "政治逻辑", "logic", 0.10, 0.05, 0.16),
+        ("industry", "产业带动", "mechanism", 0.20, 0.13, 0.27),
+        ("pairing", "结对帮扶", "mechanism", 0.18, 0.11, 0.25),
+    ]
     if extra_code:
         codes.append(("digital", "数字协作", "mechanism", 0.40, 0.31, 0.49))
-    freq = pd.DataFrame([{"grouping": "corpus", "doc_id": "(corpus)", "section": "", "code": c, "label_zh": zh,
-                          "dimension": d, "units_coded": round(s * 100), "units": 100, "share": s, "ci_low": lo,
-                          "ci_high": hi, "unit_ids": "a b c d e f g"} for c, zh, d, s, lo, hi in codes])
+    freq = pd.DataFrame(
+        [
+            {
+                "grouping": "corpus",
+                "doc_id": "(corpus)",
+                "section": "",
+                "code": c,
+                "label_zh": zh,
+                "dimension": d,
+                "units_coded": round(s * 100),
+                "units": 100,
+                "share": s,
+                "ci_low": lo,
+                "ci_high": hi,
+                "unit_ids": "a b c d e f g",
+            }
+            for c, zh, d, s, lo, hi in codes
+        ]
+    )
     freq.to_csv(tmp_path / "summary_frequency.csv", index=False)
-    pd.DataFrame([{"table": "doc_id × code", "n_units": 80, "n_codings": 120, "cramers_v": 0.31, "test": "Fisher",
-                   "p_value": 0.2, "note": ""}]).to_csv(tmp_path / "summary_crosstab_test.csv", index=False)
-    pd.DataFrame([{"row_code": "economic", "row_label": "经济逻辑", "col_code": "industry", "col_label": "产业带动",
-                   "n_both": 12, "jaccard": 0.4},
-                  {"row_code": "political", "row_label": "政治逻辑", "col_code": "pairing", "col_label": "结对帮扶",
-                   "n_both": 0, "jaccard": 0.0}]).to_csv(tmp_path / "summary_cooccurrence.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "table": "doc_id × code",
+                "n_units": 80,
+                "n_codings": 120,
+                "cramers_v": 0.31,
+                "test": "Fisher",
+                "p_value": 0.2,
+                "note": "",
+            }
+        ]
+    ).to_csv(tmp_path / "summary_crosstab_test.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "row_code": "economic",
+                "row_label": "经济逻辑",
+                "col_code": "industry",
+                "col_label": "产业带动",
+                "n_both": 12,
+                "jaccard": 0.4,
+            },
+            {
+                "row_code": "political",
+                "row_label": "政治逻辑",
+                "col_code": "pairing",
+                "col_label": "结对帮扶",
+                "n_both": 0,
+                "jaccard": 0.0,
+            },
+        ]
+    ).to_csv(tmp_path / "summary_cooccurrence.csv", index=False)
     return tmp_path
 
 
@@ -143,25 +225,48 @@ def test_findings_say_what_the_numbers_say(tmp_path):
     findings = {f.topic: f for f in report.report_findings(_tables(tmp_path))}
     codes = findings["Which codes dominate"].text
     assert "经济逻辑 (economic), in 30.0 % of units [95 % interval 22.0 %–38.0 %]" in codes
-    assert "产业带动 (industry)" in codes and "overlap" in codes  # 20 % [13, 27] and 18 % [11, 25] overlap
+    assert (
+        "产业带动 (industry)" in codes and "overlap" in codes
+    )  # 20 % [13, 27] and 18 % [11, 25] overlap
     assert "the intervals do not overlap" in codes  # 30 % [22, 38] and 10 % [5, 16] do not
     docs = findings["What differs between documents"].text
-    assert docs.startswith("There is no evidence") and "p = 0.2" in docs and "Cramér's V = 0.31" in docs
+    assert (
+        docs.startswith("There is no evidence")
+        and "p = 0.2" in docs
+        and "Cramér's V = 0.31" in docs
+    )
     pairs = findings["Logic × mechanism"].text
-    assert "经济逻辑 × 产业带动 (12 units, Jaccard 0.40)" in pairs and "政治逻辑 × 结对帮扶" not in pairs
-    assert not any(t.startswith("How reliable") for t in findings)  # no reliability table: no finding
+    assert (
+        "经济逻辑 × 产业带动 (12 units, Jaccard 0.40)" in pairs
+        and "政治逻辑 × 结对帮扶" not in pairs
+    )
+    assert not any(
+        t.startswith("How reliable") for t in findings
+    )  # no reliability table: no finding
 
 
 def test_findings_follow_an_added_code(tmp_path):
-    codes = next(f for f in report.report_findings(_tables(tmp_path, extra_code=True))
-                 if f.topic == "Which codes dominate").text
+    codes = next(
+        f
+        for f in report.report_findings(_tables(tmp_path, extra_code=True))
+        if f.topic == "Which codes dominate"
+    ).text
     assert "the most frequent mechanism code is 数字协作 (digital), in 40.0 %" in codes
 
 
 def test_tables_are_formatted_for_reading():
-    df = pd.DataFrame({"code": ["economic"], "share": [0.293103], "ci_low": [0.215517], "ci_high": [0.37931],
-                       "chi2": [20.5835], "units": [116], "value_base": [5482000000.0],
-                       "unit_ids": [" ".join(f"u{i}" for i in range(12))]})
+    df = pd.DataFrame(
+        {
+            "code": ["economic"],
+            "share": [0.293103],
+            "ci_low": [0.215517],
+            "ci_high": [0.37931],
+            "chi2": [20.5835],
+            "units": [116],
+            "value_base": [5482000000.0],
+            "unit_ids": [" ".join(f"u{i}" for i in range(12))],
+        }
+    )
     out = report.table_format(df).iloc[0]
     assert out["share"] == "29.3 %" and out["ci_low"] == "21.6 %" and out["ci_high"] == "37.9 %"
     assert out["chi2"] == "20.6" and out["units"] == "116" and out["value_base"] == "5,482,000,000"

@@ -10,42 +10,78 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from scipy import stats  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
 
-from helpers import plots, summaries  # noqa: E402
-from helpers.codebook import Code, Codebook  # noqa: E402
+from helpers import plots, summaries
+from helpers.codebook import Code, Codebook
 
-LABELS = {"l1": "经济逻辑", "l2": "政治逻辑", "l3": "社会逻辑", "m1": "联席推进", "m2": "结对帮扶", "m3": "产业带动"}
+LABELS = {
+    "l1": "经济逻辑",
+    "l2": "政治逻辑",
+    "l3": "社会逻辑",
+    "m1": "联席推进",
+    "m2": "结对帮扶",
+    "m3": "产业带动",
+}
 
 
 def _codebook(codes: list[str]) -> Codebook:
     """A codebook with codes l* in dimension logic and m* in dimension mechanism."""
-    made = tuple(Code(id=c, dimension="logic" if c.startswith("l") else "mechanism", label_zh=LABELS[c],
-                      label_en=c, definition="", keywords=(c,), patterns=(), rules=()) for c in codes)
-    return Codebook(path=Path("test.yaml"), title="t", version="1", source="", unit="sentence",
-                    dimensions={"logic": {"label_zh": "五重逻辑"}, "mechanism": {"label_zh": "五项机制"}},
-                    terms={}, codes=made)
+    made = tuple(
+        Code(
+            id=c,
+            dimension="logic" if c.startswith("l") else "mechanism",
+            label_zh=LABELS[c],
+            label_en=c,
+            definition="",
+            keywords=(c,),
+            patterns=(),
+            rules=(),
+        )
+        for c in codes
+    )
+    return Codebook(
+        path=Path("test.yaml"),
+        title="t",
+        version="1",
+        source="",
+        unit="sentence",
+        dimensions={"logic": {"label_zh": "五重逻辑"}, "mechanism": {"label_zh": "五项机制"}},
+        terms={},
+        codes=made,
+    )
 
 
-def _wide(units: list[tuple[str, set[str]]], codes: list[str], *, kinds=None, sections=None, texts=None
-          ) -> pd.DataFrame:
+def _wide(
+    units: list[tuple[str, set[str]]], codes: list[str], *, kinds=None, sections=None, texts=None
+) -> pd.DataFrame:
     """A unit × code table like notebook 03's coding_units.csv, from (doc_id, {codes}) per unit."""
     rows = []
     for i, (doc, coded) in enumerate(units):
-        rows.append({"doc_id": doc, "unit_id": f"{doc}-{i}", "level": "sentence",
-                     "kind": kinds[i] if kinds else "text", "heading_path": "",
-                     "section": sections[i] if sections else "一、甲", "text": texts[i] if texts else "字" * 10,
-                     **{c: int(c in coded) for c in codes}})
+        rows.append(
+            {
+                "doc_id": doc,
+                "unit_id": f"{doc}-{i}",
+                "level": "sentence",
+                "kind": kinds[i] if kinds else "text",
+                "heading_path": "",
+                "section": sections[i] if sections else "一、甲",
+                "text": texts[i] if texts else "字" * 10,
+                **{c: int(c in coded) for c in codes},
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _table_units(table: dict[str, list[int]], codes: list[str]) -> list[tuple[str, set[str]]]:
     """Single-code units reproducing a document × code table: table[doc][j] units coded codes[j] only."""
-    return [(doc, {c}) for doc, counts in table.items() for c, n in zip(codes, counts) for _ in range(n)]
+    return [
+        (doc, {c}) for doc, counts in table.items() for c, n in zip(codes, counts) for _ in range(n)
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -66,8 +102,14 @@ def test_chi_square_cramers_v_and_residuals_against_a_hand_computation():
     assert summaries.codes_crosstab(wide, book).to_numpy().tolist() == [[12, 5, 3], [4, 9, 7]]
 
     # expected = row total × column total / N: every row total is 20, so E = (8, 7, 5) in both rows
-    chi2 = ((12 - 8) ** 2 / 8 + (5 - 7) ** 2 / 7 + (3 - 5) ** 2 / 5
-            + (4 - 8) ** 2 / 8 + (9 - 7) ** 2 / 7 + (7 - 5) ** 2 / 5)
+    chi2 = (
+        (12 - 8) ** 2 / 8
+        + (5 - 7) ** 2 / 7
+        + (3 - 5) ** 2 / 5
+        + (4 - 8) ** 2 / 8
+        + (9 - 7) ** 2 / 7
+        + (7 - 5) ** 2 / 5
+    )
     assert chi2 == pytest.approx(6.742857, rel=1e-6)
     p = math.exp(-chi2 / 2)  # the chi-square survival function for 2 degrees of freedom
     v = math.sqrt(chi2 / (40 * (2 - 1)))
@@ -92,7 +134,9 @@ def test_chi_square_cramers_v_and_residuals_against_a_hand_computation():
     assert got == pytest.approx(hand)
     assert hand[("A", "l1")] == pytest.approx(2.581989, rel=1e-6)
     assert dict(zip(zip(resid["doc_id"], resid["code"]), resid["flag"]))[("A", "l1")] == "+"
-    assert dict(zip(zip(resid["doc_id"], resid["code"]), resid["expected"]))[("B", "l2")] == pytest.approx(7)
+    assert dict(zip(zip(resid["doc_id"], resid["code"]), resid["expected"]))[
+        ("B", "l2")
+    ] == pytest.approx(7)
 
 
 def test_residuals_adjusted_on_an_unbalanced_table():
@@ -115,7 +159,9 @@ def test_small_2x2_of_single_code_units_reports_fishers_exact_test():
     # margins 5/5 and 5/5: P(a = k) = C(5,k) C(5,5−k) / C(10,5) = (1, 25, 100, 100, 25, 1) / 252; a = 4 observed;
     # two-sided p sums the tables no more probable than it: k = 0, 1, 4, 5
     fisher_by_hand = (1 + 25 + 25 + 1) / 252
-    res = summaries.codes_independence(wide, _codebook(CODES2), n_permutations=9999, random_seed=7).iloc[0]
+    res = summaries.codes_independence(
+        wide, _codebook(CODES2), n_permutations=9999, random_seed=7
+    ).iloc[0]
     assert res["cells_expected_lt5"] == 4
     assert res["test"] == "Fisher's exact"
     assert res["p_fisher"] == pytest.approx(fisher_by_hand)
@@ -127,15 +173,25 @@ def test_small_2x2_of_single_code_units_reports_fishers_exact_test():
     # p = (b + 1) / (n + 1)
     b = res["p_permutation"] * 10000 - 1
     assert b == pytest.approx(round(b), abs=1e-6) and b >= 0
-    again = summaries.codes_independence(wide, _codebook(CODES2), n_permutations=9999, random_seed=7).iloc[0]
+    again = summaries.codes_independence(
+        wide, _codebook(CODES2), n_permutations=9999, random_seed=7
+    ).iloc[0]
     assert again["p_permutation"] == res["p_permutation"]
 
 
 def test_multi_code_units_force_the_permutation_test_and_it_matches_full_enumeration():
-    units = [("A", {"l1", "m1"}), ("A", {"l1"}), ("A", {"l1", "m1"}), ("B", {"m1"}), ("B", {"l1", "m1"}),
-             ("B", {"m1"})]
+    units = [
+        ("A", {"l1", "m1"}),
+        ("A", {"l1"}),
+        ("A", {"l1", "m1"}),
+        ("B", {"m1"}),
+        ("B", {"l1", "m1"}),
+        ("B", {"m1"}),
+    ]
     wide = _wide(units, CODES2)
-    res = summaries.codes_independence(wide, _codebook(CODES2), n_permutations=999, random_seed=1).iloc[0]
+    res = summaries.codes_independence(
+        wide, _codebook(CODES2), n_permutations=999, random_seed=1
+    ).iloc[0]
     assert res["test"] == "Monte-Carlo permutation of whole units"
     assert "several" in res["note"] and res["multi_label_units"] == 3
     assert res["p_value"] == res["p_permutation"]
@@ -145,8 +201,12 @@ def test_multi_code_units_force_the_permutation_test_and_it_matches_full_enumera
     labels = list(wide["doc_id"])
 
     def chi2(labs):
-        t = np.array([[x[[i for i, lab in enumerate(labs) if lab == d]].sum(axis=0)[j] for j in range(2)]
-                      for d in ("A", "B")])
+        t = np.array(
+            [
+                [x[[i for i, lab in enumerate(labs) if lab == d]].sum(axis=0)[j] for j in range(2)]
+                for d in ("A", "B")
+            ]
+        )
         return stats.chi2_contingency(t, correction=False).statistic
 
     observed = chi2(labels)
@@ -157,19 +217,29 @@ def test_multi_code_units_force_the_permutation_test_and_it_matches_full_enumera
 
 def test_permutation_p_value_is_reproducible_and_depends_on_the_seed():
     rng = np.random.default_rng(0)
-    units = [(d, {c for c in ("l1", "l2", "m1") if rng.random() < (0.6 if d == "A" else 0.3)})
-             for d in ("A",) * 12 + ("B",) * 12]
+    units = [
+        (d, {c for c in ("l1", "l2", "m1") if rng.random() < (0.6 if d == "A" else 0.3)})
+        for d in ("A",) * 12 + ("B",) * 12
+    ]
     wide = _wide(units, ["l1", "l2", "m1"])
     book = _codebook(["l1", "l2", "m1"])
-    p1 = summaries.codes_independence(wide, book, n_permutations=499, random_seed=3)["p_permutation"].iloc[0]
-    p2 = summaries.codes_independence(wide, book, n_permutations=499, random_seed=3)["p_permutation"].iloc[0]
-    p3 = summaries.codes_independence(wide, book, n_permutations=499, random_seed=4)["p_permutation"].iloc[0]
+    p1 = summaries.codes_independence(wide, book, n_permutations=499, random_seed=3)[
+        "p_permutation"
+    ].iloc[0]
+    p2 = summaries.codes_independence(wide, book, n_permutations=499, random_seed=3)[
+        "p_permutation"
+    ].iloc[0]
+    p3 = summaries.codes_independence(wide, book, n_permutations=499, random_seed=4)[
+        "p_permutation"
+    ].iloc[0]
     assert p1 == p2 and 1 / 500 <= p1 <= 1
     assert abs(p1 - p3) < 0.1
 
 
 def test_one_test_per_code_picks_fisher_when_expected_counts_are_small():
-    units = [("A", {"l1"})] * 3 + [("A", set())] * 17 + [("B", {"l1", "m1"})] * 9 + [("B", {"m1"})] * 11
+    units = (
+        [("A", {"l1"})] * 3 + [("A", set())] * 17 + [("B", {"l1", "m1"})] * 9 + [("B", {"m1"})] * 11
+    )
     wide = _wide(units, CODES2)
     out = summaries.codes_document_tests(wide, _codebook(CODES2)).set_index("code")
     # l1: A 3/20, B 9/20 → expected coded 6 and 6, not coded 14 and 14: chi-square
@@ -194,7 +264,14 @@ def test_one_test_per_code_picks_fisher_when_expected_counts_are_small():
 
 
 def test_frequencies_by_document_and_section_with_density_and_unit_ids():
-    units = [("A", set()), ("A", {"l1"}), ("A", {"l1", "m1"}), ("A", {"m1"}), ("B", {"l1"}), ("B", set())]
+    units = [
+        ("A", set()),
+        ("A", {"l1"}),
+        ("A", {"l1", "m1"}),
+        ("A", {"m1"}),
+        ("B", {"l1"}),
+        ("B", set()),
+    ]
     kinds = ["title", "text", "heading", "text", "text", "text"]
     sections = ["", "", "一、甲", "一、甲", "", "二、乙"]
     texts = ["标" * 10, "字" * 20, "一、甲" + "字" * 7, "字" * 30, "字" * 50, "字" * 50]
@@ -209,7 +286,9 @@ def test_frequencies_by_document_and_section_with_density_and_unit_ids():
     assert doc.loc[("A", "l1"), "unit_ids"] == "A-1 A-2"
     assert doc.loc[("B", "m1"), "unit_ids"] == "" and doc.loc[("B", "m1"), "share"] == 0
 
-    sec = summaries.codes_frequency(wide, book, by="section").set_index(["doc_id", "section", "code"])
+    sec = summaries.codes_frequency(wide, book, by="section").set_index(
+        ["doc_id", "section", "code"]
+    )
     assert sec.loc[("A", summaries.SECTION_TITLE, "l1"), "units"] == 1
     assert sec.loc[("A", summaries.SECTION_INTRO, "l1"), "unit_ids"] == "A-1"
     assert sec.loc[("A", "一、甲", "m1"), "units_coded"] == 2
@@ -220,7 +299,9 @@ def test_frequencies_by_document_and_section_with_density_and_unit_ids():
     assert corpus.loc["l1", "doc_id"] == summaries.CORPUS_LABEL
 
     # body text only: the title and the heading drop out
-    body = summaries.codes_frequency(wide, book, by="document", kinds=["text"]).set_index(["doc_id", "code"])
+    body = summaries.codes_frequency(wide, book, by="document", kinds=["text"]).set_index(
+        ["doc_id", "code"]
+    )
     assert body.loc[("A", "l1"), "units"] == 2 and body.loc[("A", "l1"), "unit_ids"] == "A-1"
     with pytest.raises(ValueError, match="unknown unit kind"):
         summaries.codes_frequency(wide, book, kinds=["body"])
@@ -252,7 +333,9 @@ def test_bootstrap_interval_is_reproducible_and_contains_the_share():
 
 def test_bootstrap_of_a_single_unit_is_its_own_share():
     assert summaries.share_bootstrap([np.array([1])], n_bootstrap=100) == (1.0, 1.0)
-    low, high = summaries.share_bootstrap([np.array([1]), np.array([0, 0, 1, 1])], n_bootstrap=500, rng=1)
+    low, high = summaries.share_bootstrap(
+        [np.array([1]), np.array([0, 0, 1, 1])], n_bootstrap=500, rng=1
+    )
     assert 1 / 5 <= low <= 3 / 5 <= high <= 1
 
 
@@ -273,9 +356,17 @@ def test_bootstrap_interval_agrees_with_scipy_stratified_bootstrap():
     rng = np.random.default_rng(8)
     a, b = (rng.random(40) < 0.25).astype(float), (rng.random(60) < 0.5).astype(float)
     ours = summaries.share_bootstrap([a, b], n_bootstrap=20000, rng=1)
-    ref = stats.bootstrap((a, b), lambda x, y, axis=-1: (x.sum(axis=axis) + y.sum(axis=axis)) / 100,
-                          n_resamples=20000, method="percentile", vectorized=True, rng=2).confidence_interval
-    assert ours[0] == pytest.approx(ref.low, abs=0.011) and ours[1] == pytest.approx(ref.high, abs=0.011)
+    ref = stats.bootstrap(
+        (a, b),
+        lambda x, y, axis=-1: (x.sum(axis=axis) + y.sum(axis=axis)) / 100,
+        n_resamples=20000,
+        method="percentile",
+        vectorized=True,
+        rng=2,
+    ).confidence_interval
+    assert ours[0] == pytest.approx(ref.low, abs=0.011) and ours[1] == pytest.approx(
+        ref.high, abs=0.011
+    )
     share = (a.sum() + b.sum()) / 100
     assert ours[0] < share < ours[1]
 
@@ -294,14 +385,24 @@ def test_whole_unit_permutation_agrees_with_scipy_permutation_test():
         onehot = (lab[..., :, None] == groups).astype(float)
         return summaries._chi2_batch(np.swapaxes(onehot, -1, -2) @ x)
 
-    ref = stats.permutation_test((labels,), stat, permutation_type="pairings", vectorized=True,
-                                 n_resamples=20000, alternative="greater", rng=np.random.default_rng(2))
+    ref = stats.permutation_test(
+        (labels,),
+        stat,
+        permutation_type="pairings",
+        vectorized=True,
+        n_resamples=20000,
+        alternative="greater",
+        rng=np.random.default_rng(2),
+    )
     assert chi2 == pytest.approx(ref.statistic)
     se = math.sqrt(ref.pvalue * (1 - ref.pvalue) / 20000)
     assert abs(p - ref.pvalue) < 5 * math.sqrt(2) * se + 1e-4
     assert 0.0001 < p < 0.5  # a real difference between the documents, not a degenerate test
     # bounding memory does not change the result; the seed does, a little
-    assert summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=1, max_cells=50)[1] == p
+    assert (
+        summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=1, max_cells=50)[1]
+        == p
+    )
     assert summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=2)[1] != p
 
 
@@ -311,14 +412,18 @@ def test_fisher_freeman_halton_monte_carlo_matches_full_enumeration():
     sizes, k = table.sum(axis=1), table[:, 0].sum()
 
     def prob(coded):
-        return math.prod(math.comb(int(n), int(c)) for n, c in zip(sizes, coded)) / math.comb(int(sizes.sum()), int(k))
+        return math.prod(math.comb(int(n), int(c)) for n, c in zip(sizes, coded)) / math.comb(
+            int(sizes.sum()), int(k)
+        )
 
     observed = prob(table[:, 0])
     tables = [c for c in itertools.product(*(range(n + 1) for n in sizes)) if sum(c) == k]
     p_exact = sum(prob(c) for c in tables if prob(c) <= observed * (1 + 1e-9))
     p_mc = summaries.fisher_freeman_halton_mc(table, n_permutations=20000, rng=3)
     assert abs(p_mc - p_exact) < 5 * math.sqrt(p_exact * (1 - p_exact) / 20000)
-    assert summaries.fisher_freeman_halton_mc(table, n_permutations=20000, rng=3, max_cells=30) == p_mc
+    assert (
+        summaries.fisher_freeman_halton_mc(table, n_permutations=20000, rng=3, max_cells=30) == p_mc
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -329,14 +434,24 @@ CODES4 = ["l1", "l2", "m1", "m2"]
 
 
 def test_cooccurrence_counts_jaccard_and_unit_ids_on_a_tiny_table():
-    units = [("A", {"l1", "m1"}), ("A", {"l1"}), ("A", {"l1", "m1", "m2"}), ("B", {"m2"}), ("B", {"l2", "m2"})]
+    units = [
+        ("A", {"l1", "m1"}),
+        ("A", {"l1"}),
+        ("A", {"l1", "m1", "m2"}),
+        ("B", {"m2"}),
+        ("B", {"l2", "m2"}),
+    ]
     wide = _wide(units, CODES4)
     out = summaries.codes_cooccurrence(wide, _codebook(CODES4)).set_index(["row_code", "col_code"])
     assert list(out.index) == [("l1", "m1"), ("l1", "m2"), ("l2", "m1"), ("l2", "m2")]
     # l1 in A-0 A-1 A-2; m1 in A-0 A-2; m2 in A-2 B-3 B-4; l2 in B-4
-    assert out.loc[("l1", "m1"), "n_both"] == 2 and out.loc[("l1", "m1"), "jaccard"] == pytest.approx(2 / 3)
+    assert out.loc[("l1", "m1"), "n_both"] == 2 and out.loc[
+        ("l1", "m1"), "jaccard"
+    ] == pytest.approx(2 / 3)
     assert out.loc[("l1", "m1"), "unit_ids"] == "A-0 A-2"
-    assert out.loc[("l1", "m2"), "n_both"] == 1 and out.loc[("l1", "m2"), "jaccard"] == pytest.approx(1 / 5)
+    assert out.loc[("l1", "m2"), "n_both"] == 1 and out.loc[
+        ("l1", "m2"), "jaccard"
+    ] == pytest.approx(1 / 5)
     assert out.loc[("l2", "m1"), "n_both"] == 0 and out.loc[("l2", "m1"), "jaccard"] == 0
     assert out.loc[("l2", "m2"), "jaccard"] == pytest.approx(1 / 3)
     assert out.loc[("l1", "m1"), "n_row"] == 3 and out.loc[("l1", "m1"), "n_col"] == 2
@@ -349,7 +464,13 @@ def test_cooccurrence_counts_jaccard_and_unit_ids_on_a_tiny_table():
 
 
 def test_section_profile_and_dominant_codes_with_ties():
-    units = [("A", {"l1", "m1"}), ("A", {"l1", "m2"}), ("A", {"l2"}), ("A", {"m1", "m2"}), ("A", set())]
+    units = [
+        ("A", {"l1", "m1"}),
+        ("A", {"l1", "m2"}),
+        ("A", {"l2"}),
+        ("A", {"m1", "m2"}),
+        ("A", set()),
+    ]
     sections = ["一、甲", "一、甲", "一、甲", "二、乙", "二、乙"]
     book = _codebook(CODES4)
     profile = summaries.sections_profile(_wide(units, CODES4, sections=sections), book)
@@ -376,34 +497,59 @@ def test_stale_coding_tables_are_refused(tmp_path):
     with pytest.raises(ValueError, match="re-run notebook 03"):
         summaries.coded_units_read(tmp_path / "coded.csv", _codebook(["l1", "m1"]))
     with pytest.raises(ValueError, match="paragraph"):
-        summaries.coded_units_read(tmp_path / "coded.csv", _codebook(["l1"]), unit_level="paragraph")
-    ok = summaries.coded_units_read(tmp_path / "coded.csv", _codebook(["l1"]), unit_level="sentence")
+        summaries.coded_units_read(
+            tmp_path / "coded.csv", _codebook(["l1"]), unit_level="paragraph"
+        )
+    ok = summaries.coded_units_read(
+        tmp_path / "coded.csv", _codebook(["l1"]), unit_level="sentence"
+    )
     assert ok["l1"].tolist() == [1]
 
 
 def test_paper_tables_are_byte_reproducible_and_keep_exact_numbers(tmp_path):
-    tables = {"numbers": pd.DataFrame({"value": ["54.82亿元", "17.6987亿元"], "number": [54.82, 17.6987],
-                                       "value_base": [5482000000.0, 1769870000.0], "unit_ids": ["a b", "c"]}),
-              "shares": pd.DataFrame({"code": ["l1"], "share": [1 / 3], "p": [np.nan]})}
+    tables = {
+        "numbers": pd.DataFrame(
+            {
+                "value": ["54.82亿元", "17.6987亿元"],
+                "number": [54.82, 17.6987],
+                "value_base": [5482000000.0, 1769870000.0],
+                "unit_ids": ["a b", "c"],
+            }
+        ),
+        "shares": pd.DataFrame({"code": ["l1"], "share": [1 / 3], "p": [np.nan]}),
+    }
     digests = []
     for run in ("one", "two"):
         written = summaries.summaries_write(tables, tmp_path / run)
-        digests.append({k: hashlib.sha256(Path(p).read_bytes()).hexdigest() for k, p in written.items()})
+        digests.append(
+            {k: hashlib.sha256(Path(p).read_bytes()).hexdigest() for k, p in written.items()}
+        )
     assert digests[0] == digests[1] and set(digests[0]) == {"numbers", "shares", "xlsx", "markdown"}
     csv = (tmp_path / "one" / "summary_numbers.csv").read_text(encoding="utf-8")
     assert "5482000000" in csv and "1769870000" in csv and "e+09" not in csv
     md = (tmp_path / "one" / "summary_tables.md").read_text(encoding="utf-8")
     assert "17.6987亿元" in md and "unit_ids" not in md
     sheets = pd.read_excel(tmp_path / "one" / "summary_tables.xlsx", sheet_name=None)
-    assert list(sheets) == ["numbers", "shares"] and sheets["numbers"]["value_base"].iloc[0] == 5482000000
+    assert (
+        list(sheets) == ["numbers", "shares"]
+        and sheets["numbers"]["value_base"].iloc[0] == 5482000000
+    )
 
 
 def test_figures_render_with_chinese_labels(tmp_path):
     plots.plots_setup()
     rng = np.random.default_rng(5)
     codes = ["l1", "l2", "l3", "m1", "m2", "m3"]
-    units = [(d, {c for c in codes if rng.random() < 0.4}) for d in ("opinion2021",) * 15 + ("report2024",) * 15]
-    sections = ["一、准确把握总体要求"] * 8 + ["二、重点任务"] * 7 + ["", "一、内在逻辑"] * 7 + ["三、路径"]
+    units = [
+        (d, {c for c in codes if rng.random() < 0.4})
+        for d in ("opinion2021",) * 15 + ("report2024",) * 15
+    ]
+    sections = (
+        ["一、准确把握总体要求"] * 8
+        + ["二、重点任务"] * 7
+        + ["", "一、内在逻辑"] * 7
+        + ["三、路径"]
+    )
     wide = _wide(units, codes, sections=sections)
     book = _codebook(codes)
     freq = summaries.codes_frequency(wide, book, by="document", n_bootstrap=200)
@@ -419,7 +565,9 @@ def test_figures_render_with_chinese_labels(tmp_path):
         assert any("逻辑" in t for t in texts), name  # Chinese labels are drawn
         assert plots.font_missing_glyphs(texts) == []
         written = plots.figure_save(fig, name, tmp_path)  # raises on a missing glyph
-        assert [p.suffix for p in written] == [".png", ".svg"] and all(p.stat().st_size > 0 for p in written)
+        assert [p.suffix for p in written] == [".png", ".svg"] and all(
+            p.stat().st_size > 0 for p in written
+        )
         plt.close(fig)
 
 
@@ -457,7 +605,11 @@ def test_code_colours_stay_when_a_code_is_added_and_labels_are_readable():
 def test_section_profile_cell_labels_are_at_least_10_pt():
     plots.plots_setup()
     codes = ["l1", "l2", "m1"]
-    wide = _wide([("A", {"l1"}), ("A", {"m1"}), ("B", {"l2"})], codes, sections=["一、甲", "二、乙", "一、丙"])
+    wide = _wide(
+        [("A", {"l1"}), ("A", {"m1"}), ("B", {"l2"})],
+        codes,
+        sections=["一、甲", "二、乙", "一、丙"],
+    )
     book = _codebook(codes)
     fig = summaries.profile_plot(summaries.sections_profile(wide, book), book)
     cells = [t for t in fig.axes[0].texts if t.get_text().endswith("%")]

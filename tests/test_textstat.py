@@ -34,7 +34,9 @@ def test_keyness_chi2_with_yates_correction_matches_hand_computation():
     hand = 30.25 * (1 / 4 + 1 / 8 + 1 / 96 + 1 / 192)
     assert k.loc["x", "statistic"] == pytest.approx(hand, abs=1e-6)
     assert hand == pytest.approx(11.816406, abs=1e-6)
-    assert k.loc["x", "statistic"] == pytest.approx(chi2_contingency([[10, 2], [90, 198]], correction=True)[0])
+    assert k.loc["x", "statistic"] == pytest.approx(
+        chi2_contingency([[10, 2], [90, 198]], correction=True)[0]
+    )
     assert k.loc["x", "n_target"] == 10 and k.loc["x", "n_reference"] == 2
     # y is relatively rarer in A: negative
     assert k.loc["y", "statistic"] < 0
@@ -43,12 +45,19 @@ def test_keyness_chi2_with_yates_correction_matches_hand_computation():
 
 def test_keyness_likelihood_ratio_with_williams_correction_matches_hand_computation():
     k = textstat.textstat_keyness(TOKENS, "A", measure="lr").set_index("feature")
-    g2 = 2 * (10 * math.log(10 / 4) + 2 * math.log(2 / 8) + 90 * math.log(90 / 96) + 198 * math.log(198 / 192))
+    g2 = 2 * (
+        10 * math.log(10 / 4)
+        + 2 * math.log(2 / 8)
+        + 90 * math.log(90 / 96)
+        + 198 * math.log(198 / 192)
+    )
     assert g2 == pytest.approx(13.349280, abs=1e-6)
     q = 1 + (300 / 12 + 300 / 288 - 1) * (300 / 100 + 300 / 200 - 1) / (6 * 300)
     assert k.loc["x", "statistic"] == pytest.approx(g2 / q, abs=1e-6)
     assert k.loc["x", "statistic"] == pytest.approx(12.729456, abs=1e-6)
-    uncorrected = textstat.textstat_keyness(TOKENS, "A", measure="lr", correction=False).set_index("feature")
+    uncorrected = textstat.textstat_keyness(TOKENS, "A", measure="lr", correction=False).set_index(
+        "feature"
+    )
     assert uncorrected.loc["x", "statistic"] == pytest.approx(
         chi2_contingency([[10, 2], [90, 198]], correction=False, lambda_="log-likelihood")[0]
     )
@@ -67,37 +76,50 @@ def test_frequency_counts_content_words_per_10k_of_all_tokens():
     f = textstat.textstat_frequency(toks)
     a = f[(f["group"] == "A")].set_index("feature")
     assert set(a.index) == {"x", "y"}  # z is not a content word
-    assert a.loc["x", "count"] == 10 and a.loc["x", "rate_per_10k"] == pytest.approx(10 / 100 * 10_000)
+    assert a.loc["x", "count"] == 10 and a.loc["x", "rate_per_10k"] == pytest.approx(
+        10 / 100 * 10_000
+    )
     corpus = f[f["group"] == textstat.CORPUS].set_index("feature")
-    assert corpus.loc["y", "count"] == 15 and corpus.loc["y", "rate_per_10k"] == pytest.approx(15 / 300 * 10_000)
+    assert corpus.loc["y", "count"] == 15 and corpus.loc["y", "rate_per_10k"] == pytest.approx(
+        15 / 300 * 10_000
+    )
     assert corpus.loc["y", "rank"] == 1 and corpus.loc["x", "rank"] == 2
 
 
 def test_cooccurrence_counts_units_and_jaccard():
     toks = pd.DataFrame(
-        [("d", u, i, t) for u, ts in {"u1": "abc", "u2": "ab", "u3": "ac", "u4": "b"}.items() for i, t in enumerate(ts)],
+        [
+            ("d", u, i, t)
+            for u, ts in {"u1": "abc", "u2": "ab", "u3": "ac", "u4": "b"}.items()
+            for i, t in enumerate(ts)
+        ],
         columns=["doc_id", "unit_id", "position", "token"],
     )
     nodes, edges = textstat.textstat_cooccurrence(toks, top_n=10, min_count=2)
     e = edges.set_index(["source", "target"])
     assert e.loc[("a", "b"), "weight"] == 2 and e.loc[("a", "b"), "jaccard"] == pytest.approx(2 / 4)
-    assert e.loc[("a", "c"), "jaccard"] == pytest.approx(2 / 3) and e.loc[("a", "c"), "units"] == "u1 u3"
+    assert (
+        e.loc[("a", "c"), "jaccard"] == pytest.approx(2 / 3)
+        and e.loc[("a", "c"), "units"] == "u1 u3"
+    )
     assert ("b", "c") not in e.index  # only one shared unit
     assert dict(zip(nodes["feature"], nodes["docfreq"])) == {"a": 3, "b": 3, "c": 2}
 
 
 # Two short documents in the style of the corpus (written for this test, not quoted).
-KEYWORD_UNITS = pd.DataFrame({
-    "doc_id": ["d1", "d1", "d1", "d2", "d2"],
-    "unit_id": ["d1-1", "d1-2", "d1-3", "d2-1", "d2-2"],
-    "text": [
-        "深化闽宁协作，推动东西部协作向纵深发展。",
-        "闽宁协作坚持结对帮扶，组织企业到宁夏投资兴业。",
-        "两省区以联席推进机制统筹闽宁协作各项工作。",
-        "福建企业在宁夏建设产业园区，带动群众就业增收。",
-        "结对帮扶的县区互派干部，互学互助，共同发展。",
-    ],
-})
+KEYWORD_UNITS = pd.DataFrame(
+    {
+        "doc_id": ["d1", "d1", "d1", "d2", "d2"],
+        "unit_id": ["d1-1", "d1-2", "d1-3", "d2-1", "d2-2"],
+        "text": [
+            "深化闽宁协作，推动东西部协作向纵深发展。",
+            "闽宁协作坚持结对帮扶，组织企业到宁夏投资兴业。",
+            "两省区以联席推进机制统筹闽宁协作各项工作。",
+            "福建企业在宁夏建设产业园区，带动群众就业增收。",
+            "结对帮扶的县区互派干部，互学互助，共同发展。",
+        ],
+    }
+)
 
 
 def test_keywords_keep_user_dictionary_words_after_segmentation():

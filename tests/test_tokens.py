@@ -12,9 +12,26 @@ from helpers.cleanup import document_clean
 from .conftest import CORPUS
 
 #: The field terms the segmentation issue requires to stay whole.
-FIELD_TERMS = ["闽宁协作", "东西部协作", "对口帮扶", "乡村振兴", "脱贫攻坚", "共同富裕", "联席推进", "结对帮扶",
-               "产业带动", "互学互助", "社会参与", "闽宁镇", "飞地经济", "产业园区", "重点帮扶县", "绿水青山",
-               "菌草固沙", "村企共建"]
+FIELD_TERMS = [
+    "闽宁协作",
+    "东西部协作",
+    "对口帮扶",
+    "乡村振兴",
+    "脱贫攻坚",
+    "共同富裕",
+    "联席推进",
+    "结对帮扶",
+    "产业带动",
+    "互学互助",
+    "社会参与",
+    "闽宁镇",
+    "飞地经济",
+    "产业园区",
+    "重点帮扶县",
+    "绿水青山",
+    "菌草固沙",
+    "村企共建",
+]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +51,9 @@ def test_user_dictionary_lists_every_field_term_with_a_source():
 
 
 def test_field_terms_come_out_as_single_tokens_wherever_they_occur(units, segmenter):
-    check = tokens.dictionary_check(tokens.dictionary_read(), segmenter, units[units["level"] == "sentence"])
+    check = tokens.dictionary_check(
+        tokens.dictionary_read(), segmenter, units[units["level"] == "sentence"]
+    )
     field = check[check["word"].isin(FIELD_TERMS)]
     assert field["whole"].all()
     # every occurrence in the text is a token (not swallowed by a longer word)
@@ -49,7 +68,10 @@ def test_field_terms_come_out_as_single_tokens_wherever_they_occur(units, segmen
     ("content", "message"),
     [
         ("word,pos\n闽宁协作,nz\n", "missing column"),
-        ("word,pos,source\n闽宁协作,nz,a\n闽宁协作,nz,b\n", "line 3: word '闽宁协作' already on line 2"),
+        (
+            "word,pos,source\n闽宁协作,nz,a\n闽宁协作,nz,b\n",
+            "line 3: word '闽宁协作' already on line 2",
+        ),
         ("word,pos,source\n,nz,a\n", "line 2: empty word"),
         ("word,pos,source,freq\n闽宁协作,nz,a,many\n", 'line 2, field "freq"'),
         ("word,pos,source\n闽宁 协作,nz,a\n", "contains a space"),
@@ -89,8 +111,18 @@ def test_fast_backend_gives_jiebas_tokens_on_the_whole_corpus(units, segmenter, 
 
 @pytest.mark.parametrize(
     "text",
-    ["2021-06-15发布", "COVID-19疫情", "访问www.gov.cn查看", "t20210615.html", "3.14%的增长", "宁政办发〔2021〕54号",
-     "1.2万亿元", "e-mail和A_B", "7-_83", "共印 210 份"],
+    [
+        "2021-06-15发布",
+        "COVID-19疫情",
+        "访问www.gov.cn查看",
+        "t20210615.html",
+        "3.14%的增长",
+        "宁政办发〔2021〕54号",
+        "1.2万亿元",
+        "e-mail和A_B",
+        "7-_83",
+        "共印 210 份",
+    ],
 )
 def test_fast_backend_splits_ascii_runs_like_jieba(segmenter, text):
     assert segmenter.cut(text) == _reference_lcut(segmenter.dictionary)(text)
@@ -142,12 +174,24 @@ def test_content_words_drop_stopwords_short_tokens_and_function_pos(units, segme
     toks = tokens.tokens_segment(sents, segmenter, cache_dir=None)
     sel = tokens.tokens_select(toks, tokens.stopwords_read(), keep=segmenter.dictionary["word"])
     marked = dict(zip(sel["token"], sel["is_content"]))
-    assert marked == {"首先": False, "，": False, "推动": True, "了": False, "区域协调发展": True, "。": False}
+    assert marked == {
+        "首先": False,
+        "，": False,
+        "推动": True,
+        "了": False,
+        "区域协调发展": True,
+        "。": False,
+    }
     assert dict(zip(sel["token"], sel["is_stopword"]))["首先"]
     # POS filter: an adverb is not a content word even though it is long and not a stopword
     doc = document_clean("进一步完善闽宁协作好经验好做法。", "x")
-    t = tokens.tokens_select(tokens.tokens_segment(doc.units[doc.units["level"] == "sentence"], segmenter,
-                                                   cache_dir=None), [], keep=[])
+    t = tokens.tokens_select(
+        tokens.tokens_segment(
+            doc.units[doc.units["level"] == "sentence"], segmenter, cache_dir=None
+        ),
+        [],
+        keep=[],
+    )
     assert dict(zip(t["token"], t["pos"]))["进一步"] == "d"
     assert not dict(zip(t["token"], t["is_content"]))["进一步"]
 
@@ -155,7 +199,9 @@ def test_content_words_drop_stopwords_short_tokens_and_function_pos(units, segme
 def test_kwic_rows_point_at_sentences_containing_the_keyword(units, segmenter):
     sents = units[units["level"] == "sentence"]
     toks = tokens.tokens_segment(sents, segmenter, cache_dir=None)
-    kwic = tokens.tokens_kwic(toks, ["结对帮扶", "产业园区建设"], window=5, segmenter=segmenter, units=sents)
+    kwic = tokens.tokens_kwic(
+        toks, ["结对帮扶", "产业园区建设"], window=5, segmenter=segmenter, units=sents
+    )
     text = dict(zip(sents["unit_id"], sents["text"]))
     assert (kwic["keyword"] == "结对帮扶").sum() == sum(t.count("结对帮扶") for t in sents["text"])
     assert (kwic["keyword"] == "产业园区建设").sum() == 1
@@ -170,8 +216,11 @@ def test_word_cloud_frequencies_hold_no_stopword(units, segmenter):
 
     sents = units[units["level"] == "sentence"]
     stop = tokens.stopwords_read()
-    toks = tokens.tokens_select(tokens.tokens_segment(sents, segmenter, cache_dir=None), stop,
-                                keep=segmenter.dictionary["word"])
+    toks = tokens.tokens_select(
+        tokens.tokens_segment(sents, segmenter, cache_dir=None),
+        stop,
+        keep=segmenter.dictionary["word"],
+    )
     freq = textstat_frequency(toks)
     assert len(freq) > 100
     assert not set(freq["feature"]) & set(stop["word"])
@@ -185,11 +234,15 @@ def test_texts_cut_equals_cutting_each_text_in_simplified_script(cleaned):
     from helpers.cleanup import text_simplify_aligned
 
     seg = tokens.segmenter_make()
-    texts = [u for d in cleaned.values() for u in d.units.loc[d.units["level"] == "sentence", "text"]]
+    texts = [
+        u for d in cleaned.values() for u in d.units.loc[d.units["level"] == "sentence", "text"]
+    ]
     trad = [opencc.OpenCC("s2t").convert(t) for t in texts]
     for batch in (texts, trad):
         assert tokens.texts_cut(batch, seg) == [seg.cut(text_simplify_aligned(t)) for t in batch]
-    assert tokens.texts_cut(trad, seg) == tokens.texts_cut(texts, seg)  # same tokens in either script
+    assert tokens.texts_cut(trad, seg) == tokens.texts_cut(
+        texts, seg
+    )  # same tokens in either script
 
 
 def test_pos_tagger_has_jiebas_tags_and_the_user_tags_without_reparsing():
@@ -201,4 +254,6 @@ def test_pos_tagger_has_jiebas_tags_and_the_user_tags_without_reparsing():
     user = dict(zip(seg.dictionary["word"], seg.dictionary["pos"]))
     assert seg.postokenizer.word_tag_tab == {**parsed.word_tag_tab, **user}
     assert seg.postokenizer is seg.postokenizer  # built once
-    assert seg.pos("闽宁协作") == user["闽宁协作"] and seg.pos("发展") == parsed.word_tag_tab["发展"]
+    assert (
+        seg.pos("闽宁协作") == user["闽宁协作"] and seg.pos("发展") == parsed.word_tag_tab["发展"]
+    )

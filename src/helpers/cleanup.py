@@ -32,7 +32,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -109,7 +109,7 @@ _ASCII_PERIOD = re.compile(r"(?<![.\d])\.(?![.A-Za-z0-9_])")
 
 # A line without any of these characters is already in canonical form (text_normalize's fast path).
 _NEEDS_WORK = re.compile(
-    "[\x00-\x1f\x7f ,.:;?!()\"\\[\\]\u00a0\u00ad\u1680\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff"
+    '[\x00-\x1f\x7f ,.:;?!()"\\[\\]\u00a0\u00ad\u1680\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff'
     "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％＋＝／＜＞＠＃＆＊＿［］｛｝「」『』﹝﹞︰【号\u2f00-\u2fd5]"
 )
 
@@ -133,7 +133,11 @@ def _enclose_chinese(pattern: re.Pattern, s: str, left: str, right: str) -> str:
 
     def one(m: re.Match) -> str:
         inner = m.group(1)
-        if _IS_CJK.search(inner) or _is_cjk(_neighbour(s, m.start(), -1)) or _is_cjk(_neighbour(s, m.end() - 1, 1)):
+        if (
+            _IS_CJK.search(inner)
+            or _is_cjk(_neighbour(s, m.start(), -1))
+            or _is_cjk(_neighbour(s, m.end() - 1, 1))
+        ):
             return f"{left}{inner}{right}"
         return m.group(0)
 
@@ -155,7 +159,9 @@ def _fold_punctuation(s: str) -> str:
                 touching = _is_cjk(after) if ch == "(" else _is_cjk(before)
             else:
                 touching = _is_cjk(before) and not (after.isascii() and after.isalnum())
-                touching = touching or (_is_cjk(after) and not (before.isascii() and before.isdigit()))
+                touching = touching or (
+                    _is_cjk(after) and not (before.isascii() and before.isdigit())
+                )
             if touching:
                 out[i] = _TO_FULL[ch]
     s = "".join(out)
@@ -277,7 +283,9 @@ _ORG_SUFFIX = (
 _CN_NUM = "一二三四五六七八九十百零〇两"
 #: Words that end like an organisation's name but are not one (新局, 西部, 好处): a headline
 #: 共启协作新局 is not an issuer.
-_NOT_ORG_END = r"(?<![新大布格开全结破胜变时棋困]局)(?<![全内外东西中南北局干腹]部)(?<![好益深之到难远近]处)"
+_NOT_ORG_END = (
+    r"(?<![新大布格开全结破胜变时棋困]局)(?<![全内外东西中南北局干腹]部)(?<![好益深之到难远近]处)"
+)
 #: Name tags of journal author lines: digits, letters or stars after each name (陈文盛a,d，范水生b).
 _AUTHOR_NAME = rf"[{CJK_IDEOGRAPH}]{{2,4}}(?:\d(?:[,，]\d)*|[a-f](?:[,，][a-f])*|[*∗†])?"
 
@@ -301,7 +309,7 @@ class Rule:
         return _compiled(self.pattern)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
@@ -439,7 +447,11 @@ _LATIN_LINE = Rule(
 
 #: Rules for the lines above the body, tried in order on each line of the leading block.
 HEADER_RULES: tuple[Rule, ...] = (
-    Rule("leader_instruction", r"^领导批示[:：]?.{0,20}$", "box for a leader's written instruction (领导批示)"),
+    Rule(
+        "leader_instruction",
+        r"^领导批示[:：]?.{0,20}$",
+        "box for a leader's written instruction (领导批示)",
+    ),
     Rule(
         "circulation",
         r"^[（(]?(内部参阅|内部资料|内部刊物|注意保存|此件公开发布|此件不公开|秘密|机密|绝密|特急|加急|平急)"
@@ -460,7 +472,13 @@ HEADER_RULES: tuple[Rule, ...] = (
         "issue",
         1,
     ),
-    Rule("issuer_mark", r"^(.{2,40}?)\s*文件$", "issuing authority's masthead (发文机关标识: …文件)", "issuer", 1),
+    Rule(
+        "issuer_mark",
+        r"^(.{2,40}?)\s*文件$",
+        "issuing authority's masthead (发文机关标识: …文件)",
+        "issuer",
+        1,
+    ),
     Rule(
         "doc_number",
         rf"^[{CJK_IDEOGRAPH}]{{1,14}}〔\d{{4}}〕\s*\d+\s*号$",
@@ -521,7 +539,11 @@ HEADER_RULES: tuple[Rule, ...] = (
         "news byline on its own line (□本报评论员, 本报记者某某)",
         "author",
     ),
-    Rule("column_label", r"^【[^】。，！？]{2,12}】$", "column label of a newspaper page above the text (【开放日聚焦】)"),
+    Rule(
+        "column_label",
+        r"^【[^】。，！？]{2,12}】$",
+        "column label of a newspaper page above the text (【开放日聚焦】)",
+    ),
     Rule(
         "addressee",
         r"^[^。！？]{2,200}[，、][^。！？]{0,200}[：:]$",
@@ -592,7 +614,11 @@ TRAILER_RULES: tuple[Rule, ...] = (
         r"^[·•‧●▪■◆◇○\-]\s*[^。！？]{2,40}$",
         "an item of a related-links list below the body (· 宁夏代表团赴厦门考察…), only under such a heading",
     ),
-    Rule("references_heading", r"^[【\[]?(参考文献|注释|References)[】\]]?[:：]?$", "heading of the reference list"),
+    Rule(
+        "references_heading",
+        r"^[【\[]?(参考文献|注释|References)[】\]]?[:：]?$",
+        "heading of the reference list",
+    ),
     *_JOURNAL_RULES,
     *_WEB_RULES,
     _LATIN_LINE,
@@ -642,7 +668,9 @@ _SPACE_PARAGRAPH = re.compile(
 )
 
 
-_SPACE_LABEL = re.compile(rf"^({_LINE_SPACE}*[{CJK_IDEOGRAPH}]{{2,20}}){_LINE_SPACE}{{2,}}([{CJK_IDEOGRAPH}“《].{{4,}})$")
+_SPACE_LABEL = re.compile(
+    rf"^({_LINE_SPACE}*[{CJK_IDEOGRAPH}]{{2,20}}){_LINE_SPACE}{{2,}}([{CJK_IDEOGRAPH}“《].{{4,}})$"
+)
 
 
 def line_lost_spaces(line: str) -> tuple[str, list[str]]:
@@ -684,7 +712,9 @@ def line_split_paragraphs(line: str) -> list[str]:
     if len(parts) == 1:
         return parts
     out = []
-    for part in parts:  # a subheading without punctuation between two runs: 。　　产业链条越拉越长　　起初…
+    for part in (
+        parts
+    ):  # a subheading without punctuation between two runs: 。　　产业链条越拉越长　　起初…
         m = _SPACE_LABEL.match(part)
         out.extend([m.group(1), m.group(2)] if m else [part])
     return out
@@ -696,10 +726,7 @@ _PINYIN_SYL = rf"[a-zü{_TONE_VOWELS}]{{1,6}}[1-5]?"
 _PINYIN_ANNOTATION = re.compile(
     rf"(?<=[{CJK_IDEOGRAPH}])[（(] ?({_PINYIN_SYL}(?: {_PINYIN_SYL}){{0,3}}) ?[）)]"
 )
-_PINYIN_FINALS = (
-    "a o e ai ei ao ou an en ang eng ong er i ia ie iao iu ian in iang ing iong u ua uo uai ui "
-    "uan un uang ueng v ve van vn ue"
-).split()
+_PINYIN_FINALS = ["a", "o", "e", "ai", "ei", "ao", "ou", "an", "en", "ang", "eng", "ong", "er", "i", "ia", "ie", "iao", "iu", "ian", "in", "iang", "ing", "iong", "u", "ua", "uo", "uai", "ui", "uan", "un", "uang", "ueng", "v", "ve", "van", "vn", "ue"]
 _PINYIN_SYLLABLE = re.compile(
     r"^(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:"
     + "|".join(sorted(_PINYIN_FINALS, key=len, reverse=True))
@@ -712,13 +739,21 @@ PINYIN_MIRROR_MIN = 2
 
 def _pinyin_plain(syllable: str) -> str:
     """``xié`` → ``xie``, ``lǚ`` → ``lv`` (tone marks removed, ü as v)."""
-    s = unicodedata.normalize("NFD", syllable.replace("ü", "v").replace("ǖ", "v").replace("ǘ", "v")
-                              .replace("ǚ", "v").replace("ǜ", "v"))
+    s = unicodedata.normalize(
+        "NFD",
+        syllable.replace("ü", "v")
+        .replace("ǖ", "v")
+        .replace("ǘ", "v")
+        .replace("ǚ", "v")
+        .replace("ǜ", "v"),
+    )
     return "".join(c for c in s if not unicodedata.combining(c))
 
 
 def _pinyin_toned(syllables: str) -> bool:
-    return any(c in _TONE_VOWELS for c in syllables) or any(s[-1:].isdigit() for s in syllables.split())
+    return any(c in _TONE_VOWELS for c in syllables) or any(
+        s[-1:].isdigit() for s in syllables.split()
+    )
 
 
 def _pinyin_valid(syllables: str) -> bool:
@@ -767,16 +802,47 @@ def line_strip_pinyin(line: str, *, mirror: bool = False) -> tuple[str, list[str
 FRONT_MATTER_LABELS: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("摘要", "内容摘要", "内容提要", "提要"), ("journal_abstract", "")),
     **dict.fromkeys(("Abstract", "ABSTRACT"), ("journal_abstract_en", "abstract_en")),
-    **dict.fromkeys(("关键词", "关键字", "主题词", "Keywords", "Key words", "KEY WORDS", "Key Words"),
-                    ("journal_keywords", "keywords")),
-    **dict.fromkeys(("中图分类号", "中图法分类号", "分类号", "文献标识码", "文献标志码", "文章编号", "DOI", "doi",
-                     "CLC number", "CLC", "Document code", "Article ID"),
-                    ("journal_classification", "journal_ids")),
-    **dict.fromkeys(("基金项目", "项目基金", "作者简介", "作者单位", "通讯作者", "通信作者"), ("author_bio", "author_bio")),
-    **dict.fromkeys(("收稿日期", "修回日期", "录用日期", "网络出版时间", "网络首发时间", "发表日期", "出版日期"),
-                    ("journal_dates", "journal_dates")),
-    **dict.fromkeys(("引用格式", "引用本文", "本文引用格式", "网络出版地址", "网络首发地址"),
-                    ("journal_citation", "citation")),
+    **dict.fromkeys(
+        ("关键词", "关键字", "主题词", "Keywords", "Key words", "KEY WORDS", "Key Words"),
+        ("journal_keywords", "keywords"),
+    ),
+    **dict.fromkeys(
+        (
+            "中图分类号",
+            "中图法分类号",
+            "分类号",
+            "文献标识码",
+            "文献标志码",
+            "文章编号",
+            "DOI",
+            "doi",
+            "CLC number",
+            "CLC",
+            "Document code",
+            "Article ID",
+        ),
+        ("journal_classification", "journal_ids"),
+    ),
+    **dict.fromkeys(
+        ("基金项目", "项目基金", "作者简介", "作者单位", "通讯作者", "通信作者"),
+        ("author_bio", "author_bio"),
+    ),
+    **dict.fromkeys(
+        (
+            "收稿日期",
+            "修回日期",
+            "录用日期",
+            "网络出版时间",
+            "网络首发时间",
+            "发表日期",
+            "出版日期",
+        ),
+        ("journal_dates", "journal_dates"),
+    ),
+    **dict.fromkeys(
+        ("引用格式", "引用本文", "本文引用格式", "网络出版地址", "网络首发地址"),
+        ("journal_citation", "citation"),
+    ),
     # only in brackets (【作者】) or alone on a line: with a colon they start ordinary lines
     **dict.fromkeys(("作者", "作者信息", "机构", "基金"), ("author_bio", "author_bio")),
     "出处": ("journal_citation", "citation"),
@@ -784,12 +850,26 @@ FRONT_MATTER_LABELS: dict[str, tuple[str, str]] = {
 #: Labels that count only in brackets or alone on a line (``作者：`` is a byline, ``基金：`` text).
 FRONT_MATTER_BRACKET_ONLY = frozenset({"作者", "作者信息", "机构", "基金", "出处"})
 #: Labels followed by a space instead of a colon on some sites (``摘要 人口较少…``, ``中图分类号 S-9``).
-FRONT_MATTER_SPACED = ("摘要", "关键词", "中图分类号", "文献标识码", "文章编号", "基金项目", "作者简介", "收稿日期",
-                       "Abstract", "Key words", "Keywords", "DOI")
+FRONT_MATTER_SPACED = (
+    "摘要",
+    "关键词",
+    "中图分类号",
+    "文献标识码",
+    "文章编号",
+    "基金项目",
+    "作者简介",
+    "收稿日期",
+    "Abstract",
+    "Key words",
+    "Keywords",
+    "DOI",
+)
 
 
 def _label_alt(labels) -> str:
-    return "|".join(re.escape(k).replace(r"\ ", r"\s*") for k in sorted(labels, key=len, reverse=True))
+    return "|".join(
+        re.escape(k).replace(r"\ ", r"\s*") for k in sorted(labels, key=len, reverse=True)
+    )
 
 
 _FM_ALT = _label_alt(FRONT_MATTER_LABELS)
@@ -800,7 +880,9 @@ _FM_LABEL = re.compile(
 _FM_BARE = re.compile(rf"^(?P<c>{_FM_ALT})$")
 # on the raw line: the label's characters may be spaced out (摘 要, 关 键 词)
 _FM_SPACED_ALT = "|".join(
-    "[ \u3000]*".join(re.escape(ch) for ch in k.replace(" ", "")) if not k.isascii() else re.escape(k).replace(r"\ ", r"\s*")
+    "[ \u3000]*".join(re.escape(ch) for ch in k.replace(" ", ""))
+    if not k.isascii()
+    else re.escape(k).replace(r"\ ", r"\s*")
     for k in sorted(FRONT_MATTER_SPACED, key=len, reverse=True)
 )
 #: A raw line without any of these needs none of the raw-line repairs.
@@ -858,8 +940,11 @@ def _has_abstract(segments: list[tuple[str, int, int, int]]) -> bool:
 
 
 def _front_matter_rule(label: str) -> tuple[str, str]:
-    return FRONT_MATTER_LABELS.get(label) or FRONT_MATTER_LABELS.get(label.replace(" ", "")) or (
-        "journal_classification", "journal_ids")
+    return (
+        FRONT_MATTER_LABELS.get(label)
+        or FRONT_MATTER_LABELS.get(label.replace(" ", ""))
+        or ("journal_classification", "journal_ids")
+    )
 
 
 # Datelines and bylines at the start of a news article's first paragraph, matched on the raw line
@@ -925,18 +1010,24 @@ _SPACED_NAMES_RULE = Rule(
 ABSTRACT_LABEL = "摘要"
 
 #: An unlabelled keyword line under a journal abstract: three to ten short terms separated by ；.
-_KEYWORD_LIST = re.compile(rf"^[{CJK_IDEOGRAPH}A-Za-z]{{2,14}}(?:[；;][{CJK_IDEOGRAPH}A-Za-z]{{2,14}}){{2,9}}[；;]?$")
+_KEYWORD_LIST = re.compile(
+    rf"^[{CJK_IDEOGRAPH}A-Za-z]{{2,14}}(?:[；;][{CJK_IDEOGRAPH}A-Za-z]{{2,14}}){{2,9}}[；;]?$"
+)
 #: How many body lines from the top an unlabelled keyword line may sit.
 KEYWORD_LIST_MAX_LINE = 4
 #: Citation markers of a journal article inside the text: [1], [3-4], [2,5].
 _CITATION_MARK = re.compile(r"\[\d{1,3}(?:\s*[-–—,，、]\s*\d{1,3})*\]")
 #: An e-paper's jump to or from another page: （下转02版）, （上接第1版）.
-_PAGE_JUMP = re.compile(r"[（(]\s*(?:下转|上接|转|接)\s*第?\s*[\d一二三四五六七八九十]{1,3}\s*版\s*[）)]")
+_PAGE_JUMP = re.compile(
+    r"[（(]\s*(?:下转|上接|转|接)\s*第?\s*[\d一二三四五六七八九十]{1,3}\s*版\s*[）)]"
+)
 _INLINE_CAPTION = re.compile(r"(?<=[。！？])图为[^。！？“”]{2,80}。")
 #: Lines that are furniture when they follow journal front matter inside the body.
 _FRONT_BLOCK_RULES = tuple(
-    r for r in HEADER_RULES
-    if r.name in ("affiliation", "journal_authors", "journal_author_line", "journal_issue", "latin_line")
+    r
+    for r in HEADER_RULES
+    if r.name
+    in ("affiliation", "journal_authors", "journal_author_line", "journal_issue", "latin_line")
 )
 #: A keyword on a line of its own, under a bare 关键词 label.
 _SHORT_TERM = re.compile(r"^[^。！？，；：,;:]{1,24}$")
@@ -971,7 +1062,9 @@ _CLOSERS = "”’）)》」』】〕"
 _PARA_END = re.compile(f"[{_SENT_END}；;：:][{_CLOSERS}]*$")
 _FIRST_SENTENCE = re.compile(f"^.*?[{_SENT_END}]+[{_CLOSERS}]*")
 _SENTENCE_SPLIT = re.compile(f"[{_SENT_END}]+[{_CLOSERS}]*|(?<=[a-z0-9][.?!])\\s+(?=[A-Z])")
-_ENUM_START = re.compile(r"^(其次|再次|然后|最后|此外|另外|第[二三四五六七八九十]|二是|三是|四是|五是)[，、,]?")
+_ENUM_START = re.compile(
+    r"^(其次|再次|然后|最后|此外|另外|第[二三四五六七八九十]|二是|三是|四是|五是)[，、,]?"
+)
 _ENUM_BEFORE = re.compile(r"(首先|其次|再次|第一|一是|二是|三是|四是)")
 _INLINE_HEADING = re.compile(
     rf"(?:(?<=[{_SENT_END}])|(?<=[{_SENT_END}][{_CLOSERS}]))(?=(?:[{_CN_NUM}]+、|（[{_CN_NUM}]+）|（\d{{1,2}}）)[^\n]{{2,}})"
@@ -984,7 +1077,9 @@ MAX_LABEL_CHARS = 20
 _ANY_PUNCT = re.compile(f"[{_SENT_END}，、；：,;:]")
 #: A short line without a sentence end that appears this often in the body is a running header/footer.
 RUNNING_HEADER_MIN = 3
-MAX_HEADING_CHARS = 40  # an inline heading (（一）经济逻辑。…) is the first sentence up to this length
+MAX_HEADING_CHARS = (
+    40  # an inline heading (（一）经济逻辑。…) is the first sentence up to this length
+)
 MAX_TITLE_CHARS = 60
 
 
@@ -1043,8 +1138,9 @@ def text_split_sentences(text: str) -> list[tuple[int, int]]:
     paragraph. The spans cover the paragraph without gaps except leading and trailing spaces.
     """
     if "”" in text or "’" in text:
-        ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)
-                if not _quotation_continues(text, m)]
+        ends = [
+            m.end() for m in _SENTENCE_SPLIT.finditer(text) if not _quotation_continues(text, m)
+        ]
     else:
         ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
     if not ends or ends[-1] != len(text):
@@ -1056,8 +1152,10 @@ def text_split_sentences(text: str) -> list[tuple[int, int]]:
         if end <= start:
             continue
         piece = text[start:end]
-        if depth_ok and end != len(text) and (
-            piece.count("“") > piece.count("”") or piece.count("（") > piece.count("）")
+        if (
+            depth_ok
+            and end != len(text)
+            and (piece.count("“") > piece.count("”") or piece.count("（") > piece.count("）"))
         ):
             continue  # inside quotes or brackets: keep going
         spans.append((start, end))
@@ -1168,7 +1266,14 @@ class _Block:
     label: str = ""  # a front-matter label the paragraph carries (摘要), shown as its heading path
 
     def append(self, text: str, line: int) -> None:
-        sep = " " if self.text[-1:].isascii() and self.text[-1:].isalnum() and text[:1].isascii() and text[:1].isalnum() else ""
+        sep = (
+            " "
+            if self.text[-1:].isascii()
+            and self.text[-1:].isalnum()
+            and text[:1].isascii()
+            and text[:1].isalnum()
+            else ""
+        )
         self.lines.append((len(self.text) + len(sep), line))
         self.text += sep + text
 
@@ -1275,12 +1380,28 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         fixed, runs = line_lost_spaces(raw)
         fixed = line_label_colons(fixed)
         if runs:
-            audit.append({"doc_id": doc_id, "line": n, "part": "text", "rule": "lost_space_marks",
-                          "action": f"replaced {len(runs)} by spaces", "text": " ".join(runs)})
+            audit.append(
+                {
+                    "doc_id": doc_id,
+                    "line": n,
+                    "part": "text",
+                    "rule": "lost_space_marks",
+                    "action": f"replaced {len(runs)} by spaces",
+                    "text": " ".join(runs),
+                }
+            )
         parts = line_split_paragraphs(fixed)
         if len(parts) > 1:
-            audit.append({"doc_id": doc_id, "line": n, "part": "text", "rule": "space_paragraphs",
-                          "action": f"split into {len(parts)} paragraphs", "text": raw})
+            audit.append(
+                {
+                    "doc_id": doc_id,
+                    "line": n,
+                    "part": "text",
+                    "rule": "space_paragraphs",
+                    "action": f"split into {len(parts)} paragraphs",
+                    "text": raw,
+                }
+            )
         pieces.extend(parts)
         line_of.extend([n] * len(parts))
 
@@ -1294,15 +1415,24 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if gone:
             norm[k] = stripped
             n_pinyin += len(gone)
-            audit.append({"doc_id": doc_id, "line": line_of[k], "part": "text",
-                          "rule": "pinyin_annotation", "action": f"removed {len(gone)}",
-                          "text": "".join(gone)})
+            audit.append(
+                {
+                    "doc_id": doc_id,
+                    "line": line_of[k],
+                    "part": "text",
+                    "rule": "pinyin_annotation",
+                    "action": f"removed {len(gone)}",
+                    "text": "".join(gone),
+                }
+            )
     nonblank = [k for k, line in enumerate(norm) if line]
     # the simplified-script copy every rule matches, converted in one call
     keys = text_simplify("\n".join(norm)).split("\n")
     if len(keys) != len(norm):
         keys = [text_simplify(line) for line in norm]
-    raw_cjk = text_count_cjk("\n".join(norm))  # normalisation and pinyin removal keep every ideograph
+    raw_cjk = text_count_cjk(
+        "\n".join(norm)
+    )  # normalisation and pinyin removal keep every ideograph
 
     def drop(k: int, part: str, rule: str, action: str = "dropped", cut: str | None = None) -> None:
         """Record piece ``k`` (or the part ``cut`` of it) as taken out of the body."""
@@ -1310,13 +1440,27 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         removed = norm[k] if cut is None else cut
         if action == "dropped" or cut is not None:
             removed_cjk += text_count_cjk(removed)
-        audit.append({"doc_id": doc_id, "line": line_of[k], "part": part, "rule": rule,
-                      "action": action, "text": pieces[k] if cut is None else cut})
+        audit.append(
+            {
+                "doc_id": doc_id,
+                "line": line_of[k],
+                "part": part,
+                "rule": rule,
+                "action": action,
+                "text": pieces[k] if cut is None else cut,
+            }
+        )
 
     def meta(field_: str, value: str, k: int, rule: str) -> None:
         if value:
             metadata.append(
-                {"doc_id": doc_id, "field": field_, "value": value, "line": line_of[k], "rule": rule}
+                {
+                    "doc_id": doc_id,
+                    "field": field_,
+                    "value": value,
+                    "line": line_of[k],
+                    "rule": rule,
+                }
             )
 
     def front_matter(k: int, part: str, segments: list[tuple[str, int, int, int]]) -> list[str]:
@@ -1369,7 +1513,8 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             return False
         nxt = nonblank[pos + 1]
         return _match(HEADER_RULES, keys[nxt]) is not None or bool(
-            _SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", pieces[nxt]).strip())))
+            _SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", pieces[nxt]).strip()))
+        )
 
     # ---- header ------------------------------------------------------------------------------
     want = _compact(text_normalize(title)) if title else ""
@@ -1400,7 +1545,9 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                     drop(j, "header", "covering_notice")
                     hit = _match(HEADER_RULES, keys[j])
                     if hit and hit[0].field and j != i:
-                        f = {"date": "signing_date", "issuer": "notice_issuer"}.get(hit[0].field, hit[0].field)
+                        f = {"date": "signing_date", "issuer": "notice_issuer"}.get(
+                            hit[0].field, hit[0].field
+                        )
                         meta(f, _rule_value(hit[0], hit[1], norm[j]), j, "covering_notice")
                 title_idx = end
                 skip_until = end
@@ -1421,8 +1568,9 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             rule, m = hit
             drop(i, "header", rule.name)
             if rule.field:
-                value = (_SPACES.sub(" ", pieces[i]).strip() if m is None
-                         else _rule_value(rule, m, line))
+                value = (
+                    _SPACES.sub(" ", pieces[i]).strip() if m is None else _rule_value(rule, m, line)
+                )
                 meta(rule.field, value, i, rule.name)
             continue
         comma = ("，" in line or line[-1:] in "？！") and _furniture_follows(pos)
@@ -1438,8 +1586,11 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             drop(i, "header", "subtitle")  # a kicker or subtitle by the title, furniture below
             meta("subtitle", line, i, "subtitle")
             continue
-        if title_idx is None and want and _title_like(line) and not any(
-            _compact(norm[j]) == want for j in nonblank[pos + 1 :]
+        if (
+            title_idx is None
+            and want
+            and _title_like(line)
+            and not any(_compact(norm[j]) == want for j in nonblank[pos + 1 :])
         ):
             title_idx = i  # the known title is not in the text: take the first title-like line
             meta("title_mismatch", line, i, "title")
@@ -1458,8 +1609,10 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
             body_idx.pop()
             continue
         hit = _match(TRAILER_RULES, key)
-        if hit and hit[0].name == "web_link_item" and not any(
-            _RELATED_HEAD.search(keys[j]) for j in body_idx[-16:-1]
+        if (
+            hit
+            and hit[0].name == "web_link_item"
+            and not any(_RELATED_HEAD.search(keys[j]) for j in body_idx[-16:-1])
         ):
             # a list item is a related link only under a related-links heading
             hit = _match(_TRAILER_NO_LINKS, key)
@@ -1533,9 +1686,16 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
         if "[" in norm[i] and not norm[i].startswith("["):  # citation markers: 密切。[3-4]新疆…
             marks = _CITATION_MARK.findall(norm[i])
             if marks:
-                audit.append({"doc_id": doc_id, "line": line_of[i], "part": "body",
-                              "rule": "citation_marker", "action": f"removed {len(marks)}",
-                              "text": "".join(marks)})
+                audit.append(
+                    {
+                        "doc_id": doc_id,
+                        "line": line_of[i],
+                        "part": "body",
+                        "rule": "citation_marker",
+                        "action": f"removed {len(marks)}",
+                        "text": "".join(marks),
+                    }
+                )
                 norm[i] = _CITATION_MARK.sub("", norm[i])
         if "版" in norm[i] and (jumps := _PAGE_JUMP.findall(norm[i])):  # e-paper: （下转02版）
             for jump in jumps:
@@ -1559,8 +1719,14 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
                 kept.append((line_of[i] - 1, piece))
     if title_idx is not None:
         audit.append(
-            {"doc_id": doc_id, "line": line_of[title_idx], "part": "header", "rule": "title",
-             "action": "kept as title", "text": pieces[title_idx]}
+            {
+                "doc_id": doc_id,
+                "line": line_of[title_idx],
+                "part": "header",
+                "rule": "title",
+                "action": "kept as title",
+                "text": pieces[title_idx],
+            }
         )
         meta("title", norm[title_idx], title_idx, "title")
 
@@ -1632,15 +1798,25 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
         if blocks and not is_heading_line and not last_heading_only and not label:
             prev = blocks[-1]
             rule = None
-            short_label = len(prev.lines) == 1 and len(prev.text) <= MAX_LABEL_CHARS and not _ANY_PUNCT.search(prev.text)
+            short_label = (
+                len(prev.lines) == 1
+                and len(prev.text) <= MAX_LABEL_CHARS
+                and not _ANY_PUNCT.search(prev.text)
+            )
             if not _PARA_END.search(prev.text) and not short_label:
                 rule = "page_break"
             elif _ENUM_START.match(text) and _ENUM_BEFORE.search(prev.text):
                 rule = "enumeration"
             if rule:
                 joins.append(
-                    {"doc_id": doc_id, "line": prev.lines[-1][1], "joined_line": line_no + 1, "rule": rule,
-                     "tail": prev.text[-10:], "head": text[:10]}
+                    {
+                        "doc_id": doc_id,
+                        "line": prev.lines[-1][1],
+                        "joined_line": line_no + 1,
+                        "rule": rule,
+                        "tail": prev.text[-10:],
+                        "head": text[:10],
+                    }
                 )
                 prev.append(text, line_no + 1)
                 continue
@@ -1680,8 +1856,18 @@ def _units_build(
     def path_str() -> str:
         return ".".join(str(n) for _, n, _, _ in stack) or "0"
 
-    def add(level: str, kind: str, unit_id: str, start: int, end: int, text: str, parent: str, lines: list[int],
-            heading_level: int, label: str = "") -> None:
+    def add(
+        level: str,
+        kind: str,
+        unit_id: str,
+        start: int,
+        end: int,
+        text: str,
+        parent: str,
+        lines: list[int],
+        heading_level: int,
+        label: str = "",
+    ) -> None:
         labels = [lab for _, _, lab, _ in stack] + ([label] if label else [])
         rows.append(
             {
@@ -1725,8 +1911,17 @@ def _units_build(
             stack[-1] = (kind, counters[key], label, uid)
             h_end = len(heading)
             for level in ("paragraph", "sentence"):
-                add(level, "heading", uid, offset, offset + h_end, heading, parent, block.raw_lines(0, h_end),
-                    len(stack))
+                add(
+                    level,
+                    "heading",
+                    uid,
+                    offset,
+                    offset + h_end,
+                    heading,
+                    parent,
+                    block.raw_lines(0, h_end),
+                    len(stack),
+                )
             body_start = len(text) - len(rest)
         body = text[body_start:]
         if body.strip():
@@ -1738,11 +1933,31 @@ def _units_build(
             pid = f"{doc_id}-{path}-p{para_counter[path]}"
             parent = stack[-1][3] if stack else (f"{doc_id}-t" if title else "")
             p0 = offset + body_start
-            add("paragraph", "text", pid, p0, p0 + len(body), body, parent,
-                block.raw_lines(body_start, body_start + len(body)), len(stack), block.label)
+            add(
+                "paragraph",
+                "text",
+                pid,
+                p0,
+                p0 + len(body),
+                body,
+                parent,
+                block.raw_lines(body_start, body_start + len(body)),
+                len(stack),
+                block.label,
+            )
             for n, (s, e) in enumerate(text_split_sentences(body), start=1):
-                add("sentence", "text", f"{pid}-s{n}", p0 + s, p0 + e, body[s:e], pid,
-                    block.raw_lines(body_start + s, body_start + e), len(stack), block.label)
+                add(
+                    "sentence",
+                    "text",
+                    f"{pid}-s{n}",
+                    p0 + s,
+                    p0 + e,
+                    body[s:e],
+                    pid,
+                    block.raw_lines(body_start + s, body_start + e),
+                    len(stack),
+                    block.label,
+                )
         parts.append(text)
         offset += len(text) + 1
 
@@ -1761,7 +1976,7 @@ def _document_clean_safe(item: tuple[str, str, str | None]) -> CleanDocument | d
     doc_id, text, title = item
     try:
         return document_clean(text, doc_id, title=title)
-    except Exception as exc:  # noqa: BLE001 - reported per document, the others still run
+    except Exception as exc:
         return {"doc_id": doc_id, "file": "", "problem": f"{doc_id}: cleanup failed: {exc!r}"}
 
 
@@ -1780,11 +1995,17 @@ def documents_clean(
     """
     from helpers.parallel import documents_map
 
-    results = documents_map(_document_clean_safe, documents, engine=engine, progress=progress, desc="cleanup")
+    results = documents_map(
+        _document_clean_safe, documents, engine=engine, progress=progress, desc="cleanup"
+    )
     docs: list[CleanDocument] = [r for r in results if isinstance(r, CleanDocument)]
     extra: list[dict] = [r for r in results if isinstance(r, dict)]
     probs = pd.concat(
-        [p for p in (problems, pd.DataFrame(extra, columns=PROBLEM_COLUMNS)) if p is not None and len(p)]
+        [
+            p
+            for p in (problems, pd.DataFrame(extra, columns=PROBLEM_COLUMNS))
+            if p is not None and len(p)
+        ]
         or [pd.DataFrame(columns=PROBLEM_COLUMNS)],
         ignore_index=True,
     )
@@ -1858,7 +2079,9 @@ def files_clean(files: Sequence[str | Path]) -> CleanResult:
 
 
 def clean_write(
-    result: CleanResult, processed_dir: str | Path = paths.PROCESSED, tables_dir: str | Path = paths.TABLES
+    result: CleanResult,
+    processed_dir: str | Path = paths.PROCESSED,
+    tables_dir: str | Path = paths.TABLES,
 ) -> dict[str, Path]:
     """Write the cleanup's products and return their paths by name.
 
@@ -1915,7 +2138,10 @@ def metadata_compare(table: pd.DataFrame, metadata: pd.DataFrame) -> pd.DataFram
     rows = []
     for _, row in table.iterrows():
         m = metadata[metadata["doc_id"] == row["doc_id"]]
-        for fld, candidates in (("date", ("signing_date", "date")), ("doc_number", ("doc_number",))):
+        for fld, candidates in (
+            ("date", ("signing_date", "date")),
+            ("doc_number", ("doc_number",)),
+        ):
             found = [v for c in candidates for v in m.loc[m["field"] == c, "value"]]
             text_value = found[0] if found else ""
             table_value = str(row.get(fld, "") or "")

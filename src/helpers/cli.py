@@ -63,10 +63,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where executed copies go (default: outputs/notebooks)",
     )
-    run.add_argument("--force", action="store_true",
-                     help="run every selected notebook, even those that are up to date")
-    run.add_argument("--no-progress", action="store_true",
-                     help="hide the per-cell progress bars (hidden anyway when stderr is not a terminal)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="run every selected notebook, even those that are up to date",
+    )
+    run.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the per-cell progress bars (hidden anyway when stderr is not a terminal)",
+    )
     run.set_defaults(func=_run)
 
     clean = sub.add_parser(
@@ -104,11 +110,22 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     code.add_argument("units", type=Path, metavar="UNITS.csv", help="table of units to code")
-    code.add_argument("--out", type=Path, required=True, metavar="CODED.csv", help="coded table to write")
-    code.add_argument("--codebook", type=Path, default=paths.DATA / "codebook.yaml", metavar="PATH",
-                      help="codebook YAML (default: data/codebook.yaml)")
-    code.add_argument("--text-col", default="text", metavar="NAME", help="text column (default: text)")
-    code.add_argument("--id-col", default="unit_id", metavar="NAME", help="unit id column (default: unit_id)")
+    code.add_argument(
+        "--out", type=Path, required=True, metavar="CODED.csv", help="coded table to write"
+    )
+    code.add_argument(
+        "--codebook",
+        type=Path,
+        default=paths.DATA / "codebook.yaml",
+        metavar="PATH",
+        help="codebook YAML (default: data/codebook.yaml)",
+    )
+    code.add_argument(
+        "--text-col", default="text", metavar="NAME", help="text column (default: text)"
+    )
+    code.add_argument(
+        "--id-col", default="unit_id", metavar="NAME", help="unit id column (default: unit_id)"
+    )
     code.set_defaults(func=_code)
 
     check = sub.add_parser(
@@ -143,10 +160,14 @@ def _code(args: argparse.Namespace) -> int:
     except (CodebookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    result = units_code(units, codebook, segmenter_make(), text_col=args.text_col, id_col=args.id_col)
+    result = units_code(
+        units, codebook, segmenter_make(), text_col=args.text_col, id_col=args.id_col
+    )
     out = table_write(coded_table(result), args.out.resolve())
     n = int((result.wide["n_codes"] > 0).sum())
-    print(f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes -> {out}")
+    print(
+        f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes -> {out}"
+    )
     return 0
 
 
@@ -213,8 +234,11 @@ def _written(summary, manifest: Path) -> str:
 
     folders = set()  # the folders the notebooks were given (tables_dir, figures_dir, ...)
     for params in summary["parameters"]:
-        folders |= {path_resolve(v).resolve() for k, v in params.items()
-                    if k.endswith("_dir") and isinstance(v, str) and v.strip()}
+        folders |= {
+            path_resolve(v).resolve()
+            for k, v in params.items()
+            if k.endswith("_dir") and isinstance(v, str) and v.strip()
+        }
     per_dir: Counter = Counter()
     changed: Counter = Counter()
     for written in summary["written"]:
@@ -228,7 +252,9 @@ def _written(summary, manifest: Path) -> str:
     for folder in sorted(per_dir):
         shown = _relative(folder)
         n = per_dir[folder]
-        lines.append(f"written: {n} file{'s' * (n != 1)} in {shown} ({changed[folder]} new or changed)")
+        lines.append(
+            f"written: {n} file{'s' * (n != 1)} in {shown} ({changed[folder]} new or changed)"
+        )
     for written in summary["written"]:
         lines += [f"report: {path}" for path in written if Path(path).name == "index.html"]
     lines.append(f"manifest: {_relative(manifest)}")

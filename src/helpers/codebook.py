@@ -26,8 +26,16 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 TOP_FIELDS = {"codebook", "version", "source", "unit", "dimensions", "terms", "codes", "matching"}
 CODE_FIELDS = {
-    "id", "dimension", "label_zh", "label_en", "definition", "definition_quote", "include", "exclusions",
-    "anchors", "indicators",
+    "id",
+    "dimension",
+    "label_zh",
+    "label_en",
+    "definition",
+    "definition_quote",
+    "include",
+    "exclusions",
+    "anchors",
+    "indicators",
 }
 CODE_REQUIRED = ("id", "dimension", "label_zh", "definition", "indicators")
 INDICATOR_FIELDS = {"keywords", "patterns", "rules"}
@@ -40,8 +48,15 @@ DEFAULT_WINDOW = 10
 class CodebookError(ValueError):
     """The codebook cannot be used. The message names the file, the line, the code and the field."""
 
-    def __init__(self, path: Path, reason: str, *, line: int | None = None, code: str | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        reason: str,
+        *,
+        line: int | None = None,
+        code: str | None = None,
+        field: str | None = None,
+    ) -> None:
         where = [str(_display(path))]
         if line:
             where.append(f"line {line}")
@@ -150,7 +165,10 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
         key = loader.construct_object(key_node, deep=True)
         if key in out:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {lines[key]})", key_node.start_mark
+                None,
+                None,
+                f"duplicate key {key!r} (first on line {lines[key]})",
+                key_node.start_mark,
             )
         out[key] = loader.construct_object(value_node, deep=True)
         lines[key] = key_node.start_mark.line + 1
@@ -172,22 +190,39 @@ def _fields(mapping: dict) -> set:
     return {k for k in mapping if k not in ("__line__", "__lines__")}
 
 
-def _strings(value: Any, path: Path, line: int | None, code: str | None, field: str, *, allow_empty: bool = True
-             ) -> tuple[str, ...]:
+def _strings(
+    value: Any,
+    path: Path,
+    line: int | None,
+    code: str | None,
+    field: str,
+    *,
+    allow_empty: bool = True,
+) -> tuple[str, ...]:
     if value is None:
         value = []
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise CodebookError(path, f"must be a list of strings, not {type(value).__name__}", line=line, code=code,
-                            field=field)
+        raise CodebookError(
+            path,
+            f"must be a list of strings, not {type(value).__name__}",
+            line=line,
+            code=code,
+            field=field,
+        )
     out = []
     for v in value:
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             v = str(v)
         if not isinstance(v, str) or not v.strip():
-            raise CodebookError(path, f"every entry must be a non-empty string, found {v!r}", line=line, code=code,
-                                field=field)
+            raise CodebookError(
+                path,
+                f"every entry must be a non-empty string, found {v!r}",
+                line=line,
+                code=code,
+                field=field,
+            )
         out.append(v.strip())
     if not out and not allow_empty:
         raise CodebookError(path, "is empty", line=line, code=code, field=field)
@@ -212,54 +247,85 @@ def codebook_read(path: str | Path = CODEBOOK) -> Codebook:
     if not p.exists():
         raise CodebookError(p, "codebook not found")
     try:
-        raw = yaml.load(p.read_text(encoding="utf-8-sig"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        raw = yaml.load(p.read_text(encoding="utf-8-sig"), Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise CodebookError(p, f"not valid YAML: {problem}", line=mark.line + 1 if mark else None) from None
+        raise CodebookError(
+            p, f"not valid YAML: {problem}", line=mark.line + 1 if mark else None
+        ) from None
     if not isinstance(raw, dict):
         raise CodebookError(p, "must be a mapping with a `codes:` list")
     unknown = _fields(raw) - TOP_FIELDS
     if unknown:
         key = sorted(unknown)[0]
-        raise CodebookError(p, f"unknown field (allowed: {sorted(TOP_FIELDS)})", line=_line(raw, key), field=key)
+        raise CodebookError(
+            p, f"unknown field (allowed: {sorted(TOP_FIELDS)})", line=_line(raw, key), field=key
+        )
 
     dims_raw = raw.get("dimensions") or {}
     if not isinstance(dims_raw, dict):
-        raise CodebookError(p, "must be a mapping of dimension ids", line=_line(raw, "dimensions"), field="dimensions")
+        raise CodebookError(
+            p,
+            "must be a mapping of dimension ids",
+            line=_line(raw, "dimensions"),
+            field="dimensions",
+        )
     dimensions = {}
     for dim, spec in ((k, v) for k, v in dims_raw.items() if k not in ("__line__", "__lines__")):
         spec = spec or {}
         if not isinstance(spec, dict):
-            raise CodebookError(p, "must be a mapping", line=_line(dims_raw, dim), field=f"dimensions.{dim}")
+            raise CodebookError(
+                p, "must be a mapping", line=_line(dims_raw, dim), field=f"dimensions.{dim}"
+            )
         bad = _fields(spec) - DIMENSION_FIELDS
         if bad:
-            raise CodebookError(p, f"unknown field {sorted(bad)[0]!r}", line=_line(spec, sorted(bad)[0]),
-                                field=f"dimensions.{dim}")
+            raise CodebookError(
+                p,
+                f"unknown field {sorted(bad)[0]!r}",
+                line=_line(spec, sorted(bad)[0]),
+                field=f"dimensions.{dim}",
+            )
         dimensions[str(dim)] = {k: spec[k] for k in _fields(spec)}
 
     terms_raw = raw.get("terms") or {}
     if not isinstance(terms_raw, dict):
-        raise CodebookError(p, "must be a mapping of term names to word lists", line=_line(raw, "terms"),
-                            field="terms")
+        raise CodebookError(
+            p,
+            "must be a mapping of term names to word lists",
+            line=_line(raw, "terms"),
+            field="terms",
+        )
     terms = {
-        str(name): _strings(words, p, _line(terms_raw, name), None, f"terms.{name}", allow_empty=False)
+        str(name): _strings(
+            words, p, _line(terms_raw, name), None, f"terms.{name}", allow_empty=False
+        )
         for name, words in terms_raw.items()
         if name not in ("__line__", "__lines__")
     }
 
     matching = raw.get("matching") or {}
     if not isinstance(matching, dict) or _fields(matching) - MATCHING_FIELDS:
-        raise CodebookError(p, "allowed: keywords: word | substring", line=_line(raw, "matching"), field="matching")
+        raise CodebookError(
+            p, "allowed: keywords: word | substring", line=_line(raw, "matching"), field="matching"
+        )
     keyword_match = matching.get("keywords", "word")
     if keyword_match not in ("word", "substring"):
-        raise CodebookError(p, f"must be 'word' or 'substring', not {keyword_match!r}", line=_line(matching, "keywords"),
-                            field="matching.keywords")
+        raise CodebookError(
+            p,
+            f"must be 'word' or 'substring', not {keyword_match!r}",
+            line=_line(matching, "keywords"),
+            field="matching.keywords",
+        )
 
     codes_raw = raw.get("codes")
     if not isinstance(codes_raw, list) or not codes_raw:
-        raise CodebookError(p, "missing or empty: the codebook needs a list of codes", line=_line(raw, "codes"),
-                            field="codes")
+        raise CodebookError(
+            p,
+            "missing or empty: the codebook needs a list of codes",
+            line=_line(raw, "codes"),
+            field="codes",
+        )
     codes: list[Code] = []
     seen: dict[str, int] = {}
     for entry in codes_raw:
@@ -267,8 +333,12 @@ def codebook_read(path: str | Path = CODEBOOK) -> Codebook:
         codes.append(code)
     unit = str(raw.get("unit", "sentence"))
     if unit not in ("sentence", "paragraph"):
-        raise CodebookError(p, f"must be 'sentence' or 'paragraph', not {unit!r}", line=_line(raw, "unit"),
-                            field="unit")
+        raise CodebookError(
+            p,
+            f"must be 'sentence' or 'paragraph', not {unit!r}",
+            line=_line(raw, "unit"),
+            field="unit",
+        )
     return Codebook(
         path=p,
         title=str(raw.get("codebook", "")),
@@ -288,49 +358,93 @@ def _code_read(entry: Any, p: Path, terms: dict, dimensions: dict, seen: dict[st
     line = _line(entry)
     cid = entry.get("id")
     if not isinstance(cid, str) or not ID_PATTERN.match(cid):
-        raise CodebookError(p, f"id {cid!r} must be lower-case letters, digits and _ (e.g. social_participation)",
-                            line=_line(entry, "id") or line, field="id")
+        raise CodebookError(
+            p,
+            f"id {cid!r} must be lower-case letters, digits and _ (e.g. social_participation)",
+            line=_line(entry, "id") or line,
+            field="id",
+        )
     if cid in seen:
-        raise CodebookError(p, f"duplicate id (first defined on line {seen[cid]})", line=_line(entry, "id"), code=cid,
-                            field="id")
+        raise CodebookError(
+            p,
+            f"duplicate id (first defined on line {seen[cid]})",
+            line=_line(entry, "id"),
+            code=cid,
+            field="id",
+        )
     seen[cid] = _line(entry, "id") or line
     unknown = _fields(entry) - CODE_FIELDS
     if unknown:
         key = sorted(unknown)[0]
-        raise CodebookError(p, f"unknown field (allowed: {sorted(CODE_FIELDS)})", line=_line(entry, key), code=cid,
-                            field=key)
+        raise CodebookError(
+            p,
+            f"unknown field (allowed: {sorted(CODE_FIELDS)})",
+            line=_line(entry, key),
+            code=cid,
+            field=key,
+        )
     for req in CODE_REQUIRED:
         if entry.get(req) in (None, "", [], {}):
             raise CodebookError(p, "is required", line=line, code=cid, field=req)
     dim = str(entry["dimension"])
     if dimensions and dim not in dimensions:
-        raise CodebookError(p, f"dimension {dim!r} is not declared under `dimensions` ({sorted(dimensions)})",
-                            line=_line(entry, "dimension"), code=cid, field="dimension")
+        raise CodebookError(
+            p,
+            f"dimension {dim!r} is not declared under `dimensions` ({sorted(dimensions)})",
+            line=_line(entry, "dimension"),
+            code=cid,
+            field="dimension",
+        )
     ind = entry["indicators"]
     if not isinstance(ind, dict):
-        raise CodebookError(p, "must be a mapping with keywords, patterns and/or rules",
-                            line=_line(entry, "indicators"), code=cid, field="indicators")
+        raise CodebookError(
+            p,
+            "must be a mapping with keywords, patterns and/or rules",
+            line=_line(entry, "indicators"),
+            code=cid,
+            field="indicators",
+        )
     bad = _fields(ind) - INDICATOR_FIELDS
     if bad:
         key = sorted(bad)[0]
-        raise CodebookError(p, f"unknown indicator field (allowed: {sorted(INDICATOR_FIELDS)})",
-                            line=_line(ind, key), code=cid, field=f"indicators.{key}")
+        raise CodebookError(
+            p,
+            f"unknown indicator field (allowed: {sorted(INDICATOR_FIELDS)})",
+            line=_line(ind, key),
+            code=cid,
+            field=f"indicators.{key}",
+        )
     keywords = _strings(ind.get("keywords"), p, _line(ind, "keywords"), cid, "indicators.keywords")
     patterns = _strings(ind.get("patterns"), p, _line(ind, "patterns"), cid, "indicators.patterns")
     for pat in patterns:
         try:
             re.compile(pat)
         except re.error as exc:
-            raise CodebookError(p, f"invalid regular expression {pat!r}: {exc}", line=_line(ind, "patterns"),
-                                code=cid, field="indicators.patterns") from None
+            raise CodebookError(
+                p,
+                f"invalid regular expression {pat!r}: {exc}",
+                line=_line(ind, "patterns"),
+                code=cid,
+                field="indicators.patterns",
+            ) from None
     rules = _rules_read(ind.get("rules"), p, _line(ind, "rules"), cid, terms)
     if not (keywords or patterns or rules):
-        raise CodebookError(p, "no keywords, patterns or rules: this code could never be assigned",
-                            line=_line(entry, "indicators"), code=cid, field="indicators")
+        raise CodebookError(
+            p,
+            "no keywords, patterns or rules: this code could never be assigned",
+            line=_line(entry, "indicators"),
+            code=cid,
+            field="indicators",
+        )
     anchors = entry.get("anchors") or []
     if not isinstance(anchors, list) or not all(isinstance(a, dict) for a in anchors):
-        raise CodebookError(p, "must be a list of {unit_id, text}", line=_line(entry, "anchors"), code=cid,
-                            field="anchors")
+        raise CodebookError(
+            p,
+            "must be a list of {unit_id, text}",
+            line=_line(entry, "anchors"),
+            code=cid,
+            field="anchors",
+        )
     quote = entry.get("definition_quote")
     return Code(
         id=cid,
@@ -341,12 +455,22 @@ def _code_read(entry: Any, p: Path, terms: dict, dimensions: dict, seen: dict[st
         keywords=keywords,
         patterns=patterns,
         rules=rules,
-        include=tuple(_prose(x) for x in _strings(entry.get("include"), p, _line(entry, "include"), cid, "include")),
-        exclusions=tuple(_prose(x) for x in _strings(entry.get("exclusions"), p, _line(entry, "exclusions"), cid,
-                                                     "exclusions")),
-        anchors=tuple({k: str(v) for k, v in a.items() if k not in ("__line__", "__lines__")} for a in anchors),
+        include=tuple(
+            _prose(x)
+            for x in _strings(entry.get("include"), p, _line(entry, "include"), cid, "include")
+        ),
+        exclusions=tuple(
+            _prose(x)
+            for x in _strings(
+                entry.get("exclusions"), p, _line(entry, "exclusions"), cid, "exclusions"
+            )
+        ),
+        anchors=tuple(
+            {k: str(v) for k, v in a.items() if k not in ("__line__", "__lines__")} for a in anchors
+        ),
         definition_quote={k: str(v) for k, v in quote.items() if k not in ("__line__", "__lines__")}
-        if isinstance(quote, dict) else None,
+        if isinstance(quote, dict)
+        else None,
         line=line or 0,
     )
 
@@ -363,37 +487,78 @@ def _rules_read(value: Any, p: Path, line: int | None, cid: str, terms: dict) ->
     if value in (None, []):
         return ()
     if not isinstance(value, list):
-        raise CodebookError(p, "must be a list of rules", line=line, code=cid, field="indicators.rules")
+        raise CodebookError(
+            p, "must be a list of rules", line=line, code=cid, field="indicators.rules"
+        )
     rules = []
     for i, r in enumerate(value, start=1):
         if not isinstance(r, dict):
-            raise CodebookError(p, f"rule {i} must be a mapping", line=line, code=cid, field="indicators.rules")
+            raise CodebookError(
+                p, f"rule {i} must be a mapping", line=line, code=cid, field="indicators.rules"
+            )
         rline = _line(r)
         rid = str(r.get("id", f"rule{i}"))
         fld = f"indicators.rules[{rid}]"
         bad = _fields(r) - RULE_FIELDS
         if bad:
-            raise CodebookError(p, f"unknown rule field {sorted(bad)[0]!r} (allowed: {sorted(RULE_FIELDS)})",
-                                line=_line(r, sorted(bad)[0]), code=cid, field=fld)
-        parts = {k: _strings(r.get(k), p, _line(r, k) or rline, cid, f"{fld}.{k}") for k in
-                 ("all", "any", "near", "not", "heading")}
+            raise CodebookError(
+                p,
+                f"unknown rule field {sorted(bad)[0]!r} (allowed: {sorted(RULE_FIELDS)})",
+                line=_line(r, sorted(bad)[0]),
+                code=cid,
+                field=fld,
+            )
+        parts = {
+            k: _strings(r.get(k), p, _line(r, k) or rline, cid, f"{fld}.{k}")
+            for k in ("all", "any", "near", "not", "heading")
+        }
         if not (parts["all"] or parts["any"] or parts["near"] or parts["heading"]):
-            raise CodebookError(p, "a rule needs at least one of all, any, near or heading", line=rline, code=cid,
-                                field=fld)
+            raise CodebookError(
+                p,
+                "a rule needs at least one of all, any, near or heading",
+                line=rline,
+                code=cid,
+                field=fld,
+            )
         if parts["near"] and len(parts["near"]) != 2:
-            raise CodebookError(p, "near takes exactly two terms", line=_line(r, "near"), code=cid, field=f"{fld}.near")
+            raise CodebookError(
+                p,
+                "near takes exactly two terms",
+                line=_line(r, "near"),
+                code=cid,
+                field=f"{fld}.near",
+            )
         for k in ("all", "any", "near", "not"):
             for term in parts[k]:
                 if term not in terms:
-                    raise CodebookError(p, f"unknown term {term!r}: define it under `terms:` (known: "
-                                           f"{', '.join(sorted(terms)) or 'none'})", line=_line(r, k) or rline,
-                                        code=cid, field=f"{fld}.{k}")
+                    raise CodebookError(
+                        p,
+                        f"unknown term {term!r}: define it under `terms:` (known: "
+                        f"{', '.join(sorted(terms)) or 'none'})",
+                        line=_line(r, k) or rline,
+                        code=cid,
+                        field=f"{fld}.{k}",
+                    )
         window = r.get("window", DEFAULT_WINDOW)
         if not isinstance(window, int) or isinstance(window, bool) or window < 1:
-            raise CodebookError(p, f"window must be a positive whole number of words, not {window!r}",
-                                line=_line(r, "window"), code=cid, field=f"{fld}.window")
-        rules.append(Rule(id=rid, all=parts["all"], any=parts["any"], near=parts["near"], window=window,
-                          not_=parts["not"], heading=parts["heading"]))
+            raise CodebookError(
+                p,
+                f"window must be a positive whole number of words, not {window!r}",
+                line=_line(r, "window"),
+                code=cid,
+                field=f"{fld}.window",
+            )
+        rules.append(
+            Rule(
+                id=rid,
+                all=parts["all"],
+                any=parts["any"],
+                near=parts["near"],
+                window=window,
+                not_=parts["not"],
+                heading=parts["heading"],
+            )
+        )
     return tuple(rules)
 
 
@@ -427,22 +592,42 @@ def codebook_manual(codebook: Codebook) -> str:
     The dictionary's keywords and rules are left out on purpose, so that human coding stays an
     independent reading of the definitions.
     """
-    lines = [f"# 编码手册 Coding manual: {codebook.title}", "", f"来源 Source: {codebook.source}", "",
-             "Code every unit with all codes that apply (multi-label, 0/1 each); a unit may get no code. Read the "
-             "unit in its context (its heading path is given) and code what it says, by the definitions, the "
-             "include rules and the exclusions.", ""]
+    lines = [
+        f"# 编码手册 Coding manual: {codebook.title}",
+        "",
+        f"来源 Source: {codebook.source}",
+        "",
+        "Code every unit with all codes that apply (multi-label, 0/1 each); a unit may get no code. Read the "
+        "unit in its context (its heading path is given) and code what it says, by the definitions, the "
+        "include rules and the exclusions.",
+        "",
+    ]
     for dim, d in codebook.dimensions.items():
-        lines += [f"## {d.get('label_zh', dim)} ({d.get('label_en', '')}; `{dim}`)", str(d.get("description", "")), ""]
+        lines += [
+            f"## {d.get('label_zh', dim)} ({d.get('label_en', '')}; `{dim}`)",
+            str(d.get("description", "")),
+            "",
+        ]
         for c in (c for c in codebook.codes if c.dimension == dim):
-            lines += [f"### `{c.id}` {c.label_zh} ({c.label_en})", "", f"**定义**: {c.definition}", ""]
+            lines += [
+                f"### `{c.id}` {c.label_zh} ({c.label_en})",
+                "",
+                f"**定义**: {c.definition}",
+                "",
+            ]
             if c.definition_quote:
-                lines += [f"**报告原文** ({c.definition_quote.get('unit_id', '')}): {c.definition_quote.get('text', '')}",
-                          ""]
+                lines += [
+                    f"**报告原文** ({c.definition_quote.get('unit_id', '')}): {c.definition_quote.get('text', '')}",
+                    "",
+                ]
             if c.include:
                 lines += ["**包括 include**:", *[f"- {x}" for x in c.include], ""]
             if c.exclusions:
                 lines += ["**不包括 exclusions**:", *[f"- {x}" for x in c.exclusions], ""]
             if c.anchors:
-                lines += ["**示例 anchors**:", *[f"- {a.get('unit_id', '')}: {a.get('text', '')}" for a in c.anchors],
-                          ""]
+                lines += [
+                    "**示例 anchors**:",
+                    *[f"- {a.get('unit_id', '')}: {a.get('text', '')}" for a in c.anchors],
+                    "",
+                ]
     return "\n".join(lines)

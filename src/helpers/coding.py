@@ -15,9 +15,9 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from itertools import accumulate, chain, repeat
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate, chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,17 @@ from helpers.codebook import Codebook
 from helpers.tables import path_resolve, table_write, workbook_save
 from helpers.tokens import Segmenter
 
-EVIDENCE_COLUMNS = ["doc_id", "unit_id", "code", "dimension", "indicator_type", "indicator", "start", "end", "match"]
+EVIDENCE_COLUMNS = [
+    "doc_id",
+    "unit_id",
+    "code",
+    "dimension",
+    "indicator_type",
+    "indicator",
+    "start",
+    "end",
+    "match",
+]
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,9 @@ class CodingResult:
     def uncoded(self) -> pd.DataFrame:
         """Units that got no code, for review."""
         w = self.wide
-        return w[w["n_codes"] == 0][["doc_id", "unit_id", "heading_path", "text"]].reset_index(drop=True)
+        return w[w["n_codes"] == 0][["doc_id", "unit_id", "heading_path", "text"]].reset_index(
+            drop=True
+        )
 
 
 class _Matcher:
@@ -67,8 +79,10 @@ class _Matcher:
         for c in codebook.codes:
             for k in dict.fromkeys(text_simplify(k) for k in c.keywords):
                 keyword_codes[k].append(c.id)
-        self.term_words = {name: tuple(dict.fromkeys(text_simplify(w) for w in words))
-                           for name, words in codebook.terms.items()}
+        self.term_words = {
+            name: tuple(dict.fromkeys(text_simplify(w) for w in words))
+            for name, words in codebook.terms.items()
+        }
         word_terms: dict[str, list[str]] = defaultdict(list)
         for name, words in self.term_words.items():
             for w in words:
@@ -79,7 +93,9 @@ class _Matcher:
         term_index = {t: j for j, t in enumerate(self.terms)}
         # word id -> its codes / its terms, as flat lists with a start pointer per word (CSR)
         self.kw_codes, self.kw_ptr = _csr([keyword_codes.get(w, []) for w in self.words])
-        term_ids, self.term_ptr = _csr([[term_index[t] for t in word_terms.get(w, [])] for w in self.words])
+        term_ids, self.term_ptr = _csr(
+            [[term_index[t] for t in word_terms.get(w, [])] for w in self.words]
+        )
         self.word_term_ids = np.asarray(term_ids, dtype=np.int64)
         self.automaton = ahocorasick.Automaton()
         for i, w in enumerate(self.words):
@@ -90,19 +106,27 @@ class _Matcher:
         self.word_mode = codebook.keyword_match == "word"
         # (code, rule, label, term ids of all/any/near/not) for every rule
         self.rules = [
-            (c, r, f"{r.id}: {r.describe()}",
-             *([term_index[t] for t in ts] for ts in (r.all, r.any, r.near, r.not_)))
+            (
+                c,
+                r,
+                f"{r.id}: {r.describe()}",
+                *([term_index[t] for t in ts] for ts in (r.all, r.any, r.near, r.not_)),
+            )
             for c in codebook.codes
             for r in c.rules
         ]
-        self.simple_headings = {h: text_simplify(h) for c in codebook.codes for r in c.rules for h in r.heading}
+        self.simple_headings = {
+            h: text_simplify(h) for c in codebook.codes for r in c.rules for h in r.heading
+        }
         self._heading_first: dict[tuple[int, str], str | None] = {}
 
     def heading_first(self, rule, simple_heading: str) -> str | None:
         """Return the first of the rule's headings found in a (simplified) heading path, or None."""
         key = (id(rule), simple_heading)
         if key not in self._heading_first:
-            self._heading_first[key] = next((h for h in rule.heading if self.simple_headings[h] in simple_heading), None)
+            self._heading_first[key] = next(
+                (h for h in rule.heading if self.simple_headings[h] in simple_heading), None
+            )
         return self._heading_first[key]
 
 
@@ -130,7 +154,9 @@ def _joined(texts: list[str]) -> tuple[str, list[int]]:
     return "\n".join(texts), offsets
 
 
-def _boundaries_from_tokens(tokens: pd.DataFrame, unit_index: dict[str, int], offsets: list[int]) -> np.ndarray:
+def _boundaries_from_tokens(
+    tokens: pd.DataFrame, unit_index: dict[str, int], offsets: list[int]
+) -> np.ndarray:
     """Global word-boundary positions from a token table (start/end offsets per unit)."""
     idx = tokens["unit_id"].map(unit_index)
     if idx.isna().any():
@@ -149,7 +175,11 @@ def _boundary_mask(n: int, offsets: np.ndarray, lengths: np.ndarray, positions=N
     """
     mask = np.zeros(n + 1, dtype=bool)
     if positions is not None:
-        pos = positions if isinstance(positions, np.ndarray) else np.fromiter(positions, dtype=np.int64)
+        pos = (
+            positions
+            if isinstance(positions, np.ndarray)
+            else np.fromiter(positions, dtype=np.int64)
+        )
         pos = pos[(pos >= 0) & (pos <= n)]
         mask[pos] = True
     mask[offsets] = True
@@ -157,7 +187,9 @@ def _boundary_mask(n: int, offsets: np.ndarray, lengths: np.ndarray, positions=N
     return mask
 
 
-def _boundaries_from_token_lists(token_lists: list[list[str]], texts: list[str], offsets: np.ndarray) -> np.ndarray:
+def _boundaries_from_token_lists(
+    token_lists: list[list[str]], texts: list[str], offsets: np.ndarray
+) -> np.ndarray:
     """Global word-boundary positions from the tokens of every text (each list must cover its text).
 
     The tokens are joined with a separator character and the separators located with numpy, which
@@ -169,14 +201,18 @@ def _boundaries_from_token_lists(token_lists: list[list[str]], texts: list[str],
     # the tokens joined by the separator, the texts by newlines: the position of the k-th separator
     # minus k is a word boundary in the newline-joined texts
     flat = "\n".join(sep.join(toks) for toks in token_lists)
-    if len(flat) - flat.count(sep) == sum(map(len, texts)) + len(texts) - 1 and not any(sep in t for t in texts):
+    if len(flat) - flat.count(sep) == sum(map(len, texts)) + len(texts) - 1 and not any(
+        sep in t for t in texts
+    ):
         chars = np.frombuffer(flat.encode("utf-32-le"), dtype=np.uint32)
         seps = np.flatnonzero(chars == 0)
         return seps - np.arange(len(seps))
     out: list[int] = []
     for i, (toks, off) in enumerate(zip(token_lists, offsets.tolist())):
         if sum(map(len, toks)) != len(texts[i]):
-            raise ValueError(f"the tokens of unit {i} cover {sum(map(len, toks))} characters, its text has {len(texts[i])}")
+            raise ValueError(
+                f"the tokens of unit {i} cover {sum(map(len, toks))} characters, its text has {len(texts[i])}"
+            )
         out.extend(accumulate(map(len, toks), initial=off))
     return np.asarray(out, dtype=np.int64)
 
@@ -216,8 +252,11 @@ def texts_code(
         if bounds is None and token_lists is not None:
             bounds = _boundaries_from_token_lists(token_lists, texts, offsets)
         elif bounds is None and segmenter is not None:
-            bounds = _boundaries_from_token_lists([segmenter.cut(joined[o : o + n]) for o, n in
-                                                   zip(offsets_list, lengths.tolist())], texts, offsets)
+            bounds = _boundaries_from_token_lists(
+                [segmenter.cut(joined[o : o + n]) for o, n in zip(offsets_list, lengths.tolist())],
+                texts,
+                offsets,
+            )
         elif bounds is None:
             raise ValueError("word matching needs a segmenter, token lists or word boundaries")
         is_bound = _boundary_mask(len(joined), offsets, lengths, bounds)
@@ -225,7 +264,9 @@ def texts_code(
 
     # 1) every keyword and term word of every code, in one automaton pass; hits filtered in numpy
     if len(m.automaton):
-        hits = np.fromiter(chain.from_iterable(m.automaton.iter(joined)), dtype=np.int64).reshape(-1, 2)
+        hits = np.fromiter(chain.from_iterable(m.automaton.iter(joined)), dtype=np.int64).reshape(
+            -1, 2
+        )
     else:
         hits = np.zeros((0, 2), dtype=np.int64)
     wid = hits[:, 1]
@@ -238,9 +279,17 @@ def texts_code(
     ls, le = gs - offsets[unit], ge - offsets[unit]
     kw_rows, kw_entry = _csr_expand(wid, m.kw_ptr)
     words = m.words
-    rows.extend(zip(unit[kw_rows].tolist(), [m.kw_codes[k] for k in kw_entry.tolist()], repeat("keyword"),
-                    [words[w] for w in wid[kw_rows].tolist()], ls[kw_rows].tolist(), le[kw_rows].tolist(),
-                    [joined_orig[a:b] for a, b in zip(gs[kw_rows].tolist(), ge[kw_rows].tolist())]))
+    rows.extend(
+        zip(
+            unit[kw_rows].tolist(),
+            [m.kw_codes[k] for k in kw_entry.tolist()],
+            repeat("keyword"),
+            [words[w] for w in wid[kw_rows].tolist()],
+            ls[kw_rows].tolist(),
+            le[kw_rows].tolist(),
+            [joined_orig[a:b] for a, b in zip(gs[kw_rows].tolist(), ge[kw_rows].tolist())],
+        )
+    )
     # 2) every pattern, one pass each
     for cid, pat, rx in m.patterns:
         for mt in rx.finditer(joined):
@@ -250,15 +299,29 @@ def texts_code(
             i = bisect.bisect_right(offsets_list, s_) - 1
             if e_ > offsets_list[i] + len(texts[i]):
                 continue  # crossed into the next unit
-            rows.append((i, cid, "pattern", pat, s_ - offsets_list[i], e_ - offsets_list[i], joined_orig[s_:e_]))
+            rows.append(
+                (
+                    i,
+                    cid,
+                    "pattern",
+                    pat,
+                    s_ - offsets_list[i],
+                    e_ - offsets_list[i],
+                    joined_orig[s_:e_],
+                )
+            )
     # 3) rules: units that hold every term a rule needs (and none it excludes) are found in numpy,
     #    then only those are checked in Python for order, distance and evidence
     if m.rules:
-        rows.extend(_rules_apply(m, texts, headings, unit, wid, ls, le, is_bound, offsets, progress))
+        rows.extend(
+            _rules_apply(m, texts, headings, unit, wid, ls, le, is_bound, offsets, progress)
+        )
     return rows
 
 
-def _rules_apply(m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offsets, progress) -> list[tuple]:
+def _rules_apply(
+    m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offsets, progress
+) -> list[tuple]:
     """Return the rule evidence rows ``(index, code, "rule", label, start, end, match)`` of every unit."""
     n_units, n_terms = len(texts), len(m.terms)
     th_rows, th_entry = _csr_expand(wid, m.term_ptr)
@@ -301,8 +364,14 @@ def _rules_apply(m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offs
         w0, w1 = ss, se - 1
     order = np.lexsort((se, ss, st, su))
     spans: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
-    for u, t, s_, e_, a_, b_ in zip(su[order].tolist(), st[order].tolist(), ss[order].tolist(), se[order].tolist(),
-                                    w0[order].tolist(), w1[order].tolist()):
+    for u, t, s_, e_, a_, b_ in zip(
+        su[order].tolist(),
+        st[order].tolist(),
+        ss[order].tolist(),
+        se[order].tolist(),
+        w0[order].tolist(),
+        w1[order].tolist(),
+    ):
         spans[(u, t)].append((s_, e_, a_, b_))
     out: list[tuple] = []
     if progress:
@@ -311,7 +380,9 @@ def _rules_apply(m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offs
         plans = tqdm(plans, desc="coding rules", unit="rule")
     for c, rule, label, terms, units_ok, first in plans:
         if not terms:  # heading only
-            out.extend((i, c.id, "rule", label, None, None, f"heading: {first[hid[i]]}") for i in units_ok)
+            out.extend(
+                (i, c.id, "rule", label, None, None, f"heading: {first[hid[i]]}") for i in units_ok
+            )
             continue
         names = [m.terms[t] for t in terms]
         for i in units_ok:
@@ -330,7 +401,10 @@ def _rules_apply(m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offs
                 if pair is None:
                     continue
                 ev.extend([(*pair[0][:2], a), (*pair[1][:2], b)])
-            out.extend((i, c.id, "rule", label, s_, e_, what if s_ is None else text[s_:e_]) for s_, e_, what in ev)
+            out.extend(
+                (i, c.id, "rule", label, s_, e_, what if s_ is None else text[s_:e_])
+                for s_, e_, what in ev
+            )
     return out
 
 
@@ -381,14 +455,26 @@ def units_code(
     headings = u["heading_path"].astype(str).tolist()
     bounds = None
     if m.word_mode and tokens is not None:
-        offsets = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))  # as texts_code joins them
+        offsets = list(
+            accumulate((len(t) + 1 for t in texts[:-1]), initial=0)
+        )  # as texts_code joins them
         bounds = _boundaries_from_tokens(tokens, {uid: i for i, uid in enumerate(uids)}, offsets)
     elif m.word_mode and token_lists is None and segmenter is None:
         raise ValueError("word matching needs a segmenter or a tokens table")
-    rows = texts_code(texts, m, token_lists=token_lists, bounds=bounds, segmenter=segmenter, headings=headings,
-                      progress=progress)
+    rows = texts_code(
+        texts,
+        m,
+        token_lists=token_lists,
+        bounds=bounds,
+        segmenter=segmenter,
+        headings=headings,
+        progress=progress,
+    )
     dims = {c.id: c.dimension for c in codebook.codes}
-    records = [(docs[i], uids[i], cid, dims[cid], typ, ind, s_, e_, match, i) for i, cid, typ, ind, s_, e_, match in rows]
+    records = [
+        (docs[i], uids[i], cid, dims[cid], typ, ind, s_, e_, match, i)
+        for i, cid, typ, ind, s_, e_, match in rows
+    ]
     evidence = pd.DataFrame(records, columns=[*EVIDENCE_COLUMNS, "_u"])
     evidence["start"] = evidence["start"].astype("Int64")
     evidence["end"] = evidence["end"].astype("Int64")
@@ -420,14 +506,22 @@ def _near(spans_a, spans_b, window: int):
 
 
 def _wide(u: pd.DataFrame, evidence: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    wide = u[["doc_id", "unit_id"] + [c for c in ("level", "kind", "heading_path", "section") if c in u] + ["text"]]
+    wide = u[
+        ["doc_id", "unit_id"]
+        + [c for c in ("level", "kind", "heading_path", "section") if c in u]
+        + ["text"]
+    ]
     wide = wide.reset_index(drop=True).copy()
     pos = {uid: i for i, uid in enumerate(wide["unit_id"].tolist())}
     col = {cid: j for j, cid in enumerate(codebook.ids)}
     matrix = np.zeros((len(wide), len(col)), dtype=np.int64)
     if len(evidence):
-        rows = np.fromiter((pos[x] for x in evidence["unit_id"].tolist()), dtype=np.int64, count=len(evidence))
-        cols = np.fromiter((col[x] for x in evidence["code"].tolist()), dtype=np.int64, count=len(evidence))
+        rows = np.fromiter(
+            (pos[x] for x in evidence["unit_id"].tolist()), dtype=np.int64, count=len(evidence)
+        )
+        cols = np.fromiter(
+            (col[x] for x in evidence["code"].tolist()), dtype=np.int64, count=len(evidence)
+        )
         matrix[rows, cols] = 1
     for cid, j in col.items():
         wide[cid] = matrix[:, j]
@@ -447,13 +541,24 @@ def coding_counts(result: CodingResult) -> pd.DataFrame:
     """
     w, ev = result.wide, result.evidence
     rows = []
-    groups = [("(corpus)", w, ev)] + [(d, w[w["doc_id"] == d], ev[ev["doc_id"] == d]) for d in pd.unique(w["doc_id"])]
+    groups = [("(corpus)", w, ev)] + [
+        (d, w[w["doc_id"] == d], ev[ev["doc_id"] == d]) for d in pd.unique(w["doc_id"])
+    ]
     for name, ww, ee in groups:
         for c in result.codebook.codes:
             n = int(ww[c.id].sum())
-            rows.append({"group": name, "code": c.id, "label_zh": c.label_zh, "dimension": c.dimension,
-                         "units_coded": n, "units": len(ww), "share": round(n / len(ww), 6) if len(ww) else 0.0,
-                         "indicator_hits": int((ee["code"] == c.id).sum())})
+            rows.append(
+                {
+                    "group": name,
+                    "code": c.id,
+                    "label_zh": c.label_zh,
+                    "dimension": c.dimension,
+                    "units_coded": n,
+                    "units": len(ww),
+                    "share": round(n / len(ww), 6) if len(ww) else 0.0,
+                    "indicator_hits": int((ee["code"] == c.id).sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -470,28 +575,45 @@ def coding_quotes(result: CodingResult, *, top_n: int = 3) -> pd.DataFrame:
         e = ev[ev["code"] == c.id]
         if e.empty:
             continue
-        g = e.groupby("unit_id").agg(distinct=("indicator", "nunique"), hits=("indicator", "size"),
-                                     indicators=("indicator", lambda s: "；".join(dict.fromkeys(s))))
-        g = g.assign(_o=g.index.map(order)).sort_values(["distinct", "hits", "_o"], ascending=[False, False, True])
+        g = e.groupby("unit_id").agg(
+            distinct=("indicator", "nunique"),
+            hits=("indicator", "size"),
+            indicators=("indicator", lambda s: "；".join(dict.fromkeys(s))),
+        )
+        g = g.assign(_o=g.index.map(order)).sort_values(
+            ["distinct", "hits", "_o"], ascending=[False, False, True]
+        )
         for rank, (uid, r) in enumerate(g.head(top_n).iterrows(), start=1):
-            rows.append({"code": c.id, "label_zh": c.label_zh, "rank": rank, "unit_id": uid, "text": text[uid],
-                         "indicators": r["indicators"]})
+            rows.append(
+                {
+                    "code": c.id,
+                    "label_zh": c.label_zh,
+                    "rank": rank,
+                    "unit_id": uid,
+                    "text": text[uid],
+                    "indicators": r["indicators"],
+                }
+            )
     return pd.DataFrame(rows, columns=["code", "label_zh", "rank", "unit_id", "text", "indicators"])
 
 
 def evidence_summarize(evidence: pd.DataFrame) -> pd.Series:
     """Return, per unit, one readable evidence string: ``code: indicator「match」@start-end; …``."""
+
     def one(r) -> str:
         where = f"@{r.start}-{r.end}" if pd.notna(r.start) else ""
         return f"{r.code}: {r.indicator}「{r.match}」{where}"
 
     if evidence.empty:
         return pd.Series(dtype=str)
-    return evidence.groupby("unit_id", sort=False).apply(lambda g: "; ".join(one(r) for r in g.itertuples()))
+    return evidence.groupby("unit_id", sort=False).apply(
+        lambda g: "; ".join(one(r) for r in g.itertuples())
+    )
 
 
-def coding_write(result: CodingResult, tables_dir: str | Path, *, prefix: str = "coding", top_n: int = 3
-                 ) -> dict[str, Path]:
+def coding_write(
+    result: CodingResult, tables_dir: str | Path, *, prefix: str = "coding", top_n: int = 3
+) -> dict[str, Path]:
     """Write the coding tables and the Excel workbook; return the paths by name.
 
     ``<prefix>_evidence.csv`` (unit × code × indicator × span), ``<prefix>_units.csv`` (unit × code 0/1
@@ -527,8 +649,17 @@ def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
     corpus = counts[counts["group"] == "(corpus)"]
     ws.append(["code", "label_zh", "dimension", "units_coded", "units", "share", "definition"])
     for r in corpus.itertuples():
-        ws.append([r.code, r.label_zh, r.dimension, r.units_coded, r.units, r.share,
-                   result.codebook.code(r.code).definition])
+        ws.append(
+            [
+                r.code,
+                r.label_zh,
+                r.dimension,
+                r.units_coded,
+                r.units,
+                r.share,
+                result.codebook.code(r.code).definition,
+            ]
+        )
     for c in result.codebook.codes:
         sheet = wb.create_sheet(c.id[:31])
         sheet.append([f"{c.label_zh} ({c.label_en})", c.definition])
@@ -539,8 +670,14 @@ def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
         per_unit = ev.groupby("unit_id", sort=False)
         w = result.wide.set_index("unit_id")
         for uid, g in per_unit:
-            sheet.append([uid, w.at[uid, "heading_path"], w.at[uid, "text"],
-                          "; ".join(f"{r.indicator}「{r.match}」" for r in g.itertuples())])
+            sheet.append(
+                [
+                    uid,
+                    w.at[uid, "heading_path"],
+                    w.at[uid, "text"],
+                    "; ".join(f"{r.indicator}「{r.match}」" for r in g.itertuples()),
+                ]
+            )
         sheet.column_dimensions["A"].width = 24
         sheet.column_dimensions["B"].width = 40
         sheet.column_dimensions["C"].width = 90
@@ -568,7 +705,11 @@ def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter)
     no_match, ``info`` for split_by_jieba), detail.
     """
     result = units_code(units, codebook, segmenter)
-    fired = set(zip(result.evidence["code"], result.evidence["indicator_type"], result.evidence["indicator"]))
+    fired = set(
+        zip(
+            result.evidence["code"], result.evidence["indicator_type"], result.evidence["indicator"]
+        )
+    )
     simple_text = "\n".join(text_simplify_aligned(t) for t in result.units["text"])
     rows = []
     word_fired = {ind for (_, t, ind) in fired if t == "keyword"}
@@ -577,12 +718,27 @@ def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter)
             cut = segmenter.cut(k)
             if k not in word_fired:
                 if k in simple_text and codebook.keyword_match == "word":
-                    rows.append((c.id, "keyword", k, "never_a_word",
-                                 f"occurs {simple_text.count(k)}× in the text but never as whole words"))
+                    rows.append(
+                        (
+                            c.id,
+                            "keyword",
+                            k,
+                            "never_a_word",
+                            f"occurs {simple_text.count(k)}× in the text but never as whole words",
+                        )
+                    )
                 else:
                     rows.append((c.id, "keyword", k, "no_match", "not found in the corpus"))
             if len(cut) > 1:
-                rows.append((c.id, "keyword", k, "split_by_jieba", "/".join(cut) + " (matched as a word sequence)"))
+                rows.append(
+                    (
+                        c.id,
+                        "keyword",
+                        k,
+                        "split_by_jieba",
+                        "/".join(cut) + " (matched as a word sequence)",
+                    )
+                )
         for pat in c.patterns:
             if (c.id, "pattern", pat) not in fired:
                 rows.append((c.id, "pattern", pat, "no_match", "matches nothing in the corpus"))
@@ -591,7 +747,9 @@ def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter)
             if (c.id, "rule", label) not in fired:
                 rows.append((c.id, "rule", label, "no_match", "fires in no unit of the corpus"))
     out = pd.DataFrame(rows, columns=["code", "indicator_type", "indicator", "warning", "detail"])
-    out.insert(4, "severity", out["warning"].map(lambda w: "info" if w == "split_by_jieba" else "warning"))
+    out.insert(
+        4, "severity", out["warning"].map(lambda w: "info" if w == "split_by_jieba" else "warning")
+    )
     return out
 
 
@@ -600,7 +758,9 @@ def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter)
 # --------------------------------------------------------------------------------------------------
 
 
-def csv_read_units(path: str | Path, *, id_col: str = "unit_id", text_col: str = "text") -> pd.DataFrame:
+def csv_read_units(
+    path: str | Path, *, id_col: str = "unit_id", text_col: str = "text"
+) -> pd.DataFrame:
     """Read a CSV of units in UTF-8 (with or without BOM) or GB18030 and check its columns.
 
     Raises ``ValueError`` naming the file and what is wrong: missing file, empty file, an encoding
@@ -630,8 +790,10 @@ def csv_read_units(path: str | Path, *, id_col: str = "unit_id", text_col: str =
         raise ValueError(f"{p}: not a valid CSV: {exc}") from None
     for col in (id_col, text_col):
         if col not in df.columns:
-            raise ValueError(f"{p}: no column {col!r}; columns are {list(df.columns)} "
-                             f"(choose with --id-col/--text-col)")
+            raise ValueError(
+                f"{p}: no column {col!r}; columns are {list(df.columns)} "
+                f"(choose with --id-col/--text-col)"
+            )
     if df.empty:
         raise ValueError(f"{p}: no rows to code")
     blank = df[df[id_col].str.strip() == ""]
@@ -639,7 +801,9 @@ def csv_read_units(path: str | Path, *, id_col: str = "unit_id", text_col: str =
         raise ValueError(f"{p}: line {blank.index[0] + 2}: empty {id_col}")
     dup = df[df[id_col].duplicated()]
     if len(dup):
-        raise ValueError(f"{p}: line {dup.index[0] + 2}: {id_col} {dup.iloc[0][id_col]!r} appears twice")
+        raise ValueError(
+            f"{p}: line {dup.index[0] + 2}: {id_col} {dup.iloc[0][id_col]!r} appears twice"
+        )
     return df
 
 

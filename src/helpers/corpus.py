@@ -215,7 +215,9 @@ def _bad_char_share(text: str) -> float:
         return 0.0
     bad = 0
     for line in text.split("\n"):
-        if line.isprintable():  # fast path: no control, unassigned, private-use or surrogate character
+        if (
+            line.isprintable()
+        ):  # fast path: no control, unassigned, private-use or surrogate character
             continue
         for ch in line:
             if ch in _ALLOWED_CONTROLS:
@@ -499,9 +501,7 @@ _TITLE_SEPARATORS = "-_|｜–—·:："
 _NOT_COUNTED = re.compile(r"[\s|]+")
 _INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote body caption dd div dl dt fieldset figcaption figure footer "
-    "form h1 h2 h3 h4 h5 h6 header li main nav ol p pre section table tbody td tfoot th thead tr "
-    "ul".split()
+    ["address", "article", "aside", "blockquote", "body", "caption", "dd", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"]
 )
 #: trafilatura falls back to cruder extractors when its main extraction is shorter than this many
 #: characters (its default, 250, is set for European languages). A Chinese news item of 100
@@ -759,8 +759,14 @@ def documents_reading_merge(result, documents: list[RawDocument]):
         for f, v in d.metadata
     ]
     audit = [
-        {"doc_id": d.doc_id, "line": line, "part": "page", "rule": "html_extractor",
-         "action": "dropped", "text": text}
+        {
+            "doc_id": d.doc_id,
+            "line": line,
+            "part": "page",
+            "rule": "html_extractor",
+            "action": "dropped",
+            "text": text,
+        }
         for d in documents
         for line, text in d.dropped
     ]

@@ -71,7 +71,13 @@ def documents_map(
         return [func(x) for x in items]
     if chunksize > 1:
         chunks = [items[i : i + chunksize] for i in range(0, len(items), chunksize)]
-        done = _dask_map(partial(_chunk_apply, func), chunks, n_workers=n_workers, address=address, progress=progress)
+        done = _dask_map(
+            partial(_chunk_apply, func),
+            chunks,
+            n_workers=n_workers,
+            address=address,
+            progress=progress,
+        )
         return [r for chunk in done for r in chunk]
     return _dask_map(func, items, n_workers=n_workers, address=address, progress=progress)
 
@@ -81,7 +87,9 @@ def _chunk_apply(func: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
     return [func(x) for x in chunk]
 
 
-def _dask_map(func: Callable, items: Sequence[Any], *, n_workers: int, address: str | None, progress: bool) -> list:
+def _dask_map(
+    func: Callable, items: Sequence[Any], *, n_workers: int, address: str | None, progress: bool
+) -> list:
     import dask
     from distributed import Client, LocalCluster
 

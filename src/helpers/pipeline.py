@@ -28,7 +28,15 @@ os.environ.setdefault("IPYTHONDIR", str(paths.CACHE / "ipython"))
 
 CONFIG_KEYS: frozenset[str] = frozenset({"kernel", "parameters", "notebooks"})
 STEP_KEYS: frozenset[str] = frozenset({"path", "parameters", "reads", "writes"})
-SUMMARY_COLUMNS: list[str] = ["notebook", "status", "why", "seconds", "output", "parameters", "written"]
+SUMMARY_COLUMNS: list[str] = [
+    "notebook",
+    "status",
+    "why",
+    "seconds",
+    "output",
+    "parameters",
+    "written",
+]
 #: Status of a notebook in the run summary.
 RAN, UP_TO_DATE, FAILED, NOT_RUN = "ran", "up to date", "failed", "not run"
 #: Version of the manifest layout; a manifest of another version is not used to skip notebooks.
@@ -166,7 +174,10 @@ def pipeline_read(path: str | Path = paths.PIPELINE_CONFIG) -> PipelineConfig:
                 "(executed copies are named after the notebook)"
             )
         params = _mapping_check(entry.get("parameters"), f"{where}.parameters", source)
-        io = {key: _entries_check(entry.get(key), f"{where}.{key}", source) for key in ("reads", "writes")}
+        io = {
+            key: _entries_check(entry.get(key), f"{where}.{key}", source)
+            for key in ("reads", "writes")
+        }
         steps.append(NotebookStep(path=nb_path, parameters=params, **io))
 
     return PipelineConfig(kernel=kernel, parameters=shared, steps=tuple(steps), source=source)
@@ -192,9 +203,7 @@ def parameters_parse(pairs: list[tuple[str, str]] | None) -> dict:
         except yaml.YAMLError as err:
             raise PipelineError(f"-p {name}: cannot read {text!r} as a value: {err}") from err
         quoted = text.lstrip()[:1] in {"'", '"'}
-        if isinstance(value, str) and not quoted:
-            value = text
-        elif isinstance(value, dict) and not text.lstrip().startswith("{"):
+        if isinstance(value, str) and not quoted or isinstance(value, dict) and not text.lstrip().startswith("{"):
             value = text
         out[name] = value
     return out
@@ -244,13 +253,22 @@ def notebook_parameters(path: str | Path) -> dict[str, str]:
     try:
         tree = ast.parse(source)
     except SyntaxError as err:
-        raise PipelineError(f"{nb_path}: the parameters cell is not valid Python: line {err.lineno}: "
-                            f"{err.msg}") from err
+        raise PipelineError(
+            f"{nb_path}: the parameters cell is not valid Python: line {err.lineno}: {err.msg}"
+        ) from err
     found: dict[str, str] = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
             found[node.targets[0].id] = ast.get_source_segment(source, node.value) or ""
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.value is not None
+        ):
             found[node.target.id] = ast.get_source_segment(source, node.value) or ""
     return found
 
@@ -387,7 +405,9 @@ def _entry_files(entry: str, params: dict) -> list[Path]:
     return sorted({p for p in found if not p.name.startswith(".")})
 
 
-def _entries_hash(entries: tuple[str, ...], params: dict, exclude: set[Path] = frozenset()) -> dict[str, str]:
+def _entries_hash(
+    entries: tuple[str, ...], params: dict, exclude: set[Path] = frozenset()
+) -> dict[str, str]:
     """Return ``{path: sha256}`` of every file the entries name (``exclude`` left out)."""
     files = {p for entry in entries for p in _entry_files(entry, params)} - set(exclude)
     return {_display_path(p): _sha256(p) for p in sorted(files)}
@@ -496,7 +516,6 @@ def step_key(step: NotebookStep, params: dict, output: Path) -> dict:
     included, its own executed copy excluded), ``code`` (hashes of the ``helpers`` modules it imports)
     and ``environment`` (the lock file and Python version).
     """
-    import json
     import platform
 
     lock = paths.ROOT / "requirements.lock"
@@ -505,8 +524,10 @@ def step_key(step: NotebookStep, params: dict, output: Path) -> dict:
         "parameters": json_safe(params),
         "inputs": _entries_hash(step.reads, params, exclude={output.resolve()}),
         "code": {_display_path(f): _sha256(f) for f in helpers_modules(step.path)},
-        "environment": {"python": platform.python_version(),
-                        "requirements.lock": _sha256(lock) if lock.is_file() else None},
+        "environment": {
+            "python": platform.python_version(),
+            "requirements.lock": _sha256(lock) if lock.is_file() else None,
+        },
     }
 
 
@@ -522,8 +543,9 @@ def _short(names: list[str], limit: int = 3) -> str:
     return ", ".join(shown) + more
 
 
-def step_reasons(previous: dict | None, key: dict, step: NotebookStep, params: dict, output: Path
-                 ) -> list[str]:
+def step_reasons(
+    previous: dict | None, key: dict, step: NotebookStep, params: dict, output: Path
+) -> list[str]:
     """Return why a notebook must run again (empty: it is up to date).
 
     Compares the notebook's key (:func:`step_key`) with the one recorded after its last successful
@@ -668,8 +690,11 @@ def pipeline_run(
     out_dir = Path(output_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = Path(manifest) if manifest is not None else out_dir.parent / "manifest.json"
-    recorded = {e["notebook"]: e for e in manifest_read(manifest_path).get("notebooks", [])
-                if isinstance(e, dict) and "notebook" in e}
+    recorded = {
+        e["notebook"]: e
+        for e in manifest_read(manifest_path).get("notebooks", [])
+        if isinstance(e, dict) and "notebook" in e
+    }
     entries = dict(recorded)
     # Python's string hashing is randomised per process; fixing it keeps set-ordered steps (graph
     # communities, layouts) identical between runs, so re-runs give byte-identical outputs.
@@ -686,26 +711,44 @@ def pipeline_run(
         )
     watched = _write_dirs(steps, params_of)
 
-    rows: list[dict] = [{"notebook": s.name, "status": NOT_RUN, "why": "", "seconds": 0.0, "output": "",
-                         "parameters": {}, "written": {}} for s in steps]
+    rows: list[dict] = [
+        {
+            "notebook": s.name,
+            "status": NOT_RUN,
+            "why": "",
+            "seconds": 0.0,
+            "output": "",
+            "parameters": {},
+            "written": {},
+        }
+        for s in steps
+    ]
 
     def summary() -> pd.DataFrame:
         return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
     def record() -> None:
         order = [s.name for s in config.steps]
-        ordered = sorted(entries.values(), key=lambda e: order.index(e["notebook"])
-                         if e["notebook"] in order else len(order))
+        ordered = sorted(
+            entries.values(),
+            key=lambda e: order.index(e["notebook"]) if e["notebook"] in order else len(order),
+        )
         manifest_write(ordered, manifest_path)
 
     kernel = None
     for i, step in enumerate(steps):
         params = params_of[step.name]
-        passed = {k: v for k, v in params.items() if k != "notebooks_dir" or k in declared[step.name]}
+        passed = {
+            k: v for k, v in params.items() if k != "notebooks_dir" or k in declared[step.name]
+        }
         output = out_dir / step.path.name
         label = f"[{i + 1}/{len(steps)}] {step.name} …"
         key = step_key(step, params, output) | {"parameters": json_safe(passed)}
-        reasons = ["--force"] if force else step_reasons(recorded.get(step.name), key, step, params, output)
+        reasons = (
+            ["--force"]
+            if force
+            else step_reasons(recorded.get(step.name), key, step, params, output)
+        )
         if not reasons:
             rows[i].update(status=UP_TO_DATE, output=str(output), parameters=passed)
             print(f"{label} {UP_TO_DATE}", file=sys.stderr, flush=True)
@@ -724,27 +767,56 @@ def pipeline_run(
         written = {}
         if status == RAN:
             products = _entries_hash(step.writes, params)
-            written = {p: "new" if p not in before_products else
-                       "changed" if before_products[p] != h else "same" for p, h in products.items()}
+            written = {
+                p: "new"
+                if p not in before_products
+                else "changed"
+                if before_products[p] != h
+                else "same"
+                for p, h in products.items()
+            }
             products[_display_path(output)] = _sha256(output)
-            entries[step.name] = {"notebook": step.name, "status": RAN, "seconds": round(seconds, 1),
-                                  "why": why, "key": key, "products": products}
+            entries[step.name] = {
+                "notebook": step.name,
+                "status": RAN,
+                "seconds": round(seconds, 1),
+                "why": why,
+                "key": key,
+                "products": products,
+            }
             undeclared = sorted(
-                _display_path(p) for p, t in _files_snapshot(watched).items()
+                _display_path(p)
+                for p, t in _files_snapshot(watched).items()
                 if before_files.get(p) != t and not _matches(p, step.writes, params)
             )
             if undeclared:
-                print(f"warning: {step.name} wrote files that its 'writes' in {config.source.name} do not "
-                      f"declare, so a later run cannot check them: {', '.join(undeclared)}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"warning: {step.name} wrote files that its 'writes' in {config.source.name} do not "
+                    f"declare, so a later run cannot check them: {', '.join(undeclared)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         else:
-            entries[step.name] = {"notebook": step.name, "status": FAILED, "seconds": round(seconds, 1),
-                                  "why": why}
-        rows[i].update(status=status, why=why, seconds=round(seconds, 1), output=str(output),
-                       parameters=passed, written=written)
+            entries[step.name] = {
+                "notebook": step.name,
+                "status": FAILED,
+                "seconds": round(seconds, 1),
+                "why": why,
+            }
+        rows[i].update(
+            status=status,
+            why=why,
+            seconds=round(seconds, 1),
+            output=str(output),
+            parameters=passed,
+            written=written,
+        )
         record()
-        print(f"{label} {status} ({seconds:.1f} s){'' if progress else f'; why: {why}'}", file=sys.stderr,
-              flush=True)
+        print(
+            f"{label} {status} ({seconds:.1f} s){'' if progress else f'; why: {why}'}",
+            file=sys.stderr,
+            flush=True,
+        )
         if error is not None:
             raise PipelineError(error, summary()) from cause
     if not any(r["status"] == RAN for r in rows):
@@ -759,8 +831,9 @@ def json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def _execute(step: NotebookStep, output: Path, params: dict, kernel: str, progress: bool
-             ) -> tuple[str, str | None, Exception | None]:
+def _execute(
+    step: NotebookStep, output: Path, params: dict, kernel: str, progress: bool
+) -> tuple[str, str | None, Exception | None]:
     """Run one notebook with papermill; return (status, error message or None, exception or None)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -787,15 +860,42 @@ def _execute(step: NotebookStep, output: Path, params: dict, kernel: str, progre
 
 
 #: Inputs whose hashes go into the run manifest (relative to the repository root).
-MANIFEST_INPUTS = ("data/raw/*", "data/corpus.csv", "data/codebook.yaml", "data/dictionaries/*",
-                   "data/annotations/*.csv", "pipeline.yaml", "requirements.lock")
-MANIFEST_PACKAGES = ("jieba", "rjieba", "pandas", "numpy", "scipy", "matplotlib", "seaborn", "wordcloud", "networkx",
-                     "papermill", "nbconvert", "opencc", "pyahocorasick", "stopwordsiso", "mplfonts", "openpyxl",
-                     "charset-normalizer", "cn2an", "krippendorff", "dask")
+MANIFEST_INPUTS = (
+    "data/raw/*",
+    "data/corpus.csv",
+    "data/codebook.yaml",
+    "data/dictionaries/*",
+    "data/annotations/*.csv",
+    "pipeline.yaml",
+    "requirements.lock",
+)
+MANIFEST_PACKAGES = (
+    "jieba",
+    "rjieba",
+    "pandas",
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "seaborn",
+    "wordcloud",
+    "networkx",
+    "papermill",
+    "nbconvert",
+    "opencc",
+    "pyahocorasick",
+    "stopwordsiso",
+    "mplfonts",
+    "openpyxl",
+    "charset-normalizer",
+    "cn2an",
+    "krippendorff",
+    "dask",
+)
 
 
-def manifest_write(notebooks: list[dict] | pd.DataFrame,
-                   path: str | Path = paths.OUTPUTS / "manifest.json") -> Path:
+def manifest_write(
+    notebooks: list[dict] | pd.DataFrame, path: str | Path = paths.OUTPUTS / "manifest.json"
+) -> Path:
     """Write the run manifest and return its path.
 
     It records what a result depends on: the SHA-256 of every input (raw documents, corpus table,
@@ -810,8 +910,15 @@ def manifest_write(notebooks: list[dict] | pd.DataFrame,
     import platform
 
     if isinstance(notebooks, pd.DataFrame):
-        notebooks = [{"notebook": r["notebook"], "status": r["status"], "seconds": r["seconds"],
-                      "parameters": r.get("parameters") or {}} for r in notebooks.to_dict("records")]
+        notebooks = [
+            {
+                "notebook": r["notebook"],
+                "status": r["status"],
+                "seconds": r["seconds"],
+                "parameters": r.get("parameters") or {},
+            }
+            for r in notebooks.to_dict("records")
+        ]
     inputs = {}
     for pattern in MANIFEST_INPUTS:
         for f in sorted(paths.ROOT.glob(pattern)):
@@ -836,7 +943,9 @@ def manifest_write(notebooks: list[dict] | pd.DataFrame,
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+    )
     tmp.replace(out)
     return out
 
@@ -853,9 +962,13 @@ RESULT_INPUTS = ("data", "notebooks", "src/helpers", "pipeline.yaml", "requireme
 DIFF_LINES = 200
 
 
-def outputs_check(root: str | Path = paths.ROOT, dirs: tuple[str, ...] = CHECKED_OUTPUTS,
-                  exclude: tuple[str, ...] = tuple(UNCHECKED_OUTPUTS), *,
-                  max_lines: int = DIFF_LINES) -> tuple[bool, str]:
+def outputs_check(
+    root: str | Path = paths.ROOT,
+    dirs: tuple[str, ...] = CHECKED_OUTPUTS,
+    exclude: tuple[str, ...] = tuple(UNCHECKED_OUTPUTS),
+    *,
+    max_lines: int = DIFF_LINES,
+) -> tuple[bool, str]:
     """Compare the regenerated results with the committed ones; return ``(same, report)``.
 
     Uses git: any file under ``dirs`` that is modified, deleted or new (untracked) after a run is a
@@ -872,7 +985,9 @@ def outputs_check(root: str | Path = paths.ROOT, dirs: tuple[str, ...] = CHECKED
     specs = [*dirs, *(f":(exclude){e}" for e in exclude)]
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+        ).stdout
 
     status = git("status", "--porcelain", "--untracked-files=all", "--", *specs)
     if not status.strip():
@@ -880,28 +995,53 @@ def outputs_check(root: str | Path = paths.ROOT, dirs: tuple[str, ...] = CHECKED
     kinds: dict[str, list[str]] = {"changed": [], "added": [], "removed": []}
     for line in status.splitlines():
         code, name = line[:2], line[3:]
-        kinds["added" if "?" in code or "A" in code else "removed" if "D" in code else "changed"].append(name)
+        kinds[
+            "added" if "?" in code or "A" in code else "removed" if "D" in code else "changed"
+        ].append(name)
     # inputs changed since the committed outputs were made: in later commits, or not committed yet
     made = git("log", "-1", "--format=%H", "--", *dirs).strip()
-    inputs = sorted(set(git("diff", "--name-only", made, "--", *RESULT_INPUTS).split()) if made else set()
-                    | {line[3:] for line in git("status", "--porcelain", "--untracked-files=all", "--",
-                                                 *RESULT_INPUTS).splitlines()})
-    lines = [f"outputs differ from the committed ones: {len(kinds['changed'])} changed, {len(kinds['added'])} "
-             f"added, {len(kinds['removed'])} removed (commit them if the change is intended)"]
+    inputs = sorted(
+        set(git("diff", "--name-only", made, "--", *RESULT_INPUTS).split())
+        if made
+        else set()
+        | {
+            line[3:]
+            for line in git(
+                "status", "--porcelain", "--untracked-files=all", "--", *RESULT_INPUTS
+            ).splitlines()
+        }
+    )
+    lines = [
+        f"outputs differ from the committed ones: {len(kinds['changed'])} changed, {len(kinds['added'])} "
+        f"added, {len(kinds['removed'])} removed (commit them if the change is intended)"
+    ]
     for kind, names in kinds.items():
         if names:
             lines.append(f"  {kind}: " + ", ".join(names))
     since = f"commit {made[:7]}, which holds the committed outputs" if made else "the last commit"
-    lines.append(f"inputs changed since {since}: " + (", ".join(inputs) if inputs else
-                                                       "none (so the environment made the difference)"))
-    text_specs = [f for f in kinds["changed"] if Path(f).suffix.lower() in {".csv", ".md", ".txt", ".json"}]
+    lines.append(
+        f"inputs changed since {since}: "
+        + (", ".join(inputs) if inputs else "none (so the environment made the difference)")
+    )
+    text_specs = [
+        f for f in kinds["changed"] if Path(f).suffix.lower() in {".csv", ".md", ".txt", ".json"}
+    ]
     if text_specs:
-        diff = git("diff", "--no-color", "--stat", "--", *text_specs) + "\n" + git("diff", "--no-color", "--",
-                                                                                  *text_specs)
+        diff = (
+            git("diff", "--no-color", "--stat", "--", *text_specs)
+            + "\n"
+            + git("diff", "--no-color", "--", *text_specs)
+        )
         diff_lines = diff.rstrip().splitlines()
         shown = min(max_lines, len(diff_lines))
-        lines += ["", f"diff of the changed tables (first {shown} of {len(diff_lines)} lines; figures are "
-                      "listed above, not diffed):", *diff_lines[:max_lines]]
+        lines += [
+            "",
+            f"diff of the changed tables (first {shown} of {len(diff_lines)} lines; figures are "
+            "listed above, not diffed):",
+            *diff_lines[:max_lines],
+        ]
         if len(diff_lines) > max_lines:
-            lines.append(f"… {len(diff_lines) - max_lines} more lines: git diff -- {' '.join(dirs)}")
+            lines.append(
+                f"… {len(diff_lines) - max_lines} more lines: git diff -- {' '.join(dirs)}"
+            )
     return False, "\n".join(lines)

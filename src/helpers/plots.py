@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers import paths  # noqa: F401  (sets MPLCONFIGDIR before matplotlib is imported)
+from helpers import paths
 from helpers.tables import path_resolve
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -25,8 +25,18 @@ FONT_FAMILY = "Noto Sans CJK SC"
 
 #: Colour-blind-safe categorical palette: seaborn's "colorblind" (Okabe–Ito's hues plus three more),
 #: written out so that a seaborn release cannot change the colours of committed figures.
-PALETTE: tuple[str, ...] = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#CA9161",
-                            "#FBAFE4", "#949494", "#ECE133", "#56B4E9")
+PALETTE: tuple[str, ...] = (
+    "#0173B2",
+    "#DE8F05",
+    "#029E73",
+    "#D55E00",
+    "#CC78BC",
+    "#CA9161",
+    "#FBAFE4",
+    "#949494",
+    "#ECE133",
+    "#56B4E9",
+)
 
 
 def palette_assign(names, *, palette=PALETTE) -> dict[str, str]:
@@ -95,7 +105,9 @@ def plots_setup(style: str = "whitegrid", context: str = "notebook") -> str:
     return FONT_FAMILY
 
 
-def figure_save(fig, name: str, figures_dir: str | Path = paths.FIGURES, formats=("png", "svg")) -> list[Path]:
+def figure_save(
+    fig, name: str, figures_dir: str | Path = paths.FIGURES, formats=("png", "svg")
+) -> list[Path]:
     """Save ``fig`` as ``<figures_dir>/<name>.<fmt>`` for each format and return the paths.
 
     PNG for viewing, SVG (text as paths, so no font is needed to view it) or PDF for papers. A
@@ -107,8 +119,11 @@ def figure_save(fig, name: str, figures_dir: str | Path = paths.FIGURES, formats
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for fmt in formats:
-            meta = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
-                    "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}.get(fmt, {})
+            meta = {
+                "png": {"Software": None},
+                "svg": {"Date": None, "Creator": None},
+                "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+            }.get(fmt, {})
             p = out_dir / f"{name}.{fmt}"
             fig.savefig(p, format=fmt, bbox_inches="tight", metadata=meta)
             written.append(p)
@@ -164,7 +179,7 @@ class _CachedFonts:
     truetype = staticmethod(lru_cache(maxsize=512)(lambda path, size: _pil_font(path, size)))
 
     @staticmethod
-    def TransposedFont(font, orientation=None):  # noqa: N802  (PIL's name)
+    def TransposedFont(font, orientation=None):
         from PIL import ImageFont
 
         return ImageFont.TransposedFont(font, orientation=orientation)
@@ -188,7 +203,9 @@ def _woff_data_url(chars: str) -> str:
 
     import fontTools.subset
 
-    options = fontTools.subset.Options(hinting=False, desubroutinize=True, ignore_missing_glyphs=True)
+    options = fontTools.subset.Options(
+        hinting=False, desubroutinize=True, ignore_missing_glyphs=True
+    )
     font = fontTools.subset.load_font(str(font_path()), options)
     subsetter = fontTools.subset.Subsetter(options)
     subsetter.populate(text=chars)
@@ -207,8 +224,10 @@ def wordcloud_svg(wc) -> str:
     svg = wc.to_svg(embed_font=False)
     family = repr(ImageFont.truetype(str(font_path()), 12).getname()[0])
     chars = "".join(sorted({c for (word, _), *_ in wc.layout_ for c in word}))
-    face = (f'<style>@font-face{{font-family:{family};font-weight:normal;font-style:normal;'
-            f'src:url("{_woff_data_url(chars)}")format("woff");}}</style>')
+    face = (
+        f"<style>@font-face{{font-family:{family};font-weight:normal;font-style:normal;"
+        f'src:url("{_woff_data_url(chars)}")format("woff");}}</style>'
+    )
     head_end = svg.index(">") + 1  # after the opening <svg ...> tag, as wordcloud places it
     return svg[:head_end] + "\n" + face + svg[head_end:]
 
@@ -241,8 +260,13 @@ def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=
         raise ValueError("no group to plot: the frequency table has only the corpus rows")
     subs = [freq[freq["group"] == g].head(top_n) for g in groups]
     rows = max(len(s) for s in subs)
-    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups) + 0.5, 0.32 * rows + 1.6),
-                             sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(groups),
+        figsize=(5.5 * len(groups) + 0.5, 0.32 * rows + 1.6),
+        sharex=True,
+        squeeze=False,
+    )
     xmax = max(float(s["rate_per_10k"].max()) for s in subs if len(s))
     for ax, g, sub in zip(axes[0], groups, subs):
         y = np.arange(len(sub))
@@ -277,7 +301,13 @@ def _layout(g, seed: int) -> dict:
 
 
 def network_draw(
-    nodes: pd.DataFrame, edges: pd.DataFrame, *, max_edges: int = 60, seed: int = 42, title: str = "", ax=None
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    max_edges: int = 60,
+    seed: int = 42,
+    title: str = "",
+    ax=None,
 ):
     """Draw a co-occurrence network and return the figure.
 
@@ -288,8 +318,11 @@ def network_draw(
     the same input gives the same picture), joined to their node by a thin line when moved; legends
     give the communities, the sizes and the widths.
     """
-    edges = edges.sort_values(["jaccard", "weight", "source", "target"], ascending=[False, False, True, True],
-                              kind="stable").head(max_edges)
+    edges = edges.sort_values(
+        ["jaccard", "weight", "source", "target"],
+        ascending=[False, False, True, True],
+        kind="stable",
+    ).head(max_edges)
     import matplotlib.pyplot as plt
     import networkx as nx
     from adjustText import adjust_text
@@ -307,8 +340,10 @@ def network_draw(
         ax.text(0.5, 0.5, "没有共现关系（no co-occurring terms）", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    communities = sorted(nx.algorithms.community.greedy_modularity_communities(g, weight="weight"),
-                         key=lambda c: (-sum(g.nodes[n]["count"] for n in c), sorted(c)))
+    communities = sorted(
+        nx.algorithms.community.greedy_modularity_communities(g, weight="weight"),
+        key=lambda c: (-sum(g.nodes[n]["count"] for n in c), sorted(c)),
+    )
     community = {n: i for i, c in enumerate(communities) for n in c}
     colours = palette_assign(range(len(communities)))
     pos = _layout(g, seed)
@@ -320,43 +355,99 @@ def network_draw(
     def width(jaccard):  # line width in points, for the edges and the width legend alike
         return 0.5 + 8 * jaccard
 
-    nx.draw_networkx_edges(g, pos, ax=ax, width=[width(g.edges[e]["weight"]) for e in g.edges],
-                           edge_color="#8c8c8c", alpha=0.55)
-    nx.draw_networkx_nodes(g, pos, ax=ax, node_size=[area(g.nodes[n]["count"]) for n in g.nodes],
-                           node_color=[colours[community[n]] for n in g.nodes], edgecolors="white",
-                           linewidths=0.8, alpha=0.9)
-    texts = [ax.text(x, y, n, ha="center", va="center", fontsize=12, zorder=5,
-                     bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.75})
-             for n, (x, y) in pos.items()]
+    nx.draw_networkx_edges(
+        g,
+        pos,
+        ax=ax,
+        width=[width(g.edges[e]["weight"]) for e in g.edges],
+        edge_color="#8c8c8c",
+        alpha=0.55,
+    )
+    nx.draw_networkx_nodes(
+        g,
+        pos,
+        ax=ax,
+        node_size=[area(g.nodes[n]["count"]) for n in g.nodes],
+        node_color=[colours[community[n]] for n in g.nodes],
+        edgecolors="white",
+        linewidths=0.8,
+        alpha=0.9,
+    )
+    texts = [
+        ax.text(
+            x,
+            y,
+            n,
+            ha="center",
+            va="center",
+            fontsize=12,
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.75},
+        )
+        for n, (x, y) in pos.items()
+    ]
     ax.set_axis_off()
     ax.margins(0.06)
-    adjust_text(texts, ax=ax, expand=(1.1, 1.25), avoid_self=False, iter_lim=500,
-                arrowprops={"arrowstyle": "-", "color": "#444444", "lw": 0.6})
+    adjust_text(
+        texts,
+        ax=ax,
+        expand=(1.1, 1.25),
+        avoid_self=False,
+        iter_lim=500,
+        arrowprops={"arrowstyle": "-", "color": "#444444", "lw": 0.6},
+    )
     counts = sorted({g.nodes[n]["count"] for n in g.nodes})
     size_steps = sorted({counts[0], counts[len(counts) // 2], counts[-1]})
     jac = sorted(g.edges[e]["weight"] for e in g.edges)
     width_steps = sorted({round(jac[0], 2), round(jac[len(jac) // 2], 2), round(jac[-1], 2)})
     marker = {"marker": "o", "linestyle": "", "markeredgecolor": "white"}
     legends = [
-        ("社群（颜色）",
-         [Line2D([], [], color=colours[i], markersize=10, **marker) for i in range(len(communities))],
-         ["、".join(sorted(c, key=lambda n: (-g.nodes[n]["count"], n))[:3]) + ("…" if len(c) > 3 else "")
-          for c in communities]),
-        ("词频（大小）",
-         [Line2D([], [], color="#8c8c8c", markersize=area(k) ** 0.5, **marker) for k in size_steps],
-         [str(k) for k in size_steps]),
-        ("Jaccard（线宽）", [Line2D([], [], color="#8c8c8c", lw=width(j)) for j in width_steps],
-         [f"{j:.2f}" for j in width_steps]),
+        (
+            "社群（颜色）",
+            [
+                Line2D([], [], color=colours[i], markersize=10, **marker)
+                for i in range(len(communities))
+            ],
+            [
+                "、".join(sorted(c, key=lambda n: (-g.nodes[n]["count"], n))[:3])
+                + ("…" if len(c) > 3 else "")
+                for c in communities
+            ],
+        ),
+        (
+            "词频（大小）",
+            [
+                Line2D([], [], color="#8c8c8c", markersize=area(k) ** 0.5, **marker)
+                for k in size_steps
+            ],
+            [str(k) for k in size_steps],
+        ),
+        (
+            "Jaccard（线宽）",
+            [Line2D([], [], color="#8c8c8c", lw=width(j)) for j in width_steps],
+            [f"{j:.2f}" for j in width_steps],
+        ),
     ]
     fig.subplots_adjust(left=0.02, right=0.78, top=0.94, bottom=0.02)
     box = ax.get_position()
     y = box.y1
     for heading, handles, labels in legends:
         sized = heading.startswith("词频")  # big markers need taller rows
-        leg = fig.legend(handles, labels, title=heading, loc="upper left",
-                         bbox_to_anchor=(box.x1 + 0.01, y), frameon=False, fontsize=10, title_fontsize=11, alignment="left", borderaxespad=0,
-                         handlelength=3.5 if sized else 2, handleheight=4.2 if sized else 0.7,
-                         labelspacing=0.8 if sized else 0.5)
+        leg = fig.legend(
+            handles,
+            labels,
+            title=heading,
+            loc="upper left",
+            bbox_to_anchor=(box.x1 + 0.01, y),
+            frameon=False,
+            fontsize=10,
+            title_fontsize=11,
+            alignment="left",
+            borderaxespad=0,
+            handlelength=3.5 if sized else 2,
+            handleheight=4.2 if sized else 0.7,
+            labelspacing=0.8 if sized else 0.5,
+        )
         extent = leg.get_window_extent(fig.canvas.get_renderer())
         y = extent.transformed(fig.transFigure.inverted()).y0 - 0.03
     ax.set_title(title)
@@ -373,5 +464,9 @@ def texts_overlapping(ax) -> list[tuple[str, str]]:
     renderer = fig.canvas.get_renderer()
     texts = [t for t in ax.texts if t.get_visible() and t.get_text().strip()]
     boxes = [t.get_window_extent(renderer) for t in texts]
-    return [(texts[i].get_text(), texts[j].get_text())
-            for i in range(len(texts)) for j in range(i + 1, len(texts)) if boxes[i].overlaps(boxes[j])]
+    return [
+        (texts[i].get_text(), texts[j].get_text())
+        for i in range(len(texts))
+        for j in range(i + 1, len(texts))
+        if boxes[i].overlaps(boxes[j])
+    ]

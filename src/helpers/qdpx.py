@@ -40,8 +40,18 @@ NAMESPACE = "urn:QDA-XML:project:1.0"
 GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:minning-text:qdpx")
 PROJECT_FILE = "project.qde"
 #: Colours of the codes, in codebook order (matplotlib's tab10; repeats after ten codes).
-COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-          "#17becf")
+COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 def qdpx_guid(*parts: str) -> str:
@@ -59,9 +69,16 @@ def code_name(codebook: Codebook, code_id: str) -> str:
     return f"{c.label_zh} ({c.id})"
 
 
-def qdpx_write(path: str | Path, units: pd.DataFrame, codebook: Codebook, codings: pd.DataFrame,
-               texts_dir: str | Path, *, project_name: str = "闽宁协作 coding",
-               timestamp: str = "2000-01-01T00:00:00Z") -> Path:
+def qdpx_write(
+    path: str | Path,
+    units: pd.DataFrame,
+    codebook: Codebook,
+    codings: pd.DataFrame,
+    texts_dir: str | Path,
+    *,
+    project_name: str = "闽宁协作 coding",
+    timestamp: str = "2000-01-01T00:00:00Z",
+) -> Path:
     """Write the corpus, the codebook and the codings as a REFI-QDA project (.qdpx); return the path.
 
     ``units`` needs doc_id, unit_id, start, end and text (``units_sentence.csv``); ``texts_dir`` holds
@@ -104,8 +121,10 @@ def qdpx_write(path: str | Path, units: pd.DataFrame, codebook: Codebook, coding
     for r in units.itertuples(index=False):
         s, e = int(r.start), int(r.end)
         if texts[r.doc_id][s:e] != str(r.text):
-            raise ValueError(f"unit {r.unit_id!r}: the text at {s}-{e} of {r.doc_id}.txt is not the unit's text; "
-                             "re-run notebook 01")
+            raise ValueError(
+                f"unit {r.unit_id!r}: the text at {s}-{e} of {r.doc_id}.txt is not the unit's text; "
+                "re-run notebook 01"
+            )
 
     coded = codings[codings["value"] == 1]
     unknown_units = sorted(set(coded["unit_id"]) - set(info.index))
@@ -122,45 +141,81 @@ def qdpx_write(path: str | Path, units: pd.DataFrame, codebook: Codebook, coding
     for dim in dims:
         d = codebook.dimensions.get(dim, {})
         children = [
-            ProjectCodeType(guid=qdpx_guid("code", c.id), name=code_name(codebook, c.id), is_codable=True,
-                            color=COLORS[codebook.ids.index(c.id) % len(COLORS)], description=c.definition)
-            for c in codebook.codes if c.dimension == dim
+            ProjectCodeType(
+                guid=qdpx_guid("code", c.id),
+                name=code_name(codebook, c.id),
+                is_codable=True,
+                color=COLORS[codebook.ids.index(c.id) % len(COLORS)],
+                description=c.definition,
+            )
+            for c in codebook.codes
+            if c.dimension == dim
         ]
-        parents.append(ProjectCodeType(guid=qdpx_guid("dimension", dim), name=f"{d.get('label_zh', dim)} ({dim})",
-                                       is_codable=False, description=str(d.get("description", "")) or None,
-                                       code=children))
+        parents.append(
+            ProjectCodeType(
+                guid=qdpx_guid("dimension", dim),
+                name=f"{d.get('label_zh', dim)} ({dim})",
+                is_codable=False,
+                description=str(d.get("description", "")) or None,
+                code=children,
+            )
+        )
 
     code_order = {c: i for i, c in enumerate(codebook.ids)}
     unit_order = {u: i for i, u in enumerate(units["unit_id"])}
-    coded = coded.assign(_u=coded["unit_id"].map(unit_order), _c=coded["code"].map(code_order),
-                         _r=coded["coder"].map({c: i for i, c in enumerate(coders)}))
+    coded = coded.assign(
+        _u=coded["unit_id"].map(unit_order),
+        _c=coded["code"].map(code_order),
+        _r=coded["coder"].map({c: i for i, c in enumerate(coders)}),
+    )
     coded = coded.sort_values(["_u", "_c", "_r"], kind="stable")
     selections: dict[str, list] = {d: [] for d in doc_ids}
     for r in coded.itertuples(index=False):
         u = info.loc[r.unit_id]
         user = qdpx_guid("user", r.coder)
-        selections[u["doc_id"]].append(PlainTextSelectionType(
-            guid=qdpx_guid("selection", r.coder, r.unit_id, r.code), name=r.unit_id,
-            start_position=int(u["start"]), end_position=int(u["end"]), creating_user=user,
-            creation_date_time=when,
-            coding=[CodingType(guid=qdpx_guid("coding", r.coder, r.unit_id, r.code),
-                               code_ref=CodeRefType(target_guid=qdpx_guid("code", r.code)),
-                               creating_user=user, creation_date_time=when)],
-        ))
+        selections[u["doc_id"]].append(
+            PlainTextSelectionType(
+                guid=qdpx_guid("selection", r.coder, r.unit_id, r.code),
+                name=r.unit_id,
+                start_position=int(u["start"]),
+                end_position=int(u["end"]),
+                creating_user=user,
+                creation_date_time=when,
+                coding=[
+                    CodingType(
+                        guid=qdpx_guid("coding", r.coder, r.unit_id, r.code),
+                        code_ref=CodeRefType(target_guid=qdpx_guid("code", r.code)),
+                        creating_user=user,
+                        creation_date_time=when,
+                    )
+                ],
+            )
+        )
     sources = []
     for d in doc_ids:
         g = qdpx_guid("source", d)
-        sources.append(TextSourceType(guid=g, name=d, plain_text_path=f"internal://{g}.txt",
-                                      creating_user=qdpx_guid("user", coders[0]), creation_date_time=when,
-                                      plain_text_selection=selections[d]))
+        sources.append(
+            TextSourceType(
+                guid=g,
+                name=d,
+                plain_text_path=f"internal://{g}.txt",
+                creating_user=qdpx_guid("user", coders[0]),
+                creation_date_time=when,
+                plain_text_selection=selections[d],
+            )
+        )
     project = Project(
-        name=project_name, origin="minning-text helpers.qdpx", creating_user_guid=qdpx_guid("user", coders[0]),
-        creation_date_time=when, users=users,
+        name=project_name,
+        origin="minning-text helpers.qdpx",
+        creating_user_guid=qdpx_guid("user", coders[0]),
+        creation_date_time=when,
+        users=users,
         code_book=ProjectCodeBookType(codes=ProjectCodesType(code=parents)),
         sources=SourcesType(text_source=sources),
     )
-    xml = XmlSerializer(config=SerializerConfig(xml_declaration=True, encoding="UTF-8", indent="  ")).render(
-        project, ns_map={None: NAMESPACE})
+    xml = XmlSerializer(
+        config=SerializerConfig(xml_declaration=True, encoding="UTF-8", indent="  ")
+    ).render(project, ns_map={None: NAMESPACE})
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
@@ -199,20 +254,30 @@ def qdpx_read(path: str | Path) -> pd.DataFrame:
         walk(project.code_book.codes.code)
     users = {u.guid: u.name for u in (project.users.user if project.users else [])}
     rows = []
-    for src in (project.sources.text_source if project.sources else []):
+    for src in project.sources.text_source if project.sources else []:
         text = None
         if src.plain_text_path and src.plain_text_path.startswith("internal://"):
-            data = members.get("sources/" + src.plain_text_path[len("internal://"):])
+            data = members.get("sources/" + src.plain_text_path[len("internal://") :])
             text = data.decode("utf-8-sig") if data is not None else None
         elif src.plain_text_content is not None:
             text = src.plain_text_content
         for sel in src.plain_text_selection:
             for coding in sel.coding:
                 target = coding.code_ref.target_guid
-                rows.append({
-                    "source": src.name, "selection": sel.name, "start": sel.start_position, "end": sel.end_position,
-                    "code": codes.get(target, ""), "code_guid": target,
-                    "coder": users.get(coding.creating_user or sel.creating_user or "", ""),
-                    "text": text[sel.start_position:sel.end_position] if text is not None else None,
-                })
-    return pd.DataFrame(rows, columns=["source", "selection", "start", "end", "code", "code_guid", "coder", "text"])
+                rows.append(
+                    {
+                        "source": src.name,
+                        "selection": sel.name,
+                        "start": sel.start_position,
+                        "end": sel.end_position,
+                        "code": codes.get(target, ""),
+                        "code_guid": target,
+                        "coder": users.get(coding.creating_user or sel.creating_user or "", ""),
+                        "text": text[sel.start_position : sel.end_position]
+                        if text is not None
+                        else None,
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["source", "selection", "start", "end", "code", "code_guid", "coder", "text"]
+    )

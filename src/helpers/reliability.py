@@ -49,8 +49,16 @@ ANNOTATION_OPTIONAL = ("doc_id", "date", "note")
 DICTIONARY_CODER = "dictionary"
 
 #: Statistics of :func:`codings_agreement`, in column order; each has ``_ci_low``/``_ci_high`` columns.
-STATISTICS = ("percent_agreement", "holsti_cr", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha",
-              "precision", "recall", "f1")
+STATISTICS = (
+    "percent_agreement",
+    "holsti_cr",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "precision",
+    "recall",
+    "f1",
+)
 MACRO = "(macro)"
 
 SHEET_CODING = "coding"
@@ -63,7 +71,9 @@ SHEET_DEFAULT_CODER = "second-coder"
 #: Workbook and archive timestamps are fixed so that re-runs write identical bytes.
 
 
-def units_split(units: pd.DataFrame, *, holdout: float = 0.4, seed: int = HOLDOUT_SEED) -> pd.Series:
+def units_split(
+    units: pd.DataFrame, *, holdout: float = 0.4, seed: int = HOLDOUT_SEED
+) -> pd.Series:
     """Return ``"dev"`` or ``"holdout"`` per unit, stratified by document and top-level section.
 
     Within each (doc_id, section) group the units are shuffled with ``seed`` and the first
@@ -90,7 +100,9 @@ def units_split(units: pd.DataFrame, *, holdout: float = 0.4, seed: int = HOLDOU
 class AnnotationError(ValueError):
     """An annotation file cannot be used. The message names the file, the line and the column."""
 
-    def __init__(self, path: Path, reason: str, *, line: int | None = None, column: str | None = None) -> None:
+    def __init__(
+        self, path: Path, reason: str, *, line: int | None = None, column: str | None = None
+    ) -> None:
         where = [str(_display(path))]
         if line:
             where.append(f"line {line}")
@@ -148,8 +160,12 @@ def csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
-def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook | None = None, *,
-                     units: Iterable[str] | None = None) -> pd.DataFrame:
+def annotations_read(
+    path: str | Path | Sequence[str | Path],
+    codebook: Codebook | None = None,
+    *,
+    units: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Read and validate human annotation files; return their codings in the long layout plus ``split``.
 
     ``path`` is one file or a list of files (one coder each; an empty list gives no codings, with a
@@ -176,12 +192,19 @@ def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook
     if isinstance(path, list | tuple):
         parts = [annotations_read(p, codebook, units=units) for p in path]
         if not parts:
-            warnings.warn("no annotation files (parameter 'annotations' is empty): the agreement between "
-                          "human coders and the validity of the dictionary are not assessed; list the "
-                          "annotation CSV files, or code a sample with the second-coder sheet",
-                          AnnotationWarning, stacklevel=2)
-            return pd.DataFrame({c: pd.Series(dtype="int64" if c == "value" else object)
-                                 for c in [*CODING_COLUMNS, "split"]})
+            warnings.warn(
+                "no annotation files (parameter 'annotations' is empty): the agreement between "
+                "human coders and the validity of the dictionary are not assessed; list the "
+                "annotation CSV files, or code a sample with the second-coder sheet",
+                AnnotationWarning,
+                stacklevel=2,
+            )
+            return pd.DataFrame(
+                {
+                    c: pd.Series(dtype="int64" if c == "value" else object)
+                    for c in [*CODING_COLUMNS, "split"]
+                }
+            )
         return pd.concat(parts, ignore_index=True)
     p = path_resolve(path)
     if not p.exists():
@@ -199,14 +222,22 @@ def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook
         codes = [c for c in codebook.ids if c in header]
         absent = [c for c in codebook.ids if c not in header]
         if extra:
-            warnings.warn(f"{_display(p)}, line 1: column(s) {', '.join(map(repr, extra))} are not codes of the "
-                          f"codebook: ignored (a code removed or renamed in the codebook? rename the column "
-                          "to the code's new id to keep its codings)", AnnotationWarning, stacklevel=2)
+            warnings.warn(
+                f"{_display(p)}, line 1: column(s) {', '.join(map(repr, extra))} are not codes of the "
+                f"codebook: ignored (a code removed or renamed in the codebook? rename the column "
+                "to the code's new id to keep its codings)",
+                AnnotationWarning,
+                stacklevel=2,
+            )
         if absent:
-            warnings.warn(f"{_display(p)}, line 1: no column for code(s) {', '.join(map(repr, absent))} of the "
-                          f"codebook: {NOT_ASSESSED} against this file's coder. To assess them, add a column "
-                          "named after each code with 0 or 1 for every unit, or code them with the "
-                          "second-coder sheet (notebook 05)", AnnotationWarning, stacklevel=2)
+            warnings.warn(
+                f"{_display(p)}, line 1: no column for code(s) {', '.join(map(repr, absent))} of the "
+                f"codebook: {NOT_ASSESSED} against this file's coder. To assess them, add a column "
+                "named after each code with 0 or 1 for every unit, or code them with the "
+                "second-coder sheet (notebook 05)",
+                AnnotationWarning,
+                stacklevel=2,
+            )
     else:
         codes = [h for h in header if h not in known]
         if not codes:
@@ -223,14 +254,19 @@ def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook
                 raise AnnotationError(p, "empty", line=start, column=col)
         uid, coder, split = get["unit_id"], get["coder"], get["split"]
         if split not in SPLITS:
-            raise AnnotationError(p, f"split {split!r} is not one of {', '.join(SPLITS)}", line=start,
-                                  column="split")
+            raise AnnotationError(
+                p, f"split {split!r} is not one of {', '.join(SPLITS)}", line=start, column="split"
+            )
         if known_units is not None and uid not in known_units:
             outside.append((start, uid))
             continue
         if (coder, uid) in seen:
-            raise AnnotationError(p, f"unit {uid!r} coded twice by {coder!r} (first on line {seen[coder, uid]})",
-                                  line=start, column="unit_id")
+            raise AnnotationError(
+                p,
+                f"unit {uid!r} coded twice by {coder!r} (first on line {seen[coder, uid]})",
+                line=start,
+                column="unit_id",
+            )
         seen[coder, uid] = start
         for c in codes:
             v = get[c]
@@ -239,10 +275,16 @@ def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook
                 raise AnnotationError(p, what, line=start, column=c)
             rows.append((coder, uid, c, int(v), split))
     if outside:
-        shown = ", ".join(f"{u!r} (line {n})" for n, u in outside[:3]) + (" …" if len(outside) > 3 else "")
-        warnings.warn(f"{_display(p)}: {len(outside)} coded unit(s) are not units of the corpus, left out: "
-                      f"{shown}. A document removed from the corpus, or unit ids changed by the cleanup; "
-                      "re-code those units if the document should stay", AnnotationWarning, stacklevel=2)
+        shown = ", ".join(f"{u!r} (line {n})" for n, u in outside[:3]) + (
+            " …" if len(outside) > 3 else ""
+        )
+        warnings.warn(
+            f"{_display(p)}: {len(outside)} coded unit(s) are not units of the corpus, left out: "
+            f"{shown}. A document removed from the corpus, or unit ids changed by the cleanup; "
+            "re-code those units if the document should stay",
+            AnnotationWarning,
+            stacklevel=2,
+        )
     if not rows and not outside:
         raise AnnotationError(p, "no coded units")
     out = pd.DataFrame(rows, columns=[*CODING_COLUMNS, "split"])
@@ -250,8 +292,9 @@ def annotations_read(path: str | Path | Sequence[str | Path], codebook: Codebook
     return out
 
 
-def codings_from_wide(wide: pd.DataFrame, coder: str, codes: Sequence[str], *, id_col: str = "unit_id"
-                      ) -> pd.DataFrame:
+def codings_from_wide(
+    wide: pd.DataFrame, coder: str, codes: Sequence[str], *, id_col: str = "unit_id"
+) -> pd.DataFrame:
     """Return a unit × code table (one column per code, as ``coding_units.csv``) in the long layout.
 
     Exists so that the dictionary's coding and any other wide table enter the statistics the same way
@@ -300,8 +343,10 @@ def codings_split(codings: pd.DataFrame) -> pd.Series:
     dup = per_unit[per_unit["unit_id"].duplicated()]
     if len(dup):
         uid = dup["unit_id"].iloc[0]
-        raise ValueError(f"unit {uid!r} has different splits in different files: "
-                         f"{sorted(per_unit.loc[per_unit['unit_id'] == uid, 'split'])}")
+        raise ValueError(
+            f"unit {uid!r} has different splits in different files: "
+            f"{sorted(per_unit.loc[per_unit['unit_id'] == uid, 'split'])}"
+        )
     return per_unit.set_index("unit_id")["split"]
 
 
@@ -314,14 +359,20 @@ def codings_to_paragraphs(codings: pd.DataFrame, sentences: pd.DataFrame) -> pd.
     ``mixed`` otherwise, so that no held-out sentence is mixed into the dev figures or the reverse.
     """
     is_text = sentences["kind"] == "text"
-    parent = dict(zip(sentences["unit_id"], sentences["parent_id"].where(is_text, sentences["unit_id"])))
+    parent = dict(
+        zip(sentences["unit_id"], sentences["parent_id"].where(is_text, sentences["unit_id"]))
+    )
     unknown = sorted(set(codings["unit_id"]) - set(parent))
     if unknown:
-        raise ValueError(f"{len(unknown)} coded unit(s) are not sentence units, e.g. {unknown[0]!r}")
+        raise ValueError(
+            f"{len(unknown)} coded unit(s) are not sentence units, e.g. {unknown[0]!r}"
+        )
     lifted = codings.assign(unit_id=codings["unit_id"].map(parent))
     out = lifted.groupby(["coder", "unit_id", "code"], sort=False, as_index=False)["value"].max()
     if "split" in codings.columns:
-        splits = lifted.groupby("unit_id", sort=False)["split"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "mixed")
+        splits = lifted.groupby("unit_id", sort=False)["split"].agg(
+            lambda s: s.iloc[0] if s.nunique() == 1 else "mixed"
+        )
         out["split"] = out["unit_id"].map(splits)
     return out
 
@@ -338,12 +389,16 @@ def codings_check(codings: pd.DataFrame) -> pd.DataFrame:
         raise KeyError(f"codings need the columns {CODING_COLUMNS}; missing {missing}")
     if codings["value"].isna().any():
         bad = codings[codings["value"].isna()].iloc[0]
-        raise ValueError(f"empty value for coder {bad['coder']!r}, unit {bad['unit_id']!r}, code {bad['code']!r}: "
-                         "leave the row out for a unit that was not coded")
+        raise ValueError(
+            f"empty value for coder {bad['coder']!r}, unit {bad['unit_id']!r}, code {bad['code']!r}: "
+            "leave the row out for a unit that was not coded"
+        )
     dup = codings[codings.duplicated(["coder", "unit_id", "code"])]
     if len(dup):
         bad = dup.iloc[0]
-        raise ValueError(f"coder {bad['coder']!r} coded unit {bad['unit_id']!r} with {bad['code']!r} twice")
+        raise ValueError(
+            f"coder {bad['coder']!r} coded unit {bad['unit_id']!r} with {bad['code']!r} twice"
+        )
     return codings
 
 
@@ -391,10 +446,10 @@ def fleiss_kappa(values: np.ndarray) -> float:
         return float("nan")
     cats = np.unique(m)
     counts = np.stack([(m == k).sum(axis=0) for k in cats], axis=1)  # units × categories
-    p_i = ((counts ** 2).sum(axis=1) - n_coders) / (n_coders * (n_coders - 1))
+    p_i = ((counts**2).sum(axis=1) - n_coders) / (n_coders * (n_coders - 1))
     p_bar = p_i.mean()
     p_k = counts.sum(axis=0) / (n_units * n_coders)
-    p_e = float((p_k ** 2).sum())
+    p_e = float((p_k**2).sum())
     if p_e >= 1.0:
         return float("nan")
     return float((p_bar - p_e) / (1.0 - p_e))
@@ -418,7 +473,11 @@ def krippendorff_alpha(values: np.ndarray) -> float:
         return float("nan")
     counts = np.stack([(pairable == k).sum(axis=0) for k in domain], axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = float(krippendorff.alpha(value_counts=counts, value_domain=domain, level_of_measurement="nominal"))
+        a = float(
+            krippendorff.alpha(
+                value_counts=counts, value_domain=domain, level_of_measurement="nominal"
+            )
+        )
     return a if np.isfinite(a) else float("nan")
 
 
@@ -442,14 +501,23 @@ def _code_statistics(m: np.ndarray, reference: bool) -> dict[str, float]:
     pairs = [_pair(m[i], m[j]) for i, j in combinations(range(m.shape[0]), 2)]
     arr = np.array(pairs, dtype=float)
     mean = [float(np.nanmean(col)) if (~np.isnan(col)).any() else float("nan") for col in arr.T]
-    out = {"percent_agreement": mean[0], "holsti_cr": mean[1], "cohen_kappa": mean[2],
-           "fleiss_kappa": fleiss_kappa(m), "krippendorff_alpha": krippendorff_alpha(m)}
+    out = {
+        "percent_agreement": mean[0],
+        "holsti_cr": mean[1],
+        "cohen_kappa": mean[2],
+        "fleiss_kappa": fleiss_kappa(m),
+        "krippendorff_alpha": krippendorff_alpha(m),
+    }
     if reference:
         ref, other = m[0], m[1]
         both = ~np.isnan(ref) & ~np.isnan(other)
         r, o = ref[both] == 1, other[both] == 1
         tp, fp, fn = int((r & o).sum()), int((~r & o).sum()), int((r & ~o).sum())
-        out.update(precision=_ratio(tp, tp + fp), recall=_ratio(tp, tp + fn), f1=_ratio(2 * tp, 2 * tp + fp + fn))
+        out.update(
+            precision=_ratio(tp, tp + fp),
+            recall=_ratio(tp, tp + fn),
+            f1=_ratio(2 * tp, 2 * tp + fp + fn),
+        )
     else:
         out.update(precision=float("nan"), recall=float("nan"), f1=float("nan"))
     return out
@@ -462,8 +530,12 @@ def _code_counts(m: np.ndarray) -> dict[str, object]:
     out: dict[str, object] = {"n_units": n_units}
     if m.shape[0] == 2:
         a, b = m[0, complete] == 1, m[1, complete] == 1
-        out.update(n_both=int((a & b).sum()), n_first_only=int((a & ~b).sum()),
-                   n_second_only=int((~a & b).sum()), n_neither=int((~a & ~b).sum()))
+        out.update(
+            n_both=int((a & b).sum()),
+            n_first_only=int((a & ~b).sum()),
+            n_second_only=int((~a & b).sum()),
+            n_neither=int((~a & ~b).sum()),
+        )
     else:
         out.update(n_both=pd.NA, n_first_only=pd.NA, n_second_only=pd.NA, n_neither=pd.NA)
     return out
@@ -474,13 +546,17 @@ def _code_notes(m: np.ndarray, stats: dict[str, float], reference: bool) -> list
     observed = np.unique(m[~np.isnan(m)])
     if len(observed) <= 1:
         v = "no value" if not len(observed) else f"{observed[0]:g}"
-        notes.append(f"no variation: every coder gave {v} to every unit, so kappa and alpha are undefined (NaN); "
-                     "percent agreement and Holsti's CR are 1")
+        notes.append(
+            f"no variation: every coder gave {v} to every unit, so kappa and alpha are undefined (NaN); "
+            "percent agreement and Holsti's CR are 1"
+        )
     else:
         if np.isnan(stats["cohen_kappa"]):
             notes.append("kappa undefined (NaN) for a pair of coders without variation")
         if np.isnan(stats["krippendorff_alpha"]):
-            notes.append("alpha undefined (NaN): no variation among the units coded by two or more coders")
+            notes.append(
+                "alpha undefined (NaN): no variation among the units coded by two or more coders"
+            )
     if reference:
         if np.isnan(stats["precision"]) and len(observed) > 1:
             notes.append("precision undefined (NaN): the compared coder never coded 1")
@@ -493,21 +569,28 @@ def _code_notes(m: np.ndarray, stats: dict[str, float], reference: bool) -> list
     return notes
 
 
-def _matrices(codings: pd.DataFrame, coders: Sequence[str], codes: Sequence[str], unit_ids: Sequence[str]
-              ) -> np.ndarray:
+def _matrices(
+    codings: pd.DataFrame, coders: Sequence[str], codes: Sequence[str], unit_ids: Sequence[str]
+) -> np.ndarray:
     """Return a codes × coders × units float array (NaN = not coded)."""
     out = np.full((len(codes), len(coders), len(unit_ids)), np.nan)
     ci = {c: i for i, c in enumerate(codes)}
     ri = {c: i for i, c in enumerate(coders)}
     ui = {u: i for i, u in enumerate(unit_ids)}
-    sub = codings[codings["coder"].isin(ri) & codings["code"].isin(ci) & codings["unit_id"].isin(ui)]
-    out[sub["code"].map(ci).to_numpy(), sub["coder"].map(ri).to_numpy(), sub["unit_id"].map(ui).to_numpy()] = \
-        sub["value"].to_numpy(dtype=float)
+    sub = codings[
+        codings["coder"].isin(ri) & codings["code"].isin(ci) & codings["unit_id"].isin(ui)
+    ]
+    out[
+        sub["code"].map(ci).to_numpy(),
+        sub["coder"].map(ri).to_numpy(),
+        sub["unit_id"].map(ui).to_numpy(),
+    ] = sub["value"].to_numpy(dtype=float)
     return out
 
 
-def _weights_draw(n_units: int, n_bootstrap: int, rng: np.random.Generator,
-                  clusters: np.ndarray | None = None) -> np.ndarray:
+def _weights_draw(
+    n_units: int, n_bootstrap: int, rng: np.random.Generator, clusters: np.ndarray | None = None
+) -> np.ndarray:
     """Return the resample weights: how often each unit is drawn (``n_bootstrap × n_units`` ints).
 
     Without ``clusters`` the units are drawn with replacement (``rng.integers``, the same draws as a
@@ -559,24 +642,28 @@ def _indicators(m: np.ndarray, reference: bool) -> tuple[np.ndarray, dict]:
 
     def add(*arrays: np.ndarray) -> slice:
         start = sum(c.shape[1] for c in cols)
-        block = np.column_stack([np.asarray(a, dtype=np.float64) for a in arrays]) if arrays \
-            else None
+        block = (
+            np.column_stack([np.asarray(a, dtype=np.float64) for a in arrays]) if arrays else None
+        )
         if block is not None:
             cols.append(block)
         return slice(start, start + (0 if block is None else block.shape[1]))
 
     for i, j in combinations(range(n_coders), 2):
         both = coded[i] & coded[j]
-        spec["pairs"].append({
-            "n": add(both), "agree": add(both & (m[i] == m[j])),
-            "decided": add(coded[i] + 0 + coded[j]),
-            "na": add(*(is_k[i, :, k] & both for k in range(n_cats))),
-            "nb": add(*(is_k[j, :, k] & both for k in range(n_cats))),
-        })
+        spec["pairs"].append(
+            {
+                "n": add(both),
+                "agree": add(both & (m[i] == m[j])),
+                "decided": add(coded[i] + 0 + coded[j]),
+                "na": add(*(is_k[i, :, k] & both for k in range(n_cats))),
+                "nb": add(*(is_k[j, :, k] & both for k in range(n_cats))),
+            }
+        )
     if n_coders >= 2 and n_cats:
         complete = coded.all(axis=0)
         n_uk = is_k.sum(axis=0) * complete[:, None]
-        p_i = ((n_uk ** 2).sum(axis=1) - n_coders) / (n_coders * (n_coders - 1)) * complete
+        p_i = ((n_uk**2).sum(axis=1) - n_coders) / (n_coders * (n_coders - 1)) * complete
         spec["fleiss"] = {"n": add(complete), "p": add(p_i), "k": add(*n_uk.T)}
         m_u = coded.sum(axis=0)
         n_uc = is_k.sum(axis=0) * (m_u >= 2)[:, None]
@@ -616,15 +703,18 @@ def _statistics_from_sums(s: np.ndarray, spec: dict) -> np.ndarray:
         a = spec["alpha"]
         n_c = s[:, a["n_c"]]
         total = n_c.sum(axis=1)
-        d_e = total ** 2 - (n_c ** 2).sum(axis=1)
+        d_e = total**2 - (n_c**2).sum(axis=1)
         alpha = 1.0 - _divide((total - 1.0) * (total - s[:, a["o_cc"]][:, 0]), d_e)
         alpha[~(d_e > 0)] = np.nan
         out[:, 4] = alpha
     if "prf" in spec:
         q = spec["prf"]
         tp, fp, fn = (s[:, q[k]][:, 0] for k in ("tp", "fp", "fn"))
-        out[:, 5], out[:, 6], out[:, 7] = _divide(tp, tp + fp), _divide(tp, tp + fn), \
-            _divide(2 * tp, 2 * tp + fp + fn)
+        out[:, 5], out[:, 6], out[:, 7] = (
+            _divide(tp, tp + fp),
+            _divide(tp, tp + fn),
+            _divide(2 * tp, 2 * tp + fp + fn),
+        )
     return out
 
 
@@ -644,8 +734,10 @@ def _weighted_statistics(m: np.ndarray, w: np.ndarray, reference: bool) -> np.nd
 
 def _cluster_note(n_clusters: int, min_clusters: int) -> str:
     if n_clusters < min_clusters:
-        return (f"pooled over {n_clusters} documents; no interval: a bootstrap over fewer than "
-                f"{min_clusters} documents does not give one")
+        return (
+            f"pooled over {n_clusters} documents; no interval: a bootstrap over fewer than "
+            f"{min_clusters} documents does not give one"
+        )
     return f"interval: bootstrap over {n_clusters} documents (whole documents resampled)"
 
 
@@ -715,18 +807,30 @@ def codings_agreement(
     codings_check(codings)
     coders = list(coders) if coders is not None else list(pd.unique(codings["coder"]))
     if len(coders) < 2:  # e.g. a single annotation file: one coder cannot agree with anybody
-        return _agreement_not_assessed(codings, coders, reference, codes,
-                                       f"agreement needs two or more coders, got {coders or 'none'}")
+        return _agreement_not_assessed(
+            codings,
+            coders,
+            reference,
+            codes,
+            f"agreement needs two or more coders, got {coders or 'none'}",
+        )
     unknown = [c for c in coders if c not in set(codings["coder"])]
     if reference is not None and reference not in coders:
         raise ValueError(f"reference {reference!r} must be one of exactly two coders, got {coders}")
     if unknown:  # e.g. no annotation files: say so in the table instead of stopping the notebook
         present = ", ".join(pd.unique(codings["coder"])) or "none"
-        return _agreement_not_assessed(codings, coders, reference, codes,
-                                       f"no codings by {', '.join(unknown)} (coders with codings: {present})")
+        return _agreement_not_assessed(
+            codings,
+            coders,
+            reference,
+            codes,
+            f"no codings by {', '.join(unknown)} (coders with codings: {present})",
+        )
     if reference is not None:
         if len(coders) != 2 or reference not in coders:
-            raise ValueError(f"reference {reference!r} must be one of exactly two coders, got {coders}")
+            raise ValueError(
+                f"reference {reference!r} must be one of exactly two coders, got {coders}"
+            )
         coders = [reference] + [c for c in coders if c != reference]
     sub = codings[codings["coder"].isin(coders)]
     if units is not None:
@@ -764,7 +868,7 @@ def codings_agreement(
         sums = weights.astype(np.float64) @ np.hstack([f for f, _ in parts])
         start = 0
         for k, (f, spec) in enumerate(parts):
-            boot[:, k] = _statistics_from_sums(sums[:, start:start + f.shape[1]], spec)
+            boot[:, k] = _statistics_from_sums(sums[:, start : start + f.shape[1]], spec)
             start += f.shape[1]
     tail = (1 - confidence) / 2 * 100
 
@@ -778,21 +882,38 @@ def codings_agreement(
     shown = STATISTICS if has_ref else STATISTICS[:5]
     rows = []
     for k, code in enumerate(codes):
-        row: dict[str, object] = {"comparison": label, "code": code, "n_coders": len(coders), **_code_counts(data[k])}
+        row: dict[str, object] = {
+            "comparison": label,
+            "code": code,
+            "n_coders": len(coders),
+            **_code_counts(data[k]),
+        }
         notes = _code_notes(data[k], point[k], has_ref)
         absent = [c for c, values in zip(coders, data[k]) if np.isnan(values).all()]
         if absent:  # e.g. a code added to the codebook after the annotation files were made
-            notes = [f"{NOT_ASSESSED}: no coding of {code!r} by {', '.join(absent)} (add a column for it to the "
-                     "annotation file, or code it with the second-coder sheet)"]
+            notes = [
+                f"{NOT_ASSESSED}: no coding of {code!r} by {', '.join(absent)} (add a column for it to the "
+                "annotation file, or code it with the second-coder sheet)"
+            ]
         short: dict[int, list[str]] = {}
         for j, name in enumerate(STATISTICS):
             lo, hi, used = interval(boot[:, k, j])
             row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"] = point[k][name], lo, hi
-            if name in shown and n_bootstrap and 0 < used < n_bootstrap and not np.isnan(point[k][name]):
+            if (
+                name in shown
+                and n_bootstrap
+                and 0 < used < n_bootstrap
+                and not np.isnan(point[k][name])
+            ):
                 short.setdefault(used, []).append(name)
         if short:
-            notes.append("interval from the resamples where the statistic is defined: " + "; ".join(
-                f"{used} of {n_bootstrap} for {', '.join(names)}" for used, names in short.items()))
+            notes.append(
+                "interval from the resamples where the statistic is defined: "
+                + "; ".join(
+                    f"{used} of {n_bootstrap} for {', '.join(names)}"
+                    for used, names in short.items()
+                )
+            )
         positive = int((data[k] == 1).any(axis=0).sum())
         if n_bootstrap and 0 < positive < 5:
             notes.append(f"only {positive} unit(s) coded 1 by anyone: the interval says little")
@@ -801,15 +922,21 @@ def codings_agreement(
         row["note"] = "; ".join(notes)
         rows.append(row)
 
-    macro: dict[str, object] = {"comparison": label, "code": MACRO, "n_coders": len(coders),
-                                "n_units": len(unit_ids)}
+    macro: dict[str, object] = {
+        "comparison": label,
+        "code": MACRO,
+        "n_coders": len(coders),
+        "n_units": len(unit_ids),
+    }
     for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
         macro[col] = sum(int(r[col]) for r in rows) if len(coders) == 2 else pd.NA
     left_out = []
     for j, name in enumerate(STATISTICS):
         vals = np.array([p[name] for p in point])
         macro[name] = float(np.nanmean(vals)) if (~np.isnan(vals)).any() else float("nan")
-        with warnings.catch_warnings():  # a resample where no code has the statistic: mean of nothing
+        with (
+            warnings.catch_warnings()
+        ):  # a resample where no code has the statistic: mean of nothing
             warnings.simplefilter("ignore", RuntimeWarning)
             per_resample = np.nanmean(boot[:, :, j], axis=1) if n_bootstrap else np.array([])
         lo, hi, _ = interval(per_resample)
@@ -817,12 +944,22 @@ def codings_agreement(
         missing = [c for c, v in zip(codes, vals) if np.isnan(v)]
         if name in shown and missing and len(missing) < len(codes):
             left_out.append(f"{name} ({', '.join(missing)})")
-    macro["note"] = (f"mean over the {len(codes)} codes" + ("; undefined and left out: " + "; ".join(left_out)
-                                                            if left_out else ""))
+    macro["note"] = f"mean over the {len(codes)} codes" + (
+        "; undefined and left out: " + "; ".join(left_out) if left_out else ""
+    )
     if cluster_ids is not None:
         macro["note"] += "; " + _cluster_note(n_clusters, min_clusters)
     rows.append(macro)
-    columns = ["comparison", "code", "n_coders", "n_units", "n_both", "n_first_only", "n_second_only", "n_neither"]
+    columns = [
+        "comparison",
+        "code",
+        "n_coders",
+        "n_units",
+        "n_both",
+        "n_first_only",
+        "n_second_only",
+        "n_neither",
+    ]
     for name in STATISTICS:
         columns += [name, f"{name}_ci_low", f"{name}_ci_high"]
     out = pd.DataFrame(rows, columns=[*columns, "note"])
@@ -858,8 +995,9 @@ def codings_agreement_by(codings: pd.DataFrame, groups: pd.Series | dict, **kwar
     return out[["group", *[c for c in out.columns if c != "group"]]]
 
 
-def agreements_compare(named: dict[str, pd.DataFrame], statistic: str = "cohen_kappa", *,
-                       digits: int = 3) -> pd.DataFrame:
+def agreements_compare(
+    named: dict[str, pd.DataFrame], statistic: str = "cohen_kappa", *, digits: int = 3
+) -> pd.DataFrame:
     """Return a statistic of several agreement tables side by side: a row per code, a column each.
 
     ``named`` maps a label that says how the figure was obtained (``"by document"``, ``"unit split,
@@ -883,29 +1021,57 @@ def agreements_compare(named: dict[str, pd.DataFrame], statistic: str = "cohen_k
             ci = "" if pd.isna(lo) else f" [{lo:.{digits}f}, {hi:.{digits}f}]"
             cells.append(f"{t.at[c, statistic]:.{digits}f}{ci}")
         out[label] = cells
-        out[f"n_units ({label})"] = [int(t.at[c, "n_units"]) if c in t.index else pd.NA
-                                     for c in codes]
+        out[f"n_units ({label})"] = [
+            int(t.at[c, "n_units"]) if c in t.index else pd.NA for c in codes
+        ]
     return out
 
 
-def _agreement_not_assessed(codings: pd.DataFrame, coders: list[str], reference: str | None,
-                            codes: Sequence[str] | None, reason: str) -> pd.DataFrame:
+def _agreement_not_assessed(
+    codings: pd.DataFrame,
+    coders: list[str],
+    reference: str | None,
+    codes: Sequence[str] | None,
+    reason: str,
+) -> pd.DataFrame:
     """Return the table of :func:`codings_agreement` for a comparison that cannot be made, with a warning.
 
     One row per code and the macro row, every statistic NaN, ``note`` saying "not assessed" and why,
     so that the notebook and the report show the gap instead of stopping.
     """
-    warnings.warn(f"agreement {' vs '.join(coders) or '(no coders)'} {NOT_ASSESSED}: {reason}",
-                  AnnotationWarning, stacklevel=3)
+    warnings.warn(
+        f"agreement {' vs '.join(coders) or '(no coders)'} {NOT_ASSESSED}: {reason}",
+        AnnotationWarning,
+        stacklevel=3,
+    )
     codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
-    label = " vs ".join(coders) if reference is None else " vs ".join([reference, *(c for c in coders
-                                                                                     if c != reference)])
-    columns = ["comparison", "code", "n_coders", "n_units", "n_both", "n_first_only", "n_second_only",
-               "n_neither"]
+    label = (
+        " vs ".join(coders)
+        if reference is None
+        else " vs ".join([reference, *(c for c in coders if c != reference)])
+    )
+    columns = [
+        "comparison",
+        "code",
+        "n_coders",
+        "n_units",
+        "n_both",
+        "n_first_only",
+        "n_second_only",
+        "n_neither",
+    ]
     for name in STATISTICS:
         columns += [name, f"{name}_ci_low", f"{name}_ci_high"]
-    rows = [{"comparison": label, "code": c, "n_coders": len(coders), "n_units": 0,
-             "note": f"{NOT_ASSESSED}: {reason}"} for c in [*codes, MACRO]]
+    rows = [
+        {
+            "comparison": label,
+            "code": c,
+            "n_coders": len(coders),
+            "n_units": 0,
+            "note": f"{NOT_ASSESSED}: {reason}",
+        }
+        for c in [*codes, MACRO]
+    ]
     out = pd.DataFrame(rows, columns=[*columns, "note"])
     for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
         out[col] = out[col].astype("Int64")
@@ -915,8 +1081,13 @@ def _agreement_not_assessed(codings: pd.DataFrame, coders: list[str], reference:
     return out
 
 
-def agreement_check(agreement: pd.DataFrame, *, target: float = 0.7, mean_target: float = 0.8,
-                    statistic: str = "cohen_kappa") -> pd.DataFrame:
+def agreement_check(
+    agreement: pd.DataFrame,
+    *,
+    target: float = 0.7,
+    mean_target: float = 0.8,
+    statistic: str = "cohen_kappa",
+) -> pd.DataFrame:
     """Return, per code and for the macro mean, the statistic against its target and whether it meets it.
 
     ``target`` applies to each code and ``mean_target`` to the ``(macro)`` row. ``meets`` is True or
@@ -927,9 +1098,18 @@ def agreement_check(agreement: pd.DataFrame, *, target: float = 0.7, mean_target
     for r in agreement.itertuples(index=False):
         value = getattr(r, statistic)
         t = mean_target if r.code == MACRO else target
-        rows.append({"comparison": r.comparison, "code": r.code, "statistic": statistic, "value": value,
-                     "ci_low": getattr(r, f"{statistic}_ci_low"), "ci_high": getattr(r, f"{statistic}_ci_high"),
-                     "target": t, "meets": pd.NA if pd.isna(value) else bool(value >= t)})
+        rows.append(
+            {
+                "comparison": r.comparison,
+                "code": r.code,
+                "statistic": statistic,
+                "value": value,
+                "ci_low": getattr(r, f"{statistic}_ci_low"),
+                "ci_high": getattr(r, f"{statistic}_ci_high"),
+                "target": t,
+                "meets": pd.NA if pd.isna(value) else bool(value >= t),
+            }
+        )
     out = pd.DataFrame(rows)
     out["meets"] = out["meets"].astype("boolean")
     return out
@@ -949,23 +1129,33 @@ def agreement_describe(check: pd.DataFrame) -> str:
         codes = g[g["code"] != MACRO]
         if len(macro):
             m = macro.iloc[0]
-            verdict = "undefined" if pd.isna(m["meets"]) else ("meets" if m["meets"] else "does NOT meet")
-            lines.append(f"{comparison}: mean {stat} = {m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}], "
-                         f"{verdict} the target {m['target']:g}")
+            verdict = (
+                "undefined" if pd.isna(m["meets"]) else ("meets" if m["meets"] else "does NOT meet")
+            )
+            lines.append(
+                f"{comparison}: mean {stat} = {m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}], "
+                f"{verdict} the target {m['target']:g}"
+            )
         t = codes["target"].iloc[0] if len(codes) else float("nan")
         ok = codes[codes["meets"] == True]  # noqa: E712 - nullable boolean
         bad = codes[codes["meets"] == False]  # noqa: E712
         undefined = codes[codes["meets"].isna()]
-        lines.append(f"  codes with {stat} >= {t:g} ({len(ok)} of {len(codes)}): " + (", ".join(ok["code"]) or "none"))
-        lines.append(f"  codes below {t:g} ({len(bad)}): "
-                     + (", ".join(f"{r.code} ({r.value:.3f})" for r in bad.itertuples()) or "none"))
+        lines.append(
+            f"  codes with {stat} >= {t:g} ({len(ok)} of {len(codes)}): "
+            + (", ".join(ok["code"]) or "none")
+        )
+        lines.append(
+            f"  codes below {t:g} ({len(bad)}): "
+            + (", ".join(f"{r.code} ({r.value:.3f})" for r in bad.itertuples()) or "none")
+        )
         if len(undefined):
             lines.append(f"  codes where {stat} is undefined: " + ", ".join(undefined["code"]))
     return "\n".join(lines)
 
 
-def agreement_summary(agreement: pd.DataFrame, statistics: Sequence[str] | None = None, *, digits: int = 3
-                      ) -> pd.DataFrame:
+def agreement_summary(
+    agreement: pd.DataFrame, statistics: Sequence[str] | None = None, *, digits: int = 3
+) -> pd.DataFrame:
     """Return a compact view of :func:`codings_agreement` for reading: ``value [low, high]`` per statistic.
 
     ``statistics`` defaults to those defined for the comparison (precision, recall and F1 only when
@@ -981,12 +1171,18 @@ def agreement_summary(agreement: pd.DataFrame, statistics: Sequence[str] | None 
         ci = "" if pd.isna(lo) else f" [{lo:.{digits}f}, {hi:.{digits}f}]"
         return f"{v:.{digits}f}{ci}"
 
-    counts = [c for c in ("n_both", "n_first_only", "n_second_only", "n_neither") if agreement[c].notna().any()]
+    counts = [
+        c
+        for c in ("n_both", "n_first_only", "n_second_only", "n_neither")
+        if agreement[c].notna().any()
+    ]
     first = ["comparison"] if agreement["comparison"].nunique() > 1 else []
     out = agreement[[*first, "code", "n_units", *counts]].copy()
     for s in statistics:
-        out[s] = [fmt(v, lo, hi) for v, lo, hi in zip(agreement[s], agreement[f"{s}_ci_low"],
-                                                       agreement[f"{s}_ci_high"])]
+        out[s] = [
+            fmt(v, lo, hi)
+            for v, lo, hi in zip(agreement[s], agreement[f"{s}_ci_low"], agreement[f"{s}_ci_high"])
+        ]
     out["note"] = agreement["note"]
     return out
 
@@ -996,9 +1192,15 @@ def agreement_summary(agreement: pd.DataFrame, statistics: Sequence[str] | None 
 # --------------------------------------------------------------------------------------------------
 
 
-def codings_disagreements(codings: pd.DataFrame, units: pd.DataFrame, *, human: str,
-                          dictionary: str = DICTIONARY_CODER, evidence: pd.DataFrame | None = None,
-                          codes: Sequence[str] | None = None) -> pd.DataFrame:
+def codings_disagreements(
+    codings: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    human: str,
+    dictionary: str = DICTIONARY_CODER,
+    evidence: pd.DataFrame | None = None,
+    codes: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Return every unit × code where the dictionary and the human coder differ, for review.
 
     ``type`` is ``false positive`` (dictionary 1, human 0) or ``false negative`` (dictionary 0, human
@@ -1014,28 +1216,58 @@ def codings_disagreements(codings: pd.DataFrame, units: pd.DataFrame, *, human: 
     h = codings[codings["coder"] == human].set_index(["unit_id", "code"])["value"]
     d = codings[codings["coder"] == dictionary].set_index(["unit_id", "code"])["value"]
     if h.empty or d.empty:  # e.g. no annotation files: nothing to list, said so in a warning
-        warnings.warn(f"disagreements {NOT_ASSESSED}: need codings by {human!r} and {dictionary!r}; coders with "
-                      f"codings: {', '.join(pd.unique(codings['coder'])) or 'none'}", AnnotationWarning,
-                      stacklevel=2)
-        return pd.DataFrame(columns=["code", "unit_id", "heading_path", "text", "human_value",
-                                     "dictionary_value", "type", "evidence"])
-    both = pd.concat([h.rename("human_value"), d.rename("dictionary_value")], axis=1, join="inner").reset_index()
+        warnings.warn(
+            f"disagreements {NOT_ASSESSED}: need codings by {human!r} and {dictionary!r}; coders with "
+            f"codings: {', '.join(pd.unique(codings['coder'])) or 'none'}",
+            AnnotationWarning,
+            stacklevel=2,
+        )
+        return pd.DataFrame(
+            columns=[
+                "code",
+                "unit_id",
+                "heading_path",
+                "text",
+                "human_value",
+                "dictionary_value",
+                "type",
+                "evidence",
+            ]
+        )
+    both = pd.concat(
+        [h.rename("human_value"), d.rename("dictionary_value")], axis=1, join="inner"
+    ).reset_index()
     diff = both[both["human_value"] != both["dictionary_value"]].copy()
     diff["type"] = np.where(diff["dictionary_value"] == 1, "false positive", "false negative")
     fired: dict[tuple[str, str], str] = {}
     if evidence is not None and len(evidence):
         for (uid, code), g in evidence.groupby(["unit_id", "code"], sort=False):
             fired[uid, code] = "; ".join(_evidence_text(r) for r in g.itertuples())
-    diff["evidence"] = [fired.get((u, c), "nothing fired") for u, c in zip(diff["unit_id"], diff["code"])]
+    diff["evidence"] = [
+        fired.get((u, c), "nothing fired") for u, c in zip(diff["unit_id"], diff["code"])
+    ]
     info = units.drop_duplicates("unit_id").set_index("unit_id")
     diff["text"] = diff["unit_id"].map(info["text"]) if "text" in info else ""
-    diff["heading_path"] = diff["unit_id"].map(info["heading_path"]) if "heading_path" in info else ""
+    diff["heading_path"] = (
+        diff["unit_id"].map(info["heading_path"]) if "heading_path" in info else ""
+    )
     order_u = {u: i for i, u in enumerate(info.index)}
     order_c = {c: i for i, c in enumerate(codes)}
     diff = diff[diff["code"].isin(order_c)]
-    diff = diff.assign(_c=diff["code"].map(order_c), _u=diff["unit_id"].map(order_u).fillna(len(order_u)))
+    diff = diff.assign(
+        _c=diff["code"].map(order_c), _u=diff["unit_id"].map(order_u).fillna(len(order_u))
+    )
     diff = diff.sort_values(["_c", "_u", "unit_id"], kind="stable").drop(columns=["_c", "_u"])
-    cols = ["code", "unit_id", "heading_path", "text", "human_value", "dictionary_value", "type", "evidence"]
+    cols = [
+        "code",
+        "unit_id",
+        "heading_path",
+        "text",
+        "human_value",
+        "dictionary_value",
+        "type",
+        "evidence",
+    ]
     return diff[cols].reset_index(drop=True)
 
 
@@ -1053,7 +1285,9 @@ def _evidence_text(r) -> str:
 class SheetError(ValueError):
     """A returned coding sheet cannot be used. The message names the file, the sheet and the cell."""
 
-    def __init__(self, path: Path, reason: str, *, sheet: str | None = None, cell: str | None = None) -> None:
+    def __init__(
+        self, path: Path, reason: str, *, sheet: str | None = None, cell: str | None = None
+    ) -> None:
         where = str(_display(path))
         if sheet:
             where += f", sheet {sheet!r}"
@@ -1104,7 +1338,9 @@ def sheet_write(units: pd.DataFrame, codebook: Codebook, path: str | Path) -> Pa
     if missing:
         raise KeyError(f"units table has no column(s) {missing}")
     if units["unit_id"].duplicated().any():
-        raise ValueError(f"unit ids must be unique; {units.loc[units['unit_id'].duplicated(), 'unit_id'].iloc[0]!r}")
+        raise ValueError(
+            f"unit ids must be unique; {units.loc[units['unit_id'].duplicated(), 'unit_id'].iloc[0]!r}"
+        )
     p = path_resolve(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
@@ -1115,13 +1351,19 @@ def sheet_write(units: pd.DataFrame, codebook: Codebook, path: str | Path) -> Pa
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in units.itertuples(index=False):
-        hp = getattr(r, "heading_path")
+        hp = r.heading_path
         ws.append([r.unit_id, "" if pd.isna(hp) else str(hp), str(r.text)])
     first = len(SHEET_UNIT_COLUMNS) + 1
     last = first + len(codebook.ids) - 1
     if len(units):
-        dv = DataValidation(type="list", formula1='"0,1"', allow_blank=True, showErrorMessage=True,
-                            errorTitle="0 or 1", error="Enter 0 (code does not apply) or 1 (code applies).")
+        dv = DataValidation(
+            type="list",
+            formula1='"0,1"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="0 or 1",
+            error="Enter 0 (code does not apply) or 1 (code applies).",
+        )
         dv.add(f"{get_column_letter(first)}2:{get_column_letter(last)}{len(units) + 1}")
         ws.add_data_validation(dv)
     ws.freeze_panes = f"{get_column_letter(first)}2"
@@ -1134,19 +1376,37 @@ def sheet_write(units: pd.DataFrame, codebook: Codebook, path: str | Path) -> Pa
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
 
     cb_ws = wb.create_sheet(SHEET_CODEBOOK)
-    cb_ws.append(["code", "dimension", "label_zh", "label_en", "definition", "report wording", "include",
-                  "exclusions", "anchors"])
+    cb_ws.append(
+        [
+            "code",
+            "dimension",
+            "label_zh",
+            "label_en",
+            "definition",
+            "report wording",
+            "include",
+            "exclusions",
+            "anchors",
+        ]
+    )
     for cell in cb_ws[1]:
         cell.font = Font(bold=True)
     for c in codebook.codes:
         dim = codebook.dimensions.get(c.dimension, {})
         quote = c.definition_quote or {}
-        cb_ws.append([
-            c.id, f"{dim.get('label_zh', c.dimension)} ({c.dimension})", c.label_zh, c.label_en, c.definition,
-            f"{quote.get('unit_id', '')}: {quote.get('text', '')}" if quote else "",
-            "\n".join(f"- {x}" for x in c.include), "\n".join(f"- {x}" for x in c.exclusions),
-            "\n".join(f"- {a.get('unit_id', '')}: {a.get('text', '')}" for a in c.anchors),
-        ])
+        cb_ws.append(
+            [
+                c.id,
+                f"{dim.get('label_zh', c.dimension)} ({c.dimension})",
+                c.label_zh,
+                c.label_en,
+                c.definition,
+                f"{quote.get('unit_id', '')}: {quote.get('text', '')}" if quote else "",
+                "\n".join(f"- {x}" for x in c.include),
+                "\n".join(f"- {x}" for x in c.exclusions),
+                "\n".join(f"- {a.get('unit_id', '')}: {a.get('text', '')}" for a in c.anchors),
+            ]
+        )
     for col, width in zip("ABCDEFGHI", (20, 22, 12, 22, 60, 50, 60, 60, 70)):
         cb_ws.column_dimensions[col].width = width
     for row in cb_ws.iter_rows(min_row=2):
@@ -1179,8 +1439,14 @@ def _cell_value(v) -> int | None | str:
     return str(v)
 
 
-def sheet_read(path: str | Path, codebook: Codebook, units: pd.DataFrame | Iterable[str], *,
-               coder: str | None = None, uncoded: str = "error") -> pd.DataFrame:
+def sheet_read(
+    path: str | Path,
+    codebook: Codebook,
+    units: pd.DataFrame | Iterable[str],
+    *,
+    coder: str | None = None,
+    uncoded: str = "error",
+) -> pd.DataFrame:
     """Read a returned second-coder sheet; return its codings in the long layout.
 
     Checks, each failure a :class:`SheetError` naming the sheet and cell (``sheet 'coding', cell D7:
@@ -1206,7 +1472,7 @@ def sheet_read(path: str | Path, codebook: Codebook, units: pd.DataFrame | Itera
         raise SheetError(p, "file not found")
     try:
         wb = load_workbook(p, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file
+    except Exception as exc:
         raise SheetError(p, f"not a readable xlsx workbook: {exc}") from None
     if SHEET_CODING not in wb.sheetnames:
         raise SheetError(p, f"no sheet {SHEET_CODING!r} (sheets are {wb.sheetnames})")
@@ -1224,17 +1490,31 @@ def sheet_read(path: str | Path, codebook: Codebook, units: pd.DataFrame | Itera
         if not name:
             continue
         if name in col_of:
-            raise SheetError(p, f"column {name!r} appears twice (first in "
-                                f"{get_column_letter(col_of[name] + 1)}1)", sheet=SHEET_CODING, cell=cell.coordinate)
+            raise SheetError(
+                p,
+                f"column {name!r} appears twice (first in {get_column_letter(col_of[name] + 1)}1)",
+                sheet=SHEET_CODING,
+                cell=cell.coordinate,
+            )
         if name not in codes and name not in allowed:
-            missing = [c for c in codes if c not in {str(x.value).strip() for x in rows[0] if x.value is not None}]
+            missing = [
+                c
+                for c in codes
+                if c not in {str(x.value).strip() for x in rows[0] if x.value is not None}
+            ]
             hint = f"; missing code column(s): {', '.join(missing)}" if missing else ""
-            raise SheetError(p, f"column {name!r} is not a code of the codebook (renamed?){hint}",
-                             sheet=SHEET_CODING, cell=cell.coordinate)
+            raise SheetError(
+                p,
+                f"column {name!r} is not a code of the codebook (renamed?){hint}",
+                sheet=SHEET_CODING,
+                cell=cell.coordinate,
+            )
         col_of[name] = cell.column - 1
     for need in ["unit_id", *codes]:
         if need not in col_of:
-            raise SheetError(p, f"no column {need!r} in the header row (row 1)", sheet=SHEET_CODING, cell=None)
+            raise SheetError(
+                p, f"no column {need!r} in the header row (row 1)", sheet=SHEET_CODING, cell=None
+            )
     who = coder
     if who is None and SHEET_INSTRUCTIONS in wb.sheetnames:
         v = wb[SHEET_INSTRUCTIONS][SHEET_CODER_CELL].value
@@ -1250,29 +1530,51 @@ def sheet_read(path: str | Path, codebook: Codebook, units: pd.DataFrame | Itera
         if not uid:
             if all(v is None for v in values):
                 continue  # an empty row
-            raise SheetError(p, "empty unit id in a row with codes", sheet=SHEET_CODING,
-                             cell=f"{get_column_letter(col_of['unit_id'] + 1)}{row[0].row}")
+            raise SheetError(
+                p,
+                "empty unit id in a row with codes",
+                sheet=SHEET_CODING,
+                cell=f"{get_column_letter(col_of['unit_id'] + 1)}{row[0].row}",
+            )
         if uid not in known_set:
-            raise SheetError(p, f"unknown unit id {uid!r}", sheet=SHEET_CODING, cell=id_cell.coordinate)
+            raise SheetError(
+                p, f"unknown unit id {uid!r}", sheet=SHEET_CODING, cell=id_cell.coordinate
+            )
         if uid in seen:
-            raise SheetError(p, f"unit id {uid!r} appears twice (first in {seen[uid]})", sheet=SHEET_CODING,
-                             cell=id_cell.coordinate)
+            raise SheetError(
+                p,
+                f"unit id {uid!r} appears twice (first in {seen[uid]})",
+                sheet=SHEET_CODING,
+                cell=id_cell.coordinate,
+            )
         seen[uid] = id_cell.coordinate
         if uncoded == "skip" and all(v is None for v in values):
             continue
         for code, cell, v in zip(codes, cells, values):
-            where = cell.coordinate if cell is not None else f"{get_column_letter(col_of[code] + 1)}{row[0].row}"
+            where = (
+                cell.coordinate
+                if cell is not None
+                else f"{get_column_letter(col_of[code] + 1)}{row[0].row}"
+            )
             if v is None:
-                raise SheetError(p, f"empty cell for code {code!r} of unit {uid!r}: enter 0 or 1",
-                                 sheet=SHEET_CODING, cell=where)
+                raise SheetError(
+                    p,
+                    f"empty cell for code {code!r} of unit {uid!r}: enter 0 or 1",
+                    sheet=SHEET_CODING,
+                    cell=where,
+                )
             if isinstance(v, str):
                 raise SheetError(p, f"value {v!r} is not 0 or 1", sheet=SHEET_CODING, cell=where)
             out.append((who, uid, code, v))
     if uncoded == "error":
         absent = [u for u in known if u not in seen]
         if absent:
-            raise SheetError(p, f"{len(absent)} unit(s) missing from the sheet (rows deleted?): "
-                                f"{', '.join(absent[:5])}{' …' if len(absent) > 5 else ''}", sheet=SHEET_CODING)
+            raise SheetError(
+                p,
+                f"{len(absent)} unit(s) missing from the sheet (rows deleted?): "
+                f"{', '.join(absent[:5])}{' …' if len(absent) > 5 else ''}",
+                sheet=SHEET_CODING,
+            )
     order = {u: i for i, u in enumerate(known)}
     df = pd.DataFrame(out, columns=CODING_COLUMNS)
     df = df.assign(_u=df["unit_id"].map(order)).sort_values("_u", kind="stable").drop(columns="_u")

@@ -35,55 +35,123 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("01_text_cleanup", "1 Text cleanup 文本清洗", ("cleanup_summary.csv", "cleanup_metadata.csv"), ()),
-    Section("02_segmentation_and_frequency", "2 Segmentation and lexical statistics 分词与词频",
-            ("lexical_keywords.csv", "lexical_kwic.csv"), ("lexical_", "wordcloud_", "cooccurrence_")),
-    Section("03_thematic_coding", "3 Thematic coding 主题编码", ("coding_counts.csv", "coding_quotes.csv"), ("coding_",)),
-    Section("04_statistical_summaries", "4 Statistical summaries 统计汇总",
-            ("summary_crosstab_test.csv", "summary_residuals.csv", "summary_cooccurrence.csv", "summary_numbers.csv"),
-            ("summary_",)),
-    Section("05_coding_reliability", "5 Coding reliability 编码信度",
-            ("reliability_validity.csv", "validation_agreement_by.csv", "reliability_targets.csv",
-             "reliability_human.csv", "reliability_disagreements.csv", "reliability_second_opinion.csv",
-             "codebook_suggestions_terms.csv", "codebook_suggestions_indicators.csv"), ("reliability_",)),
+    Section(
+        "01_text_cleanup",
+        "1 Text cleanup 文本清洗",
+        ("cleanup_summary.csv", "cleanup_metadata.csv"),
+        (),
+    ),
+    Section(
+        "02_segmentation_and_frequency",
+        "2 Segmentation and lexical statistics 分词与词频",
+        ("lexical_keywords.csv", "lexical_kwic.csv"),
+        ("lexical_", "wordcloud_", "cooccurrence_"),
+    ),
+    Section(
+        "03_thematic_coding",
+        "3 Thematic coding 主题编码",
+        ("coding_counts.csv", "coding_quotes.csv"),
+        ("coding_",),
+    ),
+    Section(
+        "04_statistical_summaries",
+        "4 Statistical summaries 统计汇总",
+        (
+            "summary_crosstab_test.csv",
+            "summary_residuals.csv",
+            "summary_cooccurrence.csv",
+            "summary_numbers.csv",
+        ),
+        ("summary_",),
+    ),
+    Section(
+        "05_coding_reliability",
+        "5 Coding reliability 编码信度",
+        (
+            "reliability_validity.csv",
+            "validation_agreement_by.csv",
+            "reliability_targets.csv",
+            "reliability_human.csv",
+            "reliability_disagreements.csv",
+            "reliability_second_opinion.csv",
+            "codebook_suggestions_terms.csv",
+            "codebook_suggestions_indicators.csv",
+        ),
+        ("reliability_",),
+    ),
 )
 MAX_ROWS = 30
 #: Captions of the figures, by file-name prefix (the first prefix that matches is used).
 FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
-    ("wordcloud_corpus", "Word cloud of the whole corpus: content words (stopwords removed, nouns, verbs and "
-                         "adjectives kept), size proportional to frequency."),
-    ("wordcloud_", "Word cloud of one document ({name}): content words, size proportional to frequency."),
-    ("lexical_top_terms", "Most frequent content words per document, on one scale (occurrences per 10,000 tokens)."),
-    ("cooccurrence_network", "Words that occur in the same sentence: node size is frequency, colour the "
-                             "community, edge width the Jaccard index; the strongest edges are drawn."),
-    ("summary_shares", "Share of units carrying each code, with 95 % bootstrap intervals (units resampled "
-                       "within documents)."),
-    ("summary_composition", "Composition of each document: the share of its coded units that carry each code, "
-                            "per dimension."),
-    ("summary_cooccurrence", "Logic × mechanism: units coded with both (matrix coding query); the Jaccard index "
-                             "in colour."),
-    ("summary_section_profile", "Section profile: the share of units in each top-level section that carry each "
-                                "code."),
-    ("summary_residuals", "Document × code: adjusted standardized residuals; beyond ±1.96 a document uses a code "
-                          "more (or less) than independence predicts."),
+    (
+        "wordcloud_corpus",
+        "Word cloud of the whole corpus: content words (stopwords removed, nouns, verbs and "
+        "adjectives kept), size proportional to frequency.",
+    ),
+    (
+        "wordcloud_",
+        "Word cloud of one document ({name}): content words, size proportional to frequency.",
+    ),
+    (
+        "lexical_top_terms",
+        "Most frequent content words per document, on one scale (occurrences per 10,000 tokens).",
+    ),
+    (
+        "cooccurrence_network",
+        "Words that occur in the same sentence: node size is frequency, colour the "
+        "community, edge width the Jaccard index; the strongest edges are drawn.",
+    ),
+    (
+        "summary_shares",
+        "Share of units carrying each code, with 95 % bootstrap intervals (units resampled "
+        "within documents).",
+    ),
+    (
+        "summary_composition",
+        "Composition of each document: the share of its coded units that carry each code, "
+        "per dimension.",
+    ),
+    (
+        "summary_cooccurrence",
+        "Logic × mechanism: units coded with both (matrix coding query); the Jaccard index "
+        "in colour.",
+    ),
+    (
+        "summary_section_profile",
+        "Section profile: the share of units in each top-level section that carry each code.",
+    ),
+    (
+        "summary_residuals",
+        "Document × code: adjusted standardized residuals; beyond ±1.96 a document uses a code "
+        "more (or less) than independence predicts.",
+    ),
     ("reliability_", "Coding reliability ({name})."),
 )
 #: Columns shown as percentages when the table has a ``share`` column (shares and their intervals).
 PERCENT_COLUMNS = ("share", "ci_low", "ci_high")
 
-_EXTERNAL = re.compile(r"<script[^>]+src=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]+href=\"https?://[^\"]*\"[^>]*>",
-                       re.IGNORECASE)
-_MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
-_REMOTE_SCRIPT = re.compile(r"<script[^>]*>(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>", re.DOTALL)
+_EXTERNAL = re.compile(
+    r"<script[^>]+src=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]+href=\"https?://[^\"]*\"[^>]*>",
+    re.IGNORECASE,
+)
+_MATHJAX_BLOCK = re.compile(
+    r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL
+)
+_REMOTE_SCRIPT = re.compile(
+    r"<script[^>]*>(?:(?!</script>).)*?https?://(?:(?!</script>).)*?</script>", re.DOTALL
+)
 #: What a browser would fetch: script/link/img sources, module imports and CSS urls on other hosts.
-REMOTE_REFERENCE = re.compile(r"""(?:src|href)=["']https?://|import\(["']https?://|url\(["']?https?://""")
+REMOTE_REFERENCE = re.compile(
+    r"""(?:src|href)=["']https?://|import\(["']https?://|url\(["']?https?://"""
+)
 FONT_FAMILY = "Report CJK"
 FONT_FILE = "fonts/report-cjk.woff"
 
 
 def _font_face(url: str) -> str:
-    return "@font-face { font-family: '" + FONT_FAMILY + "'; src: url('" + url + "') format('woff'); }"
-
+    return (
+        "@font-face { font-family: '" + FONT_FAMILY + "'; src: url('" + url + "') format('woff'); }"
+    )
 
 
 _CSS = """
@@ -117,9 +185,12 @@ def notebook_html(executed: Path, out: Path, *, font_url: str | None = None) -> 
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     body = html_offline(body)
     if font_url:
-        style = ("<style>" + _font_face(font_url)
-                 + f" body, .jp-RenderedHTMLCommon, .jp-OutputArea-output pre, code {{ font-family: '{FONT_FAMILY}', "
-                 "var(--jp-content-font-family), sans-serif; }</style>")
+        style = (
+            "<style>"
+            + _font_face(font_url)
+            + f" body, .jp-RenderedHTMLCommon, .jp-OutputArea-output pre, code {{ font-family: '{FONT_FAMILY}', "
+            "var(--jp-content-font-family), sans-serif; }</style>"
+        )
         body = body.replace("</head>", style + "</head>", 1)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
@@ -136,7 +207,9 @@ def font_subset(texts: list[str], out: Path) -> Path:
 
     from helpers.plots import font_path
 
-    chars = "".join(sorted({ch for t in texts for ch in t if ord(ch) > 0x7F} | set(map(chr, range(0x20, 0x7F)))))
+    chars = "".join(
+        sorted({ch for t in texts for ch in t if ord(ch) > 0x7F} | set(map(chr, range(0x20, 0x7F))))
+    )
     options = subset.Options()
     options.flavor = "woff"
     options.layout_features = ["*"]
@@ -152,7 +225,9 @@ def font_subset(texts: list[str], out: Path) -> Path:
 def html_offline(page: str) -> str:
     """Return ``page`` without anything a browser would fetch from other hosts (MathJax, require.js, mermaid)."""
     page = _MATHJAX_BLOCK.sub("", page)
-    page = _REMOTE_SCRIPT.sub("", page)  # e.g. nbconvert's mermaid loader (our notebooks have no diagrams)
+    page = _REMOTE_SCRIPT.sub(
+        "", page
+    )  # e.g. nbconvert's mermaid loader (our notebooks have no diagrams)
     return _EXTERNAL.sub("", page)
 
 
@@ -183,9 +258,13 @@ def table_format(df: pd.DataFrame, *, max_ids: int = 5) -> pd.DataFrame:
         elif pd.api.types.is_numeric_dtype(v):
             out[col] = v.map(_number)
         elif col.endswith("unit_ids"):
+
             def cut(x: object) -> str:
                 ids = str(x).split() if isinstance(x, str) else []
-                return " ".join(ids[:max_ids]) + (f" … (+{len(ids) - max_ids})" if len(ids) > max_ids else "")
+                return " ".join(ids[:max_ids]) + (
+                    f" … (+{len(ids) - max_ids})" if len(ids) > max_ids else ""
+                )
+
             out[col] = v.map(cut)
         else:
             out[col] = v.map(lambda x: "" if pd.isna(x) else str(x))
@@ -195,28 +274,39 @@ def table_format(df: pd.DataFrame, *, max_ids: int = 5) -> pd.DataFrame:
 def _table_html(path: Path, link: str) -> str:
     df = table_read(path)
     shown = table_format(df.head(MAX_ROWS))
-    note = f"{len(df)} rows" + (f", first {MAX_ROWS} shown: the whole table is in the CSV" if len(df) > MAX_ROWS
-                                else "")
+    note = f"{len(df)} rows" + (
+        f", first {MAX_ROWS} shown: the whole table is in the CSV" if len(df) > MAX_ROWS else ""
+    )
     body = shown.to_html(index=False, escape=True, border=0, na_rep="")
-    return (f"<h4>{html.escape(path.name)}</h4><p class='note'>{note} · <a href='{link}'>CSV</a></p>"
-            f"<div class='table-wrap'>{body}</div>")
+    return (
+        f"<h4>{html.escape(path.name)}</h4><p class='note'>{note} · <a href='{link}'>CSV</a></p>"
+        f"<div class='table-wrap'>{body}</div>"
+    )
 
 
 def figure_caption(name: str) -> str:
     """Return the caption of the figure file ``name`` (without extension)."""
     for prefix, caption in FIGURE_CAPTIONS:
         if name.startswith(prefix):
-            return caption.format(name=name[len(prefix):] if prefix.endswith("_") else name)
+            return caption.format(name=name[len(prefix) :] if prefix.endswith("_") else name)
     return name
 
 
 def _findings_html(findings: list[Finding], tables: str) -> str:
     items = []
     for f in findings:
-        links = ", ".join(f"<a href='{tables}/{html.escape(s)}'>{html.escape(s)}</a>" for s in f.sources)
-        items.append(f"<li><b>{html.escape(f.topic)}.</b> {html.escape(f.text)} "
-                     f"<span class='note'>(from {links})</span></li>")
-    return "<ol class='findings'>" + "".join(items) + "</ol>" if items else "<p class='note'>No tables yet.</p>"
+        links = ", ".join(
+            f"<a href='{tables}/{html.escape(s)}'>{html.escape(s)}</a>" for s in f.sources
+        )
+        items.append(
+            f"<li><b>{html.escape(f.topic)}.</b> {html.escape(f.text)} "
+            f"<span class='note'>(from {links})</span></li>"
+        )
+    return (
+        "<ol class='findings'>" + "".join(items) + "</ol>"
+        if items
+        else "<p class='note'>No tables yet.</p>"
+    )
 
 
 def _copy_products(src: Path, dst: Path) -> None:
@@ -248,25 +338,37 @@ def report_write(
     are listed as missing rather than left out, so a partial run shows what is absent.
     """
     report = path_resolve(report_dir)
-    nb_dir, tab_dir, fig_dir = path_resolve(notebooks_dir), path_resolve(tables_dir), path_resolve(figures_dir)
+    nb_dir, tab_dir, fig_dir = (
+        path_resolve(notebooks_dir),
+        path_resolve(tables_dir),
+        path_resolve(figures_dir),
+    )
     report.mkdir(parents=True, exist_ok=True)
     _copy_products(tab_dir, report / "tables")
     _copy_products(fig_dir, report / "figures")
     corpus = table_read(corpus_table)
     findings = report_findings(tab_dir)
-    nav = [("findings", "Findings 主要发现"), ("figures", "Figures 图"), ("tables", "Tables 表"),
-           ("notebooks", "Notebooks 笔记本")]
-    parts = ["<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>",
-             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-             "<title>闽宁协作文本分析报告 · Report</title>", f"<style>{_CSS}</style></head><body>",
-             "<h1>闽宁协作文本分析报告</h1>",
-             f"<p>{len(corpus)} documents coded with the five logics and five mechanisms of 闽宁协作: cleanup, "
-             "segmentation, thematic coding, statistics and reliability, regenerated by <code>make run</code>. "
-             "Every number below comes from a table in <code>tables/</code>; every coded unit can be traced to "
-             "its sentence and the indicator that fired in <code>tables/coding_evidence.csv</code>.</p>",
-             "<nav>" + "".join(f"<a href='#{k}'>{html.escape(v)}</a>" for k, v in nav) + "</nav>",
-             "<h2 id='findings'>Findings 主要发现</h2>", _findings_html(findings, "tables"),
-             "<h2 id='figures'>Figures 图</h2>"]
+    nav = [
+        ("findings", "Findings 主要发现"),
+        ("figures", "Figures 图"),
+        ("tables", "Tables 表"),
+        ("notebooks", "Notebooks 笔记本"),
+    ]
+    parts = [
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        "<title>闽宁协作文本分析报告 · Report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>闽宁协作文本分析报告</h1>",
+        f"<p>{len(corpus)} documents coded with the five logics and five mechanisms of 闽宁协作: cleanup, "
+        "segmentation, thematic coding, statistics and reliability, regenerated by <code>make run</code>. "
+        "Every number below comes from a table in <code>tables/</code>; every coded unit can be traced to "
+        "its sentence and the indicator that fired in <code>tables/coding_evidence.csv</code>.</p>",
+        "<nav>" + "".join(f"<a href='#{k}'>{html.escape(v)}</a>" for k, v in nav) + "</nav>",
+        "<h2 id='findings'>Findings 主要发现</h2>",
+        _findings_html(findings, "tables"),
+        "<h2 id='figures'>Figures 图</h2>",
+    ]
     number = 0
     for s in sections:
         groups = [sorted(fig_dir.glob(f"{prefix}*.png")) for prefix in s.figure_prefixes]
@@ -279,13 +381,21 @@ def report_write(
                 number += 1
                 svg = png.with_suffix(".svg")
                 files = f"<a href='figures/{png.name}'>PNG</a>" + (
-                    f" · <a href='figures/{svg.name}'>SVG</a>" if svg.exists() else "")
-                parts.append(f"<figure><img src='figures/{html.escape(png.name)}' alt='{html.escape(png.stem)}'>"
-                             f"<figcaption><b>Figure {number}.</b> {html.escape(figure_caption(png.stem))} "
-                             f"<span class='note'>({files})</span></figcaption></figure>")
+                    f" · <a href='figures/{svg.name}'>SVG</a>" if svg.exists() else ""
+                )
+                parts.append(
+                    f"<figure><img src='figures/{html.escape(png.name)}' alt='{html.escape(png.stem)}'>"
+                    f"<figcaption><b>Figure {number}.</b> {html.escape(figure_caption(png.stem))} "
+                    f"<span class='note'>({files})</span></figcaption></figure>"
+                )
             parts.append("</div>")
-    parts += ["<h2 id='tables'>Tables 表</h2>", "<h3>Corpus 语料</h3>",
-              "<div class='table-wrap'>" + corpus.to_html(index=False, escape=True, border=0, na_rep="") + "</div>"]
+    parts += [
+        "<h2 id='tables'>Tables 表</h2>",
+        "<h3>Corpus 语料</h3>",
+        "<div class='table-wrap'>"
+        + corpus.to_html(index=False, escape=True, border=0, na_rep="")
+        + "</div>",
+    ]
     for s in sections:
         present = [name for name in s.tables if (tab_dir / name).exists()]
         if present:
@@ -296,12 +406,18 @@ def report_write(
     for s in sections:
         executed = nb_dir / f"{s.notebook}.ipynb"
         if executed.exists():
-            page = notebook_html(executed, report / "notebooks" / f"{s.notebook}.html", font_url=f"../{FONT_FILE}")
+            page = notebook_html(
+                executed, report / "notebooks" / f"{s.notebook}.html", font_url=f"../{FONT_FILE}"
+            )
             pages.append(page)
-            parts.append(f"<li><a href='notebooks/{s.notebook}.html'>{html.escape(s.title)}</a>: the executed "
-                         "notebook, with every table and figure it made</li>")
+            parts.append(
+                f"<li><a href='notebooks/{s.notebook}.html'>{html.escape(s.title)}</a>: the executed "
+                "notebook, with every table and figure it made</li>"
+            )
         else:
-            parts.append(f"<li class='note'>{html.escape(s.title)}: notebook {s.notebook} has not been run.</li>")
+            parts.append(
+                f"<li class='note'>{html.escape(s.title)}: notebook {s.notebook} has not been run.</li>"
+            )
     parts += ["</ul>", "</body></html>"]
     page_text = "\n".join(parts)
     font_subset([page_text, *(p.read_text(encoding="utf-8") for p in pages)], report / FONT_FILE)
@@ -355,14 +471,18 @@ def findings_codes(frequency) -> Finding | None:
     for dim, rows in corpus.groupby("dimension", sort=False):
         rows = rows.sort_values(["share", "code"], ascending=[False, True], kind="stable")
         top = rows.iloc[0]
-        s = (f"the most frequent {dim} code is {_label(top)}, in {_pct(top['share'])} of units "
-             f"[95 % interval {_pct(top['ci_low'])}–{_pct(top['ci_high'])}]")
+        s = (
+            f"the most frequent {dim} code is {_label(top)}, in {_pct(top['share'])} of units "
+            f"[95 % interval {_pct(top['ci_low'])}–{_pct(top['ci_high'])}]"
+        )
         if len(rows) > 1:
             second = rows.iloc[1]
             s += f", then {_label(second)} ({_pct(second['share'])})"
-            s += ("; their intervals overlap, so the order of the two is not established"
-                  if float(second["ci_high"]) >= float(top["ci_low"]) else
-                  "; the intervals do not overlap")
+            s += (
+                "; their intervals overlap, so the order of the two is not established"
+                if float(second["ci_high"]) >= float(top["ci_low"])
+                else "; the intervals do not overlap"
+            )
             last = rows.iloc[-1]
             s += f"; the least frequent is {_label(last)} ({_pct(last['share'])})"
         parts.append(s)
@@ -377,31 +497,51 @@ def findings_documents(test, residuals, code_tests) -> Finding | None:
     t = test.iloc[0]
     p = float(t["p_value"])
     if pd.isna(p):
-        return Finding("What differs between documents", f"Not tested: {t.get('note', '') or 'no p-value'}.",
-                       ("summary_crosstab_test.csv",))
-    verdict = ("The documents differ in how their coded units are spread over the codes"
-               if p < 0.05 else "There is no evidence at the 5 % level that the documents differ in their mix of codes")
-    text = (f"{verdict}: {t['test']}, p = {p:.4g}, Cramér's V = {float(t['cramers_v']):.2f} "
-            f"({int(t['n_units'])} coded units, {int(t['n_codings'])} codings).")
+        return Finding(
+            "What differs between documents",
+            f"Not tested: {t.get('note', '') or 'no p-value'}.",
+            ("summary_crosstab_test.csv",),
+        )
+    verdict = (
+        "The documents differ in how their coded units are spread over the codes"
+        if p < 0.05
+        else "There is no evidence at the 5 % level that the documents differ in their mix of codes"
+    )
+    text = (
+        f"{verdict}: {t['test']}, p = {p:.4g}, Cramér's V = {float(t['cramers_v']):.2f} "
+        f"({int(t['n_units'])} coded units, {int(t['n_codings'])} codings)."
+    )
     if isinstance(t.get("note"), str) and t["note"]:
         text += f" Why this test: {t['note']}."
     sources = ["summary_crosstab_test.csv"]
     if residuals is not None and not residuals.empty:
         r = residuals.assign(_abs=residuals["residual_adjusted"].astype(float).abs())
-        r = r[r["_abs"] >= 1.96].sort_values(["_abs", "doc_id", "code"], ascending=[False, True, True]).head(3)
+        r = (
+            r[r["_abs"] >= 1.96]
+            .sort_values(["_abs", "doc_id", "code"], ascending=[False, True, True])
+            .head(3)
+        )
         if len(r):
-            cells = [f"{x['doc_id']} uses {_label(x)} {'more' if x['residual_adjusted'] > 0 else 'less'} than "
-                     f"expected ({int(x['observed'])} units against {float(x['expected']):.1f}; adjusted residual "
-                     f"{float(x['residual_adjusted']):+.2f})" for _, x in r.iterrows()]
+            cells = [
+                f"{x['doc_id']} uses {_label(x)} {'more' if x['residual_adjusted'] > 0 else 'less'} than "
+                f"expected ({int(x['observed'])} units against {float(x['expected']):.1f}; adjusted residual "
+                f"{float(x['residual_adjusted']):+.2f})"
+                for _, x in r.iterrows()
+            ]
             text += " The largest cells beyond ±1.96: " + "; ".join(cells) + "."
             sources.append("summary_residuals.csv")
     if code_tests is not None and not code_tests.empty and "p_bh" in code_tests:
         sig = code_tests[code_tests["p_bh"].astype(float) < 0.05]
-        text += (" Code by code, after the Benjamini–Hochberg correction, "
-                 + (", ".join(f"{_label(x)} (p_BH = {float(x['p_bh']):.3g})" for _, x in sig.iterrows())
-                    + (" differs" if len(sig) == 1 else " differ") if len(sig) else
-                    f"no single code differs between the documents at the 5 % level ({len(code_tests)} tests)")
-                 + ".")
+        text += (
+            " Code by code, after the Benjamini–Hochberg correction, "
+            + (
+                ", ".join(f"{_label(x)} (p_BH = {float(x['p_bh']):.3g})" for _, x in sig.iterrows())
+                + (" differs" if len(sig) == 1 else " differ")
+                if len(sig)
+                else f"no single code differs between the documents at the 5 % level ({len(code_tests)} tests)"
+            )
+            + "."
+        )
         sources.append("summary_code_tests.csv")
     return Finding("What differs between documents", text, tuple(sources))
 
@@ -412,13 +552,25 @@ def findings_pairs(cooccurrence, top_n: int = 3) -> Finding | None:
         return None
     c = cooccurrence[cooccurrence["n_both"].astype(int) > 0]
     if c.empty:
-        return Finding("Logic × mechanism", "No unit carries a logic and a mechanism together.",
-                       ("summary_cooccurrence.csv",))
-    c = c.sort_values(["jaccard", "n_both", "row_code", "col_code"], ascending=[False, False, True, True]).head(top_n)
-    pairs = [f"{x['row_label']} × {x['col_label']} ({int(x['n_both'])} units, Jaccard {float(x['jaccard']):.2f})"
-             for _, x in c.iterrows()]
-    return Finding("Logic × mechanism", "The strongest pairs of a logic and a mechanism in the same unit: "
-                   + "; ".join(pairs) + ".", ("summary_cooccurrence.csv",))
+        return Finding(
+            "Logic × mechanism",
+            "No unit carries a logic and a mechanism together.",
+            ("summary_cooccurrence.csv",),
+        )
+    c = c.sort_values(
+        ["jaccard", "n_both", "row_code", "col_code"], ascending=[False, False, True, True]
+    ).head(top_n)
+    pairs = [
+        f"{x['row_label']} × {x['col_label']} ({int(x['n_both'])} units, Jaccard {float(x['jaccard']):.2f})"
+        for _, x in c.iterrows()
+    ]
+    return Finding(
+        "Logic × mechanism",
+        "The strongest pairs of a logic and a mechanism in the same unit: "
+        + "; ".join(pairs)
+        + ".",
+        ("summary_cooccurrence.csv",),
+    )
 
 
 def findings_reliability(targets, human) -> Finding | None:
@@ -432,19 +584,26 @@ def findings_reliability(targets, human) -> Finding | None:
         mean = rows[rows["code"] == MACRO]
         m = float(mean["value"].iloc[0]) if len(mean) else float(per_code["value"].mean())
         if pd.isna(m):
-            parts.append(f"on the corpus's {split} units (unit split) agreement is not assessed "
-                         "(no reference coding: see the note column)")
+            parts.append(
+                f"on the corpus's {split} units (unit split) agreement is not assessed "
+                "(no reference coding: see the note column)"
+            )
             continue
         below = per_code[per_code["meets"].astype(str).str.lower().isin(["false", "0"])]
         unassessed = per_code[per_code["value"].isna()]
         s = f"on the corpus's {split} units (unit split) the dictionary's mean Cohen's κ with the reference coder is {m:.2f}"
         if len(mean) and pd.notna(mean["ci_low"].iloc[0]):
             s += f" [{float(mean['ci_low'].iloc[0]):.2f}, {float(mean['ci_high'].iloc[0]):.2f}]"
-        s += (f"; below the target of {float(per_code['target'].iloc[0]):.1f}: "
-              + ", ".join(f"{x['code']} ({float(x['value']):.2f})" for _, x in below.iterrows())
-              if len(below) else "; every assessed code meets the target")
+        s += (
+            f"; below the target of {float(per_code['target'].iloc[0]):.1f}: "
+            + ", ".join(f"{x['code']} ({float(x['value']):.2f})" for _, x in below.iterrows())
+            if len(below)
+            else "; every assessed code meets the target"
+        )
         if len(unassessed):
-            s += "; not assessed (no variation or no reference coding): " + ", ".join(unassessed["code"])
+            s += "; not assessed (no variation or no reference coding): " + ", ".join(
+                unassessed["code"]
+            )
         parts.append(s)
     text = "Reliability: " + "; ".join(parts) + "." if parts else ""
     sources = ["reliability_targets.csv"]
@@ -452,8 +611,10 @@ def findings_reliability(targets, human) -> Finding | None:
         per_code = human[human["code"] != MACRO]
         k = per_code["cohen_kappa"].astype(float)
         if k.notna().any():
-            text += (f" The annotation files agree with each other at mean κ {k.mean():.2f} "
-                     f"(lowest {per_code.loc[k.idxmin(), 'code']}, {k.min():.2f}).")
+            text += (
+                f" The annotation files agree with each other at mean κ {k.mean():.2f} "
+                f"(lowest {per_code.loc[k.idxmin(), 'code']}, {k.min():.2f})."
+            )
         sources.append("reliability_human.csv")
     return Finding("Agreement on the corpus's own units", text, tuple(sources)) if text else None
 
@@ -476,26 +637,44 @@ def findings_validity(validity, *, low: float = 0.6) -> Finding | None:
         return k
 
     # documents used to refine the dictionary ("dev") say little about new documents: not in the finding
-    by_doc = macro[~macro["evaluation"].str.contains("unit split") & ~macro["evaluation"].str.contains("dev ")]
+    by_doc = macro[
+        ~macro["evaluation"].str.contains("unit split") & ~macro["evaluation"].str.contains("dev ")
+    ]
     units = macro[macro["evaluation"].str.contains("unit split")]
-    parts = [f"{r['evaluation']}, {r['coder']}: mean κ {kappa(r)} ({int(r['n_units'])} units)"
-             for _, r in by_doc.iterrows()]
+    parts = [
+        f"{r['evaluation']}, {r['coder']}: mean κ {kappa(r)} ({int(r['n_units'])} units)"
+        for _, r in by_doc.iterrows()
+    ]
     text = "Mean Cohen's κ with the reference coding, by document first: " + "; ".join(parts) + "."
-    headline = by_doc[(by_doc["coder"] == "dictionary") & by_doc["evaluation"].str.contains("holdout")]
+    headline = by_doc[
+        (by_doc["coder"] == "dictionary") & by_doc["evaluation"].str.contains("holdout")
+    ]
     if len(headline):
         ev = headline["evaluation"].iloc[0]
-        rows = validity[(validity["evaluation"] == ev) & (validity["coder"] == "dictionary")
-                        & (validity["code"] != MACRO)]
+        rows = validity[
+            (validity["evaluation"] == ev)
+            & (validity["coder"] == "dictionary")
+            & (validity["code"] != MACRO)
+        ]
         weak = rows[rows["cohen_kappa"].astype(float) < low]
-        text += (f" On those held-out documents, codes below {low}: "
-                 + ", ".join(f"{x['code']} ({float(x['cohen_kappa']):.2f})" for _, x in weak.iterrows())
-                 if len(weak) else f" On those held-out documents every code reaches {low}") + "."
+        text += (
+            f" On those held-out documents, codes below {low}: "
+            + ", ".join(f"{x['code']} ({float(x['cohen_kappa']):.2f})" for _, x in weak.iterrows())
+            if len(weak)
+            else f" On those held-out documents every code reaches {low}"
+        ) + "."
         nan = rows[rows["cohen_kappa"].isna()]
         if len(nan):
-            text += " Not assessed (no reference coding or no variation): " + ", ".join(nan["code"]) + "."
+            text += (
+                " Not assessed (no reference coding or no variation): "
+                + ", ".join(nan["code"])
+                + "."
+            )
     for _, r in units[units["coder"] == "dictionary"].iterrows():
-        text += (f" The unit split ({r['evaluation']}) gives {kappa(r)}: it overstates, because its held-out units "
-                 "share their documents' vocabulary with the units the dictionary was refined on.")
+        text += (
+            f" The unit split ({r['evaluation']}) gives {kappa(r)}: it overstates, because its held-out units "
+            "share their documents' vocabulary with the units the dictionary was refined on."
+        )
     return Finding("How reliable the coding is, by document", text, ("reliability_validity.csv",))
 
 
@@ -504,10 +683,12 @@ def findings_cleanup(summary, problems) -> Finding | None:
     if summary is None or summary.empty:
         return None
     n_docs = len(summary)
-    text = (f"{n_docs} documents were read; cleanup removed {int(summary['header_lines'].sum())} header and "
-            f"{int(summary['trailer_lines'].sum())} trailer lines and repaired {int(summary['lines_joined'].sum())} "
-            f"broken lines, leaving {int(summary['sentences'].sum())} sentences and {int(summary['headings'].sum())} "
-            f"headings; every removed line is in cleanup_audit.csv.")
+    text = (
+        f"{n_docs} documents were read; cleanup removed {int(summary['header_lines'].sum())} header and "
+        f"{int(summary['trailer_lines'].sum())} trailer lines and repaired {int(summary['lines_joined'].sum())} "
+        f"broken lines, leaving {int(summary['sentences'].sum())} sentences and {int(summary['headings'].sum())} "
+        f"headings; every removed line is in cleanup_audit.csv."
+    )
     if problems is not None and len(problems):
         text += f" {len(problems)} problem(s) need a look: see cleanup_problems.csv."
     return Finding("Documents", text, ("cleanup_summary.csv", "cleanup_problems.csv"))
@@ -521,27 +702,89 @@ def report_findings(tables_dir: str | Path = paths.TABLES) -> list[Finding]:
         return _read_optional(tables, name, columns)
 
     builders = [
-        lambda: findings_cleanup(read("cleanup_summary.csv", "header_lines", "trailer_lines", "lines_joined", "sentences",
-                              "headings"), read("cleanup_problems.csv")),
-        lambda: findings_codes(read("summary_frequency.csv", "grouping", "code", "dimension", "units", "share", "ci_low",
-                            "ci_high")),
-        lambda: findings_documents(read("summary_crosstab_test.csv", "n_units", "n_codings", "cramers_v", "test", "p_value"),
-                           read("summary_residuals.csv", "doc_id", "code", "observed", "expected",
-                                "residual_adjusted"),
-                           read("summary_code_tests.csv", "code", "p_bh")),
-        lambda: findings_pairs(read("summary_cooccurrence.csv", "row_code", "col_code", "row_label", "col_label", "n_both",
-                            "jaccard")),
-        lambda: findings_validity(read("reliability_validity.csv", "evaluation", "coder", "code", "n_units",
-                               "cohen_kappa")),
-        lambda: findings_reliability(read("reliability_targets.csv", "code", "statistic", "value", "ci_low", "ci_high",
-                                  "target", "meets", "split"),
-                             read("reliability_human.csv", "code", "cohen_kappa")),
+        lambda: findings_cleanup(
+            read(
+                "cleanup_summary.csv",
+                "header_lines",
+                "trailer_lines",
+                "lines_joined",
+                "sentences",
+                "headings",
+            ),
+            read("cleanup_problems.csv"),
+        ),
+        lambda: findings_codes(
+            read(
+                "summary_frequency.csv",
+                "grouping",
+                "code",
+                "dimension",
+                "units",
+                "share",
+                "ci_low",
+                "ci_high",
+            )
+        ),
+        lambda: findings_documents(
+            read(
+                "summary_crosstab_test.csv", "n_units", "n_codings", "cramers_v", "test", "p_value"
+            ),
+            read(
+                "summary_residuals.csv",
+                "doc_id",
+                "code",
+                "observed",
+                "expected",
+                "residual_adjusted",
+            ),
+            read("summary_code_tests.csv", "code", "p_bh"),
+        ),
+        lambda: findings_pairs(
+            read(
+                "summary_cooccurrence.csv",
+                "row_code",
+                "col_code",
+                "row_label",
+                "col_label",
+                "n_both",
+                "jaccard",
+            )
+        ),
+        lambda: findings_validity(
+            read(
+                "reliability_validity.csv", "evaluation", "coder", "code", "n_units", "cohen_kappa"
+            )
+        ),
+        lambda: findings_reliability(
+            read(
+                "reliability_targets.csv",
+                "code",
+                "statistic",
+                "value",
+                "ci_low",
+                "ci_high",
+                "target",
+                "meets",
+                "split",
+            ),
+            read("reliability_human.csv", "code", "cohen_kappa"),
+        ),
     ]
     found = []
     for build in builders:
         try:
             found.append(build())
-        except (ValueError, TypeError, KeyError, IndexError) as err:  # say so; never stop the report
-            found.append(Finding("A finding that could not be stated",
-                                 f"{type(err).__name__}: {err}. The tables are still below.", ()))
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            IndexError,
+        ) as err:  # say so; never stop the report
+            found.append(
+                Finding(
+                    "A finding that could not be stated",
+                    f"{type(err).__name__}: {err}. The tables are still below.",
+                    (),
+                )
+            )
     return [f for f in found if f is not None]

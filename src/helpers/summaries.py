@@ -46,7 +46,9 @@ MIN_EXPECTED = 5.0
 # --------------------------------------------------------------------------------------------------
 
 
-def coded_units_read(path: str | Path, codebook: Codebook, *, unit_level: str | None = None) -> pd.DataFrame:
+def coded_units_read(
+    path: str | Path, codebook: Codebook, *, unit_level: str | None = None
+) -> pd.DataFrame:
     """Return the unit × code table written by notebook 03, checked against the codebook.
 
     Exists so that a stale table fails loudly: a code of the codebook missing from the table (the
@@ -58,10 +60,19 @@ def coded_units_read(path: str | Path, codebook: Codebook, *, unit_level: str | 
     wide = table_read(path)
     missing = [c for c in codebook.ids if c not in wide.columns]
     if missing:
-        raise ValueError(f"{path}: no column for code(s) {missing}; re-run notebook 03 with this codebook")
-    if unit_level is not None and "level" in wide and len(wide) and set(wide["level"]) != {unit_level}:
-        raise ValueError(f"{path}: holds {sorted(set(wide['level']))} units, not {unit_level!r}; run notebook 03 "
-                         f"with unit_level={unit_level!r} or change unit_level here")
+        raise ValueError(
+            f"{path}: no column for code(s) {missing}; re-run notebook 03 with this codebook"
+        )
+    if (
+        unit_level is not None
+        and "level" in wide
+        and len(wide)
+        and set(wide["level"]) != {unit_level}
+    ):
+        raise ValueError(
+            f"{path}: holds {sorted(set(wide['level']))} units, not {unit_level!r}; run notebook 03 "
+            f"with unit_level={unit_level!r} or change unit_level here"
+        )
     for c in codebook.ids:
         wide[c] = wide[c].astype(int)
     return wide
@@ -73,7 +84,9 @@ def sections_label(units: pd.DataFrame) -> pd.Series:
     The column ``section`` is empty for the title and for the text before the first heading; they get
     ``（标题）`` and ``（导言）`` so that they form groups of their own instead of vanishing.
     """
-    section = units["section"].astype(str) if "section" in units else pd.Series("", index=units.index)
+    section = (
+        units["section"].astype(str) if "section" in units else pd.Series("", index=units.index)
+    )
     kind = units["kind"].astype(str) if "kind" in units else pd.Series("text", index=units.index)
     out = section.where(section != "", np.where(kind == "title", SECTION_TITLE, SECTION_INTRO))
     return out.rename("section")
@@ -152,26 +165,44 @@ def codes_frequency(
         strata = [s for _, s in g.groupby("doc_id", sort=False)] if by == "corpus" else [g]
         lows = highs = np.full(len(codes), np.nan)
         if n_bootstrap and len(g):
-            lows, highs = shares_bootstrap([s[codes].to_numpy() for s in strata],
-                                           n_bootstrap=n_bootstrap, confidence_level=confidence_level,
-                                           rng=_seed(random_seed, by, doc_id, section))
+            lows, highs = shares_bootstrap(
+                [s[codes].to_numpy() for s in strata],
+                n_bootstrap=n_bootstrap,
+                confidence_level=confidence_level,
+                rng=_seed(random_seed, by, doc_id, section),
+            )
         ids = g["unit_id"].astype(str).to_numpy()
         for c, low, high in zip(codes, lows, highs):
             coded = g[c].to_numpy() == 1
             n = int(coded.sum())
-            rows.append({
-                "grouping": by, "doc_id": doc_id, "section": section, "code": c, "label_zh": info[c][0],
-                "dimension": info[c][1], "units_coded": n, "units": len(g),
-                "share": n / len(g) if len(g) else np.nan, "ci_low": float(low), "ci_high": float(high),
-                "n_chars": n_chars,
-                "density": 1000 * n / n_chars if n_chars else np.nan, "unit_ids": " ".join(ids[coded]),
-            })
+            rows.append(
+                {
+                    "grouping": by,
+                    "doc_id": doc_id,
+                    "section": section,
+                    "code": c,
+                    "label_zh": info[c][0],
+                    "dimension": info[c][1],
+                    "units_coded": n,
+                    "units": len(g),
+                    "share": n / len(g) if len(g) else np.nan,
+                    "ci_low": float(low),
+                    "ci_high": float(high),
+                    "n_chars": n_chars,
+                    "density": 1000 * n / n_chars if n_chars else np.nan,
+                    "unit_ids": " ".join(ids[coded]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def shares_bootstrap(
-    strata: Sequence[np.ndarray], *, n_bootstrap: int = 9999, confidence_level: float = 0.95,
-    rng: np.random.Generator | int | None = 0, max_cells: int = 2_000_000,
+    strata: Sequence[np.ndarray],
+    *,
+    n_bootstrap: int = 9999,
+    confidence_level: float = 0.95,
+    rng: np.random.Generator | int | None = 0,
+    max_cells: int = 2_000_000,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return percentile bootstrap intervals (lows, highs) of the share of 1s of every column.
 
@@ -201,22 +232,29 @@ def shares_bootstrap(
             m = min(chunk, n_bootstrap - start)
             draws = rng.integers(0, n, (m, n)) + n * np.arange(m)[:, None]
             counts = np.bincount(draws.ravel(), minlength=m * n).reshape(m, n)
-            coded[start:start + m] += counts @ a
+            coded[start : start + m] += counts @ a
     alpha = (1 - confidence_level) / 2
     lows, highs = np.quantile(coded / total, [alpha, 1 - alpha], axis=0)
     return lows, highs
 
 
 def share_bootstrap(
-    strata: Sequence[np.ndarray], *, n_bootstrap: int = 9999, confidence_level: float = 0.95,
+    strata: Sequence[np.ndarray],
+    *,
+    n_bootstrap: int = 9999,
+    confidence_level: float = 0.95,
     rng: np.random.Generator | int | None = 0,
 ) -> tuple[float, float]:
     """Return the percentile bootstrap interval (low, high) of the share of 1s of one code.
 
     ``strata`` holds one 0/1 vector per document; see :func:`shares_bootstrap`.
     """
-    lows, highs = shares_bootstrap([np.asarray(a).reshape(-1, 1) for a in strata], n_bootstrap=n_bootstrap,
-                                   confidence_level=confidence_level, rng=rng)
+    lows, highs = shares_bootstrap(
+        [np.asarray(a).reshape(-1, 1) for a in strata],
+        n_bootstrap=n_bootstrap,
+        confidence_level=confidence_level,
+        rng=rng,
+    )
     return float(lows[0]), float(highs[0])
 
 
@@ -226,7 +264,11 @@ def share_bootstrap(
 
 
 def codes_crosstab(
-    wide: pd.DataFrame, codebook: Codebook, *, by: str = "doc_id", kinds: Sequence[str] | None = None,
+    wide: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    by: str = "doc_id",
+    kinds: Sequence[str] | None = None,
     codes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Return the document × code table: cells are units coded with the code (index: the ``by`` values).
@@ -273,7 +315,11 @@ def _at_least(null: np.ndarray, observed: float) -> np.ndarray:
 
 
 def permutation_chi2(
-    labels: np.ndarray, codes: np.ndarray, *, n_permutations: int = 9999, random_seed: int = 0,
+    labels: np.ndarray,
+    codes: np.ndarray,
+    *,
+    n_permutations: int = 9999,
+    random_seed: int = 0,
     max_cells: int = 2_000_000,
 ) -> tuple[float, float]:
     """Return (X², p) of a whole-unit permutation test of label × code independence.
@@ -302,7 +348,9 @@ def permutation_chi2(
     observed = float(_chi2_batch(table))
     n = len(lab)
     if n <= 12 and math.factorial(n) <= n_permutations:
-        perms = np.array(list(itertools.permutations(lab)))  # every ordering, repeated labels included
+        perms = np.array(
+            list(itertools.permutations(lab))
+        )  # every ordering, repeated labels included
         onehot = (perms[..., None] == np.arange(r)).astype(float)  # (n!, n, r)
         null = _chi2_batch(np.swapaxes(onehot, -1, -2) @ x)
         return observed, float(_at_least(null, observed).mean())
@@ -322,7 +370,10 @@ def permutation_chi2(
 
 
 def fisher_freeman_halton_mc(
-    table: np.ndarray, *, n_permutations: int = 9999, rng: np.random.Generator | int | None = 0,
+    table: np.ndarray,
+    *,
+    n_permutations: int = 9999,
+    rng: np.random.Generator | int | None = 0,
     max_cells: int = 2_000_000,
 ) -> float:
     """Return the Monte-Carlo p of the Fisher–Freeman–Halton test of a groups × (coded, not coded) table.
@@ -385,39 +436,76 @@ def codes_independence(
     codes = [c for c in codes if c not in dropped]
     coded = u[u[codes].sum(axis=1) > 0] if codes else u.iloc[:0]
     table = coded.groupby(by, sort=False)[codes].sum() if codes else pd.DataFrame()
-    row = {"table": f"{by} × code", "n_units": len(coded), "n_codings": int(table.to_numpy().sum()),
-           "rows": table.shape[0], "cols": table.shape[1]}
-    nan_cols = ["chi2", "df", "p_chi2", "cramers_v", "min_expected", "cells_expected_lt5", "multi_label_units",
-                "p_permutation", "n_permutations", "random_seed", "p_fisher", "test", "p_value", "note"]
+    row = {
+        "table": f"{by} × code",
+        "n_units": len(coded),
+        "n_codings": int(table.to_numpy().sum()),
+        "rows": table.shape[0],
+        "cols": table.shape[1],
+    }
+    nan_cols = [
+        "chi2",
+        "df",
+        "p_chi2",
+        "cramers_v",
+        "min_expected",
+        "cells_expected_lt5",
+        "multi_label_units",
+        "p_permutation",
+        "n_permutations",
+        "random_seed",
+        "p_fisher",
+        "test",
+        "p_value",
+        "note",
+    ]
     if table.shape[0] < 2 or table.shape[1] < 2:
         row.update({k: np.nan for k in nan_cols})
-        row.update(test="none", note="fewer than two documents or codes with codings: nothing to test")
+        row.update(
+            test="none", note="fewer than two documents or codes with codings: nothing to test"
+        )
         return pd.DataFrame([row])
     o = table.to_numpy(dtype=float)
     chi = stats.chi2_contingency(o, correction=False)
     small = int((chi.expected_freq < min_expected).sum())
     multi = int((coded[codes].sum(axis=1) > 1).sum())
     labels = pd.factorize(coded[by])[0]
-    _, p_perm = (permutation_chi2(labels, coded[codes].to_numpy(), n_permutations=n_permutations,
-                                  random_seed=random_seed) if n_permutations else (np.nan, np.nan))
+    _, p_perm = (
+        permutation_chi2(
+            labels, coded[codes].to_numpy(), n_permutations=n_permutations, random_seed=random_seed
+        )
+        if n_permutations
+        else (np.nan, np.nan)
+    )
     p_fisher = float(stats.fisher_exact(o.astype(int)).pvalue) if o.shape == (2, 2) else np.nan
     reasons = []
     if small:
-        reasons.append(f"{small} of {o.size} expected counts < {min_expected:g} "
-                       f"(smallest {chi.expected_freq.min():.2f})")
+        reasons.append(
+            f"{small} of {o.size} expected counts < {min_expected:g} "
+            f"(smallest {chi.expected_freq.min():.2f})"
+        )
     if multi:
-        reasons.append(f"{multi} of {len(coded)} units carry several of these codes, so codings are not "
-                       f"independent observations")
+        reasons.append(
+            f"{multi} of {len(coded)} units carry several of these codes, so codings are not "
+            f"independent observations"
+        )
     if not reasons:
         test, p = "chi-square (asymptotic)", chi.pvalue
         why = f"every expected count ≥ {min_expected:g} and every unit has one code"
     elif o.shape == (2, 2) and not multi:
-        test, p, why = "Fisher's exact", p_fisher, "; ".join(reasons) + "; 2 × 2 table of single-code units"
+        test, p, why = (
+            "Fisher's exact",
+            p_fisher,
+            "; ".join(reasons) + "; 2 × 2 table of single-code units",
+        )
     elif n_permutations:
         test, p = "Monte-Carlo permutation of whole units", p_perm
         exact = len(coded) <= 12 and math.factorial(len(coded)) <= n_permutations
-        how = (f"all {math.factorial(len(coded))} relabellings of the units' {by} (exact)" if exact
-               else f"{n_permutations} random permutations of the units' {by}, seed {random_seed}")
+        how = (
+            f"all {math.factorial(len(coded))} relabellings of the units' {by} (exact)"
+            if exact
+            else f"{n_permutations} random permutations of the units' {by}, seed {random_seed}"
+        )
         why = "; ".join(reasons) + f"; {how}"
         if o.shape == (2, 2):
             why += "; Fisher's exact p shown for reference only (it counts codings as independent)"
@@ -426,18 +514,33 @@ def codes_independence(
         why = "; ".join(reasons) + "; no permutations asked for: p unreliable"
     if dropped:
         why += f"; codes never coded, left out: {', '.join(dropped)}"
-    row.update({
-        "chi2": float(chi.statistic), "df": int(chi.dof), "p_chi2": float(chi.pvalue),
-        "cramers_v": float(stats.contingency.association(o.astype(int), method="cramer")),
-        "min_expected": float(chi.expected_freq.min()), "cells_expected_lt5": small, "multi_label_units": multi,
-        "p_permutation": p_perm, "n_permutations": n_permutations, "random_seed": random_seed,
-        "p_fisher": p_fisher, "test": test, "p_value": float(p), "note": why,
-    })
+    row.update(
+        {
+            "chi2": float(chi.statistic),
+            "df": int(chi.dof),
+            "p_chi2": float(chi.pvalue),
+            "cramers_v": float(stats.contingency.association(o.astype(int), method="cramer")),
+            "min_expected": float(chi.expected_freq.min()),
+            "cells_expected_lt5": small,
+            "multi_label_units": multi,
+            "p_permutation": p_perm,
+            "n_permutations": n_permutations,
+            "random_seed": random_seed,
+            "p_fisher": p_fisher,
+            "test": test,
+            "p_value": float(p),
+            "note": why,
+        }
+    )
     return pd.DataFrame([row])
 
 
 def codes_residuals(
-    wide: pd.DataFrame, codebook: Codebook, *, by: str = "doc_id", kinds: Sequence[str] | None = None,
+    wide: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    by: str = "doc_id",
+    kinds: Sequence[str] | None = None,
     codes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Return the document × code table in long form with expected counts and adjusted residuals.
@@ -456,11 +559,31 @@ def codes_residuals(
     rows = []
     for i, g in enumerate(table.index):
         for j, c in enumerate(table.columns):
-            rows.append({by: g, "code": c, "label_zh": info[c][0], "dimension": info[c][1],
-                         "observed": int(o[i, j]), "expected": e[i, j], "residual_adjusted": r[i, j],
-                         "flag": "+" if r[i, j] > 1.96 else "−" if r[i, j] < -1.96 else ""})
-    return pd.DataFrame(rows, columns=[by, "code", "label_zh", "dimension", "observed", "expected",
-                                       "residual_adjusted", "flag"])
+            rows.append(
+                {
+                    by: g,
+                    "code": c,
+                    "label_zh": info[c][0],
+                    "dimension": info[c][1],
+                    "observed": int(o[i, j]),
+                    "expected": e[i, j],
+                    "residual_adjusted": r[i, j],
+                    "flag": "+" if r[i, j] > 1.96 else "−" if r[i, j] < -1.96 else "",
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            by,
+            "code",
+            "label_zh",
+            "dimension",
+            "observed",
+            "expected",
+            "residual_adjusted",
+            "flag",
+        ],
+    )
 
 
 def codes_document_tests(
@@ -497,8 +620,16 @@ def codes_document_tests(
         for d, k, n in zip(docs, coded, size):
             row[f"coded_{d}"], row[f"units_{d}"] = int(k), int(n)
         if len(docs) < 2 or (t.sum(axis=0) == 0).any():
-            row.update(chi2=np.nan, p_chi2=np.nan, phi=np.nan, min_expected=np.nan, p_fisher=np.nan,
-                       p_permutation=np.nan, test="none", p_value=np.nan)
+            row.update(
+                chi2=np.nan,
+                p_chi2=np.nan,
+                phi=np.nan,
+                min_expected=np.nan,
+                p_fisher=np.nan,
+                p_permutation=np.nan,
+                test="none",
+                p_value=np.nan,
+            )
             rows.append(row)
             continue
         chi = stats.chi2_contingency(t, correction=False)
@@ -507,8 +638,9 @@ def codes_document_tests(
         if t.shape == (2, 2):
             p_fisher = float(stats.fisher_exact(t).pvalue)
         elif small and n_permutations:
-            p_perm = fisher_freeman_halton_mc(t, n_permutations=n_permutations,
-                                              rng=_seed(random_seed, "code", c))
+            p_perm = fisher_freeman_halton_mc(
+                t, n_permutations=n_permutations, rng=_seed(random_seed, "code", c)
+            )
         if not small:
             test, p = "chi-square (asymptotic)", chi.pvalue
         elif t.shape == (2, 2):
@@ -517,16 +649,24 @@ def codes_document_tests(
             test, p = "Fisher–Freeman–Halton (Monte-Carlo)", p_perm
         else:
             test, p = "chi-square (asymptotic, small expected counts)", chi.pvalue
-        row.update(chi2=float(chi.statistic), p_chi2=float(chi.pvalue),
-                   phi=float(stats.contingency.association(t, method="cramer")),
-                   min_expected=float(chi.expected_freq.min()), p_fisher=p_fisher, p_permutation=p_perm,
-                   test=test, p_value=float(p))
+        row.update(
+            chi2=float(chi.statistic),
+            p_chi2=float(chi.pvalue),
+            phi=float(stats.contingency.association(t, method="cramer")),
+            min_expected=float(chi.expected_freq.min()),
+            p_fisher=p_fisher,
+            p_permutation=p_perm,
+            test=test,
+            p_value=float(p),
+        )
         rows.append(row)
     out = pd.DataFrame(rows)
     ok = out["p_value"].notna()
     out["p_bh"] = np.nan
     if ok.any():
-        out.loc[ok, "p_bh"] = stats.false_discovery_control(out.loc[ok, "p_value"].to_numpy(), method="bh")
+        out.loc[ok, "p_bh"] = stats.false_discovery_control(
+            out.loc[ok, "p_value"].to_numpy(), method="bh"
+        )
     return out
 
 
@@ -538,7 +678,9 @@ def codes_document_tests(
 def _dimension_codes(codebook: Codebook, dimension: str) -> list[str]:
     codes = [c.id for c in codebook.codes if c.dimension == dimension]
     if not codes:
-        raise ValueError(f"no code in dimension {dimension!r}; dimensions are {list(codebook.dimensions)}")
+        raise ValueError(
+            f"no code in dimension {dimension!r}; dimensions are {list(codebook.dimensions)}"
+        )
     return codes
 
 
@@ -566,21 +708,46 @@ def codes_cooccurrence(
         for b in _dimension_codes(codebook, cols):
             ma, mb = u[a] == 1, u[b] == 1
             both, either = int((ma & mb).sum()), int((ma | mb).sum())
-            out.append({"row_dimension": rows, "row_code": a, "row_label": codebook.code(a).label_zh,
-                        "col_dimension": cols, "col_code": b, "col_label": codebook.code(b).label_zh,
-                        "n_row": int(ma.sum()), "n_col": int(mb.sum()), "n_both": both,
-                        "jaccard": both / either if either else 0.0, "unit_ids": _ids(u, ma & mb)})
+            out.append(
+                {
+                    "row_dimension": rows,
+                    "row_code": a,
+                    "row_label": codebook.code(a).label_zh,
+                    "col_dimension": cols,
+                    "col_code": b,
+                    "col_label": codebook.code(b).label_zh,
+                    "n_row": int(ma.sum()),
+                    "n_col": int(mb.sum()),
+                    "n_both": both,
+                    "jaccard": both / either if either else 0.0,
+                    "unit_ids": _ids(u, ma & mb),
+                }
+            )
     return pd.DataFrame(out)
 
 
-def sections_profile(wide: pd.DataFrame, codebook: Codebook, *, kinds: Sequence[str] | None = None) -> pd.DataFrame:
+def sections_profile(
+    wide: pd.DataFrame, codebook: Codebook, *, kinds: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Return, per top-level section and code, the share of the section's units coded with the code.
 
     Columns: doc_id, section, code, label_zh, dimension, units_coded, units, share, unit_ids. The same
     numbers as ``codes_frequency(by="section")``, without the bootstrap, in the shape of a heatmap.
     """
     freq = codes_frequency(wide, codebook, by="section", kinds=kinds)
-    return freq[["doc_id", "section", "code", "label_zh", "dimension", "units_coded", "units", "share", "unit_ids"]]
+    return freq[
+        [
+            "doc_id",
+            "section",
+            "code",
+            "label_zh",
+            "dimension",
+            "units_coded",
+            "units",
+            "share",
+            "unit_ids",
+        ]
+    ]
 
 
 def sections_dominant(profile: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
@@ -598,13 +765,23 @@ def sections_dominant(profile: pd.DataFrame, codebook: Codebook) -> pd.DataFrame
                 continue
             top = d["units_coded"].max()
             winners = d[d["units_coded"] == top] if top > 0 else d.iloc[:0]
-            rest = sorted(set(d["share"]) - ({d["share"].max()} if top > 0 else set()), reverse=True)
-            rows.append({"doc_id": doc, "section": sec, "dimension": dim,
-                         "dimension_label": (meta or {}).get("label_zh", dim),
-                         "dominant": " ".join(winners["code"]) or "—",
-                         "dominant_label": "、".join(winners["label_zh"]) or "—",
-                         "units_coded": int(top), "units": int(d["units"].iloc[0]),
-                         "share": float(d["share"].max()), "runner_up_share": rest[0] if rest else 0.0})
+            rest = sorted(
+                set(d["share"]) - ({d["share"].max()} if top > 0 else set()), reverse=True
+            )
+            rows.append(
+                {
+                    "doc_id": doc,
+                    "section": sec,
+                    "dimension": dim,
+                    "dimension_label": (meta or {}).get("label_zh", dim),
+                    "dominant": " ".join(winners["code"]) or "—",
+                    "dominant_label": "、".join(winners["label_zh"]) or "—",
+                    "units_coded": int(top),
+                    "units": int(d["units"].iloc[0]),
+                    "share": float(d["share"].max()),
+                    "runner_up_share": rest[0] if rest else 0.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -618,18 +795,58 @@ _AR_NUM = r"\d+(?:\.\d+)?"
 
 #: unit as written after the number → (quantity_type, base_unit, factor to the base unit)
 UNITS: dict[str, tuple[str, str, float]] = {
-    "元": ("amount", "元", 1), "美元": ("amount", "美元", 1),
-    "人次": ("people", "人次", 1), "人": ("people", "人", 1), "名": ("people", "人", 1), "位": ("people", "人", 1),
+    "元": ("amount", "元", 1),
+    "美元": ("amount", "美元", 1),
+    "人次": ("people", "人次", 1),
+    "人": ("people", "人", 1),
+    "名": ("people", "人", 1),
+    "位": ("people", "人", 1),
     "户": ("households", "户", 1),
-    "%": ("share", "%", 1), "个百分点": ("share_points", "百分点", 1),
-    "个月": ("duration", "月", 1), "年": ("duration", "年", 1), "天": ("duration", "天", 1),
-    "亩": ("area", "亩", 1), "公顷": ("area", "公顷", 1), "平方米": ("area", "平方米", 1),
-    "平方公里": ("area", "平方公里", 1), "吨": ("weight", "吨", 1), "公斤": ("weight", "公斤", 1),
-    "公里": ("length", "公里", 1), "千瓦": ("power", "千瓦", 1), "倍": ("ratio", "倍", 1),
-    **{u: ("count", u, 1) for u in ("个", "家", "次", "份", "项", "所", "座", "批", "条", "种", "期", "届", "场",
-                                    "处", "台", "套", "篇", "部", "类", "支", "间")},
+    "%": ("share", "%", 1),
+    "个百分点": ("share_points", "百分点", 1),
+    "个月": ("duration", "月", 1),
+    "年": ("duration", "年", 1),
+    "天": ("duration", "天", 1),
+    "亩": ("area", "亩", 1),
+    "公顷": ("area", "公顷", 1),
+    "平方米": ("area", "平方米", 1),
+    "平方公里": ("area", "平方公里", 1),
+    "吨": ("weight", "吨", 1),
+    "公斤": ("weight", "公斤", 1),
+    "公里": ("length", "公里", 1),
+    "千瓦": ("power", "千瓦", 1),
+    "倍": ("ratio", "倍", 1),
+    **{
+        u: ("count", u, 1)
+        for u in (
+            "个",
+            "家",
+            "次",
+            "份",
+            "项",
+            "所",
+            "座",
+            "批",
+            "条",
+            "种",
+            "期",
+            "届",
+            "场",
+            "处",
+            "台",
+            "套",
+            "篇",
+            "部",
+            "类",
+            "支",
+            "间",
+        )
+    },
     # places counted directly (两省区, 9县); the unit is itself the counted noun
-    **{u: ("count", u, 1) for u in ("省区", "省份", "省", "市", "县", "区", "乡", "镇", "村", "地", "州")},
+    **{
+        u: ("count", u, 1)
+        for u in ("省区", "省份", "省", "市", "县", "区", "乡", "镇", "村", "地", "州")
+    },
 }
 PLACE_UNITS = frozenset({"省区", "省份", "省", "市", "县", "区", "乡", "镇", "村", "地", "州"})
 PEOPLE_NOUNS = ("人口", "人员", "群众", "劳动力", "农民", "干部", "人才", "人")
@@ -638,17 +855,34 @@ _MAGNITUDES = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3}
 #: spans that contain a numeral but are not quantities, tried in this order (name, pattern, reason)
 EXCLUSIONS: tuple[tuple[str, str, str], ...] = (
     ("doc_number", r"[〔\[［]\d{4}[〕\]］]\s*第?\d+\s*号", "document number (发文字号)"),
-    ("model_name", r"\d+(?:\s*[+＋]\s*(?:\d+|N|n|X|x))+", "name of a model or scheme such as “1+1+1”"),
+    (
+        "model_name",
+        r"\d+(?:\s*[+＋]\s*(?:\d+|N|n|X|x))+",
+        "name of a model or scheme such as “1+1+1”",
+    ),
     ("plan_name", r"十[一二三四五六七八九]五", "five-year plan name (“十四五”)"),
-    ("party_congress", f"(?:党的)?[{_CN}]+(?:大(?=以来|精神|报告|代表|召开|提出|强调|$|[，。、；）”])|届[{_CN}]*中全会)",
-     "ordinal: party congress or plenum (党的十八大)"),
+    (
+        "party_congress",
+        f"(?:党的)?[{_CN}]+(?:大(?=以来|精神|报告|代表|召开|提出|强调|$|[，。、；）”])|届[{_CN}]*中全会)",
+        "ordinal: party congress or plenum (党的十八大)",
+    ),
     ("ordinal", f"第(?:{_AR_NUM}|[{_CN}]+)", "ordinal (第N)"),
-    ("slogan", "两个确立|两个维护|四个意识|四个自信|四个全面|三个代表|五位一体|四个不摘|两不愁三保障",
-     "political slogan naming a set (四个不摘)"),
-    ("idiom", "千家万户|千方百计|千千万万|一家一户|一村一品|一县一业|一乡一业|一批又一批|一次性",
-     "idiom or fixed phrase"),
+    (
+        "slogan",
+        "两个确立|两个维护|四个意识|四个自信|四个全面|三个代表|五位一体|四个不摘|两不愁三保障",
+        "political slogan naming a set (四个不摘)",
+    ),
+    (
+        "idiom",
+        "千家万户|千方百计|千千万万|一家一户|一村一品|一县一业|一乡一业|一批又一批|一次性",
+        "idiom or fixed phrase",
+    ),
     ("quoted_name", "“[^”]{0,10}”", "short quoted name (“…”) containing a numeral"),
-    ("indefinite", f"(?<![{_CN}\\d])一(?:批|种|条|个|项|位|些|次|名|家|场)", "indefinite 一 (一批, 一种: “a”, not a count)"),
+    (
+        "indefinite",
+        f"(?<![{_CN}\\d])一(?:批|种|条|个|项|位|些|次|名|家|场)",
+        "indefinite 一 (一批, 一种: “a”, not a count)",
+    ),
 )
 _EXCLUSIONS = [(name, re.compile(p), reason) for name, p, reason in EXCLUSIONS]
 _HAS_NUMERAL = re.compile(f"[\\d{_CN}]")
@@ -666,8 +900,22 @@ _QUANTITY = re.compile(
 _APPROX_BEFORE = re.compile(r"(约|近|超过|逾|不到|不足)$")
 _APPROX_AFTER = re.compile(r"^(左右|以上|以下|以内|上下)")
 
-NUMBER_COLUMNS = ["doc_id", "unit_id", "start", "end", "value", "number", "unit", "value_base", "base_unit",
-                  "quantity_type", "qualifier", "date", "what", "sentence"]
+NUMBER_COLUMNS = [
+    "doc_id",
+    "unit_id",
+    "start",
+    "end",
+    "value",
+    "number",
+    "unit",
+    "value_base",
+    "base_unit",
+    "quantity_type",
+    "qualifier",
+    "date",
+    "what",
+    "sentence",
+]
 EXCLUDED_COLUMNS = ["doc_id", "unit_id", "start", "end", "value", "rule", "reason", "sentence"]
 
 
@@ -684,8 +932,13 @@ def _cn2an(s: str) -> float:
 
 def _has_candidate(text: str) -> bool:
     """True when ``text`` holds something :func:`numbers_extract` would otherwise take as a quantity."""
-    return any(m.group("ar") or m.group("year") or m.group("percent_cn") or (m.group("cn") and m.group("unit"))
-               for m in _QUANTITY.finditer(text))
+    return any(
+        m.group("ar")
+        or m.group("year")
+        or m.group("percent_cn")
+        or (m.group("cn") and m.group("unit"))
+        for m in _QUANTITY.finditer(text)
+    )
 
 
 def _exclusions(text: str) -> list[tuple[int, int, str, str]]:
@@ -714,10 +967,50 @@ def _sentence(text: str, start: int) -> str:
 
 
 _PUNCT = set("，。；：、！？（）()“”‘’《》〈〉【】—…,.;:!?\"' \n")
-_STOP_AFTER = {"全部", "均", "都", "已", "已经", "与", "和", "及", "以及", "等", "以来", "左右", "以上", "以下",
-               "以内", "上下", "之间", "其中", "分别", "共", "累计"}
-_LINK_BEFORE = {"有", "达到", "达", "为", "是", "共", "累计", "约", "近", "超过", "逾", "已", "了", "过", "共计",
-                "合计", "总计", "先后", "计"}
+_STOP_AFTER = {
+    "全部",
+    "均",
+    "都",
+    "已",
+    "已经",
+    "与",
+    "和",
+    "及",
+    "以及",
+    "等",
+    "以来",
+    "左右",
+    "以上",
+    "以下",
+    "以内",
+    "上下",
+    "之间",
+    "其中",
+    "分别",
+    "共",
+    "累计",
+}
+_LINK_BEFORE = {
+    "有",
+    "达到",
+    "达",
+    "为",
+    "是",
+    "共",
+    "累计",
+    "约",
+    "近",
+    "超过",
+    "逾",
+    "已",
+    "了",
+    "过",
+    "共计",
+    "合计",
+    "总计",
+    "先后",
+    "计",
+}
 _LEADING_DROP = {"同时", "并", "还", "而", "且", "此外", "其中"}
 _BREAK_TAGS = ("v", "vd", "vi", "vq", "p", "c", "ul", "ug", "uz", "uv", "r", "y", "e")
 
@@ -726,15 +1019,19 @@ def _nominal(tag: str) -> bool:
     return tag.startswith("n") or tag in {"l", "j", "vn", "zg", "nz", "i", "ng", "vg", "an"}
 
 
-def _what(tokens: list[tuple[int, int, str, str]], start: int, end: int, unit: str, qtype: str) -> str:
+def _what(
+    tokens: list[tuple[int, int, str, str]], start: int, end: int, unit: str, qtype: str
+) -> str:
     """Best-effort noun phrase a quantity counts; see :func:`numbers_extract` for the heuristic."""
     if qtype in ("year", "date"):
         return ""
     if unit in PLACE_UNITS:
         return unit
     # tokens after / before the span; a token straddling the span edge keeps only its outside part
-    after = [(max(s, end), e, w[max(s, end) - s:], tag) for s, e, w, tag in tokens if e > end]
-    before = [(s, min(e, start), w[:min(e, start) - s], tag) for s, e, w, tag in tokens if s < start]
+    after = [(max(s, end), e, w[max(s, end) - s :], tag) for s, e, w, tag in tokens if e > end]
+    before = [
+        (s, min(e, start), w[: min(e, start) - s], tag) for s, e, w, tag in tokens if s < start
+    ]
     # forward: 54.82亿元的[帮扶资金], 27次[联席会议], 9个[贫困县]的脱贫摘帽, 5次[出席联席会议]
     phrase: list[str] = []
     tags: list[str] = []
@@ -744,7 +1041,9 @@ def _what(tokens: list[tuple[int, int, str, str]], start: int, end: int, unit: s
         if not w or w in _STOP_AFTER or w[0] in _PUNCT:
             break
         nxt = after[i + 1][3] if i + 1 < len(after) else "x"
-        if any(_nominal(t) for t in tags) and (tag in _BREAK_TAGS or (w == "的" and nxt in _BREAK_TAGS)):
+        if any(_nominal(t) for t in tags) and (
+            tag in _BREAK_TAGS or (w == "的" and nxt in _BREAK_TAGS)
+        ):
             break
         phrase.append(w)
         tags.append(tag)
@@ -786,18 +1085,32 @@ def _quantities(text: str) -> list[dict]:
         if g["year"]:
             y = int(_cn2an(g["year"]))
             if not 1900 <= y <= 2100:
-                rec.update(number=float(y), unit="年", value_base=float(y), base_unit="年", quantity_type="duration")
+                rec.update(
+                    number=float(y),
+                    unit="年",
+                    value_base=float(y),
+                    base_unit="年",
+                    quantity_type="duration",
+                )
             else:
                 part = g["part"] or ""
                 if g["month"]:
-                    date = f"{y:04d}-{int(g['month']):02d}" + (f"-{int(g['day']):02d}" if g["day"] else "")
+                    date = f"{y:04d}-{int(g['month']):02d}" + (
+                        f"-{int(g['day']):02d}" if g["day"] else ""
+                    )
                     unit = "年月日" if g["day"] else "年月"
                 elif part in ("底", "末", "年底", "年末"):
                     date, unit = f"{y:04d}-12-31", "年" + part.lstrip("年")
                 else:
                     date, unit = f"{y:04d}", "年" + part.lstrip("年") if part else "年"
-                rec.update(number=float(y), unit=unit, value_base=float(y), base_unit="年",
-                           quantity_type="date" if (g["month"] or part) else "year", date=date)
+                rec.update(
+                    number=float(y),
+                    unit=unit,
+                    value_base=float(y),
+                    base_unit="年",
+                    quantity_type="date" if (g["month"] or part) else "year",
+                    date=date,
+                )
         elif g["percent_cn"]:
             n = _cn2an(g["percent_cn"][3:])
             rec.update(number=n, unit="%", value_base=n, base_unit="%", quantity_type="share")
@@ -813,12 +1126,17 @@ def _quantities(text: str) -> list[dict]:
                 mag = g["mag"] or ""
                 number, full = _cn2an(g["ar"]), _cn2an(g["ar"] + mag)
             qtype, base_unit, factor = UNITS.get(unit, ("number", "", 1))
-            rec.update(number=number, unit=mag + (g["approx"] or "") + unit, value_base=full * factor,
-                       base_unit=base_unit, quantity_type=qtype)
+            rec.update(
+                number=number,
+                unit=mag + (g["approx"] or "") + unit,
+                value_base=full * factor,
+                base_unit=base_unit,
+                quantity_type=qtype,
+            )
             if g["approx"]:
                 rec["qualifier"] = g["approx"]
-        before = _APPROX_BEFORE.search(text[max(0, s - 2):s])
-        after = _APPROX_AFTER.match(text[e:e + 2])
+        before = _APPROX_BEFORE.search(text[max(0, s - 2) : s])
+        after = _APPROX_AFTER.match(text[e : e + 2])
         parts = (before and before.group(1), rec["qualifier"], after and after.group(1))
         rec["qualifier"] = "".join(x for x in parts if x)
         out.append(rec)
@@ -871,22 +1189,36 @@ def numbers_extract(
             continue
         toks, pos = [], 0
         for w in segmenter.cut(text_simplify_aligned(text)):
-            toks.append((pos, pos + len(w), text[pos:pos + len(w)], segmenter.pos(w)))
+            toks.append((pos, pos + len(w), text[pos : pos + len(w)], segmenter.pos(w)))
             pos += len(w)
         for rec in found:
-            what = _what(toks, rec["start"], rec["end"], rec["unit"].lstrip("万亿千余多") or rec["unit"],
-                         rec["quantity_type"])
+            what = _what(
+                toks,
+                rec["start"],
+                rec["end"],
+                rec["unit"].lstrip("万亿千余多") or rec["unit"],
+                rec["quantity_type"],
+            )
             if rec["quantity_type"] == "number" and what.endswith(PEOPLE_NOUNS):
                 rec.update(quantity_type="people", base_unit="人")
-            rows.append({"doc_id": doc_id, "unit_id": uid, **rec, "what": what,
-                         "sentence": _sentence(text, rec["start"])})
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "unit_id": uid,
+                    **rec,
+                    "what": what,
+                    "sentence": _sentence(text, rec["start"]),
+                }
+            )
     out = pd.DataFrame(rows, columns=NUMBER_COLUMNS)
     out["start"] = out["start"].astype(int)
     out["end"] = out["end"].astype(int)
     return out
 
 
-def numbers_excluded(units: pd.DataFrame, *, text_col: str = "text", id_col: str = "unit_id") -> pd.DataFrame:
+def numbers_excluded(
+    units: pd.DataFrame, *, text_col: str = "text", id_col: str = "unit_id"
+) -> pd.DataFrame:
     """Return the numerals :func:`numbers_extract` deliberately leaves out, with the rule and the reason.
 
     So exclusions can be reviewed: every document number, plan name, ordinal, slogan, idiom, short
@@ -897,8 +1229,18 @@ def numbers_excluded(units: pd.DataFrame, *, text_col: str = "text", id_col: str
     doc_ids = units["doc_id"] if "doc_id" in units else pd.Series("", index=units.index)
     for doc_id, uid, text in zip(doc_ids, units[id_col], units[text_col].astype(str)):
         for s, e, rule, reason in _exclusions(text):
-            rows.append({"doc_id": doc_id, "unit_id": uid, "start": s, "end": e, "value": text[s:e],
-                         "rule": rule, "reason": reason, "sentence": _sentence(text, s)})
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "unit_id": uid,
+                    "start": s,
+                    "end": e,
+                    "value": text[s:e],
+                    "rule": rule,
+                    "reason": reason,
+                    "sentence": _sentence(text, s),
+                }
+            )
     return pd.DataFrame(rows, columns=EXCLUDED_COLUMNS)
 
 
@@ -911,7 +1253,13 @@ def _dimension_label(codebook: Codebook, dim: str) -> str:
     return (codebook.dimensions.get(dim) or {}).get("label_zh", dim)
 
 
-def shares_plot(freq: pd.DataFrame, codebook: Codebook, *, confidence_level: float = 0.95, title: str | None = None):
+def shares_plot(
+    freq: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    confidence_level: float = 0.95,
+    title: str | None = None,
+):
     """Return a figure: share of units coded per code and document, one panel per dimension, with CIs.
 
     ``freq`` is :func:`codes_frequency` by document (rows of other groupings are ignored); error bars
@@ -927,11 +1275,19 @@ def shares_plot(freq: pd.DataFrame, codebook: Codebook, *, confidence_level: flo
     dims = [d for d in codebook.dimensions if (f["dimension"] == d).any()]
     if title is None:
         has_ci = f["ci_low"].notna().all()
-        title = "各文档编码单元占比" + (f"（{confidence_level:.0%}自助法置信区间）" if has_ci else "")
+        title = "各文档编码单元占比" + (
+            f"（{confidence_level:.0%}自助法置信区间）" if has_ci else ""
+        )
     palette = list(plots.palette_assign(docs).values())  # colour-blind-safe, in corpus order
     widths = [len(_dimension_codes(codebook, d)) for d in dims]
-    fig, axes = plt.subplots(1, len(dims), figsize=(1.4 * sum(widths) + 2, 4.8), sharey=True,
-                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(dims),
+        figsize=(1.4 * sum(widths) + 2, 4.8),
+        sharey=True,
+        gridspec_kw={"width_ratios": widths},
+        squeeze=False,
+    )
     bar = 0.8 / max(1, len(docs))
     for ax, dim in zip(axes[0], dims):
         codes = _dimension_codes(codebook, dim)
@@ -941,8 +1297,16 @@ def shares_plot(freq: pd.DataFrame, codebook: Codebook, *, confidence_level: flo
             err = None
             if d["ci_low"].notna().all():
                 err = np.vstack([d["share"] - d["ci_low"], d["ci_high"] - d["share"]]).clip(min=0)
-            ax.bar(x, d["share"], width=bar, color=palette[k], label=doc, yerr=err, capsize=3,
-                   error_kw={"elinewidth": 1, "ecolor": "#444444"})
+            ax.bar(
+                x,
+                d["share"],
+                width=bar,
+                color=palette[k],
+                label=doc,
+                yerr=err,
+                capsize=3,
+                error_kw={"elinewidth": 1, "ecolor": "#444444"},
+            )
         ax.set_xticks(np.arange(len(codes)), [codebook.code(c).label_zh for c in codes])
         ax.grid(axis="x", visible=False)
         ax.set_title(_dimension_label(codebook, dim))
@@ -955,7 +1319,9 @@ def shares_plot(freq: pd.DataFrame, codebook: Codebook, *, confidence_level: flo
     return fig
 
 
-def composition_plot(freq: pd.DataFrame, codebook: Codebook, *, title: str = "各文档各维度编码的构成"):
+def composition_plot(
+    freq: pd.DataFrame, codebook: Codebook, *, title: str = "各文档各维度编码的构成"
+):
     """Return a figure: per document and dimension, stacked bars of each code's part of the codings.
 
     Each bar is one document's codings in one dimension (100 %), split by code and labelled with the
@@ -968,29 +1334,53 @@ def composition_plot(freq: pd.DataFrame, codebook: Codebook, *, title: str = "�
     f = freq[freq["grouping"] == "document"]
     docs = list(pd.unique(f["doc_id"]))
     dims = [d for d in codebook.dimensions if (f["dimension"] == d).any()]
-    fig, axes = plt.subplots(1, len(dims), figsize=(3.2 * len(dims) + 1.6 * len(docs), 5.4), sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(dims), figsize=(3.2 * len(dims) + 1.6 * len(docs), 5.4), sharey=True, squeeze=False
+    )
     for ax, dim in zip(axes[0], dims):
         codes = _dimension_codes(codebook, dim)
-        colors = list(plots.palette_assign(codes).values())  # codebook order: stable when one is added
+        colors = list(
+            plots.palette_assign(codes).values()
+        )  # codebook order: stable when one is added
         bottom = np.zeros(len(docs))
-        counts = f[f["dimension"] == dim].pivot_table(index="doc_id", columns="code", values="units_coded",
-                                                      aggfunc="sum", sort=False).reindex(index=docs, columns=codes)
+        counts = (
+            f[f["dimension"] == dim]
+            .pivot_table(
+                index="doc_id", columns="code", values="units_coded", aggfunc="sum", sort=False
+            )
+            .reindex(index=docs, columns=codes)
+        )
         totals = counts.sum(axis=1).to_numpy(dtype=float)
         for c, col in zip(codes, colors):
             n = counts[c].to_numpy(dtype=float)
             part = np.divide(n, totals, out=np.zeros_like(n), where=totals > 0)
-            ax.bar(docs, part, bottom=bottom, color=col, label=codebook.code(c).label_zh, width=0.6,
-                   edgecolor="white")
+            ax.bar(
+                docs,
+                part,
+                bottom=bottom,
+                color=col,
+                label=codebook.code(c).label_zh,
+                width=0.6,
+                edgecolor="white",
+            )
             for i, (p, k) in enumerate(zip(part, n)):
                 if k > 0 and p >= 0.04:  # narrower segments: the count is in the table only
-                    ax.text(i, bottom[i] + p / 2, f"{int(k)}", ha="center", va="center",
-                            fontsize=11 if p >= 0.06 else 9, color=plots.text_colour_on(col))
+                    ax.text(
+                        i,
+                        bottom[i] + p / 2,
+                        f"{int(k)}",
+                        ha="center",
+                        va="center",
+                        fontsize=11 if p >= 0.06 else 9,
+                        color=plots.text_colour_on(col),
+                    )
             bottom += part
         ax.set_title(_dimension_label(codebook, dim))
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.grid(axis="x", visible=False)
-        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=10)
+        ax.legend(
+            frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=10
+        )
     axes[0][0].set_ylabel("占该维度编码次数的比例（柱内数字：编码单元数）")
     fig.suptitle(title)
     fig.tight_layout()
@@ -1007,15 +1397,29 @@ def cooccurrence_plot(cooc: pd.DataFrame, codebook: Codebook, *, title: str | No
 
     rows = list(pd.unique(cooc["row_label"]))
     cols = list(pd.unique(cooc["col_label"]))
-    jac = cooc.pivot(index="row_label", columns="col_label", values="jaccard").reindex(index=rows, columns=cols)
-    n = cooc.pivot(index="row_label", columns="col_label", values="n_both").reindex(index=rows, columns=cols)
+    jac = cooc.pivot(index="row_label", columns="col_label", values="jaccard").reindex(
+        index=rows, columns=cols
+    )
+    n = cooc.pivot(index="row_label", columns="col_label", values="n_both").reindex(
+        index=rows, columns=cols
+    )
     annot = n.astype(int).astype(str) + "\n" + jac.map(lambda v: f"J={v:.2f}")
     row_dim = _dimension_label(codebook, cooc["row_dimension"].iloc[0])
     col_dim = _dimension_label(codebook, cooc["col_dimension"].iloc[0])
     title = title or f"{row_dim} × {col_dim} 共现（格内：同时编码的单元数与 Jaccard 指数）"
     fig, ax = plt.subplots(figsize=(1.5 * len(cols) + 2.5, 1.0 * len(rows) + 1.8))
-    sns.heatmap(jac, annot=annot, fmt="", cmap="YlGnBu", vmin=0, vmax=max(0.01, float(jac.max().max())),
-                linewidths=0.5, cbar_kws={"label": "Jaccard 指数"}, ax=ax, annot_kws={"fontsize": 10})
+    sns.heatmap(
+        jac,
+        annot=annot,
+        fmt="",
+        cmap="YlGnBu",
+        vmin=0,
+        vmax=max(0.01, float(jac.max().max())),
+        linewidths=0.5,
+        cbar_kws={"label": "Jaccard 指数"},
+        ax=ax,
+        annot_kws={"fontsize": 10},
+    )
     ax.set_xlabel(col_dim)
     ax.set_ylabel(row_dim)
     ax.tick_params(axis="x", rotation=0)
@@ -1040,8 +1444,18 @@ def profile_plot(profile: pd.DataFrame, codebook: Codebook, *, title: str = "各
     m = p.pivot(index="row", columns="code", values="share").reindex(index=rows, columns=codes)
     m.columns = [codebook.code(c).label_zh for c in codes]
     fig, ax = plt.subplots(figsize=(1.0 * len(codes) + 6, 0.55 * len(rows) + 2.2))
-    sns.heatmap(m, annot=m.map(lambda v: f"{v:.0%}"), fmt="", cmap="Reds", vmin=0, vmax=1, linewidths=0.5,
-                cbar_kws={"label": "编码单元占比"}, ax=ax, annot_kws={"fontsize": 11})
+    sns.heatmap(
+        m,
+        annot=m.map(lambda v: f"{v:.0%}"),
+        fmt="",
+        cmap="Reds",
+        vmin=0,
+        vmax=1,
+        linewidths=0.5,
+        cbar_kws={"label": "编码单元占比"},
+        ax=ax,
+        annot_kws={"fontsize": 11},
+    )
     dims = [codebook.code(c).dimension for c in codes]
     for j in range(1, len(codes)):
         if dims[j] != dims[j - 1]:
@@ -1055,22 +1469,47 @@ def profile_plot(profile: pd.DataFrame, codebook: Codebook, *, title: str = "各
     return fig
 
 
-def residuals_plot(residuals: pd.DataFrame, codebook: Codebook, *, by: str = "doc_id",
-                   title: str = "文档 × 编码 调整标准化残差（括号内：编码单元数；*：|r| > 1.96）"):
+def residuals_plot(
+    residuals: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    by: str = "doc_id",
+    title: str = "文档 × 编码 调整标准化残差（括号内：编码单元数；*：|r| > 1.96）",
+):
     """Return a heatmap of :func:`codes_residuals`: blue below, red above independence; * where |r| > 1.96."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     docs = list(pd.unique(residuals[by]))
     codes = [c for c in codebook.ids if c in set(residuals["code"])]
-    m = residuals.pivot(index=by, columns="code", values="residual_adjusted").reindex(index=docs, columns=codes)
-    o = residuals.pivot(index=by, columns="code", values="observed").reindex(index=docs, columns=codes)
-    annot = m.map(lambda v: f"{v:+.2f}" + ("*" if abs(v) > 1.96 else "")) + "\n(" + o.astype(int).astype(str) + ")"
+    m = residuals.pivot(index=by, columns="code", values="residual_adjusted").reindex(
+        index=docs, columns=codes
+    )
+    o = residuals.pivot(index=by, columns="code", values="observed").reindex(
+        index=docs, columns=codes
+    )
+    annot = (
+        m.map(lambda v: f"{v:+.2f}" + ("*" if abs(v) > 1.96 else ""))
+        + "\n("
+        + o.astype(int).astype(str)
+        + ")"
+    )
     m.columns = [codebook.code(c).label_zh for c in codes]
     lim = max(2.5, float(np.nanmax(np.abs(m.to_numpy()))) if m.size else 2.5)
     fig, ax = plt.subplots(figsize=(1.1 * len(codes) + 3, 0.8 * len(docs) + 2.4))
-    sns.heatmap(m, annot=annot, fmt="", cmap="RdBu_r", center=0, vmin=-lim, vmax=lim, linewidths=0.5,
-                cbar_kws={"label": "调整标准化残差"}, ax=ax, annot_kws={"fontsize": 10})
+    sns.heatmap(
+        m,
+        annot=annot,
+        fmt="",
+        cmap="RdBu_r",
+        center=0,
+        vmin=-lim,
+        vmax=lim,
+        linewidths=0.5,
+        cbar_kws={"label": "调整标准化残差"},
+        ax=ax,
+        annot_kws={"fontsize": 10},
+    )
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(axis="y", rotation=0)
@@ -1125,8 +1564,16 @@ def excel_write(tables: dict[str, pd.DataFrame], path: str | Path) -> Path:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in df.itertuples(index=False):
-            ws.append([None if (isinstance(v, float) and math.isnan(v)) else v.item() if hasattr(v, "item") else v
-                       for v in row])
+            ws.append(
+                [
+                    None
+                    if (isinstance(v, float) and math.isnan(v))
+                    else v.item()
+                    if hasattr(v, "item")
+                    else v
+                    for v in row
+                ]
+            )
         for j, c in enumerate(df.columns, start=1):
             width = min(60, max([len(str(c))] + [len(str(v)) for v in df[c].head(50)]) + 2)
             ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = width
@@ -1134,8 +1581,13 @@ def excel_write(tables: dict[str, pd.DataFrame], path: str | Path) -> Path:
     return workbook_save(wb, p)
 
 
-def summaries_write(tables: dict[str, pd.DataFrame], tables_dir: str | Path, *, prefix: str = "summary",
-                    titles: dict[str, str] | None = None) -> dict[str, Path]:
+def summaries_write(
+    tables: dict[str, pd.DataFrame],
+    tables_dir: str | Path,
+    *,
+    prefix: str = "summary",
+    titles: dict[str, str] | None = None,
+) -> dict[str, Path]:
     """Write each table as ``<prefix>_<name>.csv``, all of them to ``<prefix>_tables.xlsx`` and ``.md``.
 
     CSV via :func:`helpers.tables.table_write` (byte-reproducible; ``number``/``value_base`` written in
@@ -1144,11 +1596,16 @@ def summaries_write(tables: dict[str, pd.DataFrame], tables_dir: str | Path, *, 
     pasting into a paper. Returns the paths by table name, plus ``xlsx`` and ``markdown``.
     """
     out_dir = path_resolve(tables_dir)
-    written = {name: table_write(_exact(df), out_dir / f"{prefix}_{name}.csv") for name, df in tables.items()}
+    written = {
+        name: table_write(_exact(df), out_dir / f"{prefix}_{name}.csv")
+        for name, df in tables.items()
+    }
     written["xlsx"] = excel_write(tables, out_dir / f"{prefix}_tables.xlsx")
     titles = titles or {}
-    parts = [f"# {prefix} tables\n", "Generated by notebook 04; the CSV files hold every column (unit ids, "
-             "sentences, notes).\n"]
+    parts = [
+        f"# {prefix} tables\n",
+        "Generated by notebook 04; the CSV files hold every column (unit ids, sentences, notes).\n",
+    ]
     for name, df in tables.items():
         parts.append(f"## {titles.get(name, name)}\n\n`{prefix}_{name}.csv`\n\n{_markdown(df)}\n")
         if "note" in df.columns:

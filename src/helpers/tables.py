@@ -58,10 +58,15 @@ def workbook_save(workbook, path: str | Path) -> Path:
     workbook.save(buf)
 
     def fix_modified(name: str, content: bytes) -> bytes:
-        if name != "docProps/core.xml":  # openpyxl writes the save time here whatever properties say
+        if (
+            name != "docProps/core.xml"
+        ):  # openpyxl writes the save time here whatever properties say
             return content
-        return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>%b\g<2>" % fixed.strftime("%Y-%m-%dT%H:%M:%SZ").encode(),
-                      content)
+        return re.sub(
+            rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+            rb"\g<1>%b\g<2>" % fixed.strftime("%Y-%m-%dT%H:%M:%SZ").encode(),
+            content,
+        )
 
     return zip_normalize(buf.getvalue(), path, transform=fix_modified)
 

@@ -19,7 +19,9 @@ from helpers.tokens import Segmenter
 CORPUS = "(corpus)"
 
 
-def textstat_frequency(tokens: pd.DataFrame, *, by: str | None = "doc_id", top_n: int | None = None) -> pd.DataFrame:
+def textstat_frequency(
+    tokens: pd.DataFrame, *, by: str | None = "doc_id", top_n: int | None = None
+) -> pd.DataFrame:
     """Return term frequencies per group and for the whole corpus.
 
     Columns: group (a doc_id, or ``(corpus)``), feature, count, rate_per_10k (per 10,000 tokens of
@@ -35,7 +37,11 @@ def textstat_frequency(tokens: pd.DataFrame, *, by: str | None = "doc_id", top_n
     frames = []
     for name, all_tokens, sub in groups:
         total = len(all_tokens)
-        stats_ = sub.groupby("token").agg(count=("token", "size"), docfreq=("unit_id", "nunique")).reset_index()
+        stats_ = (
+            sub.groupby("token")
+            .agg(count=("token", "size"), docfreq=("unit_id", "nunique"))
+            .reset_index()
+        )
         stats_ = stats_.sort_values(["count", "token"], ascending=[False, True], kind="stable")
         stats_["rank"] = stats_["count"].rank(method="min", ascending=False).astype(int)
         stats_["rate_per_10k"] = (stats_["count"] / total * 10_000).round(3) if total else 0.0
@@ -46,7 +52,12 @@ def textstat_frequency(tokens: pd.DataFrame, *, by: str | None = "doc_id", top_n
 
 
 def textstat_keyness(
-    tokens: pd.DataFrame, target: str, *, by: str = "doc_id", measure: str = "lr", correction: bool = True
+    tokens: pd.DataFrame,
+    target: str,
+    *,
+    by: str = "doc_id",
+    measure: str = "lr",
+    correction: bool = True,
 ) -> pd.DataFrame:
     """Return the keyness of every feature in the ``target`` group against all other groups.
 
@@ -65,7 +76,10 @@ def textstat_keyness(
     a = counted[is_target]["token"].value_counts()
     b = counted[~is_target]["token"].value_counts()
     feats = a.index.union(b.index)
-    a, b = a.reindex(feats, fill_value=0).to_numpy(float), b.reindex(feats, fill_value=0).to_numpy(float)
+    a, b = (
+        a.reindex(feats, fill_value=0).to_numpy(float),
+        b.reindex(feats, fill_value=0).to_numpy(float),
+    )
     c, d = a.sum() - a, b.sum() - b
     n = a + b + c + d
     obs = np.stack([a, b, c, d])
@@ -87,9 +101,17 @@ def textstat_keyness(
     stat = stat * sign
     p = stats.chi2.sf(np.abs(stat), 1)
     out = pd.DataFrame(
-        {"feature": feats, "statistic": stat.round(6), "p": p, "n_target": a.astype(int), "n_reference": b.astype(int)}
+        {
+            "feature": feats,
+            "statistic": stat.round(6),
+            "p": p,
+            "n_target": a.astype(int),
+            "n_reference": b.astype(int),
+        }
     )
-    return out.sort_values(["statistic", "feature"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["statistic", "feature"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 class _LineCutCache:
@@ -104,7 +126,7 @@ class _LineCutCache:
         self.postokenizer = postokenizer
         self.lines: dict[tuple[str, bool], list] = {}
 
-    def cut(self, sentence: str, HMM: bool = True):  # noqa: N803  (jieba's argument name)
+    def cut(self, sentence: str, HMM: bool = True):
         from jieba.posseg import pair
 
         for i, line in enumerate(sentence.split("\n")):
@@ -148,10 +170,21 @@ def textstat_keywords(
     rows = []
     for name, text in groups:
         for method, extractor in (("tfidf", tfidf), ("textrank", textrank)):
-            hits = extractor.extract_tags(text, topK=top_n, withWeight=True, allowPOS=pos_keep) if method == "tfidf" \
+            hits = (
+                extractor.extract_tags(text, topK=top_n, withWeight=True, allowPOS=pos_keep)
+                if method == "tfidf"
                 else extractor.textrank(text, topK=top_n, withWeight=True, allowPOS=pos_keep)
+            )
             for rank, (word, weight) in enumerate(hits, start=1):
-                rows.append({"group": name, "method": method, "rank": rank, "keyword": word, "weight": round(weight, 6)})
+                rows.append(
+                    {
+                        "group": name,
+                        "method": method,
+                        "rank": rank,
+                        "keyword": word,
+                        "weight": round(weight, 6),
+                    }
+                )
     return pd.DataFrame(rows, columns=["group", "method", "rank", "keyword", "weight"])
 
 
@@ -181,11 +214,21 @@ def textstat_cooccurrence(
         w = len(units_)
         if w >= min_count:
             edges.append(
-                {"source": s, "target": t, "weight": w, "jaccard": round(w / (docfreq[s] + docfreq[t] - w), 6),
-                 "units": " ".join(units_)}
+                {
+                    "source": s,
+                    "target": t,
+                    "weight": w,
+                    "jaccard": round(w / (docfreq[s] + docfreq[t] - w), 6),
+                    "units": " ".join(units_),
+                }
             )
     edges_df = pd.DataFrame(edges, columns=["source", "target", "weight", "jaccard", "units"])
-    edges_df = edges_df.sort_values(["jaccard", "weight", "source", "target"], ascending=[False, False, True, True],
-                                    kind="stable").reset_index(drop=True)
-    nodes = pd.DataFrame({"feature": top, "count": [int(freq[t]) for t in top], "docfreq": [docfreq[t] for t in top]})
+    edges_df = edges_df.sort_values(
+        ["jaccard", "weight", "source", "target"],
+        ascending=[False, False, True, True],
+        kind="stable",
+    ).reset_index(drop=True)
+    nodes = pd.DataFrame(
+        {"feature": top, "count": [int(freq[t]) for t in top], "docfreq": [docfreq[t] for t in top]}
+    )
     return nodes, edges_df

@@ -35,8 +35,23 @@ SEGMENT_CACHE = paths.CACHE / "segments"
 #: jieba POS tags kept as content words by default: nouns (n, nr, ns, nt, nz, ng, nl), verbal and
 #: adjectival nouns (vn, an), verbs (v), adjectives (a), idioms (i), fixed phrases (l),
 #: abbreviations (j) and Latin words (eng).
-CONTENT_POS: tuple[str, ...] = ("n", "nr", "ns", "nt", "nz", "ng", "nl", "vn", "an", "v", "a", "i", "l", "j", "eng")
-
+CONTENT_POS: tuple[str, ...] = (
+    "n",
+    "nr",
+    "ns",
+    "nt",
+    "nz",
+    "ng",
+    "nl",
+    "vn",
+    "an",
+    "v",
+    "a",
+    "i",
+    "l",
+    "j",
+    "eng",
+)
 
 
 class DictionaryError(ValueError):
@@ -63,7 +78,9 @@ def dictionary_read(path: str | Path = USER_DICT) -> pd.DataFrame:
         header = rows[0].keys() if rows else []
     missing = {"word", "pos", "source"} - set(header)
     if missing:
-        raise DictionaryError(f"{p}: line 1: missing column(s) {sorted(missing)} (need word,pos,source)")
+        raise DictionaryError(
+            f"{p}: line 1: missing column(s) {sorted(missing)} (need word,pos,source)"
+        )
     seen: dict[str, int] = {}
     out = []
     for lineno, row in enumerate(rows, start=2):
@@ -77,7 +94,9 @@ def dictionary_read(path: str | Path = USER_DICT) -> pd.DataFrame:
         seen[word] = lineno
         freq = (row.get("freq") or "").strip()
         if freq and not freq.isdigit():
-            raise DictionaryError(f"{p}: line {lineno}, field \"freq\": {freq!r} is not a whole number")
+            raise DictionaryError(
+                f'{p}: line {lineno}, field "freq": {freq!r} is not a whole number'
+            )
         out.append(
             {
                 "word": word,
@@ -152,7 +171,13 @@ class Segmenter:
             return self.rjieba.cut(text, self.hmm)
         out: list[str] = []
         for t in self.rjieba.cut(text, self.hmm):
-            if len(t) > 1 and t.isascii() and _ASCII_JOINED.fullmatch(t) and not _RE_SKIP.fullmatch(t) and not self.rjieba.has_word(t):
+            if (
+                len(t) > 1
+                and t.isascii()
+                and _ASCII_JOINED.fullmatch(t)
+                and not _RE_SKIP.fullmatch(t)
+                and not self.rjieba.has_word(t)
+            ):
                 out.extend(x for x in _RE_SKIP.split(t) if x)
             else:
                 out.append(t)
@@ -210,7 +235,10 @@ def _pos_tokenizer(tok):
 
 
 def segmenter_make(
-    user_dict: str | Path | pd.DataFrame | None = USER_DICT, *, backend: str = "auto", hmm: bool = True
+    user_dict: str | Path | pd.DataFrame | None = USER_DICT,
+    *,
+    backend: str = "auto",
+    hmm: bool = True,
 ) -> Segmenter:
     """Return a :class:`Segmenter` with the user dictionary loaded.
 
@@ -234,7 +262,10 @@ def segmenter_make(
     cache_dir = paths.CACHE / "jieba"
     cache_dir.mkdir(parents=True, exist_ok=True)
     tok.tmp_dir = str(cache_dir)
-    entries = [(r.word, None if pd.isna(r.freq) else int(r.freq), r.pos or None) for r in words.itertuples()]
+    entries = [
+        (r.word, None if pd.isna(r.freq) else int(r.freq), r.pos or None)
+        for r in words.itertuples()
+    ]
     for word, freq, pos in entries:
         tok.add_word(word, freq, pos)
     rj = None
@@ -249,9 +280,13 @@ def segmenter_make(
             for word, freq, pos in entries:
                 rj.add_word(word, freq, pos)
     used = "rjieba" if rj is not None else "jieba"
-    digest = hashlib.sha256(json.dumps(entries, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(entries, ensure_ascii=False).encode("utf-8")).hexdigest()[
+        :16
+    ]
     signature = f"tokens-v2|jieba-{jieba.__version__}|dict-{digest}|hmm-{int(hmm)}|{used}"
-    return Segmenter(backend=used, hmm=hmm, dictionary=words, signature=signature, jieba=tok, rjieba=rj)
+    return Segmenter(
+        backend=used, hmm=hmm, dictionary=words, signature=signature, jieba=tok, rjieba=rj
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -383,7 +418,9 @@ def tokens_kwic(
     firsts = {seq[0] for seq in seqs.values()}
     rows = []
     hit_units = tokens[tokens["token"].isin(firsts)]
-    unit_tokens = tokens[tokens["unit_id"].isin(set(hit_units["unit_id"]))].groupby("unit_id", sort=False)["token"]
+    unit_tokens = tokens[tokens["unit_id"].isin(set(hit_units["unit_id"]))].groupby(
+        "unit_id", sort=False
+    )["token"]
     unit_tokens = unit_tokens.agg(list)
     for unit_id, grp in hit_units.groupby("unit_id", sort=False):
         toks = unit_tokens[unit_id]
@@ -402,14 +439,18 @@ def tokens_kwic(
                             "post": "".join(toks[i + len(seq) : i + len(seq) + window]),
                         }
                     )
-    out = pd.DataFrame(rows, columns=["doc_id", "unit_id", "position", "keyword", "pre", "hit", "post"])
+    out = pd.DataFrame(
+        rows, columns=["doc_id", "unit_id", "position", "keyword", "pre", "hit", "post"]
+    )
     if units is not None:
         headings = units.drop_duplicates("unit_id").set_index("unit_id")["heading_path"]
         out["heading_path"] = out["unit_id"].map(headings)
     return out
 
 
-def dictionary_check(dictionary: pd.DataFrame, segmenter: Segmenter, units: pd.DataFrame) -> pd.DataFrame:
+def dictionary_check(
+    dictionary: pd.DataFrame, segmenter: Segmenter, units: pd.DataFrame
+) -> pd.DataFrame:
     """Report, for each dictionary word, whether it comes out as one token and how often it occurs.
 
     Returns word, source, n_units_with_substring (the word appears in the text), n_tokens (as a
@@ -420,7 +461,9 @@ def dictionary_check(dictionary: pd.DataFrame, segmenter: Segmenter, units: pd.D
     rows = []
     for r in dictionary.itertuples():
         n_text = int(texts.str.contains(r.word, regex=False).sum())
-        n_tok = sum(segmenter.cut(t).count(r.word) for t in texts[texts.str.contains(r.word, regex=False)])
+        n_tok = sum(
+            segmenter.cut(t).count(r.word) for t in texts[texts.str.contains(r.word, regex=False)]
+        )
         rows.append(
             {
                 "word": r.word,

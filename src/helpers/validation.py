@@ -31,8 +31,13 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.reliability import (CODING_COLUMNS, AnnotationError, AnnotationWarning, codings_check,
-                                 csv_rows)
+from helpers.reliability import (
+    CODING_COLUMNS,
+    AnnotationError,
+    AnnotationWarning,
+    codings_check,
+    csv_rows,
+)
 from helpers.tables import path_resolve
 
 #: The units file of a validation set and its required columns.
@@ -147,9 +152,12 @@ def validation_coding_read(
     codes = [c for c in codebook.ids if c in header]
     for c in codebook.ids:
         if c not in header:  # e.g. a code added to the codebook after the set was coded
-            warnings.warn(f"{p.name}: no column for code {c!r}: it is not assessed on the validation set "
-                          "(add a 0/1 column for it to the coder files to assess it)", AnnotationWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"{p.name}: no column for code {c!r}: it is not assessed on the validation set "
+                "(add a 0/1 column for it to the coder files to assess it)",
+                AnnotationWarning,
+                stacklevel=2,
+            )
     pos = {h: i for i, h in enumerate(header)}
     known = set(unit_ids)
     default = p.stem.removeprefix("coder_")
@@ -336,8 +344,11 @@ def folds_by_document(doc_ids: pd.Series, n_splits: int = 5) -> pd.Series:
     """
     docs = pd.unique(doc_ids)
     if len(docs) < 2:  # nothing to train on without the document: no fold, nothing predicted
-        warnings.warn(f"validation by document needs two or more documents, got {len(docs)}: the learned "
-                      "coder is not assessed", stacklevel=2)
+        warnings.warn(
+            f"validation by document needs two or more documents, got {len(docs)}: the learned "
+            "coder is not assessed",
+            stacklevel=2,
+        )
         return pd.Series(np.nan, index=doc_ids.index, name="fold", dtype=object)
     if len(docs) <= n_splits:
         return doc_ids.astype(str).rename("fold")
@@ -459,7 +470,9 @@ def predictions_review(
         hit = p[(p["probability"] >= threshold) & (coded_by_dict.fillna(0) == 0).to_numpy()].copy()
         hit.insert(0, "code", code)
         hit["reference"] = (  # a code the reference coding lacks: not known (NA)
-            hit["unit_id"].map(ref[code]).astype("Int64") if ref is not None and code in ref else pd.NA
+            hit["unit_id"].map(ref[code]).astype("Int64")
+            if ref is not None and code in ref
+            else pd.NA
         )
         hit["_k"] = k
         frames.append(hit)
