@@ -1,0 +1,63 @@
+"""One error type for bad input: message format, paths relative to the project, pickling."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from helpers import paths
+from helpers.errors import InputError, path_display
+
+
+def test_message_names_every_part_given_in_one_order():
+    err = InputError(
+        paths.ROOT / "data" / "codebook.yaml",
+        "must be a list of words",
+        line=41,
+        field="keywords",
+        code="digital",
+    )
+    assert str(err) == (
+        "data/codebook.yaml, line 41, field 'keywords', code 'digital': must be a list of words"
+    )
+    assert (err.line, err.field, err.code, err.reason) == (41, "keywords", "digital", err.reason)
+
+
+def test_sheet_and_cell():
+    err = InputError(
+        "outputs/tables/second_coder_sheet.xlsx", "empty cell", sheet="编码", cell="D7"
+    )
+    assert str(err) == "outputs/tables/second_coder_sheet.xlsx, sheet '编码', cell D7: empty cell"
+
+
+def test_is_a_value_error_so_conversion_guards_see_it():
+    with pytest.raises(ValueError, match="line 2"):
+        raise InputError("data/corpus.csv", "date is not a date", line=2)
+
+
+def test_path_inside_project_is_relative_outside_as_given(tmp_path):
+    assert path_display(paths.RAW / "a.txt") == "data/raw/a.txt"
+    assert path_display("data/raw/a.txt") == "data/raw/a.txt"
+    outside = tmp_path / "b.txt"
+    assert path_display(outside) == str(outside)
+
+
+def test_symlink_is_named_by_its_own_path_not_its_target(tmp_path):
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("x", encoding="utf-8")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    assert path_display(link) == str(link)
+
+
+class _StageError(InputError):
+    """A subclass keeps its name and the format."""
+
+
+def test_subclass_survives_pickling_with_its_parts():
+    err = _StageError("data/raw/x.txt", "cannot decode", line=3, field="text")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is _StageError
+    assert str(back) == str(err) == "data/raw/x.txt, line 3, field 'text': cannot decode"
+    assert back.line == 3
