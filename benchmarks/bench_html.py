@@ -5,7 +5,7 @@ For every ``.html`` page with a ``.yaml`` reference (``tests/fixtures/html/`` an
 ``tests/fixtures/pages/``) and every extractor, prints: body sentences of the reference found in the
 extracted text (recovered), furniture strings of the reference found in it (leaked), whether a page
 without main text was refused, and milliseconds per page (best of ``--repeat`` runs). Texts are
-compared after the project's normalisation (``cleanup.text_normalize``) and without whitespace.
+compared after the project's normalisation (``text.text_normalize``) and without whitespace.
 
 Extractors: ``trafilatura`` as :func:`helpers.corpus.html_extract` runs it (layout tables unwrapped,
 fallback threshold for Chinese, no comments, tables kept); ``trafilatura-defaults`` (plain
@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from helpers import corpus
-from helpers.cleanup import text_normalize
+from helpers.text import text_normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_DIRS = (ROOT / "tests" / "fixtures" / "html", ROOT / "tests" / "fixtures" / "pages")

@@ -18,6 +18,7 @@ import pytest
 
 from helpers import cleanup, summaries, textstat, tokens
 from helpers.corpus import document_read
+from helpers.text import text_normalize
 
 from .conftest import CORPUS, FIXTURES
 
@@ -161,4 +162,4 @@ def test_every_unit_text_is_free_of_what_the_audit_removed(pipeline):
     body = "\n".join(units.loc[units["doc_id"] == "journal", "text"])
     assert len(audit) >= 12
     for text in audit["text"]:
-        assert cleanup.text_normalize(text) not in body
+        assert text_normalize(text) not in body

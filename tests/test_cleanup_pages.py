@@ -13,8 +13,16 @@ import re
 import opencc
 import pytest
 
-from helpers import cleanup
-from helpers.cleanup import document_clean, text_split_sentences
+from helpers import cleanup, cleanup_rules
+from helpers.cleanup import document_clean
+from helpers.lines import (
+    line_front_matter,
+    line_lead,
+    line_lost_spaces,
+    line_split_paragraphs,
+    line_strip_pinyin,
+)
+from helpers.text import text_normalize, text_simplify, text_split_sentences
 
 S2T = opencc.OpenCC("s2t").convert
 
@@ -303,7 +311,7 @@ def test_pinyin_annotations_are_removed_and_counted():
     ],
 )
 def test_line_strip_pinyin(line, mirror, expected):
-    assert cleanup.line_strip_pinyin(line, mirror=mirror)[0] == expected
+    assert line_strip_pinyin(line, mirror=mirror)[0] == expected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,10 +339,10 @@ def test_paragraphs_separated_only_by_spaces_on_one_line_are_split():
 
 
 def test_spaces_inside_a_byline_or_between_latin_words_do_not_split():
-    assert cleanup.line_split_paragraphs("来源：宁夏日报  发布时间：2024-10-09") == [
+    assert line_split_paragraphs("来源：宁夏日报  发布时间：2024-10-09") == [
         "来源：宁夏日报  发布时间：2024-10-09"
     ]
-    assert cleanup.line_split_paragraphs("East  West。Cooperation") == ["East  West。Cooperation"]
+    assert line_split_paragraphs("East  West。Cooperation") == ["East  West。Cooperation"]
 
 
 def test_question_mark_runs_for_lost_spaces_are_not_sentences():
@@ -394,11 +402,11 @@ def test_sentence_split_keeps_a_quotation_inside_its_sentence(text, expected):
 
 def test_plain_lines_pass_the_new_steps_unchanged():
     line = "闽宁协作是东西部协作的生动典范，形成了特有的治理模式。"
-    assert cleanup.line_lost_spaces(line) == (line, [])
-    assert cleanup.line_split_paragraphs(line) == [line]
-    assert cleanup.line_strip_pinyin(line) == (line, [])
-    assert cleanup.line_front_matter(line) is None
-    assert cleanup.line_lead(line) is None
+    assert line_lost_spaces(line) == (line, [])
+    assert line_split_paragraphs(line) == [line]
+    assert line_strip_pinyin(line) == (line, [])
+    assert line_front_matter(line) is None
+    assert line_lead(line) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -576,7 +584,7 @@ def test_body_rules_prefilter_never_misses_a_rule():
     from .conftest import FIXTURES
 
     lines = [
-        cleanup.text_simplify(cleanup.text_normalize(line))
+        text_simplify(text_normalize(line))
         for path in [*FIXTURES.glob("*.txt"), *(FIXTURES / "pages").glob("*.txt")]
         for line in path.read_text(encoding="utf-8").split("\n")
     ]
@@ -594,7 +602,7 @@ def test_body_rules_prefilter_never_misses_a_rule():
         "作者简介：某某",
     ]
     for line in lines:
-        for rule in cleanup.BODY_RULES:
+        for rule in cleanup_rules.BODY_RULES:
             if rule.regex.search(line):
                 assert cleanup._BODY_ANY.match(line), (rule.name, line)
 

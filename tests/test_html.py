@@ -221,7 +221,7 @@ ALL_PAGES = sorted(
 @pytest.mark.parametrize("page", ALL_PAGES, ids=[f"{p.parent.name}/{p.name}" for p in ALL_PAGES])
 def test_the_extracted_text_keeps_every_body_sentence(page):
     """Extraction alone (before cleanup): nothing the article says is left out."""
-    from helpers.cleanup import text_normalize
+    from helpers.text import text_normalize
 
     text = corpus.document_read(page).text
     flat = _ws("\n".join(text_normalize(line) for line in text.split("\n")))
