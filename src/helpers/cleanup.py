@@ -13,9 +13,9 @@ Nothing is dropped silently: a non-blank raw line is either in the body (possibl
 neighbour, see the joins table) or in the audit table. Normalisation only removes whitespace and
 invisible characters, never a CJK character (a property test checks this).
 
-Rules are matched on a simplified-script copy of each line (OpenCC ``t2s``), so the boilerplate rules
-written in simplified Chinese also catch traditional-script documents; the text itself keeps its
-original script.
+Rules are matched on a simplified-script copy of each line (OpenCC ``t2s``), so the boilerplate
+rules written in simplified Chinese also catch traditional-script documents; the text itself keeps
+its original script.
 
 The rules are documented in :data:`HEADER_RULES`, :data:`TRAILER_RULES`, :data:`BODY_RULES`,
 :data:`FRONT_MATTER_LABELS` and in the docstrings of the functions below (``line_lost_spaces``,
@@ -110,7 +110,8 @@ _SHORT_TERM = re.compile(r"^[^。！？，；：,;:]{1,24}$")
 _TRAILER_NO_LINKS = tuple(r for r in TRAILER_RULES if r.name != "web_link_item")
 _RELATED_HEAD = next(r for r in _WEB_RULES if r.name == "web_related").regex
 
-#: Every body rule is anchored at the line start, so one ``match`` of their union rejects most lines.
+#: Every body rule is anchored at the line start, so one ``match`` of their union rejects most
+#: lines.
 _BODY_ANY = re.compile("|".join(f"(?:{r.pattern})" for r in BODY_RULES))
 
 _NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*的\s*(?:通知|函)$")
@@ -148,7 +149,8 @@ class CleanDocument:
 
     @property
     def audit(self) -> pd.DataFrame:
-        """Every raw line taken out of the body, with the rule that took it out (and the title line)."""
+        """Every raw line taken out of the body, with the rule that took it out (and the title
+        line)."""
         return pd.DataFrame(list(self.audit_rows), columns=AUDIT_COLUMNS)
 
     @property
@@ -730,8 +732,8 @@ def corpus_clean(
 ) -> CleanResult:
     """Read the corpus table and its documents and clean them all (titles from the table).
 
-    Unreadable documents, rows without files and files without rows end up in ``problems``; the other
-    documents are cleaned. The encoding of each document is added to the summary.
+    Unreadable documents, rows without files and files without rows end up in ``problems``; the
+    other documents are cleaned. The encoding of each document is added to the summary.
     """
     from helpers import corpus
 

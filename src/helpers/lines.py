@@ -26,9 +26,9 @@ from helpers.text import _INVISIBLE, _WIDTH_TABLE, CJK_IDEOGRAPH, text_simplify
 # --------------------------------------------------------------------------------------------------
 
 _LINE_SPACE = "[ \t\u00a0\u3000]"
-#: Runs of ``?``/``？`` that stand for ideographic spaces lost in a bad re-encoding (``??闽宁协作…``,
-#: ``…发展。??福建…``). ASCII runs always; full-width runs only where a real question mark cannot be:
-#: at the start of a line, or right after a sentence end or closing quote.
+#: Runs of ``?``/``？`` that stand for ideographic spaces lost in a bad re-encoding
+#: (``??闽宁协作…``, ``…发展。??福建…``). ASCII runs always; full-width runs only where a real
+#: question mark cannot be: at the start of a line, or right after a sentence end or closing quote.
 _QMARK_RUN = re.compile(r"[?？]{2,}")
 _QMARK_LINE = re.compile(r"^[\s\u3000]*[?？]+[\s\u3000]*$")
 _QMARK_AFTER = "。！；;…”’」』）)》"
@@ -236,9 +236,9 @@ _FM_SPACED = re.compile(rf"(^[ \u3000]*|[ \u3000]+)({_FM_SPACED_ALT})[ \u3000]+(
 def line_label_colons(raw: str) -> str:
     """Give a colon to front-matter labels followed only by spaces, on a line that starts with one.
 
-    Some sites print ``摘要 人口较少…`` or ``中图分类号 S-9 文献标识码 A``; normalisation would remove
-    the spaces and with them the end of the label. Applied to the raw line; matching is done on the
-    simplified-script copy, so ``關鍵詞 …`` is found too.
+    Some sites print ``摘要 人口较少…`` or ``中图分类号 S-9 文献标识码 A``; normalisation would
+    remove the spaces and with them the end of the label. Applied to the raw line; matching is done
+    on the simplified-script copy, so ``關鍵詞 …`` is found too.
     """
     if not _FM_SPACED_START.match(raw):
         return raw
@@ -291,11 +291,15 @@ def _front_matter_rule(label: str) -> tuple[str, str]:
 
 # Datelines and bylines at the start of a news article's first paragraph, matched on the raw line
 # (spaces still there, so the end of the reporters' names is known).
-_NEWS_SOURCE = rf"(?:本报|本刊|本网|本台|[{CJK_IDEOGRAPH}]{{1,12}}?(?:日报|晚报|时报|商报|报|网|台|社|客户端|新闻))"
+_NEWS_SOURCE = (
+    rf"(?:本报|本刊|本网|本台"
+    rf"|[{CJK_IDEOGRAPH}]{{1,12}}?(?:日报|晚报|时报|商报|报|网|台|社|客户端|新闻))"
+)
 _DATELINE = re.compile(
     rf"^[□■◇◆◎●○☆★▲△]?\s*[【\[]?\s*(?!据)"
     rf"(?:{_NEWS_SOURCE}\s*讯"  # 本报讯, 福建日报讯
-    rf"|{_NEWS_SOURCE}\s*[{CJK_IDEOGRAPH}]{{0,8}}?\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日\s*电"  # …3月5日电
+    # …3月5日电
+    rf"|{_NEWS_SOURCE}\s*[{CJK_IDEOGRAPH}]{{0,8}}?\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日\s*电"
     rf"|(?:新华社|中新社|中新网|新华网|人民网|央视网|央广网)\s*电"
     rf"|{_NEWS_SOURCE}\s*消息(?=\s*[（(：:]|\s))"  # 央视网消息（…）, 本报消息：
     rf"\s*[】\]]?"

@@ -26,7 +26,10 @@ from functools import lru_cache
 #: CJK ideographs (unified, extension A, compatibility) – the characters that must never be lost.
 CJK_IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 #: Full-width CJK punctuation and brackets, which count as "CJK" for spacing decisions.
-CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
+CJK_PUNCT = (
+    "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+    "\u2018\u2019\u201c\u201d\u2014\u2026\u00b7"
+)
 _CJK_CLASS = f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]"
 _CJK_CHAR = re.compile(_CJK_CLASS)
 _CJK_RUN = re.compile(_CJK_CLASS + "+")
@@ -94,7 +97,8 @@ _NEEDS_WORK = re.compile(
 
 
 def _neighbour(s: str, i: int, step: int) -> str:
-    """Return the nearest non-space character of ``s`` from ``i`` in direction ``step`` ('' at the end)."""
+    """Return the nearest non-space character of ``s`` from ``i`` in direction ``step`` ('' at the
+    end)."""
     i += step
     while 0 <= i < len(s):
         if s[i] != " ":
@@ -108,7 +112,8 @@ def _is_cjk(ch: str) -> bool:
 
 
 def _enclose_chinese(pattern: re.Pattern, s: str, left: str, right: str) -> str:
-    """Replace ASCII delimiters matched by ``pattern`` with ``left``/``right`` where they enclose or touch Chinese."""
+    """Replace ASCII delimiters matched by ``pattern`` with ``left``/``right`` where they enclose or
+    touch Chinese."""
 
     def one(m: re.Match) -> str:
         inner = m.group(1)
@@ -124,7 +129,8 @@ def _enclose_chinese(pattern: re.Pattern, s: str, left: str, right: str) -> str:
 
 
 def _fold_punctuation(s: str) -> str:
-    """Give ASCII punctuation that stands in Chinese text its full-width form (see text_normalize)."""
+    """Give ASCII punctuation that stands in Chinese text its full-width form (see
+    text_normalize)."""
     # Quotes and parentheses that enclose or touch Chinese become Chinese quotes/brackets.
     s = _enclose_chinese(_ASCII_QUOTES, s, "“", "”")
     s = _enclose_chinese(_ASCII_PARENS, s, "（", "）")
@@ -182,17 +188,18 @@ def text_normalize(text: str) -> str:
     """Return ``text`` in the project's canonical form, line by line (line breaks are kept).
 
     Why: the corpus mixes ``（一）`` and ``(一) ``, full-width and half-width digits, and spaces
-    left by the print layout inside words (``丁 颖``, ``共印 210 份``); matching and counting need one
-    form. The canonical form is:
+    left by the print layout inside words (``丁 颖``, ``共印 210 份``); matching and counting need
+    one form. The canonical form is:
 
     - invisible characters (zero-width spaces, BOMs, soft hyphens, control characters) removed;
-    - full-width ASCII letters and digits (``２０２１``, ``ＡＢ``) and ``％＋＝／＜＞＠＃＆＊＿［］｛｝``
-      made half-width; Kangxi radicals from PDFs (``⼀``) made the ideographs they stand for;
+    - full-width ASCII letters and digits (``２０２１``, ``ＡＢ``) and
+      ``％＋＝／＜＞＠＃＆＊＿［］｛｝`` made half-width; Kangxi radicals from PDFs (``⼀``) made
+      the ideographs they stand for;
     - Chinese punctuation in Chinese text: ASCII ``, : ; ? ! ( )`` that touch Chinese become
       ``，：；？！（）``; an ASCII ``.`` right after a Chinese character becomes ``。``; ASCII
-      ``"…"`` around or next to Chinese becomes ``“…”``; ``「」『』`` become ``“”‘’``; a bracketed year
-      in a document number (``[2021]``, ``(2021)``) becomes ``〔2021〕``. ASCII punctuation between
-      Latin letters or digits (``1,000``, ``10:30``, ``e.g.``) is left alone;
+      ``"…"`` around or next to Chinese becomes ``“…”``; ``「」『』`` become ``“”‘’``; a bracketed
+      year in a document number (``[2021]``, ``(2021)``) becomes ``〔2021〕``. ASCII punctuation
+      between Latin letters or digits (``1,000``, ``10:30``, ``e.g.``) is left alone;
     - every kind of space (tab, ideographic space, no-break space) becomes an ASCII space; a space
       next to a CJK character or CJK punctuation is removed, other runs become one space, lines are
       stripped. So ``闽宁协作工作 的意见`` → ``闽宁协作工作的意见`` while ``East West`` stays.
@@ -271,12 +278,13 @@ def text_split_sentences(text: str) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of the sentences of one paragraph.
 
     A sentence ends at ``。！？!?…`` together with the closing quotes or brackets that follow
-    (``…返贫”。``); an end inside an open ``“…”`` or ``（…）`` does not split, unless the quotes never
-    close (a truncated text), where the plain ends are used. A quotation's own ``！？。`` before its
-    closing quote keep the quotation inside the sentence when text follows (``某某指出：“……，一定能
-    做到！”这体现了……``, ``“……。”他说。``); the quotation ends the sentence only when it is a full
-    statement introduced by a colon and closed with ``。`` (``强调：“……。”近年来，……``) or ends the
-    paragraph. The spans cover the paragraph without gaps except leading and trailing spaces.
+    (``…返贫”。``); an end inside an open ``“…”`` or ``（…）`` does not split, unless the quotes
+    never close (a truncated text), where the plain ends are used. A quotation's own ``！？。``
+    before its closing quote keep the quotation inside the sentence when text follows
+    (``某某指出：“……，一定能做到！”这体现了……``, ``“……。”他说。``); the quotation ends the sentence
+    only when it is a full statement introduced by a colon and closed with ``。``
+    (``强调：“……。”近年来，……``) or ends the paragraph. The spans cover the paragraph without gaps
+    except leading and trailing spaces.
     """
     if "”" in text or "’" in text:
         ends = [

@@ -47,7 +47,8 @@ _INLINE_HEADING = re.compile(
 
 _FIRST_CHILD = re.compile(rf"^([{_CN_NUM}]+、[^{_SENT_END}（]{{2,40}})(?=（一）)")
 
-#: A line this short without any punctuation stands alone (a label such as 前言 or 结语), never joined.
+#: A line this short without any punctuation stands alone (a label such as 前言 or 结语), never
+#: joined.
 MAX_LABEL_CHARS = 20
 _ANY_PUNCT = re.compile(f"[{_SENT_END}，、；：,;:]")
 MAX_HEADING_CHARS = (
@@ -57,7 +58,7 @@ MAX_TITLE_CHARS = 60
 
 
 def heading_marker(line: str) -> tuple[str, str] | None:
-    """Return ``(kind, marker)`` when ``line`` starts with a heading marker (一、 （一） 1. （1） …)."""
+    """Return ``(kind, marker)`` when ``line`` starts with a heading marker (一、 （一） 1. …)."""
     m = _HEADING.match(line)
     if not m:
         return None
@@ -67,10 +68,11 @@ def heading_marker(line: str) -> tuple[str, str] | None:
 def heading_split(line: str) -> tuple[str, str, str] | None:
     """Split a line that starts with a heading marker into ``(kind, heading, rest)``.
 
-    The heading is the whole line when it has no sentence end and is short (``一、准确把握…总体要求``),
-    otherwise its first sentence when that is at most :data:`MAX_HEADING_CHARS` characters
-    (``（一）经济逻辑。`` then ``首先，…``); a long first sentence leaves the marker alone as the heading
-    (a numbered paragraph). ``第X条`` articles always keep only the marker.
+    The heading is the whole line when it has no sentence end and is short
+    (``一、准确把握…总体要求``), otherwise its first sentence when that is at most
+    :data:`MAX_HEADING_CHARS` characters (``（一）经济逻辑。`` then ``首先，…``); a long first
+    sentence leaves the marker alone as the heading (a numbered paragraph). ``第X条`` articles
+    always keep only the marker.
     """
     hit = heading_marker(line)
     if hit is None:
@@ -150,12 +152,12 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
 
     - ``page_break``: the paragraph does not end a sentence or clause (its last character is not one
       of ``。！？；：…`` before closing quotes) and the line is not a heading, e.g. ``福建地区资`` +
-      ``金充足、人才济济…``. A heading line never takes a continuation (``一、…总体要求`` stays alone),
-      nor does a short label of at most :data:`MAX_LABEL_CHARS` characters without punctuation
-      (``前言``);
+      ``金充足、人才济济…``. A heading line never takes a continuation (``一、…总体要求`` stays
+      alone), nor does a short label of at most :data:`MAX_LABEL_CHARS` characters without
+      punctuation (``前言``);
     - ``enumeration``: the line opens with the next step of an enumeration (``其次，`` ``再次，``
-      ``最后，`` ``二是``) and the paragraph has already begun one (``首先，``), as when a page break
-      falls between two sentences of one paragraph.
+      ``最后，`` ``二是``) and the paragraph has already begun one (``首先，``), as when a page
+      break falls between two sentences of one paragraph.
     """
     blocks: list[_Block] = []
     joins: list[dict] = []
@@ -200,12 +202,12 @@ def blocks_to_units(
     """Build the document structure and return ``(units, cleaned_text)``.
 
     Units come at two levels, ``paragraph`` and ``sentence``; both carry the title (``kind`` =
-    ``title``, id ``<doc>-t``) and every heading (``kind`` = ``heading``, id ``<doc>-<path>-h``), then
-    the paragraphs (``<doc>-<path>-p<n>``) or sentences (``<doc>-<path>-p<n>-s<m>``). ``<path>`` numbers
-    the headings as the document does: ``2.3`` is the third ``（三）`` under ``二、``; text before the
-    first heading has path ``0``. ``start``/``end`` are offsets into the cleaned text, which holds the
-    title and one line per paragraph (an inline heading shares its paragraph's line), so
-    ``cleaned_text[start:end] == text`` for every unit.
+    ``title``, id ``<doc>-t``) and every heading (``kind`` = ``heading``, id ``<doc>-<path>-h``),
+    then the paragraphs (``<doc>-<path>-p<n>``) or sentences (``<doc>-<path>-p<n>-s<m>``).
+    ``<path>`` numbers the headings as the document does: ``2.3`` is the third ``（三）`` under
+    ``二、``; text before the first heading has path ``0``. ``start``/``end`` are offsets into the
+    cleaned text, which holds the title and one line per paragraph (an inline heading shares its
+    paragraph's line), so ``cleaned_text[start:end] == text`` for every unit.
     """
     rows, clean_text = _units_build(blocks, doc_id, title=title, title_line=title_line)
     return pd.DataFrame(rows, columns=UNIT_COLUMNS), clean_text
