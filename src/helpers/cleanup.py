@@ -230,6 +230,437 @@ def _title_like(line: str, *, comma: bool = False) -> bool:
     )
 
 
+@dataclass
+class _DocumentPass:
+    """One document on its way through cleanup: its lines and the record of what was taken out.
+
+    ``pieces`` are the physical lines every step works on (raw lines after the raw-line repairs),
+    ``line_of`` the raw line number of each, ``norm`` their normalised form and ``keys`` the
+    simplified-script copies the rules match. Every step records what it removes through
+    :meth:`drop` and :meth:`meta`, so nothing leaves the body unrecorded.
+    """
+
+    doc_id: str
+    pieces: list[str]
+    line_of: list[int]
+    audit: list[dict]
+    norm: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    metadata: list[dict] = field(default_factory=list)
+    removed_cjk: int = 0
+    #: a front-matter value that goes on on the next line: (rule, one keyword per line)
+    pending: tuple[str, bool] | None = None
+
+    def record(self, k: int, part: str, rule: str, action: str, text: str) -> None:
+        """Add an audit row for piece ``k``."""
+        self.audit.append(
+            {
+                "doc_id": self.doc_id,
+                "line": self.line_of[k],
+                "part": part,
+                "rule": rule,
+                "action": action,
+                "text": text,
+            }
+        )
+
+    def drop(
+        self, k: int, part: str, rule: str, action: str = "dropped", cut: str | None = None
+    ) -> None:
+        """Record piece ``k`` (or the part ``cut`` of it) as taken out of the body."""
+        if action == "dropped" or cut is not None:
+            self.removed_cjk += text_count_cjk(self.norm[k] if cut is None else cut)
+        self.record(k, part, rule, action, self.pieces[k] if cut is None else cut)
+
+    def meta(self, field_: str, value: str, k: int, rule: str) -> None:
+        """Record a metadata value read off piece ``k``."""
+        if value:
+            self.metadata.append(
+                {
+                    "doc_id": self.doc_id,
+                    "field": field_,
+                    "value": value,
+                    "line": self.line_of[k],
+                    "rule": rule,
+                }
+            )
+
+    def front_matter(
+        self, k: int, part: str, segments: list[tuple[str, int, int, int]]
+    ) -> list[str]:
+        """Drop the front-matter segments of piece ``k``; return the abstract texts kept."""
+        kept_texts = []
+        line = self.norm[k]
+        whole = len(segments) == 1
+        self.pending = None
+        for label, s, v, e in segments:
+            rule, field_ = _front_matter_rule(label)
+            value = line[v:e].strip(" ；;")
+            if rule == "journal_abstract":
+                self.drop(k, part, rule, "label removed", cut=line[s:v])
+                if value:
+                    kept_texts.append(value)
+                else:
+                    self.pending = (ABSTRACT_LABEL, False)  # 摘要 alone: the abstract follows
+                continue
+            self.drop(k, part, rule, cut=None if whole else line[s:e])
+            if field_:
+                self.meta(field_, value, k, rule)
+            # a value that is missing (a label alone on its line) or breaks off (作者简介：某某，)
+            # goes on on the next line; keywords alone may come one per line
+            if not value:
+                self.pending = (rule, rule == "journal_keywords")
+            elif value[-1] in "，、：,:":
+                self.pending = (rule, False)
+        return kept_texts
+
+    def continuation(self, k: int, part: str) -> bool:
+        """Drop piece ``k`` when it continues the front-matter line before it."""
+        if self.pending is None:
+            return False
+        rule, many = self.pending
+        if rule == ABSTRACT_LABEL:
+            return False  # handled by the body step: the line is kept, labelled
+        if many and not _SHORT_TERM.match(self.norm[k]):
+            self.pending = None
+            return False
+        self.drop(k, part, rule)
+        if not many:
+            self.pending = None
+        return True
+
+    def segments(self, k: int) -> list[tuple[str, int, int, int]] | None:
+        """The front-matter segments of piece ``k`` (see :func:`line_front_matter`)."""
+        key = self.keys[k]
+        return line_front_matter(key) if len(key) == len(self.norm[k]) else None
+
+    def spaced_names(self, k: int) -> bool:
+        """Piece ``k`` is author names separated only by spaces (王园 张仪华), on the raw line."""
+        return bool(_SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", self.pieces[k]).strip())))
+
+
+def _pieces_repair(raw_lines: list[str], doc_id: str) -> _DocumentPass:
+    """Step 0: repair raw lines (lost spaces, label colons, paragraphs separated by spaces)."""
+    p = _DocumentPass(doc_id, [], [], [])
+    for n, raw in enumerate(raw_lines, start=1):
+        if not _RAW_WORK.search(raw):  # most lines: nothing to repair
+            p.pieces.append(raw)
+            p.line_of.append(n)
+            continue
+        fixed, runs = line_lost_spaces(raw)
+        fixed = line_label_colons(fixed)
+        parts = line_split_paragraphs(fixed)
+        p.pieces.extend(parts)
+        p.line_of.extend([n] * len(parts))
+        k = len(p.pieces) - 1
+        if runs:
+            p.record(
+                k, "text", "lost_space_marks", f"replaced {len(runs)} by spaces", " ".join(runs)
+            )
+        if len(parts) > 1:
+            p.record(k, "text", "space_paragraphs", f"split into {len(parts)} paragraphs", raw)
+    return p
+
+
+def _pieces_normalise(p: _DocumentPass) -> tuple[bool, int]:
+    """Step 1: normalise every piece and strip pinyin annotations; return (mirror, n removed)."""
+    p.norm = text_normalize("\n".join(p.pieces)).split("\n")
+    joined = "\n".join(p.norm)
+    annotated = _PINYIN_ANNOTATION.search(joined) is not None
+    mirror = annotated and text_pinyin_mirror(joined)
+    n_pinyin = 0
+    for k, line in enumerate(p.norm if annotated else ()):
+        stripped, gone = line_strip_pinyin(line, mirror=mirror)
+        if gone:
+            p.norm[k] = stripped
+            n_pinyin += len(gone)
+            p.record(k, "text", "pinyin_annotation", f"removed {len(gone)}", "".join(gone))
+    # the simplified-script copy every rule matches, converted in one call
+    p.keys = text_simplify("\n".join(p.norm)).split("\n")
+    if len(p.keys) != len(p.norm):
+        p.keys = [text_simplify(line) for line in p.norm]
+    return mirror, n_pinyin
+
+
+def _furniture_follows(p: _DocumentPass, nonblank: list[int], pos: int) -> bool:
+    """The line after ``nonblank[pos]`` is header furniture (a date, byline or share line)."""
+    if pos + 1 >= len(nonblank):
+        return False
+    nxt = nonblank[pos + 1]
+    return _match(HEADER_RULES, p.keys[nxt]) is not None or p.spaced_names(nxt)
+
+
+def _covering_notice(p: _DocumentPass, nonblank: list[int], pos: int) -> int | None:
+    """Drop a covering notice (…印发《X》的通知 down to the line X); return X's piece or None."""
+    i = nonblank[pos]
+    notice = _NOTICE.match(p.keys[i])
+    if notice is None:
+        return None
+    attached = _compact(notice.group(1))
+    later = [j for j in nonblank[pos + 1 : pos + 60] if _compact(p.keys[j]) == attached]
+    if not later:
+        return None
+    end = later[0]
+    p.meta("notice_title", p.norm[i], i, "covering_notice")
+    for j in nonblank[pos:]:
+        if j >= end:
+            break
+        p.drop(j, "header", "covering_notice")
+        hit = _match(HEADER_RULES, p.keys[j])
+        if hit and hit[0].field and j != i:
+            f = {"date": "signing_date", "issuer": "notice_issuer"}.get(hit[0].field, hit[0].field)
+            p.meta(f, _rule_value(hit[0], hit[1], p.norm[j]), j, "covering_notice")
+    return end
+
+
+def _header_rule(p: _DocumentPass, i: int) -> bool:
+    """Drop piece ``i`` when a header rule matches it (with the metadata it carries)."""
+    hit = _match(HEADER_RULES, p.keys[i])
+    if hit is None and p.spaced_names(i):
+        hit = (_SPACED_NAMES_RULE, None)
+    if hit is None:
+        return False
+    rule, m = hit
+    p.drop(i, "header", rule.name)
+    if rule.field:
+        value = (
+            _SPACES.sub(" ", p.pieces[i]).strip() if m is None else _rule_value(rule, m, p.norm[i])
+        )
+        p.meta(rule.field, value, i, rule.name)
+    return True
+
+
+def _header_take(
+    p: _DocumentPass, nonblank: list[int], title: str | None
+) -> tuple[int | None, int]:
+    """Step 2: take the header off the top; return the title's piece and where the body starts.
+
+    The body start is a position in ``nonblank``.
+    """
+    norm = p.norm
+    want = _compact(text_normalize(title)) if title else ""
+    title_idx: int | None = None
+    skip_until = -1
+    for pos, i in enumerate(nonblank):
+        if i <= skip_until:
+            continue
+        line = norm[i]
+        if title_idx is None and want and _compact(line) == want:
+            title_idx = i
+            continue
+        if title_idx is not None and _compact(line) == _compact(norm[title_idx]):
+            p.drop(i, "header", "title_repeat")
+            continue
+        if title_idx is None and (end := _covering_notice(p, nonblank, pos)) is not None:
+            title_idx = skip_until = end
+            continue
+        segments = p.segments(i)
+        if segments is None and p.continuation(i, "header"):
+            continue
+        if segments is not None:
+            if _has_abstract(segments):
+                return title_idx, pos  # the abstract is the first body text
+            p.front_matter(i, "header", segments)
+            continue
+        if _header_rule(p, i):
+            continue
+        comma = ("，" in line or line[-1:] in "？！") and _furniture_follows(p, nonblank, pos)
+        if title_idx is None and not want and _title_like(line, comma=comma):
+            title_idx = i
+            continue
+        if (
+            title_idx is not None
+            and _title_like(line, comma=True)
+            and _furniture_follows(p, nonblank, pos)
+        ):
+            if not want and norm[title_idx].endswith("—"):  # 引题 ending in ——, then the headline
+                p.drop(title_idx, "header", "kicker")
+                p.meta("kicker", norm[title_idx], title_idx, "kicker")
+                title_idx = i
+                continue
+            p.drop(i, "header", "subtitle")  # a kicker or subtitle by the title, furniture below
+            p.meta("subtitle", line, i, "subtitle")
+            continue
+        if (
+            title_idx is None
+            and want
+            and _title_like(line)
+            and not any(_compact(norm[j]) == want for j in nonblank[pos + 1 :])
+        ):
+            title_idx = i  # the known title is not in the text: take the first title-like line
+            p.meta("title_mismatch", line, i, "title")
+            continue
+        return title_idx, pos
+    return title_idx, len(nonblank)
+
+
+def _trailer_take(p: _DocumentPass, body_idx: list[int]) -> None:
+    """Step 3: take the trailer off the bottom of ``body_idx`` (changed in place)."""
+    keys = p.keys
+    while body_idx:
+        i = body_idx[-1]
+        segments = p.segments(i)
+        if segments is not None and not _has_abstract(segments):
+            p.front_matter(i, "trailer", segments)
+            body_idx.pop()
+            continue
+        hit = _match(TRAILER_RULES, keys[i])
+        if (
+            hit
+            and hit[0].name == "web_link_item"
+            and not any(_RELATED_HEAD.search(keys[j]) for j in body_idx[-16:-1])
+        ):
+            # a list item is a related link only under a related-links heading
+            hit = _match(_TRAILER_NO_LINKS, keys[i])
+        if not hit:
+            return
+        rule, m = hit
+        p.drop(i, "trailer", rule.name)
+        if rule.field:
+            p.meta(rule.field, _rule_value(rule, m, p.norm[i]), i, rule.name)
+        body_idx.pop()
+
+
+def _lead_cut(p: _DocumentPass, body_idx: list[int], mirror: bool) -> None:
+    """Step 4a: cut a dateline or byline off the first paragraph (``body_idx`` changed in place)."""
+    for i in list(body_idx[:3]):
+        lead = line_lead(p.pieces[i]) if heading_marker(p.norm[i]) is None else None
+        if lead is None:
+            return
+        rule, prefix = lead
+        rest = text_normalize(p.pieces[i][len(prefix) :])
+        rest, _ = line_strip_pinyin(rest, mirror=mirror)
+        cut = text_normalize(prefix)
+        p.meta("dateline" if rule == "dateline" else "author", cut, i, rule)
+        if not rest:
+            p.drop(i, "body", rule)
+            body_idx.remove(i)
+            continue
+        p.drop(i, "body", rule, "cut", cut=cut)
+        p.norm[i], p.keys[i] = rest, text_simplify(rest)
+        return
+
+
+def _inline_cut(p: _DocumentPass, i: int) -> str:
+    """Cut citation markers, e-paper page jumps and inline photo captions out of body line ``i``."""
+    line = p.norm[i]
+    if "[" in line and not line.startswith("["):  # citation markers: 密切。[3-4]新疆…
+        marks = _CITATION_MARK.findall(line)
+        if marks:
+            p.record(i, "body", "citation_marker", f"removed {len(marks)}", "".join(marks))
+            line = _CITATION_MARK.sub("", line)
+    if "版" in line and (jumps := _PAGE_JUMP.findall(line)):  # e-paper: （下转02版）
+        for jump in jumps:
+            p.drop(i, "body", "page_jump", "cut", cut=jump)
+        line = _PAGE_JUMP.sub("", line).strip()
+    if line and "图为" in line:  # a photo caption inside a paragraph: 图为…。 after a sentence
+        for cap in _INLINE_CAPTION.findall(line):
+            p.drop(i, "body", "photo_caption", "cut", cut=cap)
+        line = _INLINE_CAPTION.sub("", line)
+    p.norm[i] = line
+    return line
+
+
+def _body_drop(p: _DocumentPass, i: int, repeats: Counter, title_key: str | None) -> bool:
+    """Drop body line ``i`` when a body rule matches, it repeats the title or is a running
+    header."""
+    key, line = p.keys[i], p.norm[i]
+    hit = _match(BODY_RULES, key) if _BODY_ANY.match(key) else None
+    if hit:
+        p.drop(i, "body", hit[0].name)
+        if hit[0].field:
+            p.meta(hit[0].field, _rule_value(hit[0], hit[1], line), i, hit[0].name)
+        return True
+    if title_key and _compact(line) == title_key:
+        p.drop(i, "body", "title_repeat")  # the title repeated at the top of a page
+        return True
+    if repeats[line] >= RUNNING_HEADER_MIN and _title_like(line):
+        p.drop(i, "body", "running_header")  # the same short line on every page
+        return True
+    return False
+
+
+def _body_lines(p: _DocumentPass, body_idx: list[int], title_idx: int | None) -> list[tuple]:
+    """Steps 4b and 5: the body lines kept, as ``(line index, text[, label])`` for lines_join."""
+    kept: list[tuple] = []
+    repeats = Counter(p.norm[i] for i in body_idx)
+    title_key = _compact(p.norm[title_idx]) if title_idx is not None else None
+    after_front = False
+    p.pending = None
+    for n_line, i in enumerate(body_idx):
+        key = p.keys[i]
+        if n_line < KEYWORD_LIST_MAX_LINE and _KEYWORD_LIST.match(key):
+            p.drop(
+                i, "body", "journal_keywords"
+            )  # keywords without their label, under the abstract
+            p.meta("keywords", p.norm[i], i, "journal_keywords")
+            continue
+        segments = p.segments(i)
+        if segments is None and p.pending and p.pending[0] == ABSTRACT_LABEL:
+            kept.append((p.line_of[i] - 1, p.norm[i], ABSTRACT_LABEL))
+            p.pending, after_front = None, True
+            continue
+        if segments is None and p.continuation(i, "body"):
+            after_front = True
+            continue
+        if segments is not None:
+            for abstract in p.front_matter(i, "body", segments):
+                kept.append((p.line_of[i] - 1, abstract, ABSTRACT_LABEL))
+            after_front = True
+            continue
+        if after_front and (block := _match(_FRONT_BLOCK_RULES, key)):
+            p.drop(i, "body", block[0].name)  # author and affiliation lines among the front matter
+            continue
+        after_front = False
+        if _body_drop(p, i, repeats, title_key) or not _inline_cut(p, i):
+            continue
+        for piece in _INLINE_HEADING.split(p.norm[i]):
+            first_child = _FIRST_CHILD.match(piece)
+            if first_child:  # 一、标题（一）… : a heading glued to its first sub-heading
+                kept.append((p.line_of[i] - 1, first_child.group(1)))
+                piece = piece[first_child.end(1) :]
+            if piece:
+                kept.append((p.line_of[i] - 1, piece))
+    return kept
+
+
+def _summary(
+    p: _DocumentPass,
+    text: str,
+    nonblank: list[int],
+    *,
+    unit_rows: list[dict],
+    n_joins: int,
+    clean_text: str,
+    raw_cjk: int,
+    n_pinyin: int,
+) -> dict:
+    """The document's row of the cleanup summary (what went where, CJK characters accounted)."""
+    kinds = Counter((r["level"], r["kind"]) for r in unit_rows)
+    dropped_lines = {(r["part"], r["line"]) for r in p.audit if r["action"] == "dropped"}
+    parts = Counter(part for part, _ in dropped_lines)
+    clean_cjk = text_count_cjk(clean_text)
+    return {
+        "doc_id": p.doc_id,
+        "raw_lines": text.count("\n") + 1,
+        "raw_nonblank_lines": len({p.line_of[k] for k in nonblank}),
+        "raw_chars": len(_WHITESPACE.sub("", text)),
+        "header_lines": parts["header"],
+        "trailer_lines": parts["trailer"],
+        "body_lines_dropped": parts["body"],
+        "lines_joined": n_joins,
+        "headings": kinds[("paragraph", "heading")],
+        "paragraphs": kinds[("paragraph", "text")],
+        "sentences": kinds[("sentence", "text")],
+        "clean_chars": len(_WHITESPACE.sub("", clean_text)),
+        "raw_cjk": raw_cjk,
+        "clean_cjk": clean_cjk,
+        "audit_cjk": p.removed_cjk,
+        "unaccounted_cjk": raw_cjk - clean_cjk - p.removed_cjk,
+        "pinyin_removed": n_pinyin,
+    }
+
+
 def document_clean(text: str, doc_id: str, *, title: str | None = None) -> CleanDocument:
     """Clean one document's raw text and return its cleaned text, units, audit, joins and metadata.
 
@@ -256,411 +687,43 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by page breaks
     (:func:`lines_join`); (7) build the structure (:func:`blocks_to_units`).
     """
-    raw_lines = text.split("\n")
-    audit: list[dict] = []
-    metadata: list[dict] = []
-    removed_cjk = 0
-    pending: tuple[str, bool] | None = None  # a front-matter value that goes on on the next line
-
-    # ---- raw lines: lost spaces, paragraphs separated by spaces ---------------------------------
-    # ``pieces`` are the physical lines the rest works on; ``line_of`` maps each to its raw line.
-    pieces: list[str] = []
-    line_of: list[int] = []
-    for n, raw in enumerate(raw_lines, start=1):
-        if not _RAW_WORK.search(raw):  # most lines: nothing to repair
-            pieces.append(raw)
-            line_of.append(n)
-            continue
-        fixed, runs = line_lost_spaces(raw)
-        fixed = line_label_colons(fixed)
-        if runs:
-            audit.append(
-                {
-                    "doc_id": doc_id,
-                    "line": n,
-                    "part": "text",
-                    "rule": "lost_space_marks",
-                    "action": f"replaced {len(runs)} by spaces",
-                    "text": " ".join(runs),
-                }
-            )
-        parts = line_split_paragraphs(fixed)
-        if len(parts) > 1:
-            audit.append(
-                {
-                    "doc_id": doc_id,
-                    "line": n,
-                    "part": "text",
-                    "rule": "space_paragraphs",
-                    "action": f"split into {len(parts)} paragraphs",
-                    "text": raw,
-                }
-            )
-        pieces.extend(parts)
-        line_of.extend([n] * len(parts))
-
-    norm = [text_normalize(p) for p in pieces]
-    joined = "\n".join(norm)
-    annotated = _PINYIN_ANNOTATION.search(joined) is not None
-    mirror = annotated and text_pinyin_mirror(joined)
-    n_pinyin = 0
-    for k, line in enumerate(norm if annotated else ()):
-        stripped, gone = line_strip_pinyin(line, mirror=mirror)
-        if gone:
-            norm[k] = stripped
-            n_pinyin += len(gone)
-            audit.append(
-                {
-                    "doc_id": doc_id,
-                    "line": line_of[k],
-                    "part": "text",
-                    "rule": "pinyin_annotation",
-                    "action": f"removed {len(gone)}",
-                    "text": "".join(gone),
-                }
-            )
-    nonblank = [k for k, line in enumerate(norm) if line]
-    # the simplified-script copy every rule matches, converted in one call
-    keys = text_simplify("\n".join(norm)).split("\n")
-    if len(keys) != len(norm):
-        keys = [text_simplify(line) for line in norm]
-    raw_cjk = text_count_cjk(
-        "\n".join(norm)
-    )  # normalisation and pinyin removal keep every ideograph
-
-    def drop(k: int, part: str, rule: str, action: str = "dropped", cut: str | None = None) -> None:
-        """Record piece ``k`` (or the part ``cut`` of it) as taken out of the body."""
-        nonlocal removed_cjk
-        removed = norm[k] if cut is None else cut
-        if action == "dropped" or cut is not None:
-            removed_cjk += text_count_cjk(removed)
-        audit.append(
-            {
-                "doc_id": doc_id,
-                "line": line_of[k],
-                "part": part,
-                "rule": rule,
-                "action": action,
-                "text": pieces[k] if cut is None else cut,
-            }
-        )
-
-    def meta(field_: str, value: str, k: int, rule: str) -> None:
-        if value:
-            metadata.append(
-                {
-                    "doc_id": doc_id,
-                    "field": field_,
-                    "value": value,
-                    "line": line_of[k],
-                    "rule": rule,
-                }
-            )
-
-    def front_matter(k: int, part: str, segments: list[tuple[str, int, int, int]]) -> list[str]:
-        """Drop the front-matter segments of piece ``k``; return the abstract texts kept."""
-        nonlocal pending
-        kept_texts = []
-        line = norm[k]
-        whole = len(segments) == 1
-        pending = None
-        for label, s, v, e in segments:
-            rule, field_ = _front_matter_rule(label)
-            value = line[v:e].strip(" ；;")
-            if rule == "journal_abstract":
-                drop(k, part, rule, "label removed", cut=line[s:v])
-                if value:
-                    kept_texts.append(value)
-                else:
-                    pending = (ABSTRACT_LABEL, False)  # 摘要 alone: the abstract is the next line
-                continue
-            drop(k, part, rule, cut=None if whole else line[s:e])
-            if field_:
-                meta(field_, value, k, rule)
-            # a value that is missing (a label alone on its line) or breaks off (作者简介：某某，)
-            # goes on on the next line; keywords alone may come one per line
-            if not value:
-                pending = (rule, rule == "journal_keywords")
-            elif value[-1] in "，、：,:":
-                pending = (rule, False)
-        return kept_texts
-
-    def continuation(k: int, part: str) -> bool:
-        """Drop piece ``k`` when it continues the front-matter line before it (see front_matter)."""
-        nonlocal pending
-        if pending is None:
-            return False
-        rule, many = pending
-        if rule == ABSTRACT_LABEL:
-            return False  # handled by the body loop: the line is kept, labelled
-        if many and not _SHORT_TERM.match(norm[k]):
-            pending = None
-            return False
-        drop(k, part, rule)
-        if not many:
-            pending = None
-        return True
-
-    def _furniture_follows(pos: int) -> bool:
-        """The line after ``nonblank[pos]`` is header furniture (a date, byline or share line)."""
-        if pos + 1 >= len(nonblank):
-            return False
-        nxt = nonblank[pos + 1]
-        return _match(HEADER_RULES, keys[nxt]) is not None or bool(
-            _SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", pieces[nxt]).strip()))
-        )
-
-    # ---- header ------------------------------------------------------------------------------
-    want = _compact(text_normalize(title)) if title else ""
-    title_idx: int | None = None
-    skip_until = -1
-    body_start = len(nonblank)
-    for pos, i in enumerate(nonblank):
-        if i <= skip_until:
-            continue
-        line = norm[i]
-        key = keys[i]
-        if title_idx is None and want and _compact(line) == want:
-            title_idx = i
-            continue
-        if title_idx is not None and _compact(line) == _compact(norm[title_idx]):
-            drop(i, "header", "title_repeat")
-            continue
-        notice = _NOTICE.match(key)
-        if notice and title_idx is None:
-            attached = _compact(notice.group(1))
-            later = [j for j in nonblank[pos + 1 : pos + 60] if _compact(keys[j]) == attached]
-            if later:
-                end = later[0]
-                meta("notice_title", line, i, "covering_notice")
-                for j in nonblank[pos:]:
-                    if j >= end:
-                        break
-                    drop(j, "header", "covering_notice")
-                    hit = _match(HEADER_RULES, keys[j])
-                    if hit and hit[0].field and j != i:
-                        f = {"date": "signing_date", "issuer": "notice_issuer"}.get(
-                            hit[0].field, hit[0].field
-                        )
-                        meta(f, _rule_value(hit[0], hit[1], norm[j]), j, "covering_notice")
-                title_idx = end
-                skip_until = end
-                continue
-        segments = line_front_matter(key) if len(key) == len(line) else None
-        if segments is None and continuation(i, "header"):
-            continue
-        if segments is not None:
-            if _has_abstract(segments):
-                body_start = pos  # the abstract is the first body text
-                break
-            front_matter(i, "header", segments)
-            continue
-        hit = _match(HEADER_RULES, key)
-        if hit is None and _SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", pieces[i]).strip())):
-            hit = (_SPACED_NAMES_RULE, None)
-        if hit:
-            rule, m = hit
-            drop(i, "header", rule.name)
-            if rule.field:
-                value = (
-                    _SPACES.sub(" ", pieces[i]).strip() if m is None else _rule_value(rule, m, line)
-                )
-                meta(rule.field, value, i, rule.name)
-            continue
-        comma = ("，" in line or line[-1:] in "？！") and _furniture_follows(pos)
-        if title_idx is None and not want and _title_like(line, comma=comma):
-            title_idx = i
-            continue
-        if title_idx is not None and _title_like(line, comma=True) and _furniture_follows(pos):
-            if not want and norm[title_idx].endswith("—"):  # 引题 ending in ——, then the headline
-                drop(title_idx, "header", "kicker")
-                meta("kicker", norm[title_idx], title_idx, "kicker")
-                title_idx = i
-                continue
-            drop(i, "header", "subtitle")  # a kicker or subtitle by the title, furniture below
-            meta("subtitle", line, i, "subtitle")
-            continue
-        if (
-            title_idx is None
-            and want
-            and _title_like(line)
-            and not any(_compact(norm[j]) == want for j in nonblank[pos + 1 :])
-        ):
-            title_idx = i  # the known title is not in the text: take the first title-like line
-            meta("title_mismatch", line, i, "title")
-            continue
-        body_start = pos
-        break
-
-    # ---- trailer -----------------------------------------------------------------------------
+    p = _pieces_repair(text.split("\n"), doc_id)
+    mirror, n_pinyin = _pieces_normalise(p)
+    nonblank = [k for k, line in enumerate(p.norm) if line]
+    # normalisation and pinyin removal keep every ideograph: the count to account for
+    raw_cjk = text_count_cjk("\n".join(p.norm))
+    title_idx, body_start = _header_take(p, nonblank, title)
     body_idx = nonblank[body_start:]
-    while body_idx:
-        i = body_idx[-1]
-        key = keys[i]
-        segments = line_front_matter(key) if len(key) == len(norm[i]) else None
-        if segments is not None and not _has_abstract(segments):
-            front_matter(i, "trailer", segments)
-            body_idx.pop()
-            continue
-        hit = _match(TRAILER_RULES, key)
-        if (
-            hit
-            and hit[0].name == "web_link_item"
-            and not any(_RELATED_HEAD.search(keys[j]) for j in body_idx[-16:-1])
-        ):
-            # a list item is a related link only under a related-links heading
-            hit = _match(_TRAILER_NO_LINKS, key)
-        if not hit:
-            break
-        rule, m = hit
-        drop(i, "trailer", rule.name)
-        if rule.field:
-            meta(rule.field, _rule_value(rule, m, norm[i]), i, rule.name)
-        body_idx.pop()
-
-    # ---- dateline or byline at the start of the first paragraph --------------------------------
-    for i in list(body_idx[:3]):
-        lead = line_lead(pieces[i]) if heading_marker(norm[i]) is None else None
-        if lead is None:
-            break
-        rule, prefix = lead
-        rest = text_normalize(pieces[i][len(prefix) :])
-        rest, gone = line_strip_pinyin(rest, mirror=mirror)
-        cut = text_normalize(prefix)
-        meta("dateline" if rule == "dateline" else "author", cut, i, rule)
-        if not rest:
-            drop(i, "body", rule)
-            body_idx.remove(i)
-            continue
-        drop(i, "body", rule, "cut", cut=cut)
-        norm[i], keys[i] = rest, text_simplify(rest)
-        break
-
-    # ---- body lines ----------------------------------------------------------------------------
-    kept: list[tuple[int, str] | tuple[int, str, str]] = []
-    repeats = Counter(norm[i] for i in body_idx)
-    title_key = _compact(norm[title_idx]) if title_idx is not None else None
-    after_front = False
-    pending = None
-    for n_line, i in enumerate(body_idx):
-        key = keys[i]
-        if n_line < KEYWORD_LIST_MAX_LINE and _KEYWORD_LIST.match(key):
-            drop(i, "body", "journal_keywords")  # keywords without their label, under the abstract
-            meta("keywords", norm[i], i, "journal_keywords")
-            continue
-        segments = line_front_matter(key) if len(key) == len(norm[i]) else None
-        if segments is None and pending and pending[0] == ABSTRACT_LABEL:
-            kept.append((line_of[i] - 1, norm[i], ABSTRACT_LABEL))
-            pending, after_front = None, True
-            continue
-        if segments is None and continuation(i, "body"):
-            after_front = True
-            continue
-        if segments is not None:
-            for abstract in front_matter(i, "body", segments):
-                kept.append((line_of[i] - 1, abstract, ABSTRACT_LABEL))
-            after_front = True
-            continue
-        if after_front and (block := _match(_FRONT_BLOCK_RULES, key)):
-            drop(i, "body", block[0].name)  # author and affiliation lines among the front matter
-            continue
-        after_front = False
-        hit = _match(BODY_RULES, key) if _BODY_ANY.match(key) else None
-        if hit:
-            drop(i, "body", hit[0].name)
-            if hit[0].field:
-                meta(hit[0].field, _rule_value(hit[0], hit[1], norm[i]), i, hit[0].name)
-            continue
-        if title_key and _compact(norm[i]) == title_key:
-            drop(i, "body", "title_repeat")  # the title repeated at the top of a page
-            continue
-        if repeats[norm[i]] >= RUNNING_HEADER_MIN and _title_like(norm[i]):
-            drop(i, "body", "running_header")  # the same short line on every page
-            continue
-        if "[" in norm[i] and not norm[i].startswith("["):  # citation markers: 密切。[3-4]新疆…
-            marks = _CITATION_MARK.findall(norm[i])
-            if marks:
-                audit.append(
-                    {
-                        "doc_id": doc_id,
-                        "line": line_of[i],
-                        "part": "body",
-                        "rule": "citation_marker",
-                        "action": f"removed {len(marks)}",
-                        "text": "".join(marks),
-                    }
-                )
-                norm[i] = _CITATION_MARK.sub("", norm[i])
-        if "版" in norm[i] and (jumps := _PAGE_JUMP.findall(norm[i])):  # e-paper: （下转02版）
-            for jump in jumps:
-                drop(i, "body", "page_jump", "cut", cut=jump)
-            norm[i] = _PAGE_JUMP.sub("", norm[i]).strip()
-            if not norm[i]:
-                continue
-        if "图为" in norm[i]:  # a photo caption inside a paragraph: 图为…。 after a sentence
-            captions = _INLINE_CAPTION.findall(norm[i])
-            for cap in captions:
-                drop(i, "body", "photo_caption", "cut", cut=cap)
-            norm[i] = _INLINE_CAPTION.sub("", norm[i])
-            if not norm[i]:
-                continue
-        for piece in _INLINE_HEADING.split(norm[i]):
-            first_child = _FIRST_CHILD.match(piece)
-            if first_child:  # 一、标题（一）… : a heading glued to its first sub-heading
-                kept.append((line_of[i] - 1, first_child.group(1)))
-                piece = piece[first_child.end(1) :]
-            if piece:
-                kept.append((line_of[i] - 1, piece))
+    _trailer_take(p, body_idx)
+    _lead_cut(p, body_idx, mirror)
+    kept = _body_lines(p, body_idx, title_idx)
     if title_idx is not None:
-        audit.append(
-            {
-                "doc_id": doc_id,
-                "line": line_of[title_idx],
-                "part": "header",
-                "rule": "title",
-                "action": "kept as title",
-                "text": pieces[title_idx],
-            }
-        )
-        meta("title", norm[title_idx], title_idx, "title")
+        p.record(title_idx, "header", "title", "kept as title", p.pieces[title_idx])
+        p.meta("title", p.norm[title_idx], title_idx, "title")
 
     blocks, joins = lines_join(kept, doc_id)
-    title_text = norm[title_idx] if title_idx is not None else None
-    title_line = line_of[title_idx] if title_idx is not None else 1
+    title_text = p.norm[title_idx] if title_idx is not None else None
+    title_line = p.line_of[title_idx] if title_idx is not None else 1
     unit_rows, clean_text = _units_build(blocks, doc_id, title=title_text, title_line=title_line)
-
-    audit.sort(key=lambda r: r["line"])
-    metadata.sort(key=lambda r: (r["line"], r["field"]))
-    clean_cjk = text_count_cjk(clean_text)
-    kinds = Counter((r["level"], r["kind"]) for r in unit_rows)
-    dropped_lines = {(r["part"], r["line"]) for r in audit if r["action"] == "dropped"}
-    parts = Counter(part for part, _ in dropped_lines)
-    summary = {
-        "doc_id": doc_id,
-        "raw_lines": len(raw_lines),
-        "raw_nonblank_lines": len({line_of[k] for k in nonblank}),
-        "raw_chars": len(_WHITESPACE.sub("", text)),
-        "header_lines": parts["header"],
-        "trailer_lines": parts["trailer"],
-        "body_lines_dropped": parts["body"],
-        "lines_joined": len(joins),
-        "headings": kinds[("paragraph", "heading")],
-        "paragraphs": kinds[("paragraph", "text")],
-        "sentences": kinds[("sentence", "text")],
-        "clean_chars": len(_WHITESPACE.sub("", clean_text)),
-        "raw_cjk": raw_cjk,
-        "clean_cjk": clean_cjk,
-        "audit_cjk": removed_cjk,
-        "unaccounted_cjk": raw_cjk - clean_cjk - removed_cjk,
-        "pinyin_removed": n_pinyin,
-    }
+    p.audit.sort(key=lambda r: r["line"])
+    p.metadata.sort(key=lambda r: (r["line"], r["field"]))
+    summary = _summary(
+        p,
+        text,
+        nonblank,
+        unit_rows=unit_rows,
+        n_joins=len(joins),
+        clean_text=clean_text,
+        raw_cjk=raw_cjk,
+        n_pinyin=n_pinyin,
+    )
     return CleanDocument(
         doc_id=doc_id,
         text=clean_text,
         unit_rows=tuple(unit_rows),
-        audit_rows=tuple(audit),
+        audit_rows=tuple(p.audit),
         join_rows=tuple(joins),
-        metadata_rows=tuple(metadata),
+        metadata_rows=tuple(p.metadata),
         summary=summary,
     )
 
