@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -213,40 +213,59 @@ def blocks_to_units(
     return pd.DataFrame(rows, columns=UNIT_COLUMNS), clean_text
 
 
-def _units_build(
-    blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
-) -> tuple[list[dict], str]:
-    """Return the unit rows and the cleaned text (see :func:`blocks_to_units`)."""
-    rows: list[dict] = []
-    parts: list[str] = []
-    offset = 0
-    stack: list[tuple[str, int, str, str]] = []  # (kind, number, label, unit_id)
-    counters: dict[tuple, int] = {}
-    para_counter: dict[str, int] = {}
+@dataclass(frozen=True)
+class _OpenHeading:
+    """A heading whose section is open while the blocks are read (see :func:`blocks_to_units`)."""
 
-    def path_str() -> str:
-        return ".".join(str(n) for _, n, _, _ in stack) or "0"
+    kind: str  # the marker's kind (``cn``, ``cn_paren`` …, see HEADING_MARKERS)
+    number: int  # its number among the headings under the same parent (2 for 二、)
+    label: str  # the heading without its final punctuation, as heading paths show it
+    unit_id: str
+
+
+@dataclass
+class _UnitRows:
+    """The unit rows of one document while they are built, with the headings still open."""
+
+    doc_id: str
+    title_id: str  # the parent of text before the first heading ('' without a title)
+    rows: list[dict] = field(default_factory=list)
+    stack: list[_OpenHeading] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        """The numbering path of the open headings (``2.3``), ``0`` before the first heading."""
+        return ".".join(str(h.number) for h in self.stack) or "0"
+
+    @property
+    def parent_id(self) -> str:
+        """The unit id of the innermost open heading (or the title)."""
+        return self.stack[-1].unit_id if self.stack else self.title_id
 
     def add(
+        self,
+        *,
         level: str,
         kind: str,
         unit_id: str,
         start: int,
-        end: int,
         text: str,
         parent: str,
         lines: list[int],
-        heading_level: int,
         label: str = "",
     ) -> None:
-        labels = [lab for _, _, lab, _ in stack] + ([label] if label else [])
-        rows.append(
+        """Add one unit under the open headings (its heading path ends with ``label`` if any)."""
+        labels = [h.label for h in self.stack]
+        if label:
+            labels.append(label)
+        end = start + len(text)
+        self.rows.append(
             {
-                "doc_id": doc_id,
+                "doc_id": self.doc_id,
                 "unit_id": unit_id,
                 "level": level,
                 "kind": kind,
-                "heading_level": heading_level,
+                "heading_level": len(self.stack),
                 "heading_path": " > ".join(labels),
                 "section": labels[0] if labels else "",
                 "parent_id": parent,
@@ -258,10 +277,44 @@ def _units_build(
             }
         )
 
+    def heading_open(self, kind: str, label: str, counters: dict[tuple, int]) -> tuple[str, str]:
+        """Close the headings of the same or a lower rank, open this one.
+
+        Returns the new heading's parent id and unit id.
+        """
+        while self.stack and _RANK[self.stack[-1].kind] >= _RANK[kind]:
+            self.stack.pop()
+        parent = self.parent_id
+        key = tuple(h.number for h in self.stack)
+        counters[key] = counters.get(key, 0) + 1
+        number = counters[key]
+        path = ".".join([*(str(n) for n in key), str(number)])
+        unit_id = f"{self.doc_id}-{path}-h"
+        self.stack.append(_OpenHeading(kind, number, label, unit_id))
+        return parent, unit_id
+
+
+def _units_build(
+    blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
+) -> tuple[list[dict], str]:
+    """Return the unit rows and the cleaned text (see :func:`blocks_to_units`)."""
+    units = _UnitRows(doc_id, f"{doc_id}-t" if title else "")
+    parts: list[str] = []
+    offset = 0
+    counters: dict[tuple, int] = {}
+    para_counter: dict[str, int] = {}
+
     if title:
-        uid = f"{doc_id}-t"
         for level in ("paragraph", "sentence"):
-            add(level, "title", uid, 0, len(title), title, "", [title_line], 0)
+            units.add(
+                level=level,
+                kind="title",
+                unit_id=f"{doc_id}-t",
+                start=0,
+                text=title,
+                parent="",
+                lines=[title_line],
+            )
         parts.append(title)
         offset = len(title) + 1
 
@@ -271,67 +324,52 @@ def _units_build(
         body_start = 0
         if split:
             kind, heading, rest = split
-            while stack and _RANK[stack[-1][0]] >= _RANK[kind]:
-                stack.pop()
-            key = tuple(n for _, n, _, _ in stack)
-            counters[key] = counters.get(key, 0) + 1
-            parent = stack[-1][3] if stack else (f"{doc_id}-t" if title else "")
-            label = heading.rstrip(_SENT_END + "，,；; ")
-            stack.append((kind, counters[key], label, ""))
-            uid = f"{doc_id}-{path_str()}-h"
-            stack[-1] = (kind, counters[key], label, uid)
-            h_end = len(heading)
+            parent, uid = units.heading_open(kind, heading.rstrip(_SENT_END + "，,；; "), counters)
+            lines = block.raw_lines(0, len(heading))
             for level in ("paragraph", "sentence"):
-                add(
-                    level,
-                    "heading",
-                    uid,
-                    offset,
-                    offset + h_end,
-                    heading,
-                    parent,
-                    block.raw_lines(0, h_end),
-                    len(stack),
+                units.add(
+                    level=level,
+                    kind="heading",
+                    unit_id=uid,
+                    start=offset,
+                    text=heading,
+                    parent=parent,
+                    lines=lines,
                 )
             body_start = len(text) - len(rest)
         body = text[body_start:]
         if body.strip():
-            lead = len(body) - len(body.lstrip(" "))
-            body_start += lead
+            body_start += len(body) - len(body.lstrip(" "))
             body = body.strip(" ")
-            path = path_str()
+            path = units.path
             para_counter[path] = para_counter.get(path, 0) + 1
             pid = f"{doc_id}-{path}-p{para_counter[path]}"
-            parent = stack[-1][3] if stack else (f"{doc_id}-t" if title else "")
             p0 = offset + body_start
-            add(
-                "paragraph",
-                "text",
-                pid,
-                p0,
-                p0 + len(body),
-                body,
-                parent,
-                block.raw_lines(body_start, body_start + len(body)),
-                len(stack),
-                block.label,
+            units.add(
+                level="paragraph",
+                kind="text",
+                unit_id=pid,
+                start=p0,
+                text=body,
+                parent=units.parent_id,
+                lines=block.raw_lines(body_start, body_start + len(body)),
+                label=block.label,
             )
             for n, (s, e) in enumerate(text_split_sentences(body), start=1):
-                add(
-                    "sentence",
-                    "text",
-                    f"{pid}-s{n}",
-                    p0 + s,
-                    p0 + e,
-                    body[s:e],
-                    pid,
-                    block.raw_lines(body_start + s, body_start + e),
-                    len(stack),
-                    block.label,
+                units.add(
+                    level="sentence",
+                    kind="text",
+                    unit_id=f"{pid}-s{n}",
+                    start=p0 + s,
+                    text=body[s:e],
+                    parent=pid,
+                    lines=block.raw_lines(body_start + s, body_start + e),
+                    label=block.label,
                 )
         parts.append(text)
         offset += len(text) + 1
 
     clean_text = "\n".join(parts) + ("\n" if parts else "")
+    rows = units.rows
     rows.sort(key=lambda r: (r["level"] != "paragraph", r["start"], r["end"]))
     return rows, clean_text
