@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 from helpers import cleanup
@@ -128,8 +129,6 @@ def test_metadata_is_read_off_the_boilerplate(cleaned):
 
 
 def test_metadata_agrees_with_the_corpus_table(cleaned):
-    import pandas as pd
-
     from helpers import corpus
 
     table = corpus.corpus_read_table()
@@ -241,10 +240,38 @@ def test_four_heading_levels():
         ("t-1.2-h", 2),
     ]
     para = doc.units[doc.units["unit_id"] == "t-1.1.1.1-p1"].iloc[0]
-    assert (
-        para["heading_path"]
-        == "一、准确把握新发展阶段闽宁协作总体要求 > （一）加强产业合作 > 1.加强闽宁粮食协作 > （1）强化闽宁两省区旅游目的地和客源地建设"
+    assert para["heading_path"] == (
+        "一、准确把握新发展阶段闽宁协作总体要求 > （一）加强产业合作 > 1.加强闽宁粮食协作"
+        " > （1）强化闽宁两省区旅游目的地和客源地建设"
     )
+
+
+def test_units_tree_of_a_long_document_counts_the_text_under_each_heading():
+    """2,000 sections (6,000 paragraphs): the tree is built from one grouping, not per heading."""
+    section = [
+        "一、推进产业协作",
+        "闽宁两省区共建产业园区。园区吸纳当地劳动力就业。",
+        "（一）发展特色种植",
+        "枸杞和葡萄种植面积稳步扩大。",
+        "菌菇产业带动农户增收。技术人员定期到村指导。村集体经济得到壮大。",
+    ]
+    copies = 2000
+    doc = document_clean("\n".join(["闽宁协作产业发展情况汇编"] + section * copies), "big")
+    tree = cleanup.units_tree(doc.units, "big").split("\n")
+    expected = ["[big-t] 闽宁协作产业发展情况汇编  (0 ¶, 0 sentences)"]
+    for k in range(1, copies + 1):
+        expected.append(f"  [big-{k}-h] 一、推进产业协作  (1 ¶, 2 sentences)")
+        expected.append(f"    [big-{k}.1-h] （一）发展特色种植  (2 ¶, 4 sentences)")
+    assert tree == expected
+    # the tree of all documents holds the same lines; another document's units change nothing
+    other = document_clean("\n".join(["闽宁协作产业发展概况", *section]), "small").units
+    both = cleanup.units_tree(pd.concat([doc.units, other], ignore_index=True))
+    assert both.split("\n")[: len(expected)] == expected
+    assert both.split("\n")[len(expected) :] == [
+        "[small-t] 闽宁协作产业发展概况  (0 ¶, 0 sentences)",
+        "  [small-1-h] 一、推进产业协作  (1 ¶, 2 sentences)",
+        "    [small-1.1-h] （一）发展特色种植  (2 ¶, 4 sentences)",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

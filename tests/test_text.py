@@ -101,7 +101,10 @@ def test_text_normalize_on_whole_documents_is_idempotent_and_keeps_cjk(raw_texts
 
 
 def test_sentence_split_keeps_quotes_together():
-    text = "2024年6月，习近平总书记考察宁夏期间，提出要“巩固拓展脱贫攻坚成果。坚决防止发生规模性返贫”。闽宁协作是重要战略。"
+    text = (
+        "2024年6月，习近平总书记考察宁夏期间，提出要“巩固拓展脱贫攻坚成果。坚决防止发生规模性返贫”。"
+        "闽宁协作是重要战略。"
+    )
     spans = text_split_sentences(text)
     assert [text[s:e] for s, e in spans] == [
         "2024年6月，习近平总书记考察宁夏期间，提出要“巩固拓展脱贫攻坚成果。坚决防止发生规模性返贫”。",

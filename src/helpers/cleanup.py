@@ -874,20 +874,22 @@ def units_tree(units: pd.DataFrame, doc_id: str | None = None) -> str:
     """Return the heading structure as an indented text tree with paragraph and sentence counts.
 
     For reading in the notebook: one line per title or heading, ``[unit id] text (P paragraphs,
-    S sentences)``, the counts covering the text directly under that heading.
+    S sentences)``, the counts covering the text directly under that heading. The counts are
+    grouped once (by parent id), so the time grows with the number of units, not with headings
+    times paragraphs.
     """
     u = units if doc_id is None else units[units["doc_id"] == doc_id]
     paras = u[u["level"] == "paragraph"]
+    texts = paras[paras["kind"] == "text"]
     sents = u[(u["level"] == "sentence") & (u["kind"] == "text")]
-    sent_count = sents.groupby(sents["parent_id"]).size()
+    per_para = sents.groupby("parent_id").size()
+    n_paras = texts.groupby("parent_id").size()
+    n_sents = texts["unit_id"].map(per_para).fillna(0).groupby(texts["parent_id"]).sum()
+    heads = paras[paras["kind"] != "text"]
     lines = []
-    for _, row in paras.iterrows():
-        if row["kind"] == "text":
-            continue
-        kids = paras[(paras["parent_id"] == row["unit_id"]) & (paras["kind"] == "text")]
-        n_s = int(sum(sent_count.get(pid, 0) for pid in kids["unit_id"]))
-        indent = "  " * int(row["heading_level"])
-        lines.append(f"{indent}[{row['unit_id']}] {row['text']}  ({len(kids)} ¶, {n_s} sentences)")
+    for uid, text, level in zip(heads["unit_id"], heads["text"], heads["heading_level"]):
+        n_p, n_s = int(n_paras.get(uid, 0)), int(n_sents.get(uid, 0))
+        lines.append(f"{'  ' * int(level)}[{uid}] {text}  ({n_p} ¶, {n_s} sentences)")
     return "\n".join(lines)
 
 
