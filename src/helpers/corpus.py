@@ -1,11 +1,11 @@
 """The corpus table (``data/corpus.csv``) and reading documents of any supported format.
 
 Policy documents arrive as UTF-8 or GB18030 text exported from Windows, as UTF-16 "Unicode text",
-occasionally as Big5, as Word files, as PDFs or as web pages saved from a browser (``.html``). Everything downstream wants one thing: a ``str``
-with ``\\n`` line ends. This module turns a file into that string (:func:`document_read`), says
-which encoding it found so the choice can be checked, and reports every problem as a
-:class:`DocumentError` whose message names the file, the line and the field, so a researcher can fix
-the input without reading a traceback.
+occasionally as Big5, as Word files, as PDFs or as web pages saved from a browser (``.html``).
+Everything downstream wants one thing: a ``str`` with ``\\n`` line ends. This module turns a file
+into that string (:func:`document_read`), says which encoding it found so the choice can be checked,
+and reports every problem as a :class:`DocumentError` whose message names the file, the line and the
+field, so a researcher can fix the input without reading a traceback.
 
 The corpus table has one row per document; :func:`corpus_read_table` validates it,
 :func:`corpus_check_files` compares it with ``data/raw/`` and :func:`corpus_read` reads every
@@ -501,7 +501,10 @@ _TITLE_SEPARATORS = "-_|｜–—·:："
 _NOT_COUNTED = re.compile(r"[\s|]+")
 _INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
 _BLOCK_TAGS = frozenset(
-    ["address", "article", "aside", "blockquote", "body", "caption", "dd", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"]
+    {"address", "article", "aside", "blockquote", "body", "header", "footer", "main", "nav"}
+    | {"section", "div", "fieldset", "figure", "figcaption", "form", "p", "pre"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6", "dl", "dt", "dd", "li", "ol", "ul"}
+    | {"table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td"}
 )
 #: trafilatura falls back to cruder extractors when its main extraction is shorter than this many
 #: characters (its default, 250, is set for European languages). A Chinese news item of 100
@@ -622,8 +625,8 @@ def _html_meta(root, *names: str) -> str:
 
 
 def _title_strip_site(title: str, *names: str) -> str:
-    """Return ``title`` without trailing ``_栏目_网站名`` / ``- 网站名`` parts naming the site or the
-    column (``names``: the site name, the CMS's ``ColumnName``)."""
+    """Return ``title`` without trailing ``_栏目_网站名`` / ``- 网站名`` parts naming the site or
+    the column (``names``: the site name, the CMS's ``ColumnName``)."""
     for sep in _TITLE_SEPARATORS:
         head, found, tail = title.rpartition(sep)
         if found and head.strip() and any(n and n in tail for n in names):
@@ -1028,6 +1031,25 @@ def corpus_check_files(table: pd.DataFrame, raw_dir: str | Path = paths.RAW) -> 
     return _problems_frame(problems)
 
 
+def _outside_problem(raw: Path, file: str) -> str | None:
+    """Return why ``raw / file`` may not be read when it resolves outside ``raw``, else None.
+
+    The name in corpus.csv is checked as written (no ``..``, not absolute), but a symbolic link
+    in the raw folder, or a link to a folder, can still lead anywhere (``data/raw/x.txt`` →
+    ``/etc/passwd``); its lines would reach the outputs. The resolved path must lie inside the
+    resolved raw folder.
+    """
+    target = (raw / file).resolve()
+    if target.is_relative_to(raw.resolve()):
+        return None
+    where = _dir_display(raw)
+    return (
+        f"{_path_display(raw / file)}: resolves to {target}, outside the raw folder {where} "
+        f"(a symbolic link, or a link to a folder); not read. Copy the document itself into "
+        f"{where} if it belongs to the corpus"
+    )
+
+
 def corpus_read(
     table: pd.DataFrame, raw_dir: str | Path = paths.RAW
 ) -> tuple[list[RawDocument], pd.DataFrame]:
@@ -1035,8 +1057,9 @@ def corpus_read(
 
     A document that cannot be read is reported in ``problems`` (``doc_id, file, problem`` with the
     :class:`DocumentError` message) and the others are still read, so one bad file does not hide
-    the state of the rest. The mismatches of :func:`corpus_check_files` are included; a file it
-    reports missing is not reported a second time.
+    the state of the rest. A file that resolves outside ``raw_dir`` (a symbolic link leading out
+    of it) is reported and not read. The mismatches of :func:`corpus_check_files` are included; a
+    file it reports missing is not reported a second time.
     """
     raw = tables.path_resolve(raw_dir)
     problems = corpus_check_files(table, raw)
@@ -1045,6 +1068,10 @@ def corpus_read(
     for doc_id, file in zip(table["doc_id"], table["file"]):
         if not (raw / file).is_file():
             continue  # already reported by corpus_check_files
+        outside = _outside_problem(raw, file)
+        if outside is not None:
+            failures.append({"doc_id": doc_id, "file": file, "problem": outside})
+            continue
         try:
             documents.append(document_read(raw / file, doc_id=doc_id))
         except DocumentError as error:
