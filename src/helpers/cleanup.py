@@ -62,7 +62,6 @@ from helpers.lines import (
 from helpers.tables import path_resolve, table_write
 from helpers.text import (
     _SPACES,
-    _WHITESPACE,
     CJK_IDEOGRAPH,
     text_count_cjk,
     text_normalize,
@@ -212,8 +211,11 @@ def _rule_value(rule: Rule, m: re.Match, line: str) -> str:
     return (value or line).strip()
 
 
+_NOT_COMPARED = re.compile(r"[\s《》〈〉“”\"]")
+
+
 def _compact(s: str) -> str:
-    return re.sub(r"[\s《》〈〉“”\"]", "", s)
+    return _NOT_COMPARED.sub("", s)
 
 
 def _title_like(line: str, *, comma: bool = False) -> bool:
@@ -624,6 +626,11 @@ def _body_lines(p: _DocumentPass, body_idx: list[int], title_idx: int | None) ->
     return kept
 
 
+def _count_non_space(text: str) -> int:
+    """The number of characters that are not whitespace (``str.split`` splits on ``\\s``)."""
+    return len("".join(text.split()))
+
+
 def _summary(
     p: _DocumentPass,
     text: str,
@@ -644,7 +651,7 @@ def _summary(
         "doc_id": p.doc_id,
         "raw_lines": text.count("\n") + 1,
         "raw_nonblank_lines": len({p.line_of[k] for k in nonblank}),
-        "raw_chars": len(_WHITESPACE.sub("", text)),
+        "raw_chars": _count_non_space(text),
         "header_lines": parts["header"],
         "trailer_lines": parts["trailer"],
         "body_lines_dropped": parts["body"],
@@ -652,7 +659,7 @@ def _summary(
         "headings": kinds[("paragraph", "heading")],
         "paragraphs": kinds[("paragraph", "text")],
         "sentences": kinds[("sentence", "text")],
-        "clean_chars": len(_WHITESPACE.sub("", clean_text)),
+        "clean_chars": _count_non_space(clean_text),
         "raw_cjk": raw_cjk,
         "clean_cjk": clean_cjk,
         "audit_cjk": p.removed_cjk,

@@ -296,19 +296,21 @@ def text_split_sentences(text: str) -> list[tuple[int, int]]:
         ends.append(len(text))
     spans: list[tuple[int, int]] = []
     start = 0
-    depth_ok = text.count("“") == text.count("”") and text.count("（") == text.count("）")
+    # only a text with balanced quotes or brackets can have an end inside them
+    nested = ("“" in text or "（" in text) and (
+        text.count("“") == text.count("”") and text.count("（") == text.count("）")
+    )
     for end in ends:
         if end <= start:
             continue
-        piece = text[start:end]
-        if (
-            depth_ok
-            and end != len(text)
-            and (piece.count("“") > piece.count("”") or piece.count("（") > piece.count("）"))
-        ):
-            continue  # inside quotes or brackets: keep going
+        if nested and end != len(text):
+            piece = text[start:end]
+            if piece.count("“") > piece.count("”") or piece.count("（") > piece.count("）"):
+                continue  # inside quotes or brackets: keep going
         spans.append((start, end))
         start = end
+    if " " not in text:
+        return spans
     # strip spaces at the edges of each span
     out = []
     for s, e in spans:

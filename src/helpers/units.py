@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -36,6 +37,7 @@ HEADING_MARKERS: tuple[tuple[str, str], ...] = (
 _HEADING = re.compile("^(?:" + "|".join(f"(?P<{n}>{p})" for n, p in HEADING_MARKERS) + r")\s*")
 _RANK = {name: i for i, (name, _) in enumerate(HEADING_MARKERS)}
 _PARA_END = re.compile(f"[{_SENT_END}；;：:][{_CLOSERS}]*$")
+_ANY_SENT_END = re.compile(f"[{_SENT_END}]")
 _FIRST_SENTENCE = re.compile(f"^.*?[{_SENT_END}]+[{_CLOSERS}]*")
 _ENUM_START = re.compile(
     r"^(其次|再次|然后|最后|此外|另外|第[二三四五六七八九十]|二是|三是|四是|五是)[，、,]?"
@@ -65,6 +67,7 @@ def heading_marker(line: str) -> tuple[str, str] | None:
     return m.lastgroup, m.group(0)
 
 
+@lru_cache(maxsize=4096)  # lines_join and blocks_to_units ask about the same lines
 def heading_split(line: str) -> tuple[str, str, str] | None:
     """Split a line that starts with a heading marker into ``(kind, heading, rest)``.
 
@@ -81,7 +84,7 @@ def heading_split(line: str) -> tuple[str, str, str] | None:
     body = line[len(marker) :]
     if kind == "article":
         return kind, marker.rstrip(), body
-    if not re.search(f"[{_SENT_END}]", body) and len(body) <= MAX_TITLE_CHARS:
+    if not _ANY_SENT_END.search(body) and len(body) <= MAX_TITLE_CHARS:
         return kind, line, ""
     m = _FIRST_SENTENCE.match(body)
     if m and len(m.group(0)) <= MAX_HEADING_CHARS:
@@ -128,6 +131,8 @@ class _Block:
 
     def raw_lines(self, start: int, end: int) -> list[int]:
         """Raw line numbers of the characters ``text[start:end]``."""
+        if len(self.lines) == 1:  # most paragraphs: one raw line
+            return [self.lines[0][1]]
         out = []
         for i, (off, line) in enumerate(self.lines):
             nxt = self.lines[i + 1][0] if i + 1 < len(self.lines) else len(self.text) + 1
@@ -231,6 +236,9 @@ class _UnitRows:
     title_id: str  # the parent of text before the first heading ('' without a title)
     rows: list[dict] = field(default_factory=list)
     stack: list[_OpenHeading] = field(default_factory=list)
+    #: the heading path and section of the open headings (kept with the stack)
+    heading_path: str = ""
+    section: str = ""
 
     @property
     def path(self) -> str:
@@ -255,9 +263,10 @@ class _UnitRows:
         label: str = "",
     ) -> None:
         """Add one unit under the open headings (its heading path ends with ``label`` if any)."""
-        labels = [h.label for h in self.stack]
+        path, section = self.heading_path, self.section
         if label:
-            labels.append(label)
+            path = f"{path} > {label}" if self.stack else label
+            section = section if self.stack else label
         end = start + len(text)
         self.rows.append(
             {
@@ -266,8 +275,8 @@ class _UnitRows:
                 "level": level,
                 "kind": kind,
                 "heading_level": len(self.stack),
-                "heading_path": " > ".join(labels),
-                "section": labels[0] if labels else "",
+                "heading_path": path,
+                "section": section,
                 "parent_id": parent,
                 "start": start,
                 "end": end,
@@ -282,7 +291,8 @@ class _UnitRows:
 
         Returns the new heading's parent id and unit id.
         """
-        while self.stack and _RANK[self.stack[-1].kind] >= _RANK[kind]:
+        rank = _RANK[kind]
+        while self.stack and _RANK[self.stack[-1].kind] >= rank:
             self.stack.pop()
         parent = self.parent_id
         key = tuple(h.number for h in self.stack)
@@ -291,6 +301,8 @@ class _UnitRows:
         path = ".".join([*(str(n) for n in key), str(number)])
         unit_id = f"{self.doc_id}-{path}-h"
         self.stack.append(_OpenHeading(kind, number, label, unit_id))
+        self.heading_path = " > ".join(h.label for h in self.stack)
+        self.section = self.stack[0].label
         return parent, unit_id
 
 
