@@ -48,6 +48,7 @@ from helpers.cleanup_rules import (
 )
 from helpers.lines import (
     _PINYIN_ANNOTATION,
+    _PINYIN_HINT,
     _RAW_WORK,
     _front_matter_rule,
     _has_abstract,
@@ -63,6 +64,7 @@ from helpers.tables import path_resolve, table_write
 from helpers.text import (
     _SPACES,
     CJK_IDEOGRAPH,
+    _lines_matching,
     text_count_cjk,
     text_normalize,
     text_simplify,
@@ -70,6 +72,7 @@ from helpers.text import (
 from helpers.units import (
     _FIRST_CHILD,
     _INLINE_HEADING,
+    _INLINE_HEADING_HINT,
     _PARA_END,
     MAX_TITLE_CHARS,
     UNIT_COLUMNS,
@@ -341,26 +344,33 @@ class _DocumentPass:
         return bool(_SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", self.pieces[k]).strip())))
 
 
-def _pieces_repair(raw_lines: list[str], doc_id: str) -> _DocumentPass:
+def _pieces_repair(text: str, doc_id: str) -> _DocumentPass:
     """Step 0: repair raw lines (lost spaces, label colons, paragraphs separated by spaces)."""
+    raw_lines = text.split("\n")
+    work = _lines_matching(_RAW_WORK, text)  # most lines need no repair
+    if not work:
+        return _DocumentPass(doc_id, raw_lines, list(range(1, len(raw_lines) + 1)), [])
     p = _DocumentPass(doc_id, [], [], [])
-    for n, raw in enumerate(raw_lines, start=1):
-        if not _RAW_WORK.search(raw):  # most lines: nothing to repair
-            p.pieces.append(raw)
-            p.line_of.append(n)
-            continue
+    done = 0
+    for k in work:
+        p.pieces.extend(raw_lines[done:k])
+        p.line_of.extend(range(done + 1, k + 1))
+        done = k + 1
+        raw = raw_lines[k]
         fixed, runs = line_lost_spaces(raw)
         fixed = line_label_colons(fixed)
         parts = line_split_paragraphs(fixed)
         p.pieces.extend(parts)
-        p.line_of.extend([n] * len(parts))
-        k = len(p.pieces) - 1
+        p.line_of.extend([k + 1] * len(parts))
+        last = len(p.pieces) - 1
         if runs:
             p.record(
-                k, "text", "lost_space_marks", f"replaced {len(runs)} by spaces", " ".join(runs)
+                last, "text", "lost_space_marks", f"replaced {len(runs)} by spaces", " ".join(runs)
             )
         if len(parts) > 1:
-            p.record(k, "text", "space_paragraphs", f"split into {len(parts)} paragraphs", raw)
+            p.record(last, "text", "space_paragraphs", f"split into {len(parts)} paragraphs", raw)
+    p.pieces.extend(raw_lines[done:])
+    p.line_of.extend(range(done + 1, len(raw_lines) + 1))
     return p
 
 
@@ -368,7 +378,7 @@ def _pieces_normalise(p: _DocumentPass) -> tuple[bool, int]:
     """Step 1: normalise every piece and strip pinyin annotations; return (mirror, n removed)."""
     p.norm = text_normalize("\n".join(p.pieces)).split("\n")
     joined = "\n".join(p.norm)
-    annotated = _PINYIN_ANNOTATION.search(joined) is not None
+    annotated = bool(_PINYIN_HINT.search(joined)) and bool(_PINYIN_ANNOTATION.search(joined))
     mirror = annotated and text_pinyin_mirror(joined)
     n_pinyin = 0
     for k, line in enumerate(p.norm if annotated else ()):
@@ -616,7 +626,8 @@ def _body_lines(p: _DocumentPass, body_idx: list[int], title_idx: int | None) ->
         after_front = False
         if _body_drop(p, i, repeats, title_key) or not _inline_cut(p, i):
             continue
-        for piece in _INLINE_HEADING.split(p.norm[i]):
+        line = p.norm[i]
+        for piece in _INLINE_HEADING.split(line) if _INLINE_HEADING_HINT.search(line) else [line]:
             first_child = _FIRST_CHILD.match(piece)
             if first_child:  # 一、标题（一）… : a heading glued to its first sub-heading
                 kept.append((p.line_of[i] - 1, first_child.group(1)))
@@ -694,7 +705,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by page breaks
     (:func:`lines_join`); (7) build the structure (:func:`blocks_to_units`).
     """
-    p = _pieces_repair(text.split("\n"), doc_id)
+    p = _pieces_repair(text, doc_id)
     mirror, n_pinyin = _pieces_normalise(p)
     nonblank = [k for k, line in enumerate(p.norm) if line]
     # normalisation and pinyin removal keep every ideograph: the count to account for

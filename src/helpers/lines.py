@@ -96,6 +96,8 @@ def line_split_paragraphs(line: str) -> list[str]:
 # Pinyin annotations after Han characters on mirror sites: 協(xié)作, 產(chǎn)業(yè).
 _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _PINYIN_SYL = rf"[a-zü{_TONE_VOWELS}]{{1,6}}[1-5]?"
+#: What every annotation contains: a bracket before a syllable's first letter (a quick first test).
+_PINYIN_HINT = re.compile(f"[（(] ?[a-zü{_TONE_VOWELS}]")
 _PINYIN_ANNOTATION = re.compile(
     rf"(?<=[{CJK_IDEOGRAPH}])[（(] ?({_PINYIN_SYL}(?: {_PINYIN_SYL}){{0,3}}) ?[）)]"
 )
@@ -228,7 +230,7 @@ _FM_SPACED_ALT = "|".join(
     for k in sorted(FRONT_MATTER_SPACED, key=len, reverse=True)
 )
 #: A raw line without any of these needs none of the raw-line repairs.
-_RAW_WORK = re.compile("[?？\t\u00a0\u3000]|  |^[ \u3000]*(?:[摘关關中文基作收ADK]|Key)")
+_RAW_WORK = re.compile("[?？\t\u00a0\u3000]|  |^[ \u3000]*(?:[摘关關中文基作收ADK]|Key)", re.M)
 _FM_SPACED_START = re.compile(r"^[ \u3000]*(?:[摘关關中文基作收ADK]|Key)")
 _FM_SPACED = re.compile(rf"(^[ \u3000]*|[ \u3000]+)({_FM_SPACED_ALT})[ \u3000]+(?=[^\s:：])")
 

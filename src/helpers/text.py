@@ -19,6 +19,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import numpy as np
+
 # --------------------------------------------------------------------------------------------------
 # Character classes
 # --------------------------------------------------------------------------------------------------
@@ -33,6 +35,8 @@ CJK_PUNCT = (
 _CJK_CLASS = f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f]"
 _CJK_CHAR = re.compile(_CJK_CLASS)
 _CJK_RUN = re.compile(_CJK_CLASS + "+")
+#: The code point ranges of _CJK_CLASS.
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
 _IS_CJK = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f{CJK_PUNCT}]")
 
 _WHITESPACE = re.compile(r"\s")
@@ -78,6 +82,8 @@ _WIDTH_TABLE.update(
     }
 )
 
+_WIDTH_CHARS = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_WIDTH_TABLE)) + "]")
+
 # ASCII punctuation that becomes its full-width form when it stands in Chinese text.
 _TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"}
 _DOC_NUMBER_BRACKETS = re.compile(
@@ -90,10 +96,13 @@ _ASCII_PERIOD = re.compile(r"(?<![.\d])\.(?![.A-Za-z0-9_])")
 
 
 # A line without any of these characters is already in canonical form (text_normalize's fast path).
-_NEEDS_WORK = re.compile(
-    '[\x00-\x1f\x7f ,.:;?!()"\\[\\]\u00a0\u00ad\u1680\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff'
-    "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％＋＝／＜＞＠＃＆＊＿［］｛｝「」『』﹝﹞︰【号\u2f00-\u2fd5]"
+_NEEDS_WORK_CHARS = (
+    ' ,.:;?!()"\\[\\]\u00a0\u00ad\u1680\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff'
+    "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％＋＝／＜＞＠＃＆＊＿［］｛｝「」『』﹝﹞︰【号\u2f00-\u2fd5"
 )
+_NEEDS_WORK = re.compile(f"[\x00-\x1f\x7f{_NEEDS_WORK_CHARS}]")
+#: The same over a whole text: every control character but the line end.
+_NEEDS_WORK_IN_TEXT = re.compile(f"[\x00-\x09\x0b-\x1f\x7f{_NEEDS_WORK_CHARS}]")
 
 
 def _neighbour(s: str, i: int, step: int) -> str:
@@ -137,18 +146,16 @@ def _fold_punctuation(s: str) -> str:
     if not _ASCII_PUNCT.search(s) and "." not in s:
         return s
     out = list(s)
-    for i, ch in enumerate(s):
-        if ch in _TO_FULL:
-            before, after = _neighbour(s, i, -1), _neighbour(s, i, 1)
-            if ch in "()":
-                touching = _is_cjk(after) if ch == "(" else _is_cjk(before)
-            else:
-                touching = _is_cjk(before) and not (after.isascii() and after.isalnum())
-                touching = touching or (
-                    _is_cjk(after) and not (before.isascii() and before.isdigit())
-                )
-            if touching:
-                out[i] = _TO_FULL[ch]
+    for m in _ASCII_PUNCT.finditer(s):  # the characters of _TO_FULL
+        i, ch = m.start(), m.group()
+        before, after = _neighbour(s, i, -1), _neighbour(s, i, 1)
+        if ch in "()":
+            touching = _is_cjk(after) if ch == "(" else _is_cjk(before)
+        else:
+            touching = _is_cjk(before) and not (after.isascii() and after.isalnum())
+            touching = touching or (_is_cjk(after) and not (before.isascii() and before.isdigit()))
+        if touching:
+            out[i] = _TO_FULL[ch]
     s = "".join(out)
     # A single ASCII full stop right after Chinese text ends a Chinese sentence.
     return _ASCII_PERIOD.sub(
@@ -177,7 +184,8 @@ def _strip_spaces(s: str) -> str:
 
 def _normalize_pass(line: str) -> str:
     line = _INVISIBLE.sub("", line)
-    line = line.translate(_WIDTH_TABLE)
+    if _WIDTH_CHARS.search(line):  # translate looks up every character: only where needed
+        line = line.translate(_WIDTH_TABLE)
     line = _SPACES.sub(" ", line)
     line = _fold_punctuation(line)
     line = _DOC_NUMBER_BRACKETS.sub(lambda m: f"{m.group(1)}〔{m.group(2)}〕{m.group(3)}", line)
@@ -206,24 +214,55 @@ def text_normalize(text: str) -> str:
 
     The function is idempotent (applying it twice changes nothing) and keeps every CJK ideograph.
     """
-    out = []
-    for line in text.split("\n"):
-        if not _NEEDS_WORK.search(line):  # already canonical: most lines of a clean Chinese text
-            out.append(line)
-            continue
-        new = _normalize_pass(line)
-        for _ in range(3):  # a fixed point, so that normalising twice never changes the text again
-            again = _normalize_pass(new)
-            if again == new:
-                break
-            new = again
-        out.append(new)
-    return "\n".join(out)
+    # Most lines of a clean Chinese text are already canonical: one scan of the whole text finds
+    # the lines that are not, and only those are worked on.
+    work = _lines_matching(_NEEDS_WORK_IN_TEXT, text)
+    if not work:
+        return text
+    lines = text.split("\n")
+    for k in work:
+        lines[k] = _line_normalize(lines[k])
+    return "\n".join(lines)
+
+
+def _lines_matching(pattern: re.Pattern, text: str) -> list[int]:
+    """The indices of the lines of ``text`` (split at ``\\n``) in which ``pattern`` is found.
+
+    One scan over the whole text instead of one search per line; ``pattern`` must not match a
+    line end (use ``re.M`` for ``^``).
+    """
+    found = []
+    k = pos = 0  # k: the line of position pos
+    m = pattern.search(text)
+    while m is not None:
+        k += text.count("\n", pos, m.start())
+        found.append(k)
+        pos = text.find("\n", m.start())
+        if pos < 0:
+            break
+        m = pattern.search(text, pos)
+    return found
+
+
+def _line_normalize(line: str) -> str:
+    """One line in canonical form: passes until a fixed point, so normalising twice changes
+    nothing."""
+    new = _normalize_pass(line)
+    for _ in range(3):
+        again = _normalize_pass(new)
+        if again == new:
+            break
+        new = again
+    return new
 
 
 def text_count_cjk(text: str) -> int:
     """Return the number of CJK ideographs in ``text`` (the quantity cleanup must never lose)."""
-    return sum(map(len, _CJK_RUN.findall(text)))  # runs, not characters: fewer objects
+    if len(text) < 2000:
+        return sum(map(len, _CJK_RUN.findall(text)))  # runs, not characters: fewer objects
+    # a whole document: compare code points as an array (several times faster)
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return int(sum(((cp >= lo) & (cp <= hi)).sum() for lo, hi in _CJK_RANGES))
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import pandas as pd
 
@@ -47,6 +46,10 @@ _INLINE_HEADING = re.compile(
     rf"(?:(?<=[{_SENT_END}])|(?<=[{_SENT_END}][{_CLOSERS}]))(?=(?:[{_CN_NUM}]+、|（[{_CN_NUM}]+）|（\d{{1,2}}）)[^\n]{{2,}})"
 )
 
+#: What every inline heading split point has around it (a quick first test).
+_INLINE_HEADING_HINT = re.compile(
+    rf"[{_SENT_END}][{_CLOSERS}]?(?:[{_CN_NUM}]+、|（[{_CN_NUM}]+）|（\d{{1,2}}）)"
+)
 _FIRST_CHILD = re.compile(rf"^([{_CN_NUM}]+、[^{_SENT_END}（]{{2,40}})(?=（一）)")
 
 #: A line this short without any punctuation stands alone (a label such as 前言 or 结语), never
@@ -67,7 +70,6 @@ def heading_marker(line: str) -> tuple[str, str] | None:
     return m.lastgroup, m.group(0)
 
 
-@lru_cache(maxsize=4096)  # lines_join and blocks_to_units ask about the same lines
 def heading_split(line: str) -> tuple[str, str, str] | None:
     """Split a line that starts with a heading marker into ``(kind, heading, rest)``.
 
@@ -116,6 +118,15 @@ class _Block:
     text: str
     lines: list[tuple[int, int]]  # (offset in text, raw line number)
     label: str = ""  # a front-matter label the paragraph carries (摘要), shown as its heading path
+    #: heading_split of the first line, once lines_join has asked (False: not asked yet)
+    first_split: tuple[str, str, str] | None | bool = False
+
+    @property
+    def split(self) -> tuple[str, str, str] | None:
+        """:func:`heading_split` of the paragraph's text."""
+        if len(self.lines) == 1 and self.first_split is not False:
+            return self.first_split  # type: ignore[return-value]
+        return heading_split(self.text)
 
     def append(self, text: str, line: int) -> None:
         sep = (
@@ -196,7 +207,7 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
                 )
                 prev.append(text, line_no + 1)
                 continue
-        blocks.append(_Block(text, [(0, line_no + 1)], label))
+        blocks.append(_Block(text, [(0, line_no + 1)], label, split))
         last_heading_only = bool(split) and not split[2]
     return blocks, joins
 
@@ -332,7 +343,7 @@ def _units_build(
 
     for block in blocks:
         text = block.text
-        split = heading_split(text)
+        split = block.split
         body_start = 0
         if split:
             kind, heading, rest = split
