@@ -298,7 +298,10 @@ def text_simplify(text: str) -> str:
 
 _SENT_END = "。！？!?…"
 _CLOSERS = "”’）)》」』】〕"
-_SENTENCE_SPLIT = re.compile(f"[{_SENT_END}]+[{_CLOSERS}]*|(?<=[a-z0-9][.?!])\\s+(?=[A-Z])")
+#: A sentence end with its closing quotes and brackets.
+_SENTENCE_END = re.compile(f"[{_SENT_END}]+[{_CLOSERS}]*")
+#: The space between two Latin sentences (``… in 2021. The …``).
+_LATIN_SENTENCE_GAP = re.compile(r"(?<=[a-z0-9][.?!])\s+(?=[A-Z])")
 
 
 def _quotation_continues(text: str, m: re.Match) -> bool:
@@ -326,11 +329,13 @@ def text_split_sentences(text: str) -> list[tuple[int, int]]:
     except leading and trailing spaces.
     """
     if "”" in text or "’" in text:
-        ends = [
-            m.end() for m in _SENTENCE_SPLIT.finditer(text) if not _quotation_continues(text, m)
-        ]
+        ends = [m.end() for m in _SENTENCE_END.finditer(text) if not _quotation_continues(text, m)]
     else:
-        ends = [m.end() for m in _SENTENCE_SPLIT.finditer(text)]
+        ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if "." in text or "?" in text or "!" in text:  # Latin sentences (the two never overlap)
+        gaps = [m.end() for m in _LATIN_SENTENCE_GAP.finditer(text)]
+        if gaps:
+            ends = sorted(ends + gaps)
     if not ends or ends[-1] != len(text):
         ends.append(len(text))
     spans: list[tuple[int, int]] = []

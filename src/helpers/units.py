@@ -393,6 +393,8 @@ def _units_build(
         offset += len(text) + 1
 
     clean_text = "\n".join(parts) + ("\n" if parts else "")
+    # paragraph-level rows first; within a level the rows were added in order of their offsets
     rows = units.rows
-    rows.sort(key=lambda r: (r["level"] != "paragraph", r["start"], r["end"]))
-    return rows, clean_text
+    return [r for r in rows if r["level"] == "paragraph"] + [
+        r for r in rows if r["level"] != "paragraph"
+    ], clean_text
