@@ -116,6 +116,10 @@ _RELATED_HEAD = next(r for r in _WEB_RULES if r.name == "web_related").regex
 #: lines.
 _BODY_ANY = re.compile("|".join(f"(?:{r.pattern})" for r in BODY_RULES))
 
+#: A character that no line of names separated by spaces has, in either script (a quick test).
+_NOT_IN_NAMES = re.compile(
+    rf"[^{CJK_IDEOGRAPH}\U00020000-\U0002fa1f\u2e80-\u2fdf\u3000-\u303f\d* ,，、;；]"
+)
 _NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*的\s*(?:通知|函)$")
 
 # --------------------------------------------------------------------------------------------------
@@ -341,7 +345,10 @@ class _DocumentPass:
 
     def spaced_names(self, k: int) -> bool:
         """Piece ``k`` is author names separated only by spaces (王园 张仪华), on the raw line."""
-        return bool(_SPACED_NAMES.match(text_simplify(_SPACES.sub(" ", self.pieces[k]).strip())))
+        line = _SPACES.sub(" ", self.pieces[k]).strip()
+        if _NOT_IN_NAMES.search(line):  # a letter or punctuation: no need to convert the script
+            return False
+        return bool(_SPACED_NAMES.match(text_simplify(line)))
 
 
 def _pieces_repair(text: str, doc_id: str) -> _DocumentPass:
@@ -409,17 +416,16 @@ def _covering_notice(p: _DocumentPass, nonblank: list[int], pos: int) -> int | N
     if notice is None:
         return None
     attached = _compact(notice.group(1))
-    later = [j for j in nonblank[pos + 1 : pos + 60] if _compact(p.keys[j]) == attached]
-    if not later:
+    end = next((j for j in nonblank[pos + 1 : pos + 60] if _compact(p.keys[j]) == attached), None)
+    if end is None:
         return None
-    end = later[0]
     p.meta("notice_title", p.norm[i], i, "covering_notice")
     for j in nonblank[pos:]:
         if j >= end:
             break
         p.drop(j, "header", "covering_notice")
-        hit = _match(HEADER_RULES, p.keys[j])
-        if hit and hit[0].field and j != i:
+        hit = _match(HEADER_RULES, p.keys[j]) if j != i else None
+        if hit and hit[0].field:
             f = {"date": "signing_date", "issuer": "notice_issuer"}.get(hit[0].field, hit[0].field)
             p.meta(f, _rule_value(hit[0], hit[1], p.norm[j]), j, "covering_notice")
     return end

@@ -242,8 +242,8 @@ def line_label_colons(raw: str) -> str:
     remove the spaces and with them the end of the label. Applied to the raw line; matching is done
     on the simplified-script copy, so ``關鍵詞 …`` is found too.
     """
-    if not _FM_SPACED_START.match(raw):
-        return raw
+    if not _FM_SPACED_START.match(raw) or (" " not in raw and "\u3000" not in raw):
+        return raw  # no label at the start, or no space after one
     key = text_simplify(raw)
     if len(key) != len(raw):
         return raw

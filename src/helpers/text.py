@@ -249,6 +249,8 @@ def _line_normalize(line: str) -> str:
     nothing."""
     new = _normalize_pass(line)
     for _ in range(3):
+        if not _NEEDS_WORK.search(new):
+            break  # nothing left that a pass changes
         again = _normalize_pass(new)
         if again == new:
             break
