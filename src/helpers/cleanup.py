@@ -18,13 +18,13 @@ rules written in simplified Chinese also catch traditional-script documents; the
 its original script.
 
 The rules are named entries of :mod:`helpers.cleanup_rules` (``HEADER_RULES``, ``TRAILER_RULES``,
-``BODY_RULES``, ``FRONT_MATTER_LABELS``); the repairs of single lines of pages as researchers collect
-them (mirrors, news sites, journal databases) are the ``line_*`` functions of :mod:`helpers.lines`;
-headings, page-break joins and units are in :mod:`helpers.units`; the text helpers shared with the
-later stages (``text_normalize``, ``text_simplify``, ``text_split_sentences``) in :mod:`helpers.text`.
-Stage 1 of the README summarises them. Besides whole lines, the audit table records what was cut
-from a line (a dateline, a front-matter label, a caption, citation markers, pinyin annotations) with
-the text cut.
+``BODY_RULES``, ``FRONT_MATTER_LABELS``); the repairs of single lines of pages as researchers
+collect them (mirrors, news sites, journal databases) are the ``line_*`` functions of
+:mod:`helpers.lines`; headings, page-break joins and units are in :mod:`helpers.units`; the text
+helpers shared with the later stages (``text_normalize``, ``text_simplify``,
+``text_split_sentences``) in :mod:`helpers.text`. Stage 1 of the README summarises them. Besides
+whole lines, the audit table records what was cut from a line (a dateline, a front-matter label, a
+caption, citation markers, pinyin annotations) with the text cut.
 
 :func:`document_clean` runs the steps in order over a :class:`_DocumentPass`, which records every
 drop and metadata value; :func:`documents_clean`, :func:`corpus_clean` and :func:`files_clean` clean
