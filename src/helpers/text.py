@@ -141,8 +141,10 @@ def _fold_punctuation(s: str) -> str:
     """Give ASCII punctuation that stands in Chinese text its full-width form (see
     text_normalize)."""
     # Quotes and parentheses that enclose or touch Chinese become Chinese quotes/brackets.
-    s = _enclose_chinese(_ASCII_QUOTES, s, "“", "”")
-    s = _enclose_chinese(_ASCII_PARENS, s, "（", "）")
+    if '"' in s:
+        s = _enclose_chinese(_ASCII_QUOTES, s, "“", "”")
+    if "(" in s:
+        s = _enclose_chinese(_ASCII_PARENS, s, "（", "）")
     if not _ASCII_PUNCT.search(s) and "." not in s:
         return s
     out = list(s)
@@ -157,6 +159,8 @@ def _fold_punctuation(s: str) -> str:
         if touching:
             out[i] = _TO_FULL[ch]
     s = "".join(out)
+    if "." not in s:
+        return s
     # A single ASCII full stop right after Chinese text ends a Chinese sentence.
     return _ASCII_PERIOD.sub(
         lambda m: "。" if _CJK_CHAR.match(_neighbour(s, m.start(), -1) or " ") else ".", s
@@ -188,7 +192,8 @@ def _normalize_pass(line: str) -> str:
         line = line.translate(_WIDTH_TABLE)
     line = _SPACES.sub(" ", line)
     line = _fold_punctuation(line)
-    line = _DOC_NUMBER_BRACKETS.sub(lambda m: f"{m.group(1)}〔{m.group(2)}〕{m.group(3)}", line)
+    if "号" in line:  # a document number: its year gets 〔〕
+        line = _DOC_NUMBER_BRACKETS.sub(lambda m: f"{m.group(1)}〔{m.group(2)}〕{m.group(3)}", line)
     return _strip_spaces(line)
 
 
