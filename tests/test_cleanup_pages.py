@@ -13,7 +13,7 @@ import re
 import opencc
 import pytest
 
-from helpers import cleanup, cleanup_rules
+from helpers import cleanup_rules, cleanup_steps
 from helpers.cleanup import document_clean
 from helpers.lines import (
     line_front_matter,
@@ -625,7 +625,7 @@ def test_body_rules_prefilter_never_misses_a_rule():
     for line in lines:
         for rule in cleanup_rules.BODY_RULES:
             if rule.regex.search(line):
-                assert cleanup._BODY_ANY.match(line), (rule.name, line)
+                assert cleanup_steps._BODY_ANY.match(line), (rule.name, line)
 
 
 @pytest.mark.parametrize(
