@@ -5,9 +5,9 @@ For every ``.html`` page with a ``.yaml`` reference (``tests/fixtures/html/`` an
 ``tests/fixtures/pages/``) and every extractor, prints: body sentences of the reference found in the
 extracted text (recovered), furniture strings of the reference found in it (leaked), whether a page
 without main text was refused, and milliseconds per page (best of ``--repeat`` runs). Texts are
-compared after the project's normalisation (``cleanup.text_normalize``) and without whitespace.
+compared after the project's normalisation (``text.text_normalize``) and without whitespace.
 
-Extractors: ``trafilatura`` as :func:`helpers.corpus.html_extract` runs it (layout tables unwrapped,
+Extractors: ``trafilatura`` as :func:`helpers.html.html_extract` runs it (layout tables unwrapped,
 fallback threshold for Chinese, no comments, tables kept); ``trafilatura-defaults`` (plain
 ``trafilatura.extract`` with comments off); ``readability`` (readability-lxml's
 ``Document.summary``, skipped when the package is not installed: it is not a project dependency;
@@ -27,7 +27,8 @@ from pathlib import Path
 import yaml
 
 from helpers import corpus
-from helpers.cleanup import text_normalize
+from helpers.html import html_decode, html_extract
+from helpers.text import text_normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_DIRS = (ROOT / "tests" / "fixtures" / "html", ROOT / "tests" / "fixtures" / "pages")
@@ -44,7 +45,7 @@ def _normalised(text: str) -> str:
 def extract_project(html: str) -> str:
     """The project's extraction (title line included), or '' for a page it refuses."""
     try:
-        return corpus.html_extract(html).text
+        return html_extract(html).text
     except corpus.DocumentError:
         return ""
 
@@ -97,7 +98,7 @@ def main() -> None:
     found = pages()
     rows = []
     for page, ref in found:
-        html, _ = corpus.html_decode(page.read_bytes(), path=page)
+        html, _ = html_decode(page.read_bytes(), path=page)
         body = [_normalised(s) for s in ref.get("body", [])]
         furniture = [_normalised(str(f)) for f in ref.get("furniture", [])]
         for name, extract in extractors().items():

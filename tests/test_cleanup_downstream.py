@@ -3,10 +3,10 @@
 Issue #14 part 5: a journal page's front matter (class number, DOI with ``cnki``, article number,
 postcode, funding and received dates) once leaked through the units into the word clouds, keyness
 and the numbers table. This test runs a page with such front matter
-(``tests/fixtures/journal_front_matter.txt``, written for the project) through cleanup, segmentation,
-the lexical statistics and number extraction, as notebooks 01, 02 and 04 do, next to a real corpus
-document. A control runs the same steps on the page's raw lines, so the assertions are shown to
-catch the leak they look for.
+(``tests/fixtures/journal_front_matter.txt``, written for the project) through cleanup,
+segmentation, the lexical statistics and number extraction, as notebooks 01, 02 and 04 do, next to a
+real corpus document. A control runs the same steps on the page's raw lines, so the assertions are
+shown to catch the leak they look for.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 
 from helpers import cleanup, summaries, textstat, tokens
 from helpers.corpus import document_read
+from helpers.text import text_normalize
 
 from .conftest import CORPUS, FIXTURES
 
@@ -45,7 +46,8 @@ FURNITURE_TOKENS = [
     "马丽华",
     "张明远",
 ]
-#: Numbers that only occur in the furniture: DOI prefix, class number, article number, postcode, dates.
+#: Numbers that only occur in the furniture: DOI prefix, class number, article number, postcode,
+#: dates.
 FURNITURE_NUMBERS = [
     "10.19876",
     "912.82",
@@ -161,4 +163,4 @@ def test_every_unit_text_is_free_of_what_the_audit_removed(pipeline):
     body = "\n".join(units.loc[units["doc_id"] == "journal", "text"])
     assert len(audit) >= 12
     for text in audit["text"]:
-        assert cleanup.text_normalize(text) not in body
+        assert text_normalize(text) not in body

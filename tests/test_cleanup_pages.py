@@ -13,8 +13,16 @@ import re
 import opencc
 import pytest
 
-from helpers import cleanup
-from helpers.cleanup import document_clean, text_split_sentences
+from helpers import cleanup_rules, cleanup_steps
+from helpers.cleanup import document_clean
+from helpers.lines import (
+    line_front_matter,
+    line_lead,
+    line_lost_spaces,
+    line_split_paragraphs,
+    line_strip_pinyin,
+)
+from helpers.text import text_normalize, text_simplify, text_split_sentences
 
 S2T = opencc.OpenCC("s2t").convert
 
@@ -140,7 +148,8 @@ def test_colon_front_matter_with_spaced_labels_and_english_abstract():
 
 def test_front_matter_glued_into_one_line_with_the_abstract_is_split():
     text = (
-        "区域协作研究\n〔摘要〕闽宁协作持续近三十年。〔关键词〕闽宁协作 对口支援 〔中图分类号〕D630 "
+        "区域协作研究\n〔摘要〕闽宁协作持续近三十年。〔关键词〕闽宁协作 对口支援 "
+        "〔中图分类号〕D630 "
         "〔文献标识码〕A\n两省区的合作从扶贫起步。"
     )
     doc = document_clean(text, "g")
@@ -180,7 +189,10 @@ def test_date_author_school_and_postcode_on_one_line_and_a_second_author_line(sc
     ["陳文盛a，範水生b，邱生榮a,c", "王園　張儀華", "段樹國1,周佳琦1,奚秀梅2", "王园 张仪华 李明"],
 )
 def test_an_author_line_above_the_title_is_never_the_title(authors):
-    text = f"{authors}\n閩寧協作與鄉村產業振興\n（寧夏大學經濟管理學院，寧夏 銀川 750021）\n兩地合作不斷深化。"
+    text = (
+        f"{authors}\n閩寧協作與鄉村產業振興\n（寧夏大學經濟管理學院，寧夏 銀川 750021）\n"
+        f"兩地合作不斷深化。"
+    )
     doc = document_clean(text, "t")
     assert _title(doc) == "閩寧協作與鄉村產業振興"
     assert doc.audit.loc[doc.audit["line"] == 1, "rule"].iloc[0] in ("byline", "journal_authors")
@@ -272,7 +284,10 @@ def test_a_byline_on_its_own_line_is_header():
 
 
 def test_pinyin_annotations_are_removed_and_counted():
-    text = "閩寧協(xié)作新階段\n兩地產(chǎn)業(yè)協(xié)作不斷深化，現(xiàn)在已進入新階段。經濟總量(GDP)穩步增長。"
+    text = (
+        "閩寧協(xié)作新階段\n"
+        "兩地產(chǎn)業(yè)協(xié)作不斷深化，現(xiàn)在已進入新階段。經濟總量(GDP)穩步增長。"
+    )
     doc = document_clean(text, "m")
     assert _title(doc) == "閩寧協作新階段"
     assert _sentences(doc) == [
@@ -303,7 +318,7 @@ def test_pinyin_annotations_are_removed_and_counted():
     ],
 )
 def test_line_strip_pinyin(line, mirror, expected):
-    assert cleanup.line_strip_pinyin(line, mirror=mirror)[0] == expected
+    assert line_strip_pinyin(line, mirror=mirror)[0] == expected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,14 +346,17 @@ def test_paragraphs_separated_only_by_spaces_on_one_line_are_split():
 
 
 def test_spaces_inside_a_byline_or_between_latin_words_do_not_split():
-    assert cleanup.line_split_paragraphs("来源：宁夏日报  发布时间：2024-10-09") == [
+    assert line_split_paragraphs("来源：宁夏日报  发布时间：2024-10-09") == [
         "来源：宁夏日报  发布时间：2024-10-09"
     ]
-    assert cleanup.line_split_paragraphs("East  West。Cooperation") == ["East  West。Cooperation"]
+    assert line_split_paragraphs("East  West。Cooperation") == ["East  West。Cooperation"]
 
 
 def test_question_mark_runs_for_lost_spaces_are_not_sentences():
-    text = "闽宁协作的回顾\n??闽宁协作始于1996年。??福建企业陆续到宁夏投资。\n？？\n真的能做到吗？？大家都有信心。"
+    text = (
+        "闽宁协作的回顾\n??闽宁协作始于1996年。??福建企业陆续到宁夏投资。\n？？\n"
+        "真的能做到吗？？大家都有信心。"
+    )
     doc = document_clean(text, "q")
     assert _paragraphs(doc) == [
         "闽宁协作始于1996年。",
@@ -394,11 +412,11 @@ def test_sentence_split_keeps_a_quotation_inside_its_sentence(text, expected):
 
 def test_plain_lines_pass_the_new_steps_unchanged():
     line = "闽宁协作是东西部协作的生动典范，形成了特有的治理模式。"
-    assert cleanup.line_lost_spaces(line) == (line, [])
-    assert cleanup.line_split_paragraphs(line) == [line]
-    assert cleanup.line_strip_pinyin(line) == (line, [])
-    assert cleanup.line_front_matter(line) is None
-    assert cleanup.line_lead(line) is None
+    assert line_lost_spaces(line) == (line, [])
+    assert line_split_paragraphs(line) == [line]
+    assert line_strip_pinyin(line) == (line, [])
+    assert line_front_matter(line) is None
+    assert line_lead(line) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,7 +465,8 @@ def test_english_title_and_author_lines_of_a_chinese_article_are_header():
     text = "\n".join(
         [
             "刘 某, 王某某 (宁夏大学 经济管理学院, 宁夏 银川 750021)",
-            "LIU Mou, WANG Moumou (School of Economics and Management, Ningxia University, Yinchuan 750021, China)",
+            "LIU Mou, WANG Moumou (School of Economics and Management, Ningxia University, "
+            "Yinchuan 750021, China)",
             "闽宁协作的产业基础。两地产业互补性较强。",
         ]
     )
@@ -480,7 +499,10 @@ def test_web_widgets_and_repost_lines_above_the_body_are_dropped(line):
 
 
 def test_photo_caption_and_credit_in_the_body_are_dropped():
-    text = "闽宁协作迈入新阶段\n两地合作不断深化。\n图为闽宁镇的一处光伏园区。\n本报记者 马某某 摄\n园区已吸纳千余人就业。"
+    text = (
+        "闽宁协作迈入新阶段\n两地合作不断深化。\n图为闽宁镇的一处光伏园区。\n本报记者 马某某 摄\n"
+        "园区已吸纳千余人就业。"
+    )
     doc = document_clean(text, "p")
     assert _sentences(doc) == ["两地合作不断深化。", "园区已吸纳千余人就业。"]
     assert _rules(doc).count("photo_caption") == 2
@@ -519,7 +541,10 @@ def test_captions_with_credits_and_inline_captions_are_removed_and_audited():
 
 
 def test_a_share_bullet_and_a_bare_disclaimer_heading_below_the_body_are_trailer():
-    text = "闽宁协作迈入新阶段\n两地合作不断深化。\n  • 分享到:\n免责声明\n1、凡本网注明来源的文字，未经本网授权不得转载。"
+    text = (
+        "闽宁协作迈入新阶段\n两地合作不断深化。\n  • 分享到:\n免责声明\n"
+        "1、凡本网注明来源的文字，未经本网授权不得转载。"
+    )
     doc = document_clean(text, "t")
     assert _sentences(doc) == ["两地合作不断深化。"]
     assert list(doc.audit.loc[doc.audit["part"] == "trailer", "rule"]) == [
@@ -530,7 +555,10 @@ def test_a_share_bullet_and_a_bare_disclaimer_heading_below_the_body_are_trailer
 
 
 def test_an_unnumbered_subheading_of_up_to_20_characters_is_not_glued_to_the_next_paragraph():
-    text = "闽宁协作迈入新阶段\n两地合作不断深化。\n\n唱响山海协作新时代的最强音\n\n园区已吸纳千余人就业。"
+    text = (
+        "闽宁协作迈入新阶段\n两地合作不断深化。\n\n唱响山海协作新时代的最强音\n\n"
+        "园区已吸纳千余人就业。"
+    )
     doc = document_clean(text, "s")
     assert _paragraphs(doc) == [
         "两地合作不断深化。",
@@ -572,11 +600,12 @@ def test_a_list_of_terms_deep_in_the_body_is_kept():
 
 
 def test_body_rules_prefilter_never_misses_a_rule():
-    """The union of the body rules is tried with ``match`` (line start): every rule must be anchored."""
+    """The union of the body rules is tried with ``match`` (line start): every rule must be
+    anchored."""
     from .conftest import FIXTURES
 
     lines = [
-        cleanup.text_simplify(cleanup.text_normalize(line))
+        text_simplify(text_normalize(line))
         for path in [*FIXTURES.glob("*.txt"), *(FIXTURES / "pages").glob("*.txt")]
         for line in path.read_text(encoding="utf-8").split("\n")
     ]
@@ -594,9 +623,9 @@ def test_body_rules_prefilter_never_misses_a_rule():
         "作者简介：某某",
     ]
     for line in lines:
-        for rule in cleanup.BODY_RULES:
+        for rule in cleanup_rules.BODY_RULES:
             if rule.regex.search(line):
-                assert cleanup._BODY_ANY.match(line), (rule.name, line)
+                assert cleanup_steps._BODY_ANY.match(line), (rule.name, line)
 
 
 @pytest.mark.parametrize(
@@ -728,7 +757,8 @@ def test_epaper_page_jumps_are_cut_and_a_subtitle_under_the_title_is_dropped():
             "共叙山海深情 共启协作新局",
             "宁夏党政代表团来闽考察交流",
             "2021-05-31 01:05:35 来源:某某日报",
-            "本报讯(某某日报记者 姜 某 剡某某) 两地代表团共叙山海情缘。总书记对葡萄酒产业寄予厚望。 (下转02版)",
+            "本报讯(某某日报记者 姜 某 剡某某) "
+            "两地代表团共叙山海情缘。总书记对葡萄酒产业寄予厚望。 (下转02版)",
             "（上接第1版）代表团还考察了产业园区。",
         ]
     )

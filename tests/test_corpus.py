@@ -74,7 +74,7 @@ def _chinese_date(iso: str) -> str:
 def test_committed_table_validates(table: pd.DataFrame) -> None:
     assert tuple(table.columns) == CORPUS_COLUMNS
     assert list(table["doc_id"]) == sorted(table["doc_id"])
-    assert (table.map(type) == str).all().all()
+    assert table.map(lambda v: isinstance(v, str)).all().all()
     for name in REQUIRED_COLUMNS:
         assert (table[name] != "").all()
     # Same values as the project's generic table reader gives.
@@ -456,6 +456,44 @@ def test_corpus_read_reports_a_missing_file_once(table: pd.DataFrame, tmp_path: 
     assert [d.doc_id for d in documents] == [kept["doc_id"]]
     assert list(problems["doc_id"]) == list(table["doc_id"].iloc[1:])
     assert problems["problem"].str.contains("not found").all()
+
+
+def test_corpus_read_skips_a_link_leading_out_of_the_raw_folder(
+    table: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A symbolic link in the raw folder (to a file, or to a folder) must not carry outside text in.
+
+    The name in corpus.csv passes the ``..`` check as written; only the resolved path tells.
+    """
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for file in table["file"]:
+        shutil.copy(paths.RAW / file, raw / file)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "accounts.txt").write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    (raw / "notes.txt").symlink_to(outside / "accounts.txt")
+    (raw / "linked").symlink_to(outside, target_is_directory=True)
+    # a link that stays inside the raw folder is an ordinary document
+    (raw / "copy.txt").symlink_to(raw / table["file"].iloc[0])
+    rows = pd.DataFrame(
+        [
+            dict.fromkeys(table.columns, "") | {"doc_id": d, "file": f, "title": "x"}
+            for d, f in (
+                ("notes", "notes.txt"),
+                ("linked", "linked/accounts.txt"),
+                ("copy", "copy.txt"),
+            )
+        ]
+    )
+    documents, problems = corpus_read(pd.concat([table, rows], ignore_index=True), raw)
+    assert [d.doc_id for d in documents] == [*table["doc_id"], "copy"]
+    assert not any("root:x" in d.text for d in documents)
+    outside_rows = problems[problems["problem"].str.contains("outside the raw folder")]
+    assert list(outside_rows["doc_id"]) == ["notes", "linked"]
+    for problem in outside_rows["problem"]:
+        assert str((outside / "accounts.txt").resolve()) in problem
+        assert "symbolic link" in problem and "Copy the document itself" in problem
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from helpers import cleanup, corpus
+from helpers.html import html_extract
 
 HTML = Path(__file__).parent / "fixtures" / "html"
 PAGES = sorted(HTML.glob("*.html"))
@@ -157,7 +158,7 @@ def test_data_tables_stay_tables_and_layout_tables_are_unwrapped():
     <tr><td>人才交流</td><td>0.5</td></tr></table>
     <p>资金使用情况将在年底前向社会公开，接受群众监督。</p>
     </td></tr><tr><td>版权所有 宁ICP备00000001号</td></tr></table></body></html>"""
-    page = corpus.html_extract(html)
+    page = html_extract(html)
     lines = page.text.split("\n")
     assert "产业项目\t2.1" in lines and "劳务协作\t0.6" in lines and "用途\t金额（亿元）" in lines
     assert not any(set(line) <= set("-\t|") for line in lines)  # no |---| rule line
@@ -221,7 +222,7 @@ ALL_PAGES = sorted(
 @pytest.mark.parametrize("page", ALL_PAGES, ids=[f"{p.parent.name}/{p.name}" for p in ALL_PAGES])
 def test_the_extracted_text_keeps_every_body_sentence(page):
     """Extraction alone (before cleanup): nothing the article says is left out."""
-    from helpers.cleanup import text_normalize
+    from helpers.text import text_normalize
 
     text = corpus.document_read(page).text
     flat = _ws("\n".join(text_normalize(line) for line in text.split("\n")))
@@ -250,5 +251,5 @@ def test_the_extracted_text_keeps_every_body_sentence(page):
 def test_page_title_loses_the_site_and_column_it_names(head, title):
     body = "<p>" + "两地召开联席会议，研究部署下一阶段协作重点。" * 3 + "</p>"
     html = f'<html><head><meta charset="utf-8">{head}</head><body><article>{body}</article></body></html>'
-    page = corpus.html_extract(html)
+    page = html_extract(html)
     assert page.title == title and page.text.split("\n")[0] == title

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from helpers import cleanup, corpus
+from helpers.text import text_normalize
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 SUFFIXES = (".txt", ".html")
@@ -65,7 +66,7 @@ def test_references_are_normalised(path):
     """References are in cleanup's normalised form (else no cleanup could match them)."""
     ref = _reference(path)
     for s in [ref["title"], *ref.get("body", [])]:
-        assert cleanup.text_normalize(s) == s, f"{path.name}: not normalised: {s!r}"
+        assert text_normalize(s) == s, f"{path.name}: not normalised: {s!r}"
 
 
 _PINYIN = re.compile(r"（[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ]+）")
@@ -80,7 +81,7 @@ def _page_text(path: Path) -> str:
     if path.suffix == ".html":
         raw = re.sub(r"(?is)<(script|style)\b.*?</\1>", "", raw)
         raw = html.unescape(re.sub(r"<[^>]+>", "\n", raw))
-    text = _PINYIN.sub("", cleanup.text_normalize(raw))
+    text = _PINYIN.sub("", text_normalize(raw))
     return _ws(re.sub(r"？{2,}", "", text))
 
 
@@ -89,7 +90,7 @@ def test_references_match_page(path):
     """Every body sentence is in the page, every furniture string is in it, none is in the body."""
     ref, page = _reference(path), _page_text(path)
     raw = path.read_text(encoding="utf-8")
-    forms = (page, _ws(raw), _ws(cleanup.text_normalize(raw)))
+    forms = (page, _ws(raw), _ws(text_normalize(raw)))
     assert _ws(ref["title"]) in page, f"{path.name}: title not in the page"
     missing = [s for s in ref.get("body", []) if _ws(s) not in page]
     assert not missing, f"{path.name}: body sentences not in the page: {missing}"

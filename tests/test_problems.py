@@ -20,7 +20,8 @@ from .test_pipeline import KERNEL, config_write, notebook_write
 HTML = Path(__file__).parent / "fixtures" / "html"
 
 DOCUMENTS = {
-    "brief.txt": "闽宁协作简报\n\n一、劳务协作\n\n今年以来，两地持续推进劳务协作，宁夏赴闽务工人员保持稳定。\n\n"
+    "brief.txt": "闽宁协作简报\n\n一、劳务协作\n\n"
+    "今年以来，两地持续推进劳务协作，宁夏赴闽务工人员保持稳定。\n\n"
     "2023\n\n二、产业协作\n\n福建企业在宁夏新建项目12个，带动当地群众就近就业。\n",
     "mismatch.txt": "闽宁两地召开联席会议\n\n两地召开联席会议，研究部署下一阶段协作重点。\n\n"
     "会议要求各地压实责任，确保协作资金按时拨付到位。\n",
@@ -29,7 +30,8 @@ DOCUMENTS = {
     "固原市举办闽宁协作产业对接会，现场签约项目8个。\n【打印】【关闭】\n相关新闻\n"
     "上一篇：吴忠市召开东西部协作工作调度会\n下一篇：泉州宁夏员工服务站揭牌\n网站地图 | 联系我们\n"
     "主办单位：固原市人民政府\n宁ICP备05001234号\n",
-    "wrapped.txt": "闽宁协作调研报告\n\n调研组先后走访了永宁县、隆德县和泾源县的十二个村，与基层干部、帮扶车间\n"
+    "wrapped.txt": "闽宁协作调研报告\n\n"
+    "调研组先后走访了永宁县、隆德县和泾源县的十二个村，与基层干部、帮扶车间\n"
     "负责人和务工群众座谈，了解协作项目的运营情况和群众增收情况，形成以下调研\n"
     "结论和建议。各地普遍反映，帮扶车间带动就业效果明显，但订单来源较为单一，\n"
     "部分车间受季节影响较大，需要进一步拓展销售渠道，稳定用工规模，提高群众收\n入水平。\n",
@@ -82,6 +84,24 @@ def test_problems_read_names_each_document_and_its_table(tmp_path):
     assert "brief-1-p2-s1" in line and "'2023'" in line and line.endswith("units_sentence.csv")
 
 
+def test_a_link_out_of_the_raw_folder_is_named_and_its_text_kept_out(tmp_path):
+    table, raw = _messy(tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("闽宁协作内部名单\n\n张三的身份证号码是一二三四五六。\n", encoding="utf-8")
+    (raw / "linked.txt").symlink_to(secret)
+    with table.open("a", encoding="utf-8") as f:
+        f.write("linked,linked.txt,闽宁协作内部名单\n")
+    result = cleanup.corpus_clean(table, raw)
+    written = cleanup.clean_write(result, tmp_path / "processed", tmp_path / "tables")
+    for path in written.values():
+        assert "身份证" not in path.read_text(encoding="utf-8"), path
+    row = result.problems[result.problems["doc_id"] == "linked"].iloc[0]
+    assert "outside the raw folder" in row["problem"] and str(secret) in row["problem"]
+    assert {"brief", "furniture", "wrapped", "mismatch"} <= set(result.summary["doc_id"])
+    found = problems.problems_read(tmp_path / "tables", tmp_path / "processed", table)
+    assert ("linked", "outside_raw_folder", "cleanup_problems.csv") in _found(found)
+
+
 def test_thresholds_decide(tmp_path, monkeypatch):
     table, raw = _messy(tmp_path)
     result = cleanup.corpus_clean(table, raw)
@@ -125,7 +145,8 @@ def test_web_pages_mostly_left_out_and_differing_page_titles(tmp_path):
         '<div class="nav"><a href="#">首页</a> <a href="#">新闻</a></div>'
         "<article><h1>隆德县召开协作会议</h1><p>隆德县召开东西部协作工作会议，部署年内重点任务。"
         "会议要求各乡镇抓紧推进帮扶车间建设，确保按期投产。</p></article>"
-        f'<ul class="related">{links}</ul><div class="footer">宁ICP备05001234号</div></body></html>',
+        f'<ul class="related">{links}</ul>'
+        '<div class="footer">宁ICP备05001234号</div></body></html>',
         encoding="utf-8",
     )
     # the CMS's ArticleTitle differs from the page's h1, which is the title in corpus.csv
@@ -135,7 +156,8 @@ def test_web_pages_mostly_left_out_and_differing_page_titles(tmp_path):
     )
     (raw / "renamed.html").write_text(html, encoding="utf-8")
     (tmp_path / "corpus.csv").write_text(
-        "doc_id,file,title\nshort,short.html,\nrenamed,renamed.html,闽宁两地召开劳务协作推进会 共商稳岗增收举措\n",
+        "doc_id,file,title\nshort,short.html,\n"
+        "renamed,renamed.html,闽宁两地召开劳务协作推进会 共商稳岗增收举措\n",
         encoding="utf-8",
     )
     result = cleanup.corpus_clean(tmp_path / "corpus.csv", raw)

@@ -231,7 +231,7 @@ def test_word_cloud_frequencies_hold_no_stopword(units, segmenter):
 def test_texts_cut_equals_cutting_each_text_in_simplified_script(cleaned):
     import opencc
 
-    from helpers.cleanup import text_simplify_aligned
+    from helpers.text import text_simplify_aligned
 
     seg = tokens.segmenter_make()
     texts = [

@@ -3,8 +3,12 @@
 One module per pipeline stage; a function's name says what it does to which object
 (``corpus_read``, ``text_normalize``, ``tokens_segment``, ``codebook_read``, ``units_code`` …):
 
-- ``corpus``: the corpus table (``data/corpus.csv``) and reading documents of any supported format.
-- ``cleanup``: normalisation, boilerplate separation, page-break repair and structure (units).
+- ``corpus``: the corpus table (``data/corpus.csv``) and reading documents of any supported format;
+  ``html``: saved web pages.
+- ``text``: text helpers every stage uses (canonical form, script conversion, sentences).
+- ``cleanup``: boilerplate separation, page-break repair and structure (units); its named rules
+  in ``cleanup_rules``, its steps in ``cleanup_steps``, line repairs in ``lines``, structure in
+  ``units``.
 - ``tokens``: jieba segmentation with the user dictionary, stopwords, POS, KWIC.
 - ``textstat``: frequencies, keyness, keywords, co-occurrence.
 - ``plots``: the CJK font, word clouds, networks, saving figures.

@@ -477,8 +477,8 @@ def _code_read(entry: Any, p: Path, terms: dict, dimensions: dict, seen: dict[st
 
 def _prose(value: Any) -> str:
     """Return codebook prose in canonical form: YAML's folded lines leave a space between Chinese
-    characters (``互补， 推动``), which :func:`helpers.cleanup.text_normalize` removes."""
-    from helpers.cleanup import text_normalize
+    characters (``互补， 推动``), which :func:`helpers.text.text_normalize` removes."""
+    from helpers.text import text_normalize
 
     return text_normalize(" ".join(str(value).split()))
 

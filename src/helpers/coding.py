@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.cleanup import text_simplify, text_simplify_aligned
 from helpers.codebook import Codebook
 from helpers.tables import path_resolve, table_write, workbook_save
+from helpers.text import text_simplify, text_simplify_aligned
 from helpers.tokens import Segmenter
 
 EVIDENCE_COLUMNS = [

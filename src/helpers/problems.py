@@ -11,8 +11,8 @@ Checks, in this order: files without a corpus row, rows without a file and unrea
 (``cleanup_problems.csv``); title mismatches and documents without a title
 (``cleanup_metadata.csv``); documents with an unusual share of dropped lines, joined lines or
 web-page text left out by the extractor (``cleanup_audit.csv``, ``cleanup_joins.csv``); documents
-without a body sentence or with Chinese characters unaccounted for (``cleanup_summary.csv``); sentence units
-that are only punctuation or digits (``units_sentence.csv``).
+without a body sentence or with Chinese characters unaccounted for (``cleanup_summary.csv``);
+sentence units that are only punctuation or digits (``units_sentence.csv``).
 """
 
 from __future__ import annotations
@@ -127,6 +127,8 @@ def problems_find(
             if "has no row" in text
             else "row_without_file"
             if "not found in" in text
+            else "outside_raw_folder"
+            if "outside the raw folder" in text
             else "unreadable"
         )
         add(str(row["doc_id"]), check, text, where.problems, str(row["file"]))

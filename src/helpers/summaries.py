@@ -958,7 +958,7 @@ def _exclusions(text: str) -> list[tuple[int, int, str, str]]:
 
 
 def _sentence(text: str, start: int) -> str:
-    from helpers.cleanup import text_split_sentences
+    from helpers.text import text_split_sentences
 
     for s, e in text_split_sentences(text):
         if s <= start < e:
@@ -1175,7 +1175,7 @@ def numbers_extract(
     phrase ends in a people noun (80.3万的建档立卡贫困人口) becomes quantity_type people, base unit 人.
     Years and dates get no ``what``.
     """
-    from helpers.cleanup import text_simplify_aligned
+    from helpers.text import text_simplify_aligned
 
     if segmenter is None:
         from helpers.tokens import segmenter_make

@@ -307,7 +307,7 @@ def texts_cut(texts: list[str], segmenter: Segmenter) -> list[list[str]]:
     The texts are converted to simplified script in one OpenCC call (joined by newlines, which no
     conversion crosses), not one call per text: a third of the time on short sentences.
     """
-    from helpers.cleanup import text_simplify_aligned
+    from helpers.text import text_simplify_aligned
 
     simple = text_simplify_aligned("\n".join(texts))
     out, pos = [], 0

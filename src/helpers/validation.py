@@ -257,7 +257,7 @@ class LearnedCoder:
 
 def _texts_prepare(texts: Sequence[str]) -> list[str]:
     """Simplified script, so that a traditional-script document shares its features with others."""
-    from helpers.cleanup import text_simplify_aligned
+    from helpers.text import text_simplify_aligned
 
     texts = [str(t).replace("\n", " ") for t in texts]
     simple = text_simplify_aligned("\n".join(texts))  # one OpenCC call; same length, so split back
