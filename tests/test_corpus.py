@@ -400,7 +400,7 @@ def test_undecodable_error_points_at_the_damage(originals: dict[str, str]) -> No
         text_decode(data, path="damaged.txt")
     middle = len(data) // 2
     assert caught.value.line == data[:middle].count(b"\n") + 1
-    assert str(caught.value).startswith(f"damaged.txt: line {caught.value.line}: cannot decode")
+    assert str(caught.value).startswith(f"damaged.txt, line {caught.value.line}: cannot decode")
 
 
 def test_damaged_utf8_is_not_read_as_another_encoding(originals: dict[str, str]) -> None:
@@ -414,9 +414,9 @@ def test_damaged_utf8_is_not_read_as_another_encoding(originals: dict[str, str])
 
 def test_document_error_formatting(tmp_path) -> None:
     inside = DocumentError(paths.RAW / "x.txt", "bad", line=3)
-    assert str(inside) == "data/raw/x.txt: line 3: bad"
+    assert str(inside) == "data/raw/x.txt, line 3: bad"
     field = DocumentError(paths.CORPUS_TABLE, "bad", line=4, field="date")
-    assert str(field) == 'data/corpus.csv: line 4, field "date": bad'
+    assert str(field) == "data/corpus.csv, line 4, field 'date': bad"
     outside = DocumentError(tmp_path / "x.txt", "bad")
     assert str(outside) == f"{tmp_path / 'x.txt'}: bad"  # outside the project: shown as given
     copy = pickle.loads(pickle.dumps(field))
@@ -546,7 +546,7 @@ def test_table_errors_name_file_line_and_field(
     error = caught.value
     assert (error.line, error.field) == (line, field)
     assert words in error.reason
-    assert str(error).startswith(f'{path}: line {line}, field "{field}": ')
+    assert str(error).startswith(f"{path}, line {line}, field '{field}': ")
 
 
 def test_table_line_numbers_count_physical_lines(table: pd.DataFrame, tmp_path: Path) -> None:

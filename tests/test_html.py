@@ -207,7 +207,7 @@ def test_text_documents_get_no_page_rows(tmp_path):
 
 def test_a_blank_title_is_still_an_error_for_a_text_file(tmp_path):
     (tmp_path / "corpus.csv").write_text("doc_id,file,title\na,a.txt,\n", encoding="utf-8")
-    with pytest.raises(corpus.DocumentError, match='line 2, field "title": is empty'):
+    with pytest.raises(corpus.DocumentError, match="line 2, field 'title': is empty"):
         corpus.corpus_read_table(tmp_path / "corpus.csv")
 
 

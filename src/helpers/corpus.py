@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths, tables
+from helpers.errors import InputError, path_display
 
 __all__ = [
     "CORPUS_COLUMNS",
@@ -93,71 +94,18 @@ _ALLOWED_CONTROLS = frozenset("\t\n\r\x0b\x0c\x1a\x1b")
 _BAD_CONTROL_BYTES = bytes(b for b in [*range(0x20), 0x7F] if chr(b) not in _ALLOWED_CONTROLS)
 
 
-class DocumentError(Exception):
+class DocumentError(InputError):
     """A document (or the corpus table) cannot be used.
 
-    ``str()`` reads like ``data/raw/x.txt: line 3: <reason>`` or
-    ``data/corpus.csv: line 4, field "date": <reason>``: the file (relative to the project root
-    when it is inside the project), where in it, and what is wrong, so the message alone is enough
-    to fix the input.
+    ``str()`` reads like ``data/raw/x.txt, line 3: <reason>`` or
+    ``data/corpus.csv, line 4, field 'date': <reason>`` (the format of every
+    :class:`~helpers.errors.InputError`): the file, where in it, and what is wrong.
     """
-
-    def __init__(
-        self,
-        path: str | Path,
-        reason: str,
-        *,
-        line: int | None = None,
-        field: str | None = None,
-    ) -> None:
-        self.path = path
-        self.reason = reason
-        self.line = line
-        self.field = field
-        super().__init__(self._message())
-
-    def _message(self) -> str:
-        where = [_path_display(self.path)]
-        location = []
-        if self.line is not None:
-            location.append(f"line {self.line}")
-        if self.field is not None:
-            location.append(f'field "{self.field}"')
-        if location:
-            where.append(", ".join(location))
-        return ": ".join([*where, self.reason])
-
-    def __str__(self) -> str:
-        return self._message()
-
-    def __reduce__(self):
-        # Keyword-only arguments do not survive the default pickling of exceptions (used when
-        # documents are read in worker processes).
-        return (_document_error_rebuild, (self.path, self.reason, self.line, self.field))
-
-
-def _document_error_rebuild(path, reason, line, field) -> DocumentError:
-    """Return a :class:`DocumentError` from its parts; exists for pickling."""
-    return DocumentError(path, reason, line=line, field=field)
-
-
-def _path_display(path: str | Path) -> str:
-    """Return ``path`` relative to the project root when it lies inside it, else as given.
-
-    Messages then read ``data/raw/x.txt`` on every machine instead of a long absolute path.
-    """
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            return p.relative_to(paths.ROOT).as_posix()
-        except ValueError:
-            return str(path)
-    return str(path)
 
 
 def _dir_display(path: str | Path) -> str:
     """Return a folder for messages, with a trailing slash (``data/raw/``)."""
-    return _path_display(path).rstrip("/") + "/"
+    return path_display(path).rstrip("/") + "/"
 
 
 @dataclass(frozen=True)
@@ -775,7 +723,7 @@ def _outside_problem(raw: Path, file: str) -> str | None:
         return None
     where = _dir_display(raw)
     return (
-        f"{_path_display(raw / file)}: resolves to {target}, outside the raw folder {where} "
+        f"{path_display(raw / file)}: resolves to {target}, outside the raw folder {where} "
         f"(a symbolic link, or a link to a folder); not read. Copy the document itself into "
         f"{where} if it belongs to the corpus"
     )
