@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from helpers import cleanup, corpus, problems
 from helpers.cli import main
@@ -20,7 +21,8 @@ from .test_pipeline import KERNEL, config_write, notebook_write
 HTML = Path(__file__).parent / "fixtures" / "html"
 
 DOCUMENTS = {
-    "brief.txt": "闽宁协作简报\n\n一、劳务协作\n\n今年以来，两地持续推进劳务协作，宁夏赴闽务工人员保持稳定。\n\n"
+    "brief.txt": "闽宁协作简报\n\n一、劳务协作\n\n"
+    "今年以来，两地持续推进劳务协作，宁夏赴闽务工人员保持稳定。\n\n"
     "2023\n\n二、产业协作\n\n福建企业在宁夏新建项目12个，带动当地群众就近就业。\n",
     "mismatch.txt": "闽宁两地召开联席会议\n\n两地召开联席会议，研究部署下一阶段协作重点。\n\n"
     "会议要求各地压实责任，确保协作资金按时拨付到位。\n",
@@ -29,7 +31,8 @@ DOCUMENTS = {
     "固原市举办闽宁协作产业对接会，现场签约项目8个。\n【打印】【关闭】\n相关新闻\n"
     "上一篇：吴忠市召开东西部协作工作调度会\n下一篇：泉州宁夏员工服务站揭牌\n网站地图 | 联系我们\n"
     "主办单位：固原市人民政府\n宁ICP备05001234号\n",
-    "wrapped.txt": "闽宁协作调研报告\n\n调研组先后走访了永宁县、隆德县和泾源县的十二个村，与基层干部、帮扶车间\n"
+    "wrapped.txt": "闽宁协作调研报告\n\n"
+    "调研组先后走访了永宁县、隆德县和泾源县的十二个村，与基层干部、帮扶车间\n"
     "负责人和务工群众座谈，了解协作项目的运营情况和群众增收情况，形成以下调研\n"
     "结论和建议。各地普遍反映，帮扶车间带动就业效果明显，但订单来源较为单一，\n"
     "部分车间受季节影响较大，需要进一步拓展销售渠道，稳定用工规模，提高群众收\n入水平。\n",
@@ -125,7 +128,8 @@ def test_web_pages_mostly_left_out_and_differing_page_titles(tmp_path):
         '<div class="nav"><a href="#">首页</a> <a href="#">新闻</a></div>'
         "<article><h1>隆德县召开协作会议</h1><p>隆德县召开东西部协作工作会议，部署年内重点任务。"
         "会议要求各乡镇抓紧推进帮扶车间建设，确保按期投产。</p></article>"
-        f'<ul class="related">{links}</ul><div class="footer">宁ICP备05001234号</div></body></html>',
+        f'<ul class="related">{links}</ul>'
+        '<div class="footer">宁ICP备05001234号</div></body></html>',
         encoding="utf-8",
     )
     # the CMS's ArticleTitle differs from the page's h1, which is the title in corpus.csv
@@ -135,7 +139,8 @@ def test_web_pages_mostly_left_out_and_differing_page_titles(tmp_path):
     )
     (raw / "renamed.html").write_text(html, encoding="utf-8")
     (tmp_path / "corpus.csv").write_text(
-        "doc_id,file,title\nshort,short.html,\nrenamed,renamed.html,闽宁两地召开劳务协作推进会 共商稳岗增收举措\n",
+        "doc_id,file,title\nshort,short.html,\n"
+        "renamed,renamed.html,闽宁两地召开劳务协作推进会 共商稳岗增收举措\n",
         encoding="utf-8",
     )
     result = cleanup.corpus_clean(tmp_path / "corpus.csv", raw)
@@ -184,6 +189,7 @@ def test_clean_command_ends_with_the_list(tmp_path, capsys):
     assert "no main text found" in tail
 
 
+@pytest.mark.notebooks
 def test_run_prints_the_list_after_the_summary(tmp_path, capsys):
     table, raw = _messy(tmp_path)
     body = (
