@@ -1,7 +1,7 @@
 # Two commands on a fresh machine:  make run  (set up, run every notebook, write outputs/)
 #                                   make test (set up, run the fast tests: under a minute)
-# make test-all runs every test, the whole-pipeline ones (marker "notebooks") too; CI (.ci/run)
-# runs make test-all and make lint.
+# make test-all runs every test, the notebook runs and slow ones (markers "notebooks", "slow") too;
+# CI (.ci/run) runs make test-all and make lint.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -33,8 +33,8 @@ setup: $(STAMP) ## Create .venv and install the project with pinned versions (on
 run: setup ## Run the notebooks in order, skipping up-to-date ones; outputs/ (ARGS=--force: all)
 	$(BIN)/python -m helpers run $(ARGS)
 
-test: setup ## Run the fast tests, not the notebook runs (ARGS: more pytest options)
-	$(BIN)/python -m pytest -m "not notebooks" $(ARGS)
+test: setup ## Run the fast tests: not the notebook runs, nothing slow (ARGS: pytest options)
+	$(BIN)/python -m pytest -m "not notebooks and not slow" $(ARGS)
 
 test-all: setup ## Run every test, whole-pipeline notebook runs included (what CI runs)
 	$(BIN)/python -m pytest $(ARGS)
