@@ -36,7 +36,7 @@ run: setup ## Run the notebooks in order, skipping up-to-date ones; outputs/ (AR
 test: setup ## Run the fast tests: not the notebook runs, nothing slow (ARGS: pytest options)
 	$(BIN)/python -m pytest -m "not notebooks and not slow" $(ARGS)
 
-test-all: setup ## Run every test, whole-pipeline notebook runs included (what CI runs)
+test-all: setup ## Run every test, notebook runs and slow ones included (what CI runs)
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: setup ## Check style: ruff check and ruff format --check (src, tests, benchmarks)
