@@ -1,5 +1,7 @@
 # Two commands on a fresh machine:  make run  (set up, run every notebook, write outputs/)
-#                                   make test (set up, run the whole test suite)
+#                                   make test (set up, run the fast tests: under a minute)
+# make test-all runs every test, the notebook runs and slow ones (markers "notebooks", "slow") too;
+# CI (.ci/run) runs make test-all and make lint.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,10 +14,10 @@ export IPYTHONDIR := $(CURDIR)/.cache/ipython
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint lab hooks lock clean
+.PHONY: help setup run test test-all lint lab hooks lock clean
 
 help: ## Show the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,8 +33,11 @@ setup: $(STAMP) ## Create .venv and install the project with pinned versions (on
 run: setup ## Run the notebooks in order, skipping up-to-date ones; outputs/ (ARGS=--force: all)
 	$(BIN)/python -m helpers run $(ARGS)
 
-test: setup ## Run the whole test suite
-	$(BIN)/python -m pytest
+test: setup ## Run the fast tests: not the notebook runs, nothing slow (ARGS: pytest options)
+	$(BIN)/python -m pytest -m "not notebooks and not slow" $(ARGS)
+
+test-all: setup ## Run every test, notebook runs and slow ones included (what CI runs)
+	$(BIN)/python -m pytest $(ARGS)
 
 lint: setup ## Check style: ruff check and ruff format --check (src, tests, benchmarks)
 	$(BIN)/ruff check src tests benchmarks
@@ -60,5 +65,8 @@ hooks: ## Strip notebook outputs on commit (git filter nbstripout; done by setup
 lock: ## Re-pin requirements.lock from the current .venv (after changing dependencies)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > requirements.lock
 
-clean: ## Remove generated data and outputs (keeps .venv)
-	rm -rf data/processed outputs/notebooks/*.ipynb outputs/tables/*.csv outputs/figures/*.png .cache
+# Everything make run writes (pipeline.yaml's writes: processed_dir, tables_dir, figures_dir,
+# report_dir; the executed notebooks and the manifest) and the caches. Never data/raw or other inputs.
+clean: ## Remove what make run writes (data/processed, outputs/, .cache; keeps .venv and data/raw)
+	rm -rf data/processed outputs/report outputs/manifest.json .cache
+	find outputs/notebooks outputs/tables outputs/figures -type f ! -name .gitkeep -delete

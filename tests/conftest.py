@@ -18,6 +18,11 @@ CORPUS = {
 }
 
 
+#: Resample counts for whole-pipeline runs in tests (notebooks 04, 05): the code paths of the
+#: project's 9,999 resamples in less time.
+SMALL_RESAMPLES = {"n_bootstrap": 199, "n_permutations": 199, "agreement_bootstrap": 199}
+
+
 @pytest.fixture(scope="session")
 def raw_texts() -> dict[str, str]:
     """The two corpus documents as text, keyed by doc_id."""

@@ -1,17 +1,20 @@
-"""End to end: the cleanup notebook, run through papermill on a small fixture corpus."""
+"""Notebooks: thin (no logic of their own), and run end to end through papermill on a small fixture
+corpus (marker ``notebooks``: ``make test-all``)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
 import papermill as pm
+import pytest
 
 from helpers import paths
 from helpers.cleanup import corpus_clean
 from helpers.pipeline import kernel_ensure, pipeline_read
 
-from .conftest import CORPUS, FIXTURES
+from .conftest import CORPUS, FIXTURES, SMALL_RESAMPLES
 
 
 def _fixture_corpus(tmp_path):
@@ -43,6 +46,21 @@ def _fixture_corpus(tmp_path):
     return tmp_path / "corpus.csv", raw
 
 
+@pytest.mark.parametrize("notebook", sorted(p.name for p in paths.NOTEBOOKS.glob("*.ipynb")))
+def test_notebook_is_thin_no_function_or_class(notebook):
+    """Logic lives in ``helpers``, where it is tested: a notebook's code cells define nothing."""
+    nb = json.loads((paths.NOTEBOOKS / notebook).read_text(encoding="utf-8"))
+    defined = [
+        line.strip()
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code"
+        for line in "".join(cell["source"]).splitlines()
+        if line.lstrip().startswith(("def ", "class ", "async def "))
+    ]
+    assert not defined, f"{notebook}: move into helpers (and test there): {defined}"
+
+
+@pytest.mark.notebooks
 def test_cleanup_notebook_on_a_fixture_corpus(tmp_path):
     corpus_csv, raw = _fixture_corpus(tmp_path)
     processed, tables = tmp_path / "processed", tmp_path / "tables"
@@ -91,8 +109,9 @@ def test_cleanup_notebook_on_a_fixture_corpus(tmp_path):
     assert dict(zip(summary["doc_id"], summary["encoding"]))["opinion2021"] == "gb18030"
 
 
+@pytest.mark.notebooks
 def test_whole_pipeline_runs_on_the_fixture_corpus(tmp_path):
-    """Every notebook of pipeline.yaml, in order, on the fixture corpus, writing only into tmp_path."""
+    """Every notebook of pipeline.yaml in order on the fixture corpus, writing only in tmp_path."""
     import hashlib
 
     from helpers.pipeline import pipeline_run
@@ -119,6 +138,7 @@ def test_whole_pipeline_runs_on_the_fixture_corpus(tmp_path):
             "tables_dir": str(out["tables"]),
             "figures_dir": str(out["figures"]),
             "report_dir": str(out["report"]),
+            **SMALL_RESAMPLES,
         },
         output_dir=out["notebooks"],
         progress=False,

@@ -13,6 +13,7 @@ def _square(x: int) -> int:
     return x * x
 
 
+@pytest.mark.slow
 def test_serial_and_dask_map_agree_and_keep_order():
     items = list(range(20))
     assert parallel.documents_map(_square, items) == [x * x for x in items]
@@ -25,6 +26,7 @@ def test_serial_and_dask_map_agree_and_keep_order():
     ]
 
 
+@pytest.mark.slow
 def test_cleanup_on_a_local_dask_cluster_equals_serial_cleanup():
     serial = corpus_clean()
     dask = corpus_clean(engine="dask")
@@ -44,6 +46,7 @@ def _pid_and_tool(_):
     return os.getpid(), id(parallel.process_state("test_tool", object))
 
 
+@pytest.mark.slow
 def test_process_state_is_built_once_per_worker():
     # many tasks, two worker processes: each process builds its tool once and reuses it
     pairs = parallel.documents_map(_pid_and_tool, range(12), engine="dask", n_workers=2)

@@ -6,6 +6,7 @@ file, so the tests can check exactly what every notebook got.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -24,12 +25,14 @@ from helpers.pipeline import (
     pipeline_run,
 )
 
+from .conftest import SMALL_RESAMPLES
+
 KERNEL = "pytest-minning"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def kernel_removed_afterwards():
-    """Remove the test kernel these tests register, so it does not stay in the JupyterLab launcher."""
+    """Remove the kernel these tests register, so it does not stay in the JupyterLab launcher."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
@@ -39,10 +42,9 @@ def kernel_removed_afterwards():
         existed = False
     yield
     if not existed:
-        try:
+        # none registered (e.g. only other tests ran)
+        with contextlib.suppress(NoSuchKernel, KeyError, OSError):
             KernelSpecManager().remove_kernel_spec(KERNEL)
-        except (NoSuchKernel, KeyError, OSError):  # none registered (e.g. only other tests ran)
-            pass
 
 
 def notebook_write(path: Path, parameters: str, body: str | None = None) -> Path:
@@ -270,6 +272,7 @@ def test_kernel_ensure_runs_this_python():
 # --- running ---------------------------------------------------------------------------------
 
 
+@pytest.mark.notebooks
 def test_pipeline_run_passes_declared_parameters(two_notebooks, tmp_path, capsys):
     cfg, dumps = two_notebooks
     executed = tmp_path / "executed"
@@ -309,6 +312,7 @@ def test_pipeline_run_passes_declared_parameters(two_notebooks, tmp_path, capsys
     assert "[2/2] 02_second … ran (" in err
 
 
+@pytest.mark.notebooks
 def test_pipeline_run_without_overrides_uses_shared_then_step(two_notebooks, tmp_path):
     cfg, dumps = two_notebooks
     pipeline_run(pipeline_read(cfg), only=["02"], output_dir=tmp_path / "ex", progress=False)
@@ -343,6 +347,7 @@ def test_pipeline_run_rejects_unknown_only(two_notebooks, tmp_path):
         pipeline_run(pipeline_read(cfg), only=["03"], output_dir=tmp_path / "ex", progress=False)
 
 
+@pytest.mark.notebooks
 def test_pipeline_run_stops_at_failing_notebook(failing_pipeline, tmp_path):
     cfg, dumps = failing_pipeline
     executed = tmp_path / "executed"
@@ -370,6 +375,7 @@ def test_pipeline_run_stops_at_failing_notebook(failing_pipeline, tmp_path):
 # --- command line ----------------------------------------------------------------------------
 
 
+@pytest.mark.notebooks
 def test_cli_run(two_notebooks, tmp_path, capsys):
     cfg, dumps = two_notebooks
     code = main(
@@ -413,6 +419,7 @@ def test_cli_run(two_notebooks, tmp_path, capsys):
     )
 
 
+@pytest.mark.notebooks
 def test_cli_run_failure(tmp_path, capsys):
     dumps = tmp_path / "dumps"
     dumps.mkdir()
@@ -481,7 +488,10 @@ def chain(tmp_path: Path) -> dict:
     nb_dir, work, logs, dumps = (tmp_path / d for d in ("nb", "work", "logs", "dumps"))
     for d in (nb_dir, work, logs, dumps):
         d.mkdir()
-    params = 'in_file = ""  # input\nwork = ""  # products\nlog_dir = ""  # run log\nout_dir = ""  # dumps'
+    params = (
+        'in_file = ""  # input\nwork = ""  # products\nlog_dir = ""  # run log\n'
+        'out_dir = ""  # dumps'
+    )
     first = notebook_write(nb_dir / "01_first.ipynb", params + "\nscale = 1  # repeat", STAGE_ONE)
     second = notebook_write(nb_dir / "02_second.ipynb", params, STAGE_TWO)
     source = tmp_path / "input.txt"
@@ -530,6 +540,7 @@ def run_chain(chain: dict, overrides: dict | None = None, **kwargs) -> dict[str,
     return status
 
 
+@pytest.mark.notebooks
 def test_unchanged_rerun_executes_nothing(chain, capsys):
     assert run_chain(chain) == {"01_first": "ran", "02_second": "ran"}
     assert run_chain(chain) == {"01_first": "up to date", "02_second": "up to date"}
@@ -544,6 +555,7 @@ def test_unchanged_rerun_executes_nothing(chain, capsys):
     assert str(chain["work"] / "a.txt") in first["products"]
 
 
+@pytest.mark.notebooks
 def test_changed_input_reruns_the_notebook_and_what_its_products_feed(chain):
     run_chain(chain)
     chain["source"].write_text("东西部协作\n", encoding="utf-8")
@@ -553,6 +565,7 @@ def test_changed_input_reruns_the_notebook_and_what_its_products_feed(chain):
     assert (chain["work"] / "b.txt").read_text(encoding="utf-8") == "东西部协作!"
 
 
+@pytest.mark.notebooks
 def test_upstream_rerun_with_identical_products_leaves_downstream_alone(chain):
     run_chain(chain)
     chain["source"].write_text(
@@ -561,6 +574,7 @@ def test_upstream_rerun_with_identical_products_leaves_downstream_alone(chain):
     assert run_chain(chain) == {"01_first": "ran", "02_second": "up to date"}
 
 
+@pytest.mark.notebooks
 def test_parameter_notebook_edit_missing_product_and_force_rerun(chain):
     run_chain(chain)
     assert run_chain(chain, {"scale": 2}) == {"01_first": "ran", "02_second": "ran"}
@@ -586,6 +600,7 @@ def test_parameter_notebook_edit_missing_product_and_force_rerun(chain):
     assert chain["why"]["01_first"] == "--force"
 
 
+@pytest.mark.notebooks
 def test_partial_run_merges_into_the_manifest(chain):
     run_chain(chain)
     chain["source"].write_text("东西部协作\n", encoding="utf-8")
@@ -597,6 +612,7 @@ def test_partial_run_merges_into_the_manifest(chain):
     assert run_chain(chain) == {"01_first": "up to date", "02_second": "ran"}
 
 
+@pytest.mark.notebooks
 def test_failed_notebook_is_rerun_and_upstream_is_not(chain):
     run_chain(chain)
     (chain["work"] / "a.txt").unlink()
@@ -608,6 +624,7 @@ def test_failed_notebook_is_rerun_and_upstream_is_not(chain):
     assert chain["why"]["01_first"] == "it failed last time"
 
 
+@pytest.mark.notebooks
 def test_undeclared_write_is_reported(chain, capsys):
     cfg = yaml.safe_load(chain["cfg"].read_text(encoding="utf-8"))
     cfg["notebooks"][1]["writes"] = []
@@ -650,7 +667,7 @@ def test_project_pipeline_declares_reads_and_writes_of_every_notebook():
 
 
 def test_one_meaning_per_parameter_name():
-    """A parameter declared by several notebooks has one default everywhere (one -p, one meaning)."""
+    """A parameter several notebooks declare has one default everywhere (one -p, one meaning)."""
     defaults: dict[str, set[str]] = {}
     for nb in paths.NOTEBOOKS.glob("*.ipynb"):
         for name, value in notebook_parameters(nb).items():
@@ -736,6 +753,7 @@ def project(tmp_path_factory) -> dict:
         "report_dir": str(root / "report"),
         "codebook_path": str(root / "codebook.yaml"),
         "annotations": [str(root / "annotations" / f) for f in ("coder_A.csv", "coder_B.csv")],
+        **SMALL_RESAMPLES,
     }
     project = {"root": root, "overrides": overrides}
     assert set(project_run(project).values()) == {"ran"}
@@ -743,7 +761,7 @@ def project(tmp_path_factory) -> dict:
 
 
 def project_run(project: dict, **kwargs) -> dict[str, str]:
-    """Run the pipeline on the copy (incrementally); return {notebook: status}, every one must pass."""
+    """Run the pipeline on the copy (incrementally); return {notebook: status}; all must pass."""
     summary = pipeline_run(
         pipeline_read(),
         project["overrides"] | kwargs.pop("overrides", {}),
@@ -766,10 +784,12 @@ def ran(statuses: dict[str, str]) -> list[str]:
     return [name[:2] for name, status in statuses.items() if status == "ran"]
 
 
+@pytest.mark.notebooks
 def test_unchanged_project_is_up_to_date(project):
     assert set(project_run(project).values()) == {"up to date"}
 
 
+@pytest.mark.notebooks
 def test_adding_a_code_reruns_03_to_06_and_reports_it_not_assessed(project):
     def add(book):
         book["codes"].append(
@@ -803,6 +823,7 @@ def test_adding_a_code_reruns_03_to_06_and_reports_it_not_assessed(project):
     assert "not assessed: no coding of" in report and "digital" in report
 
 
+@pytest.mark.notebooks
 def test_renaming_and_removing_codes_run_to_the_report(project):
     def edit(book):
         book["codes"] = [c for c in book["codes"] if c["id"] != "cultural"]  # removed
@@ -819,6 +840,7 @@ def test_renaming_and_removing_codes_run_to_the_report(project):
     assert human.set_index("code").loc["participation", "note"].startswith("not assessed")
 
 
+@pytest.mark.notebooks
 def test_adding_and_removing_documents_run_to_the_report(project):
     import shutil
 
@@ -841,6 +863,7 @@ def test_adding_and_removing_documents_run_to_the_report(project):
     assert "are not units of the corpus, left out" in executed  # report2024's annotations
 
 
+@pytest.mark.notebooks
 def test_no_annotations_run_to_the_report(project):
     import pandas as pd
 
@@ -854,8 +877,9 @@ def test_no_annotations_run_to_the_report(project):
     assert "no annotation files" in executed
 
 
+@pytest.mark.notebooks
 def test_incremental_outputs_equal_a_full_run(project):
-    """After the edits above, re-running everything (--force) gives byte-identical tables and figures."""
+    """After the edits above, re-running all (--force) gives byte-identical tables and figures."""
     import hashlib
 
     def snapshot() -> dict[str, str]:
@@ -873,6 +897,7 @@ def test_incremental_outputs_equal_a_full_run(project):
     assert after == before, [k for k in after if before.get(k) != after[k]]
 
 
+@pytest.mark.notebooks
 def test_a_broken_codebook_stops_the_run_naming_the_cause(project):
     path = project["root"] / "codebook.yaml"
     path.write_text(

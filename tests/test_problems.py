@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from helpers import cleanup, corpus, problems
 from helpers.cli import main
@@ -206,6 +207,7 @@ def test_clean_command_ends_with_the_list(tmp_path, capsys):
     assert "no main text found" in tail
 
 
+@pytest.mark.notebooks
 def test_run_prints_the_list_after_the_summary(tmp_path, capsys):
     table, raw = _messy(tmp_path)
     body = (

@@ -1,4 +1,4 @@
-"""REFI-QDA export (helpers.qdpx): the archive read back, every coded segment checked against its text."""
+"""REFI-QDA export (helpers.qdpx): the archive read back, every segment checked against its text."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def book():
 
 @pytest.fixture(scope="module")
 def corpus(cleaned, tmp_path_factory):
-    """(units, texts_dir): the sentence units of the two documents and their cleaned texts on disk."""
+    """(units, texts_dir): the two documents' sentence units and their cleaned texts on disk."""
     texts = tmp_path_factory.mktemp("clean")
     for doc_id, doc in cleaned.items():
         (texts / f"{doc_id}.txt").write_text(doc.text, encoding="utf-8")
@@ -36,7 +36,7 @@ def corpus(cleaned, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def coded(book):
-    """Coder A's annotation and a second coding (A with economic switched off) in the long layout."""
+    """Coder A's annotation and a second coding (A without economic) in the long layout."""
     a = rel.annotations_read(paths.DATA / "annotations" / "coder_A.csv", book)[rel.CODING_COLUMNS]
     b = a.assign(coder="second", value=a["value"].where(a["code"] != "economic", 0))
     return pd.concat([a, b], ignore_index=True)
@@ -59,7 +59,7 @@ def test_qdpx_round_trip_offsets_match_the_units(corpus, coded, book, tmp_path, 
         suffixes=("", "_unit"),
         validate="many_to_one",
     )
-    # every coded segment: at the unit's offsets, in the unit's document, and its text is the unit's text
+    # every coded segment: at the unit's offsets, in the unit's document, with the unit's text
     assert (merged["source"] == merged["doc_id"]).all()
     assert (merged["start"] == merged["start_unit"]).all() and (
         merged["end"] == merged["end_unit"]
@@ -74,6 +74,20 @@ def test_qdpx_round_trip_offsets_match_the_units(corpus, coded, book, tmp_path, 
     )
 
 
+def test_qdpx_diff_lists_segments_that_are_not_their_unit(corpus, coded, book, tmp_path):
+    units, texts = corpus
+    segments = qdpx.qdpx_read(qdpx.qdpx_write(tmp_path / "project.qdpx", units, book, coded, texts))
+    assert qdpx.qdpx_diff(segments, units).empty
+    # a unit whose text no longer matches the source, and a selection naming no unit
+    first = segments["selection"].iloc[0]
+    changed = units.assign(text=units["text"].where(units["unit_id"] != first, "闽宁协作。"))
+    stray = segments.iloc[[-1]].assign(selection="nowhere-1-p1-s1")
+    diff = qdpx.qdpx_diff(pd.concat([segments, stray], ignore_index=True), changed)
+    assert set(diff["selection"]) == {first, "nowhere-1-p1-s1"}
+    assert (diff.loc[diff["selection"] == first, "text_unit"] == "闽宁协作。").all()
+    assert diff.loc[diff["selection"] == "nowhere-1-p1-s1", "text_unit"].isna().all()
+
+
 def test_qdpx_structure_follows_refi_qda(corpus, coded, book, tmp_path):
     units, texts = corpus
     path = qdpx.qdpx_write(tmp_path / "project.qdpx", units, book, coded, texts)
@@ -86,7 +100,7 @@ def test_qdpx_structure_follows_refi_qda(corpus, coded, book, tmp_path):
     # every GUID is 8-4-4-4-12 hex and unique
     guids = [el.get("guid") for el in root.iter() if el.get("guid")]
     assert all(GUID.match(g) for g in guids) and len(guids) == len(set(guids))
-    # the codebook: dimensions as parent codes (not codable) holding the codes; isCodable on every code
+    # the codebook: dimensions as parent codes (not codable) holding the codes; isCodable on each
     top = root.findall("q:CodeBook/q:Codes/q:Code", NS)
     assert [c.get("name") for c in top] == ["五重逻辑 (logic)", "五项机制 (mechanism)"]
     assert all(c.get("isCodable") == "false" for c in top)

@@ -21,7 +21,7 @@ ANNOTATIONS = paths.DATA / "annotations"
 
 
 def codings(table: dict[str, list], code: str = "x") -> pd.DataFrame:
-    """Long codings for one code from ``{coder: [value per unit, None = not coded]}``; units u0, u1, …"""
+    """Long codings of one code from ``{coder: [value per unit, None: not coded]}``: u0, u1…"""
     rows = [
         (coder, f"u{i}", code, v)
         for coder, values in table.items()
@@ -70,7 +70,8 @@ def test_two_coders_unequal_marginals_by_hand():
     r = one(rel.codings_agreement(codings({"A": a, "B": b}), reference="A", n_bootstrap=0))
     # p_o = .7; p_e = .5 × .2 + .5 × .8 = .5; kappa = .2/.5
     assert r.cohen_kappa == pytest.approx(0.4)
-    # Fleiss (= Scott's pi for two coders): pooled p1 = 7/20, P_e = .35² + .65² = .545; (.7 − .545)/.455
+    # Fleiss (= Scott's pi for two coders): pooled p1 = 7/20, P_e = .35² + .65² = .545;
+    # kappa = (.7 − .545)/.455
     assert r.fleiss_kappa == pytest.approx((0.7 - 0.545) / 0.455)
     # alpha: o01 + o10 = 6, n = 20, n1 = 7, n0 = 13: 1 − 19·6/(2·7·13)
     assert r.krippendorff_alpha == pytest.approx(1 - 19 * 6 / 182)
@@ -136,7 +137,8 @@ def test_three_coders_by_hand():
     r = one(rel.codings_agreement(codings({"c1": c1, "c2": c2, "c3": c3}), n_bootstrap=0))
     # Fleiss: P_i = 1, 1/3, 1, 1/3 (e.g. u1: (2² + 1² − 3)/(3·2)); P̄ = 2/3; p1 = 6/12, P_e = .5
     assert r.fleiss_kappa == pytest.approx((2 / 3 - 0.5) / 0.5)
-    # pairwise Cohen: (c1,c2) p_o .75, p_e .5 → .5; (c1,c3) p_o .5, p_e .375 → .2; (c2,c3) .75, .5 → .5
+    # pairwise Cohen: (c1,c2) p_o .75, p_e .5 → .5; (c1,c3) p_o .5, p_e .375 → .2;
+    # (c2,c3) .75, .5 → .5
     assert r.cohen_kappa == pytest.approx((0.5 + 0.2 + 0.5) / 3)
     assert r.percent_agreement == pytest.approx((0.75 + 0.5 + 0.75) / 3)
     # alpha: o11 = 3 + 1 = 4, o00 = 3 + 1 = 4, o01 = o10 = 2; n = 12, n0 = n1 = 6: 1 − 11·4/72
@@ -157,8 +159,8 @@ def test_holsti_counts_each_coders_decisions():
 
 
 def test_alpha_matches_krippendorffs_published_example():
-    # Krippendorff (2011), "Computing Krippendorff's alpha-reliability": 4 coders, 12 units, missing values;
-    # nominal alpha = 0.743 (the krippendorff package documents the same value).
+    # Krippendorff (2011), "Computing Krippendorff's alpha-reliability": 4 coders, 12 units, missing
+    # values; nominal alpha = 0.743 (the krippendorff package documents the same value).
     nan = None
     data = {
         "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
@@ -171,7 +173,8 @@ def test_alpha_matches_krippendorffs_published_example():
 
 
 def test_fleiss_matches_the_published_example():
-    # Fleiss' kappa example (Wikipedia, after Fleiss 1971): 10 subjects, 14 raters, 5 categories; kappa = 0.210.
+    # Fleiss' kappa example (Wikipedia, after Fleiss 1971): 10 subjects, 14 raters, 5 categories;
+    # kappa = 0.210.
     counts = [
         [0, 0, 0, 0, 14],
         [0, 2, 6, 4, 2],
@@ -251,7 +254,7 @@ def test_a_code_one_coder_never_coded_is_not_assessed():
     assert "digital" in table.loc[rel.MACRO, "note"]
 
 
-def test_agreement_check_names_the_codes_meeting_the_targets():
+def test_agreement_compare_names_the_codes_meeting_the_targets():
     long = pd.concat(
         [
             codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]}, "x"),
@@ -259,12 +262,45 @@ def test_agreement_check_names_the_codes_meeting_the_targets():
             codings({"A": [0, 0, 0, 0], "B": [0, 0, 0, 0]}, "z"),
         ]
     )
-    check = rel.agreement_check(
+    check = rel.agreement_compare(
         rel.codings_agreement(long, n_bootstrap=0), target=0.7, mean_target=0.8
     )
     meets = dict(zip(check["code"], check["meets"]))
     assert meets["x"] == False and meets["y"] == True and pd.isna(meets["z"])  # noqa: E712
     assert meets[rel.MACRO] == False  # noqa: E712 - (0.5 + 1)/2 = 0.75 < 0.8
+
+
+def test_second_coder_agreement_with_the_reference_then_all_human_coders():
+    human = pd.concat(
+        [
+            codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]}, "x"),
+            codings({"A": [0, 1, 0, 1], "B": [0, 1, 0, 1]}, "y"),
+        ]
+    )
+    second = pd.concat([codings({"S": [1, 1, 0, 1]}, "x"), codings({"S": [0, 1, 0, 1]}, "y")])
+    table = rel.second_coder_agreement(
+        human, second, reference="A", coders=["A", "B"], n_bootstrap=0
+    )
+    assert list(pd.unique(table["comparison"])) == ["A vs S", "A vs B vs S"]
+    pair = table[table["comparison"] == "A vs S"].set_index("code")
+    # x: A 1 1 0 0, S 1 1 0 1: three of four agree; y: identical
+    assert pair.loc["x", "percent_agreement"] == pytest.approx(0.75)
+    assert pair.loc["y", "percent_agreement"] == 1
+    three = table[table["comparison"] == "A vs B vs S"].set_index("code")
+    assert (three.loc[["x", "y"], "n_coders"] == 3).all()
+
+
+def test_agreements_stack_labels_each_table_by_evaluation_and_coder():
+    long = codings({"A": [1, 1, 0, 0], "B": [1, 0, 0, 0]})
+    first = rel.codings_agreement(long, reference="A", n_bootstrap=0)
+    second = rel.codings_agreement(long, reference="A", units=["u0", "u1"], n_bootstrap=0)
+    stacked = rel.agreements_stack({("all units", "B"): first, ("two units", "B"): second})
+    assert list(stacked.columns[:3]) == ["evaluation", "coder", "comparison"]
+    assert stacked["evaluation"].tolist() == ["all units"] * len(first) + ["two units"] * len(
+        second
+    )
+    assert set(stacked["coder"]) == {"B"}
+    assert stacked.loc[stacked["evaluation"] == "two units", "n_units"].max() == 2
 
 
 # --------------------------------------------------------------------------------------------------
@@ -323,7 +359,8 @@ def test_annotations_read_names_file_line_and_column(tmp_path, body, line, colum
 
 
 def test_annotations_read_follows_codebook_and_corpus_edits(tmp_path, book):
-    """Codebook and corpus are edited after annotating: warnings naming file, code and remedy, no error."""
+    """Codebook and corpus are edited after annotating: warnings naming file, code and remedy, no
+    error."""
     p = annotation_file(
         tmp_path, "u1,d,X,2026-01-01,dev,0,1,\n"
     )  # codes economic and political only
@@ -631,17 +668,13 @@ def test_sheet_read_accepts_numbers_and_text_digits(tmp_path, book):
 
 
 # --------------------------------------------------------------------------------------------------
-# Notebook 05 stays thin
+# Notebook 05's parameters (that it defines no function: tests/test_notebooks.py, every notebook)
 # --------------------------------------------------------------------------------------------------
 
 
-def test_reliability_notebook_is_thin_with_its_parameters():
+def test_reliability_notebook_declares_its_parameters():
     nb = json.loads((paths.NOTEBOOKS / "05_coding_reliability.ipynb").read_text(encoding="utf-8"))
     assert nb["metadata"]["kernelspec"]["name"] == "minning-text"
-    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-    assert not any(
-        line.lstrip().startswith(("def ", "class ")) for src in code for line in src.splitlines()
-    )
     params = next(
         "".join(c["source"]) for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])
     )
@@ -662,7 +695,8 @@ def test_reliability_notebook_is_thin_with_its_parameters():
 
 
 def test_sentence_codings_lift_to_paragraphs():
-    """A paragraph has a code when one of its sentences has it; splits that disagree become 'mixed'."""
+    """A paragraph has a code when one of its sentences has it; splits that disagree become
+    'mixed'."""
     sentences = pd.DataFrame(
         {
             "unit_id": ["d-1-h", "d-1-p1-s1", "d-1-p1-s2", "d-1-p2-s1"],

@@ -1,4 +1,4 @@
-"""Segmentation: the user dictionary, identity of the fast backend with jieba, cache, stopwords, KWIC."""
+"""Segmentation: the user dictionary, the fast backend equal to jieba, cache, stopwords, KWIC."""
 
 from __future__ import annotations
 
@@ -93,11 +93,16 @@ def _reference_lcut(words: pd.DataFrame):
     return lambda text: tok.lcut(text, HMM=True)
 
 
+@pytest.fixture(scope="module")
+def reference(segmenter):
+    """jieba with the segmenter's dictionary, built once (loading it takes about a second)."""
+    return _reference_lcut(segmenter.dictionary)
+
+
 @pytest.mark.parametrize("level", ["sentence", "paragraph"])
-def test_fast_backend_gives_jiebas_tokens_on_the_whole_corpus(units, segmenter, level):
+def test_fast_backend_gives_jiebas_tokens_on_the_whole_corpus(units, segmenter, reference, level):
     if segmenter.backend != "rjieba":
         pytest.skip("rjieba not installed: jieba itself is used")
-    reference = _reference_lcut(segmenter.dictionary)
     texts = units.loc[units["level"] == level, "text"].tolist()
     diffs = [t for t in texts if segmenter.cut(t) != reference(t)]
     assert not diffs
@@ -124,8 +129,8 @@ def test_fast_backend_gives_jiebas_tokens_on_the_whole_corpus(units, segmenter, 
         "共印 210 份",
     ],
 )
-def test_fast_backend_splits_ascii_runs_like_jieba(segmenter, text):
-    assert segmenter.cut(text) == _reference_lcut(segmenter.dictionary)(text)
+def test_fast_backend_splits_ascii_runs_like_jieba(segmenter, reference, text):
+    assert segmenter.cut(text) == reference(text)
 
 
 def test_segmentation_is_cached_by_content_and_dictionary(tmp_path, units, segmenter, monkeypatch):
@@ -211,7 +216,7 @@ def test_kwic_rows_point_at_sentences_containing_the_keyword(units, segmenter):
 
 
 def test_word_cloud_frequencies_hold_no_stopword(units, segmenter):
-    """The word clouds are drawn from these frequencies: no stopword and no punctuation may be in them."""
+    """Word clouds are drawn from these frequencies: no stopword or punctuation may be in them."""
     from helpers.textstat import textstat_frequency
 
     sents = units[units["level"] == "sentence"]
@@ -246,7 +251,7 @@ def test_texts_cut_equals_cutting_each_text_in_simplified_script(cleaned):
 
 
 def test_pos_tagger_has_jiebas_tags_and_the_user_tags_without_reparsing():
-    """The copied word → tag table equals what POSTokenizer(tok) parses, plus the user dictionary's tags."""
+    """The copied word → tag table is what POSTokenizer(tok) parses, plus the user tags."""
     import jieba.posseg
 
     seg = tokens.segmenter_make()

@@ -6,6 +6,8 @@ cooperation (闽宁, 沪滇, 粤桂 …); none is copied from a source.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,6 +232,7 @@ def test_review_lists_what_the_learned_coder_codes_and_the_dictionary_does_not()
     assert np.array_equal(long["coder"].unique(), ["learned"])
 
 
+@pytest.mark.notebooks
 def test_reliability_notebook_reports_a_validation_set_by_document(tmp_path, book):
     """Notebooks 01 and 03 on the corpus, then 05 with a small validation set: the document-level
     tables, the suggestions and the second-opinion table are written."""
@@ -257,7 +260,7 @@ def test_reliability_notebook_reports_a_validation_set_by_document(tmp_path, boo
     for name, extra in (
         ("01_text_cleanup", {}),
         ("03_thematic_coding", {}),
-        ("05_coding_reliability", {"validation_dir": str(vdir), "n_bootstrap": 50}),
+        ("05_coding_reliability", {"validation_dir": str(vdir), "agreement_bootstrap": 199}),
     ):
         pm.execute_notebook(
             str(paths.NOTEBOOKS / f"{name}.ipynb"),
@@ -297,3 +300,112 @@ def test_reliability_notebook_reports_a_validation_set_by_document(tmp_path, boo
     held = set(units.loc[units["split"] == "holdout", "unit_id"])
     assert not any(u in held for ids in terms["example_unit_ids"] for u in ids.split())
     assert (tables / "codebook_suggestions_indicators.csv").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# Notebook 05's protocol in one call: the validation set evaluated, units for refining and review
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def evaluated(book):
+    """Six documents of the set (two held out), coded by a reference and a second annotator who
+    differs on two units; two corpus units with a reference coding that only train."""
+    from helpers import tokens
+
+    units, reference = _documents()
+    units["genre"] = units["doc_id"].map(lambda d: "news" if int(d[1:]) < 3 else "report")
+    units["script"] = "simplified"
+    units["split"] = units["doc_id"].map(lambda d: "holdout" if d in ("d1", "d4") else "tune")
+    codings = []
+    for coder, flip in (("annotator-C", set()), ("annotator-D", {"d1-p0", "d2-r1"})):
+        wide = pd.DataFrame({"unit_id": units["unit_id"]})
+        for c in book.ids:
+            wide[c] = 0
+        wide["pairing"] = [
+            int(v != (u in flip)) for u, v in zip(reference["unit_id"], reference["pairing"])
+        ]
+        codings.append(rel.codings_from_wide(wide, coder, book.ids))
+    vs = val.ValidationSet(path=None, units=units, codings=pd.concat(codings, ignore_index=True))
+    corpus_units = pd.DataFrame(
+        {
+            "unit_id": ["k-1-p1-s1", "k-1-p1-s2"],
+            "doc_id": ["k", "k"],
+            "text": ["两地结对帮扶持续深化。", "会议部署了冬季防火工作。"],
+        }
+    )
+    corpus_reference = pd.DataFrame({"unit_id": corpus_units["unit_id"]})
+    for c in book.ids:
+        corpus_reference[c] = 0
+    corpus_reference.loc[0, "pairing"] = 1
+    evaluation = val.validation_evaluate(
+        vs,
+        book,
+        tokens.segmenter_make(),
+        corpus_units,
+        corpus_reference,
+        n_splits=10,
+        n_bootstrap=50,
+        seed=1,
+    )
+    return evaluation, corpus_units, corpus_reference
+
+
+def test_validation_evaluate_compares_both_coders_by_document(evaluated, book):
+    ev, corpus_units, _ = evaluated
+    assert ev.reference_coder == "annotator-C"  # the first coder's file, by default
+    assert list(ev.agreements) == [
+        ("validation set, holdout documents", "dictionary"),
+        ("validation set, holdout documents", "learned"),
+        ("validation set, tune documents", "dictionary"),
+        ("validation set, tune documents", "learned"),
+        ("validation set, all documents (human–human)", "annotator-C+annotator-D"),
+    ]
+    held = ev.agreements["validation set, holdout documents", "dictionary"].set_index("code")
+    assert held.loc["pairing", "n_units"] == 16  # two held-out documents of eight units
+    human = ev.agreements["validation set, all documents (human–human)", "annotator-C+annotator-D"]
+    pairing = human.set_index("code").loc["pairing"]
+    assert (pairing["n_first_only"], pairing["n_second_only"]) == (1, 1)  # d1-p0, d2-r1
+    # the learned coder: each validation document predicted by a model that never saw it; the
+    # corpus units only train
+    assert (ev.predictions["fold"] == ev.predictions["doc_id"]).all()
+    assert set(ev.predictions["unit_id"]) == set(ev.units["unit_id"])
+    assert not set(corpus_units["unit_id"]) & set(ev.predictions["unit_id"])
+    # by genre, script and document: held-out documents only
+    by_doc = ev.agreement_by[ev.agreement_by["by"] == "doc_id"]
+    assert set(by_doc["group"]) == {"d1", "d4"}
+    assert set(ev.agreement_by["by"]) == {"genre", "script", "doc_id"}
+    # every disagreement is one: the dictionary's value differs from the reference coder's
+    dictionary = ev.coding.wide.set_index("unit_id")
+    reference = ev.reference.set_index("unit_id")
+    for r in ev.disagreements.itertuples():
+        assert dictionary.at[r.unit_id, r.code] != reference.at[r.unit_id, r.code]
+        assert r.split == ev.split[r.unit_id]
+    table = ev.coding_table()
+    assert list(table.columns) == ["unit_id", *book.ids, "evidence", "doc_id", "text"]
+    assert "48 units in 6 documents" in ev.describe()
+
+
+def test_units_for_refining_never_hold_held_out_units(evaluated, book):
+    ev, corpus_units, corpus_reference = evaluated
+    dictionary = corpus_reference.assign(pairing=0)
+    corpus = val.CodedUnits(corpus_units, corpus_reference, dictionary, pd.DataFrame())
+    unit_split = pd.Series(["dev", "holdout"], index=corpus_units["unit_id"])
+    alone = val.units_for_refining(corpus, unit_split, book.ids)
+    assert list(alone.units["unit_id"]) == ["k-1-p1-s1"]
+    assert list(alone.reference["unit_id"]) == ["k-1-p1-s1"]
+    refine = val.units_for_refining(corpus, unit_split, book.ids, ev)
+    docs = set(refine.units["unit_id"].str.split("-").str[0])
+    assert docs == {"k", "d0", "d2", "d3", "d5"}  # no unit of d1 or d4 (held out), nor k's second
+    assert list(refine.units["unit_id"]) == list(refine.reference["unit_id"])
+    assert len(refine.dictionary) == 2 + 48  # looked up by unit id: every unit
+    # the second opinion covers the corpus and the validation set, with the reference's value:
+    # a learned coder sure of pairing everywhere lists every unit the dictionary did not code
+    sure = dataclasses.replace(ev, predictions=ev.predictions.assign(pairing=0.9))
+    corpus_pred = corpus_units.assign(fold="k", pairing=[0.9, 0.1])
+    review = val.second_opinion_list(corpus, corpus_pred, ["pairing"], sure)
+    not_coded = ev.coding.wide.loc[ev.coding.wide["pairing"] == 0, "unit_id"]
+    assert set(review["unit_id"]) == {"k-1-p1-s1", *not_coded}
+    ref = pd.concat([corpus_reference, ev.reference]).set_index("unit_id")["pairing"]
+    assert review["reference"].tolist() == review["unit_id"].map(ref).tolist()
+    assert 0 < review["reference"].sum() < len(review)

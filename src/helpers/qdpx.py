@@ -1,8 +1,8 @@
 """REFI-QDA export: the corpus, its units and a coding as a ``.qdpx`` project for CAQDAS tools.
 
-A ``.qdpx`` file (REFI-QDA Project Exchange 1.0, read by NVivo, MAXQDA, ATLAS.ti and others) is a zip
-archive with ``project.qde`` (XML, namespace ``urn:QDA-XML:project:1.0``) and the source files under
-``sources/``. :func:`qdpx_write` puts in it:
+A ``.qdpx`` file (REFI-QDA Project Exchange 1.0, read by NVivo, MAXQDA, ATLAS.ti and others) is a
+zip archive with ``project.qde`` (XML, namespace ``urn:QDA-XML:project:1.0``) and the source files
+under ``sources/``. :func:`qdpx_write` puts in it:
 
 - one ``TextSource`` per document: the cleaned text ``data/processed/clean/<doc_id>.txt`` (UTF-8),
   stored as ``sources/<guid>.txt`` and referenced as ``internal://<guid>.txt``;
@@ -16,7 +16,8 @@ archive with ``project.qde`` (XML, namespace ``urn:QDA-XML:project:1.0``) and th
 The XML is built from the ``pyrefiqda`` models (generated from the REFI-QDA ``Project.xsd``, so
 element order and attribute names follow the schema) and serialised with ``xsdata``; the archive is
 written here rather than by ``pyrefiqda``'s ``save`` because that stamps the current time on every
-member. GUIDs are name-based (uuid5) and the timestamps fixed, so the same input writes the same bytes.
+member. GUIDs are name-based (uuid5) and the timestamps fixed, so the same input writes the same
+bytes.
 
 Offsets are counted in Unicode code points, as Python indexes strings and as the standard defines
 character positions; the corpus texts have no characters outside the Basic Multilingual Plane, where
@@ -33,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.reliability import codings_check
+from helpers.reliability import codings_validate
 from helpers.tables import path_resolve, zip_normalize
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
@@ -79,13 +80,13 @@ def qdpx_write(
     project_name: str = "闽宁协作 coding",
     timestamp: str = "2000-01-01T00:00:00Z",
 ) -> Path:
-    """Write the corpus, the codebook and the codings as a REFI-QDA project (.qdpx); return the path.
+    """Write the corpus, codebook and codings as a REFI-QDA project (.qdpx); return its path.
 
-    ``units`` needs doc_id, unit_id, start, end and text (``units_sentence.csv``); ``texts_dir`` holds
-    ``<doc_id>.txt``, the cleaned texts the offsets point into; ``codings`` is the long layout of
-    :mod:`helpers.reliability` (coder, unit_id, code, value), of which the value-1 rows become coded
-    selections. Raises ``ValueError`` if a unit's text is not at its offsets in the document (stale
-    processed data), if a coded unit or code is unknown, or a document text is missing.
+    ``units`` needs doc_id, unit_id, start, end and text (``units_sentence.csv``); ``texts_dir``
+    holds ``<doc_id>.txt``, the cleaned texts the offsets point into; ``codings`` is the long layout
+    of :mod:`helpers.reliability` (coder, unit_id, code, value), of which the value-1 rows become
+    coded selections. Raises ``ValueError`` if a unit's text is not at its offsets in the document
+    (stale processed data), if a coded unit or code is unknown, or a document text is missing.
     """
     from pyrefiqda.models import (
         CodeRefType,
@@ -104,7 +105,7 @@ def qdpx_write(
     from xsdata.models.datatype import XmlDateTime
     from xsdata_pydantic.bindings import XmlSerializer
 
-    codings_check(codings)
+    codings_validate(codings)
     missing = [c for c in ("doc_id", "unit_id", "start", "end", "text") if c not in units.columns]
     if missing:
         raise KeyError(f"units table has no column(s) {missing}")
@@ -122,8 +123,8 @@ def qdpx_write(
         s, e = int(r.start), int(r.end)
         if texts[r.doc_id][s:e] != str(r.text):
             raise ValueError(
-                f"unit {r.unit_id!r}: the text at {s}-{e} of {r.doc_id}.txt is not the unit's text; "
-                "re-run notebook 01"
+                f"unit {r.unit_id!r}: the text at {s}-{e} of {r.doc_id}.txt is not the unit's "
+                "text; re-run notebook 01"
             )
 
     coded = codings[codings["value"] == 1]
@@ -228,10 +229,10 @@ def qdpx_write(
 def qdpx_read(path: str | Path) -> pd.DataFrame:
     """Read a .qdpx project's coded text selections; return one row per (selection, coding).
 
-    Exists to check an export (and to look into a project coded in a CAQDAS tool): the archive is read
-    in memory (nothing is extracted), the XML parsed with the ``pyrefiqda`` models, and each
-    selection's text taken from its source file at its offsets. Columns: source, selection (its name:
-    the unit id in our exports), start, end, code (name), code_guid, coder (user name), text.
+    Exists to check an export (and to look into a project coded in a CAQDAS tool): the archive is
+    read in memory (nothing is extracted), the XML parsed with the ``pyrefiqda`` models, and each
+    selection's text taken from its source file at its offsets. Columns: source, selection (its
+    name: the unit id in our exports), start, end, code (name), code_guid, coder (user name), text.
     """
     from pyrefiqda.models import Project
     from xsdata_pydantic.bindings import XmlParser
@@ -281,3 +282,17 @@ def qdpx_read(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["source", "selection", "start", "end", "code", "code_guid", "coder", "text"]
     )
+
+
+def qdpx_diff(segments: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Return the coded segments whose text is not their unit's text: empty when the export is true.
+
+    ``segments`` from :func:`qdpx_read` (a selection is named by its unit id), ``units`` with
+    ``unit_id`` and ``text``. A segment whose selection names no unit is listed too, with an empty
+    ``text_unit``. Exists so that notebook 05 can check, after writing a project, that every coded
+    selection's offsets cut exactly its unit out of the source text. Columns: those of
+    ``segments`` and ``text_unit``.
+    """
+    text = units.drop_duplicates("unit_id").set_index("unit_id")["text"]
+    out = segments.assign(text_unit=segments["selection"].map(text))
+    return out[out["text"] != out["text_unit"]].reset_index(drop=True)

@@ -1,7 +1,7 @@
 """Coding reliability: human-coded samples, agreement statistics, second-coder sheets.
 
-Every coding (a human annotation file, the dictionary's ``coding_units.csv``, a returned second-coder
-sheet) is turned into one long table, the *codings* layout::
+Every coding (a human annotation file, the dictionary's ``coding_units.csv``, a returned
+second-coder sheet) is turned into one long table, the *codings* layout::
 
     coder        unit_id               code       value
     annotator-A  report2024-1.1-p1-s2  economic   1
@@ -42,13 +42,15 @@ BOOTSTRAP_SEED = 20261123
 CODING_COLUMNS = ["coder", "unit_id", "code", "value"]
 #: The values of the ``split`` column of an annotation file.
 SPLITS = ("dev", "holdout")
-#: Columns of an annotation file besides the code columns (``doc_id``, ``date`` and ``note`` optional).
+#: Columns of an annotation file besides the code columns (``doc_id``, ``date`` and ``note``
+#: optional).
 ANNOTATION_REQUIRED = ("unit_id", "coder", "split")
 ANNOTATION_OPTIONAL = ("doc_id", "date", "note")
 #: The coder name given to the dictionary's coding.
 DICTIONARY_CODER = "dictionary"
 
-#: Statistics of :func:`codings_agreement`, in column order; each has ``_ci_low``/``_ci_high`` columns.
+#: Statistics of :func:`codings_agreement`, in column order; each has ``_ci_low``/``_ci_high``
+#: columns.
 STATISTICS = (
     "percent_agreement",
     "holsti_cr",
@@ -77,8 +79,8 @@ def units_split(
     """Return ``"dev"`` or ``"holdout"`` per unit, stratified by document and top-level section.
 
     Within each (doc_id, section) group the units are shuffled with ``seed`` and the first
-    ``round(holdout × n)`` (at least one in groups of two or more) are held out. Run once; the result is
-    recorded in the annotation files, which are then the reference, not this function.
+    ``round(holdout × n)`` (at least one in groups of two or more) are held out. Run once; the
+    result is recorded in the annotation files, which are then the reference, not this function.
     """
     rng = np.random.default_rng(seed)
     split = pd.Series("dev", index=units.index, dtype=object)
@@ -113,12 +115,14 @@ class AnnotationError(ValueError):
 
 
 class AnnotationWarning(UserWarning):
-    """Part of the human codings cannot be used (a code without a column, a unit not in the corpus, no
-    annotation files): it is left out, the affected codes are reported as not assessed, the run goes on.
+    """Part of the human codings cannot be used (a code without a column, a unit not in the corpus,
+    no annotation files): it is left out, the affected codes are reported as not assessed, the run
+    goes on.
     """
 
 
-#: Start of the ``note`` of a code (or comparison) that could not be assessed, followed by the reason.
+#: Start of the ``note`` of a code (or comparison) that could not be assessed, followed by the
+#: reason.
 NOT_ASSESSED = "not assessed"
 
 
@@ -132,7 +136,7 @@ def _display(path: Path) -> Path:
 
 
 def csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Read a coding CSV (UTF-8): its stripped header and its non-blank rows with their line numbers.
+    """Read a coding CSV (UTF-8): its stripped header and its non-blank rows with line numbers.
 
     Errors name the file and line: not UTF-8, no header, a row with another number of fields than
     the header. Shared by the annotation files and the validation set's files.
@@ -166,7 +170,7 @@ def annotations_read(
     *,
     units: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Read and validate human annotation files; return their codings in the long layout plus ``split``.
+    """Read and validate annotation files; return their codings in the long layout plus ``split``.
 
     ``path`` is one file or a list of files (one coder each; an empty list gives no codings, with a
     warning: the reliability sections then say "not assessed"). A file (UTF-8 CSV, as
@@ -178,8 +182,8 @@ def annotations_read(
     codebook without a column (a code added or renamed after the annotation) is *not assessed*
     against that coder, and a column that is not a code (a code removed or renamed) is ignored; both
     give an :class:`AnnotationWarning` naming the file, the code and what to do. With ``units`` (the
-    unit ids of the corpus) the rows of units not in the corpus (a document removed, or re-cut by the
-    cleanup) are left out with a warning naming the file, the lines and the unit ids.
+    unit ids of the corpus) the rows of units not in the corpus (a document removed, or re-cut by
+    the cleanup) are left out with a warning naming the file, the lines and the unit ids.
 
     Every problem within the file raises :class:`AnnotationError` naming the file, the line (the
     header is line 1) and the column: a missing file or column, an empty coder or unit id, a unit
@@ -223,17 +227,17 @@ def annotations_read(
         absent = [c for c in codebook.ids if c not in header]
         if extra:
             warnings.warn(
-                f"{_display(p)}, line 1: column(s) {', '.join(map(repr, extra))} are not codes of the "
-                f"codebook: ignored (a code removed or renamed in the codebook? rename the column "
-                "to the code's new id to keep its codings)",
+                f"{_display(p)}, line 1: column(s) {', '.join(map(repr, extra))} are not codes "
+                "of the codebook: ignored (a code removed or renamed in the codebook? rename the "
+                "column to the code's new id to keep its codings)",
                 AnnotationWarning,
                 stacklevel=2,
             )
         if absent:
             warnings.warn(
-                f"{_display(p)}, line 1: no column for code(s) {', '.join(map(repr, absent))} of the "
-                f"codebook: {NOT_ASSESSED} against this file's coder. To assess them, add a column "
-                "named after each code with 0 or 1 for every unit, or code them with the "
+                f"{_display(p)}, line 1: no column for code(s) {', '.join(map(repr, absent))} "
+                f"of the codebook: {NOT_ASSESSED} against this file's coder. To assess them, add a "
+                "column named after each code with 0 or 1 for every unit, or code them with the "
                 "second-coder sheet (notebook 05)",
                 AnnotationWarning,
                 stacklevel=2,
@@ -297,8 +301,8 @@ def codings_from_wide(
 ) -> pd.DataFrame:
     """Return a unit × code table (one column per code, as ``coding_units.csv``) in the long layout.
 
-    Exists so that the dictionary's coding and any other wide table enter the statistics the same way
-    as the annotation files. Values must be whole numbers; an empty cell means "not coded" and
+    Exists so that the dictionary's coding and any other wide table enter the statistics the same
+    way as the annotation files. Values must be whole numbers; an empty cell means "not coded" and
     gives no row.
     """
     missing = [c for c in [id_col, *codes] if c not in wide.columns]
@@ -313,7 +317,7 @@ def codings_from_wide(
     long = long.assign(_u=long["unit_id"].map(order_u), _c=long["code"].map(order_c))
     long = long.sort_values(["_u", "_c"], kind="stable").drop(columns=["_u", "_c"])
     long["value"] = pd.to_numeric(long["value"]).astype("int64")
-    return codings_check(long.reset_index(drop=True)[CODING_COLUMNS])
+    return codings_validate(long.reset_index(drop=True)[CODING_COLUMNS])
 
 
 def codings_wide(codings: pd.DataFrame, coder: str) -> pd.DataFrame:
@@ -353,10 +357,11 @@ def codings_split(codings: pd.DataFrame) -> pd.Series:
 def codings_to_paragraphs(codings: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:
     """Lift sentence-level codings to paragraph units and return them (same columns).
 
-    A paragraph has a code when any of its sentences has it; titles and headings are the same unit at
-    both levels. Exists so that a sample coded at sentence level can validate paragraph-level coding.
-    With a ``split`` column, a paragraph keeps the split of its sentences when they agree and gets
-    ``mixed`` otherwise, so that no held-out sentence is mixed into the dev figures or the reverse.
+    A paragraph has a code when any of its sentences has it; titles and headings are the same unit
+    at both levels. Exists so that a sample coded at sentence level can validate paragraph-level
+    coding. With a ``split`` column, a paragraph keeps the split of its sentences when they agree
+    and gets ``mixed`` otherwise, so that no held-out sentence is mixed into the dev figures or the
+    reverse.
     """
     is_text = sentences["kind"] == "text"
     parent = dict(
@@ -377,7 +382,7 @@ def codings_to_paragraphs(codings: pd.DataFrame, sentences: pd.DataFrame) -> pd.
     return out
 
 
-def codings_check(codings: pd.DataFrame) -> pd.DataFrame:
+def codings_validate(codings: pd.DataFrame) -> pd.DataFrame:
     """Return ``codings`` unchanged if it is a valid long table; raise otherwise.
 
     Every function that takes codings calls this first, so that a malformed table (missing column,
@@ -390,8 +395,8 @@ def codings_check(codings: pd.DataFrame) -> pd.DataFrame:
     if codings["value"].isna().any():
         bad = codings[codings["value"].isna()].iloc[0]
         raise ValueError(
-            f"empty value for coder {bad['coder']!r}, unit {bad['unit_id']!r}, code {bad['code']!r}: "
-            "leave the row out for a unit that was not coded"
+            f"empty value for coder {bad['coder']!r}, unit {bad['unit_id']!r}, code "
+            f"{bad['code']!r}: leave the row out for a unit that was not coded"
         )
     dup = codings[codings.duplicated(["coder", "unit_id", "code"])]
     if len(dup):
@@ -410,8 +415,8 @@ def codings_check(codings: pd.DataFrame) -> pd.DataFrame:
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
     """Return Cohen's kappa of two codings of the same units (NaN marks a unit one coder left out).
 
-    κ = (p_o − p_e) / (1 − p_e), with p_o the share of units (coded by both) given the same value and
-    p_e = Σ_k p_a(k) p_b(k) from each coder's own marginal distribution. Undefined (NaN) when
+    κ = (p_o − p_e) / (1 − p_e), with p_o the share of units (coded by both) given the same value
+    and p_e = Σ_k p_a(k) p_b(k) from each coder's own marginal distribution. Undefined (NaN) when
     p_e = 1, i.e. both coders gave every unit the same single value (e.g. a code nobody used):
     there is no variation to agree on beyond chance. Written out here because it is three lines and
     it keeps the NaN cases explicit.
@@ -430,7 +435,7 @@ def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def fleiss_kappa(values: np.ndarray) -> float:
-    """Return Fleiss' kappa of a coders × units matrix (NaN = not coded) over the units every coder coded.
+    """Return Fleiss' kappa of a coders × units matrix (NaN: not coded) on units every coder coded.
 
     P_i = (Σ_k n_ik² − m) / (m(m − 1)) per unit (n_ik coders gave value k, m coders), P̄ their mean,
     p_k the share of all assignments that are k, P_e = Σ p_k², κ = (P̄ − P_e)/(1 − P_e). NaN when
@@ -459,8 +464,8 @@ def krippendorff_alpha(values: np.ndarray) -> float:
     """Return Krippendorff's alpha (nominal) of a coders × units matrix, NaN marking missing values.
 
     Computed by the ``krippendorff`` package. Undefined (NaN) when the pairable values (units coded
-    by at least two coders) show fewer than two distinct values, because the expected disagreement is
-    then zero (e.g. a code nobody used), and when no unit was coded by two coders.
+    by at least two coders) show fewer than two distinct values, because the expected disagreement
+    is then zero (e.g. a code nobody used), and when no unit was coded by two coders.
     """
     import krippendorff
 
@@ -497,7 +502,7 @@ def _ratio(num: int, den: int) -> float:
 
 
 def _code_statistics(m: np.ndarray, reference: bool) -> dict[str, float]:
-    """All statistics of one code's coders × units matrix (row 0 is the reference if ``reference``)."""
+    """All statistics of a code's coders × units matrix (row 0: the reference if ``reference``)."""
     pairs = [_pair(m[i], m[j]) for i, j in combinations(range(m.shape[0]), 2)]
     arr = np.array(pairs, dtype=float)
     mean = [float(np.nanmean(col)) if (~np.isnan(col)).any() else float("nan") for col in arr.T]
@@ -547,8 +552,8 @@ def _code_notes(m: np.ndarray, stats: dict[str, float], reference: bool) -> list
     if len(observed) <= 1:
         v = "no value" if not len(observed) else f"{observed[0]:g}"
         notes.append(
-            f"no variation: every coder gave {v} to every unit, so kappa and alpha are undefined (NaN); "
-            "percent agreement and Holsti's CR are 1"
+            f"no variation: every coder gave {v} to every unit, so kappa and alpha are undefined "
+            "(NaN); percent agreement and Holsti's CR are 1"
         )
     else:
         if np.isnan(stats["cohen_kappa"]):
@@ -757,40 +762,42 @@ def codings_agreement(
     """Return agreement statistics per code between two or more codings, with a macro-average row.
 
     ``codings`` is the long layout (coder, unit_id, code, value). ``coders`` chooses and orders the
-    coders (default: all, in order of appearance); ``reference`` names the reference coding (it must be
-    one of exactly two coders; it is put first), which adds precision, recall and F1 of the other
-    coder, presence (value 1) being the positive class. ``codes`` chooses the codes (default: all, in
-    order of appearance), ``units`` restricts the units (e.g. the held-out ones).
+    coders (default: all, in order of appearance); ``reference`` names the reference coding (it must
+    be one of exactly two coders; it is put first), which adds precision, recall and F1 of the other
+    coder, presence (value 1) being the positive class. ``codes`` chooses the codes (default: all,
+    in order of appearance), ``units`` restricts the units (e.g. the held-out ones).
 
     Statistics, per code, on the units' 0/1 decisions:
 
     - ``percent_agreement``: share of units (coded by both) on which two coders agree.
-    - ``holsti_cr``: Holsti's 2M/(N1 + N2), with N1, N2 the numbers of units each coder made a decision
-      on for this code and M the units both decided the same way. It equals percent agreement when both
-      coded the same units, and is lower when they coded different units.
+    - ``holsti_cr``: Holsti's 2M/(N1 + N2), with N1, N2 the numbers of units each coder made a
+      decision on for this code and M the units both decided the same way. It equals percent
+      agreement when both coded the same units, and is lower when they coded different units.
     - ``cohen_kappa``: Cohen's kappa (:func:`cohen_kappa`); for three or more coders the mean over
       pairs (Light's kappa).
     - ``fleiss_kappa``: Fleiss' kappa over the units every coder coded (Scott's pi for two coders).
     - ``krippendorff_alpha``: Krippendorff's nominal alpha; uses every unit coded by two or more.
     - ``precision``, ``recall``, ``f1`` (only with ``reference``): TP/(TP + FP), TP/(TP + FN) and
-      2TP/(2TP + FP + FN), where TP = both coded 1, FP = only the other coder, FN = only the reference.
+      2TP/(2TP + FP + FN), where TP = both coded 1, FP = only the other coder, FN = only the
+      reference.
 
     For three or more coders percent agreement and Holsti's CR are means over pairs as well.
 
-    Degenerate cases are reported, not hidden: a code nobody used (every value 0) has percent agreement
-    and Holsti's CR 1 and undefined (NaN) kappa, alpha, precision, recall and F1, with the reason in
-    ``note``; perfect agreement with variation gives kappa and alpha 1. Macro averages (row
-    ``(macro)``) are means over the codes where the statistic is defined; the codes left out are named
-    in its note.
+    Degenerate cases are reported, not hidden: a code nobody used (every value 0) has percent
+    agreement and Holsti's CR 1 and undefined (NaN) kappa, alpha, precision, recall and F1, with the
+    reason in ``note``; perfect agreement with variation gives kappa and alpha 1. Macro averages
+    (row ``(macro)``) are means over the codes where the statistic is defined; the codes left out
+    are named in its note.
 
-    Confidence intervals: percentile bootstrap over units (``n_bootstrap`` resamples of the units with
-    replacement, drawn once with ``seed`` and shared by every code, so the macro interval is consistent);
-    a resample where a statistic is undefined is skipped for it, and the note says how many were used.
-    With few units coded 1 the interval is conditional on the resamples that contain them and much too
-    narrow (one positive unit: kappa is 1 or undefined in every resample); the note says so when fewer
-    than five units were coded 1 by anyone. ``n_bootstrap=0`` gives no intervals. The resamples are
-    computed at once with numpy (each statistic is a function of weighted counts), so 9,999
-    resamples take well under a second; the same seed gives the same intervals.
+    Confidence intervals: percentile bootstrap over units (``n_bootstrap`` resamples of the units
+    with replacement, drawn once with ``seed`` and shared by every code, so the macro interval is
+    consistent); a resample where a statistic is undefined is skipped for it, and the note says how
+    many were used. With few units coded 1 the interval is conditional on the resamples that contain
+    them and much too narrow (one positive unit: kappa is 1 or undefined in every resample); the
+    note says so when fewer than five units were coded 1 by anyone. ``n_bootstrap=0`` gives no
+    intervals. The resamples are computed at once with numpy (each statistic is a function of
+    weighted counts), so 9,999 resamples take well under a second; the same seed gives the same
+    intervals.
 
     ``clusters`` (unit id → document id, or any grouping) makes it a **cluster bootstrap**: whole
     documents are resampled with replacement, with all their units, and the point estimates stay
@@ -801,10 +808,10 @@ def codings_agreement(
     whose spread is the difference between the documents, not a confidence interval.
 
     Columns: comparison, code, n_coders, n_units (units coded by every coder), n_both, n_first_only,
-    n_second_only, n_neither (two coders only: presence counts, first = reference), then each statistic
-    with ``_ci_low`` and ``_ci_high``, then note.
+    n_second_only, n_neither (two coders only: presence counts, first = reference), then each
+    statistic with ``_ci_low`` and ``_ci_high``, then note.
     """
-    codings_check(codings)
+    codings_validate(codings)
     coders = list(coders) if coders is not None else list(pd.unique(codings["coder"]))
     if len(coders) < 2:  # e.g. a single annotation file: one coder cannot agree with anybody
         return _agreement_not_assessed(
@@ -892,8 +899,8 @@ def codings_agreement(
         absent = [c for c, values in zip(coders, data[k]) if np.isnan(values).all()]
         if absent:  # e.g. a code added to the codebook after the annotation files were made
             notes = [
-                f"{NOT_ASSESSED}: no coding of {code!r} by {', '.join(absent)} (add a column for it to the "
-                "annotation file, or code it with the second-coder sheet)"
+                f"{NOT_ASSESSED}: no coding of {code!r} by {', '.join(absent)} (add a column for "
+                "it to the annotation file, or code it with the second-coder sheet)"
             ]
         short: dict[int, list[str]] = {}
         for j, name in enumerate(STATISTICS):
@@ -995,7 +1002,7 @@ def codings_agreement_by(codings: pd.DataFrame, groups: pd.Series | dict, **kwar
     return out[["group", *[c for c in out.columns if c != "group"]]]
 
 
-def agreements_compare(
+def agreements_tabulate(
     named: dict[str, pd.DataFrame], statistic: str = "cohen_kappa", *, digits: int = 3
 ) -> pd.DataFrame:
     """Return a statistic of several agreement tables side by side: a row per code, a column each.
@@ -1027,6 +1034,49 @@ def agreements_compare(
     return out
 
 
+def agreements_stack(named: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+    """Return several agreement tables as one long table, each labelled by how it was obtained.
+
+    ``named`` maps (evaluation, coder) to a table of :func:`codings_agreement`: the evaluation says
+    on which units and how the figure was obtained (``"validation set, holdout documents"``), the
+    coder which coder was compared with the reference. Columns: evaluation, coder, then those of
+    the tables, in the order of ``named`` (``reliability_validity.csv``).
+    """
+    out = pd.concat(
+        [t.assign(evaluation=e, coder=c) for (e, c), t in named.items()], ignore_index=True
+    )
+    return out[
+        ["evaluation", "coder", *[c for c in out.columns if c not in ("evaluation", "coder")]]
+    ]
+
+
+def second_coder_agreement(
+    codings: pd.DataFrame,
+    second: pd.DataFrame,
+    *,
+    reference: str,
+    coders: Sequence[str],
+    **kwargs,
+) -> pd.DataFrame:
+    """Return a second coder's agreement with the reference coder, then with every human coder.
+
+    ``second`` is the returned second-coder sheet in the long layout (:func:`sheet_read`);
+    ``coders`` the human coders of ``codings``. Two tables of :func:`codings_agreement` one after
+    the other (``reliability_second_coder.csv``): the pair (reference, second coder), then all
+    human coders with the second (Fleiss' kappa and Krippendorff's alpha over them). ``kwargs``
+    go to :func:`codings_agreement` (bootstrap options).
+    """
+    name = second["coder"].iloc[0]
+    both = pd.concat([codings, second], ignore_index=True)
+    return pd.concat(
+        [
+            codings_agreement(both, coders=[reference, name], **kwargs),
+            codings_agreement(both, coders=[*coders, name], **kwargs),
+        ],
+        ignore_index=True,
+    )
+
+
 def _agreement_not_assessed(
     codings: pd.DataFrame,
     coders: list[str],
@@ -1034,7 +1084,8 @@ def _agreement_not_assessed(
     codes: Sequence[str] | None,
     reason: str,
 ) -> pd.DataFrame:
-    """Return the table of :func:`codings_agreement` for a comparison that cannot be made, with a warning.
+    """Return the table of :func:`codings_agreement` for a comparison that cannot be made, with a
+    warning.
 
     One row per code and the macro row, every statistic NaN, ``note`` saying "not assessed" and why,
     so that the notebook and the report show the gap instead of stopping.
@@ -1081,14 +1132,15 @@ def _agreement_not_assessed(
     return out
 
 
-def agreement_check(
+def agreement_compare(
     agreement: pd.DataFrame,
     *,
     target: float = 0.7,
     mean_target: float = 0.8,
     statistic: str = "cohen_kappa",
 ) -> pd.DataFrame:
-    """Return, per code and for the macro mean, the statistic against its target and whether it meets it.
+    """Return, per code and for the macro mean, the statistic against its target and whether it
+    meets it.
 
     ``target`` applies to each code and ``mean_target`` to the ``(macro)`` row. ``meets`` is True or
     False, or NA where the statistic is undefined (a code nobody used cannot meet a kappa target).
@@ -1115,15 +1167,15 @@ def agreement_check(
     return out
 
 
-def agreement_describe(check: pd.DataFrame) -> str:
-    """Return the verdict of :func:`agreement_check` in words: the mean, then which codes meet the target.
+def agreement_describe(compared: pd.DataFrame) -> str:
+    """Return the verdict of :func:`agreement_compare` in words: the mean, then which codes meet it.
 
-    One line for the mean, one for the codes that meet the per-code target, one for those that do not
-    (with their values) and one for codes where the statistic is undefined, so a notebook can say
-    plainly which codes pass.
+    One line for the mean, one for the codes that meet the per-code target, one for those that do
+    not (with their values) and one for codes where the statistic is undefined, so a notebook can
+    say plainly which codes pass.
     """
     lines = []
-    for comparison, g in check.groupby("comparison", sort=False):
+    for comparison, g in compared.groupby("comparison", sort=False):
         stat = g["statistic"].iloc[0]
         macro = g[g["code"] == MACRO]
         codes = g[g["code"] != MACRO]
@@ -1133,7 +1185,8 @@ def agreement_describe(check: pd.DataFrame) -> str:
                 "undefined" if pd.isna(m["meets"]) else ("meets" if m["meets"] else "does NOT meet")
             )
             lines.append(
-                f"{comparison}: mean {stat} = {m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}], "
+                f"{comparison}: mean {stat} = {m['value']:.3f} [{m['ci_low']:.3f}, "
+                f"{m['ci_high']:.3f}], "
                 f"{verdict} the target {m['target']:g}"
             )
         t = codes["target"].iloc[0] if len(codes) else float("nan")
@@ -1156,7 +1209,8 @@ def agreement_describe(check: pd.DataFrame) -> str:
 def agreement_summary(
     agreement: pd.DataFrame, statistics: Sequence[str] | None = None, *, digits: int = 3
 ) -> pd.DataFrame:
-    """Return a compact view of :func:`codings_agreement` for reading: ``value [low, high]`` per statistic.
+    """Return a compact view of :func:`codings_agreement` for reading: ``value [low, high]`` per
+    statistic.
 
     ``statistics`` defaults to those defined for the comparison (precision, recall and F1 only when
     a reference was given). Columns: comparison (only when the table holds several), code, n_units,
@@ -1203,22 +1257,22 @@ def codings_disagreements(
 ) -> pd.DataFrame:
     """Return every unit × code where the dictionary and the human coder differ, for review.
 
-    ``type`` is ``false positive`` (dictionary 1, human 0) or ``false negative`` (dictionary 0, human
-    1), the human being the reference. ``evidence`` (``coding_evidence.csv``) gives what fired for the
-    code in that unit (``keyword 习近平「习近平」@7-10; …``) or ``nothing fired``. Only units both coded
-    are compared. Sorted by code (``codes`` order, default order of appearance), then unit order in
-    ``units``.
+    ``type`` is ``false positive`` (dictionary 1, human 0) or ``false negative`` (dictionary 0,
+    human 1), the human being the reference. ``evidence`` (``coding_evidence.csv``) gives what fired
+    for the code in that unit (``keyword 习近平「习近平」@7-10; …``) or ``nothing fired``. Only
+    units both coded are compared. Sorted by code (``codes`` order, default order of appearance),
+    then unit order in ``units``.
 
     Columns: code, unit_id, heading_path, text, human_value, dictionary_value, type, evidence.
     """
-    codings_check(codings)
+    codings_validate(codings)
     codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
     h = codings[codings["coder"] == human].set_index(["unit_id", "code"])["value"]
     d = codings[codings["coder"] == dictionary].set_index(["unit_id", "code"])["value"]
     if h.empty or d.empty:  # e.g. no annotation files: nothing to list, said so in a warning
         warnings.warn(
-            f"disagreements {NOT_ASSESSED}: need codings by {human!r} and {dictionary!r}; coders with "
-            f"codings: {', '.join(pd.unique(codings['coder'])) or 'none'}",
+            f"disagreements {NOT_ASSESSED}: need codings by {human!r} and {dictionary!r}; coders "
+            f"with codings: {', '.join(pd.unique(codings['coder'])) or 'none'}",
             AnnotationWarning,
             stacklevel=2,
         )

@@ -31,14 +31,22 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
+from helpers.coding import CodingResult, coded_table, units_code
 from helpers.reliability import (
     CODING_COLUMNS,
+    DICTIONARY_CODER,
     AnnotationError,
     AnnotationWarning,
-    codings_check,
+    codings_agreement,
+    codings_agreement_by,
+    codings_disagreements,
+    codings_from_wide,
+    codings_validate,
+    codings_wide,
     csv_rows,
 )
 from helpers.tables import path_resolve
+from helpers.tokens import Segmenter
 
 #: The units file of a validation set and its required columns.
 VALIDATION_UNITS = "units.csv"
@@ -195,7 +203,7 @@ def validation_coding_read(
         )
     df = pd.DataFrame(out, columns=CODING_COLUMNS)
     df["value"] = df["value"].astype("int64")
-    return codings_check(df)
+    return codings_validate(df)
 
 
 def validation_read(
@@ -434,7 +442,7 @@ def predictions_to_codings(
     long = long.assign(_u=long["unit_id"].map(units_order), _c=long["code"].map(order))
     long = long.sort_values(["_u", "_c"], kind="stable").drop(columns=["_u", "_c"])
     long.insert(0, "coder", coder)
-    return codings_check(long.reset_index(drop=True)[CODING_COLUMNS])
+    return codings_validate(long.reset_index(drop=True)[CODING_COLUMNS])
 
 
 def predictions_review(
@@ -488,3 +496,245 @@ def predictions_review(
     )
     cols = ["code", "unit_id", "doc_id", "probability", "reference", "text", "note"]
     return out[cols].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Notebook 05's protocol: the validation set evaluated; the units for refining and for review
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidationEvaluation:
+    """A validation set coded by the dictionary and the learned coder, with every agreement of both.
+
+    ``codings`` holds the set's own codings and the dictionary's (long layout), ``learned`` the
+    set's codings and the learned coder's; ``split`` is the split per unit, ``predictions`` the
+    learned coder's out-of-document probabilities (:func:`units_predict`, corpus units included in
+    training), ``reference`` the reference coder's wide coding. ``agreements`` maps (evaluation,
+    coder) to a table of :func:`helpers.reliability.codings_agreement`, ``agreement_by`` is the
+    agreement on the held-out documents by genre, script and document, ``disagreements`` those of
+    the dictionary with the reference coder.
+    """
+
+    validation: ValidationSet
+    reference_coder: str
+    coding: CodingResult
+    codings: pd.DataFrame
+    learned: pd.DataFrame
+    split: pd.Series
+    predictions: pd.DataFrame
+    reference: pd.DataFrame
+    agreements: dict[tuple[str, str], pd.DataFrame]
+    agreement_by: pd.DataFrame
+    disagreements: pd.DataFrame
+
+    @property
+    def units(self) -> pd.DataFrame:
+        return self.validation.units
+
+    @property
+    def documents(self) -> pd.Series:
+        return self.validation.documents
+
+    def coding_table(self) -> pd.DataFrame:
+        """The dictionary's coding with doc_id and text (``validation_coding_units.csv``)."""
+        return coded_table(self.coding).merge(
+            self.units[["unit_id", "doc_id", "text"]], on="unit_id"
+        )
+
+    def describe(self) -> str:
+        """One line: units, documents per split, the reference coder and the coders."""
+        per_split = self.split.groupby(self.documents).first().value_counts().to_dict()
+        return (
+            f"validation set: {len(self.units)} units in {self.documents.nunique()} documents "
+            f"({per_split}); reference coder {self.reference_coder}; coders "
+            f"{', '.join(self.validation.coders)}"
+        )
+
+
+def validation_evaluate(
+    validation: ValidationSet,
+    codebook: Codebook,
+    segmenter: Segmenter,
+    corpus_units: pd.DataFrame,
+    corpus_reference: pd.DataFrame,
+    *,
+    reference_coder: str | None = None,
+    n_splits: int = 5,
+    threshold: float = 0.5,
+    **agreement_options,
+) -> ValidationEvaluation:
+    """Code a validation set with the dictionary and the learned coder; compute every agreement.
+
+    The dictionary codes the set's units as notebook 03 codes the corpus
+    (:func:`helpers.coding.units_code`). The learned coder is trained on the corpus units
+    (``corpus_units`` with their ``corpus_reference``, wide) and on the set's other documents, in
+    folds by document (:func:`folds_by_document`), and predicts each document left out. Agreement
+    with ``reference_coder`` (default: the coder of the first file) per split (``holdout``, then
+    ``tune``, ``dev``), for the dictionary and the learned coder, with the bootstrap over documents;
+    on the held-out documents by genre and script (over documents) and per document; between the
+    set's coders on all documents (two coders or more). ``agreement_options`` go to
+    :func:`helpers.reliability.codings_agreement` (``n_bootstrap``, ``seed``, ``confidence``).
+    """
+    units, ids = validation.units, codebook.ids
+    ref = reference_coder or validation.coders[0]
+    coding = units_code(units, codebook, segmenter)
+    codings = pd.concat(
+        [validation.codings, codings_from_wide(coding.wide, DICTIONARY_CODER, ids)],
+        ignore_index=True,
+    )
+    docs = validation.documents
+    split = (
+        units.set_index("unit_id")["split"]
+        if "split" in units
+        else pd.Series("holdout", index=docs.index)
+    )
+    pair = [ref, DICTIONARY_CODER]
+    # the learned coder: corpus units always train; validation documents in folds by document
+    reference = codings_wide(validation.codings, ref)
+    columns = ["unit_id", "doc_id", "text"]
+    predictions = units_predict(
+        pd.concat([corpus_units[columns], units[columns]], ignore_index=True),
+        pd.concat([corpus_reference, reference], ignore_index=True),
+        ids,
+        folds_by_document(docs, n_splits=n_splits),
+    )
+    learned = pd.concat(
+        [validation.codings, predictions_to_codings(predictions, ids, threshold=threshold)],
+        ignore_index=True,
+    )
+    options = {"reference": ref, "clusters": docs, **agreement_options}
+    agreements = {}
+    for part in ("holdout", "tune", "dev"):
+        part_units = split.index[split == part]
+        if len(part_units):
+            agreements[f"validation set, {part} documents", DICTIONARY_CODER] = codings_agreement(
+                codings, coders=pair, units=part_units, **options
+            )
+            agreements[f"validation set, {part} documents", LEARNED_CODER] = codings_agreement(
+                learned, coders=[ref, LEARNED_CODER], units=part_units, **options
+            )
+    held = split.index[split == "holdout"]
+    by = [
+        codings_agreement_by(
+            codings, units.set_index("unit_id")[column], units=held, coders=pair, **options
+        ).assign(by=column)
+        for column in ("genre", "script")
+        if column in units
+    ]
+    by.append(
+        codings_agreement_by(
+            codings, docs, units=held, coders=pair, reference=ref, **agreement_options
+        ).assign(by="doc_id")
+    )
+    if len(validation.coders) >= 2:
+        agreements["validation set, all documents (human–human)", "+".join(validation.coders)] = (
+            codings_agreement(
+                validation.codings, coders=validation.coders, clusters=docs, **agreement_options
+            )
+        )
+    disagreements = codings_disagreements(
+        codings, units, human=ref, evidence=coding.evidence, codes=ids
+    )
+    disagreements.insert(2, "split", disagreements["unit_id"].map(split))
+    return ValidationEvaluation(
+        validation=validation,
+        reference_coder=ref,
+        coding=coding,
+        codings=codings,
+        learned=learned,
+        split=split,
+        predictions=predictions,
+        reference=reference,
+        agreements=agreements,
+        agreement_by=pd.concat(by, ignore_index=True),
+        disagreements=disagreements,
+    )
+
+
+@dataclass(frozen=True)
+class CodedUnits:
+    """Units (unit_id, doc_id, text), the reference coder's and the dictionary's wide codings and
+    the dictionary's evidence: what the codebook suggestions and the second-opinion table read.
+    """
+
+    units: pd.DataFrame
+    reference: pd.DataFrame
+    dictionary: pd.DataFrame
+    evidence: pd.DataFrame
+
+
+def units_for_refining(
+    corpus: CodedUnits,
+    unit_split: pd.Series,
+    codes: Sequence[str],
+    evaluation: ValidationEvaluation | None = None,
+) -> CodedUnits:
+    """Return the units that may be used to refine the codebook, never held-out ones.
+
+    The corpus's ``dev`` units (``unit_split``: unit id → dev, holdout or mixed) and, with a
+    validation set, the units of its ``tune`` (or ``dev``) documents, each with the reference
+    coding. The dictionary's coding and evidence are those of every unit (the suggestions look
+    them up by unit id).
+    """
+    refine = unit_split.index[unit_split == "dev"]
+    units = corpus.units[corpus.units["unit_id"].isin(refine)][["unit_id", "doc_id", "text"]]
+    reference = corpus.reference[corpus.reference["unit_id"].isin(refine)]
+    if evaluation is None:
+        return CodedUnits(units, reference, corpus.dictionary, corpus.evidence)
+    tune = evaluation.split.index[evaluation.split != "holdout"]
+    v_units = evaluation.units
+    return CodedUnits(
+        units=pd.concat(
+            [units, v_units[v_units["unit_id"].isin(tune)][["unit_id", "doc_id", "text"]]]
+        ),
+        reference=pd.concat(
+            [reference, evaluation.reference[evaluation.reference["unit_id"].isin(tune)]]
+        ),
+        dictionary=pd.concat(
+            [
+                corpus.dictionary[["unit_id", *codes]],
+                evaluation.coding.wide[["unit_id", *codes]],
+            ]
+        ),
+        evidence=pd.concat([corpus.evidence, evaluation.coding.evidence], ignore_index=True),
+    )
+
+
+def second_opinion_list(
+    corpus: CodedUnits,
+    predictions: pd.DataFrame,
+    codes: Sequence[str],
+    evaluation: ValidationEvaluation | None = None,
+    *,
+    threshold: float = 0.5,
+) -> pd.DataFrame:
+    """Return :func:`predictions_review` over the corpus and, with one, the validation set.
+
+    ``predictions`` are the learned coder's out-of-document predictions for the corpus units; the
+    validation set's come from ``evaluation``. Every unit × code the learned coder would code and
+    the dictionary did not, with the reference coder's value (``reliability_second_opinion.csv``).
+    """
+    if evaluation is None:
+        return predictions_review(
+            predictions,
+            corpus.dictionary,
+            corpus.units,
+            codes,
+            reference=corpus.reference,
+            threshold=threshold,
+        )
+    v_units, v_pred = evaluation.units, evaluation.predictions
+    columns = ["unit_id", "doc_id", "text"]
+    return predictions_review(
+        pd.concat(
+            [predictions, v_pred[v_pred["unit_id"].isin(v_units["unit_id"])]], ignore_index=True
+        ),
+        pd.concat(
+            [corpus.dictionary[["unit_id", *codes]], evaluation.coding.wide[["unit_id", *codes]]]
+        ),
+        pd.concat([corpus.units[columns], v_units[columns]]),
+        codes,
+        reference=pd.concat([corpus.reference, evaluation.reference]),
+        threshold=threshold,
+    )
