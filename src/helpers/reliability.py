@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.tables import path_resolve, workbook_save
+from helpers.tables import cell_unescape, path_resolve, workbook_save
 
 HOLDOUT_SEED = 20261123
 BOOTSTRAP_SEED = 20261123
@@ -135,7 +135,8 @@ def csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Read a coding CSV (UTF-8): its stripped header and its non-blank rows with their line numbers.
 
     Errors name the file and line: not UTF-8, no header, a row with another number of fields than
-    the header. Shared by the annotation files and the validation set's files.
+    the header. Shared by the annotation files and the validation set's files. A ``'`` that
+    :func:`helpers.tables.table_write` put before formula-like text is taken off.
     """
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -156,7 +157,7 @@ def csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             raise AnnotationError(
                 p, f"{len(record)} fields, the header has {len(header)}", line=start
             )
-        rows.append((start, [x.strip() for x in record]))
+        rows.append((start, [cell_unescape(x.strip()) for x in record]))
     return header, rows
 
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
-from helpers.tables import path_resolve
+from helpers.tables import path_resolve, text_write
 
 #: The user dictionary and domain stopwords shipped with the project.
 USER_DICT = paths.DATA / "dictionaries" / "user_dict.csv"
@@ -185,13 +186,16 @@ class Segmenter:
 
     @property
     def postokenizer(self):
-        """The ``jieba.posseg.POSTokenizer`` of this segmenter's dictionary, built once (user tags loaded)."""
+        """The ``jieba.posseg.POSTokenizer`` of this segmenter's dictionary (user tags loaded).
+
+        Built once, on first use.
+        """
         if self._pos is None:
             self._pos = _pos_tokenizer(self.jieba)
         return self._pos
 
     def pos(self, token: str) -> str:
-        """Return the jieba POS tag of a token (dictionary tag, user tag, or jieba.posseg for new words)."""
+        """Return the jieba POS tag of a token: dictionary or user tag, else jieba.posseg's."""
         tag = self.postokenizer.word_tag_tab.get(token)
         if tag:
             return tag
@@ -215,10 +219,11 @@ class Segmenter:
 def _pos_tokenizer(tok):
     """Return a ``jieba.posseg.POSTokenizer`` over ``tok`` with the user dictionary's tags loaded.
 
-    ``POSTokenizer(tok)`` parses jieba's 350,000-line dictionary file for its word → tag table (about a
-    second), which importing ``jieba.posseg`` has already done once for its default tokenizer. When
-    ``tok`` uses the same dictionary file, that table is copied instead (0.02 s). (The project never
-    adds words to jieba's global tokenizer, whose tags would otherwise be copied too.)
+    ``POSTokenizer(tok)`` parses jieba's 350,000-line dictionary file for its word → tag table
+    (about a second), which importing ``jieba.posseg`` has already done once for its default
+    tokenizer. When ``tok`` uses the same dictionary file, that table is copied instead (0.02 s).
+    (The project never adds words to jieba's global tokenizer, whose tags would otherwise be
+    copied too.)
     """
     import jieba
     import jieba.posseg
@@ -317,6 +322,54 @@ def texts_cut(texts: list[str], segmenter: Segmenter) -> list[list[str]]:
     return out
 
 
+class CacheWarning(UserWarning):
+    """A cache entry could not be used (cut short, corrupt): it is discarded and rebuilt."""
+
+
+def _cache_read(path: Path, texts: Sequence[str]) -> list[list[str]] | None:
+    """The token lists cached in ``path``, or None when there is none or it cannot be used.
+
+    An entry that is not valid JSON (a run killed or a disk full while it was written by an older
+    version, a file edited by hand) or does not fit the texts (one token list per text, tokens that
+    join up to the text) is removed with a :class:`CacheWarning` naming the file, and rebuilt.
+    """
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        lists = json.loads(raw)
+        fits = (
+            isinstance(lists, list)
+            and len(lists) == len(texts)
+            and all(
+                isinstance(toks, list) and sum(len(t) for t in toks) == len(text)
+                for toks, text in zip(lists, texts)
+            )
+        )
+        reason = "" if fits else "does not match the texts of its document"
+    except (ValueError, TypeError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
+        reason = f"is not valid JSON ({exc})"
+    if not reason:
+        return lists
+    warnings.warn(
+        f"{_display(path)}: segmentation cache entry {reason}; discarded, the document is "
+        "segmented again",
+        CacheWarning,
+        stacklevel=3,
+    )
+    path.unlink(missing_ok=True)
+    return None
+
+
+def _display(path: Path) -> Path:
+    """``path`` relative to the project root when it is inside it (shorter in messages)."""
+    try:
+        return Path(path).resolve().relative_to(paths.ROOT)
+    except ValueError:
+        return Path(path)
+
+
 def tokens_segment(
     units: pd.DataFrame,
     segmenter: Segmenter,
@@ -326,7 +379,7 @@ def tokens_segment(
     cache_dir: str | Path | None = SEGMENT_CACHE,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Segment every unit and return one row per token: doc_id, unit_id, position, start, end, token, pos.
+    """Segment every unit; one row per token: doc_id, unit_id, position, start, end, token, pos.
 
     Texts are segmented in simplified script (a traditional-script document gets the same tokens as
     its simplified twin), and ``start``/``end`` are character offsets into the unit's original text.
@@ -348,12 +401,11 @@ def tokens_segment(
         texts = doc_units[text_col].astype(str).tolist()
         key = _doc_key(segmenter, texts)
         cached = cache / f"{key}.json" if cache else None
-        if cached and cached.exists():
-            token_lists = json.loads(cached.read_text(encoding="utf-8"))
-        else:
+        token_lists = _cache_read(cached, texts) if cached else None
+        if token_lists is None:
             token_lists = texts_cut(texts, segmenter)
             if cached:
-                cached.write_text(json.dumps(token_lists, ensure_ascii=False), encoding="utf-8")
+                text_write(json.dumps(token_lists, ensure_ascii=False), cached)
         cols: dict[str, list] = {"unit_id": [], "position": [], "start": [], "end": [], "token": []}
         for uid, toks in zip(doc_units[id_col].tolist(), token_lists):
             offset, position = 0, 0
