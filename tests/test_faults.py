@@ -418,3 +418,100 @@ def test_figures_use_the_project_font_file_when_a_same_named_font_is_installed(t
         with_decoy = _render(tmp_path, "decoy")
     assert Path(used) == plots.font_path()
     assert with_decoy == clean_machine
+
+
+# --------------------------------------------------------------------------------------------------
+# 5 Quiet failures: a user dictionary saved by Excel, a sheet with formulas, a stale product
+# --------------------------------------------------------------------------------------------------
+
+DICTIONARY = "word,pos,source\n闽宁协作,nz,研究报告\n东西部协作,nz,政策文件\n联席推进,nz,研究报告\n"
+
+
+def test_user_dictionary_saved_as_gb18030_is_read_with_a_warning(tmp_path):
+    path = tmp_path / "user_dict.csv"
+    path.write_bytes(DICTIONARY.encode("gb18030"))
+    with pytest.warns(tokens.DictionaryWarning, match=r"user_dict\.csv: not UTF-8.*GB18030"):
+        words = tokens.dictionary_read(path)
+    assert list(words["word"]) == ["闽宁协作", "东西部协作", "联席推进"]
+    path.write_bytes(DICTIONARY.encode("utf-8-sig"))
+    assert list(tokens.dictionary_read(path)["word"]) == list(words["word"])
+
+
+def test_user_dictionary_in_another_encoding_names_the_file_and_says_what_to_do(tmp_path):
+    path = tmp_path / "user_dict.csv"
+    path.write_bytes("word,pos,source\n閩寧協作,nz,研究報告\n聯席推進,nz,研究報告\n".encode("big5"))
+    with pytest.raises(tokens.DictionaryError, match=r"user_dict\.csv: line 2: not UTF-8") as err:
+        tokens.dictionary_read(path)
+    assert "CSV UTF-8" in str(err.value)
+
+
+def _filled_sheet(tmp_path, book, units):
+    path = rel.sheet_write(units, book, tmp_path / "second_coder_sheet.xlsx")
+    wb = load_workbook(path)
+    ws = wb[rel.SHEET_CODING]
+    for row in range(2, len(units) + 2):
+        for col in range(4, 4 + len(book.ids)):
+            ws.cell(row=row, column=col, value=(row + col) % 2)
+    return path, wb
+
+
+SHEET_UNITS = pd.DataFrame(
+    {
+        "unit_id": ["report2024-t", "report2024-1-h", "report2024-1.1-p1-s1"],
+        "heading_path": ["", "一、闽宁协作的内在逻辑", "一、闽宁协作的内在逻辑 > （一）经济逻辑"],
+        "text": ["深化和拓展闽宁协作模式的路径研究", "一、闽宁协作的内在逻辑", "（一）经济逻辑"],
+    }
+)
+
+
+def test_a_formula_without_a_saved_value_is_reported_as_such(tmp_path):
+    book = cb.codebook_read()
+    path, wb = _filled_sheet(tmp_path, book, SHEET_UNITS)
+    # as a script (openpyxl, pandas) or a program that does not calculate saves it: no value
+    wb[rel.SHEET_CODING]["E3"] = '=IF(C3<>"",1,0)'
+    wb.save(path)
+    with pytest.raises(rel.SheetError) as err:
+        rel.sheet_read(path, book, SHEET_UNITS)
+    assert err.value.cell == "E3"
+    message = str(err.value)
+    assert "formula (=IF(" in message and "without a saved value" in message
+    assert "empty cell" not in message and "save it again" in message
+    with pytest.raises(rel.SheetError, match="cell E3: the cell holds a formula"):
+        rel.sheet_read(path, book, SHEET_UNITS, uncoded="skip")
+
+
+def test_a_failed_sheet_removes_the_agreement_of_an_earlier_run(tmp_path):
+    book = cb.codebook_read()
+    path, wb = _filled_sheet(tmp_path, book, SHEET_UNITS)
+    wb.save(path)
+    reference = rel.sheet_read(path, book, SHEET_UNITS, coder="annotator-A")
+    out = tmp_path / "reliability_second_coder.csv"
+    second, agreement = rel.sheet_agreement_write(
+        path,
+        book,
+        SHEET_UNITS,
+        reference,
+        out,
+        reference="annotator-A",
+        coders=["annotator-A"],
+        n_bootstrap=0,
+    )
+    assert out.exists() and len(second) == len(SHEET_UNITS) * len(book.ids)
+    assert set(agreement["comparison"]) == {"annotator-A vs second-coder"}
+    assert (agreement["percent_agreement"].dropna() == 1).all()  # the same codes, read twice
+    assert len(tables.table_read(out)) == len(agreement)
+    # next run: the colleague's corrected sheet has a typo; last run's table must not stay
+    wb[rel.SHEET_CODING]["D2"] = "yes"
+    wb.save(path)
+    with pytest.raises(rel.SheetError, match="cell D2: value 'yes'"):
+        rel.sheet_agreement_write(
+            path,
+            book,
+            SHEET_UNITS,
+            reference,
+            out,
+            reference="annotator-A",
+            coders=["annotator-A"],
+            n_bootstrap=0,
+        )
+    assert not out.exists()

@@ -107,7 +107,7 @@ def test_palette_keeps_colours_when_a_code_is_added():
 
 def test_palette_is_colour_blind_safe_okabe_ito_hues():
     okabe_ito = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
-    # seaborn's "colorblind" palette: Okabe–Ito's hues, shifted slightly; the first six are near
+    # seaborn's "colorblind" palette: Okabe–Ito's hues, shifted slightly; the first six are close
     from matplotlib.colors import to_rgb
 
     def near(c):

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.tables import cell_unescape, path_resolve, workbook_save
+from helpers.tables import cell_unescape, path_resolve, table_write, workbook_save
 
 HOLDOUT_SEED = 20261123
 BOOTSTRAP_SEED = 20261123
@@ -1454,7 +1454,9 @@ def sheet_read(
     value '2' is not 0 or 1``): the ``coding`` sheet exists; the header has ``unit_id`` and one column
     per code, no renamed, unknown or repeated columns (``heading_path``, ``text`` and ``note`` are
     allowed and ignored); every unit id is one of ``units`` (a DataFrame with ``unit_id`` or the ids)
-    and appears once; every code cell holds 0 or 1.
+    and appears once; every code cell holds 0 or 1. A formula whose value was not saved with the
+    sheet (a sheet written by a script, or saved by a program that does not calculate) is reported
+    as such, not as an empty cell.
 
     Empty cells: by default (``uncoded="error"``) every code cell must be filled, and every unit of
     ``units`` must be in the sheet, so that a forgotten cell or a deleted row is never taken as 0.
@@ -1521,6 +1523,25 @@ def sheet_read(
         v = wb[SHEET_INSTRUCTIONS][SHEET_CODER_CELL].value
         who = str(v).strip() if v is not None and str(v).strip() else None
     who = who or SHEET_DEFAULT_CODER
+    formulas = None  # the sheet as saved, formulas and not their values: read once, if needed
+
+    def formula_check(cell) -> None:
+        """A cell empty in the values may hold a formula whose value was never saved."""
+        nonlocal formulas
+        if formulas is None:
+            formulas = load_workbook(p, data_only=False)[SHEET_CODING]
+        saved = formulas[cell.coordinate]
+        if saved.data_type == "f":
+            text = saved.value if isinstance(saved.value, str) else getattr(saved.value, "text", "")
+            raise SheetError(
+                p,
+                f"the cell holds a formula ({text}) without a saved value (the sheet was saved by "
+                "a program that does not calculate formulas): open the sheet in Excel or "
+                "LibreOffice and save it again, or type 0 or 1 instead of the formula",
+                sheet=SHEET_CODING,
+                cell=cell.coordinate,
+            )
+
     out: list[tuple] = []
     seen: dict[str, str] = {}
     for row in rows[1:]:
@@ -1528,6 +1549,9 @@ def sheet_read(
         uid = "" if id_cell is None or id_cell.value is None else str(id_cell.value).strip()
         cells = [row[col_of[c]] if col_of[c] < len(row) else None for c in codes]
         values = [None if c is None else _cell_value(c.value) for c in cells]
+        for cell, empty in ((id_cell, not uid), *((c, v is None) for c, v in zip(cells, values))):
+            if empty and cell is not None:
+                formula_check(cell)
         if not uid:
             if all(v is None for v in values):
                 continue  # an empty row
@@ -1581,3 +1605,43 @@ def sheet_read(
     df = df.assign(_u=df["unit_id"].map(order)).sort_values("_u", kind="stable").drop(columns="_u")
     df["value"] = df["value"].astype("int64")
     return df.reset_index(drop=True)
+
+
+def sheet_agreement_write(
+    sheet: str | Path,
+    codebook: Codebook,
+    units: pd.DataFrame | Iterable[str],
+    codings: pd.DataFrame,
+    path: str | Path,
+    *,
+    reference: str,
+    coders: Sequence[str],
+    **kwargs,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a returned second-coder sheet, write its agreement to ``path``; return both.
+
+    The agreement (:func:`codings_agreement`, ``kwargs`` passed on) of the sheet's coder with the
+    ``reference`` coder, then with all human ``coders`` of ``codings``, in one table. Returns the
+    sheet's codings (:func:`sheet_read`) and the agreement table.
+
+    When the sheet cannot be used (a :class:`SheetError`) or anything else fails, the table an
+    earlier run wrote to ``path`` is removed before the error is raised: left in place it would
+    look like this run's result, for a sheet that was not read.
+    """
+    out = path_resolve(path)
+    try:
+        second = sheet_read(sheet, codebook, units)
+        coder = second["coder"].iloc[0] if len(second) else SHEET_DEFAULT_CODER
+        both = pd.concat([codings, second], ignore_index=True)
+        agreement = pd.concat(
+            [
+                codings_agreement(both, coders=[reference, coder], **kwargs),
+                codings_agreement(both, coders=[*coders, coder], **kwargs),
+            ],
+            ignore_index=True,
+        )
+        table_write(agreement, out)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    return second, agreement

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import logging
 import re
@@ -59,9 +60,49 @@ class DictionaryError(ValueError):
     """A user dictionary or stopword file is malformed; the message names the file and the line."""
 
 
+class DictionaryWarning(UserWarning):
+    """A user dictionary was read, but not as saved by the project (e.g. in GB18030, not UTF-8)."""
+
+
 # --------------------------------------------------------------------------------------------------
 # Dictionaries
 # --------------------------------------------------------------------------------------------------
+
+
+_NEWLINE = b"\n"
+
+
+def _dictionary_text(p: Path) -> str:
+    """The text of a user dictionary: UTF-8 (BOM or not), else GB18030 with a warning, or an error.
+
+    GB18030 is accepted only when the charset detection of :func:`helpers.corpus.text_decode`
+    agrees (Big5 bytes, for instance, often decode as GB18030 into wrong characters, silently).
+    """
+    data = p.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        where = f"line {data[: exc.start].count(_NEWLINE) + 1}"
+    from helpers.corpus import DocumentError, text_decode
+
+    try:
+        text, encoding = text_decode(data, path=p)
+    except DocumentError:
+        encoding = ""
+    if encoding == "gb18030":
+        warnings.warn(
+            f"{_display(p)}: not UTF-8 ({where}), read as GB18030 (Excel's 'CSV' on Chinese "
+            "Windows). To be safe, save it as 'CSV UTF-8 (逗号分隔)' in Excel, or as UTF-8 in a "
+            "text editor",
+            DictionaryWarning,
+            stacklevel=3,
+        )
+        return text
+    guess = f"; it looks like {encoding}" if encoding else ""
+    raise DictionaryError(
+        f"{_display(p)}: {where}: not UTF-8{guess}. Save the user dictionary as "
+        "'CSV UTF-8 (逗号分隔)' in Excel, or as UTF-8 in a text editor"
+    )
 
 
 def dictionary_read(path: str | Path = USER_DICT) -> pd.DataFrame:
@@ -70,13 +111,15 @@ def dictionary_read(path: str | Path = USER_DICT) -> pd.DataFrame:
     Why a CSV and not jieba's ``word freq tag`` text file: researchers edit it in Excel or a text
     editor, and every entry says where it came from (``source``). Errors name the file and line:
     a missing column, an empty word, a word with spaces, a duplicate word, a non-integer freq.
+    UTF-8 (with or without BOM) is read as it is; a file saved as GB18030/GBK (Excel's "CSV" on
+    Chinese Windows) is read with a :class:`DictionaryWarning`; any other encoding is an error
+    that names the file and says to save it as "CSV UTF-8".
     """
     p = path_resolve(path)
     if not p.exists():
         raise DictionaryError(f"{p}: user dictionary not found")
-    with p.open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
-        header = rows[0].keys() if rows else []
+    rows = list(csv.DictReader(io.StringIO(_dictionary_text(p), newline="")))
+    header = rows[0].keys() if rows else []
     missing = {"word", "pos", "source"} - set(header)
     if missing:
         raise DictionaryError(
