@@ -1,10 +1,11 @@
 """Figures with Chinese text: the project's CJK font, word clouds and co-occurrence networks.
 
-The font is Noto Sans CJK SC from the ``mplfonts`` package (a PyPI dependency), so Chinese renders on
-a fresh machine without system fonts. :func:`plots_setup` registers it with matplotlib and seaborn;
-word clouds get the same file. (mplfonts also ships SimHei.ttf, a proprietary font; the project never
-uses it.) Figures are saved with fixed metadata so re-runs give the same bytes where the format
-allows.
+The font is Noto Sans CJK SC from the ``mplfonts`` package (a PyPI dependency), so Chinese renders
+on a fresh machine without system fonts. :func:`plots_setup` registers the file with matplotlib and
+seaborn under a name of its own (:data:`MPL_FAMILY`), so that a system font of the same family
+cannot replace it; word clouds get the same file by path. (mplfonts also ships SimHei.ttf, a
+proprietary font; the project never uses it.) Figures are saved atomically, with fixed metadata so
+re-runs give the same bytes where the format allows.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def text_colour_on(colour: str) -> str:
 
 @lru_cache(maxsize=1)
 def font_path() -> Path:
-    """Return the path of the bundled CJK font (Noto Sans CJK SC), failing clearly if it is missing."""
+    """Return the path of the bundled CJK font (Noto Sans CJK SC); fail clearly if it is missing."""
     import mplfonts
 
     path = Path(mplfonts.__file__).parent / "fonts" / FONT_FILE
@@ -81,7 +82,7 @@ def _cmap() -> frozenset[int]:
 
 
 def font_missing_glyphs(texts) -> list[str]:
-    """Return the characters of ``texts`` that the CJK font cannot draw (they would show as boxes)."""
+    """Return the characters of ``texts`` the CJK font cannot draw (they would show as boxes)."""
     cmap = _cmap()
     chars = {ch for t in texts for ch in str(t) if not ch.isspace()}
     return sorted(ch for ch in chars if ord(ch) not in cmap)

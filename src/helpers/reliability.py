@@ -132,7 +132,7 @@ def _display(path: Path) -> Path:
 
 
 def csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Read a coding CSV (UTF-8): its stripped header and its non-blank rows with their line numbers.
+    """Read a coding CSV (UTF-8): its stripped header and its non-blank rows with line numbers.
 
     Errors name the file and line: not UTF-8, no header, a row with another number of fields than
     the header. Shared by the annotation files and the validation set's files. A ``'`` that
@@ -1284,7 +1284,7 @@ def _evidence_text(r) -> str:
 
 
 class SheetError(ValueError):
-    """A returned coding sheet cannot be used. The message names the file, the sheet and the cell."""
+    """A returned coding sheet cannot be used. The message names the file, sheet and cell."""
 
     def __init__(
         self, path: Path, reason: str, *, sheet: str | None = None, cell: str | None = None
@@ -1302,17 +1302,18 @@ def _instructions(codebook: Codebook) -> list[str]:
     return [
         "How to code (编码说明)",
         "",
-        "1. Read the codebook sheet first: each code's definition, what it includes, what it excludes, and "
-        "anchor examples. Code by these definitions only.",
-        f"2. In the '{SHEET_CODING}' sheet, each row is one unit (a sentence) with its heading path (the "
-        "section it belongs to). Read the unit in its context.",
-        "3. For every unit and every code, enter 1 if the code applies and 0 if it does not. A unit may get "
-        "several codes (multi-label) or none (all 0).",
-        "4. Every code cell must hold 0 or 1: an empty cell is an error when the sheet is read back, so that "
-        "a forgotten cell is never counted as 0. A unit you did not code at all: leave its whole row of code "
-        "cells empty (it is then reported as not coded, only if the analyst allows uncoded units).",
-        f"5. Do not rename, add, delete or reorder the columns, and do not change the unit ids. Use the "
-        f"'{SHEET_NOTE_COLUMN}' column for remarks on hard cases.",
+        "1. Read the codebook sheet first: each code's definition, what it includes, what it "
+        "excludes, and anchor examples. Code by these definitions only.",
+        f"2. In the '{SHEET_CODING}' sheet, each row is one unit (a sentence) with its heading "
+        "path (the section it belongs to). Read the unit in its context.",
+        "3. For every unit and every code, enter 1 if the code applies and 0 if it does not. A "
+        "unit may get several codes (multi-label) or none (all 0).",
+        "4. Every code cell must hold 0 or 1: an empty cell is an error when the sheet is read "
+        "back, so that a forgotten cell is never counted as 0. A unit you did not code at all: "
+        "leave its whole row of code cells empty (it is then reported as not coded, only if the "
+        "analyst allows uncoded units).",
+        "5. Do not rename, add, delete or reorder the columns, and do not change the unit ids. Use "
+        f"the '{SHEET_NOTE_COLUMN}' column for remarks on hard cases.",
         f"6. Enter your coder id in cell {SHEET_CODER_CELL} of this sheet.",
         "",
         "每个单元、每个编码类目填 0 或 1（多标签，可全部为 0）；不要留空，不要改动列名和单元编号。",
@@ -1323,12 +1324,13 @@ def _instructions(codebook: Codebook) -> list[str]:
 def sheet_write(units: pd.DataFrame, codebook: Codebook, path: str | Path) -> Path:
     """Write a blank second-coder workbook (xlsx) for the units; return the path written.
 
-    Sheet ``coding``: unit_id, heading_path, text, then one column per code (codebook order, code id as
-    header) restricted to 0/1 by a data validation list, then ``note``. Sheet ``codebook``: each code's
-    dimension, labels, definition, the report's wording, include rules, exclusions and anchors (the
-    coding manual of :func:`helpers.codebook.codebook_manual`, without the dictionary's keywords,
-    patterns and rules, so that the second coding stays independent). Sheet ``instructions``: how to
-    fill it in, and a cell for the coder id. Timestamps are fixed, so the same input gives the same bytes.
+    Sheet ``coding``: unit_id, heading_path, text, then one column per code (codebook order, code id
+    as header) restricted to 0/1 by a data validation list, then ``note``. Sheet ``codebook``: each
+    code's dimension, labels, definition, the report's wording, include rules, exclusions and
+    anchors (the coding manual of :func:`helpers.codebook.codebook_manual`, without the dictionary's
+    keywords, patterns and rules, so that the second coding stays independent). Sheet
+    ``instructions``: how to fill it in, and a cell for the coder id. Timestamps are fixed, so the
+    same input gives the same bytes.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -1339,9 +1341,8 @@ def sheet_write(units: pd.DataFrame, codebook: Codebook, path: str | Path) -> Pa
     if missing:
         raise KeyError(f"units table has no column(s) {missing}")
     if units["unit_id"].duplicated().any():
-        raise ValueError(
-            f"unit ids must be unique; {units.loc[units['unit_id'].duplicated(), 'unit_id'].iloc[0]!r}"
-        )
+        first = units.loc[units["unit_id"].duplicated(), "unit_id"].iloc[0]
+        raise ValueError(f"unit ids must be unique; {first!r}")
     p = path_resolve(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
@@ -1451,19 +1452,19 @@ def sheet_read(
     """Read a returned second-coder sheet; return its codings in the long layout.
 
     Checks, each failure a :class:`SheetError` naming the sheet and cell (``sheet 'coding', cell D7:
-    value '2' is not 0 or 1``): the ``coding`` sheet exists; the header has ``unit_id`` and one column
-    per code, no renamed, unknown or repeated columns (``heading_path``, ``text`` and ``note`` are
-    allowed and ignored); every unit id is one of ``units`` (a DataFrame with ``unit_id`` or the ids)
-    and appears once; every code cell holds 0 or 1. A formula whose value was not saved with the
-    sheet (a sheet written by a script, or saved by a program that does not calculate) is reported
-    as such, not as an empty cell.
+    value '2' is not 0 or 1``): the ``coding`` sheet exists; the header has ``unit_id`` and one
+    column per code, no renamed, unknown or repeated columns (``heading_path``, ``text`` and
+    ``note`` are allowed and ignored); every unit id is one of ``units`` (a DataFrame with
+    ``unit_id`` or the ids) and appears once; every code cell holds 0 or 1. A formula whose value
+    was not saved with the sheet (a sheet written by a script, or saved by a program that does not
+    calculate) is reported as such, not as an empty cell.
 
     Empty cells: by default (``uncoded="error"``) every code cell must be filled, and every unit of
     ``units`` must be in the sheet, so that a forgotten cell or a deleted row is never taken as 0.
-    With ``uncoded="skip"`` a unit whose code cells are *all* empty, or that is missing from the sheet,
-    is "not coded" and gets no rows (missing data for the statistics); a row filled in part is still an
-    error. The coder id is ``coder``, else the instructions sheet's coder cell, else ``second-coder``.
-    Returns columns coder, unit_id, code, value.
+    With ``uncoded="skip"`` a unit whose code cells are *all* empty, or that is missing from the
+    sheet, is "not coded" and gets no rows (missing data for the statistics); a row filled in part
+    is still an error. The coder id is ``coder``, else the instructions sheet's coder cell, else
+    ``second-coder``. Returns columns coder, unit_id, code, value.
     """
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
