@@ -65,9 +65,8 @@ def text_write(text: str, path: str | Path) -> Path:
 
 #: What makes a spreadsheet read a cell as a formula (OWASP, CSV injection): its first character.
 FORMULA_START = "=+-@\t\r"
-_FORMULA_LIKE = re.compile(
-    r"'*[=+\-@\t\r].", re.DOTALL
-)  # with something after it (a lone "+" is inert)
+# one of them with something after it (a lone "+" is inert), behind any number of "'"
+_FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r].", re.DOTALL)
 _NUMBER = re.compile(r"'*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
 
 
@@ -107,27 +106,29 @@ def csv_escape(df: pd.DataFrame) -> pd.DataFrame:
     with ``'`` before such a character gets one more, so that taking one off is always right.
     """
     out = df
-    for col in df.columns:
-        mask = _formula_mask(df[col])
+    for i in range(df.shape[1]):  # by position: column names may repeat
+        col = df.iloc[:, i]
+        mask = _formula_mask(col)
         if mask is not None and mask.any():
             if out is df:
                 out = df.copy()
-            out[col] = df[col].where(~mask, "'" + df[col].astype(object).where(mask, ""))
+            out.isetitem(i, col.where(~mask, "'" + col.astype(object).where(mask, "")))
     return out
 
 
 def csv_unescape(df: pd.DataFrame) -> pd.DataFrame:
     """Undo :func:`csv_escape`: take the ``'`` off every text cell that it put one before."""
     out = df
-    for col in df.columns:
-        mask = _formula_mask(df[col])
+    for i in range(df.shape[1]):  # by position: column names may repeat
+        col = df.iloc[:, i]
+        mask = _formula_mask(col)
         if mask is None or not mask.any():
             continue
-        mask &= df[col].str.startswith("'").fillna(False).astype(bool)
+        mask &= col.str.startswith("'").fillna(False).astype(bool)
         if mask.any():
             if out is df:
                 out = df.copy()
-            out[col] = df[col].where(~mask, df[col].str[1:])
+            out.isetitem(i, col.where(~mask, col.str[1:]))
     return out
 
 
@@ -172,8 +173,8 @@ def table_write(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def _has_carriage_return(df: pd.DataFrame) -> bool:
-    for col in df.columns:
-        s = df[col]
+    for i in range(df.shape[1]):
+        s = df.iloc[:, i]
         if pd.api.types.is_string_dtype(s) or s.dtype == object:
             with contextlib.suppress(AttributeError):
                 if s.str.contains("\r", regex=False).fillna(False).astype(bool).any():
