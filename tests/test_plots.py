@@ -35,7 +35,7 @@ def test_without_the_cjk_font_glyphs_go_missing():
 
 def test_with_the_project_font_no_glyph_is_missing(tmp_path):
     family = plots.plots_setup()
-    assert family == "Noto Sans CJK SC"
+    assert family == plots.MPL_FAMILY and plots.FONT_FAMILY == "Noto Sans CJK SC"
     assert not _draw(CHINESE)
     fig, ax = plt.subplots()
     ax.set_title(CHINESE)
@@ -107,7 +107,7 @@ def test_palette_keeps_colours_when_a_code_is_added():
 
 def test_palette_is_colour_blind_safe_okabe_ito_hues():
     okabe_ito = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
-    # seaborn's "colorblind" palette: Okabe–Ito's hues, shifted slightly; the first six are near them
+    # seaborn's "colorblind" palette: Okabe–Ito's hues, shifted slightly; the first six are close
     from matplotlib.colors import to_rgb
 
     def near(c):

@@ -52,7 +52,7 @@ from helpers.cleanup_steps import (
     _summary,
     _trailer_take,
 )
-from helpers.tables import path_resolve, table_write
+from helpers.tables import path_resolve, table_write, text_write
 from helpers.text import (
     text_count_cjk,
 )
@@ -337,7 +337,7 @@ def clean_write(
     clean_dir.mkdir(parents=True, exist_ok=True)
     for doc in result.documents:
         p = clean_dir / f"{doc.doc_id}.txt"
-        p.write_text(doc.text, encoding="utf-8", newline="\n")
+        text_write(doc.text, p)  # atomic: a failed write leaves the old file
         out[f"clean_{doc.doc_id}"] = p
     return out
 

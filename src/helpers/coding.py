@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.tables import path_resolve, table_write, workbook_save
+from helpers.tables import csv_unescape, path_resolve, table_write, workbook_save
 from helpers.text import text_simplify, text_simplify_aligned
 from helpers.tokens import Segmenter
 
@@ -783,7 +783,7 @@ def csv_read_units(
     else:
         raise ValueError(f"{p}: cannot decode as UTF-8 or GB18030; save it as CSV UTF-8")
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        df = csv_unescape(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False))
     except pd.errors.EmptyDataError:
         raise ValueError(f"{p}: file has no header row") from None
     except pd.errors.ParserError as exc:

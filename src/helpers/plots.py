@@ -1,10 +1,11 @@
 """Figures with Chinese text: the project's CJK font, word clouds and co-occurrence networks.
 
-The font is Noto Sans CJK SC from the ``mplfonts`` package (a PyPI dependency), so Chinese renders on
-a fresh machine without system fonts. :func:`plots_setup` registers it with matplotlib and seaborn;
-word clouds get the same file. (mplfonts also ships SimHei.ttf, a proprietary font; the project never
-uses it.) Figures are saved with fixed metadata so re-runs give the same bytes where the format
-allows.
+The font is Noto Sans CJK SC from the ``mplfonts`` package (a PyPI dependency), so Chinese renders
+on a fresh machine without system fonts. :func:`plots_setup` registers the file with matplotlib and
+seaborn under a name of its own (:data:`MPL_FAMILY`), so that a system font of the same family
+cannot replace it; word clouds get the same file by path. (mplfonts also ships SimHei.ttf, a
+proprietary font; the project never uses it.) Figures are saved atomically, with fixed metadata so
+re-runs give the same bytes where the format allows.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
-from helpers.tables import path_resolve
+from helpers.tables import file_atomic, path_resolve, text_write
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
+#: The family name inside the font file.
 FONT_FAMILY = "Noto Sans CJK SC"
+#: The name the font file is registered under for matplotlib, and which figures ask for: no other
+#: font has it, so a system font named "Noto Sans CJK SC" (Debian's fonts-noto-cjk) cannot win.
+MPL_FAMILY = "Noto Sans CJK SC (minning-text)"
 
 
 #: Colour-blind-safe categorical palette: seaborn's "colorblind" (Okabe–Ito's hues plus three more),
@@ -60,7 +65,7 @@ def text_colour_on(colour: str) -> str:
 
 @lru_cache(maxsize=1)
 def font_path() -> Path:
-    """Return the path of the bundled CJK font (Noto Sans CJK SC), failing clearly if it is missing."""
+    """Return the path of the bundled CJK font (Noto Sans CJK SC); fail clearly if it is missing."""
     import mplfonts
 
     path = Path(mplfonts.__file__).parent / "fonts" / FONT_FILE
@@ -77,32 +82,53 @@ def _cmap() -> frozenset[int]:
 
 
 def font_missing_glyphs(texts) -> list[str]:
-    """Return the characters of ``texts`` that the CJK font cannot draw (they would show as boxes)."""
+    """Return the characters of ``texts`` the CJK font cannot draw (they would show as boxes)."""
     cmap = _cmap()
     chars = {ch for t in texts for ch in str(t) if not ch.isspace()}
     return sorted(ch for ch in chars if ord(ch) not in cmap)
 
 
+def font_register() -> str:
+    """Register the project's font file with matplotlib under :data:`MPL_FAMILY`; return that name.
+
+    matplotlib finds fonts by family name. Registered under its own name, "Noto Sans CJK SC", the
+    file would compete with any system font of that name (fonts-noto-cjk installs one), and
+    matplotlib takes the system font it found first: figures would change with the machine's fonts.
+    Under a name no other font has, figures always use this file. Idempotent.
+    """
+    import dataclasses
+
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    path = str(font_path())
+    if not any(e.name == MPL_FAMILY and e.fname == path for e in manager.ttflist):
+        entry = font_manager.ttfFontProperty(font_manager.ft2font.FT2Font(path))
+        manager.ttflist.append(dataclasses.replace(entry, name=MPL_FAMILY))
+        manager._findfont_cached.cache_clear()  # as FontManager.addfont does
+    return MPL_FAMILY
+
+
 def plots_setup(style: str = "whitegrid", context: str = "notebook") -> str:
     """Register the CJK font with matplotlib and seaborn, set one style, and return the family name.
 
-    Call once at the top of a notebook. Also fixes what makes figure files differ between runs (SVG
-    ids, PDF and SVG dates).
+    Call once at the top of a notebook. Figures use the project's font file whatever fonts the
+    machine has (:func:`font_register`). Also fixes what makes figure files differ between runs
+    (SVG ids, PDF and SVG dates).
     """
     import matplotlib as mpl
     import seaborn as sns
-    from matplotlib import font_manager
 
-    font_manager.fontManager.addfont(str(font_path()))
-    sns.set_theme(style=style, context=context, font=FONT_FAMILY)
-    mpl.rcParams["font.sans-serif"] = [FONT_FAMILY, "DejaVu Sans"]
+    family = font_register()
+    sns.set_theme(style=style, context=context, font=family)
+    mpl.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
     mpl.rcParams["font.family"] = "sans-serif"
     mpl.rcParams["axes.unicode_minus"] = False
     mpl.rcParams["svg.hashsalt"] = "minning-text"
     mpl.rcParams["pdf.fonttype"] = 42
     mpl.rcParams["figure.dpi"] = 100
     mpl.rcParams["savefig.dpi"] = 150
-    return FONT_FAMILY
+    return family
 
 
 def figure_save(
@@ -111,7 +137,8 @@ def figure_save(
     """Save ``fig`` as ``<figures_dir>/<name>.<fmt>`` for each format and return the paths.
 
     PNG for viewing, SVG (text as paths, so no font is needed to view it) or PDF for papers. A
-    missing glyph is an error here, not a silent box in the figure.
+    missing glyph is an error here, not a silent box in the figure. Each file is replaced
+    atomically (:func:`helpers.tables.file_atomic`): a failed save leaves the previous figure.
     """
     out_dir = path_resolve(figures_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,7 +152,8 @@ def figure_save(
                 "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
             }.get(fmt, {})
             p = out_dir / f"{name}.{fmt}"
-            fig.savefig(p, format=fmt, bbox_inches="tight", metadata=meta)
+            with file_atomic(p) as tmp:
+                fig.savefig(tmp, format=fmt, bbox_inches="tight", metadata=meta)
             written.append(p)
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     if missing:
@@ -241,8 +269,9 @@ def wordcloud_save(wc, name: str, figures_dir: str | Path = paths.FIGURES) -> li
     out_dir = path_resolve(figures_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     png, svg = out_dir / f"{name}.png", out_dir / f"{name}.svg"
-    wc.to_image().save(png, format="PNG")
-    svg.write_text(wordcloud_svg(wc), encoding="utf-8")
+    with file_atomic(png) as tmp:
+        wc.to_image().save(tmp, format="PNG")
+    text_write(wordcloud_svg(wc), svg)
     return [png, svg]
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
+from helpers.tables import csv_unescape
 
 __all__ = [
     "DROPPED_LINES_SHARE_MAX",
@@ -242,7 +243,7 @@ def _csv(path: Path, columns: list[str]) -> pd.DataFrame:
     """Return the CSV at ``path`` as strings (numbers converted where used), or an empty frame."""
     if not path.is_file():
         return pd.DataFrame(columns=columns)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    return csv_unescape(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8"))
 
 
 def problems_read(

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.tables import path_resolve, workbook_save
+from helpers.tables import cell_unescape, path_resolve, table_write, workbook_save
 
 HOLDOUT_SEED = 20261123
 BOOTSTRAP_SEED = 20261123
@@ -139,7 +139,8 @@ def csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Read a coding CSV (UTF-8): its stripped header and its non-blank rows with line numbers.
 
     Errors name the file and line: not UTF-8, no header, a row with another number of fields than
-    the header. Shared by the annotation files and the validation set's files.
+    the header. Shared by the annotation files and the validation set's files. A ``'`` that
+    :func:`helpers.tables.table_write` put before formula-like text is taken off.
     """
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -160,7 +161,7 @@ def csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
             raise AnnotationError(
                 p, f"{len(record)} fields, the header has {len(header)}", line=start
             )
-        rows.append((start, [x.strip() for x in record]))
+        rows.append((start, [cell_unescape(x.strip()) for x in record]))
     return header, rows
 
 
@@ -1337,7 +1338,7 @@ def _evidence_text(r) -> str:
 
 
 class SheetError(ValueError):
-    """A returned coding sheet cannot be used. The message names the file, the sheet and the cell."""
+    """A returned coding sheet cannot be used. The message names the file, sheet and cell."""
 
     def __init__(
         self, path: Path, reason: str, *, sheet: str | None = None, cell: str | None = None
@@ -1355,17 +1356,18 @@ def _instructions(codebook: Codebook) -> list[str]:
     return [
         "How to code (编码说明)",
         "",
-        "1. Read the codebook sheet first: each code's definition, what it includes, what it excludes, and "
-        "anchor examples. Code by these definitions only.",
-        f"2. In the '{SHEET_CODING}' sheet, each row is one unit (a sentence) with its heading path (the "
-        "section it belongs to). Read the unit in its context.",
-        "3. For every unit and every code, enter 1 if the code applies and 0 if it does not. A unit may get "
-        "several codes (multi-label) or none (all 0).",
-        "4. Every code cell must hold 0 or 1: an empty cell is an error when the sheet is read back, so that "
-        "a forgotten cell is never counted as 0. A unit you did not code at all: leave its whole row of code "
-        "cells empty (it is then reported as not coded, only if the analyst allows uncoded units).",
-        f"5. Do not rename, add, delete or reorder the columns, and do not change the unit ids. Use the "
-        f"'{SHEET_NOTE_COLUMN}' column for remarks on hard cases.",
+        "1. Read the codebook sheet first: each code's definition, what it includes, what it "
+        "excludes, and anchor examples. Code by these definitions only.",
+        f"2. In the '{SHEET_CODING}' sheet, each row is one unit (a sentence) with its heading "
+        "path (the section it belongs to). Read the unit in its context.",
+        "3. For every unit and every code, enter 1 if the code applies and 0 if it does not. A "
+        "unit may get several codes (multi-label) or none (all 0).",
+        "4. Every code cell must hold 0 or 1: an empty cell is an error when the sheet is read "
+        "back, so that a forgotten cell is never counted as 0. A unit you did not code at all: "
+        "leave its whole row of code cells empty (it is then reported as not coded, only if the "
+        "analyst allows uncoded units).",
+        "5. Do not rename, add, delete or reorder the columns, and do not change the unit ids. Use "
+        f"the '{SHEET_NOTE_COLUMN}' column for remarks on hard cases.",
         f"6. Enter your coder id in cell {SHEET_CODER_CELL} of this sheet.",
         "",
         "每个单元、每个编码类目填 0 或 1（多标签，可全部为 0）；不要留空，不要改动列名和单元编号。",
@@ -1376,12 +1378,13 @@ def _instructions(codebook: Codebook) -> list[str]:
 def sheet_write(units: pd.DataFrame, codebook: Codebook, path: str | Path) -> Path:
     """Write a blank second-coder workbook (xlsx) for the units; return the path written.
 
-    Sheet ``coding``: unit_id, heading_path, text, then one column per code (codebook order, code id as
-    header) restricted to 0/1 by a data validation list, then ``note``. Sheet ``codebook``: each code's
-    dimension, labels, definition, the report's wording, include rules, exclusions and anchors (the
-    coding manual of :func:`helpers.codebook.codebook_manual`, without the dictionary's keywords,
-    patterns and rules, so that the second coding stays independent). Sheet ``instructions``: how to
-    fill it in, and a cell for the coder id. Timestamps are fixed, so the same input gives the same bytes.
+    Sheet ``coding``: unit_id, heading_path, text, then one column per code (codebook order, code id
+    as header) restricted to 0/1 by a data validation list, then ``note``. Sheet ``codebook``: each
+    code's dimension, labels, definition, the report's wording, include rules, exclusions and
+    anchors (the coding manual of :func:`helpers.codebook.codebook_manual`, without the dictionary's
+    keywords, patterns and rules, so that the second coding stays independent). Sheet
+    ``instructions``: how to fill it in, and a cell for the coder id. Timestamps are fixed, so the
+    same input gives the same bytes.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -1392,9 +1395,8 @@ def sheet_write(units: pd.DataFrame, codebook: Codebook, path: str | Path) -> Pa
     if missing:
         raise KeyError(f"units table has no column(s) {missing}")
     if units["unit_id"].duplicated().any():
-        raise ValueError(
-            f"unit ids must be unique; {units.loc[units['unit_id'].duplicated(), 'unit_id'].iloc[0]!r}"
-        )
+        first = units.loc[units["unit_id"].duplicated(), "unit_id"].iloc[0]
+        raise ValueError(f"unit ids must be unique; {first!r}")
     p = path_resolve(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
@@ -1504,17 +1506,19 @@ def sheet_read(
     """Read a returned second-coder sheet; return its codings in the long layout.
 
     Checks, each failure a :class:`SheetError` naming the sheet and cell (``sheet 'coding', cell D7:
-    value '2' is not 0 or 1``): the ``coding`` sheet exists; the header has ``unit_id`` and one column
-    per code, no renamed, unknown or repeated columns (``heading_path``, ``text`` and ``note`` are
-    allowed and ignored); every unit id is one of ``units`` (a DataFrame with ``unit_id`` or the ids)
-    and appears once; every code cell holds 0 or 1.
+    value '2' is not 0 or 1``): the ``coding`` sheet exists; the header has ``unit_id`` and one
+    column per code, no renamed, unknown or repeated columns (``heading_path``, ``text`` and
+    ``note`` are allowed and ignored); every unit id is one of ``units`` (a DataFrame with
+    ``unit_id`` or the ids) and appears once; every code cell holds 0 or 1. A formula whose value
+    was not saved with the sheet (a sheet written by a script, or saved by a program that does not
+    calculate) is reported as such, not as an empty cell.
 
     Empty cells: by default (``uncoded="error"``) every code cell must be filled, and every unit of
     ``units`` must be in the sheet, so that a forgotten cell or a deleted row is never taken as 0.
-    With ``uncoded="skip"`` a unit whose code cells are *all* empty, or that is missing from the sheet,
-    is "not coded" and gets no rows (missing data for the statistics); a row filled in part is still an
-    error. The coder id is ``coder``, else the instructions sheet's coder cell, else ``second-coder``.
-    Returns columns coder, unit_id, code, value.
+    With ``uncoded="skip"`` a unit whose code cells are *all* empty, or that is missing from the
+    sheet, is "not coded" and gets no rows (missing data for the statistics); a row filled in part
+    is still an error. The coder id is ``coder``, else the instructions sheet's coder cell, else
+    ``second-coder``. Returns columns coder, unit_id, code, value.
     """
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
@@ -1574,6 +1578,25 @@ def sheet_read(
         v = wb[SHEET_INSTRUCTIONS][SHEET_CODER_CELL].value
         who = str(v).strip() if v is not None and str(v).strip() else None
     who = who or SHEET_DEFAULT_CODER
+    formulas = None  # the sheet as saved, formulas and not their values: read once, if needed
+
+    def formula_check(cell) -> None:
+        """A cell empty in the values may hold a formula whose value was never saved."""
+        nonlocal formulas
+        if formulas is None:
+            formulas = load_workbook(p, data_only=False)[SHEET_CODING]
+        saved = formulas[cell.coordinate]
+        if saved.data_type == "f":
+            text = saved.value if isinstance(saved.value, str) else getattr(saved.value, "text", "")
+            raise SheetError(
+                p,
+                f"the cell holds a formula ({text}) without a saved value (the sheet was saved by "
+                "a program that does not calculate formulas): open the sheet in Excel or "
+                "LibreOffice and save it again, or type 0 or 1 instead of the formula",
+                sheet=SHEET_CODING,
+                cell=cell.coordinate,
+            )
+
     out: list[tuple] = []
     seen: dict[str, str] = {}
     for row in rows[1:]:
@@ -1581,6 +1604,9 @@ def sheet_read(
         uid = "" if id_cell is None or id_cell.value is None else str(id_cell.value).strip()
         cells = [row[col_of[c]] if col_of[c] < len(row) else None for c in codes]
         values = [None if c is None else _cell_value(c.value) for c in cells]
+        for cell, empty in ((id_cell, not uid), *((c, v is None) for c, v in zip(cells, values))):
+            if empty and cell is not None:
+                formula_check(cell)
         if not uid:
             if all(v is None for v in values):
                 continue  # an empty row
@@ -1634,3 +1660,36 @@ def sheet_read(
     df = df.assign(_u=df["unit_id"].map(order)).sort_values("_u", kind="stable").drop(columns="_u")
     df["value"] = df["value"].astype("int64")
     return df.reset_index(drop=True)
+
+
+def sheet_agreement_write(
+    sheet: str | Path,
+    codebook: Codebook,
+    units: pd.DataFrame | Iterable[str],
+    codings: pd.DataFrame,
+    path: str | Path,
+    *,
+    reference: str,
+    coders: Sequence[str],
+    **kwargs,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a returned second-coder sheet, write its agreement to ``path``; return both.
+
+    The agreement is :func:`second_coder_agreement` (``kwargs`` passed on). Returns the sheet's
+    codings (:func:`sheet_read`) and the agreement table.
+
+    When the sheet cannot be used (a :class:`SheetError`) or anything else fails, the table an
+    earlier run wrote to ``path`` is removed before the error is raised: left in place it would
+    look like this run's result, for a sheet that was not read.
+    """
+    out = path_resolve(path)
+    try:
+        second = sheet_read(sheet, codebook, units)
+        agreement = second_coder_agreement(
+            codings, second, reference=reference, coders=coders, **kwargs
+        )
+        table_write(agreement, out)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    return second, agreement

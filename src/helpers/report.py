@@ -21,7 +21,7 @@ import pandas as pd
 
 from helpers import paths
 from helpers.reliability import MACRO
-from helpers.tables import path_resolve, table_read
+from helpers.tables import file_atomic, path_resolve, table_read, text_write
 
 
 @dataclass(frozen=True)
@@ -192,9 +192,7 @@ def notebook_html(executed: Path, out: Path, *, font_url: str | None = None) -> 
             "var(--jp-content-font-family), sans-serif; }</style>"
         )
         body = body.replace("</head>", style + "</head>", 1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(body, encoding="utf-8")
-    return out
+    return text_write(body, out)
 
 
 def font_subset(texts: list[str], out: Path) -> Path:
@@ -217,8 +215,8 @@ def font_subset(texts: list[str], out: Path) -> Path:
     sub = subset.Subsetter(options)
     sub.populate(text=chars)
     sub.subset(font)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    subset.save_font(font, str(out), options)
+    with file_atomic(out) as tmp:
+        subset.save_font(font, str(tmp), options)
     return out
 
 
@@ -316,8 +314,9 @@ def _copy_products(src: Path, dst: Path) -> None:
     dst.mkdir(parents=True)
     if src.is_dir():
         for f in sorted(src.iterdir()):
-            if f.is_file():
-                shutil.copy2(f, dst / f.name)
+            if f.is_file() and not f.name.startswith("."):  # not a .*.tmp left by a killed run
+                with file_atomic(dst / f.name) as tmp:
+                    shutil.copy2(f, tmp)
 
 
 def report_write(
@@ -422,9 +421,7 @@ def report_write(
     page_text = "\n".join(parts)
     font_subset([page_text, *(p.read_text(encoding="utf-8") for p in pages)], report / FONT_FILE)
     page_text = page_text.replace("</style></head>", _font_face(FONT_FILE) + "</style></head>", 1)
-    index = report / "index.html"
-    index.write_text(page_text, encoding="utf-8")
-    return index
+    return text_write(page_text, report / "index.html")
 
 
 # ---------------------------------------------------------------------------------------------------

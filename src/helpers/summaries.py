@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.tables import path_resolve, table_write, workbook_save
+from helpers.tables import path_resolve, table_write, text_write, workbook_save
 
 CORPUS_LABEL = "(corpus)"
 SECTION_INTRO = "（导言）"  # text before the first heading
@@ -1611,6 +1611,6 @@ def summaries_write(
         if "note" in df.columns:
             parts.extend(f"- {n}\n" for n in df["note"].astype(str) if n and n != "nan")
     md = out_dir / f"{prefix}_tables.md"
-    md.write_text("\n".join(parts), encoding="utf-8")
+    text_write("\n".join(parts), md)  # atomic, as the CSV files
     written["markdown"] = md
     return written

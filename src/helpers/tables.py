@@ -1,13 +1,140 @@
-"""Reading and writing tables the same way everywhere, so that re-runs give byte-identical files."""
+"""Reading and writing tables the same way everywhere, so that re-runs give byte-identical files.
+
+Every file is written **atomically** (:func:`file_atomic`): into a temporary file beside it, which
+replaces the old file only once it is complete. A full disk or a killed run leaves the previous
+file as it was, never a piece of the new one.
+
+Text that a spreadsheet would run as a formula (OWASP "CSV injection": a cell starting with
+``= + - @``, a tab or a carriage return) is written inert: in a CSV with a ``'`` in front
+(:func:`csv_escape`, taken off again by :func:`table_read`), in a workbook as a text cell with
+Excel's quote prefix (:func:`workbook_save`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import os
 import re
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from helpers import paths
+
+
+@contextlib.contextmanager
+def file_atomic(path: str | Path) -> Iterator[Path]:
+    """Give a temporary path beside ``path`` to write to; it replaces ``path`` when the block ends.
+
+    ``with file_atomic(out) as tmp: write(tmp)``: the temporary file is in the same folder (so the
+    final ``os.replace`` is atomic), hidden (``.<name>.<random>.tmp``) and created with the usual
+    permissions (umask applies). If the block raises (a full disk, an error in the writer), the
+    temporary file is removed and ``path`` is left as it was. A killed process may leave a
+    ``.*.tmp`` file behind, never a cut ``path``.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def bytes_write(data: bytes, path: str | Path) -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`file_atomic`); return the path."""
+    out = path_resolve(path)
+    with file_atomic(out) as tmp:
+        tmp.write_bytes(data)
+    return out
+
+
+def text_write(text: str, path: str | Path) -> Path:
+    """Write ``text`` as UTF-8 with ``\\n`` line ends to ``path`` atomically; return the path."""
+    out = path_resolve(path)
+    with file_atomic(out) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return out
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, CSV injection): its first character.
+FORMULA_START = "=+-@\t\r"
+# one of them with something after it (a lone "+" is inert), behind any number of "'"
+_FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r].", re.DOTALL)
+_NUMBER = re.compile(r"'*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
+
+
+def text_formula_like(text: str) -> bool:
+    """Whether a spreadsheet could run ``text`` as a formula (leading ``'`` characters ignored).
+
+    True for text starting with one of :data:`FORMULA_START` and something after it, unless it is a
+    number (``-0.5``, ``+3``, ``-12%`` are read as numbers, not formulas). A lone ``+`` or ``-`` (a
+    sign column) is inert.
+    """
+    return bool(_FORMULA_LIKE.match(text, 0) and not _NUMBER.fullmatch(text))
+
+
+def _formula_mask(s: pd.Series) -> pd.Series | None:
+    """Which cells of a text column are formula-like strings (None: not a text column)."""
+    if not (pd.api.types.is_string_dtype(s) or s.dtype == object):
+        return None
+    try:
+        text = s.str
+    except AttributeError:  # an object column without strings (e.g. booleans)
+        return None
+    like = text.match(_FORMULA_LIKE.pattern, flags=re.DOTALL).fillna(False).astype(bool)
+    if not like.any():
+        return like
+    return like & ~text.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
+
+
+def csv_escape(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with a ``'`` put before every formula-like text cell, for writing as CSV.
+
+    OWASP's advice against CSV injection: a cell that starts with ``= + - @``, a tab or a carriage
+    return (:func:`text_formula_like`) would be run as a formula by Excel or LibreOffice when the
+    CSV is opened there (``=HYPERLINK(…)`` from a collected web page becomes a live link). Only
+    text columns are touched, and numbers (``-0.5``) never. The ``'`` shows in Excel and in
+    ``pd.read_csv``; :func:`table_read` (and every reader of the project) takes it off again, so
+    the text round-trips: ``csv_unescape(csv_escape(df))`` equals ``df``. A text that already starts
+    with ``'`` before such a character gets one more, so that taking one off is always right.
+    """
+    out = df
+    for i in range(df.shape[1]):  # by position: column names may repeat
+        col = df.iloc[:, i]
+        mask = _formula_mask(col)
+        if mask is not None and mask.any():
+            if out is df:
+                out = df.copy()
+            out.isetitem(i, col.where(~mask, "'" + col.astype(object).where(mask, "")))
+    return out
+
+
+def csv_unescape(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`csv_escape`: take the ``'`` off every text cell that it put one before."""
+    out = df
+    for i in range(df.shape[1]):  # by position: column names may repeat
+        col = df.iloc[:, i]
+        mask = _formula_mask(col)
+        if mask is None or not mask.any():
+            continue
+        mask &= col.str.startswith("'").fillna(False).astype(bool)
+        if mask.any():
+            if out is df:
+                out = df.copy()
+            out.isetitem(i, col.where(~mask, col.str[1:]))
+    return out
+
+
+def cell_unescape(text: str) -> str:
+    """Undo :func:`csv_escape` for one cell read with the ``csv`` module."""
+    return text[1:] if text.startswith("'") and text_formula_like(text) else text
 
 
 def path_resolve(path: str | Path) -> Path:
@@ -24,17 +151,45 @@ def path_resolve(path: str | Path) -> Path:
 def table_write(df: pd.DataFrame, path: str | Path) -> Path:
     """Write ``df`` as UTF-8 CSV without index and with ``\\n`` line ends; return the path written.
 
-    Fixed encoding, line ends and float format make two runs on the same input byte-identical.
+    Fixed encoding, line ends and float format make two runs on the same input byte-identical. The
+    file is replaced atomically (:func:`file_atomic`), and formula-like text gets a ``'`` in front
+    (:func:`csv_escape`; :func:`table_read` gives back the original text). A table with a carriage
+    return inside a text cell is written with every field quoted, so that no reader splits the row.
     """
     out = path_resolve(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
+    # a carriage return inside a field is not quoted by the csv module when lines end in "\n", and
+    # readers take it for a line end: such a table is written with every field quoted
+    quoting = csv.QUOTE_ALL if _has_carriage_return(df) else csv.QUOTE_MINIMAL
+    with file_atomic(out) as tmp:
+        csv_escape(df).to_csv(
+            tmp,
+            index=False,
+            encoding="utf-8",
+            lineterminator="\n",
+            float_format="%.6g",
+            quoting=quoting,
+        )
     return out
 
 
+def _has_carriage_return(df: pd.DataFrame) -> bool:
+    for i in range(df.shape[1]):
+        s = df.iloc[:, i]
+        if pd.api.types.is_string_dtype(s) or s.dtype == object:
+            with contextlib.suppress(AttributeError):
+                if s.str.contains("\r", regex=False).fillna(False).astype(bool).any():
+                    return True
+    return False
+
+
 def table_read(path: str | Path, **kwargs) -> pd.DataFrame:
-    """Read a CSV written by :func:`table_write` (UTF-8, optional BOM) and return it."""
-    return pd.read_csv(path_resolve(path), encoding="utf-8-sig", keep_default_na=False, **kwargs)
+    """Read a CSV written by :func:`table_write` (UTF-8, optional BOM) and return it.
+
+    Text cells come back as they were before :func:`table_write` escaped formula-like text
+    (:func:`csv_unescape`).
+    """
+    df = pd.read_csv(path_resolve(path), encoding="utf-8-sig", keep_default_na=False, **kwargs)
+    return csv_unescape(df)
 
 
 #: The time written into workbooks and zip members, so that re-runs give the same bytes.
@@ -42,15 +197,17 @@ FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
 
 def workbook_save(workbook, path: str | Path) -> Path:
-    """Save an openpyxl workbook so that the same content always gives the same bytes; return the path.
+    """Save an openpyxl workbook so that the same content always gives the same bytes; return path.
 
-    An .xlsx is a zip archive whose members carry the time they were written, and openpyxl stamps the
-    document properties with the current time; both are fixed here (:data:`FIXED_TIME`), so a
-    re-run does not change a committed workbook.
+    An .xlsx is a zip archive whose members carry the time they were written, and openpyxl stamps
+    the document properties with the current time; both are fixed here (:data:`FIXED_TIME`), so a
+    re-run does not change a committed workbook. Text is never a formula (:func:`workbook_defuse`),
+    and the file is replaced atomically.
     """
     import datetime as dt
     import io
 
+    workbook_defuse(workbook)
     fixed = dt.datetime(*FIXED_TIME)
     workbook.properties.created = fixed
     workbook.properties.modified = fixed
@@ -71,8 +228,29 @@ def workbook_save(workbook, path: str | Path) -> Path:
     return zip_normalize(buf.getvalue(), path, transform=fix_modified)
 
 
+def workbook_defuse(workbook) -> int:
+    """Make every formula-like text cell of an openpyxl workbook plain text; return how many.
+
+    openpyxl stores any string that starts with ``=`` as a formula, so a sentence such as
+    ``=HYPERLINK("http://…","click")`` from a collected page would be a live link in the workbook;
+    and Excel turns text starting with ``+ - @`` into a formula as soon as someone edits the cell.
+    Such cells (:func:`text_formula_like`) are written as text (``data_type`` ``s``) with Excel's
+    quote prefix (the ``'`` a user types, kept as a cell style: the value stays the text, and
+    stays text when edited). The project writes no formulas of its own.
+    """
+    n = 0
+    for ws in workbook.worksheets:
+        for cell in ws._cells.values():  # the cells that exist (iter_rows would create empty ones)
+            value = cell.value
+            if isinstance(value, str) and value[:1] in FORMULA_START and text_formula_like(value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                n += 1
+    return n
+
+
 def zip_normalize(data: bytes, path: str | Path, transform=None) -> Path:
-    """Write the zip archive ``data`` to ``path`` with fixed member timestamps and order; return the path.
+    """Write the zip archive ``data`` to ``path``, member times and order fixed; return the path.
 
     ``transform(name, content) -> content`` may rewrite members (e.g. a timestamp inside one).
     """
@@ -80,7 +258,6 @@ def zip_normalize(data: bytes, path: str | Path, transform=None) -> Path:
     import zipfile
 
     out = path_resolve(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     src = zipfile.ZipFile(io.BytesIO(data))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
@@ -90,5 +267,4 @@ def zip_normalize(data: bytes, path: str | Path, transform=None) -> Path:
             member.external_attr = 0o644 << 16
             content = src.read(info.filename)
             dst.writestr(member, transform(info.filename, content) if transform else content)
-    out.write_bytes(buf.getvalue())
-    return out
+    return bytes_write(buf.getvalue(), out)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
-from helpers.tables import path_resolve
+from helpers.tables import path_resolve, text_write
 
 #: The user dictionary and domain stopwords shipped with the project.
 USER_DICT = paths.DATA / "dictionaries" / "user_dict.csv"
@@ -58,9 +60,49 @@ class DictionaryError(ValueError):
     """A user dictionary or stopword file is malformed; the message names the file and the line."""
 
 
+class DictionaryWarning(UserWarning):
+    """A user dictionary was read, but not as saved by the project (e.g. in GB18030, not UTF-8)."""
+
+
 # --------------------------------------------------------------------------------------------------
 # Dictionaries
 # --------------------------------------------------------------------------------------------------
+
+
+_NEWLINE = b"\n"
+
+
+def _dictionary_text(p: Path) -> str:
+    """The text of a user dictionary: UTF-8 (BOM or not), else GB18030 with a warning, or an error.
+
+    GB18030 is accepted only when the charset detection of :func:`helpers.corpus.text_decode`
+    agrees (Big5 bytes, for instance, often decode as GB18030 into wrong characters, silently).
+    """
+    data = p.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        where = f"line {data[: exc.start].count(_NEWLINE) + 1}"
+    from helpers.corpus import DocumentError, text_decode
+
+    try:
+        text, encoding = text_decode(data, path=p)
+    except DocumentError:
+        encoding = ""
+    if encoding == "gb18030":
+        warnings.warn(
+            f"{_display(p)}: not UTF-8 ({where}), read as GB18030 (Excel's 'CSV' on Chinese "
+            "Windows). To be safe, save it as 'CSV UTF-8 (逗号分隔)' in Excel, or as UTF-8 in a "
+            "text editor",
+            DictionaryWarning,
+            stacklevel=3,
+        )
+        return text
+    guess = f"; it looks like {encoding}" if encoding else ""
+    raise DictionaryError(
+        f"{_display(p)}: {where}: not UTF-8{guess}. Save the user dictionary as "
+        "'CSV UTF-8 (逗号分隔)' in Excel, or as UTF-8 in a text editor"
+    )
 
 
 def dictionary_read(path: str | Path = USER_DICT) -> pd.DataFrame:
@@ -69,13 +111,15 @@ def dictionary_read(path: str | Path = USER_DICT) -> pd.DataFrame:
     Why a CSV and not jieba's ``word freq tag`` text file: researchers edit it in Excel or a text
     editor, and every entry says where it came from (``source``). Errors name the file and line:
     a missing column, an empty word, a word with spaces, a duplicate word, a non-integer freq.
+    UTF-8 (with or without BOM) is read as it is; a file saved as GB18030/GBK (Excel's "CSV" on
+    Chinese Windows) is read with a :class:`DictionaryWarning`; any other encoding is an error
+    that names the file and says to save it as "CSV UTF-8".
     """
     p = path_resolve(path)
     if not p.exists():
         raise DictionaryError(f"{p}: user dictionary not found")
-    with p.open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
-        header = rows[0].keys() if rows else []
+    rows = list(csv.DictReader(io.StringIO(_dictionary_text(p), newline="")))
+    header = rows[0].keys() if rows else []
     missing = {"word", "pos", "source"} - set(header)
     if missing:
         raise DictionaryError(
@@ -185,13 +229,16 @@ class Segmenter:
 
     @property
     def postokenizer(self):
-        """The ``jieba.posseg.POSTokenizer`` of this segmenter's dictionary, built once (user tags loaded)."""
+        """The ``jieba.posseg.POSTokenizer`` of this segmenter's dictionary (user tags loaded).
+
+        Built once, on first use.
+        """
         if self._pos is None:
             self._pos = _pos_tokenizer(self.jieba)
         return self._pos
 
     def pos(self, token: str) -> str:
-        """Return the jieba POS tag of a token (dictionary tag, user tag, or jieba.posseg for new words)."""
+        """Return the jieba POS tag of a token: dictionary or user tag, else jieba.posseg's."""
         tag = self.postokenizer.word_tag_tab.get(token)
         if tag:
             return tag
@@ -215,10 +262,11 @@ class Segmenter:
 def _pos_tokenizer(tok):
     """Return a ``jieba.posseg.POSTokenizer`` over ``tok`` with the user dictionary's tags loaded.
 
-    ``POSTokenizer(tok)`` parses jieba's 350,000-line dictionary file for its word → tag table (about a
-    second), which importing ``jieba.posseg`` has already done once for its default tokenizer. When
-    ``tok`` uses the same dictionary file, that table is copied instead (0.02 s). (The project never
-    adds words to jieba's global tokenizer, whose tags would otherwise be copied too.)
+    ``POSTokenizer(tok)`` parses jieba's 350,000-line dictionary file for its word → tag table
+    (about a second), which importing ``jieba.posseg`` has already done once for its default
+    tokenizer. When ``tok`` uses the same dictionary file, that table is copied instead (0.02 s).
+    (The project never adds words to jieba's global tokenizer, whose tags would otherwise be
+    copied too.)
     """
     import jieba
     import jieba.posseg
@@ -317,6 +365,54 @@ def texts_cut(texts: list[str], segmenter: Segmenter) -> list[list[str]]:
     return out
 
 
+class CacheWarning(UserWarning):
+    """A cache entry could not be used (cut short, corrupt): it is discarded and rebuilt."""
+
+
+def _cache_read(path: Path, texts: Sequence[str]) -> list[list[str]] | None:
+    """The token lists cached in ``path``, or None when there is none or it cannot be used.
+
+    An entry that is not valid JSON (a run killed or a disk full while it was written by an older
+    version, a file edited by hand) or does not fit the texts (one token list per text, tokens that
+    join up to the text) is removed with a :class:`CacheWarning` naming the file, and rebuilt.
+    """
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        lists = json.loads(raw)
+        fits = (
+            isinstance(lists, list)
+            and len(lists) == len(texts)
+            and all(
+                isinstance(toks, list) and sum(len(t) for t in toks) == len(text)
+                for toks, text in zip(lists, texts)
+            )
+        )
+        reason = "" if fits else "does not match the texts of its document"
+    except (ValueError, TypeError) as exc:  # JSONDecodeError, UnicodeDecodeError are ValueErrors
+        reason = f"is not valid JSON ({exc})"
+    if not reason:
+        return lists
+    warnings.warn(
+        f"{_display(path)}: segmentation cache entry {reason}; discarded, the document is "
+        "segmented again",
+        CacheWarning,
+        stacklevel=3,
+    )
+    path.unlink(missing_ok=True)
+    return None
+
+
+def _display(path: Path) -> Path:
+    """``path`` relative to the project root when it is inside it (shorter in messages)."""
+    try:
+        return Path(path).resolve().relative_to(paths.ROOT)
+    except ValueError:
+        return Path(path)
+
+
 def tokens_segment(
     units: pd.DataFrame,
     segmenter: Segmenter,
@@ -326,7 +422,7 @@ def tokens_segment(
     cache_dir: str | Path | None = SEGMENT_CACHE,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Segment every unit and return one row per token: doc_id, unit_id, position, start, end, token, pos.
+    """Segment every unit; one row per token: doc_id, unit_id, position, start, end, token, pos.
 
     Texts are segmented in simplified script (a traditional-script document gets the same tokens as
     its simplified twin), and ``start``/``end`` are character offsets into the unit's original text.
@@ -348,12 +444,11 @@ def tokens_segment(
         texts = doc_units[text_col].astype(str).tolist()
         key = _doc_key(segmenter, texts)
         cached = cache / f"{key}.json" if cache else None
-        if cached and cached.exists():
-            token_lists = json.loads(cached.read_text(encoding="utf-8"))
-        else:
+        token_lists = _cache_read(cached, texts) if cached else None
+        if token_lists is None:
             token_lists = texts_cut(texts, segmenter)
             if cached:
-                cached.write_text(json.dumps(token_lists, ensure_ascii=False), encoding="utf-8")
+                text_write(json.dumps(token_lists, ensure_ascii=False), cached)
         cols: dict[str, list] = {"unit_id": [], "position": [], "start": [], "end": [], "token": []}
         for uid, toks in zip(doc_units[id_col].tolist(), token_lists):
             offset, position = 0, 0
