@@ -486,10 +486,11 @@ def trend_plot(
     Panels in a grid, one row per dimension of the codebook (wrapped after ``max_columns`` codes),
     all on one y-scale so panels compare; each shows the share of units coded per group with its
     interval (bootstrap over documents) as a vertical bar. A group without an interval (fewer
-    documents than the bootstrap needs) is a hollow point. The x tick labels give the number of
-    documents per group (``n=``). Numeric groups (years) are placed on a numeric axis, so a gap
-    year shows as a gap; other groups in table order. Blank cells (:data:`helpers.groups.MISSING`)
-    are left out.
+    documents than the bootstrap needs) is a hollow point, and lines through such points are
+    dashed. The x tick labels give the number of documents per group (``n=``). Numeric groups
+    (years) are placed on a numeric axis and joined by lines, so a gap year shows as a gap; other
+    groups stand in table order, unjoined. One colour per dimension (each panel is one code).
+    Blank cells (:data:`helpers.groups.MISSING`) are left out.
     """
     import matplotlib.pyplot as plt
 
@@ -500,13 +501,17 @@ def trend_plot(
     groups = list(pd.unique(s["group"]))
     try:
         x_of = {g: float(g) for g in groups}
+        numeric = True
     except ValueError:
         x_of = {g: float(i) for i, g in enumerate(groups)}
+        numeric = False
     docs = s.drop_duplicates("group").set_index("group")["documents"]
     rows_codes: list[list[str]] = []
+    row_dims: list[str] = []
     for dim in codebook.dimensions:
         codes = [c.id for c in codebook.codes if c.dimension == dim and c.id in set(s["code"])]
         rows_codes += [codes[i : i + max_columns] for i in range(0, len(codes), max_columns)]
+        row_dims += [dim] * len(range(0, len(codes), max_columns))
     n_cols = max((len(r) for r in rows_codes), default=1)
     long_labels = max((len(str(g)) for g in groups), default=0) > 6 or len(groups) > 10
     fig, axes = plt.subplots(
@@ -518,7 +523,7 @@ def trend_plot(
         squeeze=False,
     )
     top = float(np.nanmax(s[["share", "ci_high"]].to_numpy())) if len(s) else 1.0
-    colours = palette_assign(codebook.ids)
+    colours = palette_assign(list(codebook.dimensions), palette=PALETTE[::3])
     for r, codes in enumerate(rows_codes):
         for j in range(n_cols):
             ax = axes[r][j]
@@ -530,7 +535,17 @@ def trend_plot(
             x = np.array([x_of[g] for g in groups])
             y = d["share"].to_numpy(dtype=float)
             has = d["ci_low"].notna().to_numpy()
-            ax.plot(x, y, color=colours[c], linewidth=1.2, alpha=0.6, zorder=2)
+            colour = colours[row_dims[r]]
+            if numeric:
+                ax.plot(
+                    x,
+                    y,
+                    color=colour,
+                    linewidth=1.2,
+                    alpha=0.6,
+                    zorder=2,
+                    linestyle="-" if has.all() else "--",
+                )
             if has.any():
                 err = np.vstack([y[has] - d["ci_low"][has], d["ci_high"][has] - y[has]])
                 ax.errorbar(
@@ -538,7 +553,7 @@ def trend_plot(
                     y[has],
                     yerr=err.clip(min=0),
                     fmt="o",
-                    color=colours[c],
+                    color=colour,
                     markersize=5,
                     capsize=2.5,
                     elinewidth=1,
@@ -550,7 +565,7 @@ def trend_plot(
                     y[~has],
                     "o",
                     markerfacecolor="white",
-                    markeredgecolor=colours[c],
+                    markeredgecolor=colour,
                     markersize=6,
                     zorder=3,
                 )
@@ -569,7 +584,8 @@ def trend_plot(
             else:
                 span = max(x_of.values()) - min(x_of.values())
                 ax.set_xlim(min(x_of.values()) - 0.08 * span, max(x_of.values()) + 0.08 * span)
-        axes[r][0].set_ylabel("编码单元占比")
+        dim_label = (codebook.dimensions.get(row_dims[r]) or {}).get("label_zh", row_dims[r])
+        axes[r][0].set_ylabel(f"{dim_label}\n编码单元占比")
     for j in range(n_cols):  # tick labels on the lowest visible panel of each column
         visible = [axes[r][j] for r in range(len(rows_codes)) if axes[r][j].get_visible()]
         if visible:
@@ -577,23 +593,15 @@ def trend_plot(
     has_ci = s["ci_low"].notna().any()
     name = "年份" if variable == "year" else variable
     fig.supxlabel(f"{name}（n：文档数）", fontsize=11)
+    hollow = (s.drop_duplicates("group")["ci_low"].isna()).any()
     fig.suptitle(
         title
         or (
             f"各编码单元占比随{name}的变化"
             + (f"（竖线：{confidence_level:.0%}置信区间，按文档自助抽样）" if has_ci else "")
+            + ("\n空心点：该组文档太少，无置信区间，也不作组间检验" if hollow else "")
         ),
         fontsize=13,
     )
-    if (s.drop_duplicates("group")["ci_low"].isna()).any():
-        fig.text(
-            0.5,
-            0.005,
-            "空心点：该组文档不足，无置信区间，也不作组间检验",
-            ha="center",
-            va="bottom",
-            fontsize=9,
-            color="#444444",
-        )
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.tight_layout()
     return fig
