@@ -89,6 +89,7 @@ TEST_COLUMNS = [
     "n_permutations",
     "arrangements",
     "assessed",
+    "left_out",
     "note",
 ]
 TEST_NAME = "permutation of documents' group labels (X² of group × coded/not)"
@@ -415,14 +416,15 @@ def groups_test(
     kept = [g for g in groups_order(list(sizes.index)) if g not in left_out]
     t = docs[docs["group"].isin(kept)]
     notes = []
+    left_text = ""
     if left_out:
-        notes.append(
+        left_text = (
             "left out: "
             + ", ".join(f"{g} ({sizes[g]} document{'s' if sizes[g] > 1 else ''})" for g in left_out)
-            + f" (a test across groups needs ≥ {min_documents} documents per group"
-            + (f"; {MISSING} = {variable} blank" if MISSING in left_out else "")
-            + ")"
+            + f", since a test across groups needs ≥ {min_documents} documents per group"
+            + (f" and {MISSING} means {variable} is blank" if MISSING in left_out else "")
         )
+        notes.append(left_text)
     n_units = int(t["units"].sum())
     base = {
         "variable": variable,
@@ -431,14 +433,14 @@ def groups_test(
         "units": n_units,
         "test": TEST_NAME,
         "n_permutations": n_permutations,
+        "left_out": left_text,
     }
     info = [(ALL_CODES, "", "")] + [
         (c, codebook.code(c).label_zh, codebook.code(c).dimension) for c in codes
     ]
     if len(kept) < 2 or not n_permutations:
         reason = (
-            f"not assessed: a test across groups needs ≥ {min_documents} documents per group in "
-            f"≥ 2 groups; {len(kept)} group(s) have that many"
+            f"not assessed: {len(kept)} group(s) of ≥ {min_documents} documents, 2 needed"
             if len(kept) < 2
             else "not assessed: n_permutations = 0"
         )
@@ -530,3 +532,105 @@ def groups_test(
             }
         )
     return pd.DataFrame(rows).reindex(columns=TEST_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables and words
+# --------------------------------------------------------------------------------------------------
+
+TABLE_PREFIX = "summary_by_"
+TEST_TABLE = "summary_groups_test.csv"
+TREND_PREFIX = "summary_trend_"
+
+
+def variable_filename(variable: str) -> str:
+    """Return ``variable`` as a piece of a file name (letters, digits, CJK, ``_``, ``-`` kept)."""
+    import re
+
+    return re.sub(r"[^\w-]+", "_", variable).strip("_") or "variable"
+
+
+def products_clear(tables_dir: str | Path, figures_dir: str | Path) -> list[Path]:
+    """Remove the grouping tables and trend figures of an earlier run; return what was removed.
+
+    Called before writing, so a variable dropped from ``group_by`` leaves no stale table behind
+    for the report to show.
+    """
+    from helpers.tables import path_resolve
+
+    tables, figures = path_resolve(tables_dir), path_resolve(figures_dir)
+    old = [*tables.glob(f"{TABLE_PREFIX}*.csv"), tables / TEST_TABLE]
+    old += [*figures.glob(f"{TREND_PREFIX}*.png"), *figures.glob(f"{TREND_PREFIX}*.svg")]
+    removed = [p for p in old if p.is_file()]
+    for p in removed:
+        p.unlink()
+    return removed
+
+
+def groups_write(
+    shares: dict[str, pd.DataFrame], tests: pd.DataFrame, tables_dir: str | Path
+) -> dict[str, Path]:
+    """Write ``summary_by_<variable>.csv`` per variable and ``summary_groups_test.csv``.
+
+    CSV via :func:`helpers.tables.table_write` (byte-reproducible). Returns the paths by name.
+    """
+    from helpers.tables import path_resolve, table_write
+
+    out = path_resolve(tables_dir)
+    written = {
+        v: table_write(df, out / f"{TABLE_PREFIX}{variable_filename(v)}.csv")
+        for v, df in shares.items()
+    }
+    written["test"] = table_write(tests.reindex(columns=TEST_COLUMNS), out / TEST_TABLE)
+    return written
+
+
+def _pct(x: float) -> str:
+    return f"{100 * float(x):.1f} %"
+
+
+def groups_describe(tests: pd.DataFrame, *, alpha: float = 0.05) -> list[str]:
+    """Return one sentence per variable of :func:`groups_test`'s table, saying what it found.
+
+    Not assessed: the reason. Assessed: whether the codes differ overall (omnibus p, root mean
+    square Cramér's V), then the codes that differ after Benjamini–Hochberg, the largest first,
+    with the groups of the lowest and highest share; or that none does.
+    """
+    sentences = []
+    for variable, t in tests.groupby("variable", sort=False):
+        omni = t[t["code"] == ALL_CODES]
+        o = omni.iloc[0] if len(omni) else t.iloc[0]
+        if not bool(o["assessed"]) or pd.isna(o["p_value"]):
+            sentences.append(f"By {variable}: {o['note']}.")
+            continue
+        codes = t[(t["code"] != ALL_CODES) & t["assessed"].astype(bool)]
+        head = (
+            f"By {variable} ({int(o['groups'])} groups, {int(o['documents'])} documents; "
+            f"permutation of the documents' group labels, {int(o['n_permutations'])} times): "
+        )
+        p = float(o["p_value"])
+        head += (
+            f"the codes differ between the groups (p = {p:.3g}, "
+            if p < alpha
+            else f"no evidence at the {alpha:.0%} level that the codes differ (p = {p:.3g}, "
+        ) + f"Cramér's V {float(o['cramers_v']):.2f}, root mean square over the codes)"
+        sig = codes[codes["p_bh"].astype(float) < alpha].sort_values(
+            ["share_range", "code"], ascending=[False, True]
+        )
+        if len(sig):
+            parts = [
+                f"{x['label_zh']} ({x['code']}) from {_pct(x['share_min'])} in {x['group_min']} "
+                f"to {_pct(x['share_max'])} in {x['group_max']} (p_BH = {float(x['p_bh']):.3g}, "
+                f"V = {float(x['cramers_v']):.2f})"
+                for _, x in sig.head(3).iterrows()
+            ]
+            head += (
+                f"; after Benjamini–Hochberg {len(sig)} of {len(codes)} codes differ: "
+                + "; ".join(parts)
+                + ("; …" if len(sig) > 3 else "")
+            )
+        else:
+            head += f"; after Benjamini–Hochberg no single code differs ({len(codes)} tested)"
+        left = o.get("left_out")
+        sentences.append(head + (f" ({left})" if isinstance(left, str) and left else "") + ".")
+    return sentences
