@@ -30,8 +30,9 @@ class Section:
 
     notebook: str
     title: str
-    tables: tuple[str, ...]
+    tables: tuple[str, ...]  # file names or glob patterns (summary_by_*.csv)
     figure_prefixes: tuple[str, ...]
+    figure_exclude: tuple[str, ...] = ()  # prefixes shown by a later section
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -63,6 +64,13 @@ SECTIONS: tuple[Section, ...] = (
             "summary_numbers.csv",
         ),
         ("summary_",),
+        ("summary_trend_",),
+    ),
+    Section(
+        "04_statistical_summaries",
+        "4b Comparing groups of documents 文档分组比较",
+        ("summary_groups_test.csv", "summary_by_*.csv"),
+        ("summary_trend_",),
     ),
     Section(
         "05_coding_reliability",
@@ -124,6 +132,12 @@ FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
         "summary_residuals",
         "Document × code: adjusted standardized residuals; beyond ±1.96 a document uses a code "
         "more (or less) than independence predicts.",
+    ),
+    (
+        "summary_trend_",
+        "Share of units carrying each code per {name}, one panel per code on one scale, with 95 % "
+        "bootstrap intervals over documents; n = documents per group (a hollow point: too few "
+        "documents for an interval).",
     ),
     ("reliability_", "Coding reliability ({name})."),
 )
@@ -257,7 +271,7 @@ def table_format(df: pd.DataFrame, *, max_ids: int = 5) -> pd.DataFrame:
             out[col] = v.map(lambda x: "" if pd.isna(x) else ("yes" if x else "no"))
         elif pd.api.types.is_numeric_dtype(v):
             out[col] = v.map(_number)
-        elif col.endswith("unit_ids"):
+        elif col.endswith(("unit_ids", "doc_ids")):
 
             def cut(x: object) -> str:
                 ids = str(x).split() if isinstance(x, str) else []
@@ -280,6 +294,46 @@ def _table_html(path: Path, link: str) -> str:
     body = shown.to_html(index=False, escape=True, border=0, na_rep="")
     return (
         f"<h4>{html.escape(path.name)}</h4><p class='note'>{note} · <a href='{link}'>CSV</a></p>"
+        f"<div class='table-wrap'>{body}</div>"
+    )
+
+
+def _groups_table_html(path: Path, link: str) -> str:
+    """A grouping table (``summary_by_<variable>.csv``) as groups × codes: share [interval].
+
+    The CSV has one row per group and code; a reader compares groups along a row of this table.
+    """
+    df = pd.read_csv(path, encoding="utf-8")
+    if df.empty or not {"group", "code", "share", "ci_low", "ci_high"} <= set(df.columns):
+        return _table_html(path, link)
+
+    def cell(r) -> str:
+        s = f"{100 * r.share:.1f} %" if pd.notna(r.share) else ""
+        if pd.notna(r.ci_low) and pd.notna(r.ci_high):
+            s += f" [{100 * r.ci_low:.0f}–{100 * r.ci_high:.0f}]"
+        return s
+
+    d = df.assign(cell=[cell(r) for r in df.itertuples()])
+    d["column"] = [
+        f"{zh} ({c})" if isinstance(zh, str) and zh else str(c)
+        for zh, c in zip(d.get("label_zh", d["code"]), d["code"])
+    ]
+    groups = list(pd.unique(d["group"].astype(str)))
+    wide = d.pivot_table(
+        index=d["group"].astype(str), columns="column", values="cell", aggfunc="first", sort=False
+    ).reindex(index=groups, columns=list(pd.unique(d["column"])))
+    first = d.drop_duplicates("group").set_index(d.drop_duplicates("group")["group"].astype(str))
+    counts = first.reindex(groups)[["documents", "units"]].astype(int)
+    shown = pd.concat([counts, wide], axis=1).reset_index(names=str(df["variable"].iloc[0]))
+    notes = [n for n in first["note"].dropna().astype(str).unique() if n] if "note" in first else []
+    note = (
+        f"{len(groups)} groups; share of units coded [95 % interval, bootstrap over documents]"
+        + ("; " + "; ".join(notes) if notes else "")
+    )
+    body = shown.head(MAX_ROWS).to_html(index=False, escape=True, border=0, na_rep="")
+    return (
+        f"<h4>{html.escape(path.name)}</h4><p class='note'>{html.escape(note)} · "
+        f"<a href='{link}'>CSV</a> (with the ids of the documents and coded units)</p>"
         f"<div class='table-wrap'>{body}</div>"
     )
 
@@ -371,7 +425,14 @@ def report_write(
     ]
     number = 0
     for s in sections:
-        groups = [sorted(fig_dir.glob(f"{prefix}*.png")) for prefix in s.figure_prefixes]
+        groups = [
+            [
+                png
+                for png in sorted(fig_dir.glob(f"{prefix}*.png"))
+                if not png.name.startswith(s.figure_exclude)
+            ]
+            for prefix in s.figure_prefixes
+        ]
         if not any(groups):
             continue
         parts.append(f"<h3>{html.escape(s.title)}</h3>")
@@ -397,13 +458,24 @@ def report_write(
         + "</div>",
     ]
     for s in sections:
-        present = [name for name in s.tables if (tab_dir / name).exists()]
+        present = list(
+            dict.fromkeys(p.name for pattern in s.tables for p in sorted(tab_dir.glob(pattern)))
+        )
         if present:
             parts.append(f"<h3>{html.escape(s.title)}</h3>")
-            parts += [_table_html(tab_dir / name, f"tables/{name}") for name in present]
+            parts += [
+                _groups_table_html(tab_dir / name, f"tables/{name}")
+                if name.startswith("summary_by_")
+                else _table_html(tab_dir / name, f"tables/{name}")
+                for name in present
+            ]
     parts.append("<h2 id='notebooks'>Notebooks 笔记本</h2><ul>")
     pages: list[Path] = []
+    rendered: set[str] = set()
     for s in sections:
+        if s.notebook in rendered:  # a notebook with two sections is rendered once
+            continue
+        rendered.add(s.notebook)
         executed = nb_dir / f"{s.notebook}.ipynb"
         if executed.exists():
             page = notebook_html(
@@ -694,6 +766,20 @@ def findings_cleanup(summary, problems) -> Finding | None:
     return Finding("Documents", text, ("cleanup_summary.csv", "cleanup_problems.csv"))
 
 
+def findings_groups(tests) -> Finding | None:
+    """Whether the codes differ between groups of documents (years, issuers …), one sentence each.
+
+    From ``summary_groups_test.csv`` (:func:`helpers.groups.groups_test`); a grouping that could not
+    be tested says why (e.g. one document per group).
+    """
+    from helpers.groups import groups_describe
+
+    if tests is None or tests.empty:
+        return None
+    text = " ".join(groups_describe(tests))
+    return Finding("Comparing groups of documents", text, ("summary_groups_test.csv",))
+
+
 def report_findings(tables_dir: str | Path = paths.TABLES) -> list[Finding]:
     """Return the report's findings, generated from the tables in ``tables_dir`` (missing tables are skipped)."""
     tables = path_resolve(tables_dir)
@@ -738,6 +824,21 @@ def report_findings(tables_dir: str | Path = paths.TABLES) -> list[Finding]:
                 "residual_adjusted",
             ),
             read("summary_code_tests.csv", "code", "p_bh"),
+        ),
+        lambda: findings_groups(
+            read(
+                "summary_groups_test.csv",
+                "variable",
+                "code",
+                "groups",
+                "documents",
+                "n_permutations",
+                "p_value",
+                "p_bh",
+                "cramers_v",
+                "assessed",
+                "note",
+            )
         ),
         lambda: findings_pairs(
             read(
