@@ -332,9 +332,8 @@ def test_groups_finding_says_why_a_test_was_not_assessed(tmp_path):
                 "p_bh": float("nan"),
                 "cramers_v": float("nan"),
                 "assessed": False,
-                "note": "not assessed: 0 group(s) of ≥ 2 documents, 2 needed; left out: 2021 "
-                "(1 document), 2024 (1 document), since a test across groups needs ≥ 2 "
-                "documents per group",
+                "note": "not assessed: a test across groups needs ≥ 2 documents per group, in "
+                "at least 2 groups (0 here); left out: 2021 (1 document), 2024 (1 document)",
             }
         ]
     ).to_csv(tmp_path / "summary_groups_test.csv", index=False)

@@ -440,7 +440,8 @@ def groups_test(
     ]
     if len(kept) < 2 or not n_permutations:
         reason = (
-            f"not assessed: {len(kept)} group(s) of ≥ {min_documents} documents, 2 needed"
+            f"not assessed: a test across groups needs ≥ {min_documents} documents per group, "
+            f"in at least 2 groups ({len(kept)} here)"
             if len(kept) < 2
             else "not assessed: n_permutations = 0"
         )
@@ -453,7 +454,7 @@ def groups_test(
                 "units_coded": int(t[c].sum()) if c in t else int(t[codes].to_numpy().sum()),
                 "test": "none",
                 "assessed": False,
-                "note": "; ".join([reason, *notes]),
+                "note": "; ".join([reason, *(n.split(", since")[0] for n in notes)]),
             }
             for c, zh, dim in info
         ]

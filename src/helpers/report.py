@@ -338,6 +338,46 @@ def _groups_table_html(path: Path, link: str) -> str:
     )
 
 
+def _groups_test_html(path: Path, link: str) -> str:
+    """The test across groups, compact: a variable that could not be tested is one row with why."""
+    df = pd.read_csv(path, encoding="utf-8")
+    needed = {"variable", "code", "assessed", "p_value", "note"}
+    if df.empty or not needed <= set(df.columns):
+        return _table_html(path, link)
+    tested = df.groupby("variable", sort=False)["assessed"].transform("any").astype(bool)
+    shown = df[tested | (df["code"] == "(all codes)")]
+    columns = [
+        "variable",
+        "code",
+        "label_zh",
+        "groups",
+        "documents",
+        "p_value",
+        "p_bh",
+        "cramers_v",
+        "share_min",
+        "group_min",
+        "share_max",
+        "group_max",
+        "note",
+    ]
+    shown = shown[[c for c in columns if c in shown.columns]].copy()
+    for c in ("share_min", "share_max"):
+        if c in shown:
+            shown[c] = shown[c].map(lambda x: "" if pd.isna(x) else f"{100 * x:.1f} %")
+    body = table_format(shown)
+    note = (
+        f"{len(shown)} of {len(df)} rows: a grouping that could not be tested is one row with the "
+        "reason; p from permuting the documents' group labels"
+    )
+    return (
+        f"<h4>{html.escape(path.name)}</h4><p class='note'>{html.escape(note)} · "
+        f"<a href='{link}'>CSV</a></p><div class='table-wrap'>"
+        + body.to_html(index=False, escape=True, border=0, na_rep="")
+        + "</div>"
+    )
+
+
 def figure_caption(name: str) -> str:
     """Return the caption of the figure file ``name`` (without extension)."""
     for prefix, caption in FIGURE_CAPTIONS:
@@ -466,6 +506,8 @@ def report_write(
             parts += [
                 _groups_table_html(tab_dir / name, f"tables/{name}")
                 if name.startswith("summary_by_")
+                else _groups_test_html(tab_dir / name, f"tables/{name}")
+                if name == "summary_groups_test.csv"
                 else _table_html(tab_dir / name, f"tables/{name}")
                 for name in present
             ]
