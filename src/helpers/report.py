@@ -1,12 +1,12 @@
-"""The HTML report: one offline page with the corpus, the key tables and figures, and every notebook.
+"""The HTML report: one offline page with the corpus, key tables and figures, and every notebook.
 
 :func:`report_write` renders each executed notebook to HTML with nbconvert and writes
 ``outputs/report/index.html``: the corpus table, then one section per notebook with its key tables
-(CSV, shown as HTML tables) and figures (the PNGs in ``outputs/figures``), and a link to the rendered
-notebook. Nothing is fetched from the network: nbconvert's references to MathJax and require.js on
-CDNs are removed (the notebooks contain no formulas), images are local files, and the text uses the
-project's CJK font (Noto Sans CJK SC, cut down to the characters on the pages, ``fonts/``), so
-Chinese renders on a machine without Chinese fonts.
+(CSV, shown as HTML tables) and figures (the PNGs in ``outputs/figures``), and a link to the
+rendered notebook. Nothing is fetched from the network: nbconvert's references to MathJax and
+require.js on CDNs are removed (the notebooks contain no formulas), images are local files, and the
+text uses the project's CJK font (Noto Sans CJK SC, cut down to the characters on the pages,
+``fonts/``), so Chinese renders on a machine without Chinese fonts.
 """
 
 from __future__ import annotations
@@ -169,8 +169,9 @@ def _font_face(url: str) -> str:
 
 
 _CSS = """
-body { font-family: "Report CJK", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-       sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.5; }
+body { font-family: "Report CJK", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
+       "Microsoft YaHei", sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.5; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; }
@@ -202,7 +203,8 @@ def notebook_html(executed: Path, out: Path, *, font_url: str | None = None) -> 
         style = (
             "<style>"
             + _font_face(font_url)
-            + f" body, .jp-RenderedHTMLCommon, .jp-OutputArea-output pre, code {{ font-family: '{FONT_FAMILY}', "
+            + " body, .jp-RenderedHTMLCommon, .jp-OutputArea-output pre, code "
+            + f"{{ font-family: '{FONT_FAMILY}', "
             "var(--jp-content-font-family), sans-serif; }</style>"
         )
         body = body.replace("</head>", style + "</head>", 1)
@@ -212,7 +214,7 @@ def notebook_html(executed: Path, out: Path, *, font_url: str | None = None) -> 
 
 
 def font_subset(texts: list[str], out: Path) -> Path:
-    """Write the project's CJK font cut down to the characters of ``texts`` (WOFF) and return its path.
+    """Write the project's CJK font cut down to the characters of ``texts`` (WOFF); return its path.
 
     The report then shows Chinese with the same font as the figures on any machine, offline, at a
     fraction of the 16 MB of the whole font.
@@ -237,7 +239,10 @@ def font_subset(texts: list[str], out: Path) -> Path:
 
 
 def html_offline(page: str) -> str:
-    """Return ``page`` without anything a browser would fetch from other hosts (MathJax, require.js, mermaid)."""
+    """Return ``page`` without anything a browser would fetch from other hosts.
+
+    MathJax, require.js and mermaid: nbconvert's templates load them from CDNs.
+    """
     page = _MATHJAX_BLOCK.sub("", page)
     page = _REMOTE_SCRIPT.sub(
         "", page
@@ -256,9 +261,9 @@ def _number(x: float) -> str:
 
 
 def table_format(df: pd.DataFrame, *, max_ids: int = 5) -> pd.DataFrame:
-    """Return ``df`` as strings for reading: shares as percentages, numbers rounded, long id lists cut.
+    """Return ``df`` as strings for reading: shares as percentages, numbers rounded, id lists cut.
 
-    Shares (``share`` and its interval when the table has a share) become ``29.3 %``; other floats get
+    Shares (``share`` and its interval when the table has a share) become ``29.3 %``; other floats
     three significant digits; a list of unit ids keeps its first ``max_ids`` and says how many more.
     """
     out = pd.DataFrame(index=df.index)
@@ -404,7 +409,7 @@ def _findings_html(findings: list[Finding], tables: str) -> str:
 
 
 def _copy_products(src: Path, dst: Path) -> None:
-    """Copy the files of ``src`` into ``dst`` (replacing what an earlier run left), so the report stands alone."""
+    """Copy the files of ``src`` into ``dst`` (replacing older copies): the report stands alone."""
     if dst.exists():
         shutil.rmtree(dst)
     dst.mkdir(parents=True)
@@ -426,10 +431,10 @@ def report_write(
     """Write the report and return the path of ``index.html``.
 
     The page opens with findings in words generated from the tables (:func:`report_findings`), then
-    the figures with captions, then the key tables (formatted, cut at ``MAX_ROWS`` with a link to the
-    CSV), then the executed notebooks. Tables and figures are copied into ``report_dir``, so the
-    folder is self-contained: it can be zipped and sent. Sections whose notebook has not been executed
-    are listed as missing rather than left out, so a partial run shows what is absent.
+    the figures with captions, then the key tables (formatted, cut at ``MAX_ROWS`` with a link to
+    the CSV), then the executed notebooks. Tables and figures are copied into ``report_dir``, so the
+    folder is self-contained: it can be zipped and sent. Sections whose notebook has not been
+    executed are listed as missing rather than left out, so a partial run shows what is absent.
     """
     report = path_resolve(report_dir)
     nb_dir, tab_dir, fig_dir = (
@@ -454,9 +459,10 @@ def report_write(
         "<title>闽宁协作文本分析报告 · Report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>闽宁协作文本分析报告</h1>",
-        f"<p>{len(corpus)} documents coded with the five logics and five mechanisms of 闽宁协作: cleanup, "
-        "segmentation, thematic coding, statistics and reliability, regenerated by <code>make run</code>. "
-        "Every number below comes from a table in <code>tables/</code>; every coded unit can be traced to "
+        f"<p>{len(corpus)} documents coded with the five logics and five mechanisms of 闽宁协作: "
+        "cleanup, segmentation, thematic coding, statistics and reliability, regenerated by "
+        "<code>make run</code>. Every number below comes from a table in <code>tables/</code>; "
+        "every coded unit can be traced to "
         "its sentence and the indicator that fired in <code>tables/coding_evidence.csv</code>.</p>",
         "<nav>" + "".join(f"<a href='#{k}'>{html.escape(v)}</a>" for k, v in nav) + "</nav>",
         "<h2 id='findings'>Findings 主要发现</h2>",
@@ -485,7 +491,8 @@ def report_write(
                     f" · <a href='figures/{svg.name}'>SVG</a>" if svg.exists() else ""
                 )
                 parts.append(
-                    f"<figure><img src='figures/{html.escape(png.name)}' alt='{html.escape(png.stem)}'>"
+                    f"<figure><img src='figures/{html.escape(png.name)}' "
+                    f"alt='{html.escape(png.stem)}'>"
                     f"<figcaption><b>Figure {number}.</b> {html.escape(figure_caption(png.stem))} "
                     f"<span class='note'>({files})</span></figcaption></figure>"
                 )
@@ -525,12 +532,14 @@ def report_write(
             )
             pages.append(page)
             parts.append(
-                f"<li><a href='notebooks/{s.notebook}.html'>{html.escape(s.title)}</a>: the executed "
+                f"<li><a href='notebooks/{s.notebook}.html'>{html.escape(s.title)}</a>: "
+                "the executed "
                 "notebook, with every table and figure it made</li>"
             )
         else:
             parts.append(
-                f"<li class='note'>{html.escape(s.title)}: notebook {s.notebook} has not been run.</li>"
+                f"<li class='note'>{html.escape(s.title)}: notebook {s.notebook} "
+                "has not been run.</li>"
             )
     parts += ["</ul>", "</body></html>"]
     page_text = "\n".join(parts)
@@ -541,9 +550,9 @@ def report_write(
     return index
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # Findings: sentences generated from the tables, so the report opens with what the numbers say.
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -565,7 +574,7 @@ def _label(row: pd.Series) -> str:
 
 
 def _read_optional(tables: Path, name: str, columns: tuple[str, ...]):
-    """The table ``name`` if it exists and has ``columns`` (an older or partial table gives no finding)."""
+    """The table ``name`` if it exists and has ``columns`` (an older or partial one: no finding)."""
     path = tables / name
     if not path.exists():
         return None
@@ -605,7 +614,7 @@ def findings_codes(frequency) -> Finding | None:
 
 
 def findings_documents(test, residuals, code_tests) -> Finding | None:
-    """Whether the documents differ in the codes they use, with the test behind it and the largest cells."""
+    """Whether the documents differ in the codes they use, with the test and the largest cells."""
     if test is None or test.empty:
         return None
     t = test.iloc[0]
@@ -637,8 +646,10 @@ def findings_documents(test, residuals, code_tests) -> Finding | None:
         )
         if len(r):
             cells = [
-                f"{x['doc_id']} uses {_label(x)} {'more' if x['residual_adjusted'] > 0 else 'less'} than "
-                f"expected ({int(x['observed'])} units against {float(x['expected']):.1f}; adjusted residual "
+                f"{x['doc_id']} uses {_label(x)} "
+                f"{'more' if x['residual_adjusted'] > 0 else 'less'} than expected "
+                f"({int(x['observed'])} units against {float(x['expected']):.1f}; "
+                "adjusted residual "
                 f"{float(x['residual_adjusted']):+.2f})"
                 for _, x in r.iterrows()
             ]
@@ -652,7 +663,8 @@ def findings_documents(test, residuals, code_tests) -> Finding | None:
                 ", ".join(f"{_label(x)} (p_BH = {float(x['p_bh']):.3g})" for _, x in sig.iterrows())
                 + (" differs" if len(sig) == 1 else " differ")
                 if len(sig)
-                else f"no single code differs between the documents at the 5 % level ({len(code_tests)} tests)"
+                else "no single code differs between the documents at the 5 % level "
+                f"({len(code_tests)} tests)"
             )
             + "."
         )
@@ -675,7 +687,8 @@ def findings_pairs(cooccurrence, top_n: int = 3) -> Finding | None:
         ["jaccard", "n_both", "row_code", "col_code"], ascending=[False, False, True, True]
     ).head(top_n)
     pairs = [
-        f"{x['row_label']} × {x['col_label']} ({int(x['n_both'])} units, Jaccard {float(x['jaccard']):.2f})"
+        f"{x['row_label']} × {x['col_label']} ({int(x['n_both'])} units, "
+        f"Jaccard {float(x['jaccard']):.2f})"
         for _, x in c.iterrows()
     ]
     return Finding(
@@ -688,7 +701,7 @@ def findings_pairs(cooccurrence, top_n: int = 3) -> Finding | None:
 
 
 def findings_reliability(targets, human) -> Finding | None:
-    """How far the dictionary coding can be trusted: agreement with the reference coder and between coders."""
+    """How far the dictionary coding can be trusted: agreement with the reference and coders."""
     if targets is None or targets.empty:
         return None
     kappa = targets[targets["statistic"] == "cohen_kappa"]
@@ -705,7 +718,10 @@ def findings_reliability(targets, human) -> Finding | None:
             continue
         below = per_code[per_code["meets"].astype(str).str.lower().isin(["false", "0"])]
         unassessed = per_code[per_code["value"].isna()]
-        s = f"on the corpus's {split} units (unit split) the dictionary's mean Cohen's κ with the reference coder is {m:.2f}"
+        s = (
+            f"on the corpus's {split} units (unit split) the dictionary's mean Cohen's κ with the "
+            f"reference coder is {m:.2f}"
+        )
         if len(mean) and pd.notna(mean["ci_low"].iloc[0]):
             s += f" [{float(mean['ci_low'].iloc[0]):.2f}, {float(mean['ci_high'].iloc[0]):.2f}]"
         s += (
@@ -734,7 +750,9 @@ def findings_reliability(targets, human) -> Finding | None:
 
 
 def findings_validity(validity, *, low: float = 0.6) -> Finding | None:
-    """How far the coding holds on documents the dictionary was not refined on (``reliability_validity.csv``).
+    """How far the coding holds on documents the dictionary was not refined on.
+
+    From ``reliability_validity.csv``.
 
     Document-level figures come first; a unit split is named as such, with what it overstates.
     """
@@ -750,7 +768,7 @@ def findings_validity(validity, *, low: float = 0.6) -> Finding | None:
             k += f" [{float(r['cohen_kappa_ci_low']):.2f}, {float(r['cohen_kappa_ci_high']):.2f}]"
         return k
 
-    # documents used to refine the dictionary ("dev") say little about new documents: not in the finding
+    # documents used to refine the dictionary ("dev") say little about new ones: not in the finding
     by_doc = macro[
         ~macro["evaluation"].str.contains("unit split") & ~macro["evaluation"].str.contains("dev ")
     ]
@@ -786,7 +804,8 @@ def findings_validity(validity, *, low: float = 0.6) -> Finding | None:
             )
     for _, r in units[units["coder"] == "dictionary"].iterrows():
         text += (
-            f" The unit split ({r['evaluation']}) gives {kappa(r)}: it overstates, because its held-out units "
+            f" The unit split ({r['evaluation']}) gives {kappa(r)}: it overstates, because its "
+            "held-out units "
             "share their documents' vocabulary with the units the dictionary was refined on."
         )
     return Finding("How reliable the coding is, by document", text, ("reliability_validity.csv",))
@@ -798,9 +817,11 @@ def findings_cleanup(summary, problems) -> Finding | None:
         return None
     n_docs = len(summary)
     text = (
-        f"{n_docs} documents were read; cleanup removed {int(summary['header_lines'].sum())} header and "
-        f"{int(summary['trailer_lines'].sum())} trailer lines and repaired {int(summary['lines_joined'].sum())} "
-        f"broken lines, leaving {int(summary['sentences'].sum())} sentences and {int(summary['headings'].sum())} "
+        f"{n_docs} documents were read; cleanup removed "
+        f"{int(summary['header_lines'].sum())} header and "
+        f"{int(summary['trailer_lines'].sum())} trailer lines and repaired "
+        f"{int(summary['lines_joined'].sum())} broken lines, leaving "
+        f"{int(summary['sentences'].sum())} sentences and {int(summary['headings'].sum())} "
         f"headings; every removed line is in cleanup_audit.csv."
     )
     if problems is not None and len(problems):
@@ -823,7 +844,10 @@ def findings_groups(tests) -> Finding | None:
 
 
 def report_findings(tables_dir: str | Path = paths.TABLES) -> list[Finding]:
-    """Return the report's findings, generated from the tables in ``tables_dir`` (missing tables are skipped)."""
+    """Return the report's findings, generated from the tables in ``tables_dir``.
+
+    Missing tables are skipped.
+    """
     tables = path_resolve(tables_dir)
 
     def read(name: str, *columns: str):
