@@ -264,3 +264,9 @@ def test_trend_figure_has_one_panel_per_code_on_one_scale_with_n_per_year(
     png, _ = plots.figure_save(fig, "summary_trend_year", tmp_path)
     assert png.stat().st_size > 10_000
     plt.close(fig)
+    blank = docvars.assign(year="")  # no dates at all: a figure that says so, not an error
+    shares = groups.shares_by_group(wide, blank, codebook, "year", n_bootstrap=0)
+    assert set(shares["group"]) == {groups.MISSING}
+    fig = plots.trend_plot(shares, codebook)
+    assert "no document has a year" in fig.axes[0].texts[0].get_text()
+    plt.close(fig)

@@ -497,8 +497,15 @@ def trend_plot(
     from helpers.groups import MISSING
 
     s = shares[shares["group"] != MISSING]
-    variable = str(s["variable"].iloc[0]) if len(s) else ""
+    variable = str(shares["variable"].iloc[0]) if len(shares) else ""
     groups = list(pd.unique(s["group"]))
+    if not groups:  # every cell blank: say so instead of an empty grid
+        fig, ax = plt.subplots(figsize=(8, 2))
+        ax.text(
+            0.5, 0.5, f"没有填写 {variable} 的文档（no document has a {variable}）", ha="center"
+        )
+        ax.set_axis_off()
+        return fig
     try:
         x_of = {g: float(g) for g in groups}
         numeric = True
