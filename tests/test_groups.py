@@ -270,3 +270,15 @@ def test_trend_figure_has_one_panel_per_code_on_one_scale_with_n_per_year(
     fig = plots.trend_plot(shares, codebook)
     assert "no document has a year" in fig.axes[0].texts[0].get_text()
     plt.close(fig)
+
+
+def test_few_documents_few_arrangements_and_p_cannot_be_small(corpus, codebook):
+    docvars, wide, _ = corpus
+    four = docvars[docvars["doc_id"].isin(["doc01", "doc02", "doc29", "doc30"])]  # 2019 and 2023
+    w = wide[wide["doc_id"].isin(four["doc_id"])]
+    test = groups.groups_test(w, four, codebook, "year", n_permutations=999, random_seed=42)
+    assert test["assessed"].iloc[0] and test["arrangements"].iloc[0] == 6
+    assert "only 6 distinct arrangements" in test["note"].iloc[0]
+    assert (test["p_value"].dropna() >= 1 / 6).all()  # two documents a year cannot prove a trend
+    shares = groups.shares_by_group(w, four, codebook, "year", n_bootstrap=99)
+    assert shares["note"].str.contains("only 2 documents").all()

@@ -402,8 +402,8 @@ def groups_test(
 
     Groups with fewer than ``min_documents`` documents and the group :data:`MISSING` are left out
     (``note`` names them). With fewer than two groups left, every row is ``assessed`` False with the
-    reason in ``note``. ``arrangements`` is the number of distinct ways to label the documents: with
-    few, p cannot fall below 1 / arrangements (said in ``note``).
+    reason in ``note``. ``arrangements`` is the number of distinct ways to label the documents (inf
+    above 10¹⁵): with few, p cannot fall below 1 / arrangements (said in ``note``).
     """
     from scipy import stats
 
@@ -473,6 +473,8 @@ def groups_test(
     arrangements = math.factorial(len(t)) // math.prod(
         math.factorial(int(n)) for n in t.groupby("group").size()
     )
+    if arrangements > 10**15:  # 500 documents: a number of 200 digits says no more than "many"
+        arrangements = math.inf
     if arrangements <= n_permutations:
         notes.append(
             f"only {arrangements} distinct arrangements of the labels: p cannot fall below "
