@@ -136,7 +136,7 @@ def _links(page: str) -> list[str]:
 
 
 def test_report_folder_is_self_contained_with_real_outputs(tmp_path):
-    """Every link of the report on the committed outputs points to a file inside the report folder."""
+    """Every link of the report on the committed outputs points to a file inside the report."""
     report_dir = tmp_path / "report"
     index = report.report_write(
         report_dir,
@@ -273,3 +273,72 @@ def test_tables_are_formatted_for_reading():
     assert out["unit_ids"] == "u0 u1 u2 u3 u4 … (+7)"
     kappa = report.table_format(pd.DataFrame({"value": [0.888407], "ci_low": [0.742933]})).iloc[0]
     assert kappa["ci_low"] == "0.743"  # an interval of a kappa is not a percentage
+
+
+def test_groups_section_shows_tables_trend_figure_and_a_finding(tmp_path):
+    """The section on groups of documents: the finding, the wide table, the trend figure."""
+    from helpers import codebook as cb
+    from helpers import groups
+    from tests.test_groups import synthetic_corpus
+
+    codebook = cb.codebook_read(paths.ROOT / "data" / "codebook.yaml")
+    docs, wide = synthetic_corpus()
+    docs.to_csv(tmp_path / "corpus.csv", index=False)
+    docvars = groups.docvars_read(tmp_path / "corpus.csv")
+    tab_dir, fig_dir = tmp_path / "tables", tmp_path / "figures"
+    kw = {"random_seed": 42}
+    shares = {
+        v: groups.shares_by_group(wide, docvars, codebook, v, n_bootstrap=199, **kw)
+        for v in ("year", "issuer")
+    }
+    tests = pd.concat(
+        [groups.groups_test(wide, docvars, codebook, v, n_permutations=199, **kw) for v in shares]
+    )
+    groups.groups_write(shares, tests, tab_dir)
+    plots.plots_setup()
+    fig = plots.trend_plot(shares["year"], codebook)
+    plots.figure_save(fig, "summary_trend_year", fig_dir, formats=("png",))
+    plt.close(fig)
+    finding = next(
+        f for f in report.report_findings(tab_dir) if f.topic == "Comparing groups of documents"
+    )
+    assert "By year (5 groups, 30 documents" in finding.text
+    assert "经济逻辑 (economic) from" in finding.text and "By issuer" in finding.text
+    index = report.report_write(
+        tmp_path / "report",
+        notebooks_dir=tmp_path / "none",
+        tables_dir=tab_dir,
+        figures_dir=fig_dir,
+        corpus_table=tmp_path / "corpus.csv",
+    )
+    page = index.read_text(encoding="utf-8")
+    assert page.count("src='figures/summary_trend_year.png'") == 1  # once, in its section
+    assert "4b Comparing groups of documents" in page
+    assert "summary_by_year.csv</h4>" in page and "summary_groups_test.csv</h4>" in page
+    assert "<th>经济逻辑 (economic)</th>" in page and "<td>2019</td>" in page
+    assert page.count("04_statistical_summaries: notebook") <= 1  # listed once among notebooks
+
+
+def test_groups_finding_says_why_a_test_was_not_assessed(tmp_path):
+    pd.DataFrame(
+        [
+            {
+                "variable": "year",
+                "code": "(all codes)",
+                "groups": 0,
+                "documents": 0,
+                "n_permutations": 9999,
+                "p_value": float("nan"),
+                "p_bh": float("nan"),
+                "cramers_v": float("nan"),
+                "assessed": False,
+                "note": "not assessed: a test across groups needs ≥ 2 documents per group, in "
+                "at least 2 groups (0 here); left out: 2021 (1 document), 2024 (1 document)",
+            }
+        ]
+    ).to_csv(tmp_path / "summary_groups_test.csv", index=False)
+    finding = next(
+        f for f in report.report_findings(tmp_path) if f.topic == "Comparing groups of documents"
+    )
+    assert finding.text.startswith("By year: not assessed")
+    assert "needs ≥ 2 documents per group" in finding.text

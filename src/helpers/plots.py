@@ -499,3 +499,145 @@ def texts_overlapping(ax) -> list[tuple[str, str]]:
         for j in range(i + 1, len(texts))
         if boxes[i].overlaps(boxes[j])
     ]
+
+
+def trend_plot(
+    shares: pd.DataFrame,
+    codebook,
+    *,
+    confidence_level: float = 0.95,
+    max_columns: int = 5,
+    title: str | None = None,
+):
+    """Return small multiples of a code's share over a document variable: one panel per code.
+
+    ``shares`` is :func:`helpers.groups.shares_by_group` for one variable (``year`` for a trend).
+    Panels in a grid, one row per dimension of the codebook (wrapped after ``max_columns`` codes),
+    all on one y-scale so panels compare; each shows the share of units coded per group with its
+    interval (bootstrap over documents) as a vertical bar. A group without an interval (fewer
+    documents than the bootstrap needs) is a hollow point, and lines through such points are
+    dashed. The x tick labels give the number of documents per group (``n=``). Numeric groups
+    (years) are placed on a numeric axis and joined by lines, so a gap year shows as a gap; other
+    groups stand in table order, unjoined. One colour per dimension (each panel is one code).
+    Blank cells (:data:`helpers.groups.MISSING`) are left out.
+    """
+    import matplotlib.pyplot as plt
+
+    from helpers.groups import MISSING
+
+    s = shares[shares["group"] != MISSING]
+    variable = str(shares["variable"].iloc[0]) if len(shares) else ""
+    groups = list(pd.unique(s["group"]))
+    if not groups:  # every cell blank: say so instead of an empty grid
+        fig, ax = plt.subplots(figsize=(8, 2))
+        ax.text(
+            0.5, 0.5, f"没有填写 {variable} 的文档（no document has a {variable}）", ha="center"
+        )
+        ax.set_axis_off()
+        return fig
+    try:
+        x_of = {g: float(g) for g in groups}
+        numeric = True
+    except ValueError:
+        x_of = {g: float(i) for i, g in enumerate(groups)}
+        numeric = False
+    docs = s.drop_duplicates("group").set_index("group")["documents"]
+    rows_codes: list[list[str]] = []
+    row_dims: list[str] = []
+    for dim in codebook.dimensions:
+        codes = [c.id for c in codebook.codes if c.dimension == dim and c.id in set(s["code"])]
+        rows_codes += [codes[i : i + max_columns] for i in range(0, len(codes), max_columns)]
+        row_dims += [dim] * len(range(0, len(codes), max_columns))
+    n_cols = max((len(r) for r in rows_codes), default=1)
+    long_labels = max((len(str(g)) for g in groups), default=0) > 6 or len(groups) > 10
+    fig, axes = plt.subplots(
+        len(rows_codes) or 1,
+        n_cols,
+        figsize=(2.7 * n_cols + 0.8, 2.9 * max(1, len(rows_codes)) + (1.6 if long_labels else 0.9)),
+        sharey=True,
+        sharex=True,
+        squeeze=False,
+    )
+    top = float(np.nanmax(s[["share", "ci_high"]].to_numpy())) if len(s) else 1.0
+    colours = palette_assign(list(codebook.dimensions), palette=PALETTE[::3])
+    for r, codes in enumerate(rows_codes):
+        for j in range(n_cols):
+            ax = axes[r][j]
+            if j >= len(codes):
+                ax.set_visible(False)
+                continue
+            c = codes[j]
+            d = s[s["code"] == c].set_index("group").reindex(groups)
+            x = np.array([x_of[g] for g in groups])
+            y = d["share"].to_numpy(dtype=float)
+            has = d["ci_low"].notna().to_numpy()
+            colour = colours[row_dims[r]]
+            if numeric:
+                ax.plot(
+                    x,
+                    y,
+                    color=colour,
+                    linewidth=1.2,
+                    alpha=0.6,
+                    zorder=2,
+                    linestyle="-" if has.all() else "--",
+                )
+            if has.any():
+                err = np.vstack([y[has] - d["ci_low"][has], d["ci_high"][has] - y[has]])
+                ax.errorbar(
+                    x[has],
+                    y[has],
+                    yerr=err.clip(min=0),
+                    fmt="o",
+                    color=colour,
+                    markersize=5,
+                    capsize=2.5,
+                    elinewidth=1,
+                    zorder=3,
+                )
+            if (~has).any():
+                ax.plot(
+                    x[~has],
+                    y[~has],
+                    "o",
+                    markerfacecolor="white",
+                    markeredgecolor=colour,
+                    markersize=6,
+                    zorder=3,
+                )
+            ax.set_title(codebook.code(c).label_zh, fontsize=12)
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+            ax.set_ylim(0, max(0.05, top * 1.08))
+            ax.grid(axis="x", visible=False)
+            ax.set_xticks(
+                [x_of[g] for g in groups],
+                [f"{g}\nn={int(docs[g])}" for g in groups],
+                fontsize=9,
+                rotation=90 if long_labels else 0,
+            )
+            if len(groups) == 1:
+                ax.set_xlim(x_of[groups[0]] - 1, x_of[groups[0]] + 1)
+            else:
+                span = max(x_of.values()) - min(x_of.values())
+                ax.set_xlim(min(x_of.values()) - 0.08 * span, max(x_of.values()) + 0.08 * span)
+        dim_label = (codebook.dimensions.get(row_dims[r]) or {}).get("label_zh", row_dims[r])
+        axes[r][0].set_ylabel(f"{dim_label}\n编码单元占比")
+    for j in range(n_cols):  # tick labels on the lowest visible panel of each column
+        visible = [axes[r][j] for r in range(len(rows_codes)) if axes[r][j].get_visible()]
+        if visible:
+            visible[-1].xaxis.set_tick_params(labelbottom=True)
+    has_ci = s["ci_low"].notna().any()
+    name = "年份" if variable == "year" else variable
+    fig.supxlabel(f"{name}（n：文档数）", fontsize=11)
+    hollow = (s.drop_duplicates("group")["ci_low"].isna()).any()
+    fig.suptitle(
+        title
+        or (
+            f"各编码单元占比随{name}的变化"
+            + (f"（竖线：{confidence_level:.0%}置信区间，按文档自助抽样）" if has_ci else "")
+            + ("\n空心点：该组文档太少，无置信区间，也不作组间检验" if hollow else "")
+        ),
+        fontsize=13,
+    )
+    fig.tight_layout()
+    return fig

@@ -1,12 +1,12 @@
-"""The HTML report: one offline page with the corpus, the key tables and figures, and every notebook.
+"""The HTML report: one offline page with the corpus, key tables and figures, and every notebook.
 
 :func:`report_write` renders each executed notebook to HTML with nbconvert and writes
 ``outputs/report/index.html``: the corpus table, then one section per notebook with its key tables
-(CSV, shown as HTML tables) and figures (the PNGs in ``outputs/figures``), and a link to the rendered
-notebook. Nothing is fetched from the network: nbconvert's references to MathJax and require.js on
-CDNs are removed (the notebooks contain no formulas), images are local files, and the text uses the
-project's CJK font (Noto Sans CJK SC, cut down to the characters on the pages, ``fonts/``), so
-Chinese renders on a machine without Chinese fonts.
+(CSV, shown as HTML tables) and figures (the PNGs in ``outputs/figures``), and a link to the
+rendered notebook. Nothing is fetched from the network: nbconvert's references to MathJax and
+require.js on CDNs are removed (the notebooks contain no formulas), images are local files, and the
+text uses the project's CJK font (Noto Sans CJK SC, cut down to the characters on the pages,
+``fonts/``), so Chinese renders on a machine without Chinese fonts.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ class Section:
 
     notebook: str
     title: str
-    tables: tuple[str, ...]
+    tables: tuple[str, ...]  # file names or glob patterns (summary_by_*.csv)
     figure_prefixes: tuple[str, ...]
+    figure_exclude: tuple[str, ...] = ()  # prefixes shown by a later section
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -63,6 +64,13 @@ SECTIONS: tuple[Section, ...] = (
             "summary_numbers.csv",
         ),
         ("summary_",),
+        ("summary_trend_",),
+    ),
+    Section(
+        "04_statistical_summaries",
+        "4b Comparing groups of documents 文档分组比较",
+        ("summary_groups_test.csv", "summary_by_*.csv"),
+        ("summary_trend_",),
     ),
     Section(
         "05_coding_reliability",
@@ -125,6 +133,12 @@ FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
         "Document × code: adjusted standardized residuals; beyond ±1.96 a document uses a code "
         "more (or less) than independence predicts.",
     ),
+    (
+        "summary_trend_",
+        "Share of units carrying each code per {name}, one panel per code on one scale, with 95 % "
+        "bootstrap intervals over documents; n = documents per group (a hollow point: too few "
+        "documents for an interval).",
+    ),
     ("reliability_", "Coding reliability ({name})."),
 )
 #: Columns shown as percentages when the table has a ``share`` column (shares and their intervals).
@@ -155,8 +169,9 @@ def _font_face(url: str) -> str:
 
 
 _CSS = """
-body { font-family: "Report CJK", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-       sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.5; }
+body { font-family: "Report CJK", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC",
+       "Microsoft YaHei", sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.5; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; }
@@ -188,7 +203,8 @@ def notebook_html(executed: Path, out: Path, *, font_url: str | None = None) -> 
         style = (
             "<style>"
             + _font_face(font_url)
-            + f" body, .jp-RenderedHTMLCommon, .jp-OutputArea-output pre, code {{ font-family: '{FONT_FAMILY}', "
+            + " body, .jp-RenderedHTMLCommon, .jp-OutputArea-output pre, code "
+            + f"{{ font-family: '{FONT_FAMILY}', "
             "var(--jp-content-font-family), sans-serif; }</style>"
         )
         body = body.replace("</head>", style + "</head>", 1)
@@ -196,7 +212,7 @@ def notebook_html(executed: Path, out: Path, *, font_url: str | None = None) -> 
 
 
 def font_subset(texts: list[str], out: Path) -> Path:
-    """Write the project's CJK font cut down to the characters of ``texts`` (WOFF) and return its path.
+    """Write the project's CJK font cut down to the characters of ``texts`` (WOFF); return its path.
 
     The report then shows Chinese with the same font as the figures on any machine, offline, at a
     fraction of the 16 MB of the whole font.
@@ -221,7 +237,10 @@ def font_subset(texts: list[str], out: Path) -> Path:
 
 
 def html_offline(page: str) -> str:
-    """Return ``page`` without anything a browser would fetch from other hosts (MathJax, require.js, mermaid)."""
+    """Return ``page`` without anything a browser would fetch from other hosts.
+
+    MathJax, require.js and mermaid: nbconvert's templates load them from CDNs.
+    """
     page = _MATHJAX_BLOCK.sub("", page)
     page = _REMOTE_SCRIPT.sub(
         "", page
@@ -240,9 +259,9 @@ def _number(x: float) -> str:
 
 
 def table_format(df: pd.DataFrame, *, max_ids: int = 5) -> pd.DataFrame:
-    """Return ``df`` as strings for reading: shares as percentages, numbers rounded, long id lists cut.
+    """Return ``df`` as strings for reading: shares as percentages, numbers rounded, id lists cut.
 
-    Shares (``share`` and its interval when the table has a share) become ``29.3 %``; other floats get
+    Shares (``share`` and its interval when the table has a share) become ``29.3 %``; other floats
     three significant digits; a list of unit ids keeps its first ``max_ids`` and says how many more.
     """
     out = pd.DataFrame(index=df.index)
@@ -255,7 +274,7 @@ def table_format(df: pd.DataFrame, *, max_ids: int = 5) -> pd.DataFrame:
             out[col] = v.map(lambda x: "" if pd.isna(x) else ("yes" if x else "no"))
         elif pd.api.types.is_numeric_dtype(v):
             out[col] = v.map(_number)
-        elif col.endswith("unit_ids"):
+        elif col.endswith(("unit_ids", "doc_ids")):
 
             def cut(x: object) -> str:
                 ids = str(x).split() if isinstance(x, str) else []
@@ -279,6 +298,86 @@ def _table_html(path: Path, link: str) -> str:
     return (
         f"<h4>{html.escape(path.name)}</h4><p class='note'>{note} · <a href='{link}'>CSV</a></p>"
         f"<div class='table-wrap'>{body}</div>"
+    )
+
+
+def _groups_table_html(path: Path, link: str) -> str:
+    """A grouping table (``summary_by_<variable>.csv``) as groups × codes: share [interval].
+
+    The CSV has one row per group and code; a reader compares groups along a row of this table.
+    """
+    df = pd.read_csv(path, encoding="utf-8")
+    if df.empty or not {"group", "code", "share", "ci_low", "ci_high"} <= set(df.columns):
+        return _table_html(path, link)
+
+    def cell(r) -> str:
+        s = f"{100 * r.share:.1f} %" if pd.notna(r.share) else ""
+        if pd.notna(r.ci_low) and pd.notna(r.ci_high):
+            s += f" [{100 * r.ci_low:.0f}–{100 * r.ci_high:.0f}]"
+        return s
+
+    d = df.assign(cell=[cell(r) for r in df.itertuples()])
+    d["column"] = [
+        f"{zh} ({c})" if isinstance(zh, str) and zh else str(c)
+        for zh, c in zip(d.get("label_zh", d["code"]), d["code"])
+    ]
+    groups = list(pd.unique(d["group"].astype(str)))
+    wide = d.pivot_table(
+        index=d["group"].astype(str), columns="column", values="cell", aggfunc="first", sort=False
+    ).reindex(index=groups, columns=list(pd.unique(d["column"])))
+    first = d.drop_duplicates("group").set_index(d.drop_duplicates("group")["group"].astype(str))
+    counts = first.reindex(groups)[["documents", "units"]].astype(int)
+    shown = pd.concat([counts, wide], axis=1).reset_index(names=str(df["variable"].iloc[0]))
+    notes = [n for n in first["note"].dropna().astype(str).unique() if n] if "note" in first else []
+    note = (
+        f"{len(groups)} groups; share of units coded [95 % interval, bootstrap over documents]"
+        + ("; " + "; ".join(notes) if notes else "")
+    )
+    body = shown.head(MAX_ROWS).to_html(index=False, escape=True, border=0, na_rep="")
+    return (
+        f"<h4>{html.escape(path.name)}</h4><p class='note'>{html.escape(note)} · "
+        f"<a href='{link}'>CSV</a> (with the ids of the documents and coded units)</p>"
+        f"<div class='table-wrap'>{body}</div>"
+    )
+
+
+def _groups_test_html(path: Path, link: str) -> str:
+    """The test across groups, compact: a variable that could not be tested is one row with why."""
+    df = pd.read_csv(path, encoding="utf-8")
+    needed = {"variable", "code", "assessed", "p_value", "note"}
+    if df.empty or not needed <= set(df.columns):
+        return _table_html(path, link)
+    tested = df.groupby("variable", sort=False)["assessed"].transform("any").astype(bool)
+    shown = df[tested | (df["code"] == "(all codes)")]
+    columns = [
+        "variable",
+        "code",
+        "label_zh",
+        "groups",
+        "documents",
+        "p_value",
+        "p_bh",
+        "cramers_v",
+        "share_min",
+        "group_min",
+        "share_max",
+        "group_max",
+        "note",
+    ]
+    shown = shown[[c for c in columns if c in shown.columns]].copy()
+    for c in ("share_min", "share_max"):
+        if c in shown:
+            shown[c] = shown[c].map(lambda x: "" if pd.isna(x) else f"{100 * x:.1f} %")
+    body = table_format(shown)
+    note = (
+        f"{len(shown)} of {len(df)} rows: a grouping that could not be tested is one row with the "
+        "reason; p from permuting the documents' group labels"
+    )
+    return (
+        f"<h4>{html.escape(path.name)}</h4><p class='note'>{html.escape(note)} · "
+        f"<a href='{link}'>CSV</a></p><div class='table-wrap'>"
+        + body.to_html(index=False, escape=True, border=0, na_rep="")
+        + "</div>"
     )
 
 
@@ -308,7 +407,7 @@ def _findings_html(findings: list[Finding], tables: str) -> str:
 
 
 def _copy_products(src: Path, dst: Path) -> None:
-    """Copy the files of ``src`` into ``dst`` (replacing what an earlier run left), so the report stands alone."""
+    """Copy the files of ``src`` into ``dst`` (replacing older copies): the report stands alone."""
     if dst.exists():
         shutil.rmtree(dst)
     dst.mkdir(parents=True)
@@ -331,10 +430,10 @@ def report_write(
     """Write the report and return the path of ``index.html``.
 
     The page opens with findings in words generated from the tables (:func:`report_findings`), then
-    the figures with captions, then the key tables (formatted, cut at ``MAX_ROWS`` with a link to the
-    CSV), then the executed notebooks. Tables and figures are copied into ``report_dir``, so the
-    folder is self-contained: it can be zipped and sent. Sections whose notebook has not been executed
-    are listed as missing rather than left out, so a partial run shows what is absent.
+    the figures with captions, then the key tables (formatted, cut at ``MAX_ROWS`` with a link to
+    the CSV), then the executed notebooks. Tables and figures are copied into ``report_dir``, so the
+    folder is self-contained: it can be zipped and sent. Sections whose notebook has not been
+    executed are listed as missing rather than left out, so a partial run shows what is absent.
     """
     report = path_resolve(report_dir)
     nb_dir, tab_dir, fig_dir = (
@@ -359,9 +458,10 @@ def report_write(
         "<title>闽宁协作文本分析报告 · Report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>闽宁协作文本分析报告</h1>",
-        f"<p>{len(corpus)} documents coded with the five logics and five mechanisms of 闽宁协作: cleanup, "
-        "segmentation, thematic coding, statistics and reliability, regenerated by <code>make run</code>. "
-        "Every number below comes from a table in <code>tables/</code>; every coded unit can be traced to "
+        f"<p>{len(corpus)} documents coded with the five logics and five mechanisms of 闽宁协作: "
+        "cleanup, segmentation, thematic coding, statistics and reliability, regenerated by "
+        "<code>make run</code>. Every number below comes from a table in <code>tables/</code>; "
+        "every coded unit can be traced to "
         "its sentence and the indicator that fired in <code>tables/coding_evidence.csv</code>.</p>",
         "<nav>" + "".join(f"<a href='#{k}'>{html.escape(v)}</a>" for k, v in nav) + "</nav>",
         "<h2 id='findings'>Findings 主要发现</h2>",
@@ -370,7 +470,14 @@ def report_write(
     ]
     number = 0
     for s in sections:
-        groups = [sorted(fig_dir.glob(f"{prefix}*.png")) for prefix in s.figure_prefixes]
+        groups = [
+            [
+                png
+                for png in sorted(fig_dir.glob(f"{prefix}*.png"))
+                if not png.name.startswith(s.figure_exclude)
+            ]
+            for prefix in s.figure_prefixes
+        ]
         if not any(groups):
             continue
         parts.append(f"<h3>{html.escape(s.title)}</h3>")
@@ -383,7 +490,8 @@ def report_write(
                     f" · <a href='figures/{svg.name}'>SVG</a>" if svg.exists() else ""
                 )
                 parts.append(
-                    f"<figure><img src='figures/{html.escape(png.name)}' alt='{html.escape(png.stem)}'>"
+                    f"<figure><img src='figures/{html.escape(png.name)}' "
+                    f"alt='{html.escape(png.stem)}'>"
                     f"<figcaption><b>Figure {number}.</b> {html.escape(figure_caption(png.stem))} "
                     f"<span class='note'>({files})</span></figcaption></figure>"
                 )
@@ -396,13 +504,26 @@ def report_write(
         + "</div>",
     ]
     for s in sections:
-        present = [name for name in s.tables if (tab_dir / name).exists()]
+        present = list(
+            dict.fromkeys(p.name for pattern in s.tables for p in sorted(tab_dir.glob(pattern)))
+        )
         if present:
             parts.append(f"<h3>{html.escape(s.title)}</h3>")
-            parts += [_table_html(tab_dir / name, f"tables/{name}") for name in present]
+            parts += [
+                _groups_table_html(tab_dir / name, f"tables/{name}")
+                if name.startswith("summary_by_")
+                else _groups_test_html(tab_dir / name, f"tables/{name}")
+                if name == "summary_groups_test.csv"
+                else _table_html(tab_dir / name, f"tables/{name}")
+                for name in present
+            ]
     parts.append("<h2 id='notebooks'>Notebooks 笔记本</h2><ul>")
     pages: list[Path] = []
+    rendered: set[str] = set()
     for s in sections:
+        if s.notebook in rendered:  # a notebook with two sections is rendered once
+            continue
+        rendered.add(s.notebook)
         executed = nb_dir / f"{s.notebook}.ipynb"
         if executed.exists():
             page = notebook_html(
@@ -410,12 +531,14 @@ def report_write(
             )
             pages.append(page)
             parts.append(
-                f"<li><a href='notebooks/{s.notebook}.html'>{html.escape(s.title)}</a>: the executed "
+                f"<li><a href='notebooks/{s.notebook}.html'>{html.escape(s.title)}</a>: "
+                "the executed "
                 "notebook, with every table and figure it made</li>"
             )
         else:
             parts.append(
-                f"<li class='note'>{html.escape(s.title)}: notebook {s.notebook} has not been run.</li>"
+                f"<li class='note'>{html.escape(s.title)}: notebook {s.notebook} "
+                "has not been run.</li>"
             )
     parts += ["</ul>", "</body></html>"]
     page_text = "\n".join(parts)
@@ -424,9 +547,9 @@ def report_write(
     return text_write(page_text, report / "index.html")
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # Findings: sentences generated from the tables, so the report opens with what the numbers say.
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -448,7 +571,7 @@ def _label(row: pd.Series) -> str:
 
 
 def _read_optional(tables: Path, name: str, columns: tuple[str, ...]):
-    """The table ``name`` if it exists and has ``columns`` (an older or partial table gives no finding)."""
+    """The table ``name`` if it exists and has ``columns`` (an older or partial one: no finding)."""
     path = tables / name
     if not path.exists():
         return None
@@ -488,7 +611,7 @@ def findings_codes(frequency) -> Finding | None:
 
 
 def findings_documents(test, residuals, code_tests) -> Finding | None:
-    """Whether the documents differ in the codes they use, with the test behind it and the largest cells."""
+    """Whether the documents differ in the codes they use, with the test and the largest cells."""
     if test is None or test.empty:
         return None
     t = test.iloc[0]
@@ -520,8 +643,10 @@ def findings_documents(test, residuals, code_tests) -> Finding | None:
         )
         if len(r):
             cells = [
-                f"{x['doc_id']} uses {_label(x)} {'more' if x['residual_adjusted'] > 0 else 'less'} than "
-                f"expected ({int(x['observed'])} units against {float(x['expected']):.1f}; adjusted residual "
+                f"{x['doc_id']} uses {_label(x)} "
+                f"{'more' if x['residual_adjusted'] > 0 else 'less'} than expected "
+                f"({int(x['observed'])} units against {float(x['expected']):.1f}; "
+                "adjusted residual "
                 f"{float(x['residual_adjusted']):+.2f})"
                 for _, x in r.iterrows()
             ]
@@ -535,7 +660,8 @@ def findings_documents(test, residuals, code_tests) -> Finding | None:
                 ", ".join(f"{_label(x)} (p_BH = {float(x['p_bh']):.3g})" for _, x in sig.iterrows())
                 + (" differs" if len(sig) == 1 else " differ")
                 if len(sig)
-                else f"no single code differs between the documents at the 5 % level ({len(code_tests)} tests)"
+                else "no single code differs between the documents at the 5 % level "
+                f"({len(code_tests)} tests)"
             )
             + "."
         )
@@ -558,7 +684,8 @@ def findings_pairs(cooccurrence, top_n: int = 3) -> Finding | None:
         ["jaccard", "n_both", "row_code", "col_code"], ascending=[False, False, True, True]
     ).head(top_n)
     pairs = [
-        f"{x['row_label']} × {x['col_label']} ({int(x['n_both'])} units, Jaccard {float(x['jaccard']):.2f})"
+        f"{x['row_label']} × {x['col_label']} ({int(x['n_both'])} units, "
+        f"Jaccard {float(x['jaccard']):.2f})"
         for _, x in c.iterrows()
     ]
     return Finding(
@@ -571,7 +698,7 @@ def findings_pairs(cooccurrence, top_n: int = 3) -> Finding | None:
 
 
 def findings_reliability(targets, human) -> Finding | None:
-    """How far the dictionary coding can be trusted: agreement with the reference coder and between coders."""
+    """How far the dictionary coding can be trusted: agreement with the reference and coders."""
     if targets is None or targets.empty:
         return None
     kappa = targets[targets["statistic"] == "cohen_kappa"]
@@ -588,7 +715,10 @@ def findings_reliability(targets, human) -> Finding | None:
             continue
         below = per_code[per_code["meets"].astype(str).str.lower().isin(["false", "0"])]
         unassessed = per_code[per_code["value"].isna()]
-        s = f"on the corpus's {split} units (unit split) the dictionary's mean Cohen's κ with the reference coder is {m:.2f}"
+        s = (
+            f"on the corpus's {split} units (unit split) the dictionary's mean Cohen's κ with the "
+            f"reference coder is {m:.2f}"
+        )
         if len(mean) and pd.notna(mean["ci_low"].iloc[0]):
             s += f" [{float(mean['ci_low'].iloc[0]):.2f}, {float(mean['ci_high'].iloc[0]):.2f}]"
         s += (
@@ -617,7 +747,9 @@ def findings_reliability(targets, human) -> Finding | None:
 
 
 def findings_validity(validity, *, low: float = 0.6) -> Finding | None:
-    """How far the coding holds on documents the dictionary was not refined on (``reliability_validity.csv``).
+    """How far the coding holds on documents the dictionary was not refined on.
+
+    From ``reliability_validity.csv``.
 
     Document-level figures come first; a unit split is named as such, with what it overstates.
     """
@@ -633,7 +765,7 @@ def findings_validity(validity, *, low: float = 0.6) -> Finding | None:
             k += f" [{float(r['cohen_kappa_ci_low']):.2f}, {float(r['cohen_kappa_ci_high']):.2f}]"
         return k
 
-    # documents used to refine the dictionary ("dev") say little about new documents: not in the finding
+    # documents used to refine the dictionary ("dev") say little about new ones: not in the finding
     by_doc = macro[
         ~macro["evaluation"].str.contains("unit split") & ~macro["evaluation"].str.contains("dev ")
     ]
@@ -669,7 +801,8 @@ def findings_validity(validity, *, low: float = 0.6) -> Finding | None:
             )
     for _, r in units[units["coder"] == "dictionary"].iterrows():
         text += (
-            f" The unit split ({r['evaluation']}) gives {kappa(r)}: it overstates, because its held-out units "
+            f" The unit split ({r['evaluation']}) gives {kappa(r)}: it overstates, because its "
+            "held-out units "
             "share their documents' vocabulary with the units the dictionary was refined on."
         )
     return Finding("How reliable the coding is, by document", text, ("reliability_validity.csv",))
@@ -681,9 +814,11 @@ def findings_cleanup(summary, problems) -> Finding | None:
         return None
     n_docs = len(summary)
     text = (
-        f"{n_docs} documents were read; cleanup removed {int(summary['header_lines'].sum())} header and "
-        f"{int(summary['trailer_lines'].sum())} trailer lines and repaired {int(summary['lines_joined'].sum())} "
-        f"broken lines, leaving {int(summary['sentences'].sum())} sentences and {int(summary['headings'].sum())} "
+        f"{n_docs} documents were read; cleanup removed "
+        f"{int(summary['header_lines'].sum())} header and "
+        f"{int(summary['trailer_lines'].sum())} trailer lines and repaired "
+        f"{int(summary['lines_joined'].sum())} broken lines, leaving "
+        f"{int(summary['sentences'].sum())} sentences and {int(summary['headings'].sum())} "
         f"headings; every removed line is in cleanup_audit.csv."
     )
     if problems is not None and len(problems):
@@ -691,8 +826,25 @@ def findings_cleanup(summary, problems) -> Finding | None:
     return Finding("Documents", text, ("cleanup_summary.csv", "cleanup_problems.csv"))
 
 
+def findings_groups(tests) -> Finding | None:
+    """Whether the codes differ between groups of documents (years, issuers …), one sentence each.
+
+    From ``summary_groups_test.csv`` (:func:`helpers.groups.groups_test`); a grouping that could not
+    be tested says why (e.g. one document per group).
+    """
+    from helpers.groups import groups_describe
+
+    if tests is None or tests.empty:
+        return None
+    text = " ".join(groups_describe(tests))
+    return Finding("Comparing groups of documents", text, ("summary_groups_test.csv",))
+
+
 def report_findings(tables_dir: str | Path = paths.TABLES) -> list[Finding]:
-    """Return the report's findings, generated from the tables in ``tables_dir`` (missing tables are skipped)."""
+    """Return the report's findings, generated from the tables in ``tables_dir``.
+
+    Missing tables are skipped.
+    """
     tables = path_resolve(tables_dir)
 
     def read(name: str, *columns: str):
@@ -735,6 +887,21 @@ def report_findings(tables_dir: str | Path = paths.TABLES) -> list[Finding]:
                 "residual_adjusted",
             ),
             read("summary_code_tests.csv", "code", "p_bh"),
+        ),
+        lambda: findings_groups(
+            read(
+                "summary_groups_test.csv",
+                "variable",
+                "code",
+                "groups",
+                "documents",
+                "n_permutations",
+                "p_value",
+                "p_bh",
+                "cramers_v",
+                "assessed",
+                "note",
+            )
         ),
         lambda: findings_pairs(
             read(
