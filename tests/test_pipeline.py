@@ -6,6 +6,7 @@ file, so the tests can check exactly what every notebook got.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -30,7 +31,7 @@ KERNEL = "pytest-minning"
 
 @pytest.fixture(scope="module", autouse=True)
 def kernel_removed_afterwards():
-    """Remove the test kernel these tests register, so it does not stay in the JupyterLab launcher."""
+    """Remove the test kernel these tests register, so it stays out of the JupyterLab launcher."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
@@ -40,10 +41,9 @@ def kernel_removed_afterwards():
         existed = False
     yield
     if not existed:
-        try:
+        # none registered when only other tests ran
+        with contextlib.suppress(NoSuchKernel, KeyError, OSError):
             KernelSpecManager().remove_kernel_spec(KERNEL)
-        except (NoSuchKernel, KeyError, OSError):  # none registered (e.g. only other tests ran)
-            pass
 
 
 def notebook_write(path: Path, parameters: str, body: str | None = None) -> Path:
@@ -482,7 +482,10 @@ def chain(tmp_path: Path) -> dict:
     nb_dir, work, logs, dumps = (tmp_path / d for d in ("nb", "work", "logs", "dumps"))
     for d in (nb_dir, work, logs, dumps):
         d.mkdir()
-    params = 'in_file = ""  # input\nwork = ""  # products\nlog_dir = ""  # run log\nout_dir = ""  # dumps'
+    params = (
+        'in_file = ""  # input\nwork = ""  # products\nlog_dir = ""  # run log\n'
+        'out_dir = ""  # dumps'
+    )
     first = notebook_write(nb_dir / "01_first.ipynb", params + "\nscale = 1  # repeat", STAGE_ONE)
     second = notebook_write(nb_dir / "02_second.ipynb", params, STAGE_TWO)
     source = tmp_path / "input.txt"
@@ -651,7 +654,7 @@ def test_project_pipeline_declares_reads_and_writes_of_every_notebook():
 
 
 def test_one_meaning_per_parameter_name():
-    """A parameter declared by several notebooks has one default everywhere (one -p, one meaning)."""
+    """A parameter declared by several notebooks has one default everywhere (one -p, one sense)."""
     defaults: dict[str, set[str]] = {}
     for nb in paths.NOTEBOOKS.glob("*.ipynb"):
         for name, value in notebook_parameters(nb).items():
@@ -1122,7 +1125,7 @@ def small_project(root: Path, figures: bool = True) -> list[str]:
 
 
 def test_ctrl_c_in_notebook_03_marks_it_interrupted_and_04_then_refuses(tmp_path):
-    """SIGINT while 03 runs: one line, kernels gone, manifest says interrupted, --only 04 refuses."""
+    """SIGINT while 03 runs: one line, kernels gone, manifest: interrupted; --only 04 refuses."""
     import os
     import signal
     import subprocess

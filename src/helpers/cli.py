@@ -284,7 +284,7 @@ def _summary_text(summary) -> str:
 
 
 def _written(summary, manifest: Path) -> str:
-    """Describe what this run wrote: the products of the notebooks that ran, by folder, new or changed."""
+    """Describe what this run wrote: what the notebooks that ran produced, by folder, new or not."""
     from collections import Counter
 
     from helpers.tables import path_resolve

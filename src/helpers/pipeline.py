@@ -68,7 +68,7 @@ class PipelineInterrupted(PipelineError):
 class NotebookStep:
     """One notebook of the pipeline, the parameters given to it alone, and what it reads and writes.
 
-    ``reads`` and ``writes`` are entries ``NAME`` (the file, folder or list of files parameter ``NAME``
+    ``reads`` and ``writes`` are entries ``NAME`` (the file, folder or list of files the parameter
     holds) or ``NAME/PATTERN`` (files matching a glob pattern in the folder ``NAME`` holds); the
     runner uses them to decide whether the notebook must run again (see :func:`pipeline_run`).
     """
@@ -256,7 +256,7 @@ def _notebook_json(path: Path) -> dict:
 
 
 def _cell_source(cell: dict) -> str:
-    """Return a cell's source as one string (notebook files store it as a list of lines or a string)."""
+    """Return a cell's source as one string (files store it as a list of lines or a string)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
 
@@ -325,7 +325,7 @@ def _spec_is_this_python(argv: list[str]) -> bool:
     """
     if not argv:
         return False
-    bare = {"python", f"python{sys.version_info[0]}", "python%i.%i" % sys.version_info[:2]}
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
     if argv[0] in bare:
         return True
     return os.path.abspath(argv[0]) == os.path.abspath(sys.executable)
@@ -385,8 +385,8 @@ def _error_message(step: NotebookStep, err: Exception, output: Path) -> str:
     evalue = str(err.evalue).strip() or "(no message)"
     return (
         f"notebook {step.name} failed: {err.ename}: {evalue}\n"
-        f"  in cell {err.cell_index} (In [{err.exec_count}]) of the executed copy, with the traceback: "
-        f"{output}\n"
+        f"  in cell {err.cell_index} (In [{err.exec_count}]) of the executed copy, with the "
+        f"traceback: {output}\n"
         "  (cell numbers count from 0 in the executed copy, which has the injected parameters cell)"
     )
 
@@ -403,7 +403,7 @@ def _sha256(path: Path) -> str:
 
 
 def _display_path(path: Path) -> str:
-    """Return ``path`` relative to the repository root when inside it (manifest keys), else absolute."""
+    """Return ``path`` relative to the repository root if inside it (manifest keys), or absolute."""
     try:
         return path.resolve().relative_to(paths.ROOT).as_posix()
     except ValueError:
@@ -414,8 +414,8 @@ def _entry_files(entry: str, params: dict) -> list[Path]:
     """Return the existing files a ``reads``/``writes`` entry names, given a notebook's parameters.
 
     ``NAME`` is the parameter's value: a file, every file under a folder, or a list of either;
-    ``NAME/PATTERN`` is a glob pattern inside the folder parameter ``NAME`` holds. A parameter set to
-    None or an empty list names nothing.
+    ``NAME/PATTERN`` is a glob pattern inside the folder parameter ``NAME`` holds. A parameter set
+    to None or an empty list names nothing.
     """
     name, _, pattern = entry.partition("/")
     value = params.get(name)
@@ -505,9 +505,9 @@ def helpers_modules(notebook: str | Path) -> list[Path]:
     """Return the source files of the ``helpers`` modules a notebook imports, directly or not.
 
     Found by parsing the import statements of the notebook's code cells and then of each module
-    (``from helpers import coding``, ``from helpers.tables import …``, relative imports), so a change
-    to ``helpers/summaries.py`` re-runs notebook 04 and not notebook 02. ``helpers/__init__.py`` is
-    always included (it runs on any import).
+    (``from helpers import coding``, ``from helpers.tables import …``, relative imports), so a
+    change to ``helpers/summaries.py`` re-runs notebook 04 and not notebook 02.
+    ``helpers/__init__.py`` is always included (it runs on any import).
     """
     package_dir = Path(__file__).resolve().parent
 
@@ -541,9 +541,9 @@ def helpers_modules(notebook: str | Path) -> list[Path]:
 def step_key(step: NotebookStep, params: dict, output: Path) -> dict:
     """Return what a notebook's results depend on, as recorded in the manifest.
 
-    ``source`` (its cells), ``parameters``, ``inputs`` (hashes of what it ``reads``, upstream products
-    included, its own executed copy excluded), ``code`` (hashes of the ``helpers`` modules it imports)
-    and ``environment`` (the lock file and Python version).
+    ``source`` (its cells), ``parameters``, ``inputs`` (hashes of what it ``reads``, upstream
+    products included, its own executed copy excluded), ``code`` (hashes of the ``helpers``
+    modules it imports) and ``environment`` (the lock file and Python version).
     """
     import platform
 
@@ -617,7 +617,7 @@ def step_reasons(
 
 
 def _files_snapshot(dirs: set[Path]) -> dict[Path, int]:
-    """Return ``{file: mtime_ns}`` of every file under the folders (to see what a notebook wrote)."""
+    """Return ``{file: mtime_ns}`` of every file under the folders (to see what notebooks wrote)."""
     out: dict[Path, int] = {}
     for d in dirs:
         if d.is_dir():
@@ -628,7 +628,7 @@ def _files_snapshot(dirs: set[Path]) -> dict[Path, int]:
 
 
 def _write_dirs(steps: list[NotebookStep], params_of: dict[str, dict]) -> set[Path]:
-    """Return the folders the notebooks write into (the folders named by their ``writes`` entries)."""
+    """Return the folders the notebooks write into (those named by their ``writes`` entries)."""
     dirs: set[Path] = set()
     for step in steps:
         for entry in step.writes:
@@ -648,7 +648,7 @@ def _write_dirs(steps: list[NotebookStep], params_of: dict[str, dict]) -> set[Pa
 
 
 def manifest_read(path: str | Path) -> dict:
-    """Return the run manifest at ``path`` (``{}`` when missing, unreadable or of another layout)."""
+    """Return the run manifest at ``path`` (``{}`` if missing, unreadable or of another layout)."""
     import json
 
     p = Path(path)
@@ -982,7 +982,7 @@ def pipeline_run(
     if failure is not None:
         raise PipelineError(failure[0], summary()) from failure[1]
     if not any(r["status"] == RAN for r in rows):
-        record()  # first run with this manifest layout, or only up-to-date notebooks: keep it current
+        record()  # first run with this manifest layout, or nothing ran: keep it current
     return summary()
 
 
@@ -1006,7 +1006,7 @@ def _now() -> str:
 
 
 def _default_value(source: str) -> tuple[bool, Any]:
-    """Return ``(True, value)`` for a literal default of a parameters cell, else ``(False, None)``."""
+    """Return ``(True, value)`` for a literal default of a parameter, else ``(False, None)``."""
     import ast
 
     try:
@@ -1359,7 +1359,8 @@ def manifest_write(
     codebook, dictionaries, annotations, the run configuration and the lock file), the Python and
     package versions, and per notebook its last run: status, seconds, why it ran, its key (cells,
     parameters, input hashes, ``helpers`` module hashes, environment; see :func:`step_key`) and the
-    hashes of its products. :func:`pipeline_run` reads it back to skip notebooks that are up to date.
+    hashes of its products. :func:`pipeline_run` reads it back to skip notebooks that are up to
+    date.
     A summary table (old callers) is accepted and recorded without keys.
     """
     import importlib.metadata as md
@@ -1429,12 +1430,12 @@ def outputs_check(
     """Compare the regenerated results with the committed ones; return ``(same, report)``.
 
     Uses git: any file under ``dirs`` that is modified, deleted or new (untracked) after a run is a
-    difference. The report starts with the verdict and a summary (files changed, added, removed, and
-    the inputs — data, notebooks, ``helpers`` code, configuration — changed since the commit that holds
-    the committed outputs, committed or not, which usually explain the difference), then at most
-    ``max_lines`` lines of the diff of the changed CSV and Markdown files; SVG and other figure files
-    are only named (their text is thousands of lines of path data). ``exclude`` lists pathspecs left
-    out of the comparison.
+    difference. The report starts with the verdict and a summary (files changed, added, removed,
+    and the inputs — data, notebooks, ``helpers`` code, configuration — changed since the commit
+    that holds the committed outputs, committed or not, which usually explain the difference), then
+    at most ``max_lines`` lines of the diff of the changed CSV and Markdown files; SVG and other
+    figure files are only named (their text is thousands of lines of path data). ``exclude`` lists
+    pathspecs left out of the comparison.
     """
     import subprocess
 
@@ -1469,8 +1470,9 @@ def outputs_check(
         }
     )
     lines = [
-        f"outputs differ from the committed ones: {len(kinds['changed'])} changed, {len(kinds['added'])} "
-        f"added, {len(kinds['removed'])} removed (commit them if the change is intended)"
+        f"outputs differ from the committed ones: {len(kinds['changed'])} changed, "
+        f"{len(kinds['added'])} added, {len(kinds['removed'])} removed "
+        "(commit them if the change is intended)"
     ]
     for kind, names in kinds.items():
         if names:
