@@ -8,6 +8,7 @@ Executed copies go to ``outputs/notebooks/``; nothing else is written here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -808,13 +809,37 @@ def pipeline_run(
     kernel: str | None = None
     pending = list(steps)  # configuration order
     done: set[str] = set()
-    running: dict = {}  # future -> (step, why, start, before_products, before_files, key)
+    tasks: dict[str, tuple[NotebookTask, Any]] = {}  # kernel started (or starting), not yet running
+    running: dict = {}  # future -> (step, task, why, start, before, key)
     overlapped: dict[str, set[str]] = {s.name: set() for s in steps}
     failure: tuple[str, Exception | None] | None = None
     show_bars = progress and jobs == 1  # two bars redrawing at once are unreadable
     announced = show_bars or jobs > 1
     interrupted = False
-    executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook")
+    # one thread per running notebook, plus one for a kernel started ahead of its turn
+    executor = ThreadPoolExecutor(max_workers=jobs + 1, thread_name_prefix="notebook")
+
+    def prestart() -> None:
+        """Start kernels of notebooks whose predecessors are done or running (threads allowing).
+
+        Only while some notebook runs (a run with nothing to do starts no kernel), in configuration
+        order. A kernel started for a notebook that turns out up to date is shut down unused.
+        """
+        nonlocal kernel
+        if not running or failure is not None:
+            return
+        for step in pending:
+            if len(running) + len(tasks) >= jobs + 1:
+                return
+            if step.name in tasks:
+                continue
+            busy = {s.name for s, *_ in running.values()}
+            if (graph[step.name] & selected) - done - busy:
+                continue
+            if not force and not _may_need_run(recorded.get(step.name), graph[step.name], busy):
+                continue
+            task = NotebookTask(step, kernel or kernel_ensure(config.kernel))
+            tasks[step.name] = (task, executor.submit(task))
 
     def start_ready() -> None:
         """Start (or mark up to date) the pending notebooks whose predecessors are done."""
@@ -824,7 +849,7 @@ def pipeline_run(
             changed = False
             for step in list(pending):
                 if len(running) >= jobs:
-                    return
+                    break
                 if (graph[step.name] & selected) - done:
                     continue
                 pending.remove(step)
@@ -843,17 +868,22 @@ def pipeline_run(
                     )
                     print(f"{label(step)} {UP_TO_DATE}", file=sys.stderr, flush=True)
                     done.add(step.name)
+                    if step.name in tasks:
+                        tasks.pop(step.name)[0].cancel()
                     continue
-                _upstream_check(step, graph, selected, entries)
+                try:
+                    _upstream_check(step, graph, selected, entries)
+                except PipelineError:
+                    if step.name in tasks:
+                        tasks.pop(step.name)[0].cancel()
+                    raise
                 why = "; ".join(reasons)
                 if kernel is None:
                     kernel = kernel_ensure(config.kernel)
                 if announced:  # above its progress bar, or before others' result lines
                     print(f"{label(step)} (why: {why})", file=sys.stderr, flush=True)
                 before = (_entries_hash(step.writes, params), _files_snapshot(watched))
-                output.unlink(
-                    missing_ok=True
-                )  # a copy from an earlier run must not pass for this one
+                output.unlink(missing_ok=True)  # an earlier run's copy must not pass for this one
                 entries[step.name] = {
                     "notebook": step.name,
                     "status": RUNNING,
@@ -864,22 +894,30 @@ def pipeline_run(
                 for other, *_ in running.values():
                     overlapped[other.name].add(step.name)
                     overlapped[step.name].add(other.name)
-                future = executor.submit(
-                    _execute, step, output, passed, kernel, show_bars, config.cell_timeout
-                )
-                running[future] = (step, why, time.perf_counter(), before, key)
+                if step.name in tasks:
+                    task, future = tasks.pop(step.name)
+                else:
+                    task = NotebookTask(step, kernel)
+                    future = executor.submit(task)
+                task.go(output, passed, show_bars, config.cell_timeout)
+                running[future] = (step, task, why, time.perf_counter(), before, key)
+        prestart()
 
     def finish(future) -> None:
         """Record a finished notebook in the summary and the manifest."""
         nonlocal failure
-        step, why, start, (before_products, before_files), key = running.pop(future)
-        status, error, cause = future.result()
+        step, task, why, start, (before_products, before_files), key = running.pop(future)
+        status, error, cause = future.result() or (INTERRUPTED, None, None)
         if interrupted and status != RAN:
             status, error, cause = INTERRUPTED, None, None
         seconds = time.perf_counter() - start
         params = params_of[step.name]
         output = out_dir / step.path.name
         written = {}
+        timing = {
+            "seconds": round(seconds, 1),
+            "kernel_start_seconds": round(task.kernel_seconds, 1),
+        }
         if status == RAN:
             products = _entries_hash(step.writes, params)
             written = {
@@ -894,7 +932,7 @@ def pipeline_run(
             entries[step.name] = {
                 "notebook": step.name,
                 "status": RAN,
-                "seconds": round(seconds, 1),
+                **timing,
                 "why": why,
                 "key": key,
                 "products": products,
@@ -922,7 +960,7 @@ def pipeline_run(
                 "status": status,
                 "started": entries.get(step.name, {}).get("started"),
                 f"{status}_at": _now(),
-                "seconds": round(seconds, 1),
+                **timing,
                 "why": why,
                 "unfinished_products": sorted(_entries_hash(step.writes, params)),
             }
@@ -943,6 +981,11 @@ def pipeline_run(
             flush=True,
         )
 
+    def tasks_cancel() -> None:
+        for task, _ in tasks.values():
+            task.cancel()
+        tasks.clear()
+
     try:
         start_ready()
         while running:
@@ -950,6 +993,7 @@ def pipeline_run(
             for future in sorted(finished, key=lambda f: index[running[f][0].name]):
                 finish(future)
             start_ready()
+        tasks_cancel()
     except KeyboardInterrupt:
         import signal
 
@@ -958,7 +1002,8 @@ def pipeline_run(
         try:
             names = [step.name for step, *_ in running.values()]
             _KERNEL_STOP.set()
-            for name in names:
+            tasks_cancel()
+            for name in list(_KERNELS):
                 _kernel_kill(name)
             wait(list(running), timeout=60)
             for future in sorted(running, key=lambda f: index[running[f][0].name]):
@@ -976,6 +1021,9 @@ def pipeline_run(
             ),
             summary(),
         ) from None
+    except BaseException:
+        tasks_cancel()
+        raise
     finally:
         executor.shutdown(wait=not interrupted)
         _KERNEL_STOP.clear()
@@ -984,6 +1032,15 @@ def pipeline_run(
     if not any(r["status"] == RAN for r in rows):
         record()  # first run with this manifest layout, or nothing ran: keep it current
     return summary()
+
+
+def _may_need_run(previous: dict | None, waits_for: set[str], busy: set[str]) -> bool:
+    """Return whether a notebook may have to run: worth starting its kernel ahead.
+
+    Yes when it has no successful record, or when a notebook it waits for is running now (its
+    products may change). A notebook whose predecessors are all done is decided at once instead.
+    """
+    return not previous or previous.get("status") != RAN or bool(waits_for & busy)
 
 
 def json_safe(value: Any) -> Any:
@@ -1222,6 +1279,8 @@ def _upstream_check(
 _KERNELS: dict[str, Any] = {}
 #: Set on Ctrl-C: kernels about to start are shut down at once.
 _KERNEL_STOP = threading.Event()
+#: Name of the papermill engine registered by :func:`_engine_name`.
+ENGINE = "minning-prestarted"
 
 
 def _kernel_kill(name: str) -> None:
@@ -1232,20 +1291,110 @@ def _kernel_kill(name: str) -> None:
         process.kill()
 
 
-def _kernel_manager_class(name: str) -> type:
-    """Return a kernel manager class that registers its kernel under ``name`` in ``_KERNELS``."""
-    from jupyter_client.manager import AsyncKernelManager
+def _engine_name() -> str:
+    """Register (once) and return a papermill engine that runs a notebook in a started kernel.
 
-    class TrackedKernelManager(AsyncKernelManager):
-        async def start_kernel(self, **kwargs: Any) -> None:  # type: ignore[override]
+    papermill's own engine only shuts down kernels it started itself; this one is given the kernel
+    manager of a kernel started ahead (:class:`NotebookTask`) and shuts it down when done.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if ENGINE in papermill_engines._engines:
+        return ENGINE
+
+    class PrestartedEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
+            kwargs.pop("input_path", None)
+            kwargs.pop("timeout", None)
+            kwargs.pop("startup_timeout", None)
+            client = PapermillNotebookClient(
+                nb_man,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                **kwargs,
+            )
+            return client.execute(cleanup_kc=True)  # shut the given kernel down at the end
+
+    papermill_engines.register(ENGINE, PrestartedEngine)
+    return ENGINE
+
+
+class NotebookTask:
+    """One notebook's run in a worker thread: start its kernel at once, run the cells on ``go``.
+
+    The kernel (1-2 s: the interpreter, IPython, the kernel's own imports) starts while the
+    notebooks before it still run; the main thread then calls :meth:`go` once they are done and
+    the notebook must run, or :meth:`cancel` (up to date, or the run stopped). Start-up and run
+    happen in the same thread, on its one event loop, as jupyter_client needs.
+    """
+
+    def __init__(self, step: NotebookStep, kernel: str) -> None:
+        self.step = step
+        self.kernel = kernel
+        self.kernel_seconds = 0.0
+        self._decided = threading.Event()
+        self._run: tuple | None = None  # (output, params, progress, cell_timeout) once go
+
+    def go(self, output: Path, params: dict, progress: bool, cell_timeout: int | None) -> None:
+        """Run the notebook now (its kernel is started or starting)."""
+        self._run = (output, params, progress, cell_timeout)
+        self._decided.set()
+
+    def cancel(self) -> None:
+        """Do not run it: shut its kernel down."""
+        self._decided.set()
+
+    def __call__(self) -> tuple[str, str | None, Exception | None] | None:
+        """Start the kernel, wait for the decision; return what :func:`_execute` returns or None."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        name = self.step.name
+        km = AsyncKernelManager(kernel_name=self.kernel)
+        started = time.perf_counter()
+        start_error: Exception | None = None
+        try:
             if _KERNEL_STOP.is_set():
                 raise KeyboardInterrupt
-            _KERNELS[name] = self
-            await self._async_start_kernel(**kwargs)
-            if _KERNEL_STOP.is_set():
-                _kernel_kill(name)
-
-    return TrackedKernelManager
+            _KERNELS[name] = km
+            run_sync(km._async_start_kernel)(cwd=str(paths.ROOT))
+        except (Exception, KeyboardInterrupt) as err:
+            start_error = err
+        self.kernel_seconds = time.perf_counter() - started
+        self._decided.wait()
+        try:
+            if self._run is None or start_error is not None or _KERNEL_STOP.is_set():
+                if self._run is None or _KERNEL_STOP.is_set():
+                    return None
+                return (
+                    FAILED,
+                    f"notebook {name} could not run: its kernel did not start: "
+                    f"{type(start_error).__name__}: {start_error}",
+                    start_error,
+                )
+            output, params, progress, cell_timeout = self._run
+            return _execute(self.step, output, params, km, progress, cell_timeout)
+        finally:
+            _KERNELS.pop(name, None)
+            if km.has_kernel:
+                with contextlib.suppress(Exception):
+                    run_sync(km._async_shutdown_kernel)(now=True)
 
 
 def _cell_where(path: Path, err: Exception) -> str:
@@ -1268,15 +1417,15 @@ def _execute(
     step: NotebookStep,
     output: Path,
     params: dict,
-    kernel: str,
+    km: Any,
     progress: bool,
     cell_timeout: int | None = None,
 ) -> tuple[str, str | None, Exception | None]:
-    """Run one notebook with papermill; return (status, error message or None, exception or None).
+    """Run one notebook with papermill in the started kernel of ``km``.
 
-    Runs in a worker thread: the kernel starts in the repository root (``resources`` rather than
-    papermill's ``cwd``, which changes the whole process's folder), and its manager is registered
-    so Ctrl-C in the main thread can stop it.
+    Return (status, error message or None, exception or None). The kernel was started in the
+    repository root (papermill's ``cwd`` would change the folder of the whole process, which
+    other notebooks' threads share).
     """
     import papermill
     from nbclient.exceptions import CellTimeoutError
@@ -1287,13 +1436,13 @@ def _execute(
             str(step.path),
             str(output),
             parameters=params,
-            kernel_name=kernel,
+            engine_name=_engine_name(),
+            kernel_name=km.kernel_name,
             language="python",
             progress_bar=progress,
             request_save_on_cell_execute=False,
             execution_timeout=cell_timeout,
-            kernel_manager_class=_kernel_manager_class(step.name),
-            resources={"metadata": {"path": str(paths.ROOT)}},
+            km=km,
         )
     except PapermillExecutionError as err:
         return FAILED, _error_message(step, err, output), err
@@ -1311,8 +1460,6 @@ def _execute(
         if output.exists():
             error += f"\n  executed copy: {output}"
         return FAILED, error, err
-    finally:
-        _KERNELS.pop(step.name, None)
     return RAN, None, None
 
 
