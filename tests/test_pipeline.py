@@ -199,10 +199,11 @@ def test_pipeline_read_missing_file(tmp_path):
 def test_pipeline_yaml_of_the_project_parses():
     """The shipped pipeline.yaml has only known keys (its notebooks may not exist yet)."""
     from helpers import paths
+    from helpers.pipeline import CONFIG_KEYS
 
     raw = yaml.safe_load(paths.PIPELINE_CONFIG.read_text(encoding="utf-8"))
-    assert set(raw) <= {"kernel", "parameters", "notebooks"}
-    assert raw["notebooks"]
+    assert set(raw) <= CONFIG_KEYS == {"kernel", "parameters", "notebooks", "cell_timeout"}
+    assert raw["notebooks"] and raw["cell_timeout"] == 600
 
 
 # --- parameters ------------------------------------------------------------------------------
