@@ -770,6 +770,8 @@ def pipeline_run(
 
     graph = steps_graph(config.steps, params_of, out_dir)
     selected = {s.name for s in steps}
+    for step in steps:  # before anything runs: nothing built on an unfinished notebook's products
+        _upstream_check(step, graph, selected, entries)
     watched = _write_dirs(steps, params_of)
     index = {s.name: i for i, s in enumerate(steps)}
     rows: list[dict] = [
@@ -871,12 +873,6 @@ def pipeline_run(
                     if step.name in tasks:
                         tasks.pop(step.name)[0].cancel()
                     continue
-                try:
-                    _upstream_check(step, graph, selected, entries)
-                except PipelineError:
-                    if step.name in tasks:
-                        tasks.pop(step.name)[0].cancel()
-                    raise
                 why = "; ".join(reasons)
                 if kernel is None:
                     kernel = kernel_ensure(config.kernel)
