@@ -1331,6 +1331,22 @@ def _engine_name() -> str:
     return ENGINE
 
 
+async def _kernel_start(km: Any, timeout: float = 60) -> None:
+    """Start the kernel of ``km`` in the repository root and wait until it answers.
+
+    Waiting here (not only launching the process) makes ``kernel_start_seconds`` the real start-up
+    (interpreter, IPython, the kernel's imports) and lets the notebook begin at once when its turn
+    comes. papermill's ``cwd`` would change the folder of the whole process, shared by threads.
+    """
+    await km._async_start_kernel(cwd=str(paths.ROOT))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc._async_wait_for_ready(timeout=timeout)
+    finally:
+        kc.stop_channels()
+
+
 class NotebookTask:
     """One notebook's run in a worker thread: start its kernel at once, run the cells on ``go``.
 
@@ -1369,7 +1385,7 @@ class NotebookTask:
             if _KERNEL_STOP.is_set():
                 raise KeyboardInterrupt
             _KERNELS[name] = km
-            run_sync(km._async_start_kernel)(cwd=str(paths.ROOT))
+            run_sync(_kernel_start)(km)
         except (Exception, KeyboardInterrupt) as err:
             start_error = err
         self.kernel_seconds = time.perf_counter() - started
