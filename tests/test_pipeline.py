@@ -1198,3 +1198,26 @@ def test_ctrl_c_in_notebook_03_marks_it_interrupted_and_04_then_refuses(tmp_path
     assert "python -m helpers run --only 03" in refused.stderr
     assert not (root / "notebooks" / "04_statistical_summaries.ipynb").exists()
     assert not (root / "tables" / "summary_codes.csv").exists()
+
+
+def test_problems_are_summarised_and_fail_the_run_only_with_strict(tmp_path, capsys):
+    """A document that cannot be read: the run goes on, says so at the end; --strict exits 1."""
+    import pandas as pd
+
+    root = tmp_path / "project"
+    root.mkdir()
+    args = small_project(root, figures=False)[:-3]  # without codebook_path (01 has none)
+    corpus = pd.read_csv(root / "corpus.csv", dtype=str, keep_default_na=False)
+    broken = corpus.iloc[[0]].assign(doc_id="broken2022", file="broken2022.docx")
+    pd.concat([corpus, broken]).to_csv(root / "corpus.csv", index=False)
+    (root / "raw" / "broken2022.docx").write_bytes(b"PK\x03\x04 not a real archive")
+    common = ["run", "--only", "01", *args, "--output-dir", str(root / "nb"), "--allow-outside"]
+    assert main([*common, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    summary = [line for line in out.splitlines() if line.startswith("problems: ")]
+    assert summary and summary[0].startswith("problems: 1 document(s) need a look"), out
+    assert "cleanup_problems.csv" in summary[0] and "--strict" in summary[0]
+    assert "broken2022" in out.split(summary[0])[1]  # the first problems follow the summary
+    assert main([*common, "--no-progress", "--strict"]) == 1  # up to date, still reported
+    captured = capsys.readouterr()
+    assert "up to date" in captured.out and "--strict: cleanup found" in captured.err
