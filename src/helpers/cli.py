@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
         "run",
         help="execute the notebooks listed in pipeline.yaml in order",
         description=(
-            "Execute the notebooks listed in the pipeline configuration in order with papermill. "
+            "Execute the notebooks listed in the pipeline configuration with papermill, each after "
+            "the notebooks whose products it reads (independent ones side by side, --jobs). "
             "Each notebook gets the shared parameters it declares, then its own; -p overrides "
             "both. Executed copies are written to outputs/notebooks/."
         ),
@@ -91,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-progress",
         action="store_true",
-        help="hide the per-cell progress bars (hidden anyway when stderr is not a terminal)",
+        help="hide the per-cell progress bars (shown only with --jobs 1 and when stderr is a "
+        "terminal)",
     )
     run.set_defaults(func=_run)
 
