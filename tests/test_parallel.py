@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import parallel
+from helpers import parallel, paths
 from helpers.cleanup import corpus_clean
 
 
@@ -57,3 +57,48 @@ def test_process_state_is_built_once_per_worker():
     assert parallel.process_state("test_tool_local", lambda: [1]) is parallel.process_state(
         "test_tool_local", list
     )
+
+
+def test_dask_progress_bar_needs_no_widget_package(capsys):
+    """The bar inside a notebook is tqdm's text bar, not Dask's ipywidgets one."""
+    items = list(range(7))
+    got = parallel.documents_map(
+        _square, items, engine="dask", n_workers=2, progress=True, desc="squares", chunksize=3
+    )
+    assert got == [x * x for x in items]
+    err = capsys.readouterr().err
+    assert "squares" in err and "7/7" in err
+
+
+def test_notebook_01_runs_with_engine_dask_on_a_fresh_project(tmp_path):
+    """``-p engine dask``: notebook 01 on a copy of the corpus gives the serial units."""
+    import shutil
+
+    from helpers.pipeline import pipeline_read, pipeline_run
+
+    for name in ("serial", "dask"):
+        root = tmp_path / name
+        shutil.copytree(paths.RAW, root / "raw")
+        shutil.copy(paths.CORPUS_TABLE, root / "corpus.csv")
+        overrides = {
+            "engine": name,
+            "corpus_table": str(root / "corpus.csv"),
+            "raw_dir": str(root / "raw"),
+            "processed_dir": str(root / "processed"),
+            "tables_dir": str(root / "tables"),
+        }
+        summary = pipeline_run(
+            pipeline_read(),
+            overrides,
+            only=["01"],
+            output_dir=root / "notebooks",
+            progress=False,
+            allow_outside=True,
+        )
+        assert summary["status"].tolist() == ["ran"]
+        executed = (root / "notebooks" / "01_text_cleanup.ipynb").read_text(encoding="utf-8")
+        assert "ModuleNotFoundError" not in executed and "ipywidgets" not in executed
+    for table in ("processed/units_sentence.csv", "tables/cleanup_audit.csv"):
+        assert (tmp_path / "serial" / table).read_bytes() == (
+            tmp_path / "dask" / table
+        ).read_bytes()

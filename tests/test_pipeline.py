@@ -17,6 +17,7 @@ import yaml
 from helpers import paths
 from helpers.cli import main
 from helpers.pipeline import (
+    NotebookStep,
     PipelineError,
     kernel_ensure,
     notebook_parameters,
@@ -32,7 +33,7 @@ KERNEL = "pytest-minning"
 
 @pytest.fixture(scope="module", autouse=True)
 def kernel_removed_afterwards():
-    """Remove the kernel these tests register, so it does not stay in the JupyterLab launcher."""
+    """Remove the test kernel these tests register, so it stays out of the JupyterLab launcher."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
@@ -42,7 +43,7 @@ def kernel_removed_afterwards():
         existed = False
     yield
     if not existed:
-        # none registered (e.g. only other tests ran)
+        # none registered when only other tests ran
         with contextlib.suppress(NoSuchKernel, KeyError, OSError):
             KernelSpecManager().remove_kernel_spec(KERNEL)
 
@@ -200,10 +201,11 @@ def test_pipeline_read_missing_file(tmp_path):
 def test_pipeline_yaml_of_the_project_parses():
     """The shipped pipeline.yaml has only known keys (its notebooks may not exist yet)."""
     from helpers import paths
+    from helpers.pipeline import CONFIG_KEYS
 
     raw = yaml.safe_load(paths.PIPELINE_CONFIG.read_text(encoding="utf-8"))
-    assert set(raw) <= {"kernel", "parameters", "notebooks"}
-    assert raw["notebooks"]
+    assert set(raw) <= CONFIG_KEYS == {"kernel", "parameters", "notebooks", "cell_timeout"}
+    assert raw["notebooks"] and raw["cell_timeout"] == 600
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -667,7 +669,7 @@ def test_project_pipeline_declares_reads_and_writes_of_every_notebook():
 
 
 def test_one_meaning_per_parameter_name():
-    """A parameter several notebooks declare has one default everywhere (one -p, one meaning)."""
+    """A parameter declared by several notebooks has one default everywhere (one -p, one sense)."""
     defaults: dict[str, set[str]] = {}
     for nb in paths.NOTEBOOKS.glob("*.ipynb"):
         for name, value in notebook_parameters(nb).items():
@@ -761,12 +763,18 @@ def project(tmp_path_factory) -> dict:
 
 
 def project_run(project: dict, **kwargs) -> dict[str, str]:
-    """Run the pipeline on the copy (incrementally); return {notebook: status}; all must pass."""
+    """Run the pipeline on the copy (incrementally); return {notebook: status}, every one must pass.
+
+    Two notebooks at a time (as ``make run``) unless ``jobs`` says otherwise; the copy is outside
+    the repository, hence ``allow_outside``.
+    """
+    kwargs.setdefault("jobs", 2)
     summary = pipeline_run(
         pipeline_read(),
         project["overrides"] | kwargs.pop("overrides", {}),
         output_dir=project["root"] / "notebooks",
         progress=False,
+        allow_outside=True,
         **kwargs,
     )
     assert (project["root"] / "report" / "index.html").is_file()
@@ -879,7 +887,7 @@ def test_no_annotations_run_to_the_report(project):
 
 @pytest.mark.notebooks
 def test_incremental_outputs_equal_a_full_run(project):
-    """After the edits above, re-running all (--force) gives byte-identical tables and figures."""
+    """After the edits above (parallel, incremental), a serial full run gives identical files."""
     import hashlib
 
     def snapshot() -> dict[str, str]:
@@ -891,7 +899,8 @@ def test_incremental_outputs_equal_a_full_run(project):
         }
 
     before = snapshot()
-    statuses = project_run(project, overrides={"annotations": []}, force=True)
+    # the edits ran two notebooks at a time; this full run goes one after the other, in order
+    statuses = project_run(project, overrides={"annotations": []}, force=True, jobs=1)
     assert set(statuses.values()) == {"ran"}
     after = snapshot()
     assert after == before, [k for k in after if before.get(k) != after[k]]
@@ -914,3 +923,323 @@ def test_a_broken_codebook_stops_the_run_naming_the_cause(project):
         statuses["03_thematic_coding"] == "failed"
         and statuses["04_statistical_summaries"] == "not run"
     )
+
+
+# --- checks before running: parameter types, output folders ----------------------------------
+
+
+def test_value_fits_the_type_of_the_default():
+    from helpers.pipeline import value_fits
+
+    assert value_fits(20, 8) and not value_fits("abc", 8) and not value_fits(2.5, 8)
+    assert value_fits(1, 0.95) and value_fits(0.9, 0.95)  # a whole number stands for a float
+    assert not value_fits(True, 8) and not value_fits(1, True) and value_fits(False, True)
+    assert value_fits("anything", None) and value_fits([1], None) and value_fits(None, "x")
+    assert value_fits(["a.csv"], ["b.csv"]) and not value_fits("a.csv", ["b.csv"])
+
+
+def test_a_parameter_of_the_wrong_type_stops_the_run_before_any_notebook(two_notebooks, tmp_path):
+    cfg, dumps = two_notebooks
+    with pytest.raises(PipelineError) as err:
+        pipeline_run(pipeline_read(cfg), {"n": "abc"}, output_dir=tmp_path / "ex", progress=False)
+    message = str(err.value)
+    assert message.startswith("parameter n of 01_first: expected a whole number like its default 1")
+    assert "'abc'" in message and "-p n" in message
+    assert not list(dumps.iterdir()) and not (tmp_path / "ex").exists()
+
+
+def test_cli_wrong_type_names_parameter_notebook_type_and_value(capsys):
+    code = main(["run", "-p", "sample_size", "abc", "--only", "01"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert (
+        "parameter sample_size of 01_text_cleanup: expected a whole number like its default 8"
+        in (err)
+    )
+    assert "got 'abc' (a text) from -p sample_size" in err
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("data/raw", "inside raw_dir"),
+        ("data/raw/sub", "inside raw_dir"),
+        ("data", "holds or is inside raw_dir"),  # processed_dir = data would hold data/raw
+        ("/tmp/elsewhere-tables", "outside the project"),
+    ],
+)
+def test_outputs_never_go_into_raw_dir_nor_outside_the_project(value, expected, capsys):
+    code = main(["run", "-p", "tables_dir", value, "--only", "01", "--no-progress"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert expected in err and "-p tables_dir" in err and "01_text_cleanup" in err
+    if "outside" in expected:
+        assert "--allow-outside" in err
+
+
+def test_allow_outside_never_allows_raw_dir(tmp_path):
+    from helpers.pipeline import outputs_where_check
+
+    config = pipeline_read()
+    step = config.steps[0]
+    params = {"raw_dir": str(tmp_path / "raw"), "tables_dir": str(tmp_path / "t")}
+    params |= {"processed_dir": str(tmp_path / "p")}
+    outputs_where_check([step], {step.name: params}, {}, project=paths.ROOT, allow_outside=True)
+    params["processed_dir"] = str(tmp_path / "raw" / "processed")
+    with pytest.raises(PipelineError, match="processed_dir.*inside raw_dir"):
+        outputs_where_check([step], {step.name: params}, {}, project=paths.ROOT, allow_outside=True)
+
+
+# --- order: the graph of reads and writes ----------------------------------------------------
+
+
+def test_the_project_graph_lets_02_and_03_then_04_and_05_run_side_by_side():
+    from helpers.pipeline import steps_graph
+
+    config = pipeline_read()
+    declared = {s.name: notebook_parameters(s.path) for s in config.steps}
+    params = {
+        s.name: {k: v for k, v in config.parameters.items() if k in declared[s.name]}
+        for s in config.steps
+    }
+    graph = {
+        k[:2]: {n[:2] for n in v}
+        for k, v in steps_graph(config.steps, params, paths.EXECUTED_NOTEBOOKS).items()
+    }
+    assert graph["01"] == set()
+    assert graph["02"] == {"01"} and graph["03"] == {"01"}  # 02 and 03 independent
+    assert graph["04"] == {"01", "03"}  # coding_units.csv, units
+    assert "04" not in graph["05"] and "03" in graph["05"]  # 04 and 05 independent
+    assert graph["06"] == {"01", "02", "03", "04", "05"}  # tables, figures, executed copies
+
+
+def test_graph_edges_follow_reads_writes_and_patterns(tmp_path):
+    from helpers.pipeline import steps_graph
+
+    def step(name, reads, writes):
+        return NotebookStep(tmp_path / f"{name}.ipynb", {}, tuple(reads), tuple(writes))
+
+    steps = [
+        step("01_a", ["src"], ["d/units_*.csv"]),
+        step("02_b", ["d/units_sentence.csv"], ["d/tokens.csv"]),  # reads a's units
+        step("03_c", ["d/units_*.csv"], ["t/coding_*"]),  # reads a's units, not b's tokens
+        step("04_d", ["t/coding_units.csv"], ["t/summary_*"]),  # reads c's coding tables
+        step("05_e", ["src"], ["d/tokens.csv"]),  # writes what b writes: after b
+        step("06_f", ["other"], ["src"]),  # writes what a, e read: after them
+    ]
+    params = {"src": str(tmp_path / "in"), "d": str(tmp_path / "d"), "t": str(tmp_path / "t")}
+    params["other"] = str(tmp_path / "o")
+    graph = steps_graph(steps, {s.name: params for s in steps}, tmp_path / "ex")
+    assert graph == {
+        "01_a": set(),
+        "02_b": {"01_a"},
+        "03_c": {"01_a"},
+        "04_d": {"03_c"},
+        "05_e": {"02_b"},
+        "06_f": {"01_a", "05_e"},
+    }
+
+
+def test_jobs_run_independent_notebooks_side_by_side(tmp_path):
+    """Two notebooks that each wait for the other's marker file can only finish side by side."""
+    work = tmp_path / "work"
+    work.mkdir()
+    body = (
+        "import pathlib, time\n"
+        "pathlib.Path(work, mine).write_text('x')\n"
+        "deadline = time.time() + 60\n"
+        "while not pathlib.Path(work, other).exists() and time.time() < deadline:\n"
+        "    time.sleep(0.1)\n"
+        "assert pathlib.Path(work, other).exists(), 'ran alone'"
+    )
+    params = 'work = ""\nout_dir = ""\nmine = ""\nother = ""'
+    nbs = [notebook_write(tmp_path / f"0{i}_side.ipynb", params, body) for i in (1, 2)]
+    cfg = config_write(
+        tmp_path / "pipeline.yaml",
+        {
+            "kernel": KERNEL,
+            "parameters": {"work": str(work), "out_dir": str(tmp_path)},
+            "notebooks": [
+                {
+                    "path": str(nbs[0]),
+                    "parameters": {"mine": "a", "other": "b"},
+                    "writes": ["work/a"],
+                },
+                {
+                    "path": str(nbs[1]),
+                    "parameters": {"mine": "b", "other": "a"},
+                    "writes": ["work/b"],
+                },
+            ],
+        },
+    )
+    summary = pipeline_run(pipeline_read(cfg), output_dir=tmp_path / "ex", progress=False, jobs=2)
+    assert summary["status"].tolist() == ["ran", "ran"]
+    assert summary["notebook"].tolist() == ["01_side", "02_side"]  # configuration order
+
+
+# --- unfinished runs: manifest status, refusal downstream, time limit -------------------------
+
+
+def test_failed_upstream_is_marked_and_downstream_alone_is_refused(chain):
+    run_chain(chain)
+    chain["source"].write_text("", encoding="utf-8")  # 01 fails: no first line
+    with pytest.raises(PipelineError, match="IndexError"):
+        run_chain(chain)
+    manifest = json.loads(chain["manifest"].read_text(encoding="utf-8"))
+    entry = {e["notebook"]: e for e in manifest["notebooks"]}["01_first"]
+    assert entry["status"] == "failed" and entry["failed_at"].endswith("UTC")
+    assert entry["unfinished_products"] == [str((chain["work"] / "a.txt").resolve())]
+    with pytest.raises(PipelineError) as err:
+        run_chain(chain, only=["02"], force=True)
+    message = str(err.value)
+    assert message.startswith("02_second reads the products of 01_first, which did not finish")
+    assert "(failed at " in message and "--only 01" in message and "make run" in message
+
+
+def test_a_cell_over_the_time_limit_names_notebook_and_cell(tmp_path):
+    slow = notebook_write(
+        tmp_path / "01_slow.ipynb", 'out_dir = ""', "import time\ntime.sleep(60)  # waits"
+    )
+    cfg = config_write(
+        tmp_path / "pipeline.yaml",
+        {
+            "kernel": KERNEL,
+            "cell_timeout": 2,
+            "parameters": {"out_dir": str(tmp_path)},
+            "notebooks": [{"path": str(slow)}],
+        },
+    )
+    with pytest.raises(PipelineError) as err:
+        pipeline_run(pipeline_read(cfg), output_dir=tmp_path / "ex", progress=False)
+    first = str(err.value).splitlines()[0]
+    assert first.startswith('notebook 01_slow: cell 3 ("import time") ran longer than cell_timeout')
+    assert "(2 s, in pipeline.yaml)" in first
+
+
+def test_cell_timeout_must_be_seconds(tmp_path):
+    nb = notebook_write(tmp_path / "01_a.ipynb", 'out_dir = ""')
+    cfg = config_write(
+        tmp_path / "p.yaml",
+        {"kernel": KERNEL, "cell_timeout": "ten", "notebooks": [{"path": str(nb)}]},
+    )
+    with pytest.raises(PipelineError, match="'cell_timeout' must be a number of seconds"):
+        pipeline_read(cfg)
+
+
+def small_project(root: Path, figures: bool = True) -> list[str]:
+    """Copy the project's inputs into ``root``; return the -p arguments pointing into the copy."""
+    import shutil
+
+    shutil.copytree(paths.RAW, root / "raw")
+    shutil.copy(paths.CORPUS_TABLE, root / "corpus.csv")
+    shutil.copy(paths.DATA / "codebook.yaml", root / "codebook.yaml")
+    params = {
+        "corpus_table": root / "corpus.csv",
+        "raw_dir": root / "raw",
+        "processed_dir": root / "processed",
+        "tables_dir": root / "tables",
+        "figures_dir": root / "figures",
+        "codebook_path": root / "codebook.yaml",
+    }
+    if not figures:  # notebooks 01 and 03 write none
+        del params["figures_dir"]
+    return [a for name, value in params.items() for a in ("-p", name, str(value))]
+
+
+def test_ctrl_c_in_notebook_03_marks_it_interrupted_and_04_then_refuses(tmp_path):
+    """SIGINT while 03 runs: one line, kernels gone, manifest: interrupted; --only 04 refuses."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "project"
+    root.mkdir()
+    first = small_project(root, figures=False)
+    args = ["--output-dir", str(root / "notebooks"), "--allow-outside", "--no-progress"]
+    env = os.environ | {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}  # kernels findable
+    command = [sys.executable, "-m", "helpers", "run", "--only", "01", "--only", "03"]
+    proc = subprocess.Popen(
+        [*command, *first, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    manifest = root / "manifest.json"
+    deadline = time.time() + 240
+    status = None
+    while time.time() < deadline and proc.poll() is None:
+        if manifest.exists():
+            entries = json.loads(manifest.read_text(encoding="utf-8"))["notebooks"]
+            status = {e["notebook"]: e["status"] for e in entries}.get("03_thematic_coding")
+            if status == "running":
+                break
+        time.sleep(0.2)
+    assert status == "running", proc.communicate()
+    time.sleep(1.5)  # inside 03: kernel started, cells running
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: interrupted (Ctrl-C) while running 03_thematic_coding"), err
+    entries = {e["notebook"]: e for e in json.loads(manifest.read_text("utf-8"))["notebooks"]}
+    assert entries["01_text_cleanup"]["status"] == "ran"
+    assert entries["03_thematic_coding"]["status"] == "interrupted"
+    # the kernel is shut down: no process left with a connection file of this run
+    runtime = str(tmp_path / "runtime")
+    time.sleep(1)
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if runtime in cmdline:
+            left.append(cmdline.replace("\0", " "))
+    assert not left, left
+
+    given = {"processed_dir": "processed", "tables_dir": "tables", "figures_dir": "figures"}
+    given["codebook_path"] = "codebook.yaml"
+    later = [a for name, sub in given.items() for a in ("-p", name, str(root / sub))]
+    refused = subprocess.run(
+        [sys.executable, "-m", "helpers", "run", "--only", "04", *later, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert refused.returncode == 1
+    assert (
+        "04_statistical_summaries reads the products of 03_thematic_coding, which did not finish "
+        "(interrupted at " in refused.stderr
+    ), refused.stderr
+    assert "python -m helpers run --only 03" in refused.stderr
+    assert not (root / "notebooks" / "04_statistical_summaries.ipynb").exists()
+    assert not (root / "tables" / "summary_codes.csv").exists()
+
+
+def test_problems_are_summarised_and_fail_the_run_only_with_strict(tmp_path, capsys):
+    """A document that cannot be read: the run goes on, says so at the end; --strict exits 1."""
+    import pandas as pd
+
+    root = tmp_path / "project"
+    root.mkdir()
+    args = small_project(root, figures=False)[:-3]  # without codebook_path (01 has none)
+    corpus = pd.read_csv(root / "corpus.csv", dtype=str, keep_default_na=False)
+    broken = corpus.iloc[[0]].assign(doc_id="broken2022", file="broken2022.docx")
+    pd.concat([corpus, broken]).to_csv(root / "corpus.csv", index=False)
+    (root / "raw" / "broken2022.docx").write_bytes(b"PK\x03\x04 not a real archive")
+    common = ["run", "--only", "01", *args, "--output-dir", str(root / "nb"), "--allow-outside"]
+    assert main([*common, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    summary = [line for line in out.splitlines() if line.startswith("problems: ")]
+    assert summary and summary[0].startswith("problems: 1 document(s) need a look"), out
+    assert "cleanup_problems.csv" in summary[0] and "--strict" in summary[0]
+    assert "broken2022" in out.split(summary[0])[1]  # the first problems follow the summary
+    assert main([*common, "--no-progress", "--strict"]) == 1  # up to date, still reported
+    captured = capsys.readouterr()
+    assert "up to date" in captured.out and "--strict: cleanup found" in captured.err

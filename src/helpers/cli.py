@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
         "run",
         help="execute the notebooks listed in pipeline.yaml in order",
         description=(
-            "Execute the notebooks listed in the pipeline configuration in order with papermill. "
+            "Execute the notebooks listed in the pipeline configuration with papermill, each after "
+            "the notebooks whose products it reads (independent ones side by side, --jobs). "
             "Each notebook gets the shared parameters it declares, then its own; -p overrides "
             "both. Executed copies are written to outputs/notebooks/."
         ),
@@ -69,9 +70,30 @@ def _parser() -> argparse.ArgumentParser:
         help="run every selected notebook, even those that are up to date",
     )
     run.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=2,
+        metavar="N",
+        help="run up to N independent notebooks at once (default: 2; 1 runs them one after the "
+        "other in the order of pipeline.yaml)",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when the cleanup found problems (unreadable or dropped documents, …), "
+        "not only list them",
+    )
+    run.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="let -p put output folders outside the project (never inside raw_dir)",
+    )
+    run.add_argument(
         "--no-progress",
         action="store_true",
-        help="hide the per-cell progress bars (hidden anyway when stderr is not a terminal)",
+        help="hide the per-cell progress bars (shown only with --jobs 1 and when stderr is a "
+        "terminal)",
     )
     run.set_defaults(func=_run)
 
@@ -172,8 +194,18 @@ def _code(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Run the pipeline; print the summary to stdout and errors to stderr; return the exit code."""
-    from helpers.pipeline import PipelineError, parameters_parse, pipeline_read, pipeline_run
+    """Run the pipeline; print the summary to stdout and errors to stderr; return the exit code.
+
+    Exit codes: 0 done, 1 a notebook failed (or, with ``--strict``, cleanup found problems),
+    130 interrupted with Ctrl-C.
+    """
+    from helpers.pipeline import (
+        PipelineError,
+        PipelineInterrupted,
+        parameters_parse,
+        pipeline_read,
+        pipeline_run,
+    )
 
     start = time.perf_counter()
     try:
@@ -187,22 +219,41 @@ def _run(args: argparse.Namespace) -> int:
             # progress bars redraw with carriage returns: a wall of text in a CI log or a file
             progress=not args.no_progress and sys.stderr.isatty(),
             force=args.force,
+            jobs=args.jobs,
+            allow_outside=args.allow_outside,
         )
     except PipelineError as err:
         if err.summary is not None:
             print(_summary_text(err.summary))
             print(f"total: {time.perf_counter() - start:.1f} s")
         print(f"error: {err}", file=sys.stderr)
-        return 1
+        return 130 if isinstance(err, PipelineInterrupted) else 1
+    except KeyboardInterrupt:  # before any notebook started (reading, checking, kernel set-up)
+        print("error: interrupted (Ctrl-C) before any notebook ran", file=sys.stderr)
+        return 130
     print(_summary_text(summary))
     print(f"total: {time.perf_counter() - start:.1f} s")
     print(_written(summary, args.output_dir.resolve().parent / "manifest.json"))
-    _problems_print(summary)
+    found = _problems_print(summary)
+    if args.strict and found:
+        print(
+            f"error: --strict: cleanup found {found} problem(s) (listed above); exit 1",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
-def _problems_print(summary) -> None:
-    """Print what needs a look, from the cleanup tables of the run (if notebook 01 wrote any)."""
+#: Problems listed at the end of a run; the rest are in the tables.
+PROBLEMS_SHOWN = 5
+
+
+def _problems_print(summary) -> int:
+    """Print what needs a look, from the cleanup tables of the run; return how many problems.
+
+    A short summary (documents concerned, the problems table, the first few) rather than the
+    whole list: the tables hold all of it.
+    """
     from helpers.problems import problems_format, problems_read
 
     used: dict[str, str] = {}
@@ -211,9 +262,17 @@ def _problems_print(summary) -> None:
             if key in params:
                 used.setdefault(key, str(params[key]))
     if "tables_dir" not in used or "processed_dir" not in used:
-        return  # no notebook of this run writes cleanup tables
+        return 0  # no notebook of this run writes cleanup tables
     found = problems_read(used["tables_dir"], used["processed_dir"], used.get("corpus_table"))
-    print(problems_format(found))
+    if len(found):
+        docs = found["doc_id"].where(found["doc_id"].astype(bool), found["file"])
+        tables = ", ".join(sorted(set(found["table"].astype(str))))
+        print(
+            f"problems: {docs.nunique()} document(s) need a look, {len(found)} problem(s); "
+            f"tables: {tables} (`--strict` makes this exit 1)"
+        )
+    print(problems_format(found, limit=PROBLEMS_SHOWN))
+    return len(found)
 
 
 def _summary_text(summary) -> str:
@@ -227,7 +286,7 @@ def _summary_text(summary) -> str:
 
 
 def _written(summary, manifest: Path) -> str:
-    """Describe what this run wrote: the products of the notebooks that ran, by folder, new or changed."""
+    """Describe what this run wrote: what the notebooks that ran produced, by folder, new or not."""
     from collections import Counter
 
     from helpers.tables import path_resolve

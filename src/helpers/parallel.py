@@ -77,9 +77,13 @@ def documents_map(
             n_workers=n_workers,
             address=address,
             progress=progress,
+            desc=desc,
+            sizes=[len(c) for c in chunks],
         )
         return [r for chunk in done for r in chunk]
-    return _dask_map(func, items, n_workers=n_workers, address=address, progress=progress)
+    return _dask_map(
+        func, items, n_workers=n_workers, address=address, progress=progress, desc=desc
+    )
 
 
 def _chunk_apply(func: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
@@ -88,8 +92,21 @@ def _chunk_apply(func: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
 
 
 def _dask_map(
-    func: Callable, items: Sequence[Any], *, n_workers: int, address: str | None, progress: bool
+    func: Callable,
+    items: Sequence[Any],
+    *,
+    n_workers: int,
+    address: str | None,
+    progress: bool,
+    desc: str = "documents",
+    sizes: Sequence[int] | None = None,
 ) -> list:
+    """Map ``func`` over ``items`` on a Dask cluster; return the results in input order.
+
+    The progress bar is tqdm's, as for the serial engine, advanced by ``sizes[i]`` documents when
+    task ``i`` is done: Dask's own bar is an ipywidgets widget inside a notebook, a package the
+    project does not need otherwise (``No module named 'ipywidgets'`` in a fresh environment).
+    """
     import dask
     from distributed import Client, LocalCluster
 
@@ -112,9 +129,13 @@ def _dask_map(
         try:
             futures = client.map(func, items, pure=False)
             if progress:
-                from distributed import progress as dask_progress
+                from distributed import as_completed
+                from tqdm import tqdm
 
-                dask_progress(futures)
+                weight = dict(zip(futures, sizes or [1] * len(futures), strict=True))
+                with tqdm(total=sum(weight.values()), desc=desc, unit="doc") as bar:
+                    for future in as_completed(futures):
+                        bar.update(weight[future])
             return client.gather(futures)
         finally:
             client.close()

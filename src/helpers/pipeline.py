@@ -8,8 +8,10 @@ Executed copies go to ``outputs/notebooks/``; nothing else is written here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ from helpers.tables import path_resolve
 os.environ.setdefault("MPLCONFIGDIR", str(paths.CACHE / "matplotlib"))
 os.environ.setdefault("IPYTHONDIR", str(paths.CACHE / "ipython"))
 
-CONFIG_KEYS: frozenset[str] = frozenset({"kernel", "parameters", "notebooks"})
+CONFIG_KEYS: frozenset[str] = frozenset({"kernel", "parameters", "notebooks", "cell_timeout"})
 STEP_KEYS: frozenset[str] = frozenset({"path", "parameters", "reads", "writes"})
 SUMMARY_COLUMNS: list[str] = [
     "notebook",
@@ -39,6 +41,10 @@ SUMMARY_COLUMNS: list[str] = [
 ]
 #: Status of a notebook in the run summary.
 RAN, UP_TO_DATE, FAILED, NOT_RUN = "ran", "up to date", "failed", "not run"
+#: Status in the manifest of a notebook being run, and of one stopped by Ctrl-C.
+RUNNING, INTERRUPTED = "running", "interrupted"
+#: Manifest statuses of a notebook whose products may be incomplete.
+UNFINISHED = (RUNNING, FAILED, INTERRUPTED)
 #: Version of the manifest layout; a manifest of another version is not used to skip notebooks.
 MANIFEST_VERSION = 2
 
@@ -55,11 +61,15 @@ class PipelineError(Exception):
         self.summary = summary
 
 
+class PipelineInterrupted(PipelineError):
+    """The run was stopped with Ctrl-C; the running notebooks' kernels were shut down."""
+
+
 @dataclass(frozen=True)
 class NotebookStep:
     """One notebook of the pipeline, the parameters given to it alone, and what it reads and writes.
 
-    ``reads`` and ``writes`` are entries ``NAME`` (the file, folder or list of files parameter ``NAME``
+    ``reads`` and ``writes`` are entries ``NAME`` (the file, folder or list of files the parameter
     holds) or ``NAME/PATTERN`` (files matching a glob pattern in the folder ``NAME`` holds); the
     runner uses them to decide whether the notebook must run again (see :func:`pipeline_run`).
     """
@@ -83,6 +93,7 @@ class PipelineConfig:
     parameters: dict
     steps: tuple[NotebookStep, ...]
     source: Path
+    cell_timeout: int | None = None
 
 
 def _mapping_check(value: Any, where: str, source: Path) -> dict:
@@ -180,7 +191,21 @@ def pipeline_read(path: str | Path = paths.PIPELINE_CONFIG) -> PipelineConfig:
         }
         steps.append(NotebookStep(path=nb_path, parameters=params, **io))
 
-    return PipelineConfig(kernel=kernel, parameters=shared, steps=tuple(steps), source=source)
+    timeout = raw.get("cell_timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise PipelineError(
+            f"{source}: 'cell_timeout' must be a number of seconds (or null for no limit), "
+            f"got {timeout!r}"
+        )
+    return PipelineConfig(
+        kernel=kernel,
+        parameters=shared,
+        steps=tuple(steps),
+        source=source,
+        cell_timeout=timeout,
+    )
 
 
 def parameters_parse(pairs: list[tuple[str, str]] | None) -> dict:
@@ -203,7 +228,12 @@ def parameters_parse(pairs: list[tuple[str, str]] | None) -> dict:
         except yaml.YAMLError as err:
             raise PipelineError(f"-p {name}: cannot read {text!r} as a value: {err}") from err
         quoted = text.lstrip()[:1] in {"'", '"'}
-        if isinstance(value, str) and not quoted or isinstance(value, dict) and not text.lstrip().startswith("{"):
+        if (
+            isinstance(value, str)
+            and not quoted
+            or isinstance(value, dict)
+            and not text.lstrip().startswith("{")
+        ):
             value = text
         out[name] = value
     return out
@@ -227,7 +257,7 @@ def _notebook_json(path: Path) -> dict:
 
 
 def _cell_source(cell: dict) -> str:
-    """Return a cell's source as one string (notebook files store it as a list of lines or a string)."""
+    """Return a cell's source as one string (files store it as a list of lines or a string)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
 
@@ -296,7 +326,7 @@ def _spec_is_this_python(argv: list[str]) -> bool:
     """
     if not argv:
         return False
-    bare = {"python", f"python{sys.version_info[0]}", "python%i.%i" % sys.version_info[:2]}
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
     if argv[0] in bare:
         return True
     return os.path.abspath(argv[0]) == os.path.abspath(sys.executable)
@@ -356,8 +386,8 @@ def _error_message(step: NotebookStep, err: Exception, output: Path) -> str:
     evalue = str(err.evalue).strip() or "(no message)"
     return (
         f"notebook {step.name} failed: {err.ename}: {evalue}\n"
-        f"  in cell {err.cell_index} (In [{err.exec_count}]) of the executed copy, with the traceback: "
-        f"{output}\n"
+        f"  in cell {err.cell_index} (In [{err.exec_count}]) of the executed copy, with the "
+        f"traceback: {output}\n"
         "  (cell numbers count from 0 in the executed copy, which has the injected parameters cell)"
     )
 
@@ -374,7 +404,7 @@ def _sha256(path: Path) -> str:
 
 
 def _display_path(path: Path) -> str:
-    """Return ``path`` relative to the repository root when inside it (manifest keys), else absolute."""
+    """Return ``path`` relative to the repository root if inside it (manifest keys), or absolute."""
     try:
         return path.resolve().relative_to(paths.ROOT).as_posix()
     except ValueError:
@@ -385,8 +415,8 @@ def _entry_files(entry: str, params: dict) -> list[Path]:
     """Return the existing files a ``reads``/``writes`` entry names, given a notebook's parameters.
 
     ``NAME`` is the parameter's value: a file, every file under a folder, or a list of either;
-    ``NAME/PATTERN`` is a glob pattern inside the folder parameter ``NAME`` holds. A parameter set to
-    None or an empty list names nothing.
+    ``NAME/PATTERN`` is a glob pattern inside the folder parameter ``NAME`` holds. A parameter set
+    to None or an empty list names nothing.
     """
     name, _, pattern = entry.partition("/")
     value = params.get(name)
@@ -476,9 +506,9 @@ def helpers_modules(notebook: str | Path) -> list[Path]:
     """Return the source files of the ``helpers`` modules a notebook imports, directly or not.
 
     Found by parsing the import statements of the notebook's code cells and then of each module
-    (``from helpers import coding``, ``from helpers.tables import …``, relative imports), so a change
-    to ``helpers/summaries.py`` re-runs notebook 04 and not notebook 02. ``helpers/__init__.py`` is
-    always included (it runs on any import).
+    (``from helpers import coding``, ``from helpers.tables import …``, relative imports), so a
+    change to ``helpers/summaries.py`` re-runs notebook 04 and not notebook 02.
+    ``helpers/__init__.py`` is always included (it runs on any import).
     """
     package_dir = Path(__file__).resolve().parent
 
@@ -512,9 +542,9 @@ def helpers_modules(notebook: str | Path) -> list[Path]:
 def step_key(step: NotebookStep, params: dict, output: Path) -> dict:
     """Return what a notebook's results depend on, as recorded in the manifest.
 
-    ``source`` (its cells), ``parameters``, ``inputs`` (hashes of what it ``reads``, upstream products
-    included, its own executed copy excluded), ``code`` (hashes of the ``helpers`` modules it imports)
-    and ``environment`` (the lock file and Python version).
+    ``source`` (its cells), ``parameters``, ``inputs`` (hashes of what it ``reads``, upstream
+    products included, its own executed copy excluded), ``code`` (hashes of the ``helpers``
+    modules it imports) and ``environment`` (the lock file and Python version).
     """
     import platform
 
@@ -553,8 +583,12 @@ def step_reasons(
     hashes.
     """
     if not previous or previous.get("status") != RAN or "key" not in previous:
-        failed = previous and previous.get("status") == FAILED
-        return ["it failed last time" if failed else "no record of an earlier run"]
+        status = (previous or {}).get("status")
+        if status in (FAILED, INTERRUPTED):
+            return [f"it {status} last time"]
+        if status == RUNNING:
+            return ["its last run did not finish"]
+        return ["no record of an earlier run"]
     old = previous["key"]
     reasons = []
     if old.get("source") != key["source"]:
@@ -584,7 +618,7 @@ def step_reasons(
 
 
 def _files_snapshot(dirs: set[Path]) -> dict[Path, int]:
-    """Return ``{file: mtime_ns}`` of every file under the folders (to see what a notebook wrote)."""
+    """Return ``{file: mtime_ns}`` of every file under the folders (to see what notebooks wrote)."""
     out: dict[Path, int] = {}
     for d in dirs:
         if d.is_dir():
@@ -595,7 +629,7 @@ def _files_snapshot(dirs: set[Path]) -> dict[Path, int]:
 
 
 def _write_dirs(steps: list[NotebookStep], params_of: dict[str, dict]) -> set[Path]:
-    """Return the folders the notebooks write into (the folders named by their ``writes`` entries)."""
+    """Return the folders the notebooks write into (those named by their ``writes`` entries)."""
     dirs: set[Path] = set()
     for step in steps:
         for entry in step.writes:
@@ -615,7 +649,7 @@ def _write_dirs(steps: list[NotebookStep], params_of: dict[str, dict]) -> set[Pa
 
 
 def manifest_read(path: str | Path) -> dict:
-    """Return the run manifest at ``path`` (``{}`` when missing, unreadable or of another layout)."""
+    """Return the run manifest at ``path`` (``{}`` if missing, unreadable or of another layout)."""
     import json
 
     p = Path(path)
@@ -635,36 +669,54 @@ def pipeline_run(
     progress: bool = True,
     force: bool = False,
     manifest: str | Path | None = None,
+    jobs: int = 1,
+    allow_outside: bool = False,
 ) -> pd.DataFrame:
-    """Execute the configured notebooks in order, skipping those that are up to date; return the summary.
+    """Execute the configured notebooks, skipping those that are up to date; return the summary.
 
-    The summary has one row per selected notebook: notebook, status (``ran``, ``up to date``,
-    ``failed``, ``not run``), why (the reasons it ran), seconds, output (the executed copy),
-    parameters, written (``{path: "new" | "changed" | "same"}`` for each product of a notebook that
-    ran).
+    The summary has one row per selected notebook, in configuration order: notebook, status
+    (``ran``, ``up to date``, ``failed``, ``interrupted``, ``not run``), why (the reasons it ran),
+    seconds, output (the executed copy), parameters, written (``{path: "new" | "changed" |
+    "same"}`` for each product of a notebook that ran).
 
     Each notebook gets the shared parameters it declares, then its step parameters, then the
-    ``overrides`` it declares. Everything that can be checked without running (declared names,
-    override and step parameter names) is checked first, so a typo fails in a second rather than
-    after the first notebooks ran.
+    ``overrides`` it declares. Everything that can be checked without running is checked first, so
+    a typo fails in a second rather than after the first notebooks ran: declared names, override
+    and step parameter names, parameter types against the defaults of each notebook's parameters
+    cell (:func:`parameters_typecheck`) and output folders (:func:`outputs_where_check`: inside the
+    project unless ``allow_outside``, never inside ``raw_dir``).
+
+    Order: a notebook waits for the notebooks before it whose products it reads (or that read or
+    write what it writes), as :func:`steps_graph` derives from ``reads``/``writes``; up to ``jobs``
+    notebooks whose predecessors are done run at the same time (``jobs=1``: one after the other in
+    configuration order). Each notebook's results are the same whichever order ran them.
 
     Incremental runs, as make or ploomber: a notebook runs again only when its cells, parameters,
     inputs (its ``reads``, which include the products of the notebooks before it), the ``helpers``
     modules it imports or the environment changed since its last successful run recorded in the
     manifest (``manifest``, default ``<output_dir>/../manifest.json``), or when a product of that
-    run is missing or altered. ``force`` runs every selected notebook. The decision is taken just
-    before each notebook, after the ones before it ran, so an upstream product that came out
-    byte-identical does not re-run what follows. The manifest is updated after every notebook
-    (entries of notebooks not selected are kept), so a failed run resumes where it stopped.
+    run is missing or altered. ``force`` runs every selected notebook. The decision is taken when a
+    notebook's predecessors are done, so an upstream product that came out byte-identical does not
+    re-run what follows.
 
-    The run stops at the first failing notebook with a :class:`PipelineError`; papermill has then
-    saved the executed copy with the traceback. Progress lines go to stderr.
+    The manifest records each notebook's status (``running`` when it starts; ``ran``, ``failed`` or
+    ``interrupted`` when it ends), rewritten atomically each time. A notebook that reads the
+    products of one that did not finish (failed, interrupted, or still ``running`` after a killed
+    run) and is not part of this run is refused with a :class:`PipelineError` naming it.
+
+    The run stops at the first failing notebook (notebooks already running finish) with a
+    :class:`PipelineError`; papermill has then saved the executed copy with the traceback. Ctrl-C
+    (KeyboardInterrupt) shuts the running kernels down, marks their notebooks ``interrupted`` and
+    raises :class:`PipelineInterrupted`. Progress lines go to stderr.
     """
-    overrides = dict(overrides or {})
-    steps = _steps_select(config, only)
-    declared = {step.name: notebook_parameters(step.path) for step in steps}
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    for step in steps:
+    overrides = dict(overrides or {})
+    jobs = max(1, int(jobs))
+    steps = _steps_select(config, only)
+    declared = {step.name: notebook_parameters(step.path) for step in config.steps}
+
+    for step in config.steps:
         extra = sorted(set(step.parameters) - set(declared[step.name]))
         if extra:
             raise PipelineError(
@@ -679,15 +731,31 @@ def pipeline_run(
                     f"{config.source}: {key} of {step.name}: {', '.join(bad)} must start with a "
                     f"parameter the notebook declares: {', '.join(declared[step.name]) or '(none)'}"
                 )
-    all_declared = sorted({name for names in declared.values() for name in names})
+    all_declared = sorted({name for s in steps for name in declared[s.name]})
     unknown = sorted(set(overrides) - set(all_declared))
     if unknown:
         raise PipelineError(
             f"-p {', '.join(unknown)}: declared by none of the notebooks run "
-            f"({', '.join(declared)}); declared parameters: {', '.join(all_declared) or '(none)'}"
+            f"({', '.join(s.name for s in steps)}); declared parameters: "
+            f"{', '.join(all_declared) or '(none)'}"
         )
 
     out_dir = Path(output_dir).resolve()
+    params_of: dict[str, dict] = {}
+    for step in config.steps:
+        names = declared[step.name]
+        params_of[step.name] = (
+            {k: v for k, v in config.parameters.items() if k in names}
+            | {"notebooks_dir": str(out_dir)}  # this run's executed copies (passed if declared)
+            | step.parameters
+            | {k: v for k, v in overrides.items() if k in names}
+        )
+    for step in steps:
+        parameters_typecheck(step, declared[step.name], params_of[step.name], overrides, config)
+    outputs_where_check(
+        steps, params_of, overrides, project=config.source.parent, allow_outside=allow_outside
+    )
+
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = Path(manifest) if manifest is not None else out_dir.parent / "manifest.json"
     recorded = {
@@ -700,17 +768,12 @@ def pipeline_run(
     # communities, layouts) identical between runs, so re-runs give byte-identical outputs.
     os.environ.setdefault("PYTHONHASHSEED", "0")
 
-    params_of: dict[str, dict] = {}
-    for step in steps:
-        names = declared[step.name]
-        params_of[step.name] = (
-            {k: v for k, v in config.parameters.items() if k in names}
-            | {"notebooks_dir": str(out_dir)}  # this run's executed copies (passed if declared)
-            | step.parameters
-            | {k: v for k, v in overrides.items() if k in names}
-        )
+    graph = steps_graph(config.steps, params_of, out_dir)
+    selected = {s.name for s in steps}
+    for step in steps:  # before anything runs: nothing built on an unfinished notebook's products
+        _upstream_check(step, graph, selected, entries)
     watched = _write_dirs(steps, params_of)
-
+    index = {s.name: i for i, s in enumerate(steps)}
     rows: list[dict] = [
         {
             "notebook": s.name,
@@ -735,36 +798,122 @@ def pipeline_run(
         )
         manifest_write(ordered, manifest_path)
 
-    kernel = None
-    for i, step in enumerate(steps):
-        params = params_of[step.name]
-        passed = {
-            k: v for k, v in params.items() if k != "notebooks_dir" or k in declared[step.name]
+    def passed_of(step: NotebookStep) -> dict:
+        return {
+            k: v
+            for k, v in params_of[step.name].items()
+            if k != "notebooks_dir" or k in declared[step.name]
         }
-        output = out_dir / step.path.name
-        label = f"[{i + 1}/{len(steps)}] {step.name} …"
-        key = step_key(step, params, output) | {"parameters": json_safe(passed)}
-        reasons = (
-            ["--force"]
-            if force
-            else step_reasons(recorded.get(step.name), key, step, params, output)
-        )
-        if not reasons:
-            rows[i].update(status=UP_TO_DATE, output=str(output), parameters=passed)
-            print(f"{label} {UP_TO_DATE}", file=sys.stderr, flush=True)
-            continue
-        why = "; ".join(reasons)
-        if kernel is None:
-            kernel = kernel_ensure(config.kernel)
-        if progress:  # name the notebook above its progress bar; the result line follows the bar
-            print(f"{label} (why: {why})", file=sys.stderr, flush=True)
-        before_products = _entries_hash(step.writes, params)
-        before_files = _files_snapshot(watched)
-        output.unlink(missing_ok=True)  # a copy from an earlier run must not pass for this one
-        start = time.perf_counter()
-        status, error, cause = _execute(step, output, passed, kernel, progress)
+
+    def label(step: NotebookStep) -> str:
+        return f"[{index[step.name] + 1}/{len(steps)}] {step.name} …"
+
+    kernel: str | None = None
+    pending = list(steps)  # configuration order
+    done: set[str] = set()
+    tasks: dict[str, tuple[NotebookTask, Any]] = {}  # kernel started (or starting), not yet running
+    running: dict = {}  # future -> (step, task, why, start, before, key)
+    overlapped: dict[str, set[str]] = {s.name: set() for s in steps}
+    failure: tuple[str, Exception | None] | None = None
+    show_bars = progress and jobs == 1  # two bars redrawing at once are unreadable
+    announced = show_bars or jobs > 1
+    interrupted = False
+    # one thread per running notebook, plus one for a kernel started ahead of its turn
+    executor = ThreadPoolExecutor(max_workers=jobs + 1, thread_name_prefix="notebook")
+
+    def prestart() -> None:
+        """Start kernels of notebooks whose predecessors are done or running (threads allowing).
+
+        Only while some notebook runs (a run with nothing to do starts no kernel), in configuration
+        order. A kernel started for a notebook that turns out up to date is shut down unused.
+        """
+        nonlocal kernel
+        if not running or failure is not None:
+            return
+        for step in pending:
+            if len(running) + len(tasks) >= jobs + 1:
+                return
+            if step.name in tasks:
+                continue
+            busy = {s.name for s, *_ in running.values()}
+            if (graph[step.name] & selected) - done - busy:
+                continue
+            if not force and not _may_need_run(recorded.get(step.name), graph[step.name], busy):
+                continue
+            task = NotebookTask(step, kernel or kernel_ensure(config.kernel))
+            tasks[step.name] = (task, executor.submit(task))
+
+    def start_ready() -> None:
+        """Start (or mark up to date) the pending notebooks whose predecessors are done."""
+        nonlocal kernel
+        changed = True
+        while changed and failure is None:
+            changed = False
+            for step in list(pending):
+                if len(running) >= jobs:
+                    break
+                if (graph[step.name] & selected) - done:
+                    continue
+                pending.remove(step)
+                changed = True
+                params, passed = params_of[step.name], passed_of(step)
+                output = out_dir / step.path.name
+                key = step_key(step, params, output) | {"parameters": json_safe(passed)}
+                reasons = (
+                    ["--force"]
+                    if force
+                    else step_reasons(recorded.get(step.name), key, step, params, output)
+                )
+                if not reasons:
+                    rows[index[step.name]].update(
+                        status=UP_TO_DATE, output=str(output), parameters=passed
+                    )
+                    print(f"{label(step)} {UP_TO_DATE}", file=sys.stderr, flush=True)
+                    done.add(step.name)
+                    if step.name in tasks:
+                        tasks.pop(step.name)[0].cancel()
+                    continue
+                why = "; ".join(reasons)
+                if kernel is None:
+                    kernel = kernel_ensure(config.kernel)
+                if announced:  # above its progress bar, or before others' result lines
+                    print(f"{label(step)} (why: {why})", file=sys.stderr, flush=True)
+                before = (_entries_hash(step.writes, params), _files_snapshot(watched))
+                output.unlink(missing_ok=True)  # an earlier run's copy must not pass for this one
+                entries[step.name] = {
+                    "notebook": step.name,
+                    "status": RUNNING,
+                    "started": _now(),
+                    "why": why,
+                }
+                record()
+                for other, *_ in running.values():
+                    overlapped[other.name].add(step.name)
+                    overlapped[step.name].add(other.name)
+                if step.name in tasks:
+                    task, future = tasks.pop(step.name)
+                else:
+                    task = NotebookTask(step, kernel)
+                    future = executor.submit(task)
+                task.go(output, passed, show_bars, config.cell_timeout)
+                running[future] = (step, task, why, time.perf_counter(), before, key)
+        prestart()
+
+    def finish(future) -> None:
+        """Record a finished notebook in the summary and the manifest."""
+        nonlocal failure
+        step, task, why, start, (before_products, before_files), key = running.pop(future)
+        status, error, cause = future.result() or (INTERRUPTED, None, None)
+        if interrupted and status != RAN:
+            status, error, cause = INTERRUPTED, None, None
         seconds = time.perf_counter() - start
+        params = params_of[step.name]
+        output = out_dir / step.path.name
         written = {}
+        timing = {
+            "seconds": round(seconds, 1),
+            "kernel_start_seconds": round(task.kernel_seconds, 1),
+        }
         if status == RAN:
             products = _entries_hash(step.writes, params)
             written = {
@@ -779,49 +928,115 @@ def pipeline_run(
             entries[step.name] = {
                 "notebook": step.name,
                 "status": RAN,
-                "seconds": round(seconds, 1),
+                **timing,
                 "why": why,
                 "key": key,
                 "products": products,
             }
+            others = [s for s in steps if s.name in overlapped[step.name]]
             undeclared = sorted(
                 _display_path(p)
                 for p, t in _files_snapshot(watched).items()
-                if before_files.get(p) != t and not _matches(p, step.writes, params)
+                if before_files.get(p) != t
+                and not _matches(p, step.writes, params)
+                and not any(_matches(p, o.writes, params_of[o.name]) for o in others)
             )
             if undeclared:
                 print(
-                    f"warning: {step.name} wrote files that its 'writes' in {config.source.name} do not "
-                    f"declare, so a later run cannot check them: {', '.join(undeclared)}",
+                    f"warning: {step.name} wrote files that its 'writes' in "
+                    f"{config.source.name} do not declare, so a later run cannot check them: "
+                    f"{', '.join(undeclared)}",
                     file=sys.stderr,
                     flush=True,
                 )
+            done.add(step.name)
         else:
             entries[step.name] = {
                 "notebook": step.name,
-                "status": FAILED,
-                "seconds": round(seconds, 1),
+                "status": status,
+                "started": entries.get(step.name, {}).get("started"),
+                f"{status}_at": _now(),
+                **timing,
                 "why": why,
+                "unfinished_products": sorted(_entries_hash(step.writes, params)),
             }
-        rows[i].update(
+            if failure is None and status == FAILED:
+                failure = (error or f"notebook {step.name} failed", cause)
+        rows[index[step.name]].update(
             status=status,
             why=why,
             seconds=round(seconds, 1),
             output=str(output),
-            parameters=passed,
+            parameters=passed_of(step),
             written=written,
         )
         record()
         print(
-            f"{label} {status} ({seconds:.1f} s){'' if progress else f'; why: {why}'}",
+            f"{label(step)} {status} ({seconds:.1f} s){'' if announced else f'; why: {why}'}",
             file=sys.stderr,
             flush=True,
         )
-        if error is not None:
-            raise PipelineError(error, summary()) from cause
+
+    def tasks_cancel() -> None:
+        for task, _ in tasks.values():
+            task.cancel()
+        tasks.clear()
+
+    try:
+        start_ready()
+        while running:
+            finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: index[running[f][0].name]):
+                finish(future)
+            start_ready()
+        tasks_cancel()
+    except KeyboardInterrupt:
+        import signal
+
+        interrupted = True
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: no traceback
+        try:
+            names = [step.name for step, *_ in running.values()]
+            _KERNEL_STOP.set()
+            tasks_cancel()
+            for name in list(_KERNELS):
+                _kernel_kill(name)
+            wait(list(running), timeout=60)
+            for future in sorted(running, key=lambda f: index[running[f][0].name]):
+                if future.done():
+                    finish(future)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        where = ", ".join(names) or "between notebooks"
+        raise PipelineInterrupted(
+            f"interrupted (Ctrl-C) while running {where}; kernels shut down; "
+            + (
+                "unfinished products are marked in the manifest: run `make run` again"
+                if names
+                else "run `make run` again to finish"
+            ),
+            summary(),
+        ) from None
+    except BaseException:
+        tasks_cancel()
+        raise
+    finally:
+        executor.shutdown(wait=not interrupted)
+        _KERNEL_STOP.clear()
+    if failure is not None:
+        raise PipelineError(failure[0], summary()) from failure[1]
     if not any(r["status"] == RAN for r in rows):
-        record()  # first run with this manifest layout, or only up-to-date notebooks: keep it current
+        record()  # first run with this manifest layout, or nothing ran: keep it current
     return summary()
+
+
+def _may_need_run(previous: dict | None, waits_for: set[str], busy: set[str]) -> bool:
+    """Return whether a notebook may have to run: worth starting its kernel ahead.
+
+    Yes when it has no successful record, or when a notebook it waits for is running now (its
+    products may change). A notebook whose predecessors are all done is decided at once instead.
+    """
+    return not previous or previous.get("status") != RAN or bool(waits_for & busy)
 
 
 def json_safe(value: Any) -> Any:
@@ -831,11 +1046,401 @@ def json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
+def _now() -> str:
+    """Return the current time as ``2026-11-29 20:41:03 UTC`` (manifest and messages)."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# --------------------------------------------------------------------------------------------------
+# Checks before anything runs: parameter types, output folders, unfinished upstream notebooks
+# --------------------------------------------------------------------------------------------------
+
+
+def _default_value(source: str) -> tuple[bool, Any]:
+    """Return ``(True, value)`` for a literal default of a parameter, else ``(False, None)``."""
+    import ast
+
+    try:
+        return True, ast.literal_eval(source)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
+
+
+def _type_name(value: Any) -> str:
+    """Return how a value's type is called in messages: text, whole number, number, …"""
+    names = {bool: "true/false", int: "whole number", float: "number", str: "text", list: "list"}
+    names |= {tuple: "list", dict: "mapping"}
+    return names.get(type(value), type(value).__name__)
+
+
+def value_fits(value: Any, default: Any) -> bool:
+    """Return whether ``value`` may replace a parameter whose default is ``default``.
+
+    Same type as the default, with three allowances: a None default accepts anything, a None
+    value is accepted (the notebook's own "not given"), and a whole number stands for a float
+    (``confidence_level 1`` is 1.0). ``True`` is not a whole number here, nor ``1`` a boolean.
+    """
+    if default is None or value is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list | tuple)
+    return isinstance(value, type(default))
+
+
+def parameters_typecheck(
+    step: NotebookStep,
+    defaults: dict[str, str],
+    params: dict,
+    overrides: dict,
+    config: PipelineConfig,
+) -> None:
+    """Raise PipelineError when a parameter's value does not fit its default's type.
+
+    ``defaults`` are the notebook's declarations (:func:`notebook_parameters`); defaults that are
+    not literals (an expression) are not checked. The message names the parameter, the notebook,
+    where the value came from, the expected type and the value, so ``-p sample_size abc`` fails
+    before any notebook runs instead of inside notebook 01.
+    """
+    for name, value in params.items():
+        if name not in defaults:
+            continue
+        literal, default = _default_value(defaults[name])
+        if not literal or value_fits(value, default):
+            continue
+        origin = (
+            f"-p {name}"
+            if name in overrides
+            else f"{config.source.name}, {step.name}'s parameters"
+            if name in step.parameters
+            else f"{config.source.name}, parameters"
+        )
+        raise PipelineError(
+            f"parameter {name} of {step.name}: expected a {_type_name(default)} like its default "
+            f"{defaults[name]}, got {value!r} (a {_type_name(value)}) from {origin}"
+            + (
+                "; quote it in YAML style to pass text, e.g. -p NAME \"'50'\""
+                if isinstance(default, str)
+                else ""
+            )
+        )
+
+
+def _entry_values(entry: str, params: dict) -> list[tuple[Path, str]]:
+    """Return ``(folder or file, pattern)`` pairs an entry names; pattern ``""`` means all of it."""
+    name, _, pattern = entry.partition("/")
+    value = params.get(name)
+    out = []
+    for v in value if isinstance(value, list | tuple) else [value]:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        out.append((path_resolve(str(v)).resolve(), pattern))
+    return out
+
+
+def outputs_where_check(
+    steps: list[NotebookStep],
+    params_of: dict[str, dict],
+    overrides: dict,
+    *,
+    project: Path,
+    allow_outside: bool = False,
+) -> None:
+    """Raise PipelineError when a notebook would write inside ``raw_dir`` or outside the project.
+
+    The output parameters are those a step's ``writes`` start with (``tables_dir``,
+    ``processed_dir``, …). The documents in ``raw_dir`` are never written, whatever the flags;
+    a folder outside ``project`` (the folder of ``pipeline.yaml``) needs ``allow_outside``
+    (``--allow-outside``), so a mistyped ``-p tables_dir ../..`` does not scatter files.
+    """
+    raw = {paths.RAW.resolve()}
+    for params in params_of.values():
+        raw |= {p for p, _ in _entry_values("raw_dir", params)}
+    project = project.resolve()
+    for step in steps:
+        params = params_of[step.name]
+        for entry in step.writes:
+            name = entry.split("/", 1)[0]
+            if name == "notebooks_dir":
+                continue
+            given = f"-p {name}" if name in overrides else f"parameter {name}"
+            for where, _ in _entry_values(entry, params):
+                inside = [r for r in raw if where == r or r in where.parents or where in r.parents]
+                if inside:
+                    raise PipelineError(
+                        f"{given} = {params[name]}: {step.name} would write into {where}, which "
+                        f"holds or is inside raw_dir ({inside[0]}); the documents are never "
+                        "written: choose another folder"
+                    )
+                if not allow_outside and where != project and project not in where.parents:
+                    raise PipelineError(
+                        f"{given} = {params[name]}: {step.name} would write to {where}, outside "
+                        f"the project ({project}); use a folder inside it, or pass "
+                        "--allow-outside if that is intended"
+                    )
+
+
+def _spots_overlap(a: tuple[Path, str], b: tuple[Path, str]) -> bool:
+    """Return whether two ``(base, pattern)`` spots may name a common file (erring towards yes)."""
+    from fnmatch import fnmatchcase
+
+    (base_a, pat_a), (base_b, pat_b) = a, b
+    if base_a != base_b:  # nested folders: a pattern of the outer one may reach the inner one
+        return base_a in base_b.parents or base_b in base_a.parents
+    if not pat_a or not pat_b or pat_a == pat_b:
+        return True
+    if fnmatchcase(pat_a, pat_b) or fnmatchcase(pat_b, pat_a):
+        return True
+    if not any(c in pat_a + pat_b for c in "*?["):
+        return False
+    # two patterns: they can meet when their literal heads and tails are compatible
+    head_a, head_b = (p.split("*")[0].split("?")[0].split("[")[0] for p in (pat_a, pat_b))
+    tail_a, tail_b = (p.rsplit("*", 1)[-1] for p in (pat_a, pat_b))
+    heads = head_a.startswith(head_b) or head_b.startswith(head_a)
+    tails = tail_a.endswith(tail_b) or tail_b.endswith(tail_a)
+    return heads and tails
+
+
+def steps_graph(
+    steps: tuple[NotebookStep, ...] | list[NotebookStep],
+    params_of: dict[str, dict],
+    out_dir: Path,
+) -> dict[str, set[str]]:
+    """Return, for each notebook, the earlier notebooks it must wait for.
+
+    A notebook waits for an earlier one when it reads what that one writes, writes what that one
+    reads (the earlier one must read the old version, as in a serial run) or writes what it writes.
+    Each notebook also writes its executed copy (``notebooks_dir``, read by the report). Derived
+    from the ``reads``/``writes`` of ``pipeline.yaml``; overlap is decided on paths and glob
+    patterns, erring towards an edge.
+    """
+    reads: dict[str, list] = {}
+    writes: dict[str, list] = {}
+    for step in steps:
+        params = params_of[step.name] | {"notebooks_dir": str(out_dir)}
+        reads[step.name] = [s for e in step.reads for s in _entry_values(e, params)]
+        writes[step.name] = [s for e in step.writes for s in _entry_values(e, params)]
+        writes[step.name].append((out_dir.resolve(), step.path.name))
+
+    def meet(xs: list, ys: list) -> bool:
+        return any(_spots_overlap(x, y) for x in xs for y in ys)
+
+    graph: dict[str, set[str]] = {}
+    for i, later in enumerate(steps):
+        graph[later.name] = {
+            earlier.name
+            for earlier in steps[:i]
+            if meet(writes[earlier.name], reads[later.name])
+            or meet(reads[earlier.name], writes[later.name])
+            or meet(writes[earlier.name], writes[later.name])
+        }
+    return graph
+
+
+def _upstream_check(
+    step: NotebookStep, graph: dict[str, set[str]], selected: set[str], entries: dict
+) -> None:
+    """Raise PipelineError when ``step`` reads products of a notebook that did not finish.
+
+    Only notebooks outside this run matter: one in the run is re-run before ``step``.
+    """
+    for name in sorted(graph[step.name] - selected):
+        entry = entries.get(name) or {}
+        status = entry.get("status")
+        if status not in UNFINISHED:
+            continue
+        when = entry.get(f"{status}_at") or entry.get("started") or "an unknown time"
+        how = (
+            f"still marked running since {when}: that run was killed"
+            if status == RUNNING
+            else f"{status} at {when}"
+        )
+        raise PipelineError(
+            f"{step.name} reads the products of {name}, which did not finish ({how}); its "
+            f"products may be incomplete. Run `make run` or `python -m helpers run --only "
+            f"{name.split('_', 1)[0]}` first"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Executing one notebook (in a worker thread)
+# --------------------------------------------------------------------------------------------------
+
+#: The kernel manager of each notebook running now, so Ctrl-C can shut its kernel down.
+_KERNELS: dict[str, Any] = {}
+#: Set on Ctrl-C: kernels about to start are shut down at once.
+_KERNEL_STOP = threading.Event()
+#: Name of the papermill engine registered by :func:`_engine_name`.
+ENGINE = "minning-prestarted"
+
+
+def _kernel_kill(name: str) -> None:
+    """Stop the kernel process of notebook ``name`` (if it has one); its run then ends at once."""
+    km = _KERNELS.get(name)
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is not None and process.poll() is None:
+        process.kill()
+
+
+def _engine_name() -> str:
+    """Register (once) and return a papermill engine that runs a notebook in a started kernel.
+
+    papermill's own engine only shuts down kernels it started itself; this one is given the kernel
+    manager of a kernel started ahead (:class:`NotebookTask`) and shuts it down when done.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if ENGINE in papermill_engines._engines:
+        return ENGINE
+
+    class PrestartedEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
+            kwargs.pop("input_path", None)
+            kwargs.pop("timeout", None)
+            kwargs.pop("startup_timeout", None)
+            client = PapermillNotebookClient(
+                nb_man,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                **kwargs,
+            )
+            return client.execute(cleanup_kc=True)  # shut the given kernel down at the end
+
+    papermill_engines.register(ENGINE, PrestartedEngine)
+    return ENGINE
+
+
+async def _kernel_start(km: Any, timeout: float = 60) -> None:
+    """Start the kernel of ``km`` in the repository root and wait until it answers.
+
+    Waiting here (not only launching the process) makes ``kernel_start_seconds`` the real start-up
+    (interpreter, IPython, the kernel's imports) and lets the notebook begin at once when its turn
+    comes. papermill's ``cwd`` would change the folder of the whole process, shared by threads.
+    """
+    await km._async_start_kernel(cwd=str(paths.ROOT))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc._async_wait_for_ready(timeout=timeout)
+    finally:
+        kc.stop_channels()
+
+
+class NotebookTask:
+    """One notebook's run in a worker thread: start its kernel at once, run the cells on ``go``.
+
+    The kernel (1-2 s: the interpreter, IPython, the kernel's own imports) starts while the
+    notebooks before it still run; the main thread then calls :meth:`go` once they are done and
+    the notebook must run, or :meth:`cancel` (up to date, or the run stopped). Start-up and run
+    happen in the same thread, on its one event loop, as jupyter_client needs.
+    """
+
+    def __init__(self, step: NotebookStep, kernel: str) -> None:
+        self.step = step
+        self.kernel = kernel
+        self.kernel_seconds = 0.0
+        self._decided = threading.Event()
+        self._run: tuple | None = None  # (output, params, progress, cell_timeout) once go
+
+    def go(self, output: Path, params: dict, progress: bool, cell_timeout: int | None) -> None:
+        """Run the notebook now (its kernel is started or starting)."""
+        self._run = (output, params, progress, cell_timeout)
+        self._decided.set()
+
+    def cancel(self) -> None:
+        """Do not run it: shut its kernel down."""
+        self._decided.set()
+
+    def __call__(self) -> tuple[str, str | None, Exception | None] | None:
+        """Start the kernel, wait for the decision; return what :func:`_execute` returns or None."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        name = self.step.name
+        km = AsyncKernelManager(kernel_name=self.kernel)
+        started = time.perf_counter()
+        start_error: Exception | None = None
+        try:
+            if _KERNEL_STOP.is_set():
+                raise KeyboardInterrupt
+            _KERNELS[name] = km
+            run_sync(_kernel_start)(km)
+        except (Exception, KeyboardInterrupt) as err:
+            start_error = err
+        self.kernel_seconds = time.perf_counter() - started
+        self._decided.wait()
+        try:
+            if self._run is None or start_error is not None or _KERNEL_STOP.is_set():
+                if self._run is None or _KERNEL_STOP.is_set():
+                    return None
+                return (
+                    FAILED,
+                    f"notebook {name} could not run: its kernel did not start: "
+                    f"{type(start_error).__name__}: {start_error}",
+                    start_error,
+                )
+            output, params, progress, cell_timeout = self._run
+            return _execute(self.step, output, params, km, progress, cell_timeout)
+        finally:
+            _KERNELS.pop(name, None)
+            if km.has_kernel:
+                with contextlib.suppress(Exception):
+                    run_sync(km._async_shutdown_kernel)(now=True)
+
+
+def _cell_where(path: Path, err: Exception) -> str:
+    """Return ``cell N ("first line")`` of the notebook cell a timeout names (best effort)."""
+    text = str(err)
+    preview = text.split("-------------------")[1].strip() if "-----" in text else ""
+    first = preview.splitlines()[0].strip() if preview else ""
+    try:
+        cells = _notebook_json(path)["cells"]
+    except PipelineError:
+        cells = []
+    for i, cell in enumerate(cells):
+        lines = [ln.strip() for ln in _cell_source(cell).splitlines() if ln.strip()]
+        if first and lines and lines[0] == first:
+            return f'cell {i + 1} ("{first}")'
+    return f'the cell starting "{first}"' if first else "a cell"
+
+
 def _execute(
-    step: NotebookStep, output: Path, params: dict, kernel: str, progress: bool
+    step: NotebookStep,
+    output: Path,
+    params: dict,
+    km: Any,
+    progress: bool,
+    cell_timeout: int | None = None,
 ) -> tuple[str, str | None, Exception | None]:
-    """Run one notebook with papermill; return (status, error message or None, exception or None)."""
+    """Run one notebook with papermill in the started kernel of ``km``.
+
+    Return (status, error message or None, exception or None). The kernel was started in the
+    repository root (papermill's ``cwd`` would change the folder of the whole process, which
+    other notebooks' threads share).
+    """
     import papermill
+    from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
     try:
@@ -843,15 +1448,26 @@ def _execute(
             str(step.path),
             str(output),
             parameters=params,
-            kernel_name=kernel,
+            engine_name=_engine_name(),
+            kernel_name=km.kernel_name,
             language="python",
             progress_bar=progress,
-            cwd=str(paths.ROOT),
             request_save_on_cell_execute=False,
+            execution_timeout=cell_timeout,
+            km=km,
         )
     except PapermillExecutionError as err:
         return FAILED, _error_message(step, err, output), err
-    except Exception as err:  # kernel died, timed out, could not start, ...
+    except CellTimeoutError as err:
+        error = (
+            f"notebook {step.name}: {_cell_where(step.path, err)} ran longer than "
+            f"cell_timeout ({cell_timeout} s, in pipeline.yaml); raise cell_timeout for a large "
+            "corpus, or look at what the cell waits for (cells count from 1, as in JupyterLab)"
+        )
+        if output.exists():
+            error += f"\n  executed copy: {output}"
+        return FAILED, error, err
+    except (Exception, KeyboardInterrupt) as err:  # kernel died or could not start, ...
         error = f"notebook {step.name} could not run: {type(err).__name__}: {err}"
         if output.exists():
             error += f"\n  executed copy: {output}"
@@ -902,7 +1518,8 @@ def manifest_write(
     codebook, dictionaries, annotations, the run configuration and the lock file), the Python and
     package versions, and per notebook its last run: status, seconds, why it ran, its key (cells,
     parameters, input hashes, ``helpers`` module hashes, environment; see :func:`step_key`) and the
-    hashes of its products. :func:`pipeline_run` reads it back to skip notebooks that are up to date.
+    hashes of its products. :func:`pipeline_run` reads it back to skip notebooks that are up to
+    date.
     A summary table (old callers) is accepted and recorded without keys.
     """
     import importlib.metadata as md
@@ -972,12 +1589,12 @@ def outputs_check(
     """Compare the regenerated results with the committed ones; return ``(same, report)``.
 
     Uses git: any file under ``dirs`` that is modified, deleted or new (untracked) after a run is a
-    difference. The report starts with the verdict and a summary (files changed, added, removed, and
-    the inputs — data, notebooks, ``helpers`` code, configuration — changed since the commit that holds
-    the committed outputs, committed or not, which usually explain the difference), then at most
-    ``max_lines`` lines of the diff of the changed CSV and Markdown files; SVG and other figure files
-    are only named (their text is thousands of lines of path data). ``exclude`` lists pathspecs left
-    out of the comparison.
+    difference. The report starts with the verdict and a summary (files changed, added, removed,
+    and the inputs — data, notebooks, ``helpers`` code, configuration — changed since the commit
+    that holds the committed outputs, committed or not, which usually explain the difference), then
+    at most ``max_lines`` lines of the diff of the changed CSV and Markdown files; SVG and other
+    figure files are only named (their text is thousands of lines of path data). ``exclude`` lists
+    pathspecs left out of the comparison.
     """
     import subprocess
 
@@ -1012,8 +1629,9 @@ def outputs_check(
         }
     )
     lines = [
-        f"outputs differ from the committed ones: {len(kinds['changed'])} changed, {len(kinds['added'])} "
-        f"added, {len(kinds['removed'])} removed (commit them if the change is intended)"
+        f"outputs differ from the committed ones: {len(kinds['changed'])} changed, "
+        f"{len(kinds['added'])} added, {len(kinds['removed'])} removed "
+        "(commit them if the change is intended)"
     ]
     for kind, names in kinds.items():
         if names:
