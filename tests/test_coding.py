@@ -318,3 +318,35 @@ def test_rules_and_keywords_on_a_unit_with_a_separator_character(tmp_path, sente
     cols = ["unit_id", "code", "indicator_type", "indicator", "start", "end", "match"]
     pd.testing.assert_frame_equal(plain.evidence[cols], with_nul.evidence[cols])
     assert set(plain.evidence["indicator_type"]) == {"keyword", "rule"}
+
+
+def _evidence_summarize_reference(evidence: pd.DataFrame) -> pd.Series:
+    """The evidence strings as the package built them before they were vectorised (slow: one
+    pandas row at a time), kept here as the reference the fast version must equal."""
+
+    def one(r) -> str:
+        where = f"@{r.start}-{r.end}" if pd.notna(r.start) else ""
+        return f"{r.code}: {r.indicator}「{r.match}」{where}"
+
+    if evidence.empty:
+        return pd.Series(dtype=str)
+    return evidence.groupby("unit_id", sort=False).apply(
+        lambda g: "; ".join(one(r) for r in g.itertuples())
+    )
+
+
+def test_evidence_strings_equal_the_row_by_row_reference(corpus_coding):
+    ev = corpus_coding.evidence
+    assert ev["start"].isna().any() and ev["start"].notna().any()  # heading rules and spans
+    fast = coding.evidence_summarize(ev)
+    slow = _evidence_summarize_reference(ev)
+    pd.testing.assert_series_equal(fast, slow, check_names=False)
+    # units interleaved (not grouped) keep their rows' order within each unit
+    shuffled = ev.sample(frac=1, random_state=3)
+    pd.testing.assert_series_equal(
+        coding.evidence_summarize(shuffled),
+        _evidence_summarize_reference(shuffled),
+        check_names=False,
+    )
+    table = coding.coded_table(corpus_coding)
+    assert table["evidence"].str.len().gt(0).sum() == (corpus_coding.wide["n_codes"] > 0).sum()

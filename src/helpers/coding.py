@@ -598,16 +598,32 @@ def coding_quotes(result: CodingResult, *, top_n: int = 3) -> pd.DataFrame:
 
 
 def evidence_summarize(evidence: pd.DataFrame) -> pd.Series:
-    """Return, per unit, one readable evidence string: ``code: indicator「match」@start-end; …``."""
+    """Return, per unit, one readable evidence string: ``code: indicator「match」@start-end; …``.
 
-    def one(r) -> str:
-        where = f"@{r.start}-{r.end}" if pd.notna(r.start) else ""
-        return f"{r.code}: {r.indicator}「{r.match}」{where}"
-
+    Indexed by unit id in order of first appearance; within a unit the evidence rows keep their
+    order. Built from whole columns (one string per row, then one join per unit), not row by row
+    in pandas: the coded table of 60,000 units has a quarter of a million evidence rows.
+    """
     if evidence.empty:
         return pd.Series(dtype=str)
-    return evidence.groupby("unit_id", sort=False).apply(
-        lambda g: "; ".join(one(r) for r in g.itertuples())
+    start, end = evidence["start"], evidence["end"]
+    where = ("@" + start.astype(str) + "-" + end.astype(str)).where(start.notna(), "")
+    lines = (
+        evidence["code"].astype(str)
+        + ": "
+        + evidence["indicator"].astype(str)
+        + "「"
+        + evidence["match"].astype(str)
+        + "」"
+        + where
+    ).to_numpy(dtype=object)
+    group, uids = pd.factorize(evidence["unit_id"], sort=False)
+    order = np.argsort(group, kind="stable")
+    cuts = np.flatnonzero(np.diff(group[order])) + 1
+    lines = lines[order]
+    bounds = zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(lines)].tolist())
+    return pd.Series(
+        ["; ".join(lines[a:b]) for a, b in bounds], index=pd.Index(uids, name="unit_id")
     )
 
 
