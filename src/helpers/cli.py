@@ -160,13 +160,23 @@ def _code(args: argparse.Namespace) -> int:
     except (CodebookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    empty = units.index[units[args.text_col].str.strip() == ""]
+    if len(empty):
+        lines = ", ".join(str(i + 2) for i in empty[:5]) + (", …" if len(empty) > 5 else "")
+        print(
+            f"warning: {args.units}: {len(empty)} unit(s) with an empty {args.text_col!r} "
+            f"(line {lines}) are written with every code 0 and no evidence",
+            file=sys.stderr,
+        )
     result = units_code(
         units, codebook, segmenter_make(), text_col=args.text_col, id_col=args.id_col
     )
     out = table_write(coded_table(result), args.out.resolve())
     n = int((result.wide["n_codes"] > 0).sum())
     print(
-        f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes -> {out}"
+        f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes"
+        + (f" ({len(empty)} empty)" if len(empty) else "")
+        + f" -> {out}"
     )
     return 0
 

@@ -804,6 +804,11 @@ def csv_read_units(
         raise ValueError(f"{p}: file has no header row") from None
     except pd.errors.ParserError as exc:
         raise ValueError(f"{p}: not a valid CSV: {exc}") from None
+    if id_col == text_col:
+        raise ValueError(
+            f"{p}: --id-col and --text-col both name {id_col!r}; the text column holds the "
+            f"texts to code, the id column their ids (columns are {list(df.columns)})"
+        )
     for col in (id_col, text_col):
         if col not in df.columns:
             raise ValueError(
