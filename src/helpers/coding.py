@@ -12,19 +12,19 @@ pattern or rule) and the matched span. Every number in a coded table can be trac
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, repeat
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from helpers.cleanup import text_simplify, text_simplify_aligned
-from helpers.codebook import Codebook
+from helpers.codebook import Codebook, Rule
 from helpers.tables import path_resolve, table_write, workbook_save
 from helpers.tokens import Segmenter
 
@@ -62,6 +62,55 @@ class CodingResult:
         return w[w["n_codes"] == 0][["doc_id", "unit_id", "heading_path", "text"]].reset_index(
             drop=True
         )
+
+
+@dataclass(frozen=True)
+class _PatternPlan:
+    """A codebook pattern compiled, with the literals of which every match contains one."""
+
+    code: str
+    pattern: str
+    regex: re.Pattern
+    literals: tuple[str, ...] | None  # None: no literal is required, every unit is searched
+
+
+@dataclass(frozen=True)
+class _RulePlan:
+    """A codebook rule with its terms numbered as in :attr:`_Matcher.terms`."""
+
+    code: str
+    rule: Rule
+    label: str  # the indicator written in the evidence: ``id: all(...) and near(...)[n]``
+    all_terms: tuple[int, ...]
+    any_terms: tuple[int, ...]
+    near_terms: tuple[int, ...]
+    not_terms: tuple[int, ...]
+
+    @property
+    def positive_terms(self) -> tuple[int, ...]:
+        """The terms that give the rule its evidence spans (all, then any, then near)."""
+        return self.all_terms + self.any_terms + self.near_terms
+
+
+@dataclass(frozen=True)
+class _TermHits:
+    """Where the terms occur: one entry per (automaton hit on word boundaries, term of its word)."""
+
+    unit: np.ndarray  # unit index
+    term: np.ndarray  # term index
+    start: np.ndarray  # character offsets in the unit's text
+    end: np.ndarray
+    first_word: np.ndarray  # word number of the first and last character (for ``near``)
+    last_word: np.ndarray
+
+
+class _Span(NamedTuple):
+    """One occurrence of a term in a unit: characters ``start:end``, words ``first..last``."""
+
+    start: int
+    end: int
+    first_word: int
+    last_word: int
 
 
 class _Matcher:
@@ -102,15 +151,28 @@ class _Matcher:
             self.automaton.add_word(w, i)
         if self.words:
             self.automaton.make_automaton()
-        self.patterns = [(c.id, p, re.compile(p)) for c in codebook.codes for p in c.patterns]
+        self.patterns = [
+            _PatternPlan(c.id, p, re.compile(p), _pattern_literals(p))
+            for c in codebook.codes
+            for p in c.patterns
+        ]
+        # every literal some pattern needs, found in one more automaton pass
+        self.literals = sorted({x for pl in self.patterns for x in pl.literals or ()})
+        self.literal_automaton = ahocorasick.Automaton()
+        for i, x in enumerate(self.literals):
+            self.literal_automaton.add_word(x, i)
+        if self.literals:
+            self.literal_automaton.make_automaton()
         self.word_mode = codebook.keyword_match == "word"
-        # (code, rule, label, term ids of all/any/near/not) for every rule
         self.rules = [
-            (
-                c,
-                r,
-                f"{r.id}: {r.describe()}",
-                *([term_index[t] for t in ts] for ts in (r.all, r.any, r.near, r.not_)),
+            _RulePlan(
+                code=c.id,
+                rule=r,
+                label=f"{r.id}: {r.describe()}",
+                all_terms=tuple(term_index[t] for t in r.all),
+                any_terms=tuple(term_index[t] for t in r.any),
+                near_terms=tuple(term_index[t] for t in r.near),
+                not_terms=tuple(term_index[t] for t in r.not_),
             )
             for c in codebook.codes
             for r in c.rules
@@ -232,12 +294,14 @@ def texts_code(
     headings: list[str] | None = None,
     progress: bool = False,
 ) -> list[tuple]:
-    """Code a list of texts and return evidence tuples ``(index, code, type, indicator, start, end, match)``.
+    """Code a list of texts; return evidence tuples ``(index, code, type, indicator, start, end,
+    match)``.
 
     The engine behind :func:`units_code`, without DataFrames, for streaming many documents. Word
-    boundaries: ``bounds`` (global positions in the newline-joined texts), or ``token_lists`` (the
-    tokens of each text, covering it), or ``segmenter``. ``start``/``end`` are ``None`` for
-    heading-only evidence. Rows come grouped by indicator type, not sorted.
+    boundaries come from exactly one of ``bounds`` (global positions in the newline-joined texts),
+    ``token_lists`` (the tokens of each text, covering it) or ``segmenter``; none is needed when
+    the codebook matches keywords as substrings. ``start``/``end`` are ``None`` for heading-only
+    evidence. Rows come grouped by indicator type, not sorted.
     """
     m = matcher
     texts = [t.replace("\n", " ") for t in texts]
@@ -249,29 +313,12 @@ def texts_code(
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n_units)
     is_bound = None
     if m.word_mode:
-        if bounds is None and token_lists is not None:
-            bounds = _boundaries_from_token_lists(token_lists, texts, offsets)
-        elif bounds is None and segmenter is not None:
-            bounds = _boundaries_from_token_lists(
-                [segmenter.cut(joined[o : o + n]) for o, n in zip(offsets_list, lengths.tolist())],
-                texts,
-                offsets,
-            )
-        elif bounds is None:
-            raise ValueError("word matching needs a segmenter, token lists or word boundaries")
+        bounds = _word_boundaries(joined, texts, offsets, lengths, bounds, token_lists, segmenter)
         is_bound = _boundary_mask(len(joined), offsets, lengths, bounds)
     rows: list[tuple] = []
 
     # 1) every keyword and term word of every code, in one automaton pass; hits filtered in numpy
-    if len(m.automaton):
-        hits = np.fromiter(chain.from_iterable(m.automaton.iter(joined)), dtype=np.int64).reshape(
-            -1, 2
-        )
-    else:
-        hits = np.zeros((0, 2), dtype=np.int64)
-    wid = hits[:, 1]
-    ge = hits[:, 0] + 1
-    gs = ge - m.word_len[wid]
+    wid, gs, ge = _automaton_hits(m.automaton, joined, m.word_len)
     if is_bound is not None:
         keep = is_bound[gs] & is_bound[ge]
         wid, gs, ge = wid[keep], gs[keep], ge[keep]
@@ -290,122 +337,227 @@ def texts_code(
             [joined_orig[a:b] for a, b in zip(gs[kw_rows].tolist(), ge[kw_rows].tolist())],
         )
     )
-    # 2) every pattern, one pass each
-    for cid, pat, rx in m.patterns:
-        for mt in rx.finditer(joined):
-            s_, e_ = mt.start(), mt.end()
-            if e_ <= s_:
-                continue
-            i = bisect.bisect_right(offsets_list, s_) - 1
-            if e_ > offsets_list[i] + len(texts[i]):
-                continue  # crossed into the next unit
-            rows.append(
-                (
-                    i,
-                    cid,
-                    "pattern",
-                    pat,
-                    s_ - offsets_list[i],
-                    e_ - offsets_list[i],
-                    joined_orig[s_:e_],
-                )
-            )
+    # 2) every pattern, in each unit that holds a literal every match of it needs
+    rows.extend(_patterns_apply(m, joined, joined_orig, offsets_list, texts))
     # 3) rules: units that hold every term a rule needs (and none it excludes) are found in numpy,
     #    then only those are checked in Python for order, distance and evidence
     if m.rules:
-        rows.extend(
-            _rules_apply(m, texts, headings, unit, wid, ls, le, is_bound, offsets, progress)
-        )
+        th_rows, th_entry = _csr_expand(wid, m.term_ptr)
+        hit_unit, hit_start, hit_end = unit[th_rows], ls[th_rows], le[th_rows]
+        # word number of each span's first and last character: boundaries up to it; the count
+        # runs over the whole joined text, a constant per unit that cancels in every gap
+        if is_bound is not None:
+            upto = np.cumsum(is_bound)
+            base = offsets[hit_unit]
+            first, last = upto[base + hit_start], upto[base + hit_end - 1]
+        else:  # substring matching: every character is a word
+            first, last = hit_start, hit_end - 1
+        hits = _TermHits(hit_unit, m.word_term_ids[th_entry], hit_start, hit_end, first, last)
+        rows.extend(_rules_apply(m, texts, headings, hits, progress))
     return rows
 
 
+def _word_boundaries(joined, texts, offsets, lengths, bounds, token_lists, segmenter):
+    """Return the global word-boundary positions from the one source of them that was given."""
+    given = [x is not None for x in (bounds, token_lists, segmenter)]
+    if sum(given) > 1:
+        raise ValueError("give word boundaries one way: bounds, token lists or a segmenter")
+    if bounds is not None:
+        return bounds
+    if token_lists is None and segmenter is None:
+        raise ValueError("word matching needs a segmenter, token lists or word boundaries")
+    if token_lists is None:
+        token_lists = [
+            segmenter.cut(joined[o : o + n]) for o, n in zip(offsets.tolist(), lengths.tolist())
+        ]
+    return _boundaries_from_token_lists(token_lists, texts, offsets)
+
+
+def _automaton_hits(automaton, text: str, word_len: np.ndarray):
+    """Return (word id, start, end) arrays of every hit of ``automaton`` in ``text``."""
+    if len(automaton):
+        hits = np.fromiter(chain.from_iterable(automaton.iter(text)), dtype=np.int64)
+        hits = hits.reshape(-1, 2)
+    else:
+        hits = np.zeros((0, 2), dtype=np.int64)
+    end = hits[:, 0] + 1
+    return hits[:, 1], end - word_len[hits[:, 1]], end
+
+
+def _patterns_apply(m: _Matcher, joined: str, joined_orig: str, offsets: list[int], texts):
+    """Return the pattern evidence rows: each pattern searched in each unit's text on its own.
+
+    A unit is searched only when it holds one of the literals every match of the pattern
+    contains (found for all patterns at once, in one automaton pass).
+    """
+    n_units = len(texts)
+    holds: dict[int, np.ndarray] = {}
+    if m.literals:
+        lit_len = np.fromiter(map(len, m.literals), dtype=np.int64, count=len(m.literals))
+        lit, start, _ = _automaton_hits(m.literal_automaton, joined, lit_len)
+        lit_unit = np.searchsorted(np.asarray(offsets, dtype=np.int64), start, side="right") - 1
+        order = np.lexsort((lit_unit, lit))
+        lit, lit_unit = lit[order], lit_unit[order]
+        cuts = np.flatnonzero(np.diff(lit)) + 1
+        for ids, units in zip(np.split(lit, cuts), np.split(lit_unit, cuts)):
+            if len(ids):
+                holds[int(ids[0])] = units
+    lit_index = {x: i for i, x in enumerate(m.literals)}
+    everywhere = range(n_units)
+    none = np.zeros(0, dtype=np.int64)
+    rows = []
+    for plan in m.patterns:
+        if plan.literals is None:
+            units = everywhere
+        else:
+            found = [holds.get(lit_index[x], none) for x in plan.literals]
+            units = np.unique(np.concatenate(found)).tolist()
+        finditer = plan.regex.finditer
+        for i in units:
+            off = offsets[i]
+            for mt in finditer(joined[off : off + len(texts[i])]):
+                s_, e_ = mt.span()
+                if e_ > s_:
+                    rows.append((i, plan.code, "pattern", plan.pattern, s_, e_, texts[i][s_:e_]))
+    return rows
+
+
+def _pattern_literals(pattern: str) -> tuple[str, ...] | None:
+    """Return strings of which every match of ``pattern`` contains at least one, or None.
+
+    Read from the parsed pattern: a run of literal characters in the top-level sequence, a group
+    whose alternatives each need a literal, a repeat of at least once. The longest such choice is
+    kept. None when the pattern ignores case or needs no literal (``.+``, ``[一二三]+``).
+    """
+    from re import _constants as sre
+    from re import _parser
+
+    parsed = _parser.parse(pattern)
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+
+    def needs(items) -> tuple[str, ...] | None:
+        best: tuple[str, ...] | None = None
+        run = ""
+
+        def consider(cands):
+            nonlocal best
+            if cands and (best is None or min(map(len, cands)) > min(map(len, best))):
+                best = cands
+
+        for op, av in list(items) + [(None, None)]:
+            if op == sre.LITERAL:
+                run += chr(av)
+                continue
+            consider((run,) if run else None)
+            run = ""
+            if op == sre.SUBPATTERN:
+                if av[1] & re.IGNORECASE:
+                    return None
+                consider(needs(av[3]))
+            elif op == sre.BRANCH:
+                alts = [needs(b) for b in av[1]]
+                if all(alts):
+                    consider(tuple(dict.fromkeys(x for a in alts for x in a)))
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+                consider(needs(av[2]))
+            elif op == sre.ATOMIC_GROUP:
+                consider(needs(av))
+            elif op == sre.IN and all(o == sre.LITERAL for o, _ in av):
+                consider(tuple(chr(c) for _, c in av))  # [元钱] or (元|钱): one of the characters
+        return best
+
+    return needs(parsed)
+
+
 def _rules_apply(
-    m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offsets, progress
+    m: _Matcher, texts: list[str], headings: list[str], hits: _TermHits, progress: bool
 ) -> list[tuple]:
-    """Return the rule evidence rows ``(index, code, "rule", label, start, end, match)`` of every unit."""
+    """Return the rule evidence rows ``(index, code, "rule", label, start, end, match)``."""
     n_units, n_terms = len(texts), len(m.terms)
-    th_rows, th_entry = _csr_expand(wid, m.term_ptr)
-    th_term = m.word_term_ids[th_entry]
-    th_unit = unit[th_rows]
     present = np.zeros((n_units, max(n_terms, 1)), dtype=bool)
-    present[th_unit, th_term] = True
+    present[hits.unit, hits.term] = True
     heading_ids: dict[str, int] = {}
-    hid = [heading_ids.setdefault(h, len(heading_ids)) for h in headings]
-    hid_arr = np.asarray(hid, dtype=np.int64)
+    unit_heading = np.asarray(
+        [heading_ids.setdefault(h, len(heading_ids)) for h in headings], dtype=np.int64
+    )
     simple_headings = [_heading_simplify(h) for h in heading_ids]
-    plans = []
-    for c, rule, label, t_all, t_any, t_near, t_not in m.rules:
+    candidates = []  # (plan, units where it may fire, first heading of the rule per heading id)
+    for plan in m.rules:
         ok = np.ones(n_units, dtype=bool)
-        for t in t_all + t_near:
+        for t in plan.all_terms + plan.near_terms:
             ok &= present[:, t]
-        if t_any:
-            ok &= present[:, t_any].any(axis=1)
-        if t_not:
-            ok &= ~present[:, t_not].any(axis=1)
-        first = None
-        if rule.heading:
-            first = [m.heading_first(rule, sh) for sh in simple_headings]
-            ok &= np.array([f is not None for f in first], dtype=bool)[hid_arr]
-        plans.append((c, rule, label, t_all + t_any + t_near, np.flatnonzero(ok).tolist(), first))
-    # spans of each (unit, term), only in units where some rule with terms may fire
-    needed = np.zeros(n_units, dtype=bool)
-    for *_, terms, units_ok, _ in plans:
-        if terms:
-            needed[units_ok] = True
-    sel = needed[th_unit]
-    su, st, ss, se = th_unit[sel], th_term[sel], ls[th_rows][sel], le[th_rows][sel]
-    # word number of each span's first and last character (for ``near``): boundaries up to it; the
-    # count runs over the whole joined text, a constant per unit that cancels in every gap
-    if is_bound is not None:
-        upto = np.cumsum(is_bound)
-        base = offsets[su]
-        w0, w1 = upto[base + ss], upto[base + se - 1]
-    else:  # substring matching: every character is a word
-        w0, w1 = ss, se - 1
-    order = np.lexsort((se, ss, st, su))
-    spans: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
-    for u, t, s_, e_, a_, b_ in zip(
-        su[order].tolist(),
-        st[order].tolist(),
-        ss[order].tolist(),
-        se[order].tolist(),
-        w0[order].tolist(),
-        w1[order].tolist(),
-    ):
-        spans[(u, t)].append((s_, e_, a_, b_))
+        if plan.any_terms:
+            ok &= present[:, list(plan.any_terms)].any(axis=1)
+        if plan.not_terms:
+            ok &= ~present[:, list(plan.not_terms)].any(axis=1)
+        heading_found = None
+        if plan.rule.heading:
+            heading_found = [m.heading_first(plan.rule, sh) for sh in simple_headings]
+            ok &= np.array([f is not None for f in heading_found], dtype=bool)[unit_heading]
+        candidates.append((plan, np.flatnonzero(ok).tolist(), heading_found))
+    spans = _term_spans(hits, candidates, n_units)
     out: list[tuple] = []
     if progress:
         from tqdm import tqdm
 
-        plans = tqdm(plans, desc="coding rules", unit="rule")
-    for c, rule, label, terms, units_ok, first in plans:
-        if not terms:  # heading only
+        candidates = tqdm(candidates, desc="coding rules", unit="rule")
+    for plan, units, heading_found in candidates:
+        rule = plan.rule
+        if not plan.positive_terms:  # heading only
             out.extend(
-                (i, c.id, "rule", label, None, None, f"heading: {first[hid[i]]}") for i in units_ok
+                (i, plan.code, "rule", plan.label, None, None, f"heading: {heading_found[h]}")
+                for i, h in zip(units, unit_heading[units].tolist())
             )
             continue
-        names = [m.terms[t] for t in terms]
-        for i in units_ok:
+        names = [m.terms[t] for t in plan.positive_terms]
+        for i in units:
             text = texts[i]
-            term_spans = {name: spans[(i, t)] for name, t in zip(names, terms)}
-            ev: list[tuple] = []
-            if first is not None:
-                ev.append((None, None, f"heading: {first[hid[i]]}"))
-            ev.extend((*term_spans[t][0][:2], t) for t in rule.all)
+            term_spans = {name: spans[(i, t)] for name, t in zip(names, plan.positive_terms)}
+            ev: list[tuple] = []  # (start, end, what): what is the heading or the matched term
+            if heading_found is not None:
+                ev.append((None, None, f"heading: {heading_found[unit_heading[i]]}"))
+            ev.extend((term_spans[t][0].start, term_spans[t][0].end, t) for t in rule.all)
             if rule.any:
                 t = next(t for t in rule.any if term_spans[t])
-                ev.append((*term_spans[t][0][:2], t))
+                ev.append((term_spans[t][0].start, term_spans[t][0].end, t))
             if rule.near:
                 a, b = rule.near
                 pair = _near(term_spans[a], term_spans[b], rule.window)
                 if pair is None:
                     continue
-                ev.extend([(*pair[0][:2], a), (*pair[1][:2], b)])
+                ev.extend([(pair[0].start, pair[0].end, a), (pair[1].start, pair[1].end, b)])
             out.extend(
-                (i, c.id, "rule", label, s_, e_, what if s_ is None else text[s_:e_])
+                (i, plan.code, "rule", plan.label, s_, e_, what if s_ is None else text[s_:e_])
                 for s_, e_, what in ev
             )
     return out
+
+
+def _term_spans(hits: _TermHits, candidates, n_units: int) -> dict[tuple[int, int], list[_Span]]:
+    """The spans of each (unit, term) in text order, in the units where a rule with terms may fire.
+
+    A (unit, term) without spans gets an empty list.
+    """
+    needed = np.zeros(n_units, dtype=bool)
+    for plan, units, _ in candidates:
+        if plan.positive_terms:
+            needed[units] = True
+    sel = needed[hits.unit]
+    unit, term, start, end = hits.unit[sel], hits.term[sel], hits.start[sel], hits.end[sel]
+    first, last = hits.first_word[sel], hits.last_word[sel]
+    order = np.lexsort((end, start, term, unit))
+    spans: dict[tuple[int, int], list[_Span]] = defaultdict(list)
+    for u, t, s_, e_, a_, b_ in zip(
+        unit[order].tolist(),
+        term[order].tolist(),
+        start[order].tolist(),
+        end[order].tolist(),
+        first[order].tolist(),
+        last[order].tolist(),
+    ):
+        spans[(u, t)].append(_Span(s_, e_, a_, b_))
+    return spans
 
 
 @lru_cache(maxsize=4096)
@@ -459,8 +611,10 @@ def units_code(
             accumulate((len(t) + 1 for t in texts[:-1]), initial=0)
         )  # as texts_code joins them
         bounds = _boundaries_from_tokens(tokens, {uid: i for i, uid in enumerate(uids)}, offsets)
-    elif m.word_mode and token_lists is None and segmenter is None:
-        raise ValueError("word matching needs a segmenter or a tokens table")
+        if token_lists is not None or segmenter is not None:
+            raise ValueError(
+                "give word boundaries one way: a tokens table, token lists or a segmenter"
+            )
     rows = texts_code(
         texts,
         m,
@@ -490,16 +644,21 @@ def units_code(
     return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
 
 
-def _near(spans_a, spans_b, window: int):
-    """Return the closest pair of spans ``(start, end, first word, last word)`` within ``window`` words, or None."""
-    if not spans_a or not spans_b:
-        return None
+def _near(spans_a: list[_Span], spans_b: list[_Span], window: int):
+    """Return the closest pair of spans of two terms within ``window`` words, or None.
+
+    The gap is the number of word boundaries between the end of the first span and the start of
+    the second, whichever comes first in the text; a span is not paired with itself.
+    """
     best = None
     for sa in spans_a:
         for sb in spans_b:
             if sa == sb:
                 continue
-            gap = sb[2] - sa[3] if sa[0] <= sb[0] else sa[2] - sb[3]
+            if sa.start <= sb.start:
+                gap = sb.first_word - sa.last_word
+            else:
+                gap = sa.first_word - sb.last_word
             if gap <= window and (best is None or gap < best[0]):
                 best = (gap, sa, sb)
     return None if best is None else (best[1], best[2])
