@@ -60,7 +60,8 @@ def _code(book, sentences, segmenter, *unit_ids):
 
 def test_rule_all_needs_every_term_in_the_unit(tmp_path, sentences, segmenter):
     book = _book(tmp_path, "        - id: both\n          all: [结对, 资金]")
-    # report2024-2.2-p1-s1 has 结对帮扶 and 资金; report2024-2.2-p1-s4 has 结对帮扶 and 援宁资金 (one word, not 资金)
+    # report2024-2.2-p1-s1 has 结对帮扶 and 资金;
+    # report2024-2.2-p1-s4 has 结对帮扶 and 援宁资金 (one word, not 资金)
     got, res = _code(
         book,
         sentences,
@@ -103,7 +104,8 @@ def test_keywords_match_whole_words_unless_substring_matching_is_chosen(
     tmp_path, sentences, segmenter
 ):
     rule = "        - id: never\n          heading: [不存在的标题]"
-    # report2024-3.3-p1-s1: 重点支持农业产业化龙头企业 (企业 only inside 龙头企业); opinion2021-2.5-p1-s1: 商协会和企业之间
+    # report2024-3.3-p1-s1: 重点支持农业产业化龙头企业 (企业 only inside 龙头企业);
+    # opinion2021-2.5-p1-s1: 商协会和企业之间
     ids = ("report2024-3.3-p1-s1", "opinion2021-2.5-p1-s1")
     words = _book(tmp_path, rule, keywords="[企业]")
     assert _code(words, sentences, segmenter, *ids)[0] == {ids[0]: 0, ids[1]: 1}
@@ -147,7 +149,7 @@ def test_multi_label_units(corpus_coding):
 
 
 def test_zone_name_does_not_make_a_sentence_ecological(corpus_coding):
-    """黄河流域生态保护和高质量发展先行区 is one word, so 生态保护 inside the name is not ecology."""
+    """黄河流域生态保护和高质量发展先行区 is one word: 生态保护 inside the name is not ecology."""
     ev = corpus_coding.evidence
     assert ev[(ev["unit_id"] == "opinion2021-2.2-p1-s4") & (ev["code"] == "ecological")].empty
 
@@ -249,7 +251,7 @@ def test_cli_code_refuses_an_invalid_codebook(tmp_path, capsys):
 def test_an_added_dimension_and_code_flow_through_coding_and_summaries(
     tmp_path, sentences, segmenter
 ):
-    """Researchers may add codes or dimensions to the YAML; nothing downstream lists the ten codes."""
+    """Researchers may add codes or dimensions to the YAML; nothing downstream lists the codes."""
     from helpers import summaries
 
     text = cb.CODEBOOK.read_text(encoding="utf-8")

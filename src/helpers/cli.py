@@ -104,9 +104,11 @@ def _parser() -> argparse.ArgumentParser:
         "code",
         help="code a table of units with the codebook (0/1 per code, with evidence)",
         description=(
-            "Read any CSV with a unit id column and a text column (UTF-8 or GB18030), apply the codebook "
+            "Read any CSV with a unit id column and a text column (UTF-8 or GB18030), apply the "
+            "codebook "
             "and write unit_id, one 0/1 column per code in codebook order, and an evidence column. "
-            "A missing column, an empty or undecodable file, or an invalid codebook is an error (exit 2)."
+            "A missing column, an empty or undecodable file, or an invalid codebook is an error "
+            "(exit 2); units with an empty text are coded 0 with a warning."
         ),
     )
     code.add_argument("units", type=Path, metavar="UNITS.csv", help="table of units to code")
@@ -131,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check-outputs",
         help="fail when a regenerated table or figure differs from the committed one (CI)",
-        description="Compare outputs/tables and outputs/figures with the committed versions (git); print the "
+        description="Compare outputs/tables and outputs/figures with the committed versions "
+        "(git); print the "
         "difference and exit 1 when they differ.",
     )
     check.set_defaults(func=_check_outputs)
@@ -237,7 +240,8 @@ def _summary_text(summary) -> str:
 
 
 def _written(summary, manifest: Path) -> str:
-    """Describe what this run wrote: the products of the notebooks that ran, by folder, new or changed."""
+    """Describe what this run wrote: the products of the notebooks that ran, by folder, new or
+    changed."""
     from collections import Counter
 
     from helpers.tables import path_resolve

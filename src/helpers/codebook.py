@@ -665,7 +665,8 @@ def codebook_table(codebook: Codebook) -> pd.DataFrame:
 
 
 def codebook_manual(codebook: Codebook) -> str:
-    """Return the coding manual for human coders as Markdown: definitions, rules, exclusions, anchors.
+    """Return the coding manual for human coders as Markdown: definitions, rules, exclusions and
+    anchors.
 
     The dictionary's keywords and rules are left out on purpose, so that human coding stays an
     independent reading of the definitions.
@@ -675,8 +676,10 @@ def codebook_manual(codebook: Codebook) -> str:
         "",
         f"来源 Source: {codebook.source}",
         "",
-        "Code every unit with all codes that apply (multi-label, 0/1 each); a unit may get no code. Read the "
-        "unit in its context (its heading path is given) and code what it says, by the definitions, the "
+        "Code every unit with all codes that apply (multi-label, 0/1 each); a unit may get no "
+        "code. Read the "
+        "unit in its context (its heading path is given) and code what it says, by the "
+        "definitions, the "
         "include rules and the exclusions.",
         "",
     ]
@@ -695,7 +698,8 @@ def codebook_manual(codebook: Codebook) -> str:
             ]
             if c.definition_quote:
                 lines += [
-                    f"**报告原文** ({c.definition_quote.get('unit_id', '')}): {c.definition_quote.get('text', '')}",
+                    f"**报告原文** ({c.definition_quote.get('unit_id', '')}): "
+                    f"{c.definition_quote.get('text', '')}",
                     "",
                 ]
             if c.include:

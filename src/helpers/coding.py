@@ -1,7 +1,8 @@
 """Thematic coding: apply a codebook to units and keep the evidence for every assignment.
 
-One pass per unit finds every keyword and term of every code at once (an Aho–Corasick automaton,
-``pyahocorasick``); regular expressions and rules are then checked on that unit. Keywords match whole
+One pass over the units finds every keyword and term of every code at once (an Aho–Corasick
+automaton, ``pyahocorasick``); regular expressions are searched in each unit that holds a literal
+they need, and rules are checked in the units where their terms occur. Keywords match whole
 jieba words (a hit must start and end on token boundaries, so ``企业`` does not fire inside
 ``龙头企业``) unless the codebook says ``matching: {keywords: substring}``. Matching runs on a
 simplified-script copy of the text of the same length, so the spans point into the original text.
@@ -43,7 +44,7 @@ EVIDENCE_COLUMNS = [
 
 @dataclass(frozen=True)
 class CodingResult:
-    """The coding of a set of units: long evidence, wide 0/1 matrix and the summaries built on them."""
+    """The coding of a set of units: long evidence, wide 0/1 matrix, the summaries built on them."""
 
     codebook: Codebook
     units: pd.DataFrame
@@ -114,10 +115,10 @@ class _Span(NamedTuple):
 
 
 class _Matcher:
-    """The codebook compiled for matching: one automaton for all words, compiled patterns, rule plans.
+    """The codebook compiled for matching: one automaton for all words, patterns, rule plans.
 
-    Words, codes and terms are numbered so that the hits of a whole text can be filtered and assigned
-    to units with numpy rather than one Python step per hit.
+    Words, codes and terms are numbered so that the hits of a whole text can be filtered and
+    assigned to units with numpy rather than one Python step per hit.
     """
 
     def __init__(self, codebook: Codebook) -> None:
@@ -231,7 +232,8 @@ def _boundaries_from_tokens(
 
 
 def _boundary_mask(n: int, offsets: np.ndarray, lengths: np.ndarray, positions=None) -> np.ndarray:
-    """Return a boolean array over positions 0..n of the joined text: True where a word starts or ends.
+    """Return a boolean array over positions 0..n of the joined text: True where a word starts or
+    ends.
 
     The start and end of every text are always boundaries.
     """
@@ -273,14 +275,15 @@ def _boundaries_from_token_lists(
     for i, (toks, off) in enumerate(zip(token_lists, offsets.tolist())):
         if sum(map(len, toks)) != len(texts[i]):
             raise ValueError(
-                f"the tokens of unit {i} cover {sum(map(len, toks))} characters, its text has {len(texts[i])}"
+                f"the tokens of unit {i} cover {sum(map(len, toks))} characters, its text has "
+                f"{len(texts[i])}"
             )
         out.extend(accumulate(map(len, toks), initial=off))
     return np.asarray(out, dtype=np.int64)
 
 
 def matcher_make(codebook: Codebook) -> _Matcher:
-    """Return the codebook compiled for matching (automaton, patterns, rule plans); reuse it across calls."""
+    """Return the codebook compiled for matching (automaton, patterns, rule plans); reuse it."""
     return _Matcher(codebook)
 
 
@@ -791,9 +794,10 @@ def coding_write(
 ) -> dict[str, Path]:
     """Write the coding tables and the Excel workbook; return the paths by name.
 
-    ``<prefix>_evidence.csv`` (unit × code × indicator × span), ``<prefix>_units.csv`` (unit × code 0/1
-    with the text), ``<prefix>_counts.csv``, ``<prefix>_uncoded.csv``, ``<prefix>_quotes.csv`` and
-    ``<prefix>_review.xlsx`` (one sheet per code with unit id, heading path, text and evidence).
+    ``<prefix>_evidence.csv`` (unit × code × indicator × span), ``<prefix>_units.csv`` (unit ×
+    code 0/1 with the text), ``<prefix>_counts.csv``, ``<prefix>_uncoded.csv``,
+    ``<prefix>_quotes.csv`` and ``<prefix>_review.xlsx`` (one sheet per code with unit id,
+    heading path, text and evidence).
     """
     out_dir = path_resolve(tables_dir)
     out = {
@@ -808,10 +812,10 @@ def coding_write(
 
 
 def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
-    """Write an Excel workbook for reviewing coded segments: a summary sheet, then one sheet per code.
+    """Write an Excel workbook for reviewing coded segments: a summary sheet, one sheet per code.
 
-    Each code sheet lists the coded units (unit id, heading path, text, evidence) so a researcher can
-    read every assignment; the workbook's timestamps are fixed so re-runs give the same file.
+    Each code sheet lists the coded units (unit id, heading path, text, evidence) so a researcher
+    can read every assignment; the workbook's timestamps are fixed so re-runs give the same file.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -871,9 +875,9 @@ def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
 def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter) -> pd.DataFrame:
     """Return warnings about indicators, measured on the corpus (warnings, not errors).
 
-    - ``never_a_word``: a keyword or term word occurs in the text but never on word boundaries, because
-      jieba cuts it differently (inside a longer word, or split across words): it can never match;
-      fix the user dictionary or the codebook.
+    - ``never_a_word``: a keyword or term word occurs in the text but never on word boundaries,
+      because jieba cuts it differently (inside a longer word, or split across words): it can
+      never match; fix the user dictionary or the codebook.
     - ``split_by_jieba``: a keyword is not one jieba word; it still matches as a word sequence.
     - ``no_match``: a keyword, pattern or rule that matches nothing in the corpus.
     Columns: code, indicator_type, indicator, warning, severity (``warning`` for never_a_word and
