@@ -953,20 +953,20 @@ def csv_read_units(
     data = p.read_bytes()
     if not data.strip():
         raise ValueError(f"{p}: file is empty")
+    # pandas' C parser decodes the bytes itself (half the time of decoding them first); a file
+    # that is not UTF-8 fails there and is read again as GB18030
     for enc in ("utf-8-sig", "gb18030"):
         try:
-            text = data.decode(enc)
+            df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding=enc)
             break
         except UnicodeDecodeError:
             continue
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{p}: file has no header row") from None
+        except pd.errors.ParserError as exc:
+            raise ValueError(f"{p}: not a valid CSV: {exc}") from None
     else:
         raise ValueError(f"{p}: cannot decode as UTF-8 or GB18030; save it as CSV UTF-8")
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{p}: file has no header row") from None
-    except pd.errors.ParserError as exc:
-        raise ValueError(f"{p}: not a valid CSV: {exc}") from None
     if id_col == text_col:
         raise ValueError(
             f"{p}: --id-col and --text-col both name {id_col!r}; the text column holds the "
