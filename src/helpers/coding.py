@@ -13,6 +13,7 @@ pattern or rule) and the matched span. Every number in a coded table can be trac
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -499,7 +500,8 @@ def _rules_apply(
             heading_found = [m.heading_first(plan.rule, sh) for sh in simple_headings]
             ok &= np.array([f is not None for f in heading_found], dtype=bool)[unit_heading]
         candidates.append((plan, np.flatnonzero(ok).tolist(), heading_found))
-    spans = _term_spans(hits, candidates, n_units)
+    spans = _SpanIndex(hits, candidates, n_units, n_terms)
+    term_ids = {name: j for j, name in enumerate(m.terms)}
     out: list[tuple] = []
     if progress:
         from tqdm import tqdm
@@ -513,20 +515,18 @@ def _rules_apply(
                 for i, h in zip(units, unit_heading[units].tolist())
             )
             continue
-        names = [m.terms[t] for t in plan.positive_terms]
         for i in units:
             text = texts[i]
-            term_spans = {name: spans[(i, t)] for name, t in zip(names, plan.positive_terms)}
             ev: list[tuple] = []  # (start, end, what): what is the heading or the matched term
             if heading_found is not None:
                 ev.append((None, None, f"heading: {heading_found[unit_heading[i]]}"))
-            ev.extend((term_spans[t][0].start, term_spans[t][0].end, t) for t in rule.all)
+            ev.extend((*spans.first(i, term_ids[t]), t) for t in rule.all)
             if rule.any:
-                t = next(t for t in rule.any if term_spans[t])
-                ev.append((term_spans[t][0].start, term_spans[t][0].end, t))
+                t = next(t for t in rule.any if spans.first(i, term_ids[t]))
+                ev.append((*spans.first(i, term_ids[t]), t))
             if rule.near:
                 a, b = rule.near
-                pair = _near(term_spans[a], term_spans[b], rule.window)
+                pair = _near(spans.all(i, term_ids[a]), spans.all(i, term_ids[b]), rule.window)
                 if pair is None:
                     continue
                 ev.extend([(pair[0].start, pair[0].end, a), (pair[1].start, pair[1].end, b)])
@@ -537,30 +537,45 @@ def _rules_apply(
     return out
 
 
-def _term_spans(hits: _TermHits, candidates, n_units: int) -> dict[tuple[int, int], list[_Span]]:
-    """The spans of each (unit, term) in text order, in the units where a rule with terms may fire.
+class _SpanIndex:
+    """The spans of each (unit, term), in text order, found by binary search on sorted keys.
 
-    A (unit, term) without spans gets an empty list.
+    Only units where a rule with terms may fire are indexed; no Python object is made per span
+    until a rule asks for it.
     """
-    needed = np.zeros(n_units, dtype=bool)
-    for plan, units, _ in candidates:
-        if plan.positive_terms:
-            needed[units] = True
-    sel = needed[hits.unit]
-    unit, term, start, end = hits.unit[sel], hits.term[sel], hits.start[sel], hits.end[sel]
-    first, last = hits.first_word[sel], hits.last_word[sel]
-    order = np.lexsort((end, start, term, unit))
-    spans: dict[tuple[int, int], list[_Span]] = defaultdict(list)
-    for u, t, s_, e_, a_, b_ in zip(
-        unit[order].tolist(),
-        term[order].tolist(),
-        start[order].tolist(),
-        end[order].tolist(),
-        first[order].tolist(),
-        last[order].tolist(),
-    ):
-        spans[(u, t)].append(_Span(s_, e_, a_, b_))
-    return spans
+
+    def __init__(self, hits: _TermHits, candidates, n_units: int, n_terms: int) -> None:
+        needed = np.zeros(n_units, dtype=bool)
+        for plan, units, _ in candidates:
+            if plan.positive_terms:
+                needed[units] = True
+        sel = needed[hits.unit]
+        key = hits.unit[sel] * max(n_terms, 1) + hits.term[sel]
+        start, end = hits.start[sel], hits.end[sel]
+        order = np.lexsort((end, start, key))
+        self.n_terms = max(n_terms, 1)
+        self.key = key[order].tolist()
+        self.start = start[order].tolist()
+        self.end = end[order].tolist()
+        self.first_word = hits.first_word[sel][order].tolist()
+        self.last_word = hits.last_word[sel][order].tolist()
+
+    def _range(self, unit: int, term: int) -> tuple[int, int]:
+        k = unit * self.n_terms + term
+        return bisect.bisect_left(self.key, k), bisect.bisect_right(self.key, k)
+
+    def first(self, unit: int, term: int) -> tuple[int, int] | tuple[()]:
+        """``(start, end)`` of the term's first span in the unit, or ``()`` if it has none."""
+        lo, hi = self._range(unit, term)
+        return (self.start[lo], self.end[lo]) if lo < hi else ()
+
+    def all(self, unit: int, term: int) -> list[_Span]:
+        """Every span of the term in the unit."""
+        lo, hi = self._range(unit, term)
+        return [
+            _Span(self.start[j], self.end[j], self.first_word[j], self.last_word[j])
+            for j in range(lo, hi)
+        ]
 
 
 @lru_cache(maxsize=4096)
