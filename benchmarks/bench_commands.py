@@ -219,30 +219,33 @@ def main() -> None:
 
     t = pd.DataFrame(rows, columns=["stage", "seconds", "CPU s"]).set_index("stage")
     t["M chars/s"] = n_chars / t["seconds"] / 1e6
-    sec = t["seconds"]
-    floor = sec["floor: rjieba segmentation alone"] + sec["floor: one automaton pass alone"]
-    ours = sec["in-process: segmentation (texts_cut)"] + sec["in-process: coding (units_code)"]
-    naive = sec["naive: jieba.lcut per sentence"] + sec["naive: each keyword tested with `in`"]
-    commands = sec.filter(like="command:").sum()
-    t["× floor"] = sec / floor
     print(
         f"{args.docs} documents, {n_chars:,} characters in {len(texts):,} sentence units; "
         f"cntext: {cntext_note}\n"
     )
+    # on a shared machine wall-clock seconds mostly measure the other jobs: every ratio is given
+    # on wall clock and on CPU seconds
+    for col in ("seconds", "CPU s"):
+        sec = t[col]
+        floor = sec["floor: rjieba segmentation alone"] + sec["floor: one automaton pass alone"]
+        t[f"× floor ({col})"] = sec / floor
     print(t.round(3).to_string())
-    print(
-        f"\nfloor (rjieba + one automaton pass): {floor:.2f} s\n"
-        f"naive (jieba.lcut + `in`): {naive:.2f} s\n"
-        f"in-process segmentation + coding: {ours:.2f} s = {ours / floor:.1f}× the floor, "
-        f"{naive / ours:.1f}× faster than naive"
-    )
-    print(
-        f"the two commands: {commands:.2f} s wall clock = {naive / commands:.1f}× faster than "
-        f"naive (target ≤ 5 s and ≥ 2×)"
-    )
-    if "cntext 2.2.1: sentiment(text, diction)" in sec:
-        cn = sec["cntext 2.2.1: sentiment(text, diction)"]
-        print(f"cntext: {cn:.2f} s → in-process segmentation + coding {cn / ours:.1f}× faster")
+    for col in ("seconds", "CPU s"):
+        sec = t[col]
+        floor = sec["floor: rjieba segmentation alone"] + sec["floor: one automaton pass alone"]
+        ours = sec["in-process: segmentation (texts_cut)"] + sec["in-process: coding (units_code)"]
+        naive = sec["naive: jieba.lcut per sentence"] + sec["naive: each keyword tested with `in`"]
+        commands = sec.filter(like="command:").sum()
+        print(
+            f"\n[{col}] floor (rjieba + one automaton pass): {floor:.2f}; naive (jieba.lcut + "
+            f"`in`): {naive:.2f}; in-process segmentation + coding: {ours:.2f} = "
+            f"{ours / floor:.1f}× the floor, {naive / ours:.1f}× faster than naive (target 8×); "
+            f"the two commands: {commands:.2f} = {naive / commands:.1f}× faster than naive "
+            f"(target ≤ 5 s and 2×)"
+        )
+        if "cntext 2.2.1: sentiment(text, diction)" in sec:
+            cn = sec["cntext 2.2.1: sentiment(text, diction)"]
+            print(f"[{col}] cntext: {cn:.2f} → segmentation + coding {cn / ours:.1f}× faster")
     print(f"evidence column identical to the old implementation: {same}")
     if not same:
         raise SystemExit("evidence differs from the old implementation")
