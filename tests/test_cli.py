@@ -92,6 +92,13 @@ def test_code_command_with_a_text_column_that_is_the_id_column_is_a_clear_error(
     assert main(["code", str(src), "--out", str(out), "--text-col", "content"]) == 2
     err = capsys.readouterr().err
     assert "no column 'content'" in err and "['unit_id', 'text']" in err
+    # a column that exists but holds no text (ids, numbers) is coded, with a warning naming it
+    src.write_text("unit_id,doc_id,text\nu1,d1,闽宁协作\n", encoding="utf-8")
+    assert main(["code", str(src), "--out", str(out), "--text-col", "doc_id"]) == 0
+    err = capsys.readouterr().err
+    assert "column 'doc_id' holds no Chinese character" in err and "'text'" in err
+    assert main(["code", str(src), "--out", str(out)]) == 0
+    assert "holds no Chinese" not in capsys.readouterr().err
 
 
 def test_clean_and_code_import_only_what_they_need(tmp_path):

@@ -163,6 +163,12 @@ def _code(args: argparse.Namespace) -> int:
     except (CodebookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if not units[args.text_col].str.contains(r"[\u3400-\u9fff]", regex=True).any():
+        print(
+            f"warning: {args.units}: column {args.text_col!r} holds no Chinese character in any "
+            f"row; is it the text column? (columns: {list(units.columns)}; choose with --text-col)",
+            file=sys.stderr,
+        )
     empty = units.index[units[args.text_col].str.strip() == ""]
     if len(empty):
         lines = ", ".join(str(i + 2) for i in empty[:5]) + (", …" if len(empty) > 5 else "")

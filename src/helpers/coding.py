@@ -613,7 +613,12 @@ def units_code(
     if units[id_col].duplicated().any():
         dup = units.loc[units[id_col].duplicated(), id_col].iloc[0]
         raise ValueError(f"unit ids must be unique; {dup!r} appears more than once")
-    u = units.rename(columns={id_col: "unit_id", text_col: "text"}).copy()
+    # a table coded on another column may also have a ``text`` (or ``unit_id``) column: it is
+    # replaced, not doubled
+    shadowed = [
+        c for c in ("unit_id", "text") if c in units.columns and c not in (id_col, text_col)
+    ]
+    u = units.drop(columns=shadowed).rename(columns={id_col: "unit_id", text_col: "text"}).copy()
     if "doc_id" not in u:
         u["doc_id"] = ""
     if "heading_path" not in u:
