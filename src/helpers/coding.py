@@ -1016,5 +1016,5 @@ def coded_table(result: CodingResult) -> pd.DataFrame:
     w = result.wide
     evidence = evidence_summarize(result.evidence)
     out = w[["unit_id", *result.codebook.ids]].copy()
-    out["evidence"] = out["unit_id"].map(evidence).fillna("")
+    out["evidence"] = out["unit_id"].map(evidence).fillna("") if len(evidence) else ""
     return out
