@@ -183,6 +183,16 @@ def test_a_valid_small_codebook_reads(tmp_path):
             "duplicate key",
         ),
         (("id: industry", "id: Industry"), 18, None, "id", "must be lower-case"),
+        (("id: industry", "id: evidence"), 18, "evidence", "id", "a column of the coded tables"),
+        (("id: industry", "id: n_codes"), 18, "n_codes", "id", "a column of the coded tables"),
+        (("id: economic", "id: text"), 8, "text", "id", "a column of the coded tables"),
+        (
+            ("'产业.{0,4}发展'", "'(产业.{0,4})+发展'"),
+            14,
+            "economic",
+            "indicators.patterns",
+            "nested quantifier",
+        ),
         (
             (
                 "          near: [产业, 带动]\n",
@@ -210,6 +220,29 @@ def test_each_validation_error_names_file_line_code_and_field(
         assert f"code {code!r}" in msg
     if field:
         assert f"field {field!r}" in msg
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "(闽宁|协作)*(帮扶.*)+", "((产业)?带动{1,3}){2,}"])
+def test_patterns_that_can_backtrack_for_minutes_are_refused(tmp_path, pattern):
+    # `(a+)+$` on 30 a's and a b takes 101 s in Python's re: refused before anything is coded
+    body = BASE.replace("'产业.{0,4}发展'", repr(pattern))
+    with pytest.raises(cb.CodebookError, match="nested quantifier") as err:
+        cb.codebook_read(_write(tmp_path, body))
+    assert "line 14" in str(err.value) and "code 'economic'" in str(err.value)
+    assert "Repeat once" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "pattern", ["(ab)+", "[一二三]+中全会", "(发展|培育)[^。]{0,10}产业", "(a+)?b"]
+)
+def test_patterns_with_one_level_of_repetition_are_accepted(tmp_path, pattern):
+    book = cb.codebook_read(_write(tmp_path, BASE.replace("'产业.{0,4}发展'", repr(pattern))))
+    assert book.code("economic").patterns == (pattern,)
+
+
+def test_code_ids_of_the_project_codebook_are_not_column_names():
+    assert not set(cb.codebook_read().ids) & cb.RESERVED_IDS
+    assert {"unit_id", "text", "evidence", "n_codes", "doc_id", "heading_path"} <= cb.RESERVED_IDS
 
 
 def test_yaml_syntax_error_and_missing_file(tmp_path):

@@ -60,7 +60,8 @@ def _code(book, sentences, segmenter, *unit_ids):
 
 def test_rule_all_needs_every_term_in_the_unit(tmp_path, sentences, segmenter):
     book = _book(tmp_path, "        - id: both\n          all: [结对, 资金]")
-    # report2024-2.2-p1-s1 has 结对帮扶 and 资金; report2024-2.2-p1-s4 has 结对帮扶 and 援宁资金 (one word, not 资金)
+    # report2024-2.2-p1-s1 has 结对帮扶 and 资金;
+    # report2024-2.2-p1-s4 has 结对帮扶 and 援宁资金 (one word, not 资金)
     got, res = _code(
         book,
         sentences,
@@ -103,7 +104,8 @@ def test_keywords_match_whole_words_unless_substring_matching_is_chosen(
     tmp_path, sentences, segmenter
 ):
     rule = "        - id: never\n          heading: [不存在的标题]"
-    # report2024-3.3-p1-s1: 重点支持农业产业化龙头企业 (企业 only inside 龙头企业); opinion2021-2.5-p1-s1: 商协会和企业之间
+    # report2024-3.3-p1-s1: 重点支持农业产业化龙头企业 (企业 only inside 龙头企业);
+    # opinion2021-2.5-p1-s1: 商协会和企业之间
     ids = ("report2024-3.3-p1-s1", "opinion2021-2.5-p1-s1")
     words = _book(tmp_path, rule, keywords="[企业]")
     assert _code(words, sentences, segmenter, *ids)[0] == {ids[0]: 0, ids[1]: 1}
@@ -147,7 +149,7 @@ def test_multi_label_units(corpus_coding):
 
 
 def test_zone_name_does_not_make_a_sentence_ecological(corpus_coding):
-    """黄河流域生态保护和高质量发展先行区 is one word, so 生态保护 inside the name is not ecology."""
+    """黄河流域生态保护和高质量发展先行区 is one word: 生态保护 inside the name is not ecology."""
     ev = corpus_coding.evidence
     assert ev[(ev["unit_id"] == "opinion2021-2.2-p1-s4") & (ev["code"] == "ecological")].empty
 
@@ -249,7 +251,7 @@ def test_cli_code_refuses_an_invalid_codebook(tmp_path, capsys):
 def test_an_added_dimension_and_code_flow_through_coding_and_summaries(
     tmp_path, sentences, segmenter
 ):
-    """Researchers may add codes or dimensions to the YAML; nothing downstream lists the ten codes."""
+    """Researchers may add codes or dimensions to the YAML; nothing downstream lists the codes."""
     from helpers import summaries
 
     text = cb.CODEBOOK.read_text(encoding="utf-8")
@@ -318,3 +320,277 @@ def test_rules_and_keywords_on_a_unit_with_a_separator_character(tmp_path, sente
     cols = ["unit_id", "code", "indicator_type", "indicator", "start", "end", "match"]
     pd.testing.assert_frame_equal(plain.evidence[cols], with_nul.evidence[cols])
     assert set(plain.evidence["indicator_type"]) == {"keyword", "rule"}
+
+
+def _evidence_summarize_reference(evidence: pd.DataFrame) -> pd.Series:
+    """The evidence strings as the package built them before they were vectorised (slow: one
+    pandas row at a time), kept here as the reference the fast version must equal."""
+
+    def one(r) -> str:
+        where = f"@{r.start}-{r.end}" if pd.notna(r.start) else ""
+        return f"{r.code}: {r.indicator}「{r.match}」{where}"
+
+    if evidence.empty:
+        return pd.Series(dtype=str)
+    return evidence.groupby("unit_id", sort=False).apply(
+        lambda g: "; ".join(one(r) for r in g.itertuples())
+    )
+
+
+def test_evidence_strings_equal_the_row_by_row_reference(corpus_coding):
+    ev = corpus_coding.evidence
+    assert ev["start"].isna().any() and ev["start"].notna().any()  # heading rules and spans
+    fast = coding.evidence_summarize(ev)
+    slow = _evidence_summarize_reference(ev)
+    pd.testing.assert_series_equal(fast, slow, check_names=False)
+    # units interleaved (not grouped) keep their rows' order within each unit
+    shuffled = ev.sample(frac=1, random_state=3)
+    pd.testing.assert_series_equal(
+        coding.evidence_summarize(shuffled),
+        _evidence_summarize_reference(shuffled),
+        check_names=False,
+    )
+    table = coding.coded_table(corpus_coding)
+    assert table["evidence"].str.len().gt(0).sum() == (corpus_coding.wide["n_codes"] > 0).sum()
+
+
+# --------------------------------------------------------------------------------------------------
+# The engine against a slow, obvious reference: the codebook's semantics written out plainly
+# --------------------------------------------------------------------------------------------------
+
+
+def _reference_code(texts, headings, book, segmenter) -> set[tuple]:
+    """Evidence rows ``(unit, code, type, indicator, start, end, match)``, one unit at a time.
+
+    Keywords and term words: every occurrence in the unit's simplified text (on jieba word
+    boundaries unless the codebook matches substrings); patterns: ``re.finditer`` in the unit's
+    simplified text; rules: the conditions of the codebook, spans chosen as documented (the first
+    span of each ``all`` term, of the first ``any`` term found, the closest ``near`` pair).
+    """
+    import re
+
+    simplify = coding.text_simplify
+    rows = set()
+    for i, (orig, heading) in enumerate(zip(texts, headings)):
+        orig = orig.replace("\n", " ")
+        text = coding.text_simplify_aligned(orig)
+        if book.keyword_match == "word":
+            bounds, pos = {0}, 0
+            for tok in segmenter.cut(text):
+                pos += len(tok)
+                bounds.add(pos)
+        else:
+            bounds = set(range(len(text) + 1))
+
+        def occurrences(word, text=text, bounds=bounds):
+            starts = [s for s in range(len(text)) if text.startswith(word, s)]
+            return [(s, s + len(word)) for s in starts if s in bounds and s + len(word) in bounds]
+
+        def word_number(pos, bounds=bounds):
+            return sum(1 for b in bounds if b <= pos)
+
+        for c in book.codes:
+            for k in dict.fromkeys(simplify(k) for k in c.keywords):
+                for s, e in occurrences(k):
+                    rows.add((i, c.id, "keyword", k, s, e, orig[s:e]))
+            for p in c.patterns:
+                for mt in re.finditer(p, text):
+                    if mt.end() > mt.start():
+                        rows.add(
+                            (
+                                i,
+                                c.id,
+                                "pattern",
+                                p,
+                                mt.start(),
+                                mt.end(),
+                                orig[mt.start() : mt.end()],
+                            )
+                        )
+            for r in c.rules:
+                spans = {}
+                for name in {*r.all, *r.any, *r.near, *r.not_}:
+                    found = {o for w in book.terms[name] for o in occurrences(simplify(w))}
+                    spans[name] = sorted(found)
+                if not all(spans[t] for t in (*r.all, *r.near)):
+                    continue
+                if r.any and not any(spans[t] for t in r.any):
+                    continue
+                if any(spans[t] for t in r.not_):
+                    continue
+                ev = []
+                if r.heading:
+                    hs = [h for h in r.heading if simplify(h) in simplify(heading)]
+                    if not hs:
+                        continue
+                    ev.append((None, None, f"heading: {hs[0]}"))
+                ev += [(*spans[t][0], t) for t in r.all]
+                if r.any:
+                    t = next(t for t in r.any if spans[t])
+                    ev.append((*spans[t][0], t))
+                if r.near:
+                    a, b = r.near
+                    best = None
+                    for sa in spans[a]:
+                        for sb in spans[b]:
+                            if sa == sb:
+                                continue
+                            first, second = (sa, sb) if sa[0] <= sb[0] else (sb, sa)
+                            gap = word_number(second[0]) - word_number(first[1] - 1)
+                            if gap <= r.window and (best is None or gap < best[0]):
+                                best = (gap, sa, sb)
+                    if best is None:
+                        continue
+                    ev += [(*best[1], a), (*best[2], b)]
+                label = f"{r.id}: {r.describe()}"
+                for s, e, what in ev:
+                    rows.add((i, c.id, "rule", label, s, e, what if s is None else orig[s:e]))
+    return rows
+
+
+_ALPHABET = "闽宁协作产业带动资金企业龙头发展帮扶發協產資，。 a1"
+_PATTERNS = [
+    "{a}",
+    "{a}.{{0,3}}{b}",
+    "({a}|{b}){c}",
+    "{a}[^。，]{{0,2}}{b}",
+    "(?<!{a}){b}",
+    "{a}(?!{b})",
+    "{a}$",
+    "^{a}",
+    "[{a}{b}]+",
+    "{a}?{b}",
+]
+
+
+def _engine_rows(texts, headings, book, segmenter) -> set[tuple]:
+    units = pd.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(len(texts))],
+            "text": texts,
+            "heading_path": headings,
+        }
+    )
+    ev = coding.units_code(units, book, segmenter).evidence
+    index = {f"u{i}": i for i in range(len(texts))}
+    return {
+        (
+            index[r.unit_id],
+            r.code,
+            r.indicator_type,
+            r.indicator,
+            None if pd.isna(r.start) else int(r.start),
+            None if pd.isna(r.end) else int(r.end),
+            r.match,
+        )
+        for r in ev.itertuples()
+    }
+
+
+_SEGMENTER = []
+
+
+def _segmenter():
+    if not _SEGMENTER:
+        _SEGMENTER.append(tokens.segmenter_make())
+    return _SEGMENTER[0]
+
+
+def _codebooks():
+    from pathlib import Path
+
+    from hypothesis import strategies as st
+
+    word = st.text(alphabet=_ALPHABET.replace(" ", ""), min_size=1, max_size=2)
+    char = st.sampled_from("闽宁协作产业带动资金發")
+    pattern = st.builds(
+        lambda t, a, b, c: t.format(a=a, b=b, c=c), st.sampled_from(_PATTERNS), char, char, char
+    )
+    term_names = ["t1", "t2", "t3", "t4"]
+    terms = st.fixed_dictionaries({t: st.lists(word, min_size=1, max_size=3) for t in term_names})
+    names = st.lists(st.sampled_from(term_names), max_size=2, unique=True)
+
+    @st.composite
+    def rule(draw, i):
+        near = draw(
+            st.one_of(st.just([]), st.lists(st.sampled_from(term_names), min_size=2, max_size=2))
+        )
+        all_, any_ = draw(names), draw(names)
+        heading = draw(st.sampled_from([(), ("产业",), ("资金", "帮扶")]))
+        if not (all_ or any_ or near or heading):
+            all_ = ["t1"]
+        return cb.Rule(
+            id=f"r{i}",
+            all=tuple(all_),
+            any=tuple(any_),
+            near=tuple(near),
+            window=draw(st.integers(1, 3)),
+            not_=tuple(draw(st.one_of(st.just([]), st.just([]), st.just([]), names))),
+            heading=heading,
+        )
+
+    @st.composite
+    def code(draw, cid):
+        return cb.Code(
+            id=cid,
+            dimension="logic",
+            label_zh=cid,
+            label_en=cid,
+            definition=cid,
+            keywords=tuple(draw(st.lists(word, max_size=4))),
+            patterns=tuple(draw(st.lists(pattern, max_size=2))),
+            rules=tuple(draw(rule(i)) for i in range(draw(st.integers(0, 2)))),
+        )
+
+    @st.composite
+    def book(draw):
+        return cb.Codebook(
+            path=Path("random.yaml"),
+            title="random",
+            version="0",
+            source="",
+            unit="sentence",
+            dimensions={},
+            terms=draw(terms),
+            codes=(draw(code("a")), draw(code("b"))),
+            keyword_match=draw(st.sampled_from(["word", "substring"])),
+        )
+
+    return book()
+
+
+def _texts():
+    from hypothesis import strategies as st
+
+    return st.lists(
+        st.tuples(
+            st.text(alphabet=_ALPHABET, max_size=24),
+            st.sampled_from(["", "一、产业协作", "二、資金帮扶"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+
+
+def test_engine_equals_the_reference_on_random_codebooks_and_texts():
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(book=_codebooks(), units=_texts())
+    def check(book, units):
+        texts, headings = [t for t, _ in units], [h for _, h in units]
+        seg = _segmenter()
+        assert _engine_rows(texts, headings, book, seg) == _reference_code(
+            texts, headings, book, seg
+        )
+
+    check()
+
+
+def test_engine_equals_the_reference_on_the_corpus(sentences, segmenter, corpus_coding):
+    book = corpus_coding.codebook
+    texts = sentences["text"].tolist()
+    headings = sentences["heading_path"].astype(str).tolist()
+    ref = _reference_code(texts, headings, book, segmenter)
+    assert len(ref) > 500
+    assert _engine_rows(texts, headings, book, segmenter) == ref

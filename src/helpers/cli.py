@@ -126,9 +126,11 @@ def _parser() -> argparse.ArgumentParser:
         "code",
         help="code a table of units with the codebook (0/1 per code, with evidence)",
         description=(
-            "Read any CSV with a unit id column and a text column (UTF-8 or GB18030), apply the codebook "
+            "Read any CSV with a unit id column and a text column (UTF-8 or GB18030), apply the "
+            "codebook "
             "and write unit_id, one 0/1 column per code in codebook order, and an evidence column. "
-            "A missing column, an empty or undecodable file, or an invalid codebook is an error (exit 2)."
+            "A missing column, an empty or undecodable file, or an invalid codebook is an error "
+            "(exit 2); units with an empty text are coded 0 with a warning."
         ),
     )
     code.add_argument("units", type=Path, metavar="UNITS.csv", help="table of units to code")
@@ -153,7 +155,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check-outputs",
         help="fail when a regenerated table or figure differs from the committed one (CI)",
-        description="Compare outputs/tables and outputs/figures with the committed versions (git); print the "
+        description="Compare outputs/tables and outputs/figures with the committed versions "
+        "(git); print the "
         "difference and exit 1 when they differ.",
     )
     check.set_defaults(func=_check_outputs)
@@ -182,13 +185,29 @@ def _code(args: argparse.Namespace) -> int:
     except (CodebookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if not units[args.text_col].str.contains(r"[\u3400-\u9fff]", regex=True).any():
+        print(
+            f"warning: {args.units}: column {args.text_col!r} holds no Chinese character in any "
+            f"row; is it the text column? (columns: {list(units.columns)}; choose with --text-col)",
+            file=sys.stderr,
+        )
+    empty = units.index[units[args.text_col].str.strip() == ""]
+    if len(empty):
+        lines = ", ".join(str(i + 2) for i in empty[:5]) + (", …" if len(empty) > 5 else "")
+        print(
+            f"warning: {args.units}: {len(empty)} unit(s) with an empty {args.text_col!r} "
+            f"(line {lines}) are written with every code 0 and no evidence",
+            file=sys.stderr,
+        )
     result = units_code(
         units, codebook, segmenter_make(), text_col=args.text_col, id_col=args.id_col
     )
     out = table_write(coded_table(result), args.out.resolve())
     n = int((result.wide["n_codes"] > 0).sum())
     print(
-        f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes -> {out}"
+        f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes"
+        + (f" ({len(empty)} empty)" if len(empty) else "")
+        + f" -> {out}"
     )
     return 0
 

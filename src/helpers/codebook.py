@@ -43,6 +43,11 @@ RULE_FIELDS = {"id", "all", "any", "near", "window", "not", "heading"}
 DIMENSION_FIELDS = {"label_zh", "label_en", "description"}
 MATCHING_FIELDS = {"keywords"}
 DEFAULT_WINDOW = 10
+#: Columns of the coded tables (``coding_units.csv``, the table ``helpers code`` writes): a code id
+#: equal to one of them would overwrite that column or be overwritten by it.
+RESERVED_IDS = frozenset(
+    {"doc_id", "unit_id", "level", "kind", "heading_path", "section", "text", "n_codes", "evidence"}
+)
 
 
 class CodebookError(ValueError):
@@ -364,6 +369,15 @@ def _code_read(entry: Any, p: Path, terms: dict, dimensions: dict, seen: dict[st
             line=_line(entry, "id") or line,
             field="id",
         )
+    if cid in RESERVED_IDS:
+        raise CodebookError(
+            p,
+            f"id {cid!r} is the name of a column of the coded tables "
+            f"({', '.join(sorted(RESERVED_IDS))}); choose another id, e.g. {cid}_code",
+            line=_line(entry, "id") or line,
+            code=cid,
+            field="id",
+        )
     if cid in seen:
         raise CodebookError(
             p,
@@ -427,6 +441,17 @@ def _code_read(entry: Any, p: Path, terms: dict, dimensions: dict, seen: dict[st
                 code=cid,
                 field="indicators.patterns",
             ) from None
+        if _nested_quantifier(pat):
+            raise CodebookError(
+                p,
+                f"regular expression {pat!r} has a nested quantifier (a repeated part that itself "
+                "repeats, as in `(a+)+`): on a unit it does not match it can take exponential "
+                "time (`(a+)+$` takes minutes on 31 characters). Repeat once: write `a+` for "
+                "`(a+)+`, or drop the inner `+`/`*`/`{m,n}`",
+                line=_line(ind, "patterns"),
+                code=cid,
+                field="indicators.patterns",
+            )
     rules = _rules_read(ind.get("rules"), p, _line(ind, "rules"), cid, terms)
     if not (keywords or patterns or rules):
         raise CodebookError(
@@ -473,6 +498,59 @@ def _code_read(entry: Any, p: Path, terms: dict, dimensions: dict, seen: dict[st
         else None,
         line=line or 0,
     )
+
+
+def _nested_quantifier(pattern: str) -> bool:
+    """Return whether ``pattern`` repeats a part that itself repeats (``(a+)+``, ``(x.{0,9})*``).
+
+    A repetition (``+``, ``*``, ``{m,n}`` with n > 1) of something that itself contains a
+    repetition lets the backtracking engine split a run of characters in exponentially many ways
+    before it gives up. ``?`` (at most once) is not a repetition here.
+    """
+    from re import _constants as sre
+    from re import _parser
+
+    def repeats(op, av) -> bool:
+        return op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[1] > 1
+
+    def inner_repeat(items) -> bool:
+        for op, av in items:
+            if repeats(op, av):
+                return True
+            for sub in _children(op, av):
+                if inner_repeat(sub):
+                    return True
+        return False
+
+    def walk(items) -> bool:
+        for op, av in items:
+            if repeats(op, av) and op != sre.POSSESSIVE_REPEAT and inner_repeat(av[2]):
+                return True
+            for sub in _children(op, av):
+                if walk(sub):
+                    return True
+        return False
+
+    return walk(_parser.parse(pattern))
+
+
+def _children(op, av) -> list:
+    """The sub-sequences of one node of a parsed regular expression."""
+    from re import _constants as sre
+
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        return [av[2]]
+    if op == sre.SUBPATTERN:
+        return [av[3]]
+    if op == sre.BRANCH:
+        return list(av[1])
+    if op in (sre.ASSERT, sre.ASSERT_NOT):
+        return [av[1]]
+    if op == sre.ATOMIC_GROUP:
+        return [av]
+    if op == sre.GROUPREF_EXISTS:
+        return [x for x in av[1:] if x is not None]
+    return []
 
 
 def _prose(value: Any) -> str:
@@ -587,7 +665,8 @@ def codebook_table(codebook: Codebook) -> pd.DataFrame:
 
 
 def codebook_manual(codebook: Codebook) -> str:
-    """Return the coding manual for human coders as Markdown: definitions, rules, exclusions, anchors.
+    """Return the coding manual for human coders as Markdown: definitions, rules, exclusions and
+    anchors.
 
     The dictionary's keywords and rules are left out on purpose, so that human coding stays an
     independent reading of the definitions.
@@ -597,8 +676,10 @@ def codebook_manual(codebook: Codebook) -> str:
         "",
         f"来源 Source: {codebook.source}",
         "",
-        "Code every unit with all codes that apply (multi-label, 0/1 each); a unit may get no code. Read the "
-        "unit in its context (its heading path is given) and code what it says, by the definitions, the "
+        "Code every unit with all codes that apply (multi-label, 0/1 each); a unit may get no "
+        "code. Read the "
+        "unit in its context (its heading path is given) and code what it says, by the "
+        "definitions, the "
         "include rules and the exclusions.",
         "",
     ]
@@ -617,7 +698,8 @@ def codebook_manual(codebook: Codebook) -> str:
             ]
             if c.definition_quote:
                 lines += [
-                    f"**报告原文** ({c.definition_quote.get('unit_id', '')}): {c.definition_quote.get('text', '')}",
+                    f"**报告原文** ({c.definition_quote.get('unit_id', '')}): "
+                    f"{c.definition_quote.get('text', '')}",
                     "",
                 ]
             if c.include:

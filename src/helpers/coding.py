@@ -1,7 +1,8 @@
 """Thematic coding: apply a codebook to units and keep the evidence for every assignment.
 
-One pass per unit finds every keyword and term of every code at once (an Aho–Corasick automaton,
-``pyahocorasick``); regular expressions and rules are then checked on that unit. Keywords match whole
+One pass over the units finds every keyword and term of every code at once (an Aho–Corasick
+automaton, ``pyahocorasick``); regular expressions are searched in each unit that holds a literal
+they need, and rules are checked in the units where their terms occur. Keywords match whole
 jieba words (a hit must start and end on token boundaries, so ``企业`` does not fire inside
 ``龙头企业``) unless the codebook says ``matching: {keywords: substring}``. Matching runs on a
 simplified-script copy of the text of the same length, so the spans point into the original text.
@@ -19,11 +20,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, repeat
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from helpers.codebook import Codebook
+from helpers.codebook import Codebook, Rule
 from helpers.tables import csv_unescape, path_resolve, table_write, workbook_save
 from helpers.text import text_simplify, text_simplify_aligned
 from helpers.tokens import Segmenter
@@ -43,7 +45,7 @@ EVIDENCE_COLUMNS = [
 
 @dataclass(frozen=True)
 class CodingResult:
-    """The coding of a set of units: long evidence, wide 0/1 matrix and the summaries built on them."""
+    """The coding of a set of units: long evidence, wide 0/1 matrix, the summaries built on them."""
 
     codebook: Codebook
     units: pd.DataFrame
@@ -64,11 +66,60 @@ class CodingResult:
         )
 
 
-class _Matcher:
-    """The codebook compiled for matching: one automaton for all words, compiled patterns, rule plans.
+@dataclass(frozen=True)
+class _PatternPlan:
+    """A codebook pattern compiled, with the literals of which every match contains one."""
 
-    Words, codes and terms are numbered so that the hits of a whole text can be filtered and assigned
-    to units with numpy rather than one Python step per hit.
+    code: str
+    pattern: str
+    regex: re.Pattern
+    literals: tuple[str, ...] | None  # None: no literal is required, every unit is searched
+
+
+@dataclass(frozen=True)
+class _RulePlan:
+    """A codebook rule with its terms numbered as in :attr:`_Matcher.terms`."""
+
+    code: str
+    rule: Rule
+    label: str  # the indicator written in the evidence: ``id: all(...) and near(...)[n]``
+    all_terms: tuple[int, ...]
+    any_terms: tuple[int, ...]
+    near_terms: tuple[int, ...]
+    not_terms: tuple[int, ...]
+
+    @property
+    def positive_terms(self) -> tuple[int, ...]:
+        """The terms that give the rule its evidence spans (all, then any, then near)."""
+        return self.all_terms + self.any_terms + self.near_terms
+
+
+@dataclass(frozen=True)
+class _TermHits:
+    """Where the terms occur: one entry per (automaton hit on word boundaries, term of its word)."""
+
+    unit: np.ndarray  # unit index
+    term: np.ndarray  # term index
+    start: np.ndarray  # character offsets in the unit's text
+    end: np.ndarray
+    first_word: np.ndarray  # word number of the first and last character (for ``near``)
+    last_word: np.ndarray
+
+
+class _Span(NamedTuple):
+    """One occurrence of a term in a unit: characters ``start:end``, words ``first..last``."""
+
+    start: int
+    end: int
+    first_word: int
+    last_word: int
+
+
+class _Matcher:
+    """The codebook compiled for matching: one automaton for all words, patterns, rule plans.
+
+    Words, codes and terms are numbered so that the hits of a whole text can be filtered and
+    assigned to units with numpy rather than one Python step per hit.
     """
 
     def __init__(self, codebook: Codebook) -> None:
@@ -102,15 +153,28 @@ class _Matcher:
             self.automaton.add_word(w, i)
         if self.words:
             self.automaton.make_automaton()
-        self.patterns = [(c.id, p, re.compile(p)) for c in codebook.codes for p in c.patterns]
+        self.patterns = [
+            _PatternPlan(c.id, p, re.compile(p), _pattern_literals(p))
+            for c in codebook.codes
+            for p in c.patterns
+        ]
+        # every literal some pattern needs, found in one more automaton pass
+        self.literals = sorted({x for pl in self.patterns for x in pl.literals or ()})
+        self.literal_automaton = ahocorasick.Automaton()
+        for i, x in enumerate(self.literals):
+            self.literal_automaton.add_word(x, i)
+        if self.literals:
+            self.literal_automaton.make_automaton()
         self.word_mode = codebook.keyword_match == "word"
-        # (code, rule, label, term ids of all/any/near/not) for every rule
         self.rules = [
-            (
-                c,
-                r,
-                f"{r.id}: {r.describe()}",
-                *([term_index[t] for t in ts] for ts in (r.all, r.any, r.near, r.not_)),
+            _RulePlan(
+                code=c.id,
+                rule=r,
+                label=f"{r.id}: {r.describe()}",
+                all_terms=tuple(term_index[t] for t in r.all),
+                any_terms=tuple(term_index[t] for t in r.any),
+                near_terms=tuple(term_index[t] for t in r.near),
+                not_terms=tuple(term_index[t] for t in r.not_),
             )
             for c in codebook.codes
             for r in c.rules
@@ -169,7 +233,8 @@ def _boundaries_from_tokens(
 
 
 def _boundary_mask(n: int, offsets: np.ndarray, lengths: np.ndarray, positions=None) -> np.ndarray:
-    """Return a boolean array over positions 0..n of the joined text: True where a word starts or ends.
+    """Return a boolean array over positions 0..n of the joined text: True where a word starts or
+    ends.
 
     The start and end of every text are always boundaries.
     """
@@ -211,14 +276,15 @@ def _boundaries_from_token_lists(
     for i, (toks, off) in enumerate(zip(token_lists, offsets.tolist())):
         if sum(map(len, toks)) != len(texts[i]):
             raise ValueError(
-                f"the tokens of unit {i} cover {sum(map(len, toks))} characters, its text has {len(texts[i])}"
+                f"the tokens of unit {i} cover {sum(map(len, toks))} characters, its text has "
+                f"{len(texts[i])}"
             )
         out.extend(accumulate(map(len, toks), initial=off))
     return np.asarray(out, dtype=np.int64)
 
 
 def matcher_make(codebook: Codebook) -> _Matcher:
-    """Return the codebook compiled for matching (automaton, patterns, rule plans); reuse it across calls."""
+    """Return the codebook compiled for matching (automaton, patterns, rule plans); reuse it."""
     return _Matcher(codebook)
 
 
@@ -232,12 +298,14 @@ def texts_code(
     headings: list[str] | None = None,
     progress: bool = False,
 ) -> list[tuple]:
-    """Code a list of texts and return evidence tuples ``(index, code, type, indicator, start, end, match)``.
+    """Code a list of texts; return evidence tuples ``(index, code, type, indicator, start, end,
+    match)``.
 
     The engine behind :func:`units_code`, without DataFrames, for streaming many documents. Word
-    boundaries: ``bounds`` (global positions in the newline-joined texts), or ``token_lists`` (the
-    tokens of each text, covering it), or ``segmenter``. ``start``/``end`` are ``None`` for
-    heading-only evidence. Rows come grouped by indicator type, not sorted.
+    boundaries come from exactly one of ``bounds`` (global positions in the newline-joined texts),
+    ``token_lists`` (the tokens of each text, covering it) or ``segmenter``; none is needed when
+    the codebook matches keywords as substrings. ``start``/``end`` are ``None`` for heading-only
+    evidence. Rows come grouped by indicator type, not sorted.
     """
     m = matcher
     texts = [t.replace("\n", " ") for t in texts]
@@ -249,29 +317,12 @@ def texts_code(
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n_units)
     is_bound = None
     if m.word_mode:
-        if bounds is None and token_lists is not None:
-            bounds = _boundaries_from_token_lists(token_lists, texts, offsets)
-        elif bounds is None and segmenter is not None:
-            bounds = _boundaries_from_token_lists(
-                [segmenter.cut(joined[o : o + n]) for o, n in zip(offsets_list, lengths.tolist())],
-                texts,
-                offsets,
-            )
-        elif bounds is None:
-            raise ValueError("word matching needs a segmenter, token lists or word boundaries")
+        bounds = _word_boundaries(joined, texts, offsets, lengths, bounds, token_lists, segmenter)
         is_bound = _boundary_mask(len(joined), offsets, lengths, bounds)
     rows: list[tuple] = []
 
     # 1) every keyword and term word of every code, in one automaton pass; hits filtered in numpy
-    if len(m.automaton):
-        hits = np.fromiter(chain.from_iterable(m.automaton.iter(joined)), dtype=np.int64).reshape(
-            -1, 2
-        )
-    else:
-        hits = np.zeros((0, 2), dtype=np.int64)
-    wid = hits[:, 1]
-    ge = hits[:, 0] + 1
-    gs = ge - m.word_len[wid]
+    wid, gs, ge = _automaton_hits(m.automaton, joined, m.word_len)
     if is_bound is not None:
         keep = is_bound[gs] & is_bound[ge]
         wid, gs, ge = wid[keep], gs[keep], ge[keep]
@@ -290,122 +341,241 @@ def texts_code(
             [joined_orig[a:b] for a, b in zip(gs[kw_rows].tolist(), ge[kw_rows].tolist())],
         )
     )
-    # 2) every pattern, one pass each
-    for cid, pat, rx in m.patterns:
-        for mt in rx.finditer(joined):
-            s_, e_ = mt.start(), mt.end()
-            if e_ <= s_:
-                continue
-            i = bisect.bisect_right(offsets_list, s_) - 1
-            if e_ > offsets_list[i] + len(texts[i]):
-                continue  # crossed into the next unit
-            rows.append(
-                (
-                    i,
-                    cid,
-                    "pattern",
-                    pat,
-                    s_ - offsets_list[i],
-                    e_ - offsets_list[i],
-                    joined_orig[s_:e_],
-                )
-            )
+    # 2) every pattern, in each unit that holds a literal every match of it needs
+    rows.extend(_patterns_apply(m, joined, joined_orig, offsets_list, texts))
     # 3) rules: units that hold every term a rule needs (and none it excludes) are found in numpy,
     #    then only those are checked in Python for order, distance and evidence
     if m.rules:
-        rows.extend(
-            _rules_apply(m, texts, headings, unit, wid, ls, le, is_bound, offsets, progress)
-        )
+        th_rows, th_entry = _csr_expand(wid, m.term_ptr)
+        hit_unit, hit_start, hit_end = unit[th_rows], ls[th_rows], le[th_rows]
+        # word number of each span's first and last character: boundaries up to it; the count
+        # runs over the whole joined text, a constant per unit that cancels in every gap
+        if is_bound is not None:
+            upto = np.cumsum(is_bound)
+            base = offsets[hit_unit]
+            first, last = upto[base + hit_start], upto[base + hit_end - 1]
+        else:  # substring matching: every character is a word
+            first, last = hit_start, hit_end - 1
+        hits = _TermHits(hit_unit, m.word_term_ids[th_entry], hit_start, hit_end, first, last)
+        rows.extend(_rules_apply(m, texts, headings, hits, progress))
     return rows
 
 
+def _word_boundaries(joined, texts, offsets, lengths, bounds, token_lists, segmenter):
+    """Return the global word-boundary positions from the one source of them that was given."""
+    given = [x is not None for x in (bounds, token_lists, segmenter)]
+    if sum(given) > 1:
+        raise ValueError("give word boundaries one way: bounds, token lists or a segmenter")
+    if bounds is not None:
+        return bounds
+    if token_lists is None and segmenter is None:
+        raise ValueError("word matching needs a segmenter, token lists or word boundaries")
+    if token_lists is None:
+        token_lists = [
+            segmenter.cut(joined[o : o + n]) for o, n in zip(offsets.tolist(), lengths.tolist())
+        ]
+    return _boundaries_from_token_lists(token_lists, texts, offsets)
+
+
+def _automaton_hits(automaton, text: str, word_len: np.ndarray):
+    """Return (word id, start, end) arrays of every hit of ``automaton`` in ``text``."""
+    if len(automaton):
+        hits = np.fromiter(chain.from_iterable(automaton.iter(text)), dtype=np.int64)
+        hits = hits.reshape(-1, 2)
+    else:
+        hits = np.zeros((0, 2), dtype=np.int64)
+    end = hits[:, 0] + 1
+    return hits[:, 1], end - word_len[hits[:, 1]], end
+
+
+def _patterns_apply(m: _Matcher, joined: str, joined_orig: str, offsets: list[int], texts):
+    """Return the pattern evidence rows: each pattern searched in each unit's text on its own.
+
+    A unit is searched only when it holds one of the literals every match of the pattern
+    contains (found for all patterns at once, in one automaton pass).
+    """
+    n_units = len(texts)
+    holds: dict[int, np.ndarray] = {}
+    if m.literals:
+        lit_len = np.fromiter(map(len, m.literals), dtype=np.int64, count=len(m.literals))
+        lit, start, _ = _automaton_hits(m.literal_automaton, joined, lit_len)
+        lit_unit = np.searchsorted(np.asarray(offsets, dtype=np.int64), start, side="right") - 1
+        order = np.lexsort((lit_unit, lit))
+        lit, lit_unit = lit[order], lit_unit[order]
+        cuts = np.flatnonzero(np.diff(lit)) + 1
+        for ids, units in zip(np.split(lit, cuts), np.split(lit_unit, cuts)):
+            if len(ids):
+                holds[int(ids[0])] = units
+    lit_index = {x: i for i, x in enumerate(m.literals)}
+    everywhere = range(n_units)
+    none = np.zeros(0, dtype=np.int64)
+    rows = []
+    for plan in m.patterns:
+        if plan.literals is None:
+            units = everywhere
+        else:
+            found = [holds.get(lit_index[x], none) for x in plan.literals]
+            units = np.unique(np.concatenate(found)).tolist()
+        finditer = plan.regex.finditer
+        for i in units:
+            off = offsets[i]
+            for mt in finditer(joined[off : off + len(texts[i])]):
+                s_, e_ = mt.span()
+                if e_ > s_:
+                    rows.append((i, plan.code, "pattern", plan.pattern, s_, e_, texts[i][s_:e_]))
+    return rows
+
+
+def _pattern_literals(pattern: str) -> tuple[str, ...] | None:
+    """Return strings of which every match of ``pattern`` contains at least one, or None.
+
+    Read from the parsed pattern: a run of literal characters in the top-level sequence, a group
+    whose alternatives each need a literal, a repeat of at least once. The longest such choice is
+    kept. None when the pattern ignores case or needs no literal (``.+``, ``[一二三]+``).
+    """
+    from re import _constants as sre
+    from re import _parser
+
+    parsed = _parser.parse(pattern)
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+
+    def needs(items) -> tuple[str, ...] | None:
+        best: tuple[str, ...] | None = None
+        run = ""
+
+        def consider(cands):
+            nonlocal best
+            if cands and (best is None or min(map(len, cands)) > min(map(len, best))):
+                best = cands
+
+        for op, av in list(items) + [(None, None)]:
+            if op == sre.LITERAL:
+                run += chr(av)
+                continue
+            consider((run,) if run else None)
+            run = ""
+            if op == sre.SUBPATTERN:
+                if av[1] & re.IGNORECASE:
+                    return None
+                consider(needs(av[3]))
+            elif op == sre.BRANCH:
+                alts = [needs(b) for b in av[1]]
+                if all(alts):
+                    consider(tuple(dict.fromkeys(x for a in alts for x in a)))
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+                consider(needs(av[2]))
+            elif op == sre.ATOMIC_GROUP:
+                consider(needs(av))
+            elif op == sre.IN and all(o == sre.LITERAL for o, _ in av):
+                consider(tuple(chr(c) for _, c in av))  # [元钱] or (元|钱): one of the characters
+        return best
+
+    return needs(parsed)
+
+
 def _rules_apply(
-    m: _Matcher, texts, headings, unit, wid, ls, le, is_bound, offsets, progress
+    m: _Matcher, texts: list[str], headings: list[str], hits: _TermHits, progress: bool
 ) -> list[tuple]:
-    """Return the rule evidence rows ``(index, code, "rule", label, start, end, match)`` of every unit."""
+    """Return the rule evidence rows ``(index, code, "rule", label, start, end, match)``."""
     n_units, n_terms = len(texts), len(m.terms)
-    th_rows, th_entry = _csr_expand(wid, m.term_ptr)
-    th_term = m.word_term_ids[th_entry]
-    th_unit = unit[th_rows]
     present = np.zeros((n_units, max(n_terms, 1)), dtype=bool)
-    present[th_unit, th_term] = True
+    present[hits.unit, hits.term] = True
     heading_ids: dict[str, int] = {}
-    hid = [heading_ids.setdefault(h, len(heading_ids)) for h in headings]
-    hid_arr = np.asarray(hid, dtype=np.int64)
+    unit_heading = np.asarray(
+        [heading_ids.setdefault(h, len(heading_ids)) for h in headings], dtype=np.int64
+    )
     simple_headings = [_heading_simplify(h) for h in heading_ids]
-    plans = []
-    for c, rule, label, t_all, t_any, t_near, t_not in m.rules:
+    candidates = []  # (plan, units where it may fire, first heading of the rule per heading id)
+    for plan in m.rules:
         ok = np.ones(n_units, dtype=bool)
-        for t in t_all + t_near:
+        for t in plan.all_terms + plan.near_terms:
             ok &= present[:, t]
-        if t_any:
-            ok &= present[:, t_any].any(axis=1)
-        if t_not:
-            ok &= ~present[:, t_not].any(axis=1)
-        first = None
-        if rule.heading:
-            first = [m.heading_first(rule, sh) for sh in simple_headings]
-            ok &= np.array([f is not None for f in first], dtype=bool)[hid_arr]
-        plans.append((c, rule, label, t_all + t_any + t_near, np.flatnonzero(ok).tolist(), first))
-    # spans of each (unit, term), only in units where some rule with terms may fire
-    needed = np.zeros(n_units, dtype=bool)
-    for *_, terms, units_ok, _ in plans:
-        if terms:
-            needed[units_ok] = True
-    sel = needed[th_unit]
-    su, st, ss, se = th_unit[sel], th_term[sel], ls[th_rows][sel], le[th_rows][sel]
-    # word number of each span's first and last character (for ``near``): boundaries up to it; the
-    # count runs over the whole joined text, a constant per unit that cancels in every gap
-    if is_bound is not None:
-        upto = np.cumsum(is_bound)
-        base = offsets[su]
-        w0, w1 = upto[base + ss], upto[base + se - 1]
-    else:  # substring matching: every character is a word
-        w0, w1 = ss, se - 1
-    order = np.lexsort((se, ss, st, su))
-    spans: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
-    for u, t, s_, e_, a_, b_ in zip(
-        su[order].tolist(),
-        st[order].tolist(),
-        ss[order].tolist(),
-        se[order].tolist(),
-        w0[order].tolist(),
-        w1[order].tolist(),
-    ):
-        spans[(u, t)].append((s_, e_, a_, b_))
+        if plan.any_terms:
+            ok &= present[:, list(plan.any_terms)].any(axis=1)
+        if plan.not_terms:
+            ok &= ~present[:, list(plan.not_terms)].any(axis=1)
+        heading_found = None
+        if plan.rule.heading:
+            heading_found = [m.heading_first(plan.rule, sh) for sh in simple_headings]
+            ok &= np.array([f is not None for f in heading_found], dtype=bool)[unit_heading]
+        candidates.append((plan, np.flatnonzero(ok).tolist(), heading_found))
+    spans = _SpanIndex(hits, candidates, n_units, n_terms)
+    term_ids = {name: j for j, name in enumerate(m.terms)}
     out: list[tuple] = []
     if progress:
         from tqdm import tqdm
 
-        plans = tqdm(plans, desc="coding rules", unit="rule")
-    for c, rule, label, terms, units_ok, first in plans:
-        if not terms:  # heading only
+        candidates = tqdm(candidates, desc="coding rules", unit="rule")
+    for plan, units, heading_found in candidates:
+        rule = plan.rule
+        if not plan.positive_terms:  # heading only
             out.extend(
-                (i, c.id, "rule", label, None, None, f"heading: {first[hid[i]]}") for i in units_ok
+                (i, plan.code, "rule", plan.label, None, None, f"heading: {heading_found[h]}")
+                for i, h in zip(units, unit_heading[units].tolist())
             )
             continue
-        names = [m.terms[t] for t in terms]
-        for i in units_ok:
+        for i in units:
             text = texts[i]
-            term_spans = {name: spans[(i, t)] for name, t in zip(names, terms)}
-            ev: list[tuple] = []
-            if first is not None:
-                ev.append((None, None, f"heading: {first[hid[i]]}"))
-            ev.extend((*term_spans[t][0][:2], t) for t in rule.all)
+            ev: list[tuple] = []  # (start, end, what): what is the heading or the matched term
+            if heading_found is not None:
+                ev.append((None, None, f"heading: {heading_found[unit_heading[i]]}"))
+            ev.extend((*spans.first(i, term_ids[t]), t) for t in rule.all)
             if rule.any:
-                t = next(t for t in rule.any if term_spans[t])
-                ev.append((*term_spans[t][0][:2], t))
+                t = next(t for t in rule.any if spans.first(i, term_ids[t]))
+                ev.append((*spans.first(i, term_ids[t]), t))
             if rule.near:
                 a, b = rule.near
-                pair = _near(term_spans[a], term_spans[b], rule.window)
+                pair = _near(spans.all(i, term_ids[a]), spans.all(i, term_ids[b]), rule.window)
                 if pair is None:
                     continue
-                ev.extend([(*pair[0][:2], a), (*pair[1][:2], b)])
+                ev.extend([(pair[0].start, pair[0].end, a), (pair[1].start, pair[1].end, b)])
             out.extend(
-                (i, c.id, "rule", label, s_, e_, what if s_ is None else text[s_:e_])
+                (i, plan.code, "rule", plan.label, s_, e_, what if s_ is None else text[s_:e_])
                 for s_, e_, what in ev
             )
     return out
+
+
+class _SpanIndex:
+    """The spans of each (unit, term), in text order, found by binary search on sorted keys.
+
+    Only units where a rule with terms may fire are indexed; no Python object is made per span
+    until a rule asks for it.
+    """
+
+    def __init__(self, hits: _TermHits, candidates, n_units: int, n_terms: int) -> None:
+        needed = np.zeros(n_units, dtype=bool)
+        for plan, units, _ in candidates:
+            if plan.positive_terms:
+                needed[units] = True
+        sel = needed[hits.unit]
+        key = hits.unit[sel] * max(n_terms, 1) + hits.term[sel]
+        start, end = hits.start[sel], hits.end[sel]
+        order = np.lexsort((end, start, key))
+        self.n_terms = max(n_terms, 1)
+        self.key = key[order].tolist()
+        self.start = start[order].tolist()
+        self.end = end[order].tolist()
+        self.first_word = hits.first_word[sel][order].tolist()
+        self.last_word = hits.last_word[sel][order].tolist()
+
+    def _range(self, unit: int, term: int) -> tuple[int, int]:
+        k = unit * self.n_terms + term
+        return bisect.bisect_left(self.key, k), bisect.bisect_right(self.key, k)
+
+    def first(self, unit: int, term: int) -> tuple[int, int] | tuple[()]:
+        """``(start, end)`` of the term's first span in the unit, or ``()`` if it has none."""
+        lo, hi = self._range(unit, term)
+        return (self.start[lo], self.end[lo]) if lo < hi else ()
+
+    def all(self, unit: int, term: int) -> list[_Span]:
+        """Every span of the term in the unit."""
+        lo, hi = self._range(unit, term)
+        return [
+            _Span(self.start[j], self.end[j], self.first_word[j], self.last_word[j])
+            for j in range(lo, hi)
+        ]
 
 
 @lru_cache(maxsize=4096)
@@ -443,7 +613,12 @@ def units_code(
     if units[id_col].duplicated().any():
         dup = units.loc[units[id_col].duplicated(), id_col].iloc[0]
         raise ValueError(f"unit ids must be unique; {dup!r} appears more than once")
-    u = units.rename(columns={id_col: "unit_id", text_col: "text"}).copy()
+    # a table coded on another column may also have a ``text`` (or ``unit_id``) column: it is
+    # replaced, not doubled
+    shadowed = [
+        c for c in ("unit_id", "text") if c in units.columns and c not in (id_col, text_col)
+    ]
+    u = units.drop(columns=shadowed).rename(columns={id_col: "unit_id", text_col: "text"}).copy()
     if "doc_id" not in u:
         u["doc_id"] = ""
     if "heading_path" not in u:
@@ -459,8 +634,10 @@ def units_code(
             accumulate((len(t) + 1 for t in texts[:-1]), initial=0)
         )  # as texts_code joins them
         bounds = _boundaries_from_tokens(tokens, {uid: i for i, uid in enumerate(uids)}, offsets)
-    elif m.word_mode and token_lists is None and segmenter is None:
-        raise ValueError("word matching needs a segmenter or a tokens table")
+        if token_lists is not None or segmenter is not None:
+            raise ValueError(
+                "give word boundaries one way: a tokens table, token lists or a segmenter"
+            )
     rows = texts_code(
         texts,
         m,
@@ -490,16 +667,21 @@ def units_code(
     return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
 
 
-def _near(spans_a, spans_b, window: int):
-    """Return the closest pair of spans ``(start, end, first word, last word)`` within ``window`` words, or None."""
-    if not spans_a or not spans_b:
-        return None
+def _near(spans_a: list[_Span], spans_b: list[_Span], window: int):
+    """Return the closest pair of spans of two terms within ``window`` words, or None.
+
+    The gap is the number of word boundaries between the end of the first span and the start of
+    the second, whichever comes first in the text; a span is not paired with itself.
+    """
     best = None
     for sa in spans_a:
         for sb in spans_b:
             if sa == sb:
                 continue
-            gap = sb[2] - sa[3] if sa[0] <= sb[0] else sa[2] - sb[3]
+            if sa.start <= sb.start:
+                gap = sb.first_word - sa.last_word
+            else:
+                gap = sa.first_word - sb.last_word
             if gap <= window and (best is None or gap < best[0]):
                 best = (gap, sa, sb)
     return None if best is None else (best[1], best[2])
@@ -598,16 +780,32 @@ def coding_quotes(result: CodingResult, *, top_n: int = 3) -> pd.DataFrame:
 
 
 def evidence_summarize(evidence: pd.DataFrame) -> pd.Series:
-    """Return, per unit, one readable evidence string: ``code: indicator「match」@start-end; …``."""
+    """Return, per unit, one readable evidence string: ``code: indicator「match」@start-end; …``.
 
-    def one(r) -> str:
-        where = f"@{r.start}-{r.end}" if pd.notna(r.start) else ""
-        return f"{r.code}: {r.indicator}「{r.match}」{where}"
-
+    Indexed by unit id in order of first appearance; within a unit the evidence rows keep their
+    order. Built from whole columns (one string per row, then one join per unit), not row by row
+    in pandas: the coded table of 60,000 units has a quarter of a million evidence rows.
+    """
     if evidence.empty:
         return pd.Series(dtype=str)
-    return evidence.groupby("unit_id", sort=False).apply(
-        lambda g: "; ".join(one(r) for r in g.itertuples())
+    start, end = evidence["start"], evidence["end"]
+    where = ("@" + start.astype(str) + "-" + end.astype(str)).where(start.notna(), "")
+    lines = (
+        evidence["code"].astype(str)
+        + ": "
+        + evidence["indicator"].astype(str)
+        + "「"
+        + evidence["match"].astype(str)
+        + "」"
+        + where
+    ).to_numpy(dtype=object)
+    group, uids = pd.factorize(evidence["unit_id"], sort=False)
+    order = np.argsort(group, kind="stable")
+    cuts = np.flatnonzero(np.diff(group[order])) + 1
+    lines = lines[order]
+    bounds = zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(lines)].tolist())
+    return pd.Series(
+        ["; ".join(lines[a:b]) for a, b in bounds], index=pd.Index(uids, name="unit_id")
     )
 
 
@@ -616,9 +814,10 @@ def coding_write(
 ) -> dict[str, Path]:
     """Write the coding tables and the Excel workbook; return the paths by name.
 
-    ``<prefix>_evidence.csv`` (unit × code × indicator × span), ``<prefix>_units.csv`` (unit × code 0/1
-    with the text), ``<prefix>_counts.csv``, ``<prefix>_uncoded.csv``, ``<prefix>_quotes.csv`` and
-    ``<prefix>_review.xlsx`` (one sheet per code with unit id, heading path, text and evidence).
+    ``<prefix>_evidence.csv`` (unit × code × indicator × span), ``<prefix>_units.csv`` (unit ×
+    code 0/1 with the text), ``<prefix>_counts.csv``, ``<prefix>_uncoded.csv``,
+    ``<prefix>_quotes.csv`` and ``<prefix>_review.xlsx`` (one sheet per code with unit id,
+    heading path, text and evidence).
     """
     out_dir = path_resolve(tables_dir)
     out = {
@@ -633,10 +832,10 @@ def coding_write(
 
 
 def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
-    """Write an Excel workbook for reviewing coded segments: a summary sheet, then one sheet per code.
+    """Write an Excel workbook for reviewing coded segments: a summary sheet, one sheet per code.
 
-    Each code sheet lists the coded units (unit id, heading path, text, evidence) so a researcher can
-    read every assignment; the workbook's timestamps are fixed so re-runs give the same file.
+    Each code sheet lists the coded units (unit id, heading path, text, evidence) so a researcher
+    can read every assignment; the workbook's timestamps are fixed so re-runs give the same file.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -696,9 +895,9 @@ def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
 def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter) -> pd.DataFrame:
     """Return warnings about indicators, measured on the corpus (warnings, not errors).
 
-    - ``never_a_word``: a keyword or term word occurs in the text but never on word boundaries, because
-      jieba cuts it differently (inside a longer word, or split across words): it can never match;
-      fix the user dictionary or the codebook.
+    - ``never_a_word``: a keyword or term word occurs in the text but never on word boundaries,
+      because jieba cuts it differently (inside a longer word, or split across words): it can
+      never match; fix the user dictionary or the codebook.
     - ``split_by_jieba``: a keyword is not one jieba word; it still matches as a word sequence.
     - ``no_match``: a keyword, pattern or rule that matches nothing in the corpus.
     Columns: code, indicator_type, indicator, warning, severity (``warning`` for never_a_word and
@@ -774,20 +973,26 @@ def csv_read_units(
     data = p.read_bytes()
     if not data.strip():
         raise ValueError(f"{p}: file is empty")
+    # pandas' C parser decodes the bytes itself (half the time of decoding them first); a file
+    # that is not UTF-8 fails there and is read again as GB18030
     for enc in ("utf-8-sig", "gb18030"):
         try:
-            text = data.decode(enc)
+            df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding=enc)
             break
         except UnicodeDecodeError:
             continue
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{p}: file has no header row") from None
+        except pd.errors.ParserError as exc:
+            raise ValueError(f"{p}: not a valid CSV: {exc}") from None
     else:
         raise ValueError(f"{p}: cannot decode as UTF-8 or GB18030; save it as CSV UTF-8")
-    try:
-        df = csv_unescape(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False))
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{p}: file has no header row") from None
-    except pd.errors.ParserError as exc:
-        raise ValueError(f"{p}: not a valid CSV: {exc}") from None
+    df = csv_unescape(df)
+    if id_col == text_col:
+        raise ValueError(
+            f"{p}: --id-col and --text-col both name {id_col!r}; the text column holds the "
+            f"texts to code, the id column their ids (columns are {list(df.columns)})"
+        )
     for col in (id_col, text_col):
         if col not in df.columns:
             raise ValueError(
@@ -812,5 +1017,5 @@ def coded_table(result: CodingResult) -> pd.DataFrame:
     w = result.wide
     evidence = evidence_summarize(result.evidence)
     out = w[["unit_id", *result.codebook.ids]].copy()
-    out["evidence"] = out["unit_id"].map(evidence).fillna("")
+    out["evidence"] = out["unit_id"].map(evidence).fillna("") if len(evidence) else ""
     return out

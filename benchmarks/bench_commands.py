@@ -1,0 +1,255 @@
+"""What users run, timed side by side: the two commands, the in-process stages, the floor.
+
+Builds the recombined corpus of ``bench_pipeline.py`` (N documents, default 1,000, seed 7), then
+times, in this order and on the same machine in the same run:
+
+- the **floor**: rjieba segmentation alone (``rjieba.Jieba().cut`` per sentence) and one
+  pyahocorasick automaton pass alone (every keyword and term word, over the joined sentences);
+- the **in-process stages** of ``helpers code``: segmentation (``tokens.texts_cut``), coding
+  (``coding.units_code`` with those tokens) and the coded table with its evidence column;
+- the **naive baseline**: ``jieba.lcut`` per sentence, then each codebook keyword tested with
+  ``in`` per sentence, in one process;
+- **cntext 2.2.1**'s dictionary count (``cntext.sentiment(text, diction)``, the codebook's
+  keywords as its dictionary, one call per document). cntext pins numpy < 2 and pandas < 3, so it
+  cannot share the project's environment: it runs in its own virtual environment
+  (``--cntext-python``, default ``.cache/bench-cntext/bin/python``), which the benchmark creates
+  with pip when it is missing (``cntext==2.2.1`` and ``ipython``, which cntext imports without
+  declaring it). If that fails, the benchmark says so and skips cntext;
+- the **two commands end to end**, each as a subprocess, process start to file written:
+  ``python -m helpers clean DOCS --out units.csv`` and ``python -m helpers code units.csv --out
+  coded.csv``.
+
+It checks that the ``evidence`` column written by ``helpers code`` equals the one built row by
+row by the old implementation, and prints seconds (wall clock), CPU seconds, M chars/s, the
+distance from the floor and the ratios of the targets (issue #17).
+
+    .venv/bin/python benchmarks/bench_commands.py [--docs 1000] [--seed 7] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_pipeline import corpus_build
+
+from helpers import paths
+from helpers.codebook import codebook_read
+from helpers.coding import coded_table, csv_read_units, matcher_make, units_code
+from helpers.tokens import segmenter_make, texts_cut
+
+CNTEXT_VENV = paths.CACHE / "bench-cntext"
+
+CNTEXT_SCRIPT = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import cntext as ct
+docs = json.load(open(sys.argv[1], encoding="utf-8"))
+diction = json.load(open(sys.argv[2], encoding="utf-8"))
+ct.sentiment(docs[0], diction)  # warm-up: jieba's dictionary
+t0, c0 = time.perf_counter(), time.process_time()
+for d in docs:
+    ct.sentiment(d, diction)
+print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+                  "version": getattr(ct, "__version__", "2.2.1")}))
+"""
+
+
+def _timed(fn):
+    """Run ``fn``; return (result, wall seconds, CPU seconds of this process)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - t0, time.process_time() - c0
+
+
+def _command(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Run ``python -m helpers ARGS`` as a subprocess; return (wall, CPU) seconds, start to exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "helpers", *args], cwd=cwd, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"helpers {args[0]} failed:\n{proc.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def cntext_python(path: Path | None) -> tuple[Path | None, str]:
+    """Return a Python with cntext 2.2.1 (creating the venv if needed), or None and why not."""
+    py = path or CNTEXT_VENV / "bin" / "python"
+    ok = (
+        py.exists()
+        and subprocess.run([str(py), "-c", "import cntext"], capture_output=True).returncode == 0
+    )
+    if ok:
+        return py, ""
+    if path is not None:
+        return None, f"{py} cannot import cntext"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(CNTEXT_VENV)], check=True)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", "cntext==2.2.1", "ipython"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        return None, f"pip install cntext==2.2.1 failed: {(exc.stderr or '').strip()[-300:]}"
+    return py, ""
+
+
+def evidence_reference(evidence: pd.DataFrame) -> pd.Series:
+    """The evidence strings as the old implementation built them (groupby().apply, itertuples)."""
+
+    def one(r) -> str:
+        where = f"@{r.start}-{r.end}" if pd.notna(r.start) else ""
+        return f"{r.code}: {r.indicator}「{r.match}」{where}"
+
+    return evidence.groupby("unit_id", sort=False).apply(
+        lambda g: "; ".join(one(r) for r in g.itertuples())
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=1000, help="documents (default 1000)")
+    ap.add_argument("--seed", type=int, default=7, help="seed for recombining paragraphs")
+    ap.add_argument("--cntext-python", type=Path, default=None, help="a Python with cntext 2.2.1")
+    ap.add_argument("--no-cntext", action="store_true", help="skip cntext")
+    args = ap.parse_args()
+    print(
+        f"{date.today()}, {platform.node() or 'this machine'}: {platform.processor() or ''} "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, Python "
+        f"{platform.python_version()}"
+    )
+    with tempfile.TemporaryDirectory(dir=paths.CACHE if paths.CACHE.exists() else None) as tmp:
+        tmp = Path(tmp)
+        (tmp / "docs").mkdir()
+        docs = corpus_build(args.docs, tmp / "docs", args.seed)
+        files = [str(p.relative_to(tmp)) for _, p, _ in docs]
+        rows = []
+
+        # the two commands, end to end (clean first: code reads its units)
+        wall, cpu = _command(["clean", *files, "--out", "units.csv"], tmp)
+        rows.append(("command: helpers clean DOCS --out units.csv", wall, cpu))
+        wall, cpu = _command(["code", "units.csv", "--out", "coded.csv"], tmp)
+        rows.append(("command: helpers code units.csv --out coded.csv", wall, cpu))
+
+        units = csv_read_units(tmp / "units.csv")
+        texts = units["text"].str.replace("\n", " ", regex=False).tolist()
+        n_chars = sum(map(len, texts))
+        book = codebook_read()
+        seg = segmenter_make()
+        matcher = matcher_make(book)
+
+        # the floor
+        from helpers.coding import text_simplify_aligned
+
+        simple = text_simplify_aligned("\n".join(texts))
+        simple_texts = simple.split("\n")
+        rj = seg.rjieba
+        _, wall, cpu = _timed(lambda: [rj.cut(t, True) for t in simple_texts])
+        rows.append(("floor: rjieba segmentation alone", wall, cpu))
+        _, wall, cpu = _timed(lambda: sum(1 for _ in matcher.automaton.iter(simple)))
+        rows.append(("floor: one automaton pass alone", wall, cpu))
+
+        # in-process stages of helpers code
+        token_lists, wall, cpu = _timed(lambda: texts_cut(texts, seg))
+        rows.append(("in-process: segmentation (texts_cut)", wall, cpu))
+        result, wall, cpu = _timed(lambda: units_code(units, book, token_lists=token_lists))
+        rows.append(("in-process: coding (units_code)", wall, cpu))
+        table, wall, cpu = _timed(lambda: coded_table(result))
+        rows.append(("in-process: coded table with evidence", wall, cpu))
+
+        # naive baseline
+        import jieba
+
+        jieba.setLogLevel(60)
+        jieba.lcut("预热")
+        keywords = sorted({k for c in book.codes for k in c.keywords})
+        _, wall, cpu = _timed(lambda: [jieba.lcut(t) for t in texts])
+        rows.append(("naive: jieba.lcut per sentence", wall, cpu))
+        _, wall, cpu = _timed(lambda: sum(k in t for t in texts for k in keywords))
+        rows.append(("naive: each keyword tested with `in`", wall, cpu))
+
+        # cntext
+        cntext_note = "skipped (--no-cntext)"
+        if not args.no_cntext:
+            py, why = cntext_python(args.cntext_python)
+            if py is None:
+                cntext_note = f"skipped: {why}"
+            else:
+                per_doc = units.groupby("doc_id", sort=False)["text"].agg("".join).tolist()
+                (tmp / "docs.json").write_text(json.dumps(per_doc, ensure_ascii=False))
+                diction = {c.id: list(c.keywords) for c in book.codes}
+                (tmp / "diction.json").write_text(json.dumps(diction, ensure_ascii=False))
+                (tmp / "cntext_run.py").write_text(CNTEXT_SCRIPT)
+                out = subprocess.run(
+                    [str(py), "cntext_run.py", "docs.json", "diction.json"],
+                    cwd=tmp,
+                    capture_output=True,
+                    text=True,
+                )
+                if out.returncode != 0:
+                    cntext_note = f"skipped: cntext failed: {out.stderr.strip()[-300:]}"
+                else:
+                    got = json.loads(out.stdout.strip().splitlines()[-1])
+                    rows.append(("cntext 2.2.1: sentiment(text, diction)", got["wall"], got["cpu"]))
+                    cntext_note = f"{py}"
+
+        # evidence identical: the command's column against the old row-by-row implementation
+        written = pd.read_csv(tmp / "coded.csv", dtype=str, keep_default_na=False)
+        old = written["unit_id"].map(evidence_reference(result.evidence)).fillna("")
+        same = written["evidence"].equals(old) and table["evidence"].equals(old)
+
+    t = pd.DataFrame(rows, columns=["stage", "seconds", "CPU s"]).set_index("stage")
+    t["M chars/s"] = n_chars / t["seconds"] / 1e6
+    print(
+        f"{args.docs} documents, {n_chars:,} characters in {len(texts):,} sentence units; "
+        f"cntext: {cntext_note}\n"
+    )
+    # on a shared machine wall-clock seconds mostly measure the other jobs: every ratio is given
+    # on wall clock and on CPU seconds
+    for col in ("seconds", "CPU s"):
+        sec = t[col]
+        floor = sec["floor: rjieba segmentation alone"] + sec["floor: one automaton pass alone"]
+        t[f"× floor ({col})"] = sec / floor
+    print(t.round(3).to_string())
+    for col in ("seconds", "CPU s"):
+        sec = t[col]
+        floor = sec["floor: rjieba segmentation alone"] + sec["floor: one automaton pass alone"]
+        ours = sec["in-process: segmentation (texts_cut)"] + sec["in-process: coding (units_code)"]
+        naive = sec["naive: jieba.lcut per sentence"] + sec["naive: each keyword tested with `in`"]
+        commands = sec.filter(like="command:").sum()
+        print(
+            f"\n[{col}] floor (rjieba + one automaton pass): {floor:.2f}; naive (jieba.lcut + "
+            f"`in`): {naive:.2f}; in-process segmentation + coding: {ours:.2f} = "
+            f"{ours / floor:.1f}× the floor, {naive / ours:.1f}× faster than naive (target 8×); "
+            f"the two commands: {commands:.2f} = {naive / commands:.1f}× faster than naive "
+            f"(target ≤ 5 s and 2×)"
+        )
+        if "cntext 2.2.1: sentiment(text, diction)" in sec:
+            cn = sec["cntext 2.2.1: sentiment(text, diction)"]
+            print(f"[{col}] cntext: {cn:.2f} → segmentation + coding {cn / ours:.1f}× faster")
+    print(f"evidence column identical to the old implementation: {same}")
+    if not same:
+        raise SystemExit("evidence differs from the old implementation")
+
+
+if __name__ == "__main__":
+    main()
