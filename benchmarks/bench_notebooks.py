@@ -1,8 +1,8 @@
 """Cold run of the notebooks: wall-clock and CPU seconds of each, as ``make run`` executes them.
 
 Each notebook runs in its own ``python -m helpers run --only NN`` (papermill, a fresh kernel), in
-pipeline order, after ``data/processed/`` and the segmentation cache are removed: a cold run, as on a
-fresh checkout (jieba's dictionary cache and matplotlib's font cache are kept, as a machine keeps
+pipeline order, after ``data/processed/`` and the segmentation cache are removed: a cold run, as on
+a fresh checkout (jieba's dictionary cache and matplotlib's font cache are kept, as a machine keeps
 them). Wall-clock seconds depend on what else the machine runs; CPU seconds (user + system of the
 process and its kernel, from ``os.wait4``) much less, so both are printed. ``--root`` runs another
 checkout with this interpreter (its ``src`` first on ``PYTHONPATH``), so two versions can be timed

@@ -2,8 +2,8 @@
 
 Builds a corpus of N documents (default 1,000, about 4 million characters) by recombining the real
 paragraphs and headings of the two corpus documents around their real header and trailer blocks
-(fixed seed; every fifth document saved as GB18030), then runs the per-document stages in two passes,
-as the notebooks do (cleanup writes its units; the later stages read them):
+(fixed seed; every fifth document saved as GB18030), then runs the per-document stages in two
+passes, as the notebooks do (cleanup writes its units; the later stages read them):
 
     pass 1: reading + cleanup            (raw file → cleaned sentence units, written per document)
     pass 2: segmentation → coding → statistics   (per document; only per-document counts are kept)
@@ -14,7 +14,8 @@ printed on its own line). It prints, per stage, seconds, characters per second a
 to a naive baseline run in the same process on the same sentences: plain ``jieba.lcut`` over every
 sentence, and a Python loop testing each codebook keyword with ``in``.
 
-    .venv/bin/python benchmarks/bench_pipeline.py [--docs 1000] [--engine serial|dask|both] [--seed 7]
+    .venv/bin/python benchmarks/bench_pipeline.py [--docs 1000] [--engine serial|dask|both] \
+        [--seed 7]
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ TITLES = {
 
 
 def corpus_build(n_docs: int, out_dir: Path, seed: int) -> list[tuple[str, Path, str]]:
-    """Write ``n_docs`` recombined documents into ``out_dir``; return (doc_id, path, title) triples."""
+    """Write ``n_docs`` recombined documents into ``out_dir``; return (doc_id, path, title)."""
     table = corpus_read_table()
     raws = {r.doc_id: (paths.RAW / r.file).read_text(encoding="utf-8") for r in table.itertuples()}
     rng = random.Random(seed)
@@ -110,7 +111,7 @@ def document_clean_units(item: tuple[str, Path, str, Path]) -> dict:
 
 
 def document_analyse(path: Path) -> dict:
-    """Pass 2: segment, code and count one document's units; return timings and counts (nothing else)."""
+    """Pass 2: segment, code and count one document's units; return timings and counts only."""
     seg, matcher, stop = _state()
     t0 = time.perf_counter()
     texts, headings = pickle.loads(path.read_bytes())
@@ -135,8 +136,9 @@ def document_analyse(path: Path) -> dict:
 
 
 def run(docs: list, engine: str, address: str | None = None) -> dict:
-    """Run both passes over the documents; return summed stage seconds, counts and each pass's wall time."""
-    _state()  # tool start-up is not a per-document cost (dask: the workers were warmed the same way)
+    """Run both passes; return summed stage seconds, counts and each pass's wall time."""
+    # tool start-up is not a per-document cost (dask: the workers were warmed the same way)
+    _state()
     opts = {"engine": engine, "address": address, "chunksize": 100}
     with tempfile.TemporaryDirectory(dir=docs[0][1].parent) as clean_dir:
         t0 = time.perf_counter()
@@ -156,7 +158,7 @@ def run(docs: list, engine: str, address: str | None = None) -> dict:
 
 
 def baseline(docs: list) -> dict:
-    """Naive baseline on the same sentences: jieba.lcut per sentence; each keyword tested with ``in``."""
+    """Naive baseline on these sentences: jieba.lcut per sentence, each keyword tested by ``in``."""
     import jieba
 
     sentences = []
@@ -276,7 +278,8 @@ def main() -> None:
         base = baseline(docs)
     any_run = next(iter(results.values()))
     print(
-        f"{args.docs} documents, {any_run['chars']:,} characters, {any_run['sentences']:,} sentences, "
+        f"{args.docs} documents, {any_run['chars']:,} characters, "
+        f"{any_run['sentences']:,} sentences, "
         f"{any_run['tokens']:,} tokens"
     )
     naive = base["segmentation"] + base["coding"]
@@ -313,7 +316,8 @@ def main() -> None:
         share = 1 if engine == "serial" else args.workers
         seg_code = (total["segmentation"] + total["coding"]) / share
         print(
-            f"segmentation + coding: {seg_code:.3f} s{'' if engine == 'serial' else ' per core'} vs naive "
+            f"segmentation + coding: {seg_code:.3f} s"
+            f"{'' if engine == 'serial' else ' per core'} vs naive "
             f"{naive:.3f} s → {naive / seg_code:.1f}x; pass 2 wall clock (with statistics): "
             f"{total['wall_pass2']:.3f} s → {naive / total['wall_pass2']:.1f}x"
         )

@@ -1,7 +1,8 @@
 """Segmentation throughput: the project's segmenter (rjieba, token-identical) against pure jieba.
 
-Builds a scaled corpus by recombining the real corpus sentences (fixed seed), cuts every sentence with
-both backends in the same process, checks the tokens are identical, and prints characters per second.
+Builds a scaled corpus by recombining the real corpus sentences (fixed seed), cuts every sentence
+with both backends in the same process, checks the tokens are identical, and prints characters per
+second.
 
     .venv/bin/python benchmarks/bench_segmentation.py [--chars 1000000] [--seed 1]
 """

@@ -98,7 +98,7 @@ def test_what_the_extractor_dropped_is_counted_and_in_the_audit(page, cleaned):
     assert sum(len(re.sub(r"[\s|]", "", t)) for t in audit["text"]) == dropped
     # each dropped block points at its line of the .html file
     lines = page.read_bytes().split(b"\n")
-    for line, text in zip(audit["line"], audit["text"]):
+    for line, _text in zip(audit["line"], audit["text"]):
         assert 1 <= line <= len(lines)
     # the furniture the reference names is in the audit or in the cleanup's own audit rows
     everything = _ws("\n".join(cleaned.audit.loc[cleaned.audit["doc_id"] == page.stem, "text"]))
@@ -239,7 +239,8 @@ def test_the_extracted_text_keeps_every_body_sentence(page):
             "闽宁协作推进会召开",
         ),
         (
-            '<title>闽宁协作推进会召开 - 塞上新闻网</title><meta property="og:site_name" content="塞上新闻网">',
+            "<title>闽宁协作推进会召开 - 塞上新闻网</title>"
+            '<meta property="og:site_name" content="塞上新闻网">',
             "闽宁协作推进会召开",
         ),
         (
@@ -250,6 +251,9 @@ def test_the_extracted_text_keeps_every_body_sentence(page):
 )
 def test_page_title_loses_the_site_and_column_it_names(head, title):
     body = "<p>" + "两地召开联席会议，研究部署下一阶段协作重点。" * 3 + "</p>"
-    html = f'<html><head><meta charset="utf-8">{head}</head><body><article>{body}</article></body></html>'
+    html = (
+        f'<html><head><meta charset="utf-8">{head}</head>'
+        f"<body><article>{body}</article></body></html>"
+    )
     page = html_extract(html)
     assert page.title == title and page.text.split("\n")[0] == title

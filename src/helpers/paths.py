@@ -31,6 +31,6 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "946684800")
 
 
 def ensure_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if missing and return it, so callers can write into it at once."""
+    """Create ``path`` (and parents) if missing and return it, so callers can write into it."""
     path.mkdir(parents=True, exist_ok=True)
     return path
