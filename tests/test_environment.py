@@ -1,4 +1,4 @@
-"""The project's own files describe one environment: pyproject.toml, environment.yml and the lock."""
+"""The project's own files describe one environment: pyproject, environment.yml and the lock."""
 
 from __future__ import annotations
 
