@@ -49,20 +49,20 @@ def test_every_corpus_character_is_in_the_font(raw_texts):
 
 
 def test_word_cloud_uses_the_cjk_font_and_refuses_undrawable_words(tmp_path):
-    wc = plots.wordcloud_draw({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
+    wc = plots.wordcloud_plot({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
     assert wc.font_path == str(plots.font_path())
     assert {w for (w, _), *_ in wc.layout_} == {"闽宁协作", "乡村振兴", "结对帮扶"}
     png, svg = plots.wordcloud_save(wc, "wc", tmp_path)
     assert png.stat().st_size > 0 and "闽宁协作" in svg.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="boxes"):
-        plots.wordcloud_draw({"闽宁协作😀": 3})
+        plots.wordcloud_plot({"闽宁协作😀": 3})
 
 
 def test_word_cloud_layout_is_reproducible():
     freqs = {"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3, "产业带动": 2}
     assert (
-        plots.wordcloud_draw(freqs, random_state=7).layout_
-        == plots.wordcloud_draw(freqs, random_state=7).layout_
+        plots.wordcloud_plot(freqs, random_state=7).layout_
+        == plots.wordcloud_plot(freqs, random_state=7).layout_
     )
 
 
@@ -80,7 +80,7 @@ def _embedded_font(svg_text: str):
 
 
 def test_word_cloud_svg_embeds_exactly_the_glyphs_it_draws(tmp_path):
-    wc = plots.wordcloud_draw({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
+    wc = plots.wordcloud_plot({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
     _, svg = plots.wordcloud_save(wc, "wc", tmp_path)
     text = svg.read_text(encoding="utf-8")
     assert text.startswith("<svg") and text.count("@font-face") == 1
@@ -107,7 +107,8 @@ def test_palette_keeps_colours_when_a_code_is_added():
 
 def test_palette_is_colour_blind_safe_okabe_ito_hues():
     okabe_ito = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
-    # seaborn's "colorblind" palette: Okabe–Ito's hues, shifted slightly; the first six are near them
+    # seaborn's "colorblind" palette: Okabe–Ito's hues, shifted slightly; the first six are near
+    # them
     from matplotlib.colors import to_rgb
 
     def near(c):
@@ -163,7 +164,7 @@ def _network_tables():
 def test_network_labels_do_not_overlap_and_legends_explain_colour_size_width(tmp_path):
     plots.plots_setup()
     nodes, edges = _network_tables()
-    fig = plots.network_draw(nodes, edges, max_edges=60, seed=42, title="共现网络")
+    fig = plots.network_plot(nodes, edges, max_edges=60, seed=42, title="共现网络")
     ax = fig.axes[0]
     labels = {t.get_text() for t in ax.texts}
     assert labels == set(nodes["feature"])
@@ -192,7 +193,7 @@ def test_network_figure_is_reproducible(tmp_path):
     nodes, edges = _network_tables()
     out = []
     for name in ("a", "b"):
-        fig = plots.network_draw(nodes, edges, seed=42)
+        fig = plots.network_plot(nodes, edges, seed=42)
         out.append(plots.figure_save(fig, name, tmp_path, formats=("png",))[0].read_bytes())
         plt.close(fig)
     assert out[0] == out[1]
@@ -229,7 +230,7 @@ def test_word_cloud_font_cache_does_not_change_the_layout():
         "东西部协作": 2,
         "两省区": 1,
     }
-    ours = plots.wordcloud_draw(freqs, random_state=3, width=400, height=240)
+    ours = plots.wordcloud_plot(freqs, random_state=3, width=400, height=240)
     plain = WordCloud(
         font_path=str(plots.font_path()),
         width=400,

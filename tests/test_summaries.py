@@ -1,4 +1,4 @@
-"""Statistical summaries: checked against hand computations on small tables, not against themselves."""
+"""Statistical summaries: checked against hand computations on small tables, not themselves."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def _wide(
 
 
 def _table_units(table: dict[str, list[int]], codes: list[str]) -> list[tuple[str, set[str]]]:
-    """Single-code units reproducing a document × code table: table[doc][j] units coded codes[j] only."""
+    """Single-code units reproducing a document × code table: table[doc][j] units coded codes[j]."""
     return [
         (doc, {c}) for doc, counts in table.items() for c, n in zip(codes, counts) for _ in range(n)
     ]
@@ -156,8 +156,8 @@ CODES2 = ["l1", "m1"]
 
 def test_small_2x2_of_single_code_units_reports_fishers_exact_test():
     wide = _wide(_table_units({"A": [4, 1], "B": [1, 4]}, CODES2), CODES2)
-    # margins 5/5 and 5/5: P(a = k) = C(5,k) C(5,5−k) / C(10,5) = (1, 25, 100, 100, 25, 1) / 252; a = 4 observed;
-    # two-sided p sums the tables no more probable than it: k = 0, 1, 4, 5
+    # margins 5/5 and 5/5: P(a = k) = C(5,k) C(5,5−k) / C(10,5) = (1, 25, 100, 100, 25, 1) / 252; a
+    # = 4 observed; two-sided p sums the tables no more probable than it: k = 0, 1, 4, 5
     fisher_by_hand = (1 + 25 + 25 + 1) / 252
     res = summaries.codes_independence(
         wide, _codebook(CODES2), n_permutations=9999, random_seed=7
@@ -343,7 +343,8 @@ def test_bootstrap_of_all_codes_at_once_is_stable_when_a_code_is_added_and_chunk
     x = (np.random.default_rng(3).random((57, 4)) < 0.3).astype(int)
     strata = [x[:30], x[30:]]
     lows, highs = summaries.shares_bootstrap(strata, n_bootstrap=999, rng=5)
-    # the draws depend on the units only: the first two codes get the same interval without the others
+    # the draws depend on the units only: the first two codes get the same interval without the
+    # others
     two = summaries.shares_bootstrap([s[:, :2] for s in strata], n_bootstrap=999, rng=5)
     assert np.array_equal(two[0], lows[:2]) and np.array_equal(two[1], highs[:2])
     # bounding memory (tiny chunks) does not change the draws
@@ -352,7 +353,7 @@ def test_bootstrap_of_all_codes_at_once_is_stable_when_a_code_is_added_and_chunk
 
 
 def test_bootstrap_interval_agrees_with_scipy_stratified_bootstrap():
-    """Same method as scipy.stats.bootstrap (percentile, strata resampled separately): bounds within MC error."""
+    """Same method as scipy.stats.bootstrap (percentile, strata apart): within Monte-Carlo error."""
     rng = np.random.default_rng(8)
     a, b = (rng.random(40) < 0.25).astype(float), (rng.random(60) < 0.5).astype(float)
     ours = summaries.share_bootstrap([a, b], n_bootstrap=20000, rng=1)
@@ -372,7 +373,7 @@ def test_bootstrap_interval_agrees_with_scipy_stratified_bootstrap():
 
 
 def test_whole_unit_permutation_agrees_with_scipy_permutation_test():
-    """Random pattern × document tables (Patefield) have the distribution of shuffled unit labels."""
+    """Random pattern × document tables (Patefield) are distributed as shuffled unit labels."""
     rng = np.random.default_rng(4)
     labels = np.repeat([0, 1, 2], [14, 10, 12])
     probs = np.array([[0.6, 0.3, 0.2], [0.3, 0.5, 0.2], [0.2, 0.3, 0.6]])
@@ -554,11 +555,11 @@ def test_figures_render_with_chinese_labels(tmp_path):
     book = _codebook(codes)
     freq = summaries.codes_frequency(wide, book, by="document", n_bootstrap=200)
     figures = {
-        "shares": summaries.shares_plot(freq, book),
-        "composition": summaries.composition_plot(freq, book),
-        "cooccurrence": summaries.cooccurrence_plot(summaries.codes_cooccurrence(wide, book), book),
-        "profile": summaries.profile_plot(summaries.sections_profile(wide, book), book),
-        "residuals": summaries.residuals_plot(summaries.codes_residuals(wide, book), book),
+        "shares": plots.shares_plot(freq, book),
+        "composition": plots.composition_plot(freq, book),
+        "cooccurrence": plots.cooccurrence_plot(summaries.codes_cooccurrence(wide, book), book),
+        "profile": plots.profile_plot(summaries.sections_profile(wide, book), book),
+        "residuals": plots.residuals_plot(summaries.codes_residuals(wide, book), book),
     }
     for name, fig in figures.items():
         texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
@@ -591,7 +592,7 @@ def test_code_colours_stay_when_a_code_is_added_and_labels_are_readable():
     for codes in (before_codes, after_codes):
         wide = _wide(units, codes)
         book = _codebook(codes)
-        fig = summaries.composition_plot(summaries.codes_frequency(wide, book, by="document"), book)
+        fig = plots.composition_plot(summaries.codes_frequency(wide, book, by="document"), book)
         colours.append(_legend_colours(fig))
         counts = [t for ax in fig.axes for t in ax.texts]
         assert counts and min(t.get_fontsize() for t in counts) >= 9
@@ -611,7 +612,7 @@ def test_section_profile_cell_labels_are_at_least_10_pt():
         sections=["一、甲", "二、乙", "一、丙"],
     )
     book = _codebook(codes)
-    fig = summaries.profile_plot(summaries.sections_profile(wide, book), book)
+    fig = plots.profile_plot(summaries.sections_profile(wide, book), book)
     cells = [t for t in fig.axes[0].texts if t.get_text().endswith("%")]
     assert len(cells) == 3 * 3 and min(t.get_fontsize() for t in cells) >= 10
     assert plots.texts_overlapping(fig.axes[0]) == []
