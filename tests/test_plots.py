@@ -246,3 +246,60 @@ def test_word_cloud_font_cache_does_not_change_the_layout():
     from PIL import ImageFont
 
     assert ImageFont.truetype is not plots._CachedFonts.truetype  # PIL itself is left as it was
+
+
+def test_documents_select_takes_the_first_n_or_the_named_documents():
+    docs = ["opinion2021", "report2024", "news2019", "news2020"]
+    assert plots.documents_select(docs, 2) == ["opinion2021", "report2024"]
+    assert plots.documents_select(docs, 10) == docs
+    assert plots.documents_select(docs, None) == docs
+    # named documents come in corpus order; one no longer in the corpus is a warning, not an error
+    with pytest.warns(UserWarning, match="news2030"):
+        got = plots.documents_select(docs, ["news2020", "news2030", "opinion2021"])
+    assert got == ["opinion2021", "news2020"]
+    with pytest.raises(ValueError, match="figure_documents"):
+        plots.documents_select(docs, "report2024")
+
+
+def test_top_terms_of_many_documents_fill_a_grid_not_one_row():
+    import pandas as pd
+
+    plots.plots_setup()
+    groups = [f"doc{i}" for i in range(7)]
+    freq = pd.DataFrame(
+        {
+            "group": [g for g in groups for _ in range(2)],
+            "feature": ["闽宁协作", "推动"] * len(groups),
+            "count": [4, 2] * len(groups),
+            "rate_per_10k": [40.0, 20.0] * len(groups),
+        }
+    )
+    fig = plots.top_terms_plot(freq, groups=groups, ncols=3)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 7
+    width, height = fig.get_size_inches()
+    assert width == pytest.approx(5.5 * 3 + 0.5)  # three columns, whatever the number of groups
+    assert height == pytest.approx((0.32 * 2 + 1.6) * 3)  # three rows of panels
+    assert all(ax.get_xticklabels()[0].get_visible() for ax in visible)
+    plt.close(fig)
+
+
+def test_committed_tables_and_figures_stay_within_the_review_budget():
+    """outputs/tables + outputs/figures (committed, reviewed in pull requests): ≤ 100 files, ≤ 30
+    MB.
+
+    Per-document figures are drawn for ``figure_documents`` only and long per-document tables go to
+    outputs/extra (not committed), so this holds with hundreds of documents (see README, Corpus
+    size); a change that writes a file per document into these folders fails here.
+    """
+    from helpers import paths
+
+    files = [
+        p
+        for folder in (paths.TABLES, paths.FIGURES)
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != ".gitkeep"
+    ]
+    size = sum(p.stat().st_size for p in files)
+    assert len(files) <= 100, f"{len(files)} files in outputs/tables + outputs/figures"
+    assert size <= 30e6, f"{size / 1e6:.1f} MB in outputs/tables + outputs/figures"

@@ -247,12 +247,51 @@ def wordcloud_save(wc, name: str, figures_dir: str | Path = paths.FIGURES) -> li
     return [png, svg]
 
 
-def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=("(corpus)",)):
+def documents_select(docs, figure_documents: int | list[str] | None = 6) -> list[str]:
+    """Return the documents that get figures of their own: a handful, so outputs stay reviewable.
+
+    ``figure_documents``: a number N (the first N of ``docs``, in corpus order), a list of doc ids
+    (kept in ``docs``' order; ids not in ``docs`` are named in a warning and skipped, so removing a
+    document never breaks a run) or None (every document). Per-document figures (word clouds,
+    top-terms panels, notebook 04's per-document charts) are drawn for these only; every document
+    stays in the tables.
+    """
+    docs = list(docs)
+    if figure_documents is None:
+        return docs
+    if isinstance(figure_documents, bool) or not isinstance(figure_documents, (int, list, tuple)):
+        raise ValueError(
+            f"figure_documents must be a number, a list of doc_ids or None, not "
+            f"{figure_documents!r}"
+        )
+    if isinstance(figure_documents, int):
+        if figure_documents < 0:
+            raise ValueError(f"figure_documents must be ≥ 0, not {figure_documents}")
+        return docs[:figure_documents]
+    wanted = [str(d) for d in figure_documents]
+    missing = [d for d in wanted if d not in set(docs)]
+    if missing:
+        warnings.warn(
+            f"figure_documents: not in the corpus, skipped: {', '.join(missing)}", stacklevel=2
+        )
+    return [d for d in docs if d in set(wanted)]
+
+
+def top_terms_plot(
+    freq: pd.DataFrame,
+    *,
+    top_n: int = 20,
+    groups=None,
+    exclude=("(corpus)",),
+    ncols: int = 3,
+):
     """Return a figure: the ``top_n`` most frequent content words, one panel per group.
 
     ``freq`` is :func:`helpers.textstat.textstat_frequency`'s table (already sorted by count within
     each group). All panels share one x-scale (rate per 10,000 tokens), so bars compare across
-    documents; each bar is labelled with its count.
+    documents; each bar is labelled with its count. Panels fill a grid of at most ``ncols``
+    columns, so the figure grows downwards, a row per ``ncols`` groups: pass a handful of groups
+    (:func:`documents_select`), the rest are in the frequency table.
     """
     import matplotlib.pyplot as plt
 
@@ -261,15 +300,17 @@ def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=
         raise ValueError("no group to plot: the frequency table has only the corpus rows")
     subs = [freq[freq["group"] == g].head(top_n) for g in groups]
     rows = max(len(s) for s in subs)
+    ncols = max(1, min(ncols, len(groups)))
+    nrows = -(-len(groups) // ncols)
     fig, axes = plt.subplots(
-        1,
-        len(groups),
-        figsize=(5.5 * len(groups) + 0.5, 0.32 * rows + 1.6),
+        nrows,
+        ncols,
+        figsize=(5.5 * ncols + 0.5, (0.32 * rows + 1.6) * nrows),
         sharex=True,
         squeeze=False,
     )
     xmax = max(float(s["rate_per_10k"].max()) for s in subs if len(s))
-    for ax, g, sub in zip(axes[0], groups, subs):
+    for ax, g, sub in zip(axes.flat, groups, subs):
         y = np.arange(len(sub))
         ax.barh(y, sub["rate_per_10k"], color=PALETTE[0], height=0.7)
         ax.set_yticks(y, sub["feature"], fontsize=11)
@@ -279,6 +320,11 @@ def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=
         ax.set_title(f"{g}：高频内容词")
         ax.set_xlabel("每万词频次（柱旁数字：次数）")
         ax.grid(axis="y", visible=False)
+    for ax in axes.flat[len(groups) :]:
+        ax.set_visible(False)
+    if nrows > 1:
+        for ax in axes.flat[: len(groups)]:
+            ax.xaxis.set_tick_params(labelbottom=True)  # sharex hides them above the last row
     axes[0][0].set_xlim(0, xmax * 1.1)
     fig.tight_layout()
     return fig
