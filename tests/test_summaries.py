@@ -372,14 +372,17 @@ def test_bootstrap_interval_agrees_with_scipy_stratified_bootstrap():
     assert ours[0] < share < ours[1]
 
 
-def test_whole_unit_permutation_agrees_with_scipy_permutation_test():
-    """Random pattern × document tables (Patefield) are distributed as shuffled unit labels."""
+@pytest.mark.parametrize("method", ["patefield", "shuffle"])
+def test_whole_unit_permutation_agrees_with_scipy_permutation_test(method):
+    """Random pattern × document tables (Patefield) and shuffled labels (bincount) are distributed
+    as scipy's shuffled unit labels."""
     rng = np.random.default_rng(4)
     labels = np.repeat([0, 1, 2], [14, 10, 12])
     probs = np.array([[0.6, 0.3, 0.2], [0.3, 0.5, 0.2], [0.2, 0.3, 0.6]])
     x = (rng.random((36, 3)) < probs[labels]).astype(float)
     x[x.sum(axis=1) == 0, 0] = 1
-    chi2, p = summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=1)
+    kw = {"n_permutations": 20000, "method": method}
+    chi2, p = summaries.permutation_chi2(labels, x, random_seed=1, **kw)
     groups = np.arange(3)
 
     def stat(lab, axis=-1):
@@ -400,11 +403,27 @@ def test_whole_unit_permutation_agrees_with_scipy_permutation_test():
     assert abs(p - ref.pvalue) < 5 * math.sqrt(2) * se + 1e-4
     assert 0.0001 < p < 0.5  # a real difference between the documents, not a degenerate test
     # bounding memory does not change the result; the seed does, a little
-    assert (
-        summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=1, max_cells=50)[1]
-        == p
+    assert summaries.permutation_chi2(labels, x, random_seed=1, max_cells=50, **kw)[1] == p
+    assert summaries.permutation_chi2(labels, x, random_seed=2, **kw)[1] != p
+
+
+def test_whole_unit_permutation_chooses_the_cheaper_draw_and_keeps_memory_bounded():
+    """Many documents: labels are shuffled (cost ∝ units), and the result equals the explicit
+    method's; few documents: Patefield tables, as before (the two-document tables unchanged)."""
+    rng = np.random.default_rng(11)
+    labels = np.repeat(np.arange(40), 6)  # 40 documents of 6 units
+    x = (rng.random((240, 5)) < 0.3).astype(float)
+    x[x.sum(axis=1) == 0, 0] = 1
+    auto = summaries.permutation_chi2(labels, x, n_permutations=999, random_seed=3)
+    assert auto == summaries.permutation_chi2(
+        labels, x, n_permutations=999, random_seed=3, method="shuffle"
     )
-    assert summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=2)[1] != p
+    few = labels[:24] % 2, x[:24]
+    assert summaries.permutation_chi2(*few, n_permutations=999, random_seed=3) == (
+        summaries.permutation_chi2(*few, n_permutations=999, random_seed=3, method="patefield")
+    )
+    with pytest.raises(ValueError, match="method"):
+        summaries.permutation_chi2(labels, x, method="exact")
 
 
 def test_fisher_freeman_halton_monte_carlo_matches_full_enumeration():

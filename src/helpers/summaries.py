@@ -327,6 +327,7 @@ def permutation_chi2(
     n_permutations: int = 9999,
     random_seed: int = 0,
     max_cells: int = 2_000_000,
+    method: str = "auto",
 ) -> tuple[float, float]:
     """Return (X², p) of a whole-unit permutation test of label × code independence.
 
@@ -335,12 +336,23 @@ def permutation_chi2(
     table is recomputed. Because whole units move, the dependence between the codes of a multi-label
     unit is kept under the null hypothesis, which the asymptotic chi-square test ignores.
 
-    Units with the same codes are interchangeable, so a random relabelling is drawn as a random
-    table of code patterns × groups with the observed margins (Patefield's algorithm,
-    ``scipy.stats.random_table``), which has exactly the distribution the shuffled labels give; all
-    resamples at once, in chunks of at most ``max_cells`` cells. Its size grows with patterns ×
-    groups, not with units. p = (b + 1) / (n + 1), b = resamples with X² at least the observed; when
-    n! ≤ ``n_permutations`` every ordering of the units is enumerated and p is exact.
+    Two ways to draw a relabelling, with the same distribution (both exact Monte-Carlo draws of
+    the permutation null, not approximations), whichever costs less per draw for this table:
+
+    - units with the same codes are interchangeable, so a random relabelling can be drawn as a
+      random table of code patterns × groups with the observed margins (Patefield's algorithm,
+      ``scipy.stats.random_table``), which has exactly the distribution the shuffled labels give.
+      Its cost grows with patterns × groups, so it is used when that is at most units + codings
+      (a few documents: the two-document corpus);
+    - otherwise the labels themselves are shuffled (``Generator.permuted``) and each resample's
+      group × code table is counted with one ``bincount`` over the codings, so its cost grows with
+      units + codings, not with documents × patterns (hundreds of documents).
+
+    Resamples are drawn in chunks of at most ``max_cells`` numbers, so memory is bounded whatever
+    ``n_permutations`` and the corpus size; the same ``random_seed`` gives the same p. ``method``:
+    ``"auto"`` (as above), ``"patefield"`` or ``"shuffle"``.
+    p = (b + 1) / (n + 1), b = resamples with X² at least the observed; when n! ≤
+    ``n_permutations`` every ordering of the units is enumerated and p is exact.
     """
     import itertools
 
@@ -361,16 +373,31 @@ def permutation_chi2(
         null = _chi2_batch(np.swapaxes(onehot, -1, -2) @ x)
         return observed, float(_at_least(null, observed).mean())
     patterns, kind = np.unique(x, axis=0, return_inverse=True)
-    counts = np.zeros((len(patterns), r), dtype=np.int64)
-    np.add.at(counts, (kind.ravel(), lab), 1)
-    tables = stats.random_table(counts.sum(axis=1), counts.sum(axis=0))
     rng = np.random.default_rng(random_seed)
-    chunk = max(1, min(n_permutations, max_cells // counts.size))
+    unit_nz, code_nz = np.nonzero(x)
     hits = 0
+    if method not in ("auto", "patefield", "shuffle"):
+        raise ValueError(f"method must be 'auto', 'patefield' or 'shuffle', not {method!r}")
+    if method == "patefield" or (method == "auto" and len(patterns) * r <= n + len(unit_nz)):
+        counts = np.zeros((len(patterns), r), dtype=np.int64)
+        np.add.at(counts, (kind.ravel(), lab), 1)
+        tables = stats.random_table(counts.sum(axis=1), counts.sum(axis=0))
+        chunk = max(1, min(n_permutations, max_cells // counts.size))
+        for start in range(0, n_permutations, chunk):
+            m = min(chunk, n_permutations - start)
+            drawn = tables.rvs(size=m, method="patefield", random_state=rng)  # (m, patterns, r)
+            null = _chi2_batch(np.einsum("mpr,pk->mrk", drawn, patterns))
+            hits += int(_at_least(null, observed).sum())
+        return observed, (hits + 1) / (n_permutations + 1)
+    k = x.shape[1]
+    weights = x[unit_nz, code_nz]
+    chunk = max(1, min(n_permutations, max_cells // max(n + len(unit_nz), r * k)))
     for start in range(0, n_permutations, chunk):
         m = min(chunk, n_permutations - start)
-        drawn = tables.rvs(size=m, method="patefield", random_state=rng)  # (m, patterns, groups)
-        null = _chi2_batch(np.einsum("mpr,pk->mrk", drawn, patterns))
+        shuffled = rng.permuted(np.tile(lab, (m, 1)), axis=1)  # (m, units): a group per unit
+        cell = shuffled[:, unit_nz] * k + code_nz + (r * k) * np.arange(m)[:, None]
+        drawn = np.bincount(cell.ravel(), weights=np.tile(weights, m), minlength=m * r * k)
+        null = _chi2_batch(drawn.reshape(m, r, k))
         hits += int(_at_least(null, observed).sum())
     return observed, (hits + 1) / (n_permutations + 1)
 
