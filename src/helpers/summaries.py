@@ -795,27 +795,30 @@ def sections_dominant(profile: pd.DataFrame, codebook: Codebook) -> pd.DataFrame
     occurs gets ``—``.
     """
     rows = []
+    cols = ["dimension", "units_coded", "share", "code", "label_zh", "units"]
+    # numpy arrays per section, not a DataFrame filter per section and dimension: hundreds of
+    # documents have thousands of sections
     for (doc, sec), g in profile.groupby(["doc_id", "section"], sort=False):
+        dims, coded, shares, codes, labels, units = (g[c].to_numpy() for c in cols)
         for dim, meta in codebook.dimensions.items():
-            d = g[g["dimension"] == dim]
-            if d.empty:
+            sel = dims == dim
+            if not sel.any():
                 continue
-            top = d["units_coded"].max()
-            winners = d[d["units_coded"] == top] if top > 0 else d.iloc[:0]
-            rest = sorted(
-                set(d["share"]) - ({d["share"].max()} if top > 0 else set()), reverse=True
-            )
+            top = coded[sel].max()
+            win = (coded[sel] == top) if top > 0 else np.zeros(int(sel.sum()), dtype=bool)
+            share = shares[sel]
+            rest = sorted(set(share.tolist()) - ({share.max()} if top > 0 else set()), reverse=True)
             rows.append(
                 {
                     "doc_id": doc,
                     "section": sec,
                     "dimension": dim,
                     "dimension_label": (meta or {}).get("label_zh", dim),
-                    "dominant": " ".join(winners["code"]) or "—",
-                    "dominant_label": "、".join(winners["label_zh"]) or "—",
+                    "dominant": " ".join(codes[sel][win]) or "—",
+                    "dominant_label": "、".join(labels[sel][win]) or "—",
                     "units_coded": int(top),
-                    "units": int(d["units"].iloc[0]),
-                    "share": float(d["share"].max()),
+                    "units": int(units[sel][0]),
+                    "share": float(share.max()),
                     "runner_up_share": rest[0] if rest else 0.0,
                 }
             )
