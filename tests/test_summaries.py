@@ -557,17 +557,18 @@ def test_paper_tables_are_byte_reproducible_and_keep_exact_numbers(tmp_path):
 
 
 def test_paper_markdown_cuts_long_tables_and_the_csv_keeps_every_row(tmp_path):
-    """Per-section tables of hundreds of documents are CSV material, not a paper table."""
+    """Per-section tables of hundreds of documents are CSV material, not paper tables (md, xlsx)."""
     long = pd.DataFrame({"doc_id": [f"news{i:03d}" for i in range(250)], "share": 0.5})
-    written = summaries.summaries_write({"frequency": long}, tmp_path, markdown_max_rows=100)
+    written = summaries.summaries_write({"frequency": long}, tmp_path, paper_max_rows=100)
     md = written["markdown"].read_text(encoding="utf-8")
     assert "news099" in md and "news100" not in md
     assert "(first 100 of 250 rows: every row is in the CSV file)" in md
     assert len(pd.read_csv(written["frequency"])) == 250
-    short = summaries.summaries_write(
-        {"frequency": long.head(100)}, tmp_path, markdown_max_rows=100
-    )
+    sheet = pd.read_excel(written["xlsx"], sheet_name="frequency")
+    assert len(sheet) == 101 and sheet["doc_id"].iloc[-1].startswith("(first 100 of 250 rows")
+    short = summaries.summaries_write({"frequency": long.head(100)}, tmp_path, paper_max_rows=100)
     assert "first 100" not in short["markdown"].read_text(encoding="utf-8")
+    assert len(pd.read_excel(short["xlsx"], sheet_name="frequency")) == 100
 
 
 def test_figures_render_with_chinese_labels(tmp_path):
