@@ -1,8 +1,10 @@
-"""Numbers in the text: the extractor against a list made by reading both documents, sentence by sentence.
+"""Numbers in the text: the extractor against a list made by reading both documents, sentence by
+sentence.
 
-The lists below were made by reading ``clean/opinion2021.txt`` and ``clean/report2024.txt`` (not by running
-the extractor). The test fails if the extractor misses one of these quantities, finds one that is not here,
-or leaves out a numeral other than the deliberate exclusions listed under EXCLUDED.
+The lists below were made by reading ``clean/opinion2021.txt`` and ``clean/report2024.txt`` (not by
+running the extractor). The test fails if the extractor misses one of these quantities, finds one
+that is not here, or leaves out a numeral other than the deliberate exclusions listed under
+EXCLUDED.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from helpers import summaries
 from helpers.cleanup import corpus_clean
+from helpers.numbers import numbers_excluded, numbers_extract
 from helpers.tokens import segmenter_make
 
 # (doc_id, value as written, number, unit, value_base, base_unit, quantity_type), in text order
 EXPECTED = [
-    # opinion2021, 二（一）: 推动两省区产业融合发展 / 在宁闽籍企业达到1万家左右 / 闽宁两省区旅游 / 两省区数字产业
+    # opinion2021, 二（一）: 推动两省区产业融合发展 / 在宁闽籍企业达到1万家左右 / 闽宁两省区旅游 /
+    # 两省区数字产业
     ("opinion2021", "两省区", 2, "省区", 2, "省区", "count"),
     ("opinion2021", "1万家", 1, "万家", 10_000, "家", "count"),
     ("opinion2021", "两省区", 2, "省区", 2, "省区", "count"),
@@ -57,7 +60,8 @@ EXPECTED = [
     # 2023年…安排了6.25亿元的财政援宁资金
     ("report2024", "2023年", 2023, "年", 2023, "年", "year"),
     ("report2024", "6.25亿元", 6.25, "亿元", 625_000_000, "元", "amount"),
-    # 二（三）: 两省形成相容利益的集合体 / 闽宁两省份合作建设 / 截至2023年底…项目有908个，实际到资392.11亿元
+    # 二（三）: 两省形成相容利益的集合体 / 闽宁两省份合作建设 / 截至2023年底…项目有908个，
+    # 实际到资392.11亿元
     ("report2024", "两省", 2, "省", 2, "省", "count"),
     ("report2024", "两省份", 2, "省份", 2, "省份", "count"),
     ("report2024", "2023年底", 2023, "年底", 2023, "年", "date"),
@@ -120,7 +124,7 @@ def segmenter():
 
 @pytest.fixture(scope="module")
 def numbers(units, segmenter):
-    return summaries.numbers_extract(units[units["level"] == "sentence"], segmenter=segmenter)
+    return numbers_extract(units[units["level"] == "sentence"], segmenter=segmenter)
 
 
 def _key(r) -> tuple:
@@ -158,13 +162,13 @@ def test_what_each_quantity_counts(numbers):
 
 
 def test_the_deliberate_exclusions_are_listed_with_their_rule(units):
-    out = summaries.numbers_excluded(units[units["level"] == "sentence"])
+    out = numbers_excluded(units[units["level"] == "sentence"])
     assert list(zip(out["doc_id"], out["value"], out["rule"])) == EXCLUDED
     assert out["reason"].str.len().gt(0).all()
 
 
 def test_paragraph_units_give_the_same_quantities(units, segmenter, numbers):
-    para = summaries.numbers_extract(units[units["level"] == "paragraph"], segmenter=segmenter)
+    para = numbers_extract(units[units["level"] == "paragraph"], segmenter=segmenter)
     assert list(para["value"]) == list(numbers["value"])
     assert list(para["sentence"]) == list(
         numbers["sentence"]
@@ -190,7 +194,7 @@ def test_paragraph_units_give_the_same_quantities(units, segmenter, numbers):
 def test_numeral_forms_and_units(
     segmenter, text, value, number, value_base, base_unit, quantity_type, qualifier
 ):
-    out = summaries.numbers_extract(
+    out = numbers_extract(
         pd.DataFrame({"doc_id": ["t"], "unit_id": ["t-1"], "text": [text]}), segmenter=segmenter
     )
     row = out.iloc[0]
@@ -225,4 +229,4 @@ def test_numeral_forms_and_units(
 )
 def test_non_quantities_are_not_extracted(segmenter, text):
     units = pd.DataFrame({"doc_id": ["t"], "unit_id": ["t-1"], "text": [text]})
-    assert summaries.numbers_extract(units, segmenter=segmenter).empty
+    assert numbers_extract(units, segmenter=segmenter).empty

@@ -49,20 +49,20 @@ def test_every_corpus_character_is_in_the_font(raw_texts):
 
 
 def test_word_cloud_uses_the_cjk_font_and_refuses_undrawable_words(tmp_path):
-    wc = plots.wordcloud_draw({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
+    wc = plots.wordcloud_plot({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
     assert wc.font_path == str(plots.font_path())
     assert {w for (w, _), *_ in wc.layout_} == {"闽宁协作", "乡村振兴", "结对帮扶"}
     png, svg = plots.wordcloud_save(wc, "wc", tmp_path)
     assert png.stat().st_size > 0 and "闽宁协作" in svg.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="boxes"):
-        plots.wordcloud_draw({"闽宁协作😀": 3})
+        plots.wordcloud_plot({"闽宁协作😀": 3})
 
 
 def test_word_cloud_layout_is_reproducible():
     freqs = {"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3, "产业带动": 2}
     assert (
-        plots.wordcloud_draw(freqs, random_state=7).layout_
-        == plots.wordcloud_draw(freqs, random_state=7).layout_
+        plots.wordcloud_plot(freqs, random_state=7).layout_
+        == plots.wordcloud_plot(freqs, random_state=7).layout_
     )
 
 
@@ -80,7 +80,7 @@ def _embedded_font(svg_text: str):
 
 
 def test_word_cloud_svg_embeds_exactly_the_glyphs_it_draws(tmp_path):
-    wc = plots.wordcloud_draw({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
+    wc = plots.wordcloud_plot({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
     _, svg = plots.wordcloud_save(wc, "wc", tmp_path)
     text = svg.read_text(encoding="utf-8")
     assert text.startswith("<svg") and text.count("@font-face") == 1
@@ -107,7 +107,8 @@ def test_palette_keeps_colours_when_a_code_is_added():
 
 def test_palette_is_colour_blind_safe_okabe_ito_hues():
     okabe_ito = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
-    # seaborn's "colorblind" palette: Okabe–Ito's hues, shifted slightly; the first six are close
+    # seaborn's "colorblind" palette: Okabe–Ito's hues, shifted slightly; the first six are near
+    # them
     from matplotlib.colors import to_rgb
 
     def near(c):
@@ -163,7 +164,7 @@ def _network_tables():
 def test_network_labels_do_not_overlap_and_legends_explain_colour_size_width(tmp_path):
     plots.plots_setup()
     nodes, edges = _network_tables()
-    fig = plots.network_draw(nodes, edges, max_edges=60, seed=42, title="共现网络")
+    fig = plots.network_plot(nodes, edges, max_edges=60, seed=42, title="共现网络")
     ax = fig.axes[0]
     labels = {t.get_text() for t in ax.texts}
     assert labels == set(nodes["feature"])
@@ -192,7 +193,7 @@ def test_network_figure_is_reproducible(tmp_path):
     nodes, edges = _network_tables()
     out = []
     for name in ("a", "b"):
-        fig = plots.network_draw(nodes, edges, seed=42)
+        fig = plots.network_plot(nodes, edges, seed=42)
         out.append(plots.figure_save(fig, name, tmp_path, formats=("png",))[0].read_bytes())
         plt.close(fig)
     assert out[0] == out[1]
@@ -229,7 +230,7 @@ def test_word_cloud_font_cache_does_not_change_the_layout():
         "东西部协作": 2,
         "两省区": 1,
     }
-    ours = plots.wordcloud_draw(freqs, random_state=3, width=400, height=240)
+    ours = plots.wordcloud_plot(freqs, random_state=3, width=400, height=240)
     plain = WordCloud(
         font_path=str(plots.font_path()),
         width=400,
@@ -245,3 +246,60 @@ def test_word_cloud_font_cache_does_not_change_the_layout():
     from PIL import ImageFont
 
     assert ImageFont.truetype is not plots._CachedFonts.truetype  # PIL itself is left as it was
+
+
+def test_documents_select_takes_the_first_n_or_the_named_documents():
+    docs = ["opinion2021", "report2024", "news2019", "news2020"]
+    assert plots.documents_select(docs, 2) == ["opinion2021", "report2024"]
+    assert plots.documents_select(docs, 10) == docs
+    assert plots.documents_select(docs, None) == docs
+    # named documents come in corpus order; one no longer in the corpus is a warning, not an error
+    with pytest.warns(UserWarning, match="news2030"):
+        got = plots.documents_select(docs, ["news2020", "news2030", "opinion2021"])
+    assert got == ["opinion2021", "news2020"]
+    with pytest.raises(ValueError, match="figure_documents"):
+        plots.documents_select(docs, "report2024")
+
+
+def test_top_terms_of_many_documents_fill_a_grid_not_one_row():
+    import pandas as pd
+
+    plots.plots_setup()
+    groups = [f"doc{i}" for i in range(7)]
+    freq = pd.DataFrame(
+        {
+            "group": [g for g in groups for _ in range(2)],
+            "feature": ["闽宁协作", "推动"] * len(groups),
+            "count": [4, 2] * len(groups),
+            "rate_per_10k": [40.0, 20.0] * len(groups),
+        }
+    )
+    fig = plots.top_terms_plot(freq, groups=groups, ncols=3)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 7
+    width, height = fig.get_size_inches()
+    assert width == pytest.approx(5.5 * 3 + 0.5)  # three columns, whatever the number of groups
+    assert height == pytest.approx((0.32 * 2 + 1.6) * 3)  # three rows of panels
+    assert all(ax.get_xticklabels()[0].get_visible() for ax in visible)
+    plt.close(fig)
+
+
+def test_committed_tables_and_figures_stay_within_the_review_budget():
+    """outputs/tables + outputs/figures (committed, reviewed in pull requests): ≤ 100 files, ≤ 30
+    MB.
+
+    Per-document figures are drawn for ``figure_documents`` only and long per-document tables go to
+    outputs/extra (not committed), so this holds with hundreds of documents (see README, Corpus
+    size); a change that writes a file per document into these folders fails here.
+    """
+    from helpers import paths
+
+    files = [
+        p
+        for folder in (paths.TABLES, paths.FIGURES)
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != ".gitkeep"
+    ]
+    size = sum(p.stat().st_size for p in files)
+    assert len(files) <= 100, f"{len(files)} files in outputs/tables + outputs/figures"
+    assert size <= 30e6, f"{size / 1e6:.1f} MB in outputs/tables + outputs/figures"

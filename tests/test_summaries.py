@@ -1,4 +1,4 @@
-"""Statistical summaries: checked against hand computations on small tables, not against themselves."""
+"""Statistical summaries: checked against hand computations on small tables, not themselves."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def _wide(
 
 
 def _table_units(table: dict[str, list[int]], codes: list[str]) -> list[tuple[str, set[str]]]:
-    """Single-code units reproducing a document × code table: table[doc][j] units coded codes[j] only."""
+    """Single-code units reproducing a document × code table: table[doc][j] units coded codes[j]."""
     return [
         (doc, {c}) for doc, counts in table.items() for c, n in zip(codes, counts) for _ in range(n)
     ]
@@ -156,8 +156,8 @@ CODES2 = ["l1", "m1"]
 
 def test_small_2x2_of_single_code_units_reports_fishers_exact_test():
     wide = _wide(_table_units({"A": [4, 1], "B": [1, 4]}, CODES2), CODES2)
-    # margins 5/5 and 5/5: P(a = k) = C(5,k) C(5,5−k) / C(10,5) = (1, 25, 100, 100, 25, 1) / 252; a = 4 observed;
-    # two-sided p sums the tables no more probable than it: k = 0, 1, 4, 5
+    # margins 5/5 and 5/5: P(a = k) = C(5,k) C(5,5−k) / C(10,5) = (1, 25, 100, 100, 25, 1) / 252; a
+    # = 4 observed; two-sided p sums the tables no more probable than it: k = 0, 1, 4, 5
     fisher_by_hand = (1 + 25 + 25 + 1) / 252
     res = summaries.codes_independence(
         wide, _codebook(CODES2), n_permutations=9999, random_seed=7
@@ -343,7 +343,8 @@ def test_bootstrap_of_all_codes_at_once_is_stable_when_a_code_is_added_and_chunk
     x = (np.random.default_rng(3).random((57, 4)) < 0.3).astype(int)
     strata = [x[:30], x[30:]]
     lows, highs = summaries.shares_bootstrap(strata, n_bootstrap=999, rng=5)
-    # the draws depend on the units only: the first two codes get the same interval without the others
+    # the draws depend on the units only: the first two codes get the same interval without the
+    # others
     two = summaries.shares_bootstrap([s[:, :2] for s in strata], n_bootstrap=999, rng=5)
     assert np.array_equal(two[0], lows[:2]) and np.array_equal(two[1], highs[:2])
     # bounding memory (tiny chunks) does not change the draws
@@ -352,7 +353,7 @@ def test_bootstrap_of_all_codes_at_once_is_stable_when_a_code_is_added_and_chunk
 
 
 def test_bootstrap_interval_agrees_with_scipy_stratified_bootstrap():
-    """Same method as scipy.stats.bootstrap (percentile, strata resampled separately): bounds within MC error."""
+    """Same method as scipy.stats.bootstrap (percentile, strata apart): within Monte-Carlo error."""
     rng = np.random.default_rng(8)
     a, b = (rng.random(40) < 0.25).astype(float), (rng.random(60) < 0.5).astype(float)
     ours = summaries.share_bootstrap([a, b], n_bootstrap=20000, rng=1)
@@ -371,14 +372,17 @@ def test_bootstrap_interval_agrees_with_scipy_stratified_bootstrap():
     assert ours[0] < share < ours[1]
 
 
-def test_whole_unit_permutation_agrees_with_scipy_permutation_test():
-    """Random pattern × document tables (Patefield) have the distribution of shuffled unit labels."""
+@pytest.mark.parametrize("method", ["patefield", "shuffle"])
+def test_whole_unit_permutation_agrees_with_scipy_permutation_test(method):
+    """Random pattern × document tables (Patefield) and shuffled labels (bincount) are distributed
+    as scipy's shuffled unit labels."""
     rng = np.random.default_rng(4)
     labels = np.repeat([0, 1, 2], [14, 10, 12])
     probs = np.array([[0.6, 0.3, 0.2], [0.3, 0.5, 0.2], [0.2, 0.3, 0.6]])
     x = (rng.random((36, 3)) < probs[labels]).astype(float)
     x[x.sum(axis=1) == 0, 0] = 1
-    chi2, p = summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=1)
+    kw = {"n_permutations": 20000, "method": method}
+    chi2, p = summaries.permutation_chi2(labels, x, random_seed=1, **kw)
     groups = np.arange(3)
 
     def stat(lab, axis=-1):
@@ -399,11 +403,27 @@ def test_whole_unit_permutation_agrees_with_scipy_permutation_test():
     assert abs(p - ref.pvalue) < 5 * math.sqrt(2) * se + 1e-4
     assert 0.0001 < p < 0.5  # a real difference between the documents, not a degenerate test
     # bounding memory does not change the result; the seed does, a little
-    assert (
-        summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=1, max_cells=50)[1]
-        == p
+    assert summaries.permutation_chi2(labels, x, random_seed=1, max_cells=50, **kw)[1] == p
+    assert summaries.permutation_chi2(labels, x, random_seed=2, **kw)[1] != p
+
+
+def test_whole_unit_permutation_chooses_the_cheaper_draw_and_keeps_memory_bounded():
+    """Many documents: labels are shuffled (cost ∝ units), and the result equals the explicit
+    method's; few documents: Patefield tables, as before (the two-document tables unchanged)."""
+    rng = np.random.default_rng(11)
+    labels = np.repeat(np.arange(40), 6)  # 40 documents of 6 units
+    x = (rng.random((240, 5)) < 0.3).astype(float)
+    x[x.sum(axis=1) == 0, 0] = 1
+    auto = summaries.permutation_chi2(labels, x, n_permutations=999, random_seed=3)
+    assert auto == summaries.permutation_chi2(
+        labels, x, n_permutations=999, random_seed=3, method="shuffle"
     )
-    assert summaries.permutation_chi2(labels, x, n_permutations=20000, random_seed=2)[1] != p
+    few = labels[:24] % 2, x[:24]
+    assert summaries.permutation_chi2(*few, n_permutations=999, random_seed=3) == (
+        summaries.permutation_chi2(*few, n_permutations=999, random_seed=3, method="patefield")
+    )
+    with pytest.raises(ValueError, match="method"):
+        summaries.permutation_chi2(labels, x, method="exact")
 
 
 def test_fisher_freeman_halton_monte_carlo_matches_full_enumeration():
@@ -536,6 +556,21 @@ def test_paper_tables_are_byte_reproducible_and_keep_exact_numbers(tmp_path):
     )
 
 
+def test_paper_markdown_cuts_long_tables_and_the_csv_keeps_every_row(tmp_path):
+    """Per-section tables of hundreds of documents are CSV material, not paper tables (md, xlsx)."""
+    long = pd.DataFrame({"doc_id": [f"news{i:03d}" for i in range(250)], "share": 0.5})
+    written = summaries.summaries_write({"frequency": long}, tmp_path, paper_max_rows=100)
+    md = written["markdown"].read_text(encoding="utf-8")
+    assert "news099" in md and "news100" not in md
+    assert "(first 100 of 250 rows: every row is in the CSV file)" in md
+    assert len(pd.read_csv(written["frequency"])) == 250
+    sheet = pd.read_excel(written["xlsx"], sheet_name="frequency")
+    assert len(sheet) == 101 and sheet["doc_id"].iloc[-1].startswith("(first 100 of 250 rows")
+    short = summaries.summaries_write({"frequency": long.head(100)}, tmp_path, paper_max_rows=100)
+    assert "first 100" not in short["markdown"].read_text(encoding="utf-8")
+    assert len(pd.read_excel(short["xlsx"], sheet_name="frequency")) == 100
+
+
 def test_figures_render_with_chinese_labels(tmp_path):
     plots.plots_setup()
     rng = np.random.default_rng(5)
@@ -554,11 +589,11 @@ def test_figures_render_with_chinese_labels(tmp_path):
     book = _codebook(codes)
     freq = summaries.codes_frequency(wide, book, by="document", n_bootstrap=200)
     figures = {
-        "shares": summaries.shares_plot(freq, book),
-        "composition": summaries.composition_plot(freq, book),
-        "cooccurrence": summaries.cooccurrence_plot(summaries.codes_cooccurrence(wide, book), book),
-        "profile": summaries.profile_plot(summaries.sections_profile(wide, book), book),
-        "residuals": summaries.residuals_plot(summaries.codes_residuals(wide, book), book),
+        "shares": plots.shares_plot(freq, book),
+        "composition": plots.composition_plot(freq, book),
+        "cooccurrence": plots.cooccurrence_plot(summaries.codes_cooccurrence(wide, book), book),
+        "profile": plots.profile_plot(summaries.sections_profile(wide, book), book),
+        "residuals": plots.residuals_plot(summaries.codes_residuals(wide, book), book),
     }
     for name, fig in figures.items():
         texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
@@ -591,7 +626,7 @@ def test_code_colours_stay_when_a_code_is_added_and_labels_are_readable():
     for codes in (before_codes, after_codes):
         wide = _wide(units, codes)
         book = _codebook(codes)
-        fig = summaries.composition_plot(summaries.codes_frequency(wide, book, by="document"), book)
+        fig = plots.composition_plot(summaries.codes_frequency(wide, book, by="document"), book)
         colours.append(_legend_colours(fig))
         counts = [t for ax in fig.axes for t in ax.texts]
         assert counts and min(t.get_fontsize() for t in counts) >= 9
@@ -611,7 +646,7 @@ def test_section_profile_cell_labels_are_at_least_10_pt():
         sections=["一、甲", "二、乙", "一、丙"],
     )
     book = _codebook(codes)
-    fig = summaries.profile_plot(summaries.sections_profile(wide, book), book)
+    fig = plots.profile_plot(summaries.sections_profile(wide, book), book)
     cells = [t for t in fig.axes[0].texts if t.get_text().endswith("%")]
     assert len(cells) == 3 * 3 and min(t.get_fontsize() for t in cells) >= 10
     assert plots.texts_overlapping(fig.axes[0]) == []

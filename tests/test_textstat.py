@@ -30,7 +30,8 @@ TOKENS = _tokens({"A": {"x": 10, "y": 3, "z": 87}, "B": {"x": 2, "y": 12, "z": 1
 def test_keyness_chi2_with_yates_correction_matches_hand_computation():
     k = textstat.textstat_keyness(TOKENS, "A", measure="chi2").set_index("feature")
     # x: a=10 b=2 c=90 d=198, N=300; expected 4, 8, 96, 192
-    # (|10-4|-.5)²/4 + (|2-8|-.5)²/8 + (|90-96|-.5)²/96 + (|198-192|-.5)²/192 = 30.25 × (1/4+1/8+1/96+1/192)
+    # (|10-4|-.5)²/4 + (|2-8|-.5)²/8 + (|90-96|-.5)²/96 + (|198-192|-.5)²/192 = 30.25 ×
+    # (1/4+1/8+1/96+1/192)
     hand = 30.25 * (1 / 4 + 1 / 8 + 1 / 96 + 1 / 192)
     assert k.loc["x", "statistic"] == pytest.approx(hand, abs=1e-6)
     assert hand == pytest.approx(11.816406, abs=1e-6)
@@ -123,7 +124,7 @@ KEYWORD_UNITS = pd.DataFrame(
 
 
 def test_keywords_keep_user_dictionary_words_after_segmentation():
-    """The user dictionary's tags survive tokens_segment (which loads them first) into the keywords."""
+    """The user dictionary's tags survive tokens_segment (which loads them first) into keywords."""
     from helpers import tokens
 
     seg = tokens.segmenter_make()
@@ -146,3 +147,40 @@ def test_line_cut_cache_gives_jieba_posseg_pairs_of_the_whole_text():
     assert [(p.word, p.flag) for p in cache.cut(text)] == whole
     assert [(p.word, p.flag) for p in cache.cut(text)] == whole  # from the cache the second time
     assert ("闽宁协作", "nz") in whole or any(w == "闽宁协作" for w, _ in whole)
+
+
+def test_keyness_of_several_targets_equals_one_call_per_target():
+    # three documents; C shares no feature with A, so A's table must still list C's features
+    toks = _tokens(
+        {
+            "A": {"闽宁": 9, "协作": 4, "产业": 2},
+            "B": {"闽宁": 3, "协作": 8, "移民": 5},
+            "C": {"菌草": 6, "移民": 2},
+        }
+    )
+    both = textstat.textstat_keyness(toks, ["C", "A"], measure="lr")
+    assert list(pd.unique(both["target"])) == ["C", "A"]
+    for t in ("C", "A"):
+        one = textstat.textstat_keyness(toks, t, measure="lr")
+        got = both[both["target"] == t].drop(columns="target").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, one)
+    a = both[both["target"] == "A"].set_index("feature")
+    assert set(a.index) == {"闽宁", "协作", "产业", "移民", "菌草"}
+    assert a.loc["菌草", "n_target"] == 0 and a.loc["菌草", "n_reference"] == 6
+    assert a.loc["菌草", "statistic"] < 0  # absent from A: rarer there than in the rest
+    with pytest.raises(ValueError, match="'D'"):
+        textstat.textstat_keyness(toks, ["A", "D"])
+
+
+def test_frequency_of_many_documents_ranks_within_each_document():
+    toks = _tokens({"B": {"协作": 2, "闽宁": 2, "产业": 1}, "A": {"产业": 3, "闽宁": 1}})
+    toks["is_content"] = True
+    f = textstat.textstat_frequency(toks)
+    assert list(pd.unique(f["group"])) == [textstat.CORPUS, "B", "A"]  # corpus, then text order
+    b = f[f["group"] == "B"]
+    assert list(b["feature"]) == ["协作", "闽宁", "产业"]  # ties by feature, in code-point order
+    assert list(b["rank"]) == [1, 1, 3]
+    assert list(b["rate_per_10k"]) == [4000.0, 4000.0, 2000.0]
+    corpus = f[f["group"] == textstat.CORPUS].set_index("feature")
+    assert corpus.loc["产业", "count"] == 4 and corpus.loc["产业", "rank"] == 1
+    assert list(textstat.textstat_frequency(toks, top_n=1)["feature"]) == ["产业", "协作", "产业"]

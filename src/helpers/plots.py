@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
+from helpers.codebook import Codebook
 from helpers.tables import file_atomic, path_resolve, text_write
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -161,7 +162,7 @@ def figure_save(
     return written
 
 
-def wordcloud_draw(
+def wordcloud_plot(
     frequencies: dict[str, float] | pd.Series,
     *,
     random_state: int = 42,
@@ -195,14 +196,14 @@ def wordcloud_draw(
         prefer_horizontal=0.95,
         collocations=False,
     )
-    # wordcloud opens the 16 MB font file again for every size it tries (600 times a cloud); the same
-    # fonts from a cache give the same layout, a third faster
+    # wordcloud opens the 16 MB font file again for every size it tries (600 times a cloud); the
+    # same fonts from a cache give the same layout, a third faster
     with mock.patch.object(wordcloud.wordcloud, "ImageFont", _CachedFonts):
         return wc.generate_from_frequencies(freqs)
 
 
 class _CachedFonts:
-    """Stands in for ``PIL.ImageFont`` inside wordcloud while it draws: fonts by (path, size) cached."""
+    """Stands in for ``PIL.ImageFont`` inside wordcloud while it draws; caches fonts by size."""
 
     truetype = staticmethod(lru_cache(maxsize=512)(lambda path, size: _pil_font(path, size)))
 
@@ -222,8 +223,8 @@ def _pil_font(path, size):
 def _woff_data_url(chars: str) -> str:
     """Return the CJK font cut down to ``chars`` as a WOFF ``data:`` URL, for embedding in an SVG.
 
-    As ``WordCloud.to_svg(embed_font=True)`` does (hinting dropped, desubroutinized), but the subset is
-    written as WOFF directly: wordcloud converts it through an XML dump of the font, which takes
+    As ``WordCloud.to_svg(embed_font=True)`` does (hinting dropped, desubroutinized), but the subset
+    is written as WOFF directly: wordcloud converts it through an XML dump of the font, which takes
     about six seconds per cloud for a CJK font of 65,000 glyphs.
     """
     import base64
@@ -275,12 +276,51 @@ def wordcloud_save(wc, name: str, figures_dir: str | Path = paths.FIGURES) -> li
     return [png, svg]
 
 
-def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=("(corpus)",)):
-    """Return a figure: the ``top_n`` most frequent content words of each group, one panel per group.
+def documents_select(docs, figure_documents: int | list[str] | None = 6) -> list[str]:
+    """Return the documents that get figures of their own: a handful, so outputs stay reviewable.
 
-    ``freq`` is :func:`helpers.textstat.textstat_frequency`'s table (already sorted by count within each
-    group). All panels share one x-scale (rate per 10,000 tokens), so bars compare across documents;
-    each bar is labelled with its count.
+    ``figure_documents``: a number N (the first N of ``docs``, in corpus order), a list of doc ids
+    (kept in ``docs``' order; ids not in ``docs`` are named in a warning and skipped, so removing a
+    document never breaks a run) or None (every document). Per-document figures (word clouds,
+    top-terms panels, notebook 04's per-document charts) are drawn for these only; every document
+    stays in the tables.
+    """
+    docs = list(docs)
+    if figure_documents is None:
+        return docs
+    if isinstance(figure_documents, bool) or not isinstance(figure_documents, (int, list, tuple)):
+        raise ValueError(
+            f"figure_documents must be a number, a list of doc_ids or None, not "
+            f"{figure_documents!r}"
+        )
+    if isinstance(figure_documents, int):
+        if figure_documents < 0:
+            raise ValueError(f"figure_documents must be ≥ 0, not {figure_documents}")
+        return docs[:figure_documents]
+    wanted = [str(d) for d in figure_documents]
+    missing = [d for d in wanted if d not in set(docs)]
+    if missing:
+        warnings.warn(
+            f"figure_documents: not in the corpus, skipped: {', '.join(missing)}", stacklevel=2
+        )
+    return [d for d in docs if d in set(wanted)]
+
+
+def top_terms_plot(
+    freq: pd.DataFrame,
+    *,
+    top_n: int = 20,
+    groups=None,
+    exclude=("(corpus)",),
+    ncols: int = 3,
+):
+    """Return a figure: the ``top_n`` most frequent content words, one panel per group.
+
+    ``freq`` is :func:`helpers.textstat.textstat_frequency`'s table (already sorted by count within
+    each group). All panels share one x-scale (rate per 10,000 tokens), so bars compare across
+    documents; each bar is labelled with its count. Panels fill a grid of at most ``ncols``
+    columns, so the figure grows downwards, a row per ``ncols`` groups: pass a handful of groups
+    (:func:`documents_select`), the rest are in the frequency table.
     """
     import matplotlib.pyplot as plt
 
@@ -289,15 +329,17 @@ def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=
         raise ValueError("no group to plot: the frequency table has only the corpus rows")
     subs = [freq[freq["group"] == g].head(top_n) for g in groups]
     rows = max(len(s) for s in subs)
+    ncols = max(1, min(ncols, len(groups)))
+    nrows = -(-len(groups) // ncols)
     fig, axes = plt.subplots(
-        1,
-        len(groups),
-        figsize=(5.5 * len(groups) + 0.5, 0.32 * rows + 1.6),
+        nrows,
+        ncols,
+        figsize=(5.5 * ncols + 0.5, (0.32 * rows + 1.6) * nrows),
         sharex=True,
         squeeze=False,
     )
     xmax = max(float(s["rate_per_10k"].max()) for s in subs if len(s))
-    for ax, g, sub in zip(axes[0], groups, subs):
+    for ax, g, sub in zip(axes.flat, groups, subs):
         y = np.arange(len(sub))
         ax.barh(y, sub["rate_per_10k"], color=PALETTE[0], height=0.7)
         ax.set_yticks(y, sub["feature"], fontsize=11)
@@ -307,6 +349,11 @@ def top_terms_plot(freq: pd.DataFrame, *, top_n: int = 20, groups=None, exclude=
         ax.set_title(f"{g}：高频内容词")
         ax.set_xlabel("每万词频次（柱旁数字：次数）")
         ax.grid(axis="y", visible=False)
+    for ax in axes.flat[len(groups) :]:
+        ax.set_visible(False)
+    if nrows > 1:
+        for ax in axes.flat[: len(groups)]:
+            ax.xaxis.set_tick_params(labelbottom=True)  # sharex hides them above the last row
     axes[0][0].set_xlim(0, xmax * 1.1)
     fig.tight_layout()
     return fig
@@ -329,7 +376,7 @@ def _layout(g, seed: int) -> dict:
     return nx.kamada_kawai_layout(g, dist=dist, pos=start)
 
 
-def network_draw(
+def network_plot(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
     *,
@@ -343,9 +390,9 @@ def network_draw(
     As KH Coder does, only the ``max_edges`` strongest edges (by Jaccard) are drawn, so the picture
     stays readable; the edge table keeps them all. Node size follows frequency, edge width the
     Jaccard index, colours the communities found by greedy modularity (colour-blind-safe
-    :data:`PALETTE`); the spring layout is seeded. Labels are moved apart with adjustText (seeded, so
-    the same input gives the same picture), joined to their node by a thin line when moved; legends
-    give the communities, the sizes and the widths.
+    :data:`PALETTE`); the spring layout is seeded. Labels are moved apart with adjustText (seeded,
+    so the same input gives the same picture), joined to their node by a thin line when moved;
+    legends give the communities, the sizes and the widths.
     """
     edges = edges.sort_values(
         ["jaccard", "weight", "source", "target"],
@@ -483,8 +530,288 @@ def network_draw(
     return fig
 
 
+# --------------------------------------------------------------------------------------------------
+# Figures of the statistical summaries (notebook 04)
+# --------------------------------------------------------------------------------------------------
+
+
+def _dimension_label(codebook: Codebook, dim: str) -> str:
+    return (codebook.dimensions.get(dim) or {}).get("label_zh", dim)
+
+
+def _dimension_codes(codebook: Codebook, dim: str) -> list[str]:
+    return [c.id for c in codebook.codes if c.dimension == dim]
+
+
+def shares_plot(
+    freq: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    confidence_level: float = 0.95,
+    title: str | None = None,
+):
+    """Return a figure: share of units coded per code and document, a panel per dimension, CIs.
+
+    ``freq`` is :func:`helpers.summaries.codes_frequency` by document (rows of other groupings are
+    ignored); error bars are its bootstrap interval when it has one (``confidence_level`` only
+    labels them). Bars side by side, not stacked: units carry several codes, so shares do not add up
+    to a whole.
+    """
+    import matplotlib.pyplot as plt
+
+    f = freq[freq["grouping"] == "document"]
+    docs = list(pd.unique(f["doc_id"]))
+    dims = [d for d in codebook.dimensions if (f["dimension"] == d).any()]
+    if title is None:
+        has_ci = f["ci_low"].notna().all()
+        title = "各文档编码单元占比" + (
+            f"（{confidence_level:.0%}自助法置信区间）" if has_ci else ""
+        )
+    palette = list(palette_assign(docs).values())  # colour-blind-safe, in corpus order
+    widths = [len(_dimension_codes(codebook, d)) for d in dims]
+    fig, axes = plt.subplots(
+        1,
+        len(dims),
+        figsize=(1.4 * sum(widths) + 2, 4.8),
+        sharey=True,
+        gridspec_kw={"width_ratios": widths},
+        squeeze=False,
+    )
+    bar = 0.8 / max(1, len(docs))
+    for ax, dim in zip(axes[0], dims):
+        codes = _dimension_codes(codebook, dim)
+        for k, doc in enumerate(docs):
+            d = f[f["doc_id"] == doc].set_index("code").reindex(codes)
+            x = np.arange(len(codes)) + (k - (len(docs) - 1) / 2) * bar
+            err = None
+            if d["ci_low"].notna().all():
+                err = np.vstack([d["share"] - d["ci_low"], d["ci_high"] - d["share"]]).clip(min=0)
+            ax.bar(
+                x,
+                d["share"],
+                width=bar,
+                color=palette[k],
+                label=doc,
+                yerr=err,
+                capsize=3,
+                error_kw={"elinewidth": 1, "ecolor": "#444444"},
+            )
+        ax.set_xticks(np.arange(len(codes)), [codebook.code(c).label_zh for c in codes])
+        ax.grid(axis="x", visible=False)
+        ax.set_title(_dimension_label(codebook, dim))
+        ax.set_xlabel("")
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    axes[0][0].set_ylabel("编码单元占比")
+    axes[0][-1].legend(title="文档", frameon=False, loc="upper right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def composition_plot(
+    freq: pd.DataFrame, codebook: Codebook, *, title: str = "各文档各维度编码的构成"
+):
+    """Return a figure: per document and dimension, stacked bars of each code's part of the codings.
+
+    Each bar is one document's codings in one dimension (100 %), split by code and labelled with the
+    counts: which logics (mechanisms) a document leans on, relative to each other.
+    """
+    import matplotlib.pyplot as plt
+
+    f = freq[freq["grouping"] == "document"]
+    docs = list(pd.unique(f["doc_id"]))
+    dims = [d for d in codebook.dimensions if (f["dimension"] == d).any()]
+    fig, axes = plt.subplots(
+        1, len(dims), figsize=(3.2 * len(dims) + 1.6 * len(docs), 5.4), sharey=True, squeeze=False
+    )
+    for ax, dim in zip(axes[0], dims):
+        codes = _dimension_codes(codebook, dim)
+        colors = list(palette_assign(codes).values())  # codebook order: stable when one is added
+        bottom = np.zeros(len(docs))
+        counts = (
+            f[f["dimension"] == dim]
+            .pivot_table(
+                index="doc_id", columns="code", values="units_coded", aggfunc="sum", sort=False
+            )
+            .reindex(index=docs, columns=codes)
+        )
+        totals = counts.sum(axis=1).to_numpy(dtype=float)
+        for c, col in zip(codes, colors):
+            n = counts[c].to_numpy(dtype=float)
+            part = np.divide(n, totals, out=np.zeros_like(n), where=totals > 0)
+            ax.bar(
+                docs,
+                part,
+                bottom=bottom,
+                color=col,
+                label=codebook.code(c).label_zh,
+                width=0.6,
+                edgecolor="white",
+            )
+            for i, (p, k) in enumerate(zip(part, n)):
+                if k > 0 and p >= 0.04:  # narrower segments: the count is in the table only
+                    ax.text(
+                        i,
+                        bottom[i] + p / 2,
+                        f"{int(k)}",
+                        ha="center",
+                        va="center",
+                        fontsize=11 if p >= 0.06 else 9,
+                        color=text_colour_on(col),
+                    )
+            bottom += part
+        ax.set_title(_dimension_label(codebook, dim))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.grid(axis="x", visible=False)
+        ax.legend(
+            frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=10
+        )
+    axes[0][0].set_ylabel("占该维度编码次数的比例（柱内数字：编码单元数）")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def cooccurrence_plot(cooc: pd.DataFrame, codebook: Codebook, *, title: str | None = None):
+    """Return a heatmap of :func:`helpers.summaries.codes_cooccurrence`: colour = Jaccard, text =
+    units coded with both.
+
+    The title names the two dimensions by their Chinese labels (五重逻辑 × 五项机制 by default).
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    rows = list(pd.unique(cooc["row_label"]))
+    cols = list(pd.unique(cooc["col_label"]))
+    jac = cooc.pivot(index="row_label", columns="col_label", values="jaccard").reindex(
+        index=rows, columns=cols
+    )
+    n = cooc.pivot(index="row_label", columns="col_label", values="n_both").reindex(
+        index=rows, columns=cols
+    )
+    annot = n.astype(int).astype(str) + "\n" + jac.map(lambda v: f"J={v:.2f}")
+    row_dim = _dimension_label(codebook, cooc["row_dimension"].iloc[0])
+    col_dim = _dimension_label(codebook, cooc["col_dimension"].iloc[0])
+    title = title or f"{row_dim} × {col_dim} 共现（格内：同时编码的单元数与 Jaccard 指数）"
+    fig, ax = plt.subplots(figsize=(1.5 * len(cols) + 2.5, 1.0 * len(rows) + 1.8))
+    sns.heatmap(
+        jac,
+        annot=annot,
+        fmt="",
+        cmap="YlGnBu",
+        vmin=0,
+        vmax=max(0.01, float(jac.max().max())),
+        linewidths=0.5,
+        cbar_kws={"label": "Jaccard 指数"},
+        ax=ax,
+        annot_kws={"fontsize": 10},
+    )
+    ax.set_xlabel(col_dim)
+    ax.set_ylabel(row_dim)
+    ax.tick_params(axis="x", rotation=0)
+    ax.tick_params(axis="y", rotation=0)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def profile_plot(profile: pd.DataFrame, codebook: Codebook, *, title: str = "各部分编码单元占比"):
+    """Return a heatmap of :func:`helpers.summaries.sections_profile`: sections (rows) × codes
+    (columns), share of units.
+
+    Rows are ``doc_id｜section`` with the number of units; a vertical line separates the dimensions.
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    p = profile.copy()
+    p["row"] = p["doc_id"] + " " + p["section"] + "（n=" + p["units"].astype(str) + "）"
+    rows = list(pd.unique(p["row"]))
+    codes = [c for c in codebook.ids if c in set(p["code"])]
+    m = p.pivot(index="row", columns="code", values="share").reindex(index=rows, columns=codes)
+    m.columns = [codebook.code(c).label_zh for c in codes]
+    fig, ax = plt.subplots(figsize=(1.0 * len(codes) + 6, 0.55 * len(rows) + 2.2))
+    sns.heatmap(
+        m,
+        annot=m.map(lambda v: f"{v:.0%}"),
+        fmt="",
+        cmap="Reds",
+        vmin=0,
+        vmax=1,
+        linewidths=0.5,
+        cbar_kws={"label": "编码单元占比"},
+        ax=ax,
+        annot_kws={"fontsize": 11},
+    )
+    dims = [codebook.code(c).dimension for c in codes]
+    for j in range(1, len(codes)):
+        if dims[j] != dims[j - 1]:
+            ax.axvline(j, color="black", linewidth=1.5)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", rotation=45)
+    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def residuals_plot(
+    residuals: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    by: str = "doc_id",
+    title: str = "文档 × 编码 调整标准化残差（括号内：编码单元数；*：|r| > 1.96）",
+):
+    """Return a heatmap of :func:`helpers.summaries.codes_residuals`.
+
+    Blue below, red above independence; * where |r| > 1.96.
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    docs = list(pd.unique(residuals[by]))
+    codes = [c for c in codebook.ids if c in set(residuals["code"])]
+    m = residuals.pivot(index=by, columns="code", values="residual_adjusted").reindex(
+        index=docs, columns=codes
+    )
+    o = residuals.pivot(index=by, columns="code", values="observed").reindex(
+        index=docs, columns=codes
+    )
+    annot = (
+        m.map(lambda v: f"{v:+.2f}" + ("*" if abs(v) > 1.96 else ""))
+        + "\n("
+        + o.astype(int).astype(str)
+        + ")"
+    )
+    m.columns = [codebook.code(c).label_zh for c in codes]
+    lim = max(2.5, float(np.nanmax(np.abs(m.to_numpy()))) if m.size else 2.5)
+    fig, ax = plt.subplots(figsize=(1.1 * len(codes) + 3, 0.8 * len(docs) + 2.4))
+    sns.heatmap(
+        m,
+        annot=annot,
+        fmt="",
+        cmap="RdBu_r",
+        center=0,
+        vmin=-lim,
+        vmax=lim,
+        linewidths=0.5,
+        cbar_kws={"label": "调整标准化残差"},
+        ax=ax,
+        annot_kws={"fontsize": 10},
+    )
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(axis="y", rotation=0)
+    ax.tick_params(axis="x", rotation=45)
+    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def texts_overlapping(ax) -> list[tuple[str, str]]:
-    """Return the pairs of visible text labels of ``ax`` whose boxes overlap (drawn, in display space).
+    """Return the pairs of visible text labels of ``ax`` whose drawn boxes overlap.
 
     For checking figures: a label hidden under another cannot be read.
     """
