@@ -1243,3 +1243,19 @@ def test_problems_are_summarised_and_fail_the_run_only_with_strict(tmp_path, cap
     assert main([*common, "--no-progress", "--strict"]) == 1  # up to date, still reported
     captured = capsys.readouterr()
     assert "up to date" in captured.out and "--strict: cleanup found" in captured.err
+
+
+def test_an_annotated_parameter_takes_any_type_it_names(tmp_path):
+    """``figure_documents: int | list | None = 6`` takes 3 or [doc ids], but not text."""
+    from helpers.pipeline import notebook_parameter_types, value_fits
+
+    nb = notebook_write(
+        tmp_path / "a.ipynb", "figure_documents: int | list | None = 6  # N or doc ids\nn = 1"
+    )
+    types = notebook_parameter_types(nb)
+    assert types == {"figure_documents": (int, list, type(None))}
+    fits = [
+        any(value_fits(v, t()) for t in types["figure_documents"] if t is not type(None))
+        for v in (3, ["000_a", "001_b"], "many")
+    ]
+    assert fits == [True, True, False]

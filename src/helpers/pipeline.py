@@ -1093,6 +1093,54 @@ def value_fits(value: Any, default: Any) -> bool:
     return isinstance(value, type(default))
 
 
+_ANNOTATION_TYPES = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+    "None": type(None),
+}
+
+
+def notebook_parameter_types(path: str | Path) -> dict[str, tuple[type, ...]]:
+    """Return the types a notebook's parameters cell annotates, e.g. ``n: int | list | None = 6``.
+
+    A parameter that may be a number or a list (``figure_documents``) says so with an annotation;
+    :func:`parameters_typecheck` then accepts any of the named types instead of the default's
+    alone. Only plain names joined by ``|`` count (int, float, str, bool, list, dict, None).
+    """
+    import ast
+
+    nb = _notebook_json(path_resolve(path))
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        return {}
+    try:
+        tree = ast.parse(_cell_source(cells[0]))
+    except SyntaxError:
+        return {}
+
+    def names(node: ast.expr) -> list[str] | None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            left, right = names(node.left), names(node.right)
+            return None if left is None or right is None else left + right
+        if isinstance(node, ast.Name):
+            return [node.id]
+        if isinstance(node, ast.Constant) and node.value is None:
+            return ["None"]
+        return None
+
+    found: dict[str, tuple[type, ...]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            listed = names(node.annotation)
+            if listed and all(n in _ANNOTATION_TYPES for n in listed):
+                found[node.target.id] = tuple(_ANNOTATION_TYPES[n] for n in listed)
+    return found
+
+
 def parameters_typecheck(
     step: NotebookStep,
     defaults: dict[str, str],
@@ -1107,11 +1155,17 @@ def parameters_typecheck(
     where the value came from, the expected type and the value, so ``-p sample_size abc`` fails
     before any notebook runs instead of inside notebook 01.
     """
+    annotated = notebook_parameter_types(step.path)
     for name, value in params.items():
         if name not in defaults:
             continue
+        if name in annotated:
+            if any(value_fits(value, t()) for t in annotated[name] if t is not type(None)):
+                continue
+            if value is None:
+                continue
         literal, default = _default_value(defaults[name])
-        if not literal or value_fits(value, default):
+        if not literal or (name not in annotated and value_fits(value, default)):
             continue
         origin = (
             f"-p {name}"
@@ -1120,8 +1174,13 @@ def parameters_typecheck(
             if name in step.parameters
             else f"{config.source.name}, parameters"
         )
+        expected = (
+            " or ".join("None" if t is type(None) else _type_name(t()) for t in annotated[name])
+            if name in annotated
+            else _type_name(default)
+        )
         raise PipelineError(
-            f"parameter {name} of {step.name}: expected a {_type_name(default)} like its default "
+            f"parameter {name} of {step.name}: expected a {expected} like its default "
             f"{defaults[name]}, got {value!r} (a {_type_name(value)}) from {origin}"
             + (
                 "; quote it in YAML style to pass text, e.g. -p NAME \"'50'\""
