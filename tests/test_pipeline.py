@@ -1246,11 +1246,11 @@ def test_problems_are_summarised_and_fail_the_run_only_with_strict(tmp_path, cap
 
 
 def test_an_annotated_parameter_takes_any_type_it_names(tmp_path):
-    """``figure_documents: int | list | None = 6`` takes 3 or [doc ids], but not text."""
+    """``figure_documents = 6  # type: int|list|None`` takes 3 or [doc ids], but not text."""
     from helpers.pipeline import notebook_parameter_types, value_fits
 
     nb = notebook_write(
-        tmp_path / "a.ipynb", "figure_documents: int | list | None = 6  # N or doc ids\nn = 1"
+        tmp_path / "a.ipynb", "figure_documents = 6  # type: int|list|None N or doc ids\nn = 1"
     )
     types = notebook_parameter_types(nb)
     assert types == {"figure_documents": (int, list, type(None))}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 import time
@@ -618,12 +619,16 @@ def step_reasons(
 
 
 def _files_snapshot(dirs: set[Path]) -> dict[Path, int]:
-    """Return ``{file: mtime_ns}`` of every file under the folders (to see what notebooks wrote)."""
+    """Return ``{file: mtime_ns}`` of every file under the folders (to see what notebooks wrote).
+
+    Hidden files are left out: atomic writes go through a hidden temporary file beside the target
+    (``.name.tmp``), which another notebook running at the same time may still be writing.
+    """
     out: dict[Path, int] = {}
     for d in dirs:
         if d.is_dir():
             for p in d.rglob("*"):
-                if p.is_file():
+                if p.is_file() and not p.name.startswith("."):
                     out[p.resolve()] = p.stat().st_mtime_ns
     return out
 
@@ -1102,42 +1107,26 @@ _ANNOTATION_TYPES = {
     "dict": dict,
     "None": type(None),
 }
+_TYPE_COMMENT = re.compile(r"^(?P<name>\w+)\s*=[^#]*#\s*type:\s*(?P<types>[\w|]+)")
 
 
 def notebook_parameter_types(path: str | Path) -> dict[str, tuple[type, ...]]:
-    """Return the types a notebook's parameters cell annotates, e.g. ``n: int | list | None = 6``.
+    """Return the types a parameters cell declares in papermill's way: ``n = 6  # type: int|list``.
 
-    A parameter that may be a number or a list (``figure_documents``) says so with an annotation;
-    :func:`parameters_typecheck` then accepts any of the named types instead of the default's
-    alone. Only plain names joined by ``|`` count (int, float, str, bool, list, dict, None).
+    A parameter that may be a number or a list (``figure_documents``) says so in a type comment
+    (papermill reads the same comment for ``--help-notebook``); :func:`parameters_typecheck` then
+    accepts any of the named types instead of the default's alone. Names joined by ``|``: int,
+    float, str, bool, list, dict, None.
     """
-    import ast
-
     nb = _notebook_json(path_resolve(path))
     cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if not cells:
-        return {}
-    try:
-        tree = ast.parse(_cell_source(cells[0]))
-    except SyntaxError:
-        return {}
-
-    def names(node: ast.expr) -> list[str] | None:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            left, right = names(node.left), names(node.right)
-            return None if left is None or right is None else left + right
-        if isinstance(node, ast.Name):
-            return [node.id]
-        if isinstance(node, ast.Constant) and node.value is None:
-            return ["None"]
-        return None
-
     found: dict[str, tuple[type, ...]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            listed = names(node.annotation)
-            if listed and all(n in _ANNOTATION_TYPES for n in listed):
-                found[node.target.id] = tuple(_ANNOTATION_TYPES[n] for n in listed)
+    for line in _cell_source(cells[0]).splitlines() if cells else []:
+        match = _TYPE_COMMENT.match(line)
+        if match:
+            listed = match.group("types").split("|")
+            if all(n in _ANNOTATION_TYPES for n in listed):
+                found[match.group("name")] = tuple(_ANNOTATION_TYPES[n] for n in listed)
     return found
 
 
