@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from helpers import paths
+from helpers.errors import path_display
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -328,23 +329,15 @@ def _written(summary, manifest: Path) -> str:
             changed[folder] += state != "same"
     lines = [] if per_dir else ["written: nothing (every notebook was up to date)"]
     for folder in sorted(per_dir):
-        shown = _relative(folder)
+        shown = path_display(folder)
         n = per_dir[folder]
         lines.append(
             f"written: {n} file{'s' * (n != 1)} in {shown} ({changed[folder]} new or changed)"
         )
     for written in summary["written"]:
         lines += [f"report: {path}" for path in written if Path(path).name == "index.html"]
-    lines.append(f"manifest: {_relative(manifest)}")
+    lines.append(f"manifest: {path_display(manifest)}")
     return "\n".join(lines)
-
-
-def _relative(path: Path) -> str:
-    """Return ``path`` relative to the repository root when inside it."""
-    try:
-        return path.resolve().relative_to(paths.ROOT).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _clean(args: argparse.Namespace) -> int:
