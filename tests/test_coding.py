@@ -350,7 +350,7 @@ def test_evidence_strings_equal_the_row_by_row_reference(corpus_coding):
         _evidence_summarize_reference(shuffled),
         check_names=False,
     )
-    table = coding.coded_table(corpus_coding)
+    table = coding.coding_table(corpus_coding)
     assert table["evidence"].str.len().gt(0).sum() == (corpus_coding.wide["n_codes"] > 0).sum()
 
 

@@ -689,7 +689,7 @@ def test_one_meaning_per_parameter_name():
 def test_outputs_check_prints_a_summary_then_a_bounded_diff_without_svg(tmp_path):
     import subprocess
 
-    from helpers.pipeline import outputs_check
+    from helpers.pipeline import outputs_diff
 
     def git(*args):
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
@@ -718,7 +718,7 @@ def test_outputs_check_prints_a_summary_then_a_bounded_diff_without_svg(tmp_path
     (figures / "summary_shares.svg").write_text(
         "<svg><path d='M 1 1 L 2 2'/></svg>\n", encoding="utf-8"
     )
-    same, report = outputs_check(tmp_path, max_lines=40)
+    same, report = outputs_diff(tmp_path, max_lines=40)
     assert not same
     lines = report.splitlines()
     assert lines[0].startswith(

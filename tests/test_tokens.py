@@ -51,7 +51,7 @@ def test_user_dictionary_lists_every_field_term_with_a_source():
 
 
 def test_field_terms_come_out_as_single_tokens_wherever_they_occur(units, segmenter):
-    check = tokens.dictionary_check(
+    check = tokens.dictionary_report(
         tokens.dictionary_read(), segmenter, units[units["level"] == "sentence"]
     )
     field = check[check["word"].isin(FIELD_TERMS)]

@@ -958,7 +958,7 @@ def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter)
 # --------------------------------------------------------------------------------------------------
 
 
-def csv_read_units(
+def units_csv_read(
     path: str | Path, *, id_col: str = "unit_id", text_col: str = "text"
 ) -> pd.DataFrame:
     """Read a CSV of units in UTF-8 (with or without BOM) or GB18030 and check its columns.
@@ -1017,7 +1017,7 @@ def csv_read_units(
     return df
 
 
-def coded_table(result: CodingResult) -> pd.DataFrame:
+def coding_table(result: CodingResult) -> pd.DataFrame:
     """Return ``unit_id``, one 0/1 column per code in codebook order, and an ``evidence`` column."""
     w = result.wide
     evidence = evidence_summarize(result.evidence)

@@ -1608,13 +1608,13 @@ CHECKED_OUTPUTS = ("outputs/tables", "outputs/figures")
 UNCHECKED_OUTPUTS: dict[str, str] = {}
 
 
-#: What can change a result, for the "inputs changed since the last commit" line of outputs_check.
+#: What can change a result, for the "inputs changed since the last commit" line of outputs_diff.
 RESULT_INPUTS = ("data", "notebooks", "src/helpers", "pipeline.yaml", "requirements.lock")
-#: Lines of diff shown by outputs_check after the summary.
+#: Lines of diff shown by outputs_diff after the summary.
 DIFF_LINES = 200
 
 
-def outputs_check(
+def outputs_diff(
     root: str | Path = paths.ROOT,
     dirs: tuple[str, ...] = CHECKED_OUTPUTS,
     exclude: tuple[str, ...] = tuple(UNCHECKED_OUTPUTS),

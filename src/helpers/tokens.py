@@ -539,7 +539,7 @@ def tokens_kwic(
     return out
 
 
-def dictionary_check(
+def dictionary_report(
     dictionary: pd.DataFrame, segmenter: Segmenter, units: pd.DataFrame
 ) -> pd.DataFrame:
     """Report, for each dictionary word, whether it comes out as one token and how often it occurs.

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.coding import CodingResult, coded_table, units_code
+from helpers.coding import CodingResult, coding_table, units_code
 from helpers.reliability import (
     CODING_COLUMNS,
     DICTIONARY_CODER,
@@ -538,7 +538,7 @@ class ValidationEvaluation:
 
     def coding_table(self) -> pd.DataFrame:
         """The dictionary's coding with doc_id and text (``validation_coding_units.csv``)."""
-        return coded_table(self.coding).merge(
+        return coding_table(self.coding).merge(
             self.units[["unit_id", "doc_id", "text"]], on="unit_id"
         )
 
