@@ -433,7 +433,9 @@ DICTIONARY = "word,pos,source\n闽宁协作,nz,研究报告\n东西部协作,nz,
 def test_user_dictionary_saved_as_gb18030_is_read_with_a_warning(tmp_path):
     path = tmp_path / "user_dict.csv"
     path.write_bytes(DICTIONARY.encode("gb18030"))
-    with pytest.warns(tokens.DictionaryWarning, match=r"user_dict\.csv: not UTF-8.*GB18030"):
+    with pytest.warns(
+        tokens.DictionaryWarning, match=r"user_dict\.csv, line 2: not UTF-8.*GB18030"
+    ):
         words = tokens.dictionary_read(path)
     assert list(words["word"]) == ["闽宁协作", "东西部协作", "联席推进"]
     path.write_bytes(DICTIONARY.encode("utf-8-sig"))
