@@ -47,7 +47,7 @@ from bench_pipeline import corpus_build
 
 from helpers import paths
 from helpers.codebook import codebook_read
-from helpers.coding import coded_table, csv_read_units, matcher_make, units_code
+from helpers.coding import coding_table, matcher_make, units_code, units_csv_read
 from helpers.tokens import segmenter_make, texts_cut
 
 CNTEXT_VENV = paths.CACHE / "bench-cntext"
@@ -150,7 +150,7 @@ def main() -> None:
         wall, cpu = _command(["code", "units.csv", "--out", "coded.csv"], tmp)
         rows.append(("command: helpers code units.csv --out coded.csv", wall, cpu))
 
-        units = csv_read_units(tmp / "units.csv")
+        units = units_csv_read(tmp / "units.csv")
         texts = units["text"].str.replace("\n", " ", regex=False).tolist()
         n_chars = sum(map(len, texts))
         book = codebook_read()
@@ -173,7 +173,7 @@ def main() -> None:
         rows.append(("in-process: segmentation (texts_cut)", wall, cpu))
         result, wall, cpu = _timed(lambda: units_code(units, book, token_lists=token_lists))
         rows.append(("in-process: coding (units_code)", wall, cpu))
-        table, wall, cpu = _timed(lambda: coded_table(result))
+        table, wall, cpu = _timed(lambda: coding_table(result))
         rows.append(("in-process: coded table with evidence", wall, cpu))
 
         # naive baseline

@@ -8,6 +8,7 @@ import pytest
 from helpers import codebook as cb
 from helpers import coding, tokens
 from helpers.cli import main
+from helpers.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +235,15 @@ def test_cli_code_bad_input_is_a_clear_error(tmp_path, capsys, content, args, me
     assert not out.exists()
 
 
+def test_units_csv_read_names_line_and_field_of_a_repeated_id(tmp_path):
+    src = tmp_path / "units.csv"
+    src.write_text("unit_id,text\nu1,闽宁协作\nu2,对口帮扶\nu1,乡村振兴\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        coding.units_csv_read(src)
+    assert (err.value.line, err.value.field) == (4, "unit_id")
+    assert str(err.value) == f"{src}, line 4, field 'unit_id': 'u1' appears twice"
+
+
 def test_cli_code_refuses_an_invalid_codebook(tmp_path, capsys):
     src = tmp_path / "units.csv"
     src.write_text("unit_id,text\nu1,闽宁协作\n", encoding="utf-8")
@@ -350,7 +360,7 @@ def test_evidence_strings_equal_the_row_by_row_reference(corpus_coding):
         _evidence_summarize_reference(shuffled),
         check_names=False,
     )
-    table = coding.coded_table(corpus_coding)
+    table = coding.coding_table(corpus_coding)
     assert table["evidence"].str.len().gt(0).sum() == (corpus_coding.wide["n_codes"] > 0).sum()
 
 

@@ -25,7 +25,7 @@ from helpers.corpus import (
     REQUIRED_COLUMNS,
     DocumentError,
     RawDocument,
-    corpus_check_files,
+    corpus_files_diff,
     corpus_read,
     corpus_read_table,
     document_read,
@@ -83,7 +83,7 @@ def test_committed_table_validates(table: pd.DataFrame) -> None:
 
 
 def test_committed_table_matches_raw_folder(table: pd.DataFrame) -> None:
-    problems = corpus_check_files(table)
+    problems = corpus_files_diff(table)
     assert problems.empty, problems.to_string()
     assert list(problems.columns) == ["doc_id", "file", "problem"]
 
@@ -612,7 +612,7 @@ def test_check_files_reports_both_directions(table: pd.DataFrame, tmp_path: Path
     shutil.copy(paths.RAW / dropped["file"], raw / "unlisted.txt")
     _write(raw / ".DS_Store", b"\x00\x01")
     _write(raw / "README.md", b"notes about the sources")
-    problems = corpus_check_files(table, raw)
+    problems = corpus_files_diff(table, raw)
     assert list(problems.columns) == ["doc_id", "file", "problem"]
     assert problems[["doc_id", "file"]].values.tolist() == [
         [dropped["doc_id"], dropped["file"]],
@@ -627,7 +627,7 @@ def test_check_files_suggests_case_fix(table: pd.DataFrame, tmp_path: Path) -> N
     raw.mkdir()
     for file in table["file"]:
         shutil.copy(paths.RAW / file, raw / file.upper())
-    problems = corpus_check_files(table, raw)
+    problems = corpus_files_diff(table, raw)
     missing = problems[problems["doc_id"] != ""]
     assert len(missing) == len(table)
     assert missing["problem"].str.contains("did you mean").all()

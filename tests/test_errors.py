@@ -61,3 +61,38 @@ def test_subclass_survives_pickling_with_its_parts():
     assert type(back) is _StageError
     assert str(back) == str(err) == "data/raw/x.txt, line 3, field 'text': cannot decode"
     assert back.line == 3
+
+
+def _stage_errors():
+    from helpers.codebook import CodebookError
+    from helpers.corpus import DocumentError
+    from helpers.groups import GroupingError
+    from helpers.reliability import AnnotationError, SheetError
+    from helpers.tokens import DictionaryError
+
+    return [
+        DocumentError,
+        CodebookError,
+        AnnotationError,
+        SheetError,
+        DictionaryError,
+        GroupingError,
+    ]
+
+
+@pytest.mark.parametrize("cls", _stage_errors())
+def test_every_stage_error_is_an_input_error_with_its_format(cls):
+    err = cls(paths.DATA / "x.csv", "is empty", line=2, field="word")
+    assert isinstance(err, InputError)
+    assert str(err) == "data/x.csv, line 2, field 'word': is empty"
+
+
+def test_pipeline_error_with_a_file_uses_the_same_format():
+    from helpers.pipeline import PipelineError
+
+    err = PipelineError("notebook not found", path=paths.ROOT / "pipeline.yaml", field="notebooks")
+    assert str(err) == "pipeline.yaml, field 'notebooks': notebook not found"
+    assert err.summary is None and err.reason == "notebook not found"
+    assert str(PipelineError("-p x: not a valid parameter name")) == (
+        "-p x: not a valid parameter name"
+    )

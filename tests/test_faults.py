@@ -433,7 +433,9 @@ DICTIONARY = "word,pos,source\n闽宁协作,nz,研究报告\n东西部协作,nz,
 def test_user_dictionary_saved_as_gb18030_is_read_with_a_warning(tmp_path):
     path = tmp_path / "user_dict.csv"
     path.write_bytes(DICTIONARY.encode("gb18030"))
-    with pytest.warns(tokens.DictionaryWarning, match=r"user_dict\.csv: not UTF-8.*GB18030"):
+    with pytest.warns(
+        tokens.DictionaryWarning, match=r"user_dict\.csv, line 2: not UTF-8.*GB18030"
+    ):
         words = tokens.dictionary_read(path)
     assert list(words["word"]) == ["闽宁协作", "东西部协作", "联席推进"]
     path.write_bytes(DICTIONARY.encode("utf-8-sig"))
@@ -443,7 +445,7 @@ def test_user_dictionary_saved_as_gb18030_is_read_with_a_warning(tmp_path):
 def test_user_dictionary_in_another_encoding_names_the_file_and_says_what_to_do(tmp_path):
     path = tmp_path / "user_dict.csv"
     path.write_bytes("word,pos,source\n閩寧協作,nz,研究報告\n聯席推進,nz,研究報告\n".encode("big5"))
-    with pytest.raises(tokens.DictionaryError, match=r"user_dict\.csv: line 2: not UTF-8") as err:
+    with pytest.raises(tokens.DictionaryError, match=r"user_dict\.csv, line 2: not UTF-8") as err:
         tokens.dictionary_read(path)
     assert "CSV UTF-8" in str(err.value)
 

@@ -152,8 +152,9 @@ def test_pipeline_read_missing_notebook(tmp_path):
         pipeline_read(cfg)
     message = str(err.value)
     assert str(cfg) in message
-    assert "notebooks[0].path" in message
+    assert "field 'notebooks[0].path': notebook not found" in message
     assert "99_missing.ipynb" in message
+    assert (err.value.path, err.value.field) == (cfg.resolve(), "notebooks[0].path")
 
 
 def test_pipeline_read_unknown_key(tmp_path):
@@ -178,7 +179,7 @@ def test_pipeline_read_unknown_step_key(tmp_path):
 
 def test_pipeline_read_missing_notebooks(tmp_path):
     cfg = config_write(tmp_path / "p.yaml", {"kernel": KERNEL, "parameters": {"n": 1}})
-    with pytest.raises(PipelineError, match="'notebooks' is missing") as err:
+    with pytest.raises(PipelineError, match="field 'notebooks': key is missing") as err:
         pipeline_read(cfg)
     assert str(cfg) in str(err.value)
 
@@ -189,7 +190,7 @@ def test_pipeline_read_parameters_not_mapping(tmp_path):
         tmp_path / "p.yaml",
         {"kernel": KERNEL, "parameters": ["n", 1], "notebooks": [{"path": str(nb)}]},
     )
-    with pytest.raises(PipelineError, match="'parameters' must be a mapping"):
+    with pytest.raises(PipelineError, match="field 'parameters': must be a mapping"):
         pipeline_read(cfg)
 
 
@@ -688,7 +689,7 @@ def test_one_meaning_per_parameter_name():
 def test_outputs_check_prints_a_summary_then_a_bounded_diff_without_svg(tmp_path):
     import subprocess
 
-    from helpers.pipeline import outputs_check
+    from helpers.pipeline import outputs_diff
 
     def git(*args):
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
@@ -717,7 +718,7 @@ def test_outputs_check_prints_a_summary_then_a_bounded_diff_without_svg(tmp_path
     (figures / "summary_shares.svg").write_text(
         "<svg><path d='M 1 1 L 2 2'/></svg>\n", encoding="utf-8"
     )
-    same, report = outputs_check(tmp_path, max_lines=40)
+    same, report = outputs_diff(tmp_path, max_lines=40)
     assert not same
     lines = report.splitlines()
     assert lines[0].startswith(
@@ -1123,7 +1124,7 @@ def test_cell_timeout_must_be_seconds(tmp_path):
         tmp_path / "p.yaml",
         {"kernel": KERNEL, "cell_timeout": "ten", "notebooks": [{"path": str(nb)}]},
     )
-    with pytest.raises(PipelineError, match="'cell_timeout' must be a number of seconds"):
+    with pytest.raises(PipelineError, match="field 'cell_timeout': must be a number of seconds"):
         pipeline_read(cfg)
 
 

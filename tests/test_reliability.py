@@ -353,9 +353,9 @@ def test_annotations_read_names_file_line_and_column(tmp_path, body, line, colum
     p = annotation_file(tmp_path, body)
     with pytest.raises(rel.AnnotationError) as err:
         rel.annotations_read(p)
-    assert (err.value.line, err.value.column) == (line, column)
+    assert (err.value.line, err.value.field) == (line, column)
     assert reason in str(err.value) and "coder_X.csv" in str(err.value)
-    assert f"line {line}, column '{column}'" in str(err.value)
+    assert f"line {line}, field '{column}'" in str(err.value)
 
 
 def test_annotations_read_follows_codebook_and_corpus_edits(tmp_path, book):
@@ -391,7 +391,7 @@ def test_annotations_read_follows_codebook_and_corpus_edits(tmp_path, book):
         empty = rel.annotations_read([], book)
     assert list(empty.columns) == [*rel.CODING_COLUMNS, "split"] and empty.empty
     p = annotation_file(tmp_path, "u1,X,0,1\n", "unit_id,coder,economic,political\n")
-    with pytest.raises(rel.AnnotationError, match=r"line 1, column 'split': missing column"):
+    with pytest.raises(rel.AnnotationError, match=r"line 1, field 'split': missing column"):
         rel.annotations_read(p)
     with pytest.raises(rel.AnnotationError, match="file not found"):
         rel.annotations_read(tmp_path / "nope.csv")

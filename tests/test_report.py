@@ -14,7 +14,7 @@ import nbformat
 import pandas as pd
 
 from helpers import paths, plots, report
-from helpers.pipeline import manifest_write, outputs_check
+from helpers.pipeline import manifest_write, outputs_diff
 
 
 def test_report_is_offline_and_links_tables_figures_and_notebooks(tmp_path):
@@ -115,17 +115,17 @@ def test_outputs_check_fails_on_a_changed_committed_table(tmp_path):
     (tmp_path / "outputs" / "figures").mkdir()
     git("add", "-A")
     git("commit", "-q", "-m", "tables")
-    same, msg = outputs_check(tmp_path)
+    same, msg = outputs_diff(tmp_path)
     assert same, msg
     table.write_text(
         "code,units_coded\npairing,17\n", encoding="utf-8"
     )  # a deliberately changed table
-    same, msg = outputs_check(tmp_path)
+    same, msg = outputs_diff(tmp_path)
     assert not same
     assert "coding_counts.csv" in msg and "-pairing,16" in msg and "+pairing,17" in msg
     table.write_text("code,units_coded\npairing,16\n", encoding="utf-8")
     (tmp_path / "outputs" / "figures" / "new.png").write_bytes(b"png")  # a new, uncommitted figure
-    same, msg = outputs_check(tmp_path)
+    same, msg = outputs_diff(tmp_path)
     assert not same and "new.png" in msg
 
 

@@ -51,7 +51,7 @@ def test_user_dictionary_lists_every_field_term_with_a_source():
 
 
 def test_field_terms_come_out_as_single_tokens_wherever_they_occur(units, segmenter):
-    check = tokens.dictionary_check(
+    check = tokens.dictionary_report(
         tokens.dictionary_read(), segmenter, units[units["level"] == "sentence"]
     )
     field = check[check["word"].isin(FIELD_TERMS)]
@@ -70,10 +70,10 @@ def test_field_terms_come_out_as_single_tokens_wherever_they_occur(units, segmen
         ("word,pos\n闽宁协作,nz\n", "missing column"),
         (
             "word,pos,source\n闽宁协作,nz,a\n闽宁协作,nz,b\n",
-            "line 3: word '闽宁协作' already on line 2",
+            "line 3, field 'word': '闽宁协作' already on line 2",
         ),
-        ("word,pos,source\n,nz,a\n", "line 2: empty word"),
-        ("word,pos,source,freq\n闽宁协作,nz,a,many\n", 'line 2, field "freq"'),
+        ("word,pos,source\n,nz,a\n", "line 2, field 'word': empty word"),
+        ("word,pos,source,freq\n闽宁协作,nz,a,many\n", "line 2, field 'freq'"),
         ("word,pos,source\n闽宁 协作,nz,a\n", "contains a space"),
     ],
 )

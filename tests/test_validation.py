@@ -79,7 +79,7 @@ def test_validation_units_errors_name_line_and_column(tmp_path, edit, line, colu
     _write(tmp_path / "units.csv", UNITS_HEADER, rows)
     with pytest.raises(AnnotationError, match=reason) as exc:
         val.validation_units_read(tmp_path / "units.csv")
-    assert (exc.value.line, exc.value.column) == (line, column)
+    assert (exc.value.line, exc.value.field) == (line, column)
 
 
 def test_validation_coding_errors_name_line_and_column(tmp_path, book):
@@ -88,7 +88,7 @@ def test_validation_coding_errors_name_line_and_column(tmp_path, book):
     _write(tmp_path / "coder_A.csv", header, rows)
     with pytest.raises(AnnotationError, match="'2' is not 0 or 1") as exc:
         val.validation_coding_read(tmp_path / "coder_A.csv", book, [r[0] for r in UNITS_ROWS])
-    assert (exc.value.line, exc.value.column) == (4, "pairing")
+    assert (exc.value.line, exc.value.field) == (4, "pairing")
     header, rows = _coder_rows(book, {})
     rows[0][0] = "x-s9"
     _write(tmp_path / "coder_A.csv", header, rows)

@@ -90,7 +90,7 @@ class CleanDocument:
 
     @property
     def units(self) -> pd.DataFrame:
-        """Paragraph- and sentence-level units (see :func:`blocks_to_units`)."""
+        """Paragraph- and sentence-level units (see :func:`blocks_structure`)."""
         return pd.DataFrame(list(self.unit_rows), columns=UNIT_COLUMNS)
 
     @property
@@ -157,7 +157,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     sentence end repeated at least :data:`RUNNING_HEADER_MIN` times, ``running_header``); (5) split
     lines where a heading follows a sentence end on the same line, or a ``一、`` heading runs into
     its first ``（一）`` (lost paragraph breaks); (6) rejoin lines split by page breaks
-    (:func:`lines_join`); (7) build the structure (:func:`blocks_to_units`).
+    (:func:`lines_join`); (7) build the structure (:func:`blocks_structure`).
     """
     p = _pieces_repair(text, doc_id)
     mirror, n_pinyin = _pieces_normalise(p)

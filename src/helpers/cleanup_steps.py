@@ -23,7 +23,7 @@ from helpers.cleanup_rules import (
     BODY_RULES,
     HEADER_RULES,
     TRAILER_RULES,
-    Rule,
+    CleanupRule,
 )
 from helpers.lines import (
     _PINYIN_ANNOTATION,
@@ -103,7 +103,7 @@ _NOTICE = re.compile(r"^.{0,80}?(?:印发|转发|颁布|发布)\s*《(.+?)》\s*
 # --------------------------------------------------------------------------------------------------
 
 
-def _match(rules: Iterable[Rule], key: str) -> tuple[Rule, re.Match] | None:
+def _match(rules: Iterable[CleanupRule], key: str) -> tuple[CleanupRule, re.Match] | None:
     for rule in rules:
         m = rule.regex.search(key)
         if m:
@@ -111,7 +111,7 @@ def _match(rules: Iterable[Rule], key: str) -> tuple[Rule, re.Match] | None:
     return None
 
 
-def _rule_value(rule: Rule, m: re.Match, line: str) -> str:
+def _rule_value(rule: CleanupRule, m: re.Match, line: str) -> str:
     if rule.name == "byline":
         return (m.group(1) or m.group(2) or line).strip()
     if rule.field in ("date", "print_date"):

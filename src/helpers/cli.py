@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from helpers import paths
+from helpers.errors import path_display
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -159,15 +160,15 @@ def _parser() -> argparse.ArgumentParser:
         "(git); print the "
         "difference and exit 1 when they differ.",
     )
-    check.set_defaults(func=_check_outputs)
+    check.set_defaults(func=_outputs_diff)
     return parser
 
 
-def _check_outputs(args: argparse.Namespace) -> int:
+def _outputs_diff(args: argparse.Namespace) -> int:
     """Print whether the regenerated outputs equal the committed ones; return 0 or 1."""
-    from helpers.pipeline import outputs_check
+    from helpers.pipeline import outputs_diff
 
-    same, report = outputs_check()
+    same, report = outputs_diff()
     print(report, file=sys.stdout if same else sys.stderr)
     return 0 if same else 1
 
@@ -175,13 +176,13 @@ def _check_outputs(args: argparse.Namespace) -> int:
 def _code(args: argparse.Namespace) -> int:
     """Code a CSV of units; return 0, or 2 with an ``error:`` line for bad input."""
     from helpers.codebook import CodebookError, codebook_read
-    from helpers.coding import coded_table, csv_read_units, units_code
+    from helpers.coding import coding_table, units_code, units_csv_read
     from helpers.tables import table_write
     from helpers.tokens import segmenter_make
 
     try:
         codebook = codebook_read(args.codebook.resolve())
-        units = csv_read_units(args.units.resolve(), id_col=args.id_col, text_col=args.text_col)
+        units = units_csv_read(args.units.resolve(), id_col=args.id_col, text_col=args.text_col)
     except (CodebookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -202,7 +203,7 @@ def _code(args: argparse.Namespace) -> int:
     result = units_code(
         units, codebook, segmenter_make(), text_col=args.text_col, id_col=args.id_col
     )
-    out = table_write(coded_table(result), args.out.resolve())
+    out = table_write(coding_table(result), args.out.resolve())
     n = int((result.wide["n_codes"] > 0).sum())
     print(
         f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes"
@@ -328,23 +329,15 @@ def _written(summary, manifest: Path) -> str:
             changed[folder] += state != "same"
     lines = [] if per_dir else ["written: nothing (every notebook was up to date)"]
     for folder in sorted(per_dir):
-        shown = _relative(folder)
+        shown = path_display(folder)
         n = per_dir[folder]
         lines.append(
             f"written: {n} file{'s' * (n != 1)} in {shown} ({changed[folder]} new or changed)"
         )
     for written in summary["written"]:
         lines += [f"report: {path}" for path in written if Path(path).name == "index.html"]
-    lines.append(f"manifest: {_relative(manifest)}")
+    lines.append(f"manifest: {path_display(manifest)}")
     return "\n".join(lines)
-
-
-def _relative(path: Path) -> str:
-    """Return ``path`` relative to the repository root when inside it."""
-    try:
-        return path.resolve().relative_to(paths.ROOT).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _clean(args: argparse.Namespace) -> int:

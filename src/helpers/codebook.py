@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from helpers import paths
+from helpers.errors import InputError
 from helpers.tables import path_resolve
 
 CODEBOOK = paths.DATA / "codebook.yaml"
@@ -50,34 +51,9 @@ RESERVED_IDS = frozenset(
 )
 
 
-class CodebookError(ValueError):
-    """The codebook cannot be used. The message names the file, the line, the code and the field."""
-
-    def __init__(
-        self,
-        path: Path,
-        reason: str,
-        *,
-        line: int | None = None,
-        code: str | None = None,
-        field: str | None = None,
-    ) -> None:
-        where = [str(_display(path))]
-        if line:
-            where.append(f"line {line}")
-        if code:
-            where.append(f"code {code!r}")
-        if field:
-            where.append(f"field {field!r}")
-        self.path, self.line, self.code, self.field, self.reason = path, line, code, field, reason
-        super().__init__(", ".join(where) + f": {reason}")
-
-
-def _display(path: Path) -> Path:
-    try:
-        return path.resolve().relative_to(paths.ROOT)
-    except ValueError:
-        return path
+class CodebookError(InputError):
+    """The codebook cannot be used. The message names the file, the line, the field and the code
+    (the format of every :class:`~helpers.errors.InputError`)."""
 
 
 @dataclass(frozen=True)

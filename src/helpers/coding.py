@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook, Rule
+from helpers.errors import InputError
 from helpers.tables import csv_unescape, path_resolve, table_write, workbook_save
 from helpers.text import text_simplify, text_simplify_aligned
 from helpers.tokens import Segmenter
@@ -957,22 +958,23 @@ def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter)
 # --------------------------------------------------------------------------------------------------
 
 
-def csv_read_units(
+def units_csv_read(
     path: str | Path, *, id_col: str = "unit_id", text_col: str = "text"
 ) -> pd.DataFrame:
     """Read a CSV of units in UTF-8 (with or without BOM) or GB18030 and check its columns.
 
-    Raises ``ValueError`` naming the file and what is wrong: missing file, empty file, an encoding
-    that is neither, a missing column (listing the columns found), duplicate or empty unit ids.
+    Raises :class:`~helpers.errors.InputError` (a ``ValueError``) naming the file, line and field
+    and what is wrong: missing file, empty file, an encoding that is neither, a missing column
+    (listing the columns found), duplicate or empty unit ids.
     """
     import io
 
     p = Path(path)
     if not p.exists():
-        raise ValueError(f"{p}: file not found")
+        raise InputError(p, "file not found")
     data = p.read_bytes()
     if not data.strip():
-        raise ValueError(f"{p}: file is empty")
+        raise InputError(p, "file is empty")
     # pandas' C parser decodes the bytes itself (half the time of decoding them first); a file
     # that is not UTF-8 fails there and is read again as GB18030
     for enc in ("utf-8-sig", "gb18030"):
@@ -982,37 +984,40 @@ def csv_read_units(
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
-            raise ValueError(f"{p}: file has no header row") from None
+            raise InputError(p, "file has no header row") from None
         except pd.errors.ParserError as exc:
-            raise ValueError(f"{p}: not a valid CSV: {exc}") from None
+            raise InputError(p, f"not a valid CSV: {exc}") from None
     else:
-        raise ValueError(f"{p}: cannot decode as UTF-8 or GB18030; save it as CSV UTF-8")
+        raise InputError(p, "cannot decode as UTF-8 or GB18030; save it as CSV UTF-8")
     df = csv_unescape(df)
     if id_col == text_col:
-        raise ValueError(
-            f"{p}: --id-col and --text-col both name {id_col!r}; the text column holds the "
-            f"texts to code, the id column their ids (columns are {list(df.columns)})"
+        raise InputError(
+            p,
+            f"--id-col and --text-col both name {id_col!r}; the text column holds the texts to "
+            f"code, the id column their ids (columns are {list(df.columns)})",
         )
     for col in (id_col, text_col):
         if col not in df.columns:
-            raise ValueError(
-                f"{p}: no column {col!r}; columns are {list(df.columns)} "
-                f"(choose with --id-col/--text-col)"
+            raise InputError(
+                p,
+                f"no column {col!r}; columns are {list(df.columns)} "
+                f"(choose with --id-col/--text-col)",
+                line=1,
             )
     if df.empty:
-        raise ValueError(f"{p}: no rows to code")
+        raise InputError(p, "no rows to code")
     blank = df[df[id_col].str.strip() == ""]
     if len(blank):
-        raise ValueError(f"{p}: line {blank.index[0] + 2}: empty {id_col}")
+        raise InputError(p, "empty", line=blank.index[0] + 2, field=id_col)
     dup = df[df[id_col].duplicated()]
     if len(dup):
-        raise ValueError(
-            f"{p}: line {dup.index[0] + 2}: {id_col} {dup.iloc[0][id_col]!r} appears twice"
+        raise InputError(
+            p, f"{dup.iloc[0][id_col]!r} appears twice", line=dup.index[0] + 2, field=id_col
         )
     return df
 
 
-def coded_table(result: CodingResult) -> pd.DataFrame:
+def coding_table(result: CodingResult) -> pd.DataFrame:
     """Return ``unit_id``, one 0/1 column per code in codebook order, and an ``evidence`` column."""
     w = result.wide
     evidence = evidence_summarize(result.evidence)

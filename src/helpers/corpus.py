@@ -8,7 +8,7 @@ and reports every problem as a :class:`DocumentError` whose message names the fi
 field, so a researcher can fix the input without reading a traceback.
 
 The corpus table has one row per document; :func:`corpus_read_table` validates it,
-:func:`corpus_check_files` compares it with ``data/raw/`` and :func:`corpus_read` reads every
+:func:`corpus_files_diff` compares it with ``data/raw/`` and :func:`corpus_read` reads every
 document, collecting problems instead of stopping at the first one.
 """
 
@@ -33,7 +33,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "DocumentError",
     "RawDocument",
-    "corpus_check_files",
+    "corpus_files_diff",
     "corpus_read",
     "corpus_read_table",
     "document_read",
@@ -137,7 +137,7 @@ class RawDocument:
 # --------------------------------------------------------------------------------------------------
 
 
-def _text_normalise(text: str) -> str:
+def _line_ends_unify(text: str) -> str:
     """Return ``text`` without a leading BOM and with ``\\n`` for every kind of line end.
 
     Downstream code splits on ``\\n`` only; a stray ``\\r`` would otherwise end up inside tokens.
@@ -287,7 +287,7 @@ def text_decode(data: bytes, *, path: str | Path = "<bytes>") -> tuple[str, str]
     def finish(text: str, encoding: str) -> tuple[str, str]:
         if not _looks_like_text(text):
             raise DocumentError(path, "looks like a binary file, not text")
-        return _text_normalise(text), encoding
+        return _line_ends_unify(text), encoding
 
     for bom, codec, name in _BOMS:
         if data.startswith(bom):
@@ -325,7 +325,7 @@ def text_decode(data: bytes, *, path: str | Path = "<bytes>") -> tuple[str, str]
         except UnicodeDecodeError:
             continue
         if _looks_like_text(text):
-            return _text_normalise(text), encoding
+            return _line_ends_unify(text), encoding
         binary = True
     if binary:
         raise DocumentError(path, "looks like a binary file, not text")
@@ -507,9 +507,9 @@ def document_read(path: str | Path, *, doc_id: str | None = None) -> RawDocument
     elif not data:
         raise DocumentError(p, "file is empty")
     elif suffix == ".docx":
-        text, encoding = _text_normalise(_docx_text(p)), "docx"
+        text, encoding = _line_ends_unify(_docx_text(p)), "docx"
     else:
-        text, encoding = _text_normalise(_pdf_text(p)), "pdf"
+        text, encoding = _line_ends_unify(_pdf_text(p)), "pdf"
     return RawDocument(
         doc_id=p.stem if doc_id is None else doc_id,
         path=p,
@@ -680,7 +680,7 @@ def _raw_files(raw_dir: Path) -> list[str]:
     return sorted(found)
 
 
-def corpus_check_files(table: pd.DataFrame, raw_dir: str | Path = paths.RAW) -> pd.DataFrame:
+def corpus_files_diff(table: pd.DataFrame, raw_dir: str | Path = paths.RAW) -> pd.DataFrame:
     """Return the mismatches between ``table`` and ``raw_dir`` (columns ``doc_id, file, problem``).
 
     Reported: a row whose file is missing, and a file in ``raw_dir`` that has no row. Hidden files
@@ -737,16 +737,16 @@ def corpus_read(
     A document that cannot be read is reported in ``problems`` (``doc_id, file, problem`` with the
     :class:`DocumentError` message) and the others are still read, so one bad file does not hide
     the state of the rest. A file that resolves outside ``raw_dir`` (a symbolic link leading out
-    of it) is reported and not read. The mismatches of :func:`corpus_check_files` are included; a
+    of it) is reported and not read. The mismatches of :func:`corpus_files_diff` are included; a
     file it reports missing is not reported a second time.
     """
     raw = tables.path_resolve(raw_dir)
-    problems = corpus_check_files(table, raw)
+    problems = corpus_files_diff(table, raw)
     documents: list[RawDocument] = []
     failures: list[dict[str, str]] = []
     for doc_id, file in zip(table["doc_id"], table["file"]):
         if not (raw / file).is_file():
-            continue  # already reported by corpus_check_files
+            continue  # already reported by corpus_files_diff
         outside = _outside_problem(raw, file)
         if outside is not None:
             failures.append({"doc_id": doc_id, "file": file, "problem": outside})

@@ -6,7 +6,7 @@ when it cannot be used the reader raises :class:`InputError` (or one of its subc
 the stage's name: ``DocumentError``, ``CodebookError`` …). The message alone is enough to fix the
 input::
 
-    data/codebook.yaml, line 41, code 'digital', field 'keywords': must be a list of words
+    data/codebook.yaml, line 41, field 'keywords', code 'digital': must be a list of words
 
 the file (relative to the project when inside it), where in it, then what is wrong and what to do.
 """

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
+from helpers.errors import InputError
 from helpers.summaries import units_select
 
 YEAR = "year"
@@ -95,8 +96,12 @@ TEST_COLUMNS = [
 TEST_NAME = "permutation of documents' group labels (X² of group × coded/not)"
 
 
-class GroupingError(ValueError):
-    """A grouping that cannot be made: the column does not exist in the corpus table."""
+class GroupingError(InputError):
+    """A grouping that cannot be made: the column does not exist in the corpus table.
+
+    The path is the corpus table the document variables were read from (``docvars.attrs["path"]``,
+    set by :func:`docvars_read`), the field the missing column.
+    """
 
 
 def _rng(random_seed: int, *keys: str) -> np.random.Generator:
@@ -115,10 +120,13 @@ def docvars_read(corpus_table: str | Path) -> pd.DataFrame:
     Read with :func:`helpers.corpus.corpus_read_table` (errors name the line and field). Every value
     is a string; ``year`` is the first four characters of ``date`` (``YYYY-MM-DD``, ``YYYY-MM`` or
     ``YYYY``), blank when the date is. A ``year`` column of the table's own is kept as it is.
+    ``attrs["path"]`` keeps the table's path, so a grouping error names the table actually used.
     """
     from helpers.corpus import corpus_read_table
+    from helpers.tables import path_resolve
 
     docvars = corpus_read_table(corpus_table)
+    docvars.attrs["path"] = path_resolve(corpus_table)
     if YEAR not in docvars.columns:
         docvars[YEAR] = docvars["date"].astype(str).str.slice(0, 4)
     return docvars
@@ -129,8 +137,10 @@ def docvars_check(docvars: pd.DataFrame, variable: str) -> None:
     if variable not in docvars.columns or variable == "doc_id":
         available = [c for c in docvars.columns if c != "doc_id"]
         raise GroupingError(
-            f"cannot group by {variable!r}: the corpus table (data/corpus.csv) has no such "
-            f"column; available: {', '.join(available)} (or add a column to the corpus table)"
+            docvars.attrs.get("path", "the corpus table"),
+            f"cannot group by {variable!r}: the corpus table has no such column; available: "
+            f"{', '.join(available)} (or add a column to the corpus table)",
+            field=variable,
         )
 
 

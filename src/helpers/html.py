@@ -19,8 +19,8 @@ from helpers.corpus import (
     DocumentError,
     _encoding_name,
     _error_text,
+    _line_ends_unify,
     _looks_like_text,
-    _text_normalise,
     text_decode,
 )
 
@@ -113,7 +113,7 @@ def html_decode(data: bytes, *, path: str | Path = "<bytes>") -> tuple[str, str]
                     pass
                 else:
                     if _looks_like_text(text):
-                        return _text_normalise(text), name
+                        return _line_ends_unify(text), name
     return text_decode(data, path=path)
 
 
@@ -238,7 +238,7 @@ def html_extract(html: str, *, path: str | Path = "<html>") -> HtmlPage:
         config=_trafilatura_config(),
     )
     raw = (found.text if found is not None else "") or ""
-    lines = [line.strip() for line in _text_normalise(raw).split("\n")]
+    lines = [line.strip() for line in _line_ends_unify(raw).split("\n")]
     lines = [_table_row_cells(line) for line in lines if line and not _TABLE_RULE.match(line)]
     site = (found.sitename if found is not None else "") or _html_meta(root, "sitename")
     title = _html_meta(root, "articletitle") or (found.title if found is not None else "") or ""

@@ -14,7 +14,7 @@ import re
 import unicodedata
 
 from helpers.cleanup_rules import (
-    _CN_NUM,
+    _CN_NUMERALS,
     FRONT_MATTER_BRACKET_ONLY,
     FRONT_MATTER_LABELS,
     FRONT_MATTER_SPACED,
@@ -36,7 +36,7 @@ _QMARK_AFTER = "。！；;…”’」』）)》"
 #: after a sentence end (or before a heading marker) and before Chinese text starts a new paragraph.
 _SPACE_PARAGRAPH = re.compile(
     rf"(?<=[。！？!?；…”’」』）)》]){_LINE_SPACE}{{2,}}(?=[{CJK_IDEOGRAPH}“《（(【〔])"
-    rf"|(?<=\S){_LINE_SPACE}{{2,}}(?=(?:[{_CN_NUM}]+、|[（(][{_CN_NUM}]+[）)]|第[{_CN_NUM}\d]+[章节条])"
+    rf"|(?<=\S){_LINE_SPACE}{{2,}}(?=(?:[{_CN_NUMERALS}]+、|[（(][{_CN_NUMERALS}]+[）)]|第[{_CN_NUMERALS}\d]+[章节条])"
     rf"[{CJK_IDEOGRAPH}])"
 )
 

@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from helpers import paths
+from helpers.errors import InputError, path_display
 from helpers.tables import path_resolve
 
 # paths already does this on import; repeated here so the kernels started below never write their
@@ -55,11 +56,26 @@ class PipelineError(Exception):
 
     ``summary`` holds the run summary up to the failure (same columns as the table returned by
     :func:`pipeline_run`) when the error happened while running, so callers can still show it.
+    A problem in a file (``pipeline.yaml``, a notebook) gives its ``path`` (and ``line``,
+    ``field`` when known); the message then has the format of every
+    :class:`~helpers.errors.InputError`: ``pipeline.yaml, field 'notebooks[2].path': notebook not
+    found: notebooks/07_x.ipynb``.
     """
 
-    def __init__(self, message: str, summary: pd.DataFrame | None = None) -> None:
-        super().__init__(message)
-        self.summary = summary
+    def __init__(
+        self,
+        reason: str,
+        summary: pd.DataFrame | None = None,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.reason, self.summary = reason, summary
+        self.path, self.line, self.field = path, line, field
+        if path is not None:
+            reason = InputError(path, reason, line=line, field=field).message()
+        super().__init__(reason)
 
 
 class PipelineInterrupted(PipelineError):
@@ -97,7 +113,7 @@ class PipelineConfig:
     cell_timeout: int | None = None
 
 
-def _mapping_check(value: Any, where: str, source: Path) -> dict:
+def _mapping_validate(value: Any, where: str, source: Path) -> dict:
     """Return ``value`` as a dict of parameters (``None`` counts as empty), or raise PipelineError.
 
     ``None`` is accepted because ``parameters:`` with every entry commented out loads as null.
@@ -106,23 +122,27 @@ def _mapping_check(value: Any, where: str, source: Path) -> dict:
         return {}
     if not isinstance(value, dict):
         raise PipelineError(
-            f"{source}: '{where}' must be a mapping of NAME: VALUE, got {type(value).__name__}"
+            f"must be a mapping of NAME: VALUE, got {type(value).__name__}",
+            path=source,
+            field=where,
         )
     for name in value:
         if not isinstance(name, str) or not name.isidentifier():
-            raise PipelineError(f"{source}: '{where}': {name!r} is not a valid parameter name")
+            raise PipelineError(f"{name!r} is not a valid parameter name", path=source, field=where)
     return dict(value)
 
 
-def _entries_check(value: Any, where: str, source: Path) -> tuple[str, ...]:
+def _entries_validate(value: Any, where: str, source: Path) -> tuple[str, ...]:
     """Return a ``reads``/``writes`` list as a tuple of ``NAME`` or ``NAME/PATTERN`` strings."""
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise PipelineError(f"{source}: '{where}' must be a list of NAME or NAME/PATTERN entries")
+        raise PipelineError(
+            "must be a list of NAME or NAME/PATTERN entries", path=source, field=where
+        )
     for v in value:
         if not v.split("/", 1)[0].isidentifier():
-            raise PipelineError(f"{source}: '{where}': {v!r} must start with a parameter name")
+            raise PipelineError(f"{v!r} must start with a parameter name", path=source, field=where)
     return tuple(value)
 
 
@@ -135,59 +155,73 @@ def pipeline_read(path: str | Path = paths.PIPELINE_CONFIG) -> PipelineConfig:
     """
     source = Path(path).resolve()
     if not source.is_file():
-        raise PipelineError(f"{source}: pipeline configuration not found")
+        raise PipelineError("pipeline configuration not found", path=source)
     try:
         raw = yaml.safe_load(source.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
-        raise PipelineError(f"{source}: not valid YAML: {err}") from err
+        raise PipelineError(f"not valid YAML: {err}", path=source) from err
     if not isinstance(raw, dict):
-        raise PipelineError(f"{source}: expected a mapping with keys {sorted(CONFIG_KEYS)}")
+        raise PipelineError(f"expected a mapping with keys {sorted(CONFIG_KEYS)}", path=source)
 
     unknown = sorted(set(map(str, raw)) - CONFIG_KEYS)
     if unknown:
         raise PipelineError(
-            f"{source}: unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"allowed: {', '.join(sorted(CONFIG_KEYS))}"
+            f"unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(sorted(CONFIG_KEYS))}",
+            path=source,
         )
     if "kernel" not in raw:
-        raise PipelineError(f"{source}: key 'kernel' is missing (the Jupyter kernel to run with)")
+        raise PipelineError(
+            "key is missing (the Jupyter kernel to run with)", path=source, field="kernel"
+        )
     kernel = raw["kernel"]
     if not isinstance(kernel, str) or not kernel.strip():
-        raise PipelineError(f"{source}: 'kernel' must be a kernel name, got {kernel!r}")
-    shared = _mapping_check(raw.get("parameters"), "parameters", source)
+        raise PipelineError(f"must be a kernel name, got {kernel!r}", path=source, field="kernel")
+    shared = _mapping_validate(raw.get("parameters"), "parameters", source)
 
     if "notebooks" not in raw:
-        raise PipelineError(f"{source}: key 'notebooks' is missing (the list of notebooks to run)")
+        raise PipelineError(
+            "key is missing (the list of notebooks to run)", path=source, field="notebooks"
+        )
     entries = raw["notebooks"]
     if not isinstance(entries, list) or not entries:
-        raise PipelineError(f"{source}: 'notebooks' must be a non-empty list of {{path: ...}}")
+        raise PipelineError(
+            "must be a non-empty list of {path: ...}", path=source, field="notebooks"
+        )
 
     steps: list[NotebookStep] = []
     for i, entry in enumerate(entries):
         where = f"notebooks[{i}]"
         if not isinstance(entry, dict):
-            raise PipelineError(f"{source}: '{where}' must be a mapping with a 'path' key")
+            raise PipelineError("must be a mapping with a 'path' key", path=source, field=where)
         unknown = sorted(set(map(str, entry)) - STEP_KEYS)
         if unknown:
             raise PipelineError(
-                f"{source}: '{where}': unknown key(s) {', '.join(map(repr, unknown))}; "
-                f"allowed: {', '.join(sorted(STEP_KEYS))}"
+                f"unknown key(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(sorted(STEP_KEYS))}",
+                path=source,
+                field=where,
             )
         if not isinstance(entry.get("path"), str) or not entry["path"].strip():
-            raise PipelineError(f"{source}: '{where}.path' is missing or not a string")
+            raise PipelineError("is missing or not a string", path=source, field=f"{where}.path")
         nb_path = path_resolve(entry["path"])
         if nb_path.suffix != ".ipynb":
-            raise PipelineError(f"{source}: '{where}.path': {entry['path']} is not an .ipynb file")
+            raise PipelineError(
+                f"{entry['path']} is not an .ipynb file", path=source, field=f"{where}.path"
+            )
         if not nb_path.is_file():
-            raise PipelineError(f"{source}: '{where}.path': notebook not found: {nb_path}")
+            raise PipelineError(
+                f"notebook not found: {path_display(nb_path)}", path=source, field=f"{where}.path"
+            )
         if any(step.name == nb_path.stem for step in steps):
             raise PipelineError(
-                f"{source}: '{where}.path': {nb_path.stem} is listed twice "
-                "(executed copies are named after the notebook)"
+                f"{nb_path.stem} is listed twice (executed copies are named after the notebook)",
+                path=source,
+                field=f"{where}.path",
             )
-        params = _mapping_check(entry.get("parameters"), f"{where}.parameters", source)
+        params = _mapping_validate(entry.get("parameters"), f"{where}.parameters", source)
         io = {
-            key: _entries_check(entry.get(key), f"{where}.{key}", source)
+            key: _entries_validate(entry.get(key), f"{where}.{key}", source)
             for key in ("reads", "writes")
         }
         steps.append(NotebookStep(path=nb_path, parameters=params, **io))
@@ -197,8 +231,9 @@ def pipeline_read(path: str | Path = paths.PIPELINE_CONFIG) -> PipelineConfig:
         isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
     ):
         raise PipelineError(
-            f"{source}: 'cell_timeout' must be a number of seconds (or null for no limit), "
-            f"got {timeout!r}"
+            f"must be a number of seconds (or null for no limit), got {timeout!r}",
+            path=source,
+            field="cell_timeout",
         )
     return PipelineConfig(
         kernel=kernel,
@@ -251,9 +286,9 @@ def _notebook_json(path: Path) -> dict:
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise PipelineError(f"{path}: not a readable notebook: {err}") from err
+        raise PipelineError(f"not a readable notebook: {err}", path=path) from err
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise PipelineError(f"{path}: not a notebook (no list of cells)")
+        raise PipelineError("not a notebook (no list of cells)", path=path)
     return nb
 
 
@@ -277,15 +312,16 @@ def notebook_parameters(path: str | Path) -> dict[str, str]:
     cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not cells:
         raise PipelineError(
-            f"{nb_path}: no cell tagged 'parameters' "
-            "(in JupyterLab: select the cell, open the property inspector, add the tag)"
+            "no cell tagged 'parameters' "
+            "(in JupyterLab: select the cell, open the property inspector, add the tag)",
+            path=nb_path,
         )
     source = _cell_source(cells[0])
     try:
         tree = ast.parse(source)
     except SyntaxError as err:
         raise PipelineError(
-            f"{nb_path}: the parameters cell is not valid Python: line {err.lineno}: {err.msg}"
+            f"the parameters cell is not valid Python: line {err.lineno}: {err.msg}", path=nb_path
         ) from err
     found: dict[str, str] = {}
     for node in tree.body:
@@ -372,8 +408,9 @@ def _steps_select(config: PipelineConfig, only: list[str] | None) -> list[Notebo
     missing = sorted(keys - matched)
     if missing:
         raise PipelineError(
-            f"{config.source}: --only {', '.join(missing)} matches no notebook; "
-            f"listed: {', '.join(s.name for s in config.steps)}"
+            f"--only {', '.join(missing)} matches no notebook; "
+            f"listed: {', '.join(s.name for s in config.steps)}",
+            path=config.source,
         )
     return chosen
 
@@ -404,14 +441,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _display_path(path: Path) -> str:
-    """Return ``path`` relative to the repository root if inside it (manifest keys), or absolute."""
-    try:
-        return path.resolve().relative_to(paths.ROOT).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
-
-
 def _entry_files(entry: str, params: dict) -> list[Path]:
     """Return the existing files a ``reads``/``writes`` entry names, given a notebook's parameters.
 
@@ -439,9 +468,13 @@ def _entry_files(entry: str, params: dict) -> list[Path]:
 def _entries_hash(
     entries: tuple[str, ...], params: dict, exclude: set[Path] = frozenset()
 ) -> dict[str, str]:
-    """Return ``{path: sha256}`` of every file the entries name (``exclude`` left out)."""
+    """Return ``{path: sha256}`` of every file the entries name (``exclude`` left out).
+
+    Manifest keys are resolved paths (relative to the project when inside it), so a file reached
+    through a symbolic link keeps one key from run to run.
+    """
     files = {p for entry in entries for p in _entry_files(entry, params)} - set(exclude)
-    return {_display_path(p): _sha256(p) for p in sorted(files)}
+    return {path_display(p.resolve()): _sha256(p) for p in sorted(files)}
 
 
 def _matches(path: Path, entries: tuple[str, ...], params: dict) -> bool:
@@ -554,7 +587,7 @@ def step_key(step: NotebookStep, params: dict, output: Path) -> dict:
         "source": notebook_source_hash(step.path),
         "parameters": json_safe(params),
         "inputs": _entries_hash(step.reads, params, exclude={output.resolve()}),
-        "code": {_display_path(f): _sha256(f) for f in helpers_modules(step.path)},
+        "code": {path_display(f.resolve()): _sha256(f) for f in helpers_modules(step.path)},
         "environment": {
             "python": platform.python_version(),
             "requirements.lock": _sha256(lock) if lock.is_file() else None,
@@ -608,7 +641,7 @@ def step_reasons(
     products = dict(previous.get("products", {}))
     now = _entries_hash(step.writes, params)
     if output.is_file():
-        now[_display_path(output)] = _sha256(output)
+        now[path_display(output.resolve())] = _sha256(output)
     missing = [p for p in products if p not in now]
     altered = [p for p in products if p in now and now[p] != products[p]]
     if missing:
@@ -725,16 +758,18 @@ def pipeline_run(
         extra = sorted(set(step.parameters) - set(declared[step.name]))
         if extra:
             raise PipelineError(
-                f"{config.source}: parameters {', '.join(extra)} of {step.name} are not declared "
-                f"by the notebook; it declares: {', '.join(declared[step.name]) or '(none)'}"
+                f"parameters {', '.join(extra)} of {step.name} are not declared by the notebook; "
+                f"it declares: {', '.join(declared[step.name]) or '(none)'}",
+                path=config.source,
             )
         known = set(declared[step.name]) | {"notebooks_dir"}
         for key in ("reads", "writes"):
             bad = [e for e in getattr(step, key) if e.split("/", 1)[0] not in known]
             if bad:
                 raise PipelineError(
-                    f"{config.source}: {key} of {step.name}: {', '.join(bad)} must start with a "
-                    f"parameter the notebook declares: {', '.join(declared[step.name]) or '(none)'}"
+                    f"{key} of {step.name}: {', '.join(bad)} must start with a parameter the "
+                    f"notebook declares: {', '.join(declared[step.name]) or '(none)'}",
+                    path=config.source,
                 )
     all_declared = sorted({name for s in steps for name in declared[s.name]})
     unknown = sorted(set(overrides) - set(all_declared))
@@ -929,7 +964,7 @@ def pipeline_run(
                 else "same"
                 for p, h in products.items()
             }
-            products[_display_path(output)] = _sha256(output)
+            products[path_display(output.resolve())] = _sha256(output)
             entries[step.name] = {
                 "notebook": step.name,
                 "status": RAN,
@@ -940,7 +975,7 @@ def pipeline_run(
             }
             others = [s for s in steps if s.name in overlapped[step.name]]
             undeclared = sorted(
-                _display_path(p)
+                path_display(p.resolve())
                 for p, t in _files_snapshot(watched).items()
                 if before_files.get(p) != t
                 and not _matches(p, step.writes, params)
@@ -1621,13 +1656,13 @@ CHECKED_OUTPUTS = ("outputs/tables", "outputs/figures")
 UNCHECKED_OUTPUTS: dict[str, str] = {}
 
 
-#: What can change a result, for the "inputs changed since the last commit" line of outputs_check.
+#: What can change a result, for the "inputs changed since the last commit" line of outputs_diff.
 RESULT_INPUTS = ("data", "notebooks", "src/helpers", "pipeline.yaml", "requirements.lock")
-#: Lines of diff shown by outputs_check after the summary.
+#: Lines of diff shown by outputs_diff after the summary.
 DIFF_LINES = 200
 
 
-def outputs_check(
+def outputs_diff(
     root: str | Path = paths.ROOT,
     dirs: tuple[str, ...] = CHECKED_OUTPUTS,
     exclude: tuple[str, ...] = tuple(UNCHECKED_OUTPUTS),

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
+from helpers.errors import path_display
 from helpers.tables import csv_unescape
 
 __all__ = [
@@ -79,14 +80,6 @@ class ProblemTables:
         )
 
 
-def _shown(path: Path) -> str:
-    """Return ``path`` relative to the project root when inside it, else as it is."""
-    try:
-        return path.resolve().relative_to(paths.ROOT).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def _compact(s: str) -> str:
     return re.sub(r"\s+", "", str(s))
 
@@ -117,7 +110,7 @@ def problems_find(
                 "file": file or files.get(doc_id, ""),
                 "check": check,
                 "problem": problem,
-                "table": _shown(table),
+                "table": path_display(table),
             }
         )
 
@@ -283,7 +276,7 @@ def problems_read(
             "file": "",
             "check": "tables_missing",
             "problem": "no cleanup tables found: has notebook 01 run?",
-            "table": _shown(where.summary),
+            "table": path_display(where.summary),
         }
         return pd.DataFrame([missing], columns=PROBLEM_LIST_COLUMNS)
     return problems_find(

@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.codebook import Codebook
+from helpers.errors import InputError
 from helpers.reliability import codings_validate
 from helpers.tables import path_resolve, zip_normalize
 
@@ -116,7 +117,7 @@ def qdpx_write(
     for d in doc_ids:
         f = tdir / f"{d}.txt"
         if not f.exists():
-            raise ValueError(f"{f}: text of document {d!r} not found")
+            raise InputError(f, f"text of document {d!r} not found")
         texts[d] = f.read_text(encoding="utf-8")
     info = units.set_index("unit_id")
     for r in units.itertuples(index=False):
@@ -241,7 +242,7 @@ def qdpx_read(path: str | Path) -> pd.DataFrame:
     with zipfile.ZipFile(p) as z:
         qde = [n for n in z.namelist() if n.endswith(".qde")]
         if not qde:
-            raise ValueError(f"{p}: no .qde project file in the archive")
+            raise InputError(p, "no .qde project file in the archive")
         project = XmlParser().from_bytes(z.read(qde[0]), Project)
         members = {n: z.read(n) for n in z.namelist() if n.startswith("sources/")}
     codes: dict[str, str] = {}

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
+from helpers.errors import InputError, path_display
 from helpers.tables import cell_unescape, path_resolve, table_write, workbook_save
 
 HOLDOUT_SEED = 20261123
@@ -99,19 +100,9 @@ def units_split(
 # --------------------------------------------------------------------------------------------------
 
 
-class AnnotationError(ValueError):
-    """An annotation file cannot be used. The message names the file, the line and the column."""
-
-    def __init__(
-        self, path: Path, reason: str, *, line: int | None = None, column: str | None = None
-    ) -> None:
-        where = [str(_display(path))]
-        if line:
-            where.append(f"line {line}")
-        if column:
-            where.append(f"column {column!r}")
-        self.path, self.line, self.column, self.reason = path, line, column, reason
-        super().__init__(", ".join(where) + f": {reason}")
+class AnnotationError(InputError):
+    """An annotation file cannot be used. The message names the file, the line and the column
+    (``field``), in the format of every :class:`~helpers.errors.InputError`."""
 
 
 class AnnotationWarning(UserWarning):
@@ -124,15 +115,6 @@ class AnnotationWarning(UserWarning):
 #: Start of the ``note`` of a code (or comparison) that could not be assessed, followed by the
 #: reason.
 NOT_ASSESSED = "not assessed"
-
-
-def _display(path: Path) -> Path:
-    from helpers import paths
-
-    try:
-        return Path(path).resolve().relative_to(paths.ROOT)
-    except ValueError:
-        return Path(path)
 
 
 def csv_rows(p: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -217,10 +199,10 @@ def annotations_read(
     header, records = csv_rows(p)
     for i, h in enumerate(header):
         if h in header[:i]:
-            raise AnnotationError(p, "column appears twice in the header", line=1, column=h)
+            raise AnnotationError(p, "column appears twice in the header", line=1, field=h)
     for col in ANNOTATION_REQUIRED:
         if col not in header:
-            raise AnnotationError(p, f"missing column (columns are {header})", line=1, column=col)
+            raise AnnotationError(p, f"missing column (columns are {header})", line=1, field=col)
     known = set(ANNOTATION_REQUIRED) | set(ANNOTATION_OPTIONAL)
     if codebook is not None:
         extra = [h for h in header if h not in known and h not in codebook.ids]
@@ -228,7 +210,7 @@ def annotations_read(
         absent = [c for c in codebook.ids if c not in header]
         if extra:
             warnings.warn(
-                f"{_display(p)}, line 1: column(s) {', '.join(map(repr, extra))} are not codes "
+                f"{path_display(p)}, line 1: column(s) {', '.join(map(repr, extra))} are not codes "
                 "of the codebook: ignored (a code removed or renamed in the codebook? rename the "
                 "column to the code's new id to keep its codings)",
                 AnnotationWarning,
@@ -236,7 +218,7 @@ def annotations_read(
             )
         if absent:
             warnings.warn(
-                f"{_display(p)}, line 1: no column for code(s) {', '.join(map(repr, absent))} "
+                f"{path_display(p)}, line 1: no column for code(s) {', '.join(map(repr, absent))} "
                 f"of the codebook: {NOT_ASSESSED} against this file's coder. To assess them, add a "
                 "column named after each code with 0 or 1 for every unit, or code them with the "
                 "second-coder sheet (notebook 05)",
@@ -256,11 +238,11 @@ def annotations_read(
         get = {h: record[i] for h, i in pos.items()}
         for col in ("unit_id", "coder"):
             if not get[col]:
-                raise AnnotationError(p, "empty", line=start, column=col)
+                raise AnnotationError(p, "empty", line=start, field=col)
         uid, coder, split = get["unit_id"], get["coder"], get["split"]
         if split not in SPLITS:
             raise AnnotationError(
-                p, f"split {split!r} is not one of {', '.join(SPLITS)}", line=start, column="split"
+                p, f"split {split!r} is not one of {', '.join(SPLITS)}", line=start, field="split"
             )
         if known_units is not None and uid not in known_units:
             outside.append((start, uid))
@@ -270,23 +252,23 @@ def annotations_read(
                 p,
                 f"unit {uid!r} coded twice by {coder!r} (first on line {seen[coder, uid]})",
                 line=start,
-                column="unit_id",
+                field="unit_id",
             )
         seen[coder, uid] = start
         for c in codes:
             v = get[c]
             if v not in ("0", "1"):
                 what = "empty" if v == "" else f"value {v!r} is not 0 or 1"
-                raise AnnotationError(p, what, line=start, column=c)
+                raise AnnotationError(p, what, line=start, field=c)
             rows.append((coder, uid, c, int(v), split))
     if outside:
         shown = ", ".join(f"{u!r} (line {n})" for n, u in outside[:3]) + (
             " …" if len(outside) > 3 else ""
         )
         warnings.warn(
-            f"{_display(p)}: {len(outside)} coded unit(s) are not units of the corpus, left out: "
-            f"{shown}. A document removed from the corpus, or unit ids changed by the cleanup; "
-            "re-code those units if the document should stay",
+            f"{path_display(p)}: {len(outside)} coded unit(s) are not units of the corpus, left "
+            f"out: {shown}. A document removed from the corpus, or unit ids changed by the "
+            "cleanup; re-code those units if the document should stay",
             AnnotationWarning,
             stacklevel=2,
         )
@@ -1337,19 +1319,9 @@ def _evidence_text(r) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-class SheetError(ValueError):
-    """A returned coding sheet cannot be used. The message names the file, sheet and cell."""
-
-    def __init__(
-        self, path: Path, reason: str, *, sheet: str | None = None, cell: str | None = None
-    ) -> None:
-        where = str(_display(path))
-        if sheet:
-            where += f", sheet {sheet!r}"
-        if cell:
-            where += f", cell {cell}"
-        self.path, self.sheet, self.cell, self.reason = path, sheet, cell, reason
-        super().__init__(f"{where}: {reason}")
+class SheetError(InputError):
+    """A returned coding sheet cannot be used. The message names the file, sheet and cell (the
+    format of every :class:`~helpers.errors.InputError`)."""
 
 
 def _instructions(codebook: Codebook) -> list[str]:

@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
+from helpers.errors import InputError, path_display
 from helpers.tables import path_resolve, text_write
 
 #: The user dictionary and domain stopwords shipped with the project.
@@ -56,8 +57,9 @@ CONTENT_POS: tuple[str, ...] = (
 )
 
 
-class DictionaryError(ValueError):
-    """A user dictionary or stopword file is malformed; the message names the file and the line."""
+class DictionaryError(InputError):
+    """A user dictionary or stopword file is malformed; the message names the file and the line
+    (the format of every :class:`~helpers.errors.InputError`)."""
 
 
 class DictionaryWarning(UserWarning):
@@ -82,7 +84,7 @@ def _dictionary_text(p: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        where = f"line {data[: exc.start].count(_NEWLINE) + 1}"
+        line = data[: exc.start].count(_NEWLINE) + 1
     from helpers.corpus import DocumentError, text_decode
 
     try:
@@ -91,7 +93,7 @@ def _dictionary_text(p: Path) -> str:
         encoding = ""
     if encoding == "gb18030":
         warnings.warn(
-            f"{_display(p)}: not UTF-8 ({where}), read as GB18030 (Excel's 'CSV' on Chinese "
+            f"{path_display(p)}, line {line}: not UTF-8, read as GB18030 (Excel's 'CSV' on Chinese "
             "Windows). To be safe, save it as 'CSV UTF-8 (逗号分隔)' in Excel, or as UTF-8 in a "
             "text editor",
             DictionaryWarning,
@@ -100,8 +102,10 @@ def _dictionary_text(p: Path) -> str:
         return text
     guess = f"; it looks like {encoding}" if encoding else ""
     raise DictionaryError(
-        f"{_display(p)}: {where}: not UTF-8{guess}. Save the user dictionary as "
-        "'CSV UTF-8 (逗号分隔)' in Excel, or as UTF-8 in a text editor"
+        p,
+        f"not UTF-8{guess}. Save the user dictionary as 'CSV UTF-8 (逗号分隔)' in Excel, or as "
+        "UTF-8 in a text editor",
+        line=line,
     )
 
 
@@ -117,30 +121,30 @@ def dictionary_read(path: str | Path = USER_DICT) -> pd.DataFrame:
     """
     p = path_resolve(path)
     if not p.exists():
-        raise DictionaryError(f"{p}: user dictionary not found")
+        raise DictionaryError(p, "user dictionary not found")
     rows = list(csv.DictReader(io.StringIO(_dictionary_text(p), newline="")))
     header = rows[0].keys() if rows else []
     missing = {"word", "pos", "source"} - set(header)
     if missing:
         raise DictionaryError(
-            f"{p}: line 1: missing column(s) {sorted(missing)} (need word,pos,source)"
+            p, f"missing column(s) {sorted(missing)} (need word,pos,source)", line=1
         )
     seen: dict[str, int] = {}
     out = []
     for lineno, row in enumerate(rows, start=2):
         word = (row.get("word") or "").strip()
         if not word:
-            raise DictionaryError(f"{p}: line {lineno}: empty word")
+            raise DictionaryError(p, "empty word", line=lineno, field="word")
         if re.search(r"\s", word):
-            raise DictionaryError(f"{p}: line {lineno}: word {word!r} contains a space")
+            raise DictionaryError(p, f"{word!r} contains a space", line=lineno, field="word")
         if word in seen:
-            raise DictionaryError(f"{p}: line {lineno}: word {word!r} already on line {seen[word]}")
+            raise DictionaryError(
+                p, f"{word!r} already on line {seen[word]}", line=lineno, field="word"
+            )
         seen[word] = lineno
         freq = (row.get("freq") or "").strip()
         if freq and not freq.isdigit():
-            raise DictionaryError(
-                f'{p}: line {lineno}, field "freq": {freq!r} is not a whole number'
-            )
+            raise DictionaryError(p, f"{freq!r} is not a whole number", line=lineno, field="freq")
         out.append(
             {
                 "word": word,
@@ -171,7 +175,7 @@ def stopwords_read(
     for f in files:
         p = path_resolve(f)
         if not p.exists():
-            raise DictionaryError(f"{p}: stopword file not found")
+            raise DictionaryError(p, "stopword file not found")
         for line in p.read_text(encoding="utf-8-sig").splitlines():
             word = line.split("#", 1)[0].strip()
             if word:
@@ -396,21 +400,13 @@ def _cache_read(path: Path, texts: Sequence[str]) -> list[list[str]] | None:
     if not reason:
         return lists
     warnings.warn(
-        f"{_display(path)}: segmentation cache entry {reason}; discarded, the document is "
+        f"{path_display(path)}: segmentation cache entry {reason}; discarded, the document is "
         "segmented again",
         CacheWarning,
         stacklevel=3,
     )
     path.unlink(missing_ok=True)
     return None
-
-
-def _display(path: Path) -> Path:
-    """``path`` relative to the project root when it is inside it (shorter in messages)."""
-    try:
-        return Path(path).resolve().relative_to(paths.ROOT)
-    except ValueError:
-        return Path(path)
 
 
 def tokens_segment(
@@ -543,7 +539,7 @@ def tokens_kwic(
     return out
 
 
-def dictionary_check(
+def dictionary_report(
     dictionary: pd.DataFrame, segmenter: Segmenter, units: pd.DataFrame
 ) -> pd.DataFrame:
     """Report, for each dictionary word, whether it comes out as one token and how often it occurs.

@@ -1,7 +1,7 @@
 """Document structure: heading markers, paragraphs rejoined across page breaks, and units.
 
 :func:`lines_join` groups the body lines that cleanup kept into paragraphs;
-:func:`blocks_to_units` numbers the headings as the document does and returns the title, headings,
+:func:`blocks_structure` numbers the headings as the document does and returns the title, headings,
 paragraphs and sentences as units with hierarchical ids, heading paths and offsets into the
 cleaned text.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from helpers.cleanup_rules import _CN_NUM
+from helpers.cleanup_rules import _CN_NUMERALS
 from helpers.text import _CLOSERS, _SENT_END, text_split_sentences
 
 # --------------------------------------------------------------------------------------------------
@@ -24,14 +24,14 @@ from helpers.text import _CLOSERS, _SENT_END, text_split_sentences
 #: Heading markers, from the highest to the lowest rank. A marker of a rank closes every open
 #: heading of the same or a lower rank.
 HEADING_MARKERS: tuple[tuple[str, str], ...] = (
-    ("chapter", rf"第[{_CN_NUM}\d]+[章编]"),
-    ("section", rf"第[{_CN_NUM}\d]+节"),
-    ("cn", rf"[{_CN_NUM}]+、"),
-    ("cn_paren", rf"（[{_CN_NUM}]+）"),
+    ("chapter", rf"第[{_CN_NUMERALS}\d]+[章编]"),
+    ("section", rf"第[{_CN_NUMERALS}\d]+节"),
+    ("cn", rf"[{_CN_NUMERALS}]+、"),
+    ("cn_paren", rf"（[{_CN_NUMERALS}]+）"),
     ("arabic", r"\d{1,2}(?:[.．、](?!\d))"),
     ("arabic_paren", r"（\d{1,2}）"),
     ("circled", "[①-⑳]"),
-    ("article", rf"第[{_CN_NUM}\d]+条"),
+    ("article", rf"第[{_CN_NUMERALS}\d]+条"),
 )
 _HEADING = re.compile("^(?:" + "|".join(f"(?P<{n}>{p})" for n, p in HEADING_MARKERS) + r")\s*")
 _RANK = {name: i for i, (name, _) in enumerate(HEADING_MARKERS)}
@@ -43,14 +43,14 @@ _ENUM_START = re.compile(
 )
 _ENUM_BEFORE = re.compile(r"(首先|其次|再次|第一|一是|二是|三是|四是)")
 _INLINE_HEADING = re.compile(
-    rf"(?:(?<=[{_SENT_END}])|(?<=[{_SENT_END}][{_CLOSERS}]))(?=(?:[{_CN_NUM}]+、|（[{_CN_NUM}]+）|（\d{{1,2}}）)[^\n]{{2,}})"
+    rf"(?:(?<=[{_SENT_END}])|(?<=[{_SENT_END}][{_CLOSERS}]))(?=(?:[{_CN_NUMERALS}]+、|（[{_CN_NUMERALS}]+）|（\d{{1,2}}）)[^\n]{{2,}})"
 )
 
 #: What every inline heading split point has around it (a quick first test).
 _INLINE_HEADING_HINT = re.compile(
-    rf"[{_SENT_END}][{_CLOSERS}]?(?:[{_CN_NUM}]+、|（[{_CN_NUM}]+）|（\d{{1,2}}）)"
+    rf"[{_SENT_END}][{_CLOSERS}]?(?:[{_CN_NUMERALS}]+、|（[{_CN_NUMERALS}]+）|（\d{{1,2}}）)"
 )
-_FIRST_CHILD = re.compile(rf"^([{_CN_NUM}]+、[^{_SENT_END}（]{{2,40}})(?=（一）)")
+_FIRST_CHILD = re.compile(rf"^([{_CN_NUMERALS}]+、[^{_SENT_END}（]{{2,40}})(?=（一）)")
 
 #: A line this short without any punctuation stands alone (a label such as 前言 or 结语), never
 #: joined.
@@ -212,7 +212,7 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
     return blocks, joins
 
 
-def blocks_to_units(
+def blocks_structure(
     blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
 ) -> tuple[pd.DataFrame, str]:
     """Build the document structure and return ``(units, cleaned_text)``.
@@ -231,7 +231,7 @@ def blocks_to_units(
 
 @dataclass(frozen=True)
 class _OpenHeading:
-    """A heading whose section is open while the blocks are read (see :func:`blocks_to_units`)."""
+    """A heading whose section is open while the blocks are read (see :func:`blocks_structure`)."""
 
     kind: str  # the marker's kind (``cn``, ``cn_paren`` …, see HEADING_MARKERS)
     number: int  # its number among the headings under the same parent (2 for 二、)
@@ -320,7 +320,7 @@ class _UnitRows:
 def _units_build(
     blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
 ) -> tuple[list[dict], str]:
-    """Return the unit rows and the cleaned text (see :func:`blocks_to_units`)."""
+    """Return the unit rows and the cleaned text (see :func:`blocks_structure`)."""
     units = _UnitRows(doc_id, f"{doc_id}-t" if title else "")
     parts: list[str] = []
     offset = 0

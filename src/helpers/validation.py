@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook
-from helpers.coding import CodingResult, coded_table, units_code
+from helpers.coding import CodingResult, coding_table, units_code
 from helpers.reliability import (
     CODING_COLUMNS,
     DICTIONARY_CODER,
@@ -100,7 +100,7 @@ def validation_units_read(path: str | Path) -> pd.DataFrame:
     header, rows = csv_rows(p)
     for col in UNIT_REQUIRED:
         if col not in header:
-            raise AnnotationError(p, f"missing column (columns are {header})", line=1, column=col)
+            raise AnnotationError(p, f"missing column (columns are {header})", line=1, field=col)
     pos = {h: i for i, h in enumerate(header)}
     seen: dict[str, int] = {}
     doc_split: dict[str, tuple[str, int]] = {}
@@ -108,13 +108,13 @@ def validation_units_read(path: str | Path) -> pd.DataFrame:
         uid = r[pos["unit_id"]]
         for col in UNIT_REQUIRED:
             if not r[pos[col]]:
-                raise AnnotationError(p, "empty", line=line, column=col)
+                raise AnnotationError(p, "empty", line=line, field=col)
         if uid in seen:
             raise AnnotationError(
                 p,
                 f"unit id {uid!r} repeated (first on line {seen[uid]})",
                 line=line,
-                column="unit_id",
+                field="unit_id",
             )
         seen[uid] = line
         if "split" in pos:
@@ -124,7 +124,7 @@ def validation_units_read(path: str | Path) -> pd.DataFrame:
                     p,
                     f"split {split!r} is not one of {', '.join(DOCUMENT_SPLITS)}",
                     line=line,
-                    column="split",
+                    field="split",
                 )
             first = doc_split.setdefault(doc, (split, line))
             if first[0] != split:
@@ -133,7 +133,7 @@ def validation_units_read(path: str | Path) -> pd.DataFrame:
                     f"document {doc!r} is split {first[0]!r} on line {first[1]} and "
                     f"{split!r} here: the split is by document",
                     line=line,
-                    column="split",
+                    field="split",
                 )
     if not rows:
         raise AnnotationError(p, "no units")
@@ -156,7 +156,7 @@ def validation_coding_read(
         raise AnnotationError(p, "file not found")
     header, rows = csv_rows(p)
     if "unit_id" not in header:
-        raise AnnotationError(p, f"missing column (columns are {header})", line=1, column="unit_id")
+        raise AnnotationError(p, f"missing column (columns are {header})", line=1, field="unit_id")
     codes = [c for c in codebook.ids if c in header]
     for c in codebook.ids:
         if c not in header:  # e.g. a code added to the codebook after the set was coded
@@ -178,28 +178,28 @@ def validation_coding_read(
                 p,
                 f"unknown unit id {uid!r} (not in {VALIDATION_UNITS})",
                 line=line,
-                column="unit_id",
+                field="unit_id",
             )
         if (coder, uid) in seen:
             raise AnnotationError(
                 p,
                 f"unit {uid!r} coded twice (first on line {seen[coder, uid]})",
                 line=line,
-                column="unit_id",
+                field="unit_id",
             )
         seen[coder, uid] = line
         for c in codes:
             v = r[pos[c]]
             if v not in ("0", "1"):
                 raise AnnotationError(
-                    p, "empty" if v == "" else f"value {v!r} is not 0 or 1", line=line, column=c
+                    p, "empty" if v == "" else f"value {v!r} is not 0 or 1", line=line, field=c
                 )
             out.append((coder, uid, c, int(v)))
     if not out:
         raise AnnotationError(p, "no coded units")
     if len({c for c, *_ in out}) > 1:
         raise AnnotationError(
-            p, "several coders in one file: give each coder a file", column="coder"
+            p, "several coders in one file: give each coder a file", field="coder"
         )
     df = pd.DataFrame(out, columns=CODING_COLUMNS)
     df["value"] = df["value"].astype("int64")
@@ -235,7 +235,7 @@ def validation_read(
             raise AnnotationError(
                 f,
                 f"coder {name!r} also codes {first[name].name}: give each coder a name",
-                column="coder",
+                field="coder",
             )
         first[name] = f
         frames.append(c)
@@ -538,7 +538,7 @@ class ValidationEvaluation:
 
     def coding_table(self) -> pd.DataFrame:
         """The dictionary's coding with doc_id and text (``validation_coding_units.csv``)."""
-        return coded_table(self.coding).merge(
+        return coding_table(self.coding).merge(
             self.units[["unit_id", "doc_id", "text"]], on="unit_id"
         )
 
