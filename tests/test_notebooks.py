@@ -142,6 +142,7 @@ def test_whole_pipeline_runs_on_the_fixture_corpus(tmp_path):
         },
         output_dir=out["notebooks"],
         progress=False,
+        allow_outside=True,  # the outputs go to tmp_path, outside the project
     )
     assert (summary["status"] == "ran").all()
     tokens = pd.read_csv(out["processed"] / "tokens.csv", keep_default_na=False)
