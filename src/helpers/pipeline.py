@@ -1414,14 +1414,22 @@ def _engine_name() -> str:
     return ENGINE
 
 
-async def _kernel_start(km: Any, timeout: float = 60) -> None:
+async def _kernel_start(km: Any, timeout: float = 60, log: Path | None = None) -> None:
     """Start the kernel of ``km`` in the repository root and wait until it answers.
 
     Waiting here (not only launching the process) makes ``kernel_start_seconds`` the real start-up
     (interpreter, IPython, the kernel's imports) and lets the notebook begin at once when its turn
     comes. papermill's ``cwd`` would change the folder of the whole process, shared by threads.
     """
-    await km._async_start_kernel(cwd=str(paths.ROOT))
+    if log is None:
+        await km._async_start_kernel(cwd=str(paths.ROOT))
+    else:
+        # the kernel process's own stderr (not the cells' output, which reaches the notebook) goes
+        # to a log file: jupyter_client interrupts a kernel before shutting it down, and an idle
+        # kernel then prints "KeyboardInterrupt caught in kernel" into the run's output
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w", encoding="utf-8") as stream:
+            await km._async_start_kernel(cwd=str(paths.ROOT), stderr=stream)
     kc = km.client()
     kc.start_channels()
     try:
@@ -1468,7 +1476,7 @@ class NotebookTask:
             if _KERNEL_STOP.is_set():
                 raise KeyboardInterrupt
             _KERNELS[name] = km
-            run_sync(_kernel_start)(km)
+            run_sync(_kernel_start)(km, log=paths.CACHE / "kernels" / f"{name}.log")
         except (Exception, KeyboardInterrupt) as err:
             start_error = err
         self.kernel_seconds = time.perf_counter() - started
