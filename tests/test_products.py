@@ -53,9 +53,11 @@ def test_product_path_joins_the_folder_and_the_declared_file():
     assert product_path("clean_texts", "data/processed") == Path("data/processed/clean")
 
 
-def test_product_path_of_an_unknown_name_names_it_and_the_declared_ones():
-    with pytest.raises(KeyError, match=r"'units_sentense'.*units_sentence"):
-        product_path("units_sentense", "data/processed")
+def test_product_path_of_an_unknown_name_names_it_and_the_closest_declared_ones():
+    with pytest.raises(KeyError, match=r"'units_sentences'.*did you mean units_sentence"):
+        product_path("units_sentences", "data/processed")  # unit_level = "sentences"
+    with pytest.raises(KeyError, match=r"'stance_table'.*declare it there"):
+        product_path("stance_table", "outputs/tables")
 
 
 def test_every_product_file_is_declared_once():

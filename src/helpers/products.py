@@ -16,6 +16,7 @@ the globs the runner uses (``reads``/``writes``); a test checks that they cover 
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -107,14 +108,16 @@ PRODUCTS: MappingProxyType[str, Product] = MappingProxyType(
 def product_path(name: str, folder: str | Path) -> Path:
     """Return the path of product ``name`` in ``folder`` (the value of its folder parameter).
 
-    An unknown name raises ``KeyError`` listing the declared ones, so a typo in a notebook stops
-    at the line that made it rather than at a missing file later.
+    An unknown name raises ``KeyError`` naming the declared ones closest to it (a misspelt name,
+    or ``unit_level = "sentences"`` in ``units_{unit_level}``), so the run stops at the line that
+    made it rather than at a missing file later.
     """
     try:
         product = PRODUCTS[name]
     except KeyError:
+        close = difflib.get_close_matches(name, PRODUCTS, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else "declare it there"
         raise KeyError(
-            f"no product {name!r} is declared in helpers.products; declared: "
-            + ", ".join(sorted(PRODUCTS))
+            f"no product {name!r} is declared in helpers.products (src/helpers/products.py); {hint}"
         ) from None
     return Path(folder) / product.file
