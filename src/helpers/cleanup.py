@@ -52,6 +52,7 @@ from helpers.cleanup_steps import (
     _summary,
     _trailer_take,
 )
+from helpers.products import product_path
 from helpers.tables import path_resolve, table_write, text_write
 from helpers.text import (
     text_count_cjk,
@@ -324,16 +325,20 @@ def clean_write(
     ``cleanup_metadata.csv`` and ``cleanup_problems.csv``.
     """
     processed, tables = path_resolve(processed_dir), path_resolve(tables_dir)
-    out = {
-        "units_sentence": table_write(result.sentences, processed / "units_sentence.csv"),
-        "units_paragraph": table_write(result.paragraphs, processed / "units_paragraph.csv"),
-        "summary": table_write(result.summary, tables / "cleanup_summary.csv"),
-        "audit": table_write(result.audit, tables / "cleanup_audit.csv"),
-        "joins": table_write(result.joins, tables / "cleanup_joins.csv"),
-        "metadata": table_write(result.metadata, tables / "cleanup_metadata.csv"),
-        "problems": table_write(result.problems, tables / "cleanup_problems.csv"),
+    tables_of = {  # the keys of the returned paths, with the product each one writes
+        "units_sentence": (result.sentences, processed, "units_sentence"),
+        "units_paragraph": (result.paragraphs, processed, "units_paragraph"),
+        "summary": (result.summary, tables, "cleanup_summary"),
+        "audit": (result.audit, tables, "cleanup_audit"),
+        "joins": (result.joins, tables, "cleanup_joins"),
+        "metadata": (result.metadata, tables, "cleanup_metadata"),
+        "problems": (result.problems, tables, "cleanup_problems"),
     }
-    clean_dir = processed / "clean"
+    out = {
+        key: table_write(df, product_path(name, folder))
+        for key, (df, folder, name) in tables_of.items()
+    }
+    clean_dir = product_path("clean_texts", processed)
     clean_dir.mkdir(parents=True, exist_ok=True)
     for doc in result.documents:
         p = clean_dir / f"{doc.doc_id}.txt"

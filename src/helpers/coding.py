@@ -27,6 +27,7 @@ import pandas as pd
 
 from helpers.codebook import Codebook, Rule
 from helpers.errors import InputError
+from helpers.products import product_path
 from helpers.tables import csv_unescape, path_resolve, table_write, workbook_save
 from helpers.text import text_simplify, text_simplify_aligned
 from helpers.tokens import Segmenter
@@ -811,24 +812,25 @@ def evidence_summarize(evidence: pd.DataFrame) -> pd.Series:
 
 
 def coding_write(
-    result: CodingResult, tables_dir: str | Path, *, prefix: str = "coding", top_n: int = 3
+    result: CodingResult, tables_dir: str | Path, *, top_n: int = 3
 ) -> dict[str, Path]:
     """Write the coding tables and the Excel workbook; return the paths by name.
 
-    ``<prefix>_evidence.csv`` (unit × code × indicator × span), ``<prefix>_units.csv`` (unit ×
-    code 0/1 with the text), ``<prefix>_counts.csv``, ``<prefix>_uncoded.csv``,
-    ``<prefix>_quotes.csv`` and ``<prefix>_review.xlsx`` (one sheet per code with unit id,
-    heading path, text and evidence).
+    ``coding_evidence.csv`` (unit × code × indicator × span), ``coding_units.csv`` (unit × code 0/1
+    with the text), ``coding_counts.csv``, ``coding_uncoded.csv``, ``coding_quotes.csv`` and
+    ``coding_review.xlsx`` (one sheet per code with unit id, heading path, text and evidence); the
+    names are declared in :data:`helpers.products.PRODUCTS`.
     """
     out_dir = path_resolve(tables_dir)
-    out = {
-        "evidence": table_write(result.evidence, out_dir / f"{prefix}_evidence.csv"),
-        "units": table_write(result.wide, out_dir / f"{prefix}_units.csv"),
-        "counts": table_write(result.counts, out_dir / f"{prefix}_counts.csv"),
-        "uncoded": table_write(result.uncoded, out_dir / f"{prefix}_uncoded.csv"),
-        "quotes": table_write(coding_quotes(result, top_n=top_n), out_dir / f"{prefix}_quotes.csv"),
+    tables = {
+        "evidence": result.evidence,
+        "units": result.wide,
+        "counts": result.counts,
+        "uncoded": result.uncoded,
+        "quotes": coding_quotes(result, top_n=top_n),
     }
-    out["workbook"] = coding_write_excel(result, out_dir / f"{prefix}_review.xlsx")
+    out = {k: table_write(df, product_path(f"coding_{k}", out_dir)) for k, df in tables.items()}
+    out["workbook"] = coding_write_excel(result, product_path("coding_review", out_dir))
     return out
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from helpers import paths
 from helpers.errors import path_display
+from helpers.products import product_path
 from helpers.tables import csv_unescape
 
 __all__ = [
@@ -69,14 +70,13 @@ class ProblemTables:
     @classmethod
     def of(cls, tables_dir: str | Path, processed_dir: str | Path) -> ProblemTables:
         """Return the standard names under ``tables_dir`` and ``processed_dir`` (as notebook 01)."""
-        t, p = Path(tables_dir), Path(processed_dir)
         return cls(
-            problems=t / "cleanup_problems.csv",
-            summary=t / "cleanup_summary.csv",
-            joins=t / "cleanup_joins.csv",
-            metadata=t / "cleanup_metadata.csv",
-            audit=t / "cleanup_audit.csv",
-            units=p / "units_sentence.csv",
+            problems=product_path("cleanup_problems", tables_dir),
+            summary=product_path("cleanup_summary", tables_dir),
+            joins=product_path("cleanup_joins", tables_dir),
+            metadata=product_path("cleanup_metadata", tables_dir),
+            audit=product_path("cleanup_audit", tables_dir),
+            units=product_path("units_sentence", processed_dir),
         )
 
 
