@@ -15,6 +15,7 @@ import html
 import re
 import shutil
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -232,12 +233,19 @@ def notebook_html(
     return text_write(body, out)
 
 
-def _notebook_render(executed: Path, font_url: str | None) -> str:
-    import nbformat
+@lru_cache(maxsize=1)
+def _html_exporter():
+    """One nbconvert exporter for every page: building one loads its templates (~0.4 s each)."""
     from nbconvert import HTMLExporter
 
+    return HTMLExporter(template_name="lab")
+
+
+def _notebook_render(executed: Path, font_url: str | None) -> str:
+    import nbformat
+
     nb = nbformat.read(str(executed), as_version=4)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body, _ = _html_exporter().from_notebook_node(nb)
     body = html_offline(body)
     if font_url:
         style = (
