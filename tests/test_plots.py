@@ -303,3 +303,26 @@ def test_committed_tables_and_figures_stay_within_the_review_budget():
     size = sum(p.stat().st_size for p in files)
     assert len(files) <= 100, f"{len(files)} files in outputs/tables + outputs/figures"
     assert size <= 30e6, f"{size / 1e6:.1f} MB in outputs/tables + outputs/figures"
+
+
+def test_font_subset_cache_gives_the_bytes_built_once(tmp_path):
+    calls = []
+
+    def build() -> bytes:
+        calls.append(1)
+        return b"wOFF-subset-of-\xe9\x97\xbd\xe5\xae\x81"
+
+    first = plots.font_subset_cached("svg-woff", "闽宁", build, cache_dir=tmp_path)
+    again = plots.font_subset_cached("svg-woff", "闽宁", build, cache_dir=tmp_path)
+    assert first == again == build() and len(calls) == 2  # the second call came from the cache
+    plots.font_subset_cached("svg-woff", "闽宁协作", build, cache_dir=tmp_path)  # other chars
+    plots.font_subset_cached("report-woff", "闽宁", build, cache_dir=tmp_path)  # other options
+    assert len(calls) == 4 and len(list(tmp_path.iterdir())) == 3
+
+
+def test_word_cloud_svg_is_the_same_from_the_font_cache(tmp_path, monkeypatch):
+    wc = plots.wordcloud_plot({"闽宁协作": 10, "乡村振兴": 6, "结对帮扶": 3}, random_state=1)
+    monkeypatch.setattr(plots, "FONT_CACHE", tmp_path)
+    fresh = plots.wordcloud_svg(wc)
+    assert len(list(tmp_path.iterdir())) == 1
+    assert plots.wordcloud_svg(wc) == fresh

@@ -342,3 +342,24 @@ def test_groups_finding_says_why_a_test_was_not_assessed(tmp_path):
     )
     assert finding.text.startswith("By year: not assessed")
     assert "needs ≥ 2 documents per group" in finding.text
+
+
+def test_notebook_page_from_the_cache_is_the_page_rendered(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print('结对帮扶')")
+    # a progress bar's carriage returns must survive the cache (read back without newline mapping)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="编码: 50%\r编码: 100%\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 闽宁协作"), cell]
+    executed = tmp_path / "03_thematic_coding.ipynb"
+    nbformat.write(nb, executed)
+    cache = tmp_path / "cache"
+    fresh = report.notebook_html(executed, tmp_path / "a.html", font_url="f.woff", cache_dir=cache)
+    again = report.notebook_html(executed, tmp_path / "b.html", font_url="f.woff", cache_dir=cache)
+    assert len(list(cache.iterdir())) == 1
+    assert again.read_bytes() == fresh.read_bytes()
+    assert "\r" in fresh.read_bytes().decode("utf-8") and "结对帮扶" in fresh.read_text("utf-8")
+    nb.cells[1].outputs[0].text = "编码: 100%\n"  # the notebook ran again: rendered again
+    nbformat.write(nb, executed)
+    report.notebook_html(executed, tmp_path / "c.html", font_url="f.woff", cache_dir=cache)
+    assert len(list(cache.iterdir())) == 2
+    assert "编码: 50%" not in (tmp_path / "c.html").read_text(encoding="utf-8")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from helpers import paths
 from helpers.codebook import Codebook
-from helpers.tables import file_atomic, path_resolve, text_write
+from helpers.tables import bytes_write, file_atomic, path_resolve, text_write
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 #: The family name inside the font file.
@@ -73,6 +73,36 @@ def font_path() -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path}: CJK font missing; reinstall the project (make setup)")
     return path
+
+
+FONT_CACHE: Path = paths.CACHE / "fonts"
+
+
+def font_subset_cached(kind: str, chars: str, build, cache_dir: str | Path | None) -> bytes:
+    """Return the bytes of a cut-down CJK font: ``build()``'s, or the same bytes from ``cache_dir``.
+
+    Cutting the 16 MB font takes a second or more and gives the same bytes for the same characters,
+    so it is done once: the cache file is named by a hash of ``kind`` (the subsetting options used
+    by ``build``), ``chars``, the font file (path, size, modification time) and fontTools' version.
+    ``cache_dir=None`` always builds; the project's cache is ``FONT_CACHE`` (``.cache/fonts``).
+    """
+    import hashlib
+
+    import fontTools
+
+    if cache_dir is None:
+        return build()
+    font = font_path()
+    stat = font.stat()
+    key = "\0".join(
+        [kind, chars, str(font), str(stat.st_size), str(stat.st_mtime_ns), fontTools.version]
+    )
+    cached = Path(cache_dir) / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:32]}.bin"
+    if cached.exists():
+        return cached.read_bytes()
+    data = build()
+    bytes_write(data, cached)
+    return data
 
 
 @lru_cache(maxsize=1)
@@ -230,19 +260,24 @@ def _woff_data_url(chars: str) -> str:
     import base64
     import io
 
-    import fontTools.subset
+    def build() -> bytes:
+        import fontTools.subset
 
-    options = fontTools.subset.Options(
-        hinting=False, desubroutinize=True, ignore_missing_glyphs=True
+        options = fontTools.subset.Options(
+            hinting=False, desubroutinize=True, ignore_missing_glyphs=True
+        )
+        font = fontTools.subset.load_font(str(font_path()), options)
+        subsetter = fontTools.subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(font)
+        font.flavor = "woff"
+        buffer = io.BytesIO()
+        font.save(buffer)
+        return buffer.getvalue()
+
+    data = base64.b64encode(font_subset_cached("svg-woff", chars, build, FONT_CACHE)).decode(
+        "ascii"
     )
-    font = fontTools.subset.load_font(str(font_path()), options)
-    subsetter = fontTools.subset.Subsetter(options)
-    subsetter.populate(text=chars)
-    subsetter.subset(font)
-    font.flavor = "woff"
-    buffer = io.BytesIO()
-    font.save(buffer)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return "data:application/font-woff;charset=utf-8;base64," + data
 
 

@@ -804,7 +804,8 @@ def codings_agreement(
             codes,
             f"agreement needs two or more coders, got {coders or 'none'}",
         )
-    unknown = [c for c in coders if c not in set(codings["coder"])]
+    coded_by = set(codings["coder"])
+    unknown = [c for c in coders if c not in coded_by]
     if reference is not None and reference not in coders:
         raise ValueError(f"reference {reference!r} must be one of exactly two coders, got {coders}")
     if unknown:  # e.g. no annotation files: say so in the table instead of stopping the notebook
@@ -826,7 +827,8 @@ def codings_agreement(
     if units is not None:
         keep = list(dict.fromkeys(units))
         sub = sub[sub["unit_id"].isin(set(keep))]
-        unit_ids = [u for u in keep if u in set(sub["unit_id"])]
+        present = set(sub["unit_id"])  # once: a set per unit was quadratic in the units
+        unit_ids = [u for u in keep if u in present]
     else:
         unit_ids = list(pd.unique(sub["unit_id"]))
     codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
@@ -842,10 +844,12 @@ def codings_agreement(
     if clusters is not None:
         of = pd.Series(clusters) if not isinstance(clusters, pd.Series) else clusters
         of = of[~of.index.duplicated()]
-        lost = [u for u in unit_ids if u not in of.index or pd.isna(of.get(u))]
+        # vectorised: `u in of.index` scans a string-dtype index, quadratic in the units
+        cluster_of = of.reindex(unit_ids)
+        lost = [u for u, na in zip(unit_ids, cluster_of.isna().to_numpy()) if na]
         if lost:
             raise KeyError(f"{len(lost)} unit(s) have no cluster (document), e.g. {lost[0]!r}")
-        cluster_ids, names = pd.factorize(of.reindex(unit_ids), sort=True)
+        cluster_ids, names = pd.factorize(cluster_of, sort=True)
         n_clusters = len(names)
         if n_clusters < min_clusters:
             n_bootstrap = 0

@@ -15,13 +15,14 @@ import html
 import re
 import shutil
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from helpers import paths
 from helpers.reliability import MACRO
-from helpers.tables import file_atomic, path_resolve, table_read, text_write
+from helpers.tables import bytes_write, file_atomic, path_resolve, table_read, text_write
 
 
 @dataclass(frozen=True)
@@ -187,17 +188,64 @@ figcaption { font-size: 0.95em; color: #333; }
 """
 
 
-def notebook_html(executed: Path, out: Path, *, font_url: str | None = None) -> Path:
+NOTEBOOK_HTML_CACHE: Path = paths.CACHE / "notebook_html"
+_NOTEBOOK_HTML_KEEP = 20  # rendered pages kept in the cache (a few runs' worth)
+
+
+def notebook_html(
+    executed: Path,
+    out: Path,
+    *,
+    font_url: str | None = None,
+    cache_dir: str | Path | None = NOTEBOOK_HTML_CACHE,
+) -> Path:
     """Render an executed notebook to an offline HTML page and return its path.
 
     With ``font_url`` (relative to the page) the page uses the report's embedded CJK font first, so
-    Chinese renders on a machine without Chinese fonts.
+    Chinese renders on a machine without Chinese fonts. A notebook that did not run again since the
+    last report (after a codebook edit: 01 and 02) is not rendered again: the page is kept in
+    ``cache_dir`` under a hash of the executed notebook, ``font_url``, nbconvert's version and this
+    module's code (``None``: no cache).
     """
-    import nbformat
+    import hashlib
+    from importlib.metadata import version
+
+    cached = None
+    if cache_dir is not None:
+        key = hashlib.sha256()
+        for part in (
+            Path(executed).read_bytes(),
+            str(font_url).encode(),
+            version("nbconvert").encode(),
+            Path(__file__).read_bytes(),
+        ):
+            key.update(hashlib.sha256(part).digest())
+        cached = Path(cache_dir) / f"{key.hexdigest()[:32]}.html"
+        if cached.exists():
+            return text_write(cached.read_bytes().decode("utf-8"), out)  # "\r" kept
+    body = _notebook_render(executed, font_url)
+    if cached is not None:
+        text_write(body, cached)
+        # a notebook run again never matches its old page: keep the newest pages only
+        pages = sorted(cached.parent.glob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in pages[_NOTEBOOK_HTML_KEEP:]:
+            old.unlink(missing_ok=True)
+    return text_write(body, out)
+
+
+@lru_cache(maxsize=1)
+def _html_exporter():
+    """One nbconvert exporter for every page: building one loads its templates (~0.4 s each)."""
     from nbconvert import HTMLExporter
 
+    return HTMLExporter(template_name="lab")
+
+
+def _notebook_render(executed: Path, font_url: str | None) -> str:
+    import nbformat
+
     nb = nbformat.read(str(executed), as_version=4)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body, _ = _html_exporter().from_notebook_node(nb)
     body = html_offline(body)
     if font_url:
         style = (
@@ -208,7 +256,7 @@ def notebook_html(executed: Path, out: Path, *, font_url: str | None = None) -> 
             "var(--jp-content-font-family), sans-serif; }</style>"
         )
         body = body.replace("</head>", style + "</head>", 1)
-    return text_write(body, out)
+    return body
 
 
 def font_subset(texts: list[str], out: Path) -> Path:
@@ -217,23 +265,31 @@ def font_subset(texts: list[str], out: Path) -> Path:
     The report then shows Chinese with the same font as the figures on any machine, offline, at a
     fraction of the 16 MB of the whole font.
     """
-    from fontTools import subset
+    import io
 
-    from helpers.plots import font_path
+    from helpers.plots import FONT_CACHE, font_path, font_subset_cached
 
+    used = set().union(*map(set, texts))  # set(text) runs in C: the pages are megabytes of base64
     chars = "".join(
-        sorted({ch for t in texts for ch in t if ord(ch) > 0x7F} | set(map(chr, range(0x20, 0x7F))))
+        sorted({ch for ch in used if ord(ch) > 0x7F} | set(map(chr, range(0x20, 0x7F))))
     )
-    options = subset.Options()
-    options.flavor = "woff"
-    options.layout_features = ["*"]
-    font = subset.load_font(str(font_path()), options)
-    sub = subset.Subsetter(options)
-    sub.populate(text=chars)
-    sub.subset(font)
-    with file_atomic(out) as tmp:
-        subset.save_font(font, str(tmp), options)
-    return out
+
+    def build() -> bytes:
+        from fontTools import subset
+
+        options = subset.Options()
+        options.flavor = "woff"
+        options.layout_features = ["*"]
+        font = subset.load_font(str(font_path()), options)
+        sub = subset.Subsetter(options)
+        sub.populate(text=chars)
+        sub.subset(font)
+        buffer = io.BytesIO()
+        subset.save_font(font, buffer, options)
+        return buffer.getvalue()
+
+    # the same characters give the same bytes: cut once, then from .cache/fonts
+    return bytes_write(font_subset_cached("report-woff", chars, build, FONT_CACHE), out)
 
 
 def html_offline(page: str) -> str:
