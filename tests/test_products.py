@@ -18,10 +18,9 @@ from helpers.products import PRODUCTS, product_path
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
 MODULES = sorted((paths.ROOT / "src" / "helpers").glob("*.py"))
-#: Code lines still spelling a product, each with the reason. Notebook 05's tokens.csv line is
-#: being changed in a parallel branch (session 4); drop it from here once that branch is merged.
-PENDING = {("05_coding_reliability", 'table_read(f"{processed_dir}/tokens.csv")')}
-#: report.py names the tables it shows (a parallel branch edits it in session 4).
+#: Code lines still spelling a product: (notebook, line); none today.
+PENDING: set[tuple[str, str]] = set()
+#: report.py names the tables it shows in its findings (not yet through product_path).
 MODULES_EXEMPT = {"products.py", "report.py"}
 FOLDER_JOIN = re.compile(r"\{\w+_dir\}/")  # f"{tables_dir}/x.csv": a path spelt in a notebook
 PRODUCT_CALL = re.compile(r'product_path\(\s*f?"([\w{}]+)"')
