@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from helpers import paths
 from helpers.cli import main
@@ -59,6 +60,7 @@ def test_clean_command_reports_a_bad_file_and_keeps_the_others(tmp_path, capsys)
     assert list(units["heading_path"])[-1] == "一、准确把握新发展阶段闽宁协作总体要求"
 
 
+@pytest.mark.slow
 def test_code_command_codes_empty_texts_as_zero_and_says_how_many(tmp_path, capsys):
     src = tmp_path / "units.csv"
     src.write_text(
@@ -81,6 +83,7 @@ def test_code_command_codes_empty_texts_as_zero_and_says_how_many(tmp_path, caps
     assert coded.loc["u1", "joint_meetings"] == 1 and "联席" in coded.loc["u1", "evidence"]
 
 
+@pytest.mark.slow
 def test_code_command_with_a_text_column_that_is_the_id_column_is_a_clear_error(tmp_path, capsys):
     src = tmp_path / "units.csv"
     src.write_text("unit_id,text\nu1,闽宁协作\n", encoding="utf-8")
@@ -101,6 +104,7 @@ def test_code_command_with_a_text_column_that_is_the_id_column_is_a_clear_error(
     assert "holds no Chinese" not in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_clean_and_code_import_only_what_they_need(tmp_path):
     # plotting and statistics libraries cost seconds of start-up and are not used by these commands
     src = tmp_path / "units.csv"

@@ -582,6 +582,7 @@ def _texts():
     )
 
 
+@pytest.mark.slow
 def test_engine_equals_the_reference_on_random_codebooks_and_texts():
     from hypothesis import HealthCheck, given, settings
 

@@ -59,6 +59,7 @@ def test_process_state_is_built_once_per_worker():
     )
 
 
+@pytest.mark.slow
 def test_dask_progress_bar_needs_no_widget_package(capsys):
     """The bar inside a notebook is tqdm's text bar, not Dask's ipywidgets one."""
     items = list(range(7))
@@ -70,6 +71,7 @@ def test_dask_progress_bar_needs_no_widget_package(capsys):
     assert "squares" in err and "7/7" in err
 
 
+@pytest.mark.notebooks
 def test_notebook_01_runs_with_engine_dask_on_a_fresh_project(tmp_path):
     """``-p engine dask``: notebook 01 on a copy of the corpus gives the serial units."""
     import shutil

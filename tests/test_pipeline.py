@@ -1041,6 +1041,7 @@ def test_graph_edges_follow_reads_writes_and_patterns(tmp_path):
     }
 
 
+@pytest.mark.notebooks
 def test_jobs_run_independent_notebooks_side_by_side(tmp_path):
     """Two notebooks that each wait for the other's marker file can only finish side by side."""
     work = tmp_path / "work"
@@ -1082,6 +1083,7 @@ def test_jobs_run_independent_notebooks_side_by_side(tmp_path):
 # --- unfinished runs: manifest status, refusal downstream, time limit -------------------------
 
 
+@pytest.mark.notebooks
 def test_failed_upstream_is_marked_and_downstream_alone_is_refused(chain):
     run_chain(chain)
     chain["source"].write_text("", encoding="utf-8")  # 01 fails: no first line
@@ -1098,6 +1100,7 @@ def test_failed_upstream_is_marked_and_downstream_alone_is_refused(chain):
     assert "(failed at " in message and "--only 01" in message and "make run" in message
 
 
+@pytest.mark.notebooks
 def test_a_cell_over_the_time_limit_names_notebook_and_cell(tmp_path):
     slow = notebook_write(
         tmp_path / "01_slow.ipynb", 'out_dir = ""', "import time\ntime.sleep(60)  # waits"
@@ -1148,6 +1151,7 @@ def small_project(root: Path, figures: bool = True) -> list[str]:
     return [a for name, value in params.items() for a in ("-p", name, str(value))]
 
 
+@pytest.mark.notebooks
 def test_ctrl_c_in_notebook_03_marks_it_interrupted_and_04_then_refuses(tmp_path):
     """SIGINT while 03 runs: one line, kernels gone, manifest: interrupted; --only 04 refuses."""
     import os
@@ -1223,6 +1227,7 @@ def test_ctrl_c_in_notebook_03_marks_it_interrupted_and_04_then_refuses(tmp_path
     assert not (root / "tables" / "summary_codes.csv").exists()
 
 
+@pytest.mark.notebooks
 def test_problems_are_summarised_and_fail_the_run_only_with_strict(tmp_path, capsys):
     """A document that cannot be read: the run goes on, says so at the end; --strict exits 1."""
     import pandas as pd
