@@ -966,7 +966,7 @@ def test_cli_wrong_type_names_parameter_notebook_type_and_value(capsys):
         ("data/raw", "inside raw_dir"),
         ("data/raw/sub", "inside raw_dir"),
         ("data", "holds or is inside raw_dir"),  # processed_dir = data would hold data/raw
-        ("/tmp/elsewhere-tables", "outside the project"),
+        (str(paths.ROOT.parent / "elsewhere-tables"), "outside the project"),
     ],
 )
 def test_outputs_never_go_into_raw_dir_nor_outside_the_project(value, expected, capsys):

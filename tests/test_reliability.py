@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from helpers import paths, tables
 from helpers import reliability as rel
 from helpers.codebook import codebook_read
+from helpers.coding import EVIDENCE_COLUMNS
 
 ANNOTATIONS = paths.DATA / "annotations"
 
@@ -450,17 +451,7 @@ def test_disagreements_list_false_positives_with_evidence_and_false_negatives():
             ("d", "u1", "economic", "logic", "rule", "r1: heading(一)", "", "", "heading: 一"),
             ("d", "u2", "economic", "logic", "keyword", "富裕", 2, 4, "富裕"),
         ],
-        columns=[
-            "doc_id",
-            "unit_id",
-            "code",
-            "dimension",
-            "indicator_type",
-            "indicator",
-            "start",
-            "end",
-            "match",
-        ],
+        columns=EVIDENCE_COLUMNS,
     )
     out = rel.codings_disagreements(
         long, units, human="annotator-A", evidence=evidence, codes=["economic", "political"]

@@ -62,6 +62,16 @@ STATISTICS = (
     "recall",
     "f1",
 )
+#: The unit counts of an agreement table, and all its columns in order (without ``note``).
+COUNT_COLUMNS = ("n_both", "n_first_only", "n_second_only", "n_neither")
+AGREEMENT_COLUMNS = (
+    "comparison",
+    "code",
+    "n_coders",
+    "n_units",
+    *COUNT_COLUMNS,
+    *(col for name in STATISTICS for col in (name, f"{name}_ci_low", f"{name}_ci_high")),
+)
 MACRO = "(macro)"
 
 SHEET_CODING = "coding"
@@ -922,7 +932,7 @@ def codings_agreement(
         "n_coders": len(coders),
         "n_units": len(unit_ids),
     }
-    for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
+    for col in COUNT_COLUMNS:
         macro[col] = sum(int(r[col]) for r in rows) if len(coders) == 2 else pd.NA
     left_out = []
     for j, name in enumerate(STATISTICS):
@@ -944,20 +954,8 @@ def codings_agreement(
     if cluster_ids is not None:
         macro["note"] += "; " + _cluster_note(n_clusters, min_clusters)
     rows.append(macro)
-    columns = [
-        "comparison",
-        "code",
-        "n_coders",
-        "n_units",
-        "n_both",
-        "n_first_only",
-        "n_second_only",
-        "n_neither",
-    ]
-    for name in STATISTICS:
-        columns += [name, f"{name}_ci_low", f"{name}_ci_high"]
-    out = pd.DataFrame(rows, columns=[*columns, "note"])
-    for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
+    out = pd.DataFrame(rows, columns=[*AGREEMENT_COLUMNS, "note"])
+    for col in COUNT_COLUMNS:
         out[col] = out[col].astype("Int64")
     return out
 
@@ -1088,18 +1086,6 @@ def _agreement_not_assessed(
         if reference is None
         else " vs ".join([reference, *(c for c in coders if c != reference)])
     )
-    columns = [
-        "comparison",
-        "code",
-        "n_coders",
-        "n_units",
-        "n_both",
-        "n_first_only",
-        "n_second_only",
-        "n_neither",
-    ]
-    for name in STATISTICS:
-        columns += [name, f"{name}_ci_low", f"{name}_ci_high"]
     rows = [
         {
             "comparison": label,
@@ -1110,8 +1096,8 @@ def _agreement_not_assessed(
         }
         for c in [*codes, MACRO]
     ]
-    out = pd.DataFrame(rows, columns=[*columns, "note"])
-    for col in ("n_both", "n_first_only", "n_second_only", "n_neither"):
+    out = pd.DataFrame(rows, columns=[*AGREEMENT_COLUMNS, "note"])
+    for col in COUNT_COLUMNS:
         out[col] = out[col].astype("Int64")
     for name in STATISTICS:
         for col in (name, f"{name}_ci_low", f"{name}_ci_high"):
@@ -1212,11 +1198,7 @@ def agreement_summary(
         ci = "" if pd.isna(lo) else f" [{lo:.{digits}f}, {hi:.{digits}f}]"
         return f"{v:.{digits}f}{ci}"
 
-    counts = [
-        c
-        for c in ("n_both", "n_first_only", "n_second_only", "n_neither")
-        if agreement[c].notna().any()
-    ]
+    counts = [c for c in COUNT_COLUMNS if agreement[c].notna().any()]
     first = ["comparison"] if agreement["comparison"].nunique() > 1 else []
     out = agreement[[*first, "code", "n_units", *counts]].copy()
     for s in statistics:
