@@ -12,7 +12,8 @@ import pytest
 
 from helpers import paths
 from helpers.cleanup import corpus_clean
-from helpers.pipeline import kernel_ensure, pipeline_read
+from helpers.kernels import kernel_ensure
+from helpers.pipeline import pipeline_read
 
 from .conftest import CORPUS, FIXTURES, SMALL_RESAMPLES
 
@@ -114,7 +115,7 @@ def test_whole_pipeline_runs_on_the_fixture_corpus(tmp_path):
     """Every notebook of pipeline.yaml in order on the fixture corpus, writing only in tmp_path."""
     import hashlib
 
-    from helpers.pipeline import pipeline_run
+    from helpers.runner import pipeline_run
 
     def snapshot() -> dict[str, str]:
         return {

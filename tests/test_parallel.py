@@ -76,7 +76,8 @@ def test_notebook_01_runs_with_engine_dask_on_a_fresh_project(tmp_path):
     """``-p engine dask``: notebook 01 on a copy of the corpus gives the serial units."""
     import shutil
 
-    from helpers.pipeline import pipeline_read, pipeline_run
+    from helpers.pipeline import pipeline_read
+    from helpers.runner import pipeline_run
 
     for name in ("serial", "dask"):
         root = tmp_path / name

@@ -1,4 +1,5 @@
-"""Tests for the notebook runner (helpers.pipeline) and ``python -m helpers run`` (helpers.cli).
+"""Tests for the notebook runner (helpers.runner, helpers.pipeline and the modules they use) and
+``python -m helpers run`` (helpers.cli).
 
 The notebooks are tiny ones built in ``tmp_path``; each writes the parameters it received to a JSON
 file, so the tests can check exactly what every notebook got.
@@ -16,15 +17,11 @@ import yaml
 
 from helpers import paths
 from helpers.cli import main
-from helpers.pipeline import (
-    NotebookStep,
-    PipelineError,
-    kernel_ensure,
-    notebook_parameters,
-    parameters_parse,
-    pipeline_read,
-    pipeline_run,
-)
+from helpers.kernels import kernel_ensure
+from helpers.notebooks import notebook_parameters
+from helpers.parameters import parameters_parse
+from helpers.pipeline import NotebookStep, PipelineError, pipeline_read
+from helpers.runner import pipeline_run
 
 from .conftest import SMALL_RESAMPLES
 
@@ -648,7 +645,7 @@ def test_reads_and_writes_must_name_declared_parameters(chain):
 
 
 def test_helpers_modules_follow_the_imports_of_each_notebook():
-    from helpers.pipeline import helpers_modules
+    from helpers.notebooks import helpers_modules
 
     names = {p.stem: {m.name for m in helpers_modules(p)} for p in paths.NOTEBOOKS.glob("*.ipynb")}
     expected = {"reliability.py", "qdpx.py", "codebook.py", "tables.py", "__init__.py"}
@@ -689,7 +686,7 @@ def test_one_meaning_per_parameter_name():
 def test_outputs_check_prints_a_summary_then_a_bounded_diff_without_svg(tmp_path):
     import subprocess
 
-    from helpers.pipeline import outputs_diff
+    from helpers.outputs import outputs_diff
 
     def git(*args):
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
@@ -930,7 +927,7 @@ def test_a_broken_codebook_stops_the_run_naming_the_cause(project):
 
 
 def test_value_fits_the_type_of_the_default():
-    from helpers.pipeline import value_fits
+    from helpers.parameters import value_fits
 
     assert value_fits(20, 8) and not value_fits("abc", 8) and not value_fits(2.5, 8)
     assert value_fits(1, 0.95) and value_fits(0.9, 0.95)  # a whole number stands for a float
@@ -979,7 +976,7 @@ def test_outputs_never_go_into_raw_dir_nor_outside_the_project(value, expected, 
 
 
 def test_allow_outside_never_allows_raw_dir(tmp_path):
-    from helpers.pipeline import outputs_where_check
+    from helpers.parameters import outputs_where_check
 
     config = pipeline_read()
     step = config.steps[0]
@@ -1253,7 +1250,8 @@ def test_problems_are_summarised_and_fail_the_run_only_with_strict(tmp_path, cap
 
 def test_an_annotated_parameter_takes_any_type_it_names(tmp_path):
     """``figure_documents = 6  # type: int|list|None`` takes 3 or [doc ids], but not text."""
-    from helpers.pipeline import notebook_parameter_types, value_fits
+    from helpers.notebooks import notebook_parameter_types
+    from helpers.parameters import value_fits
 
     nb = notebook_write(
         tmp_path / "a.ipynb", "figure_documents = 6  # type: int|list|None N or doc ids\nn = 1"

@@ -116,7 +116,7 @@ def _product_made(name: str, root: Path) -> tuple[Path, dict[str, str]]:
 
 
 def _covered(entries: list[str], path: Path, params: dict[str, str]) -> bool:
-    return any(path in pipeline._entry_files(e, params) for e in entries)
+    return any(path in pipeline.entry_files(e, params) for e in entries)
 
 
 @pytest.mark.parametrize("name", sorted(PRODUCTS))

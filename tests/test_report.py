@@ -14,7 +14,8 @@ import nbformat
 import pandas as pd
 
 from helpers import paths, plots, report
-from helpers.pipeline import manifest_write, outputs_diff
+from helpers.manifest import manifest_write
+from helpers.outputs import outputs_diff
 
 
 def test_report_is_offline_and_links_tables_figures_and_notebooks(tmp_path):

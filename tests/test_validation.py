@@ -239,7 +239,8 @@ def test_reliability_notebook_reports_a_validation_set_by_document(tmp_path, boo
     import papermill as pm
 
     from helpers import paths
-    from helpers.pipeline import kernel_ensure, pipeline_read
+    from helpers.kernels import kernel_ensure
+    from helpers.pipeline import pipeline_read
 
     processed, tables, vdir = tmp_path / "processed", tmp_path / "tables", tmp_path / "validation"
     vdir.mkdir()

@@ -166,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _outputs_diff(args: argparse.Namespace) -> int:
     """Print whether the regenerated outputs equal the committed ones; return 0 or 1."""
-    from helpers.pipeline import outputs_diff
+    from helpers.outputs import outputs_diff
 
     same, report = outputs_diff()
     print(report, file=sys.stdout if same else sys.stderr)
@@ -219,13 +219,9 @@ def _run(args: argparse.Namespace) -> int:
     Exit codes: 0 done, 1 a notebook failed (or, with ``--strict``, cleanup found problems),
     130 interrupted with Ctrl-C.
     """
-    from helpers.pipeline import (
-        PipelineError,
-        PipelineInterrupted,
-        parameters_parse,
-        pipeline_read,
-        pipeline_run,
-    )
+    from helpers.parameters import parameters_parse
+    from helpers.pipeline import PipelineError, PipelineInterrupted, pipeline_read
+    from helpers.runner import pipeline_run
 
     start = time.perf_counter()
     try:
