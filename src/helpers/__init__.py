@@ -16,7 +16,10 @@ One module per pipeline stage; a function's name says what it does to which obje
 - ``summaries``: statistics over the coded units and the numbers in the text.
 - ``reliability`` and ``qdpx``: agreement statistics, coding sheets, REFI-QDA export.
 - ``report``: the offline HTML report.
-- ``pipeline``, ``parallel``, ``cli``: running the notebooks, the Dask switch, the command line.
+- ``runner`` (``pipeline_run``) runs the notebooks of ``pipeline.yaml`` (read in ``pipeline``),
+  with ``notebooks`` (a notebook's cells, parameters and imports), ``parameters`` (checks of the
+  values passed), ``manifest`` (what is up to date) and ``kernels``; ``outputs``: check-outputs.
+- ``parallel``, ``cli``: the Dask switch, the command line.
 - ``paths`` and ``tables``: where things live and how tables are written.
 """
 
