@@ -976,7 +976,7 @@ def test_outputs_never_go_into_raw_dir_nor_outside_the_project(value, expected, 
 
 
 def test_allow_outside_never_allows_raw_dir(tmp_path):
-    from helpers.parameters import outputs_where_check
+    from helpers.outputs import outputs_where_check
 
     config = pipeline_read()
     step = config.steps[0]

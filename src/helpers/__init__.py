@@ -18,7 +18,8 @@ One module per pipeline stage; a function's name says what it does to which obje
 - ``report``: the offline HTML report.
 - ``runner`` (``pipeline_run``) runs the notebooks of ``pipeline.yaml`` (read in ``pipeline``),
   with ``notebooks`` (a notebook's cells, parameters and imports), ``parameters`` (checks of the
-  values passed), ``manifest`` (what is up to date) and ``kernels``; ``outputs``: check-outputs.
+  values passed), ``manifest`` (what is up to date) and ``kernels``; ``outputs``: where they may
+  write, check-outputs.
 - ``parallel``, ``cli``: the Dask switch, the command line.
 - ``paths`` and ``tables``: where things live and how tables are written.
 """

@@ -1,10 +1,59 @@
-"""Comparing regenerated tables and figures with the committed ones (``helpers check-outputs``)."""
+"""The outputs of a run: where notebooks may write them, whether they reproduce the committed ones.
+
+:func:`outputs_where_check` refuses, before anything runs, an output folder inside ``raw_dir`` or
+outside the project; :func:`outputs_diff` compares the regenerated tables and figures with the
+committed ones (``helpers check-outputs``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from helpers import paths
+from helpers.pipeline import NotebookStep, PipelineError, entry_spots
+
+
+def outputs_where_check(
+    steps: list[NotebookStep],
+    params_of: dict[str, dict],
+    overrides: dict,
+    *,
+    project: Path,
+    allow_outside: bool = False,
+) -> None:
+    """Raise PipelineError when a notebook would write inside ``raw_dir`` or outside the project.
+
+    The output parameters are those a step's ``writes`` start with (``tables_dir``,
+    ``processed_dir``, …). The documents in ``raw_dir`` are never written, whatever the flags;
+    a folder outside ``project`` (the folder of ``pipeline.yaml``) needs ``allow_outside``
+    (``--allow-outside``), so a mistyped ``-p tables_dir ../..`` does not scatter files.
+    """
+    raw = {paths.RAW.resolve()}
+    for params in params_of.values():
+        raw |= {p for p, _ in entry_spots("raw_dir", params)}
+    project = project.resolve()
+    for step in steps:
+        params = params_of[step.name]
+        for entry in step.writes:
+            name = entry.split("/", 1)[0]
+            if name == "notebooks_dir":
+                continue
+            given = f"-p {name}" if name in overrides else f"parameter {name}"
+            for where, _ in entry_spots(entry, params):
+                inside = [r for r in raw if where == r or r in where.parents or where in r.parents]
+                if inside:
+                    raise PipelineError(
+                        f"{given} = {params[name]}: {step.name} would write into {where}, which "
+                        f"holds or is inside raw_dir ({inside[0]}); the documents are never "
+                        "written: choose another folder"
+                    )
+                if not allow_outside and where != project and project not in where.parents:
+                    raise PipelineError(
+                        f"{given} = {params[name]}: {step.name} would write to {where}, outside "
+                        f"the project ({project}); use a folder inside it, or pass "
+                        "--allow-outside if that is intended"
+                    )
+
 
 #: Committed results that a re-run must reproduce byte for byte.
 CHECKED_OUTPUTS = ("outputs/tables", "outputs/figures")

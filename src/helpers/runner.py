@@ -29,7 +29,8 @@ from helpers.manifest import (
     step_reasons,
 )
 from helpers.notebooks import notebook_parameters
-from helpers.parameters import outputs_where_check, parameters_typecheck
+from helpers.outputs import outputs_where_check
+from helpers.parameters import parameters_typecheck
 from helpers.pipeline import (
     FAILED,
     INTERRUPTED,
