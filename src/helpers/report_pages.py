@@ -10,6 +10,8 @@ pages, so Chinese renders on a machine without Chinese fonts.
 from __future__ import annotations
 
 import re
+import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,19 +87,88 @@ def notebook_html(
     return text_write(body, out)
 
 
+#: nbconvert's lab template, with the code of a cell shown as Pygments highlights it. The lab
+#: template passes that through bleach (``clean_html``), which only re-serializes Pygments' own
+#: spans: a third of the rendering time.
+_PAGE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block input %}
+<div class="jp-CodeMirrorEditor jp-Editor jp-InputArea-editor" data-type="inline">
+     <div class="cm-editor cm-s-jupyter">
+{{ cell.source | highlight_code(metadata=cell.metadata) }}
+     </div>
+</div>
+{%- endblock input %}
+"""
+#: The cell inputs and outputs a keyboard can scroll to, and images without a description: what
+#: nbconvert's HTML exporter marks after rendering (``tabindex="0"``, an ``alt`` text).
+_FOCUSABLE = re.compile(
+    r'<div class="(jp-Cell-inputWrapper|[^"]*(?<![\w-])jp-OutputArea-output(?![\w-])[^"]*)"'
+)
+_IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)(?=\s)")
+_NO_ALT = "No description has been provided for this image"
+
+
 @lru_cache(maxsize=1)
 def _html_exporter():
-    """One nbconvert exporter for every page: building one loads its templates (~0.4 s each)."""
-    from nbconvert import HTMLExporter
+    """One nbconvert exporter for every page: building one loads its templates (~0.4 s)."""
+    with _without_iri_checks():
+        from nbconvert.exporters.html import HTMLExporter
+        from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    return HTMLExporter(template_name="lab")
+    class PageExporter(HTMLExporter):
+        """nbconvert's HTML exporter without its BeautifulSoup pass over the finished page.
+
+        That pass (half of the rendering time) adds ``alt`` texts and ``tabindex``;
+        :func:`_notebook_render` adds the same attributes to the tags the template writes.
+        """
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            # what HTMLExporter.from_notebook_node does before rendering (nbconvert 7.17)
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+            )
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
+            )
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return PageExporter(template_name="lab", raw_template=_PAGE_TEMPLATE)
+
+
+@contextmanager
+def _without_iri_checks():
+    """Import nbformat without ``rfc3987_syntax``, which ``jsonschema`` imports when installed.
+
+    ``rfc3987_syntax`` builds 38 parsers when imported (1.5 CPU s); jsonschema uses it only to
+    check the ``iri`` formats, which the notebook schema does not use. Inside this block the
+    import fails (a ``None`` entry in ``sys.modules``), so jsonschema goes without it; afterwards it
+    imports as usual. When jsonschema is already imported, nothing changes.
+    """
+    skip = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+    if skip:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if skip:
+            del sys.modules["rfc3987_syntax"]
 
 
 def _notebook_render(executed: Path, font_url: str | None) -> str:
+    exporter = _html_exporter()  # imports nbformat
     import nbformat
 
     nb = nbformat.read(str(executed), as_version=4)
-    body, _ = _html_exporter().from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(nb)
+    body = _FOCUSABLE.sub(r'<div class="\1" tabindex="0"', body)
+    body = _IMAGE_WITHOUT_ALT.sub(f'<img alt="{_NO_ALT}"', body)
     body = html_offline(body)
     if font_url:
         style = (
