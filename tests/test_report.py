@@ -420,3 +420,17 @@ def test_notebook_page_is_the_page_of_nbconvert_html_exporter(tmp_path):
     assert ours.count('tabindex="0"') == stock.count('tabindex="0"') > 0
     assert "No description has been provided for this image" in ours
     assert "<table" in ours and "结对帮扶" in ours and "coding: 100%" in ours
+
+
+def test_report_font_covers_the_characters_pages_write_as_references(tmp_path, monkeypatch):
+    """Pages write some characters as references (``In&nbsp;[1]``, ``&#38397;``): the font
+    subset must have the characters a browser shows."""
+    from fontTools.ttLib import TTFont
+
+    from helpers import report_pages
+
+    monkeypatch.setattr(plots, "FONT_CACHE", tmp_path / "fonts")
+    out = report_pages.font_subset(["<p>In&nbsp;[1]: &#38397;宁协作</p>"], tmp_path / "f.woff")
+    cmap = TTFont(out).getBestCmap()
+    assert {0xA0, ord("闽"), ord("宁"), ord("协")} <= set(cmap)
+    assert ord("经") not in cmap  # cut down to the characters of the pages

@@ -185,14 +185,17 @@ def _notebook_render(executed: Path, font_url: str | None) -> str:
 def font_subset(texts: list[str], out: Path) -> Path:
     """Write the project's CJK font cut down to the characters of ``texts`` (WOFF); return its path.
 
-    The report then shows Chinese with the same font as the figures on any machine, offline, at a
-    fraction of the 16 MB of the whole font.
+    ``texts`` are HTML pages: the characters are those a browser shows, character references
+    decoded (``&nbsp;``). The report then shows Chinese with the same font as the figures on any
+    machine, offline, at a fraction of the 16 MB of the whole font.
     """
+    import html
     import io
 
     from helpers.plots import FONT_CACHE, font_path, font_subset_cached
 
-    used = set().union(*map(set, texts))  # set(text) runs in C: the pages are megabytes of base64
+    # set(text) runs in C: the pages are megabytes of base64
+    used = set().union(*(set(html.unescape(text)) for text in texts))
     chars = "".join(
         sorted({ch for ch in used if ord(ch) > 0x7F} | set(map(chr, range(0x20, 0x7F))))
     )
