@@ -20,8 +20,7 @@ NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("0*.ipynb"))
 MODULES = sorted((paths.ROOT / "src" / "helpers").glob("*.py"))
 #: Code lines still spelling a product: (notebook, line); none today.
 PENDING: set[tuple[str, str]] = set()
-#: report.py names the tables it shows in its findings (not yet through product_path).
-MODULES_EXEMPT = {"products.py", "report.py"}
+MODULES_EXEMPT = {"products.py"}
 FOLDER_JOIN = re.compile(r"\{\w+_dir\}/")  # f"{tables_dir}/x.csv": a path spelt in a notebook
 PRODUCT_CALL = re.compile(r'product_path\(\s*f?"([\w{}]+)"')
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import subprocess
@@ -364,3 +365,73 @@ def test_notebook_page_from_the_cache_is_the_page_rendered(tmp_path):
     report.notebook_html(executed, tmp_path / "c.html", font_url="f.woff", cache_dir=cache)
     assert len(list(cache.iterdir())) == 2
     assert "编码: 50%" not in (tmp_path / "c.html").read_text(encoding="utf-8")
+
+
+def test_notebook_page_is_the_page_of_nbconvert_html_exporter(tmp_path):
+    """The page renderer skips two passes of nbconvert's exporter (bleach over highlighted code,
+    BeautifulSoup over the page) and adds their attributes itself: the document a browser builds
+    must be the one of nbconvert's own exporter (compared after parsing both)."""
+    import io
+
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    png = io.BytesIO()
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.bar(["economic", "social"], [3, 1])
+    fig.savefig(png, format="png")
+    plt.close(fig)
+    table = pd.DataFrame({"code": ["industry", "pairing"], "share": [0.3, 0.1]}, index=[0, 1])
+    code = nbformat.v4.new_code_cell(
+        'units = table_read(product_path("coding_units", "outputs/tables"))  # 编码单元\n'
+        "print(f\"{len(units)} units, 'quoted' & <escaped>\")"
+    )
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="232 units 单元\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="coding: 50%\rcoding: 100%\n"),
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": table.to_html(), "text/plain": str(table)}
+        ),
+        nbformat.v4.new_output(
+            "display_data",
+            data={"image/png": base64.b64encode(png.getvalue()).decode(), "text/plain": "<Figure>"},
+        ),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "0.293"}, execution_count=1),
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# 闽宁协作\n\nA *list*:\n\n- 结对帮扶 `code`\n- [link](https://example.org)\n\n"
+            "| logic | units |\n|---|---|\n| 经济 | 3 |\n"
+        ),
+        code,
+    ]
+    executed = tmp_path / "04_statistical_summaries.ipynb"
+    nbformat.write(nb, executed)
+
+    page = report.notebook_html(executed, tmp_path / "page.html", cache_dir=None)
+    stock, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(executed, 4))
+
+    def document(text: str) -> str:
+        return str(BeautifulSoup(text, "html.parser"))
+
+    ours = page.read_bytes().decode("utf-8")  # "\r" of the progress bar kept
+    assert document(ours) == document(report.html_offline(stock))
+    assert ours.count('tabindex="0"') == stock.count('tabindex="0"') > 0
+    assert "No description has been provided for this image" in ours
+    assert "<table" in ours and "结对帮扶" in ours and "coding: 100%" in ours
+
+
+def test_report_font_covers_the_characters_pages_write_as_references(tmp_path, monkeypatch):
+    """Pages write some characters as references (``In&nbsp;[1]``, ``&#38397;``): the font
+    subset must have the characters a browser shows."""
+    from fontTools.ttLib import TTFont
+
+    from helpers import report_pages
+
+    monkeypatch.setattr(plots, "FONT_CACHE", tmp_path / "fonts")
+    out = report_pages.font_subset(["<p>In&nbsp;[1]: &#38397;宁协作</p>"], tmp_path / "f.woff")
+    cmap = TTFont(out).getBestCmap()
+    assert {0xA0, ord("闽"), ord("宁"), ord("协")} <= set(cmap)
+    assert ord("经") not in cmap  # cut down to the characters of the pages

@@ -15,7 +15,8 @@ One module per pipeline stage; a function's name says what it does to which obje
 - ``codebook`` and ``coding``: the YAML codebook and the coding engine.
 - ``summaries``: statistics over the coded units and the numbers in the text.
 - ``reliability`` and ``qdpx``: agreement statistics, coding sheets, REFI-QDA export.
-- ``report``: the offline HTML report.
+- ``report``: the offline HTML report; its findings in words in ``findings``, its tables in
+  ``report_tables``, the executed notebooks' pages and the CJK font in ``report_pages``.
 - ``runner`` (``pipeline_run``) runs the notebooks of ``pipeline.yaml`` (read in ``pipeline``),
   with ``notebooks`` (a notebook's cells, parameters and imports), ``parameters`` (checks of the
   values passed), ``manifest`` (what is up to date) and ``kernels``; ``outputs``: where they may
