@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import paths
+from helpers.jupyter import iri_checks_skipped
 from helpers.notebooks import cell_source, notebook_read
 from helpers.pipeline import FAILED, RAN, NotebookStep, PipelineError
 
@@ -112,8 +113,9 @@ def _engine_name() -> str:
     papermill's own engine only shuts down kernels it started itself; this one is given the kernel
     manager of a kernel started ahead (:class:`NotebookTask`) and shuts it down when done.
     """
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
+    with iri_checks_skipped():
+        from papermill.clientwrap import PapermillNotebookClient
+        from papermill.engines import NBClientEngine, papermill_engines
 
     if ENGINE in papermill_engines._engines:
         return ENGINE
@@ -266,9 +268,10 @@ def _execute(
     repository root (papermill's ``cwd`` would change the folder of the whole process, which
     other notebooks' threads share).
     """
-    import papermill
-    from nbclient.exceptions import CellTimeoutError
-    from papermill.exceptions import PapermillExecutionError
+    with iri_checks_skipped():
+        import papermill
+        from nbclient.exceptions import CellTimeoutError
+        from papermill.exceptions import PapermillExecutionError
 
     try:
         papermill.execute_notebook(

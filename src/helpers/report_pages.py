@@ -10,12 +10,11 @@ pages, so Chinese renders on a machine without Chinese fonts.
 from __future__ import annotations
 
 import re
-import sys
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from helpers import paths
+from helpers.jupyter import iri_checks_skipped
 from helpers.tables import bytes_write, text_write
 
 _EXTERNAL = re.compile(
@@ -111,7 +110,7 @@ _NO_ALT = "No description has been provided for this image"
 @lru_cache(maxsize=1)
 def _html_exporter():
     """One nbconvert exporter for every page: building one loads its templates (~0.4 s)."""
-    with _without_iri_checks():
+    with iri_checks_skipped():
         from nbconvert.exporters.html import HTMLExporter
         from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
@@ -140,25 +139,6 @@ def _html_exporter():
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return PageExporter(template_name="lab", raw_template=_PAGE_TEMPLATE)
-
-
-@contextmanager
-def _without_iri_checks():
-    """Import nbformat without ``rfc3987_syntax``, which ``jsonschema`` imports when installed.
-
-    ``rfc3987_syntax`` builds 38 parsers when imported (1.5 CPU s); jsonschema uses it only to
-    check the ``iri`` formats, which the notebook schema does not use. Inside this block the
-    import fails (a ``None`` entry in ``sys.modules``), so jsonschema goes without it; afterwards it
-    imports as usual. When jsonschema is already imported, nothing changes.
-    """
-    skip = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
-    if skip:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        if skip:
-            del sys.modules["rfc3987_syntax"]
 
 
 def _notebook_render(executed: Path, font_url: str | None) -> str:
