@@ -9,8 +9,8 @@ import zipfile
 import pandas as pd
 import pytest
 
+from helpers import annotations as ann
 from helpers import paths, qdpx, tables
-from helpers import reliability as rel
 from helpers.codebook import codebook_read
 
 NS = {"q": qdpx.NAMESPACE}
@@ -37,7 +37,7 @@ def corpus(cleaned, tmp_path_factory):
 @pytest.fixture(scope="module")
 def coded(book):
     """Coder A's annotation and a second coding (A without economic) in the long layout."""
-    a = rel.annotations_read(paths.DATA / "annotations" / "coder_A.csv", book)[rel.CODING_COLUMNS]
+    a = ann.annotations_read(paths.DATA / "annotations" / "coder_A.csv", book)[ann.CODING_COLUMNS]
     b = a.assign(coder="second", value=a["value"].where(a["code"] != "economic", 0))
     return pd.concat([a, b], ignore_index=True)
 
@@ -143,7 +143,7 @@ def test_qdpx_refuses_offsets_that_do_not_match(corpus, coded, book, tmp_path):
     with pytest.raises(ValueError, match=f"unit {stale.loc[5, 'unit_id']!r}: the text at"):
         qdpx.qdpx_write(tmp_path / "x.qdpx", stale, book, coded, texts)
     bad = pd.concat(
-        [coded, pd.DataFrame([["A", "nowhere-1", "economic", 1]], columns=rel.CODING_COLUMNS)]
+        [coded, pd.DataFrame([["A", "nowhere-1", "economic", 1]], columns=ann.CODING_COLUMNS)]
     )
     with pytest.raises(ValueError, match="not in the units table"):
         qdpx.qdpx_write(tmp_path / "x.qdpx", units, book, bad, texts)

@@ -33,9 +33,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.annotations import codings_validate
 from helpers.codebook import Codebook
 from helpers.errors import InputError
-from helpers.reliability import codings_validate
 from helpers.tables import path_resolve, zip_normalize
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
@@ -85,7 +85,7 @@ def qdpx_write(
 
     ``units`` needs doc_id, unit_id, start, end and text (``units_sentence.csv``); ``texts_dir``
     holds ``<doc_id>.txt``, the cleaned texts the offsets point into; ``codings`` is the long layout
-    of :mod:`helpers.reliability` (coder, unit_id, code, value), of which the value-1 rows become
+    of :mod:`helpers.annotations` (coder, unit_id, code, value), of which the value-1 rows become
     coded selections. Raises ``ValueError`` if a unit's text is not at its offsets in the document
     (stale processed data), if a coded unit or code is unknown, or a document text is missing.
     """

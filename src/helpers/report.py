@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
-from helpers.reliability import MACRO
+from helpers.agreement import MACRO
 from helpers.tables import bytes_write, file_atomic, path_resolve, table_read, text_write
 
 
