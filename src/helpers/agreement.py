@@ -30,7 +30,6 @@ from helpers.reliability import (
     code_statistics,
     codings_array,
     statistics_resampled,
-    weights_draw,
 )
 
 BOOTSTRAP_SEED = 20261123
@@ -122,6 +121,35 @@ def codings_agreement(
     n_second_only, n_neither (two coders only: presence counts, first = reference), then each
     statistic with ``_ci_low`` and ``_ci_high``, then note.
     """
+    prepared = _comparison_prepare(codings, coders, reference, codes)
+    if isinstance(prepared, pd.DataFrame):  # not assessed, with a warning
+        return prepared
+    sub, coders, codes = prepared
+    return _agreement(
+        sub,
+        coders,
+        codes,
+        reference=reference,
+        units=units,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        confidence=confidence,
+        clusters=clusters,
+        min_clusters=min_clusters,
+    )
+
+
+def _comparison_prepare(
+    codings: pd.DataFrame,
+    coders: Sequence[str] | None,
+    reference: str | None,
+    codes: Sequence[str] | None,
+) -> pd.DataFrame | tuple[pd.DataFrame, list[str], list[str]]:
+    """Check a comparison of :func:`codings_agreement` on the whole table, once.
+
+    Returns the rows of the compared coders, the coders (reference first) and the codes, or the
+    "not assessed" table when the comparison cannot be made.
+    """
     codings_validate(codings)
     coders = list(coders) if coders is not None else list(pd.unique(codings["coder"]))
     if len(coders) < 2:  # e.g. a single annotation file: one coder cannot agree with anybody
@@ -152,6 +180,24 @@ def codings_agreement(
             )
         coders = [reference] + [c for c in coders if c != reference]
     sub = codings[codings["coder"].isin(coders)]
+    codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
+    return sub, coders, codes
+
+
+def _agreement(
+    sub: pd.DataFrame,
+    coders: list[str],
+    codes: list[str],
+    *,
+    reference: str | None,
+    units: Iterable[str] | None,
+    n_bootstrap: int,
+    seed: int,
+    confidence: float,
+    clusters: pd.Series | dict | None,
+    min_clusters: int,
+) -> pd.DataFrame:
+    """The table of :func:`codings_agreement` for the checked rows ``sub`` of the coders."""
     if units is not None:
         keep = list(dict.fromkeys(units))
         sub = sub[sub["unit_id"].isin(set(keep))]
@@ -159,9 +205,8 @@ def codings_agreement(
         unit_ids = [u for u in keep if u in present]
     else:
         unit_ids = list(pd.unique(sub["unit_id"]))
-    codes = list(codes) if codes is not None else list(pd.unique(codings["code"]))
     if not unit_ids:
-        return _agreement_not_assessed(codings, coders, reference, codes, "no units to compare")
+        return _agreement_not_assessed(sub, coders, reference, codes, "no units to compare")
     data = codings_array(sub, coders, codes, unit_ids)
     has_ref = reference is not None
     label = " vs ".join(coders)
@@ -184,8 +229,7 @@ def codings_agreement(
             boot = np.full((0, len(codes), len(STATISTICS)), np.nan)
     if n_bootstrap > 0:
         rng = np.random.default_rng(seed)
-        weights = weights_draw(len(unit_ids), n_bootstrap, rng, cluster_ids)
-        boot = statistics_resampled(data, weights, has_ref)
+        boot = statistics_resampled(data, has_ref, n_bootstrap, rng, cluster_ids)
     tail = (1 - confidence) / 2 * 100
 
     def interval(samples: np.ndarray) -> tuple[float, float, int]:
@@ -286,11 +330,38 @@ def codings_agreement_by(codings: pd.DataFrame, groups: pd.Series | dict, **kwar
     of = of[~of.index.duplicated() & of.notna()]
     keep = kwargs.pop("units", None)
     coded = set(codings["unit_id"]) if keep is None else set(keep) & set(codings["unit_id"])
+    of_coded = of[of.index.isin(coded)]
+    members_of = {g: list(idx) for g, idx in of_coded.groupby(of_coded, sort=False).groups.items()}
+    check = {k: kwargs.pop(k, None) for k in ("coders", "reference", "codes")}
+    prepared = _comparison_prepare(codings, check["coders"], check["reference"], check["codes"])
     frames = []
-    for group in pd.unique(of):
-        members = [u for u in of.index[of == group] if u in coded]
-        if members:
-            frames.append(codings_agreement(codings, units=members, **kwargs).assign(group=group))
+    if isinstance(prepared, pd.DataFrame):  # not assessed: each group says so, as on its own
+        kwargs.update(check)
+        for group in pd.unique(of):
+            if members_of.get(group):
+                frames.append(
+                    codings_agreement(codings, units=members_of[group], **kwargs).assign(
+                        group=group
+                    )
+                )
+    else:  # checked once; each group gets only its own rows
+        sub, coders, codes = prepared
+        options = {k: v for k, v in codings_agreement.__kwdefaults__.items() if k not in check}
+        options |= kwargs
+        options.pop("units", None)
+        rows_of = dict(tuple(sub.groupby(sub["unit_id"].map(of_coded), sort=False)))
+        for group in pd.unique(of):
+            if members_of.get(group):
+                table = _agreement(
+                    rows_of.get(group, sub.iloc[:0]),
+                    coders,
+                    codes,
+                    reference=check["reference"],
+                    units=members_of[group],
+                    **options,
+                )
+                frames.append(table.assign(group=group))
+        kwargs.update(check)
     if not frames:  # e.g. no annotation files: a "not assessed" table, not an exception
         out = codings_agreement(codings, units=[], **kwargs)
         out.insert(0, "group", pd.NA)
@@ -547,12 +618,17 @@ def codings_disagreements(
     ).reset_index()
     diff = both[both["human_value"] != both["dictionary_value"]].copy()
     diff["type"] = np.where(diff["dictionary_value"] == 1, "false positive", "false negative")
-    fired: dict[tuple[str, str], str] = {}
+    fired: dict[tuple[str, str], list[str]] = {}
     if evidence is not None and len(evidence):
-        for (uid, code), g in evidence.groupby(["unit_id", "code"], sort=False):
-            fired[uid, code] = "; ".join(_evidence_text(r) for r in g.itertuples())
+        # only the evidence of the units listed: the evidence table grows with the corpus
+        wanted = set(zip(diff["unit_id"], diff["code"]))
+        near = evidence[evidence["unit_id"].isin({u for u, _ in wanted})]
+        for r in near.itertuples():
+            if (r.unit_id, r.code) in wanted:
+                fired.setdefault((r.unit_id, r.code), []).append(_evidence_text(r))
     diff["evidence"] = [
-        fired.get((u, c), "nothing fired") for u, c in zip(diff["unit_id"], diff["code"])
+        "; ".join(fired[u, c]) if (u, c) in fired else "nothing fired"
+        for u, c in zip(diff["unit_id"], diff["code"])
     ]
     info = units.drop_duplicates("unit_id").set_index("unit_id")
     diff["text"] = diff["unit_id"].map(info["text"]) if "text" in info else ""

@@ -356,17 +356,41 @@ def _weighted_statistics(m: np.ndarray, w: np.ndarray, reference: bool) -> np.nd
     return _statistics_from_sums(np.asarray(w, dtype=np.float64) @ features, spec)
 
 
-def statistics_resampled(data: np.ndarray, weights: np.ndarray, reference: bool) -> np.ndarray:
-    """Return every statistic of every code for many resamples of the units.
+def statistics_resampled(
+    data: np.ndarray,
+    reference: bool,
+    n_bootstrap: int,
+    rng: np.random.Generator,
+    clusters: np.ndarray | None = None,
+    *,
+    max_cells: int = 2**22,
+) -> np.ndarray:
+    """Return every statistic of every code for ``n_bootstrap`` resamples of the units.
 
-    ``data`` is the codes × coders × units array of :func:`codings_array`, ``weights`` the
-    ``n_resamples × n_units`` draws of :func:`weights_draw`. One matrix product for every statistic
-    of every code; returns an ``n_resamples × n_codes × len(STATISTICS)`` array, NaN where a
-    statistic is undefined in a resample.
+    ``data`` is the codes × coders × units array of :func:`codings_array`; the draws are those of
+    :func:`weights_draw` with ``rng`` (over units, or over whole clusters with ``clusters``, the
+    cluster number of each unit). Each statistic is a function of weighted sums of per-unit columns
+    (:func:`_indicators`), so one matrix product gives every statistic of every code. With clusters
+    the columns are first summed per cluster, and a resample's sums are its cluster counts times
+    those: the resample weights are never spread over the units, so memory grows with the clusters,
+    not with units × resamples. The resamples are drawn in chunks of at most ``max_cells`` weights
+    (the same draws, in the same order, as one call). Returns an ``n_resamples × n_codes ×
+    len(STATISTICS)`` array, NaN where a statistic is undefined in a resample.
     """
-    boot = np.full((weights.shape[0], data.shape[0], len(STATISTICS)), np.nan)
     parts = [_indicators(data[k], reference) for k in range(data.shape[0])]
-    sums = weights.astype(np.float64) @ np.hstack([f for f, _ in parts])
+    features = np.hstack([f for f, _ in parts])
+    if clusters is not None:
+        n_clusters = int(clusters.max()) + 1
+        per_cluster = np.zeros((n_clusters, features.shape[1]))
+        np.add.at(per_cluster, clusters, features)
+        features = per_cluster
+    n = features.shape[0]
+    rows = max(1, min(n_bootstrap, max_cells // max(n, 1)))
+    sums = np.empty((n_bootstrap, features.shape[1]))
+    for start in range(0, n_bootstrap, rows):
+        stop = min(start + rows, n_bootstrap)
+        sums[start:stop] = weights_draw(n, stop - start, rng).astype(np.float64) @ features
+    boot = np.full((n_bootstrap, data.shape[0], len(STATISTICS)), np.nan)
     start = 0
     for k, (f, spec) in enumerate(parts):
         boot[:, k] = _statistics_from_sums(sums[:, start : start + f.shape[1]], spec)
