@@ -777,3 +777,69 @@ def test_many_resamples_are_reproducible_with_the_seed():
     pd.testing.assert_frame_equal(first, again)
     r = one(first)
     assert r.cohen_kappa_ci_low < r.cohen_kappa < r.cohen_kappa_ci_high
+
+
+@pytest.mark.parametrize("n_coders, clustered", [(2, False), (2, True), (3, True)])
+def test_resampled_statistics_are_those_of_the_unit_weights(n_coders, clustered):
+    """Chunked draws and per-document sums give each resample the statistics of its unit weights.
+
+    The reference is the resample spread over the units (``weights_draw`` with the clusters), the
+    way the bootstrap was computed before it was bounded in memory; chunks of 7 weights or of all.
+    """
+    rng = np.random.default_rng(5)
+    data = np.stack([_random_matrix(rng, n_coders, 40, 0.1, flip=0.2) for _ in range(3)])
+    clusters = np.repeat(np.arange(8), 5) if clustered else None
+    weights = rel.weights_draw(40, 50, np.random.default_rng(9), clusters)
+    expected = np.stack([rel._weighted_statistics(m, weights, False) for m in data], axis=1)
+    for max_cells in (7, 10**6):
+        got = rel.statistics_resampled(
+            data, False, 50, np.random.default_rng(9), clusters, max_cells=max_cells
+        )
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, equal_nan=True)
+
+
+def test_agreement_by_group_equals_one_agreement_per_group():
+    """codings_agreement_by is codings_agreement on each group's units, in order of appearance,
+    also for a document the reference coder never coded and a unit only one coder coded."""
+    rng = np.random.default_rng(2)
+    ids = [f"u{i}" for i in range(30)]
+    rows = [
+        (coder, u, code, int(rng.random() < 0.4))
+        for coder in ("A", "B", "C")
+        for u in ids
+        for code in ("x", "y")
+        if not (coder == "A" and (u == "u2" or int(u[1:]) % 4 == 3))  # A leaves out u2 and d3
+    ]
+    long = pd.DataFrame(rows, columns=ann.CODING_COLUMNS)
+    docs = pd.Series([f"d{int(u[1:]) % 4}" for u in ids], index=ids)
+    for options in (
+        {"coders": ["A", "B"], "reference": "A"},
+        {"clusters": docs, "min_clusters": 2},
+    ):
+        by = agr.codings_agreement_by(long, docs, n_bootstrap=200, seed=4, **options)
+        expected = pd.concat(
+            [
+                agr.codings_agreement(
+                    long, units=list(docs.index[docs == d]), n_bootstrap=200, seed=4, **options
+                ).assign(group=d)
+                for d in pd.unique(docs)
+            ],
+            ignore_index=True,
+        )
+        expected = expected[["group", *[c for c in expected.columns if c != "group"]]]
+        pd.testing.assert_frame_equal(by, expected)
+
+
+def test_intervals_of_many_columns_equal_one_percentile_per_column():
+    rng = np.random.default_rng(3)
+    x = rng.random((999, 12))
+    x[rng.random(x.shape) < 0.05 * (np.arange(12) % 3)] = np.nan  # a third of the columns complete
+    x[:, 5] = np.nan
+    lo, hi, used = agr._intervals(x, 2.5)
+    for j in range(12):
+        ok = x[~np.isnan(x[:, j]), j]
+        assert used[j] == len(ok)
+        if len(ok):
+            assert (lo[j], hi[j]) == tuple(np.percentile(ok, [2.5, 97.5]))
+        else:
+            assert np.isnan(lo[j]) and np.isnan(hi[j])

@@ -56,6 +56,26 @@ def _cluster_note(n_clusters: int, min_clusters: int) -> str:
     return f"interval: bootstrap over {n_clusters} documents (whole documents resampled)"
 
 
+def _intervals(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the percentile interval of each column over its defined (non-NaN) resamples.
+
+    ``samples`` is resamples × columns; returns the low and high ends (``tail`` and 100 − ``tail``
+    percent; NaN for a column without a defined resample) and the number of resamples used. The
+    columns defined in every resample go to one ``np.percentile`` call, the same figures as one call
+    per column.
+    """
+    used = (~np.isnan(samples)).sum(axis=0)
+    lo = np.full(samples.shape[1], np.nan)
+    hi = np.full(samples.shape[1], np.nan)
+    full = used == samples.shape[0]
+    if samples.shape[0] and full.any():
+        lo[full], hi[full] = np.percentile(samples[:, full], [tail, 100 - tail], axis=0)
+    for j in np.flatnonzero(~full & (used > 0)):
+        col = samples[:, j]
+        lo[j], hi[j] = np.percentile(col[~np.isnan(col)], [tail, 100 - tail])
+    return lo, hi, used
+
+
 def codings_agreement(
     codings: pd.DataFrame,
     *,
@@ -231,13 +251,9 @@ def _agreement(
         rng = np.random.default_rng(seed)
         boot = statistics_resampled(data, has_ref, n_bootstrap, rng, cluster_ids)
     tail = (1 - confidence) / 2 * 100
-
-    def interval(samples: np.ndarray) -> tuple[float, float, int]:
-        ok = samples[~np.isnan(samples)]
-        if n_bootstrap == 0 or not len(ok):
-            return float("nan"), float("nan"), len(ok)
-        lo, hi = np.percentile(ok, [tail, 100 - tail])
-        return float(lo), float(hi), len(ok)
+    # every code × statistic at once: rows of (low, high, resamples used)
+    ci = np.stack(_intervals(boot.reshape(n_bootstrap, len(codes) * len(STATISTICS)), tail), axis=1)
+    ci = ci.reshape(len(codes), len(STATISTICS), 3)
 
     shown = STATISTICS if has_ref else STATISTICS[:5]
     rows = []
@@ -257,7 +273,7 @@ def _agreement(
             ]
         short: dict[int, list[str]] = {}
         for j, name in enumerate(STATISTICS):
-            lo, hi, used = interval(boot[:, k, j])
+            lo, hi, used = float(ci[k, j, 0]), float(ci[k, j, 1]), int(ci[k, j, 2])
             row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"] = point[k][name], lo, hi
             if (
                 name in shown
@@ -291,16 +307,16 @@ def _agreement(
     for col in COUNT_COLUMNS:
         macro[col] = sum(int(r[col]) for r in rows) if len(coders) == 2 else pd.NA
     left_out = []
+    with warnings.catch_warnings():  # a resample where no code has the statistic: mean of nothing
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_resample = np.stack(
+            [np.nanmean(boot[:, :, j], axis=1) for j in range(len(STATISTICS))], axis=1
+        )
+    macro_lo, macro_hi, _ = _intervals(per_resample, tail)
     for j, name in enumerate(STATISTICS):
         vals = np.array([p[name] for p in point])
         macro[name] = float(np.nanmean(vals)) if (~np.isnan(vals)).any() else float("nan")
-        with (
-            warnings.catch_warnings()
-        ):  # a resample where no code has the statistic: mean of nothing
-            warnings.simplefilter("ignore", RuntimeWarning)
-            per_resample = np.nanmean(boot[:, :, j], axis=1) if n_bootstrap else np.array([])
-        lo, hi, _ = interval(per_resample)
-        macro[f"{name}_ci_low"], macro[f"{name}_ci_high"] = lo, hi
+        macro[f"{name}_ci_low"], macro[f"{name}_ci_high"] = float(macro_lo[j]), float(macro_hi[j])
         missing = [c for c, v in zip(codes, vals) if np.isnan(v)]
         if name in shown and missing and len(missing) < len(codes):
             left_out.append(f"{name} ({', '.join(missing)})")
