@@ -843,3 +843,19 @@ def test_intervals_of_many_columns_equal_one_percentile_per_column():
             assert (lo[j], hi[j]) == tuple(np.percentile(ok, [2.5, 97.5]))
         else:
             assert np.isnan(lo[j]) and np.isnan(hi[j])
+
+
+def test_document_the_reference_never_coded_has_no_interval():
+    """Only the dictionary coded d2: no unit to compare, so no statistic and no interval (Holsti's
+    CR of the resamples used to be 0 against an undefined point estimate)."""
+    rows = [("A", f"u{i}", "x", i % 2) for i in range(6)]
+    rows += [("dictionary", f"u{i}", "x", i % 3 == 0) for i in range(12)]
+    long = pd.DataFrame(rows, columns=ann.CODING_COLUMNS).astype({"value": "int64"})
+    docs = pd.Series(["d1"] * 6 + ["d2"] * 6, index=[f"u{i}" for i in range(12)])
+    by = agr.codings_agreement_by(
+        long, docs, coders=["A", "dictionary"], reference="A", n_bootstrap=100
+    ).set_index(["group", "code"])
+    d1, d2 = by.loc[("d1", "x")], by.loc[("d2", "x")]
+    assert d1["holsti_cr"] == 0.5 and d1["holsti_cr_ci_low"] <= 0.5 <= d1["holsti_cr_ci_high"]
+    assert d2["n_units"] == 0
+    assert d2[[c for c in by.columns if c.endswith(("_ci_low", "_ci_high"))]].isna().all()

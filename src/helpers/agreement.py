@@ -247,7 +247,11 @@ def _agreement(
         if n_clusters < min_clusters:
             n_bootstrap = 0
             boot = np.full((0, len(codes), len(STATISTICS)), np.nan)
-    if n_bootstrap > 0:
+    # no unit coded by two of the coders (a document the reference coder never coded): nothing to
+    # resample, every statistic is undefined (Holsti's CR of the resamples was 0 against an
+    # undefined point estimate)
+    comparable = bool(((~np.isnan(data)).sum(axis=1) >= 2).any())
+    if n_bootstrap > 0 and comparable:
         rng = np.random.default_rng(seed)
         boot = statistics_resampled(data, has_ref, n_bootstrap, rng, cluster_ids)
     tail = (1 - confidence) / 2 * 100
