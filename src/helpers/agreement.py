@@ -11,6 +11,7 @@ against targets (:func:`agreement_compare`, :func:`agreement_describe`), shown s
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Iterable, Sequence
 
@@ -366,7 +367,11 @@ def codings_agreement_by(codings: pd.DataFrame, groups: pd.Series | dict, **kwar
                 )
     else:  # checked once; each group gets only its own rows
         sub, coders, codes = prepared
-        options = {k: v for k, v in codings_agreement.__kwdefaults__.items() if k not in check}
+        options = {
+            name: param.default
+            for name, param in inspect.signature(codings_agreement).parameters.items()
+            if param.kind is param.KEYWORD_ONLY and name not in check
+        }
         options |= kwargs
         options.pop("units", None)
         rows_of = dict(tuple(sub.groupby(sub["unit_id"].map(of_coded), sort=False)))

@@ -248,17 +248,21 @@ def _nanmean_rows(arr: np.ndarray) -> np.ndarray:
     return _divide(np.where(ok, arr, 0.0).sum(axis=0), n.astype(float))
 
 
-def _indicators(m: np.ndarray, reference: bool) -> tuple[np.ndarray, dict]:
+def _indicators(
+    m: np.ndarray, reference: bool, cats: np.ndarray | None = None
+) -> tuple[np.ndarray, dict]:
     """Return per-unit columns whose weighted sums give each statistic of one code, and the layout.
 
     ``m`` is the code's coders × units matrix (NaN = not coded). Each statistic of
     :func:`code_statistics` is a function of sums over units of these columns (counts of agreement,
     of each category, of coincidences …), so a resample that draws unit u ``w[u]`` times has the
-    sums ``w @ columns``: see :func:`_weighted_statistics`.
+    sums ``w @ columns``: see :func:`_weighted_statistics`. ``cats`` (default: the values in ``m``)
+    gives every code of a table the same layout: a category a code never got adds columns of zeros,
+    which change no statistic.
     """
     n_coders = m.shape[0]
     coded = ~np.isnan(m)
-    cats = np.unique(m[coded])
+    cats = np.unique(m[coded]) if cats is None else cats
     n_cats = len(cats)
     is_k = np.stack([(m == k) for k in cats], axis=-1) if n_cats else np.zeros((*m.shape, 0), bool)
     cols: list[np.ndarray] = []
@@ -302,39 +306,44 @@ def _indicators(m: np.ndarray, reference: bool) -> tuple[np.ndarray, dict]:
 
 
 def _statistics_from_sums(s: np.ndarray, spec: dict) -> np.ndarray:
-    """Every statistic from the weighted sums ``s`` (resamples × columns of :func:`_indicators`)."""
-    out = np.full((s.shape[0], len(STATISTICS)), np.nan)
+    """Every statistic from the weighted sums ``s`` (``… × columns`` of :func:`_indicators`: one
+    row per resample, or resamples × codes when every code has the layout ``spec``)."""
+    out = np.full((*s.shape[:-1], len(STATISTICS)), np.nan)
+
+    def col(part: slice) -> np.ndarray:
+        return s[..., part][..., 0]
+
     pa, cr, ck = [], [], []
     for p in spec["pairs"]:
-        n, agree, decided = s[:, p["n"]][:, 0], s[:, p["agree"]][:, 0], s[:, p["decided"]][:, 0]
+        n, agree, decided = col(p["n"]), col(p["agree"]), col(p["decided"])
         p_o = _divide(agree, n)
-        p_e = _divide((s[:, p["na"]] * s[:, p["nb"]]).sum(axis=1), n * n)
+        p_e = _divide((s[..., p["na"]] * s[..., p["nb"]]).sum(axis=-1), n * n)
         kappa = _divide(p_o - p_e, 1.0 - p_e)
         kappa[~(p_e < 1.0)] = np.nan
         pa.append(p_o)
         cr.append(_divide(2.0 * agree, decided))
         ck.append(kappa)
     if pa:
-        out[:, 0], out[:, 1], out[:, 2] = (_nanmean_rows(np.array(x)) for x in (pa, cr, ck))
+        out[..., 0], out[..., 1], out[..., 2] = (_nanmean_rows(np.array(x)) for x in (pa, cr, ck))
     if "fleiss" in spec:
         f, n_coders = spec["fleiss"], spec["n_coders"]
-        n_units = s[:, f["n"]][:, 0]
-        p_bar = _divide(s[:, f["p"]][:, 0], n_units)
-        p_e = (_divide(s[:, f["k"]], (n_units * n_coders)[:, None]) ** 2).sum(axis=1)
+        n_units = col(f["n"])
+        p_bar = _divide(col(f["p"]), n_units)
+        p_e = (_divide(s[..., f["k"]], (n_units * n_coders)[..., None]) ** 2).sum(axis=-1)
         fleiss = _divide(p_bar - p_e, 1.0 - p_e)
         fleiss[~(p_e < 1.0) | (n_units == 0)] = np.nan
-        out[:, 3] = fleiss
+        out[..., 3] = fleiss
         a = spec["alpha"]
-        n_c = s[:, a["n_c"]]
-        total = n_c.sum(axis=1)
-        d_e = total**2 - (n_c**2).sum(axis=1)
-        alpha = 1.0 - _divide((total - 1.0) * (total - s[:, a["o_cc"]][:, 0]), d_e)
+        n_c = s[..., a["n_c"]]
+        total = n_c.sum(axis=-1)
+        d_e = total**2 - (n_c**2).sum(axis=-1)
+        alpha = 1.0 - _divide((total - 1.0) * (total - col(a["o_cc"])), d_e)
         alpha[~(d_e > 0)] = np.nan
-        out[:, 4] = alpha
+        out[..., 4] = alpha
     if "prf" in spec:
         q = spec["prf"]
-        tp, fp, fn = (s[:, q[k]][:, 0] for k in ("tp", "fp", "fn"))
-        out[:, 5], out[:, 6], out[:, 7] = (
+        tp, fp, fn = (col(q[k]) for k in ("tp", "fp", "fn"))
+        out[..., 5], out[..., 6], out[..., 7] = (
             _divide(tp, tp + fp),
             _divide(tp, tp + fn),
             _divide(2 * tp, 2 * tp + fp + fn),
@@ -377,7 +386,13 @@ def statistics_resampled(
     (the same draws, in the same order, as one call). Returns an ``n_resamples × n_codes ×
     len(STATISTICS)`` array, NaN where a statistic is undefined in a resample.
     """
-    parts = [_indicators(data[k], reference) for k in range(data.shape[0])]
+    # every code with the same columns (the categories of the whole table), so that the statistics
+    # of all codes come from one set of array operations
+    if not data.shape[0]:
+        return np.full((n_bootstrap, 0, len(STATISTICS)), np.nan)
+    cats = np.unique(data[~np.isnan(data)])
+    parts = [_indicators(data[k], reference, cats) for k in range(data.shape[0])]
+    n_codes, width = data.shape[0], parts[0][0].shape[1]
     features = np.hstack([f for f, _ in parts])
     if clusters is not None:
         n_clusters = int(clusters.max()) + 1
@@ -390,9 +405,4 @@ def statistics_resampled(
     for start in range(0, n_bootstrap, rows):
         stop = min(start + rows, n_bootstrap)
         sums[start:stop] = weights_draw(n, stop - start, rng).astype(np.float64) @ features
-    boot = np.full((n_bootstrap, data.shape[0], len(STATISTICS)), np.nan)
-    start = 0
-    for k, (f, spec) in enumerate(parts):
-        boot[:, k] = _statistics_from_sums(sums[:, start : start + f.shape[1]], spec)
-        start += f.shape[1]
-    return boot
+    return _statistics_from_sums(sums.reshape(n_bootstrap, n_codes, width), parts[0][1])
