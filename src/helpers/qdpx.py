@@ -172,15 +172,16 @@ def qdpx_write(
     )
     coded = coded.sort_values(["_u", "_c", "_r"], kind="stable")
     selections: dict[str, list] = {d: [] for d in doc_ids}
+    # looked up in dicts, not with .loc per selection: the selections grow with the corpus
+    doc_of, start_of, end_of = (info[c].to_dict() for c in ("doc_id", "start", "end"))
     for r in coded.itertuples(index=False):
-        u = info.loc[r.unit_id]
         user = qdpx_guid("user", r.coder)
-        selections[u["doc_id"]].append(
+        selections[doc_of[r.unit_id]].append(
             PlainTextSelectionType(
                 guid=qdpx_guid("selection", r.coder, r.unit_id, r.code),
                 name=r.unit_id,
-                start_position=int(u["start"]),
-                end_position=int(u["end"]),
+                start_position=int(start_of[r.unit_id]),
+                end_position=int(end_of[r.unit_id]),
                 creating_user=user,
                 creation_date_time=when,
                 coding=[
