@@ -147,3 +147,26 @@ def test_qdpx_refuses_offsets_that_do_not_match(corpus, coded, book, tmp_path):
     )
     with pytest.raises(ValueError, match="not in the units table"):
         qdpx.qdpx_write(tmp_path / "x.qdpx", units, book, bad, texts)
+
+
+def test_qdpx_read_agrees_with_the_schema_models(corpus, coded, book, tmp_path):
+    """The ElementTree reading gives what the REFI-QDA schema's models (pyrefiqda) read."""
+    from pyrefiqda.models import Project
+    from xsdata_pydantic.bindings import XmlParser
+
+    units, texts = corpus
+    path = qdpx.qdpx_write(tmp_path / "project.qdpx", units, book, coded, texts)
+    with zipfile.ZipFile(path) as z:
+        project = XmlParser().from_bytes(z.read("project.qde"), Project)
+    users = {u.guid: u.name for u in project.users.user}
+    expected = [
+        (src.name, sel.name, sel.start_position, sel.end_position, c.code_ref.target_guid,
+         users[c.creating_user])
+        for src in project.sources.text_source
+        for sel in src.plain_text_selection
+        for c in sel.coding
+    ]  # fmt: skip
+    got = qdpx.qdpx_read(path)
+    columns = ["source", "selection", "start", "end", "code_guid", "coder"]
+    assert list(got[columns].itertuples(index=False, name=None)) == expected
+    assert len(expected) == int((coded["value"] == 1).sum())
