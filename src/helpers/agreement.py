@@ -233,7 +233,7 @@ def _agreement(
     label = " vs ".join(coders)
 
     point = [code_statistics(data[k], has_ref) for k in range(len(codes))]
-    boot = np.full((n_bootstrap, len(codes), len(STATISTICS)), np.nan)
+    boot = np.full((0, len(codes), len(STATISTICS)), np.nan)  # resamples × codes × statistics
     cluster_ids, n_clusters = None, 0
     if clusters is not None:
         of = pd.Series(clusters) if not isinstance(clusters, pd.Series) else clusters
@@ -247,7 +247,6 @@ def _agreement(
         n_clusters = len(names)
         if n_clusters < min_clusters:
             n_bootstrap = 0
-            boot = np.full((0, len(codes), len(STATISTICS)), np.nan)
     # no unit coded by two of the coders (a document the reference coder never coded): nothing to
     # resample, every statistic is undefined (Holsti's CR of the resamples was 0 against an
     # undefined point estimate)
@@ -257,7 +256,8 @@ def _agreement(
         boot = statistics_resampled(data, has_ref, n_bootstrap, rng, cluster_ids)
     tail = (1 - confidence) / 2 * 100
     # every code × statistic at once: rows of (low, high, resamples used)
-    ci = np.stack(_intervals(boot.reshape(n_bootstrap, len(codes) * len(STATISTICS)), tail), axis=1)
+    flat = boot.reshape(boot.shape[0], len(codes) * len(STATISTICS))
+    ci = np.stack(_intervals(flat, tail), axis=1)
     ci = ci.reshape(len(codes), len(STATISTICS), 3)
 
     shown = STATISTICS if has_ref else STATISTICS[:5]
