@@ -1,5 +1,6 @@
-"""Coding reliability (helpers.reliability): annotation files, agreement statistics checked against
-values computed by hand and published examples, disagreements, and the second-coder sheet."""
+"""Coding reliability (helpers.annotations, reliability, agreement, sheets): annotation files,
+agreement statistics checked against values computed by hand and published examples,
+disagreements, and the second-coder sheet."""
 
 from __future__ import annotations
 

@@ -233,9 +233,9 @@ def qdpx_read(path: str | Path) -> pd.DataFrame:
 
     Exists to check an export (and to look into a project coded in a CAQDAS tool): the archive is
     read in memory (nothing is extracted), the XML walked with ElementTree (a model-based parse
-    took 11 of notebook 05's CPU seconds at 500 added documents) and each selection's text taken
-    from its source file at its offsets. Columns: source, selection (its name: the unit id in our
-    exports), start, end, code (name), code_guid, coder (user name), text.
+    took about 11 of notebook 05's CPU seconds at 500 added documents) and each selection's text
+    taken from its source file at its offsets. Columns: source, selection (its name: the unit id in
+    our exports), start, end, code (name), code_guid, coder (user name), text.
     """
     import xml.etree.ElementTree as ET
 
