@@ -64,10 +64,11 @@ def test_subclass_survives_pickling_with_its_parts():
 
 
 def _stage_errors():
+    from helpers.annotations import AnnotationError
     from helpers.codebook import CodebookError
     from helpers.corpus import DocumentError
     from helpers.groups import GroupingError
-    from helpers.reliability import AnnotationError, SheetError
+    from helpers.sheets import SheetError
     from helpers.tokens import DictionaryError
 
     return [

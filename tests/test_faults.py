@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from helpers import annotations as ann
 from helpers import codebook as cb
-from helpers import plots, tables, tokens
-from helpers import reliability as rel
+from helpers import plots, sheets, tables, tokens
 
 OLD = "unit_id,text\nopinion2021-t,关于深化新发展阶段闽宁协作工作的意见\n"
 
@@ -294,9 +294,9 @@ def test_second_coder_sheet_writes_hostile_lines_as_text_and_reads_back(tmp_path
             "text": HOSTILE,
         }
     )
-    path = rel.sheet_write(units, book, tmp_path / "second_coder_sheet.xlsx")
+    path = sheets.sheet_write(units, book, tmp_path / "second_coder_sheet.xlsx")
     assert _formula_cells(path) == []
-    ws = load_workbook(path)[rel.SHEET_CODING]
+    ws = load_workbook(path)[sheets.SHEET_CODING]
     for row, text in enumerate(HOSTILE, start=2):
         cell = ws.cell(row=row, column=3)
         assert (cell.value, cell.data_type) == (text, "s")
@@ -306,9 +306,9 @@ def test_second_coder_sheet_writes_hostile_lines_as_text_and_reads_back(tmp_path
     wb = load_workbook(path)
     for row in range(2, len(HOSTILE) + 2):
         for col in range(4, 4 + len(book.ids)):
-            wb[rel.SHEET_CODING].cell(row=row, column=col, value=row % 2)
+            wb[sheets.SHEET_CODING].cell(row=row, column=col, value=row % 2)
     wb.save(path)
-    long = rel.sheet_read(path, book, units)
+    long = sheets.sheet_read(path, book, units)
     assert len(long) == len(HOSTILE) * len(book.ids)
 
 
@@ -354,7 +354,7 @@ def test_coding_review_workbook_writes_hostile_sentences_as_text(tmp_path, segme
 def test_annotation_and_units_csv_readers_undo_the_escape(tmp_path):
     units = pd.DataFrame({"unit_id": ["v-1", "v-2"], "doc_id": "v", "text": HOSTILE[:2]})
     path = tables.table_write(units, tmp_path / "units.csv")
-    header, rows = rel.csv_rows(path)
+    header, rows = ann.csv_rows(path)
     assert header == ["unit_id", "doc_id", "text"]
     assert [r[2] for _, r in rows] == HOSTILE[:2]
 
@@ -451,9 +451,9 @@ def test_user_dictionary_in_another_encoding_names_the_file_and_says_what_to_do(
 
 
 def _filled_sheet(tmp_path, book, units):
-    path = rel.sheet_write(units, book, tmp_path / "second_coder_sheet.xlsx")
+    path = sheets.sheet_write(units, book, tmp_path / "second_coder_sheet.xlsx")
     wb = load_workbook(path)
-    ws = wb[rel.SHEET_CODING]
+    ws = wb[sheets.SHEET_CODING]
     for row in range(2, len(units) + 2):
         for col in range(4, 4 + len(book.ids)):
             ws.cell(row=row, column=col, value=(row + col) % 2)
@@ -473,25 +473,25 @@ def test_a_formula_without_a_saved_value_is_reported_as_such(tmp_path):
     book = cb.codebook_read()
     path, wb = _filled_sheet(tmp_path, book, SHEET_UNITS)
     # as a script (openpyxl, pandas) or a program that does not calculate saves it: no value
-    wb[rel.SHEET_CODING]["E3"] = '=IF(C3<>"",1,0)'
+    wb[sheets.SHEET_CODING]["E3"] = '=IF(C3<>"",1,0)'
     wb.save(path)
-    with pytest.raises(rel.SheetError) as err:
-        rel.sheet_read(path, book, SHEET_UNITS)
+    with pytest.raises(sheets.SheetError) as err:
+        sheets.sheet_read(path, book, SHEET_UNITS)
     assert err.value.cell == "E3"
     message = str(err.value)
     assert "formula (=IF(" in message and "without a saved value" in message
     assert "empty cell" not in message and "save it again" in message
-    with pytest.raises(rel.SheetError, match="cell E3: the cell holds a formula"):
-        rel.sheet_read(path, book, SHEET_UNITS, uncoded="skip")
+    with pytest.raises(sheets.SheetError, match="cell E3: the cell holds a formula"):
+        sheets.sheet_read(path, book, SHEET_UNITS, uncoded="skip")
 
 
 def test_a_failed_sheet_removes_the_agreement_of_an_earlier_run(tmp_path):
     book = cb.codebook_read()
     path, wb = _filled_sheet(tmp_path, book, SHEET_UNITS)
     wb.save(path)
-    reference = rel.sheet_read(path, book, SHEET_UNITS, coder="annotator-A")
+    reference = sheets.sheet_read(path, book, SHEET_UNITS, coder="annotator-A")
     out = tmp_path / "reliability_second_coder.csv"
-    second, agreement = rel.sheet_agreement_write(
+    second, agreement = sheets.sheet_agreement_write(
         path,
         book,
         SHEET_UNITS,
@@ -506,10 +506,10 @@ def test_a_failed_sheet_removes_the_agreement_of_an_earlier_run(tmp_path):
     assert (agreement["percent_agreement"].dropna() == 1).all()  # the same codes, read twice
     assert len(tables.table_read(out)) == len(agreement)
     # next run: the colleague's corrected sheet has a typo; last run's table must not stay
-    wb[rel.SHEET_CODING]["D2"] = "yes"
+    wb[sheets.SHEET_CODING]["D2"] = "yes"
     wb.save(path)
-    with pytest.raises(rel.SheetError, match="cell D2: value 'yes'"):
-        rel.sheet_agreement_write(
+    with pytest.raises(sheets.SheetError, match="cell D2: value 'yes'"):
+        sheets.sheet_agreement_write(
             path,
             book,
             SHEET_UNITS,

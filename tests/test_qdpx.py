@@ -9,8 +9,8 @@ import zipfile
 import pandas as pd
 import pytest
 
+from helpers import annotations as ann
 from helpers import paths, qdpx, tables
-from helpers import reliability as rel
 from helpers.codebook import codebook_read
 
 NS = {"q": qdpx.NAMESPACE}
@@ -37,7 +37,7 @@ def corpus(cleaned, tmp_path_factory):
 @pytest.fixture(scope="module")
 def coded(book):
     """Coder A's annotation and a second coding (A without economic) in the long layout."""
-    a = rel.annotations_read(paths.DATA / "annotations" / "coder_A.csv", book)[rel.CODING_COLUMNS]
+    a = ann.annotations_read(paths.DATA / "annotations" / "coder_A.csv", book)[ann.CODING_COLUMNS]
     b = a.assign(coder="second", value=a["value"].where(a["code"] != "economic", 0))
     return pd.concat([a, b], ignore_index=True)
 
@@ -143,7 +143,30 @@ def test_qdpx_refuses_offsets_that_do_not_match(corpus, coded, book, tmp_path):
     with pytest.raises(ValueError, match=f"unit {stale.loc[5, 'unit_id']!r}: the text at"):
         qdpx.qdpx_write(tmp_path / "x.qdpx", stale, book, coded, texts)
     bad = pd.concat(
-        [coded, pd.DataFrame([["A", "nowhere-1", "economic", 1]], columns=rel.CODING_COLUMNS)]
+        [coded, pd.DataFrame([["A", "nowhere-1", "economic", 1]], columns=ann.CODING_COLUMNS)]
     )
     with pytest.raises(ValueError, match="not in the units table"):
         qdpx.qdpx_write(tmp_path / "x.qdpx", units, book, bad, texts)
+
+
+def test_qdpx_read_agrees_with_the_schema_models(corpus, coded, book, tmp_path):
+    """The ElementTree reading gives what the REFI-QDA schema's models (pyrefiqda) read."""
+    from pyrefiqda.models import Project
+    from xsdata_pydantic.bindings import XmlParser
+
+    units, texts = corpus
+    path = qdpx.qdpx_write(tmp_path / "project.qdpx", units, book, coded, texts)
+    with zipfile.ZipFile(path) as z:
+        project = XmlParser().from_bytes(z.read("project.qde"), Project)
+    users = {u.guid: u.name for u in project.users.user}
+    expected = [
+        (src.name, sel.name, sel.start_position, sel.end_position, c.code_ref.target_guid,
+         users[c.creating_user])
+        for src in project.sources.text_source
+        for sel in src.plain_text_selection
+        for c in sel.coding
+    ]  # fmt: skip
+    got = qdpx.qdpx_read(path)
+    columns = ["source", "selection", "start", "end", "code_guid", "coder"]
+    assert list(got[columns].itertuples(index=False, name=None)) == expected
+    assert len(expected) == int((coded["value"] == 1).sum())

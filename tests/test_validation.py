@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import annotations as ann
 from helpers import codebook as cb
 from helpers import reliability as rel
 from helpers import validation as val
-from helpers.reliability import AnnotationError
+from helpers.annotations import AnnotationError
 
 
 @pytest.fixture(scope="module")
@@ -326,7 +327,7 @@ def evaluated(book):
         wide["pairing"] = [
             int(v != (u in flip)) for u, v in zip(reference["unit_id"], reference["pairing"])
         ]
-        codings.append(rel.codings_from_wide(wide, coder, book.ids))
+        codings.append(ann.codings_from_wide(wide, coder, book.ids))
     vs = val.ValidationSet(path=None, units=units, codings=pd.concat(codings, ignore_index=True))
     corpus_units = pd.DataFrame(
         {

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
+from helpers.agreement import MACRO
 from helpers.products import product_path
-from helpers.reliability import MACRO
 from helpers.tables import path_resolve
 
 

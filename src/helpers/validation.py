@@ -17,7 +17,7 @@ This module supports the document-level protocol of notebook 05:
   opinion that points at what the dictionary's indicators miss.
 
 Agreement itself (per code, with bootstrap intervals over units or over documents) is
-:func:`helpers.reliability.codings_agreement`.
+:func:`helpers.agreement.codings_agreement`.
 """
 
 from __future__ import annotations
@@ -30,21 +30,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.codebook import Codebook
-from helpers.coding import CodingResult, coding_table, units_code
-from helpers.reliability import (
+from helpers.agreement import codings_agreement, codings_agreement_by, codings_disagreements
+from helpers.annotations import (
     CODING_COLUMNS,
     DICTIONARY_CODER,
     AnnotationError,
     AnnotationWarning,
-    codings_agreement,
-    codings_agreement_by,
-    codings_disagreements,
     codings_from_wide,
     codings_validate,
     codings_wide,
     csv_rows,
 )
+from helpers.codebook import Codebook
+from helpers.coding import CodingResult, coding_table, units_code
 from helpers.tables import path_resolve
 from helpers.tokens import Segmenter
 
@@ -383,7 +381,7 @@ def units_predict(
 
     ``units`` has ``unit_id`` and ``text`` (and ``doc_id``); ``reference`` is the reference coding
     as a wide table (``unit_id`` and a 0/1 column per code,
-    :func:`helpers.reliability.codings_wide`); ``folds`` maps unit id → fold
+    :func:`helpers.annotations.codings_wide`); ``folds`` maps unit id → fold
     (:func:`folds_by_document` for leave-one-document-out). For each fold the coder is fitted on
     every reference-coded unit outside it, including units without a fold (NaN: training only), and
     predicts the units in it; so no unit is predicted by a model that saw its document. Unit-split
@@ -511,7 +509,7 @@ class ValidationEvaluation:
     set's codings and the learned coder's; ``split`` is the split per unit, ``predictions`` the
     learned coder's out-of-document probabilities (:func:`units_predict`, corpus units included in
     training), ``reference`` the reference coder's wide coding. ``agreements`` maps (evaluation,
-    coder) to a table of :func:`helpers.reliability.codings_agreement`, ``agreement_by`` is the
+    coder) to a table of :func:`helpers.agreement.codings_agreement`, ``agreement_by`` is the
     agreement on the held-out documents by genre, script and document, ``disagreements`` those of
     the dictionary with the reference coder.
     """
@@ -574,7 +572,7 @@ def validation_evaluate(
     ``tune``, ``dev``), for the dictionary and the learned coder, with the bootstrap over documents;
     on the held-out documents by genre and script (over documents) and per document; between the
     set's coders on all documents (two coders or more). ``agreement_options`` go to
-    :func:`helpers.reliability.codings_agreement` (``n_bootstrap``, ``seed``, ``confidence``).
+    :func:`helpers.agreement.codings_agreement` (``n_bootstrap``, ``seed``, ``confidence``).
     """
     units, ids = validation.units, codebook.ids
     ref = reference_coder or validation.coders[0]
