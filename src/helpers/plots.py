@@ -107,9 +107,14 @@ def font_subset_cached(kind: str, chars: str, build, cache_dir: str | Path | Non
 
 @lru_cache(maxsize=1)
 def _cmap() -> frozenset[int]:
-    from fontTools.ttLib import TTFont
+    """The code points the font has a glyph for (FreeType's Unicode charmap of the file).
 
-    return frozenset(TTFont(font_path(), lazy=True).getBestCmap())
+    Read through matplotlib's FreeType binding, in milliseconds: fontTools' ``getBestCmap`` gives
+    the same set but first names all 65,000 glyphs of the CFF font (0.13 s).
+    """
+    from matplotlib import ft2font
+
+    return frozenset(ft2font.FT2Font(str(font_path())).get_charmap())
 
 
 def font_missing_glyphs(texts) -> list[str]:
@@ -140,18 +145,88 @@ def font_register() -> str:
     return MPL_FAMILY
 
 
+#: seaborn's "deep" palette, the colour cycle and colour codes ``set_theme`` gives (as written in
+#: seaborn 0.13's ``SEABORN_PALETTES``).
+_DEEP = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C",
+         "#CCB974", "#64B5CD")  # fmt: skip
+_DEEP6 = ("#4C72B0", "#55A868", "#C44E52", "#8172B3", "#CCB974", "#64B5CD")
+
+#: The matplotlib settings of ``seaborn.set_theme(style="whitegrid", context="notebook")`` (seaborn
+#: 0.13), written out: importing seaborn costs almost a second (it imports ``scipy.stats``), and
+#: notebook 02 draws with matplotlib alone. A test checks them against seaborn's. Not taken over:
+#: seaborn's default colour map ``image.cmap = "rocket"`` (it exists only once seaborn is
+#: imported; every figure here names its colour map).
+STYLE: dict[str, object] = {
+    "axes.axisbelow": True,
+    "axes.edgecolor": ".8",
+    "axes.facecolor": "white",
+    "axes.grid": True,
+    "axes.labelcolor": ".15",
+    "axes.labelsize": 12,
+    "axes.linewidth": 1.25,
+    "axes.spines.bottom": True,
+    "axes.spines.left": True,
+    "axes.spines.right": True,
+    "axes.spines.top": True,
+    "axes.titlesize": 12,
+    "figure.facecolor": "white",
+    "font.size": 12,
+    "grid.color": ".8",
+    "grid.linestyle": "-",
+    "grid.linewidth": 1,
+    "legend.fontsize": 11,
+    "legend.title_fontsize": 12,
+    "lines.linewidth": 1.5,
+    "lines.markersize": 6,
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "patch.linewidth": 1,
+    "text.color": ".15",
+    "xtick.bottom": False,
+    "xtick.color": ".15",
+    "xtick.direction": "out",
+    "xtick.labelsize": 11,
+    "xtick.major.size": 6,
+    "xtick.major.width": 1.25,
+    "xtick.minor.size": 4,
+    "xtick.minor.width": 1,
+    "xtick.top": False,
+    "ytick.color": ".15",
+    "ytick.direction": "out",
+    "ytick.labelsize": 11,
+    "ytick.left": False,
+    "ytick.major.size": 6,
+    "ytick.major.width": 1.25,
+    "ytick.minor.size": 4,
+    "ytick.minor.width": 1,
+    "ytick.right": False,
+}
+
+
 def plots_setup(style: str = "whitegrid", context: str = "notebook") -> str:
-    """Register the CJK font with matplotlib and seaborn, set one style, and return the family name.
+    """Register the CJK font, set one style (seaborn's whitegrid), and return the family name.
 
     Call once at the top of a notebook. Figures use the project's font file whatever fonts the
-    machine has (:func:`font_register`). Also fixes what makes figure files differ between runs
+    machine has (:func:`font_register`). The default style is :data:`STYLE`, seaborn's
+    ``set_theme`` settings written out, without importing seaborn; another ``style`` or
+    ``context`` goes through seaborn. Also fixes what makes figure files differ between runs
     (SVG ids, PDF and SVG dates).
     """
     import matplotlib as mpl
-    import seaborn as sns
+    from cycler import cycler
+    from matplotlib import colors
 
     family = font_register()
-    sns.set_theme(style=style, context=context, font=family)
+    if (style, context) == ("whitegrid", "notebook"):
+        mpl.rcParams.update(STYLE)
+        mpl.rcParams["axes.prop_cycle"] = cycler("color", [colors.to_rgb(c) for c in _DEEP])
+        for code, colour in zip("bgrmyck", [*_DEEP6, (0.1, 0.1, 0.1)]):  # seaborn's color_codes
+            colors.colorConverter.colors[code] = colors.to_rgb(colour)
+    else:
+        import seaborn as sns
+
+        sns.set_theme(style=style, context=context, font=family)
     mpl.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
     mpl.rcParams["font.family"] = "sans-serif"
     mpl.rcParams["axes.unicode_minus"] = False
@@ -206,9 +281,6 @@ def wordcloud_plot(
     Always from frequencies (``generate_from_frequencies``): wordcloud's own tokenizer splits on
     Latin word boundaries and would mangle Chinese. ``random_state`` fixes the layout.
     """
-    from unittest import mock
-
-    import wordcloud.wordcloud
     from wordcloud import WordCloud
 
     freqs = dict(frequencies)
@@ -228,14 +300,30 @@ def wordcloud_plot(
     )
     # wordcloud opens the 16 MB font file again for every size it tries (600 times a cloud); the
     # same fonts from a cache give the same layout, a third faster
-    with mock.patch.object(wordcloud.wordcloud, "ImageFont", _CachedFonts):
+    with _fonts_cached():
         return wc.generate_from_frequencies(freqs)
 
 
-class _CachedFonts:
-    """Stands in for ``PIL.ImageFont`` inside wordcloud while it draws; caches fonts by size."""
+def _fonts_cached():
+    """A context in which wordcloud (layout, ``to_image``, ``to_svg``) takes cached fonts."""
+    from unittest import mock
 
-    truetype = staticmethod(lru_cache(maxsize=512)(lambda path, size: _pil_font(path, size)))
+    import wordcloud.wordcloud
+
+    return mock.patch.object(wordcloud.wordcloud, "ImageFont", _CachedFonts)
+
+
+class _CachedFonts:
+    """Stands in for ``PIL.ImageFont`` inside wordcloud while it draws; caches fonts by size.
+
+    Not bounded: a font size is an integer no larger than the cloud's height (600), so there are
+    at most that many, and every cloud looks for the size of its largest word from the height
+    down: a bounded cache (512 were tried) evicts the sizes the next cloud asks for first, and
+    almost every look-up missed. The faces map the font file, so most of their memory is the
+    file's pages, shared.
+    """
+
+    truetype = staticmethod(lru_cache(maxsize=None)(lambda path, size: _pil_font(path, size)))
 
     @staticmethod
     def TransposedFont(font, orientation=None):
@@ -305,9 +393,10 @@ def wordcloud_save(wc, name: str, figures_dir: str | Path = paths.FIGURES) -> li
     out_dir = path_resolve(figures_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     png, svg = out_dir / f"{name}.png", out_dir / f"{name}.svg"
-    with file_atomic(png) as tmp:
-        wc.to_image().save(tmp, format="PNG")
-    text_write(wordcloud_svg(wc), svg)
+    with _fonts_cached():  # the sizes the layout opened: drawn again with the same fonts
+        with file_atomic(png) as tmp:
+            wc.to_image().save(tmp, format="PNG")
+        text_write(wordcloud_svg(wc), svg)
     return [png, svg]
 
 
