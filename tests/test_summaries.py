@@ -352,6 +352,66 @@ def test_bootstrap_of_all_codes_at_once_is_stable_when_a_code_is_added_and_chunk
     assert np.array_equal(small[0], lows) and np.array_equal(small[1], highs)
 
 
+def _shares_bootstrap_reference(strata, n_bootstrap, confidence_level, rng):
+    """The obvious computation: each resample's draws counted per unit, counts @ codes."""
+    rng = np.random.default_rng(rng)
+    arrays = [np.asarray(a, dtype=float).reshape(len(a), -1) for a in strata if len(a)]
+    coded = np.zeros((n_bootstrap, arrays[0].shape[1]))
+    for a in arrays:
+        if len(a) == 1:
+            coded += a[0]
+            continue
+        for r in range(n_bootstrap):
+            coded[r] += np.bincount(rng.integers(0, len(a), len(a)), minlength=len(a)) @ a
+    alpha = (1 - confidence_level) / 2
+    total = sum(len(a) for a in arrays)
+    return np.quantile(coded / total, [alpha, 1 - alpha], axis=0)
+
+
+def test_bootstrap_packed_counts_give_the_floats_of_the_obvious_computation():
+    """Packed counts and quantiles read from histograms: the same draws, the same floats."""
+    g = np.random.default_rng(12)
+    for trial in range(40):
+        n_codes = int(g.integers(1, 14))
+        sizes = g.integers(0, 150, int(g.integers(1, 5)))  # 64+ units: codes in two words
+        strata = [(g.random((int(n), n_codes)) < g.random()).astype(int) for n in sizes]
+        strata.append(np.ones((1, n_codes), dtype=int))  # one unit: resamples to itself
+        level = float(g.choice([0.95, 0.9, 0.5]))
+        ref = _shares_bootstrap_reference(strata, 97, level, trial)
+        for max_cells in (2_000_000, 60):
+            ours = summaries.shares_bootstrap(
+                strata, n_bootstrap=97, confidence_level=level, rng=trial, max_cells=max_cells
+            )
+            assert np.array_equal(ours[0], ref[0]) and np.array_equal(ours[1], ref[1])
+    with pytest.raises(ValueError, match="0/1"):
+        summaries.shares_bootstrap([np.array([[2], [0]])], n_bootstrap=10)
+
+
+def test_frequency_of_every_group_at_once_is_each_group_on_its_own():
+    units = [("A", {"l1"}), ("A", {"l1", "m1"}), ("A", set()), ("B", {"m1"}), ("B", set())]
+    wide = _wide(units * 3, CODES2)
+    wide["section"] = ["一", "二", "一", "", "三"] * 3
+    book = _codebook(CODES2)
+    got = summaries.codes_frequency(wide, book, by="section", n_bootstrap=300, random_seed=4)
+    u = summaries.units_select(wide)
+    i = 0
+    for (doc, section), g in u.groupby(["doc_id", "section"], sort=False):
+        lows, highs = summaries.shares_bootstrap(
+            [g[["l1", "m1"]].to_numpy()],
+            n_bootstrap=300,
+            rng=summaries._seed(4, "section", doc, section),
+        )
+        for j, code in enumerate(["l1", "m1"]):
+            row = got.iloc[i]
+            coded = g[code].to_numpy() == 1
+            assert (row["doc_id"], row["section"], row["code"]) == (doc, section, code)
+            assert row["units_coded"] == coded.sum() and row["units"] == len(g)
+            assert row["unit_ids"] == " ".join(g.loc[coded, "unit_id"])
+            assert (row["ci_low"], row["ci_high"]) == (lows[j], highs[j])
+            i += 1
+    assert i == len(got)
+
+
 def test_bootstrap_interval_agrees_with_scipy_stratified_bootstrap():
     """Same method as scipy.stats.bootstrap (percentile, strata apart): within Monte-Carlo error."""
     rng = np.random.default_rng(8)

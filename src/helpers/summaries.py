@@ -151,54 +151,111 @@ def codes_frequency(
     compare. ``ci_low``/``ci_high`` are percentile bootstrap intervals of the share (``n_bootstrap``
     resamples of units within the group, within each document for the corpus; empty when
     ``n_bootstrap`` is 0), every code of a group from the same resamples (:func:`shares_bootstrap`),
-    seeded by the group.
+    seeded by the group. Counts, characters and unit ids of every group come from one pass over
+    the units; only the resampling goes group by group (each group has its own seed).
     """
     if by not in ("corpus", "document", "section"):
         raise ValueError(f"by must be 'corpus', 'document' or 'section', not {by!r}")
     u = units_select(wide, kinds)
     info = _code_info(codebook, codebook.ids)
-    if by == "corpus":
-        groups = [(CORPUS_LABEL, "", u)]
-    elif by == "document":
-        groups = [(d, "", g) for d, g in u.groupby("doc_id", sort=False)]
-    else:
-        groups = [(d, s, g) for (d, s), g in u.groupby(["doc_id", "section"], sort=False)]
-    rows = []
     codes = list(codebook.ids)
-    for doc_id, section, g in groups:
-        n_chars = int(g["text"].astype(str).str.len().sum())
-        strata = [s for _, s in g.groupby("doc_id", sort=False)] if by == "corpus" else [g]
-        lows = highs = np.full(len(codes), np.nan)
-        if n_bootstrap and len(g):
-            lows, highs = shares_bootstrap(
-                [s[codes].to_numpy() for s in strata],
+    if by == "corpus":
+        group = np.zeros(len(u), dtype=np.intp)
+        keys = [(CORPUS_LABEL, "")]
+    else:
+        cols = ["doc_id"] if by == "document" else ["doc_id", "section"]
+        group, uniques = pd.MultiIndex.from_frame(u[cols].astype(str)).factorize()
+        keys = [(k[0], k[1] if by == "section" else "") for k in uniques]
+    n_groups = len(keys)
+    values = u[codes].to_numpy(dtype=np.int64).reshape(len(u), len(codes))
+    units = np.bincount(group, minlength=n_groups)
+    n_chars = np.bincount(
+        group, weights=u["text"].astype(str).str.len().to_numpy(), minlength=n_groups
+    ).astype(np.int64)
+    coded = np.zeros((n_groups, len(codes)), dtype=np.int64)
+    np.add.at(coded, group, values)
+    lows = np.full((n_groups, len(codes)), np.nan)
+    highs = lows.copy()
+    if n_bootstrap and len(u):
+        order = np.argsort(group, kind="stable")  # each group's units in table order
+        starts = np.searchsorted(group[order], np.arange(n_groups + 1))
+        doc_ids = u["doc_id"].astype(str).to_numpy()
+        for i, (doc_id, section) in enumerate(keys):
+            rows = order[starts[i] : starts[i + 1]]
+            strata = [values[rows]]
+            if by == "corpus":
+                doc, first = pd.factorize(doc_ids[rows])  # documents in order of appearance
+                strata = [values[rows[doc == d]] for d in range(len(first))]
+            lows[i], highs[i] = shares_bootstrap(
+                strata,
                 n_bootstrap=n_bootstrap,
                 confidence_level=confidence_level,
                 rng=_seed(random_seed, by, doc_id, section),
             )
-        ids = g["unit_id"].astype(str).to_numpy()
-        for c, low, high in zip(codes, lows, highs):
-            coded = g[c].to_numpy() == 1
-            n = int(coded.sum())
-            rows.append(
-                {
-                    "grouping": by,
-                    "doc_id": doc_id,
-                    "section": section,
-                    "code": c,
-                    "label_zh": info[c][0],
-                    "dimension": info[c][1],
-                    "units_coded": n,
-                    "units": len(g),
-                    "share": n / len(g) if len(g) else np.nan,
-                    "ci_low": float(low),
-                    "ci_high": float(high),
-                    "n_chars": n_chars,
-                    "density": 1000 * n / n_chars if n_chars else np.nan,
-                    "unit_ids": " ".join(ids[coded]),
-                }
-            )
-    return pd.DataFrame(rows)
+    ids = u["unit_id"].astype(str).to_numpy()
+    unit_ids = np.full((n_groups, len(codes)), "", dtype=object)
+    for j in range(len(codes)):
+        hit = values[:, j] == 1
+        joined = pd.Series(ids[hit]).groupby(group[hit], sort=False).agg(" ".join)
+        unit_ids[joined.index.to_numpy(), j] = joined.to_numpy()
+    n = coded.ravel()
+    size = np.repeat(units, len(codes))
+    chars = np.repeat(n_chars, len(codes))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(size > 0, n / np.maximum(size, 1), np.nan)
+        density = np.where(chars > 0, 1000 * n / np.maximum(chars, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "grouping": by,
+            "doc_id": np.repeat([k[0] for k in keys], len(codes)).astype(object),
+            "section": np.repeat([k[1] for k in keys], len(codes)).astype(object),
+            "code": codes * n_groups,
+            "label_zh": [info[c][0] for c in codes] * n_groups,
+            "dimension": [info[c][1] for c in codes] * n_groups,
+            "units_coded": n,
+            "units": size,
+            "share": share,
+            "ci_low": lows.ravel(),
+            "ci_high": highs.ravel(),
+            "n_chars": chars,
+            "density": density,
+            "unit_ids": unit_ids.ravel(),
+        }
+    )
+
+
+def _packing(n_draws: int) -> tuple[int, int]:
+    """Bits per code and codes per 64-bit word for counts of at most ``n_draws``."""
+    bits = max(1, int(n_draws).bit_length())
+    return bits, max(1, 63 // bits)
+
+
+def _quantiles_of_counts(coded: np.ndarray, total: int, qs) -> np.ndarray:
+    """Return ``np.quantile(coded / total, qs, axis=0)`` (linear method), from counts.
+
+    ``coded`` holds integers from 0 to ``total`` (resamples × codes). The order statistics the
+    quantiles need are read from each column's histogram of counts (one ``bincount``), not found
+    by sorting or partitioning every column, and interpolated with numpy's own formula (its
+    ``_lerp``), so the result is the same floats.
+    """
+    m, n_codes = coded.shape
+    virtual = (m - 1) * np.asarray(qs, dtype=float)
+    before = np.floor(virtual)
+    after = before + 1
+    last = virtual >= m - 1
+    before[last] = after[last] = m - 1
+    gamma = (virtual - before)[:, None]
+    hist = np.bincount(
+        (coded + np.arange(n_codes) * (total + 1)).ravel(), minlength=n_codes * (total + 1)
+    ).reshape(n_codes, total + 1)
+    cum = hist.cumsum(axis=1)
+
+    def kth(k: np.ndarray) -> np.ndarray:  # k-th smallest count of each column (0-based)
+        return np.stack([(cum <= int(x)).sum(axis=1) for x in k]) / total
+
+    a, b = kth(before), kth(after)
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
 def shares_bootstrap(
@@ -213,34 +270,46 @@ def shares_bootstrap(
 
     Each stratum is a unit × code 0/1 matrix (one document's units); it is resampled on its own,
     with replacement and at its own size, so a document's weight in a corpus share stays fixed. All
-    codes are computed on the same resamples, all resamples at once with numpy: each resample's
-    draws become a row of counts (how often each unit was drawn), and counts @ codes gives every
-    code's coded units, in chunks of at most ``max_cells`` counts. The draws depend only on the
-    strata sizes and ``rng``, so adding a code leaves the intervals of the others unchanged.
-    Percentile intervals (numpy's linear quantiles, as scipy's
-    ``bootstrap(method="percentile")``), not BCa: shares of 0 or 1 are common here and BCa is
-    undefined on them; a share of 0 gets the interval (0, 0). A stratum of one unit resamples to
-    itself.
+    codes are computed on the same resamples, all resamples at once with numpy, in chunks of at
+    most ``max_cells`` draws: each unit's codes are packed into one 64-bit integer (a few bits per
+    code, enough for the count of a whole resample), so summing a resample's drawn units counts
+    every code at once. The draws depend only on the strata sizes and ``rng``, so adding a code
+    leaves the intervals of the others unchanged. Percentile intervals (numpy's linear quantiles,
+    as scipy's ``bootstrap(method="percentile")``), not BCa: shares of 0 or 1 are common here and
+    BCa is undefined on them; a share of 0 gets the interval (0, 0). A stratum of one unit
+    resamples to itself.
     """
     rng = np.random.default_rng(rng)
-    arrays = [np.asarray(a, dtype=float).reshape(len(a), -1) for a in strata if len(a)]
+    arrays = [np.asarray(a).reshape(len(a), -1) for a in strata if len(a)]
     if not arrays:
         raise ValueError("no units to resample")
+    if any(((a != 0) & (a != 1)).any() for a in arrays):
+        raise ValueError("strata must be 0/1 (unit × code) matrices")
     total = sum(len(a) for a in arrays)
-    coded = np.zeros((n_bootstrap, arrays[0].shape[1]))
+    n_codes = arrays[0].shape[1]
+    coded = np.zeros((n_bootstrap, n_codes), dtype=np.int64)
     for a in arrays:
         n = len(a)
+        a = a.astype(np.int64)
         if n == 1:
             coded += a[0]
             continue
+        bits, per_word = _packing(n)
+        words = []
+        for first in range(0, n_codes, per_word):
+            cols = range(first, min(first + per_word, n_codes))
+            shifts = np.array([bits * (c - first) for c in cols], dtype=np.int64)
+            words.append((cols, shifts, (a[:, cols.start : cols.stop] << shifts).sum(axis=1)))
+        mask = (1 << bits) - 1
         chunk = max(1, min(n_bootstrap, max_cells // n))
         for start in range(0, n_bootstrap, chunk):
             m = min(chunk, n_bootstrap - start)
-            draws = rng.integers(0, n, (m, n)) + n * np.arange(m)[:, None]
-            counts = np.bincount(draws.ravel(), minlength=m * n).reshape(m, n)
-            coded[start : start + m] += counts @ a
+            draws = rng.integers(0, n, (m, n))
+            for cols, shifts, packed in words:
+                sums = packed[draws].sum(axis=1)
+                coded[start : start + m, cols.start : cols.stop] += (sums[:, None] >> shifts) & mask
     alpha = (1 - confidence_level) / 2
-    lows, highs = np.quantile(coded / total, [alpha, 1 - alpha], axis=0)
+    lows, highs = _quantiles_of_counts(coded, total, [alpha, 1 - alpha])
     return lows, highs
 
 
