@@ -363,3 +363,12 @@ def test_word_cloud_svg_is_the_same_from_the_font_cache(tmp_path, monkeypatch):
     fresh = plots.wordcloud_svg(wc)
     assert len(list(tmp_path.iterdir())) == 1
     assert plots.wordcloud_svg(wc) == fresh
+
+
+def test_summary_figures_moved_to_plots_summaries_keep_their_old_names():
+    from helpers import plots_summaries
+
+    for name in plots.MOVED_TO_SUMMARIES:
+        assert getattr(plots, name) is getattr(plots_summaries, name)
+    with pytest.raises(AttributeError, match="no_such_plot"):
+        plots.no_such_plot  # noqa: B018

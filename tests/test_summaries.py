@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import plots, summaries
+from helpers import plots, plots_summaries, summaries
 from helpers.codebook import Code, Codebook
 
 LABELS = {
@@ -649,11 +649,13 @@ def test_figures_render_with_chinese_labels(tmp_path):
     book = _codebook(codes)
     freq = summaries.codes_frequency(wide, book, by="document", n_bootstrap=200)
     figures = {
-        "shares": plots.shares_plot(freq, book),
-        "composition": plots.composition_plot(freq, book),
-        "cooccurrence": plots.cooccurrence_plot(summaries.codes_cooccurrence(wide, book), book),
-        "profile": plots.profile_plot(summaries.sections_profile(wide, book), book),
-        "residuals": plots.residuals_plot(summaries.codes_residuals(wide, book), book),
+        "shares": plots_summaries.shares_plot(freq, book),
+        "composition": plots_summaries.composition_plot(freq, book),
+        "cooccurrence": plots_summaries.cooccurrence_plot(
+            summaries.codes_cooccurrence(wide, book), book
+        ),
+        "profile": plots_summaries.profile_plot(summaries.sections_profile(wide, book), book),
+        "residuals": plots_summaries.residuals_plot(summaries.codes_residuals(wide, book), book),
     }
     for name, fig in figures.items():
         texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
@@ -686,7 +688,9 @@ def test_code_colours_stay_when_a_code_is_added_and_labels_are_readable():
     for codes in (before_codes, after_codes):
         wide = _wide(units, codes)
         book = _codebook(codes)
-        fig = plots.composition_plot(summaries.codes_frequency(wide, book, by="document"), book)
+        fig = plots_summaries.composition_plot(
+            summaries.codes_frequency(wide, book, by="document"), book
+        )
         colours.append(_legend_colours(fig))
         counts = [t for ax in fig.axes for t in ax.texts]
         assert counts and min(t.get_fontsize() for t in counts) >= 9
@@ -706,7 +710,7 @@ def test_section_profile_cell_labels_are_at_least_10_pt():
         sections=["一、甲", "二、乙", "一、丙"],
     )
     book = _codebook(codes)
-    fig = plots.profile_plot(summaries.sections_profile(wide, book), book)
+    fig = plots_summaries.profile_plot(summaries.sections_profile(wide, book), book)
     cells = [t for t in fig.axes[0].texts if t.get_text().endswith("%")]
     assert len(cells) == 3 * 3 and min(t.get_fontsize() for t in cells) >= 10
     assert plots.texts_overlapping(fig.axes[0]) == []
