@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from helpers import codebook as cb
-from helpers import groups, paths, plots
+from helpers import groups, paths, plots, plots_summaries
 
 YEARS = (2019, 2020, 2021, 2022, 2023)
 ISSUERS = ("福建省人民政府办公厅", "宁夏回族自治区人民政府办公厅", "闽宁协作联席会议办公室")
@@ -260,7 +260,7 @@ def test_trend_figure_has_one_panel_per_code_on_one_scale_with_n_per_year(
     docvars, wide, _ = corpus
     plots.plots_setup()
     shares = groups.shares_by_group(wide, docvars, codebook, "year", n_bootstrap=199)
-    fig = plots.trend_plot(shares, codebook)
+    fig = plots_summaries.trend_plot(shares, codebook)
     axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
     assert [ax.get_title() for ax in axes] == [codebook.code(c).label_zh for c in codebook.ids]
     assert len({ax.get_ylim() for ax in axes}) == 1  # one y-scale
@@ -272,7 +272,7 @@ def test_trend_figure_has_one_panel_per_code_on_one_scale_with_n_per_year(
     blank = docvars.assign(year="")  # no dates at all: a figure that says so, not an error
     shares = groups.shares_by_group(wide, blank, codebook, "year", n_bootstrap=0)
     assert set(shares["group"]) == {groups.MISSING}
-    fig = plots.trend_plot(shares, codebook)
+    fig = plots_summaries.trend_plot(shares, codebook)
     assert "no document has a year" in fig.axes[0].texts[0].get_text()
     plt.close(fig)
 

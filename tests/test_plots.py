@@ -246,6 +246,43 @@ def test_word_cloud_font_cache_does_not_change_the_layout():
     from PIL import ImageFont
 
     assert ImageFont.truetype is not plots._CachedFonts.truetype  # PIL itself is left as it was
+    with plots._fonts_cached():  # drawn again from the cached fonts: the same pixels and SVG
+        cached_png, cached_svg = ours.to_image().tobytes(), ours.to_svg()
+    assert cached_png == plain.to_image().tobytes() and cached_svg == plain.to_svg()
+
+
+def test_style_is_seaborns_whitegrid_without_importing_seaborn():
+    import subprocess
+    import sys
+
+    import seaborn as sns
+    from matplotlib import colors
+
+    with matplotlib.rc_context():
+        family = plots.plots_setup()
+        ours = dict(matplotlib.rcParams)
+        codes = {c: colors.to_rgb(c) for c in "bgrmyck"}
+        sns.set_theme(style="whitegrid", context="notebook", font=family)
+        plots.plots_setup(style="darkgrid")  # through seaborn, then back
+        plots.plots_setup()
+        theirs = dict(matplotlib.rcParams)
+        sns.set_theme(style="whitegrid", context="notebook", font=family)
+        assert {c: colors.to_rgb(c) for c in "bgrmyck"} == codes  # seaborn's colour codes
+        seaborn_rc = dict(matplotlib.rcParams)
+    # every setting as seaborn's, but for the font (the project's) and seaborn's own colour map
+    differ = {k for k in seaborn_rc if seaborn_rc[k] != ours[k]}
+    assert differ == {"image.cmap", "font.family", "font.sans-serif"}
+    assert ours == {**theirs, "image.cmap": ours["image.cmap"]}
+    code = "import sys; "
+    code += "from helpers import plots; plots.plots_setup(); print('seaborn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_font_charmap_is_the_font_files_best_cmap():
+    from fontTools.ttLib import TTFont
+
+    assert plots._cmap() == frozenset(TTFont(plots.font_path(), lazy=True).getBestCmap())
 
 
 def test_documents_select_takes_the_first_n_or_the_named_documents():
@@ -326,3 +363,12 @@ def test_word_cloud_svg_is_the_same_from_the_font_cache(tmp_path, monkeypatch):
     fresh = plots.wordcloud_svg(wc)
     assert len(list(tmp_path.iterdir())) == 1
     assert plots.wordcloud_svg(wc) == fresh
+
+
+def test_summary_figures_moved_to_plots_summaries_keep_their_old_names():
+    from helpers import plots_summaries
+
+    for name in plots.MOVED_TO_SUMMARIES:
+        assert getattr(plots, name) is getattr(plots_summaries, name)
+    with pytest.raises(AttributeError, match="no_such_plot"):
+        plots.no_such_plot  # noqa: B018

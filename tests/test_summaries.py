@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import plots, summaries
+from helpers import plots, plots_summaries, summaries, summaries_crosstab
 from helpers.codebook import Code, Codebook
 
 LABELS = {
@@ -99,7 +99,10 @@ TABLE = {"A": [12, 5, 3], "B": [4, 9, 7]}
 def test_chi_square_cramers_v_and_residuals_against_a_hand_computation():
     wide = _wide(_table_units(TABLE, CODES3), CODES3)
     book = _codebook(CODES3)
-    assert summaries.codes_crosstab(wide, book).to_numpy().tolist() == [[12, 5, 3], [4, 9, 7]]
+    assert summaries_crosstab.codes_crosstab(wide, book).to_numpy().tolist() == [
+        [12, 5, 3],
+        [4, 9, 7],
+    ]
 
     # expected = row total × column total / N: every row total is 20, so E = (8, 7, 5) in both rows
     chi2 = (
@@ -113,7 +116,7 @@ def test_chi_square_cramers_v_and_residuals_against_a_hand_computation():
     assert chi2 == pytest.approx(6.742857, rel=1e-6)
     p = math.exp(-chi2 / 2)  # the chi-square survival function for 2 degrees of freedom
     v = math.sqrt(chi2 / (40 * (2 - 1)))
-    res = summaries.codes_independence(wide, book, n_permutations=0).iloc[0]
+    res = summaries_crosstab.codes_independence(wide, book, n_permutations=0).iloc[0]
     assert res["chi2"] == pytest.approx(chi2)
     assert res["df"] == 2
     assert res["p_chi2"] == pytest.approx(p)
@@ -129,7 +132,7 @@ def test_chi_square_cramers_v_and_residuals_against_a_hand_computation():
         ("A", "m1"): (3 - 5) / math.sqrt(5 * 0.5 * 0.75),
     }
     hand.update({("B", c): -r for (_, c), r in list(hand.items())})
-    resid = summaries.codes_residuals(wide, book)
+    resid = summaries_crosstab.codes_residuals(wide, book)
     got = {(r.doc_id, r.code): r.residual_adjusted for r in resid.itertuples()}
     assert got == pytest.approx(hand)
     assert hand[("A", "l1")] == pytest.approx(2.581989, rel=1e-6)
@@ -141,7 +144,7 @@ def test_chi_square_cramers_v_and_residuals_against_a_hand_computation():
 
 def test_residuals_adjusted_on_an_unbalanced_table():
     # O = [[10, 0], [5, 5]]: N = 20, rows 10/10, columns 15/5, E = [[7.5, 2.5], [7.5, 2.5]]
-    r = summaries.residuals_adjusted(np.array([[10, 0], [5, 5]]))
+    r = summaries_crosstab.residuals_adjusted(np.array([[10, 0], [5, 5]]))
     cell = (10 - 7.5) / math.sqrt(7.5 * (1 - 10 / 20) * (1 - 15 / 20))
     assert r[0, 0] == pytest.approx(cell) and r[1, 1] == pytest.approx(cell)
     assert r[0, 1] == pytest.approx(-cell) and r[1, 0] == pytest.approx(-cell)
@@ -159,7 +162,7 @@ def test_small_2x2_of_single_code_units_reports_fishers_exact_test():
     # margins 5/5 and 5/5: P(a = k) = C(5,k) C(5,5−k) / C(10,5) = (1, 25, 100, 100, 25, 1) / 252; a
     # = 4 observed; two-sided p sums the tables no more probable than it: k = 0, 1, 4, 5
     fisher_by_hand = (1 + 25 + 25 + 1) / 252
-    res = summaries.codes_independence(
+    res = summaries_crosstab.codes_independence(
         wide, _codebook(CODES2), n_permutations=9999, random_seed=7
     ).iloc[0]
     assert res["cells_expected_lt5"] == 4
@@ -173,7 +176,7 @@ def test_small_2x2_of_single_code_units_reports_fishers_exact_test():
     # p = (b + 1) / (n + 1)
     b = res["p_permutation"] * 10000 - 1
     assert b == pytest.approx(round(b), abs=1e-6) and b >= 0
-    again = summaries.codes_independence(
+    again = summaries_crosstab.codes_independence(
         wide, _codebook(CODES2), n_permutations=9999, random_seed=7
     ).iloc[0]
     assert again["p_permutation"] == res["p_permutation"]
@@ -189,7 +192,7 @@ def test_multi_code_units_force_the_permutation_test_and_it_matches_full_enumera
         ("B", {"m1"}),
     ]
     wide = _wide(units, CODES2)
-    res = summaries.codes_independence(
+    res = summaries_crosstab.codes_independence(
         wide, _codebook(CODES2), n_permutations=999, random_seed=1
     ).iloc[0]
     assert res["test"] == "Monte-Carlo permutation of whole units"
@@ -223,13 +226,13 @@ def test_permutation_p_value_is_reproducible_and_depends_on_the_seed():
     ]
     wide = _wide(units, ["l1", "l2", "m1"])
     book = _codebook(["l1", "l2", "m1"])
-    p1 = summaries.codes_independence(wide, book, n_permutations=499, random_seed=3)[
+    p1 = summaries_crosstab.codes_independence(wide, book, n_permutations=499, random_seed=3)[
         "p_permutation"
     ].iloc[0]
-    p2 = summaries.codes_independence(wide, book, n_permutations=499, random_seed=3)[
+    p2 = summaries_crosstab.codes_independence(wide, book, n_permutations=499, random_seed=3)[
         "p_permutation"
     ].iloc[0]
-    p3 = summaries.codes_independence(wide, book, n_permutations=499, random_seed=4)[
+    p3 = summaries_crosstab.codes_independence(wide, book, n_permutations=499, random_seed=4)[
         "p_permutation"
     ].iloc[0]
     assert p1 == p2 and 1 / 500 <= p1 <= 1
@@ -241,7 +244,7 @@ def test_one_test_per_code_picks_fisher_when_expected_counts_are_small():
         [("A", {"l1"})] * 3 + [("A", set())] * 17 + [("B", {"l1", "m1"})] * 9 + [("B", {"m1"})] * 11
     )
     wide = _wide(units, CODES2)
-    out = summaries.codes_document_tests(wide, _codebook(CODES2)).set_index("code")
+    out = summaries_crosstab.codes_document_tests(wide, _codebook(CODES2)).set_index("code")
     # l1: A 3/20, B 9/20 → expected coded 6 and 6, not coded 14 and 14: chi-square
     assert out.loc["l1", "test"] == "chi-square (asymptotic)"
     chi2 = 2 * ((3 - 6) ** 2 / 6 + (17 - 14) ** 2 / 14)
@@ -250,7 +253,7 @@ def test_one_test_per_code_picks_fisher_when_expected_counts_are_small():
     # m1: A 0/20, B 20/20 → expected 10 each: chi-square too, with a huge statistic
     assert out.loc["m1", "coded_A"] == 0 and out.loc["m1", "units_B"] == 20
     small = _wide([("A", {"l1"})] * 2 + [("A", set())] * 3 + [("B", set())] * 5, CODES2)
-    s = summaries.codes_document_tests(small, _codebook(CODES2)).set_index("code")
+    s = summaries_crosstab.codes_document_tests(small, _codebook(CODES2)).set_index("code")
     # l1: [[2, 3], [0, 5]]: P(a=2) = C(2,2)C(8,3)/C(10,5) = 56/252, the same for a=0; p = 112/252
     assert s.loc["l1", "test"] == "Fisher's exact"
     assert s.loc["l1", "p_value"] == pytest.approx(112 / 252)
@@ -352,6 +355,66 @@ def test_bootstrap_of_all_codes_at_once_is_stable_when_a_code_is_added_and_chunk
     assert np.array_equal(small[0], lows) and np.array_equal(small[1], highs)
 
 
+def _shares_bootstrap_reference(strata, n_bootstrap, confidence_level, rng):
+    """The obvious computation: each resample's draws counted per unit, counts @ codes."""
+    rng = np.random.default_rng(rng)
+    arrays = [np.asarray(a, dtype=float).reshape(len(a), -1) for a in strata if len(a)]
+    coded = np.zeros((n_bootstrap, arrays[0].shape[1]))
+    for a in arrays:
+        if len(a) == 1:
+            coded += a[0]
+            continue
+        for r in range(n_bootstrap):
+            coded[r] += np.bincount(rng.integers(0, len(a), len(a)), minlength=len(a)) @ a
+    alpha = (1 - confidence_level) / 2
+    total = sum(len(a) for a in arrays)
+    return np.quantile(coded / total, [alpha, 1 - alpha], axis=0)
+
+
+def test_bootstrap_packed_counts_give_the_floats_of_the_obvious_computation():
+    """Packed counts and quantiles read from histograms: the same draws, the same floats."""
+    g = np.random.default_rng(12)
+    for trial in range(40):
+        n_codes = int(g.integers(1, 14))
+        sizes = g.integers(0, 150, int(g.integers(1, 5)))  # 64+ units: codes in two words
+        strata = [(g.random((int(n), n_codes)) < g.random()).astype(int) for n in sizes]
+        strata.append(np.ones((1, n_codes), dtype=int))  # one unit: resamples to itself
+        level = float(g.choice([0.95, 0.9, 0.5]))
+        ref = _shares_bootstrap_reference(strata, 97, level, trial)
+        for max_cells in (2_000_000, 60):
+            ours = summaries.shares_bootstrap(
+                strata, n_bootstrap=97, confidence_level=level, rng=trial, max_cells=max_cells
+            )
+            assert np.array_equal(ours[0], ref[0]) and np.array_equal(ours[1], ref[1])
+    with pytest.raises(ValueError, match="0/1"):
+        summaries.shares_bootstrap([np.array([[2], [0]])], n_bootstrap=10)
+
+
+def test_frequency_of_every_group_at_once_is_each_group_on_its_own():
+    units = [("A", {"l1"}), ("A", {"l1", "m1"}), ("A", set()), ("B", {"m1"}), ("B", set())]
+    wide = _wide(units * 3, CODES2)
+    wide["section"] = ["一", "二", "一", "", "三"] * 3
+    book = _codebook(CODES2)
+    got = summaries.codes_frequency(wide, book, by="section", n_bootstrap=300, random_seed=4)
+    u = summaries.units_select(wide)
+    i = 0
+    for (doc, section), g in u.groupby(["doc_id", "section"], sort=False):
+        lows, highs = summaries.shares_bootstrap(
+            [g[["l1", "m1"]].to_numpy()],
+            n_bootstrap=300,
+            rng=summaries._seed(4, "section", doc, section),
+        )
+        for j, code in enumerate(["l1", "m1"]):
+            row = got.iloc[i]
+            coded = g[code].to_numpy() == 1
+            assert (row["doc_id"], row["section"], row["code"]) == (doc, section, code)
+            assert row["units_coded"] == coded.sum() and row["units"] == len(g)
+            assert row["unit_ids"] == " ".join(g.loc[coded, "unit_id"])
+            assert (row["ci_low"], row["ci_high"]) == (lows[j], highs[j])
+            i += 1
+    assert i == len(got)
+
+
 def test_bootstrap_interval_agrees_with_scipy_stratified_bootstrap():
     """Same method as scipy.stats.bootstrap (percentile, strata apart): within Monte-Carlo error."""
     rng = np.random.default_rng(8)
@@ -382,12 +445,12 @@ def test_whole_unit_permutation_agrees_with_scipy_permutation_test(method):
     x = (rng.random((36, 3)) < probs[labels]).astype(float)
     x[x.sum(axis=1) == 0, 0] = 1
     kw = {"n_permutations": 20000, "method": method}
-    chi2, p = summaries.permutation_chi2(labels, x, random_seed=1, **kw)
+    chi2, p = summaries_crosstab.permutation_chi2(labels, x, random_seed=1, **kw)
     groups = np.arange(3)
 
     def stat(lab, axis=-1):
         onehot = (lab[..., :, None] == groups).astype(float)
-        return summaries._chi2_batch(np.swapaxes(onehot, -1, -2) @ x)
+        return summaries_crosstab._chi2_batch(np.swapaxes(onehot, -1, -2) @ x)
 
     ref = stats.permutation_test(
         (labels,),
@@ -403,8 +466,8 @@ def test_whole_unit_permutation_agrees_with_scipy_permutation_test(method):
     assert abs(p - ref.pvalue) < 5 * math.sqrt(2) * se + 1e-4
     assert 0.0001 < p < 0.5  # a real difference between the documents, not a degenerate test
     # bounding memory does not change the result; the seed does, a little
-    assert summaries.permutation_chi2(labels, x, random_seed=1, max_cells=50, **kw)[1] == p
-    assert summaries.permutation_chi2(labels, x, random_seed=2, **kw)[1] != p
+    assert summaries_crosstab.permutation_chi2(labels, x, random_seed=1, max_cells=50, **kw)[1] == p
+    assert summaries_crosstab.permutation_chi2(labels, x, random_seed=2, **kw)[1] != p
 
 
 def test_whole_unit_permutation_chooses_the_cheaper_draw_and_keeps_memory_bounded():
@@ -414,16 +477,18 @@ def test_whole_unit_permutation_chooses_the_cheaper_draw_and_keeps_memory_bounde
     labels = np.repeat(np.arange(40), 6)  # 40 documents of 6 units
     x = (rng.random((240, 5)) < 0.3).astype(float)
     x[x.sum(axis=1) == 0, 0] = 1
-    auto = summaries.permutation_chi2(labels, x, n_permutations=999, random_seed=3)
-    assert auto == summaries.permutation_chi2(
+    auto = summaries_crosstab.permutation_chi2(labels, x, n_permutations=999, random_seed=3)
+    assert auto == summaries_crosstab.permutation_chi2(
         labels, x, n_permutations=999, random_seed=3, method="shuffle"
     )
     few = labels[:24] % 2, x[:24]
-    assert summaries.permutation_chi2(*few, n_permutations=999, random_seed=3) == (
-        summaries.permutation_chi2(*few, n_permutations=999, random_seed=3, method="patefield")
+    assert summaries_crosstab.permutation_chi2(*few, n_permutations=999, random_seed=3) == (
+        summaries_crosstab.permutation_chi2(
+            *few, n_permutations=999, random_seed=3, method="patefield"
+        )
     )
     with pytest.raises(ValueError, match="method"):
-        summaries.permutation_chi2(labels, x, method="exact")
+        summaries_crosstab.permutation_chi2(labels, x, method="exact")
 
 
 def test_fisher_freeman_halton_monte_carlo_matches_full_enumeration():
@@ -439,10 +504,13 @@ def test_fisher_freeman_halton_monte_carlo_matches_full_enumeration():
     observed = prob(table[:, 0])
     tables = [c for c in itertools.product(*(range(n + 1) for n in sizes)) if sum(c) == k]
     p_exact = sum(prob(c) for c in tables if prob(c) <= observed * (1 + 1e-9))
-    p_mc = summaries.fisher_freeman_halton_mc(table, n_permutations=20000, rng=3)
+    p_mc = summaries_crosstab.fisher_freeman_halton_mc(table, n_permutations=20000, rng=3)
     assert abs(p_mc - p_exact) < 5 * math.sqrt(p_exact * (1 - p_exact) / 20000)
     assert (
-        summaries.fisher_freeman_halton_mc(table, n_permutations=20000, rng=3, max_cells=30) == p_mc
+        summaries_crosstab.fisher_freeman_halton_mc(
+            table, n_permutations=20000, rng=3, max_cells=30
+        )
+        == p_mc
     )
 
 
@@ -589,11 +657,15 @@ def test_figures_render_with_chinese_labels(tmp_path):
     book = _codebook(codes)
     freq = summaries.codes_frequency(wide, book, by="document", n_bootstrap=200)
     figures = {
-        "shares": plots.shares_plot(freq, book),
-        "composition": plots.composition_plot(freq, book),
-        "cooccurrence": plots.cooccurrence_plot(summaries.codes_cooccurrence(wide, book), book),
-        "profile": plots.profile_plot(summaries.sections_profile(wide, book), book),
-        "residuals": plots.residuals_plot(summaries.codes_residuals(wide, book), book),
+        "shares": plots_summaries.shares_plot(freq, book),
+        "composition": plots_summaries.composition_plot(freq, book),
+        "cooccurrence": plots_summaries.cooccurrence_plot(
+            summaries.codes_cooccurrence(wide, book), book
+        ),
+        "profile": plots_summaries.profile_plot(summaries.sections_profile(wide, book), book),
+        "residuals": plots_summaries.residuals_plot(
+            summaries_crosstab.codes_residuals(wide, book), book
+        ),
     }
     for name, fig in figures.items():
         texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
@@ -626,7 +698,9 @@ def test_code_colours_stay_when_a_code_is_added_and_labels_are_readable():
     for codes in (before_codes, after_codes):
         wide = _wide(units, codes)
         book = _codebook(codes)
-        fig = plots.composition_plot(summaries.codes_frequency(wide, book, by="document"), book)
+        fig = plots_summaries.composition_plot(
+            summaries.codes_frequency(wide, book, by="document"), book
+        )
         colours.append(_legend_colours(fig))
         counts = [t for ax in fig.axes for t in ax.texts]
         assert counts and min(t.get_fontsize() for t in counts) >= 9
@@ -646,8 +720,15 @@ def test_section_profile_cell_labels_are_at_least_10_pt():
         sections=["一、甲", "二、乙", "一、丙"],
     )
     book = _codebook(codes)
-    fig = plots.profile_plot(summaries.sections_profile(wide, book), book)
+    fig = plots_summaries.profile_plot(summaries.sections_profile(wide, book), book)
     cells = [t for t in fig.axes[0].texts if t.get_text().endswith("%")]
     assert len(cells) == 3 * 3 and min(t.get_fontsize() for t in cells) >= 10
     assert plots.texts_overlapping(fig.axes[0]) == []
     plt.close(fig)
+
+
+def test_document_by_code_tables_moved_to_summaries_crosstab_keep_their_old_names():
+    for name in summaries.MOVED_TO_CROSSTAB:
+        assert getattr(summaries, name) is getattr(summaries_crosstab, name)
+    with pytest.raises(AttributeError, match="no_such_table"):
+        summaries.no_such_table  # noqa: B018

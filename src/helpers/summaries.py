@@ -8,10 +8,11 @@ to sentences.
 
 - Frequencies: :func:`codes_frequency` (by corpus, document or top-level section: units coded,
   share, bootstrap CI, density per 1,000 characters).
-- Document × code: :func:`codes_crosstab`, :func:`codes_independence` (chi-square, Cramér's V, a
-  whole-unit permutation test when expected counts are small or units carry several codes, Fisher's
-  exact test for 2 × 2), :func:`codes_residuals` (Haberman's adjusted residuals) and
-  :func:`codes_document_tests` (one document × coded/not table per code).
+- Document × code, in :mod:`helpers.summaries_crosstab` (``summaries.codes_crosstab`` … still
+  work): ``codes_crosstab``, ``codes_independence`` (chi-square, Cramér's V, a whole-unit
+  permutation test when expected counts are small or units carry several codes, Fisher's exact test
+  for 2 × 2), ``codes_residuals`` (Haberman's adjusted residuals) and ``codes_document_tests`` (one
+  document × coded/not table per code).
 - Logic × mechanism: :func:`codes_cooccurrence` (NVivo's matrix coding query: counts, Jaccard,
   unit ids), :func:`sections_profile` and :func:`sections_dominant`.
 - The paper tables (:func:`summaries_write`: CSV, one xlsx workbook, Markdown).
@@ -151,54 +152,111 @@ def codes_frequency(
     compare. ``ci_low``/``ci_high`` are percentile bootstrap intervals of the share (``n_bootstrap``
     resamples of units within the group, within each document for the corpus; empty when
     ``n_bootstrap`` is 0), every code of a group from the same resamples (:func:`shares_bootstrap`),
-    seeded by the group.
+    seeded by the group. Counts, characters and unit ids of every group come from one pass over
+    the units; only the resampling goes group by group (each group has its own seed).
     """
     if by not in ("corpus", "document", "section"):
         raise ValueError(f"by must be 'corpus', 'document' or 'section', not {by!r}")
     u = units_select(wide, kinds)
     info = _code_info(codebook, codebook.ids)
-    if by == "corpus":
-        groups = [(CORPUS_LABEL, "", u)]
-    elif by == "document":
-        groups = [(d, "", g) for d, g in u.groupby("doc_id", sort=False)]
-    else:
-        groups = [(d, s, g) for (d, s), g in u.groupby(["doc_id", "section"], sort=False)]
-    rows = []
     codes = list(codebook.ids)
-    for doc_id, section, g in groups:
-        n_chars = int(g["text"].astype(str).str.len().sum())
-        strata = [s for _, s in g.groupby("doc_id", sort=False)] if by == "corpus" else [g]
-        lows = highs = np.full(len(codes), np.nan)
-        if n_bootstrap and len(g):
-            lows, highs = shares_bootstrap(
-                [s[codes].to_numpy() for s in strata],
+    if by == "corpus":
+        group = np.zeros(len(u), dtype=np.intp)
+        keys = [(CORPUS_LABEL, "")]
+    else:
+        cols = ["doc_id"] if by == "document" else ["doc_id", "section"]
+        group, uniques = pd.MultiIndex.from_frame(u[cols].astype(str)).factorize()
+        keys = [(k[0], k[1] if by == "section" else "") for k in uniques]
+    n_groups = len(keys)
+    values = u[codes].to_numpy(dtype=np.int64).reshape(len(u), len(codes))
+    units = np.bincount(group, minlength=n_groups)
+    n_chars = np.bincount(
+        group, weights=u["text"].astype(str).str.len().to_numpy(), minlength=n_groups
+    ).astype(np.int64)
+    coded = np.zeros((n_groups, len(codes)), dtype=np.int64)
+    np.add.at(coded, group, values)
+    lows = np.full((n_groups, len(codes)), np.nan)
+    highs = lows.copy()
+    if n_bootstrap and len(u):
+        order = np.argsort(group, kind="stable")  # each group's units in table order
+        starts = np.searchsorted(group[order], np.arange(n_groups + 1))
+        doc_ids = u["doc_id"].astype(str).to_numpy()
+        for i, (doc_id, section) in enumerate(keys):
+            rows = order[starts[i] : starts[i + 1]]
+            strata = [values[rows]]
+            if by == "corpus":
+                doc, first = pd.factorize(doc_ids[rows])  # documents in order of appearance
+                strata = [values[rows[doc == d]] for d in range(len(first))]
+            lows[i], highs[i] = shares_bootstrap(
+                strata,
                 n_bootstrap=n_bootstrap,
                 confidence_level=confidence_level,
                 rng=_seed(random_seed, by, doc_id, section),
             )
-        ids = g["unit_id"].astype(str).to_numpy()
-        for c, low, high in zip(codes, lows, highs):
-            coded = g[c].to_numpy() == 1
-            n = int(coded.sum())
-            rows.append(
-                {
-                    "grouping": by,
-                    "doc_id": doc_id,
-                    "section": section,
-                    "code": c,
-                    "label_zh": info[c][0],
-                    "dimension": info[c][1],
-                    "units_coded": n,
-                    "units": len(g),
-                    "share": n / len(g) if len(g) else np.nan,
-                    "ci_low": float(low),
-                    "ci_high": float(high),
-                    "n_chars": n_chars,
-                    "density": 1000 * n / n_chars if n_chars else np.nan,
-                    "unit_ids": " ".join(ids[coded]),
-                }
-            )
-    return pd.DataFrame(rows)
+    ids = u["unit_id"].astype(str).to_numpy()
+    unit_ids = np.full((n_groups, len(codes)), "", dtype=object)
+    for j in range(len(codes)):
+        hit = values[:, j] == 1
+        joined = pd.Series(ids[hit]).groupby(group[hit], sort=False).agg(" ".join)
+        unit_ids[joined.index.to_numpy(), j] = joined.to_numpy()
+    n = coded.ravel()
+    size = np.repeat(units, len(codes))
+    chars = np.repeat(n_chars, len(codes))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(size > 0, n / np.maximum(size, 1), np.nan)
+        density = np.where(chars > 0, 1000 * n / np.maximum(chars, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "grouping": by,
+            "doc_id": np.repeat([k[0] for k in keys], len(codes)).astype(object),
+            "section": np.repeat([k[1] for k in keys], len(codes)).astype(object),
+            "code": codes * n_groups,
+            "label_zh": [info[c][0] for c in codes] * n_groups,
+            "dimension": [info[c][1] for c in codes] * n_groups,
+            "units_coded": n,
+            "units": size,
+            "share": share,
+            "ci_low": lows.ravel(),
+            "ci_high": highs.ravel(),
+            "n_chars": chars,
+            "density": density,
+            "unit_ids": unit_ids.ravel(),
+        }
+    )
+
+
+def _packing(n_draws: int) -> tuple[int, int]:
+    """Bits per code and codes per 64-bit word for counts of at most ``n_draws``."""
+    bits = max(1, int(n_draws).bit_length())
+    return bits, max(1, 63 // bits)
+
+
+def _quantiles_of_counts(coded: np.ndarray, total: int, qs) -> np.ndarray:
+    """Return ``np.quantile(coded / total, qs, axis=0)`` (linear method), from counts.
+
+    ``coded`` holds integers from 0 to ``total`` (resamples × codes). The order statistics the
+    quantiles need are read from each column's histogram of counts (one ``bincount``), not found
+    by sorting or partitioning every column, and interpolated with numpy's own formula (its
+    ``_lerp``), so the result is the same floats.
+    """
+    m, n_codes = coded.shape
+    virtual = (m - 1) * np.asarray(qs, dtype=float)
+    before = np.floor(virtual)
+    after = before + 1
+    last = virtual >= m - 1
+    before[last] = after[last] = m - 1
+    gamma = (virtual - before)[:, None]
+    hist = np.bincount(
+        (coded + np.arange(n_codes) * (total + 1)).ravel(), minlength=n_codes * (total + 1)
+    ).reshape(n_codes, total + 1)
+    cum = hist.cumsum(axis=1)
+
+    def kth(k: np.ndarray) -> np.ndarray:  # k-th smallest count of each column (0-based)
+        return np.stack([(cum <= int(x)).sum(axis=1) for x in k]) / total
+
+    a, b = kth(before), kth(after)
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
 def shares_bootstrap(
@@ -213,34 +271,46 @@ def shares_bootstrap(
 
     Each stratum is a unit × code 0/1 matrix (one document's units); it is resampled on its own,
     with replacement and at its own size, so a document's weight in a corpus share stays fixed. All
-    codes are computed on the same resamples, all resamples at once with numpy: each resample's
-    draws become a row of counts (how often each unit was drawn), and counts @ codes gives every
-    code's coded units, in chunks of at most ``max_cells`` counts. The draws depend only on the
-    strata sizes and ``rng``, so adding a code leaves the intervals of the others unchanged.
-    Percentile intervals (numpy's linear quantiles, as scipy's
-    ``bootstrap(method="percentile")``), not BCa: shares of 0 or 1 are common here and BCa is
-    undefined on them; a share of 0 gets the interval (0, 0). A stratum of one unit resamples to
-    itself.
+    codes are computed on the same resamples, all resamples at once with numpy, in chunks of at
+    most ``max_cells`` draws: each unit's codes are packed into one 64-bit integer (a few bits per
+    code, enough for the count of a whole resample), so summing a resample's drawn units counts
+    every code at once. The draws depend only on the strata sizes and ``rng``, so adding a code
+    leaves the intervals of the others unchanged. Percentile intervals (numpy's linear quantiles,
+    as scipy's ``bootstrap(method="percentile")``), not BCa: shares of 0 or 1 are common here and
+    BCa is undefined on them; a share of 0 gets the interval (0, 0). A stratum of one unit
+    resamples to itself.
     """
     rng = np.random.default_rng(rng)
-    arrays = [np.asarray(a, dtype=float).reshape(len(a), -1) for a in strata if len(a)]
+    arrays = [np.asarray(a).reshape(len(a), -1) for a in strata if len(a)]
     if not arrays:
         raise ValueError("no units to resample")
+    if any(((a != 0) & (a != 1)).any() for a in arrays):
+        raise ValueError("strata must be 0/1 (unit × code) matrices")
     total = sum(len(a) for a in arrays)
-    coded = np.zeros((n_bootstrap, arrays[0].shape[1]))
+    n_codes = arrays[0].shape[1]
+    coded = np.zeros((n_bootstrap, n_codes), dtype=np.int64)
     for a in arrays:
         n = len(a)
+        a = a.astype(np.int64)
         if n == 1:
             coded += a[0]
             continue
+        bits, per_word = _packing(n)
+        words = []
+        for first in range(0, n_codes, per_word):
+            cols = range(first, min(first + per_word, n_codes))
+            shifts = np.array([bits * (c - first) for c in cols], dtype=np.int64)
+            words.append((cols, shifts, (a[:, cols.start : cols.stop] << shifts).sum(axis=1)))
+        mask = (1 << bits) - 1
         chunk = max(1, min(n_bootstrap, max_cells // n))
         for start in range(0, n_bootstrap, chunk):
             m = min(chunk, n_bootstrap - start)
-            draws = rng.integers(0, n, (m, n)) + n * np.arange(m)[:, None]
-            counts = np.bincount(draws.ravel(), minlength=m * n).reshape(m, n)
-            coded[start : start + m] += counts @ a
+            draws = rng.integers(0, n, (m, n))
+            for cols, shifts, packed in words:
+                sums = packed[draws].sum(axis=1)
+                coded[start : start + m, cols.start : cols.stop] += (sums[:, None] >> shifts) & mask
     alpha = (1 - confidence_level) / 2
-    lows, highs = np.quantile(coded / total, [alpha, 1 - alpha], axis=0)
+    lows, highs = _quantiles_of_counts(coded, total, [alpha, 1 - alpha])
     return lows, highs
 
 
@@ -264,445 +334,25 @@ def share_bootstrap(
     return float(lows[0]), float(highs[0])
 
 
-# --------------------------------------------------------------------------------------------------
-# 2 Document × code
-# --------------------------------------------------------------------------------------------------
+#: The document × code tables and tests, now in :mod:`helpers.summaries_crosstab`;
+#: ``summaries.<name>`` still gives them.
+MOVED_TO_CROSSTAB = (
+    "codes_crosstab",
+    "residuals_adjusted",
+    "permutation_chi2",
+    "fisher_freeman_halton_mc",
+    "codes_independence",
+    "codes_residuals",
+    "codes_document_tests",
+)
 
 
-def codes_crosstab(
-    wide: pd.DataFrame,
-    codebook: Codebook,
-    *,
-    by: str = "doc_id",
-    kinds: Sequence[str] | None = None,
-    codes: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Return the document × code table: cells are units coded with the code (index: ``by``).
+def __getattr__(name: str):
+    if name in MOVED_TO_CROSSTAB:
+        from helpers import summaries_crosstab
 
-    A unit coded with several codes counts once in each of their columns (units are multi-label), so
-    the cells sum to codings, not units; :func:`codes_independence` takes that into account.
-    """
-    u = units_select(wide, kinds)
-    codes = list(codes or codebook.ids)
-    table = u.groupby(by, sort=False)[codes].sum().astype(int)
-    table.columns.name = "code"
-    return table
-
-
-def residuals_adjusted(observed: np.ndarray) -> np.ndarray:
-    """Return Haberman's adjusted standardized residuals of a two-way table.
-
-    (O − E) / √(E · (1 − row/N) · (1 − col/N)); each is approximately standard normal under
-    independence, so |r| > 1.96 marks a cell that departs from independence (5 %, uncorrected).
-    Cells with E = 0 get 0.
-    """
-    o = np.asarray(observed, dtype=float)
-    n = o.sum()
-    rows, cols = o.sum(axis=1, keepdims=True), o.sum(axis=0, keepdims=True)
-    e = rows @ cols / n
-    var = e * (1 - rows / n) * (1 - cols / n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = (o - e) / np.sqrt(var)
-    return np.where(var > 0, r, 0.0)
-
-
-def _chi2_batch(tables: np.ndarray) -> np.ndarray:
-    """Pearson's X² of a stack of tables (..., r, c); rows or columns summing to 0 contribute 0."""
-    n = tables.sum(axis=(-2, -1), keepdims=True)
-    e = tables.sum(axis=-1, keepdims=True) * tables.sum(axis=-2, keepdims=True) / n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        terms = np.where(e > 0, (tables - e) ** 2 / e, 0.0)
-    return terms.sum(axis=(-2, -1))
-
-
-def _at_least(null: np.ndarray, observed: float) -> np.ndarray:
-    """``null >= observed`` up to floating-point noise (scipy's ``permutation_test`` tolerance)."""
-    return null >= observed - abs(np.finfo(float).eps * 100 * observed)
-
-
-def permutation_chi2(
-    labels: np.ndarray,
-    codes: np.ndarray,
-    *,
-    n_permutations: int = 9999,
-    random_seed: int = 0,
-    max_cells: int = 2_000_000,
-    method: str = "auto",
-) -> tuple[float, float]:
-    """Return (X², p) of a whole-unit permutation test of label × code independence.
-
-    ``labels`` holds one group index per unit, ``codes`` the unit × code 0/1 matrix. The group
-    labels are shuffled over the units, each unit keeping all its codes, and X² of the group × code
-    table is recomputed. Because whole units move, the dependence between the codes of a multi-label
-    unit is kept under the null hypothesis, which the asymptotic chi-square test ignores.
-
-    Two ways to draw a relabelling, with the same distribution (both exact Monte-Carlo draws of
-    the permutation null, not approximations), whichever costs less per draw for this table:
-
-    - units with the same codes are interchangeable, so a random relabelling can be drawn as a
-      random table of code patterns × groups with the observed margins (Patefield's algorithm,
-      ``scipy.stats.random_table``), which has exactly the distribution the shuffled labels give.
-      Its cost grows with patterns × groups, so it is used when that is at most units + codings
-      (a few documents: the two-document corpus);
-    - otherwise the labels themselves are shuffled (``Generator.permuted``) and each resample's
-      group × code table is counted with one ``bincount`` over the codings, so its cost grows with
-      units + codings, not with documents × patterns (hundreds of documents).
-
-    Resamples are drawn in chunks of at most ``max_cells`` numbers, so memory is bounded whatever
-    ``n_permutations`` and the corpus size; the same ``random_seed`` gives the same p. ``method``:
-    ``"auto"`` (as above), ``"patefield"`` or ``"shuffle"``.
-    p = (b + 1) / (n + 1), b = resamples with X² at least the observed; when n! ≤
-    ``n_permutations`` every ordering of the units is enumerated and p is exact.
-    """
-    import itertools
-
-    from scipy import stats
-
-    groups, lab = np.unique(np.asarray(labels), return_inverse=True)
-    x = np.asarray(codes, dtype=float).reshape(len(lab), -1)
-    r = len(groups)
-    table = np.zeros((r, x.shape[1]))
-    np.add.at(table, lab, x)
-    observed = float(_chi2_batch(table))
-    n = len(lab)
-    if n <= 12 and math.factorial(n) <= n_permutations:
-        perms = np.array(
-            list(itertools.permutations(lab))
-        )  # every ordering, repeated labels included
-        onehot = (perms[..., None] == np.arange(r)).astype(float)  # (n!, n, r)
-        null = _chi2_batch(np.swapaxes(onehot, -1, -2) @ x)
-        return observed, float(_at_least(null, observed).mean())
-    patterns, kind = np.unique(x, axis=0, return_inverse=True)
-    rng = np.random.default_rng(random_seed)
-    unit_nz, code_nz = np.nonzero(x)
-    hits = 0
-    if method not in ("auto", "patefield", "shuffle"):
-        raise ValueError(f"method must be 'auto', 'patefield' or 'shuffle', not {method!r}")
-    if method == "patefield" or (method == "auto" and len(patterns) * r <= n + len(unit_nz)):
-        counts = np.zeros((len(patterns), r), dtype=np.int64)
-        np.add.at(counts, (kind.ravel(), lab), 1)
-        tables = stats.random_table(counts.sum(axis=1), counts.sum(axis=0))
-        chunk = max(1, min(n_permutations, max_cells // counts.size))
-        for start in range(0, n_permutations, chunk):
-            m = min(chunk, n_permutations - start)
-            drawn = tables.rvs(size=m, method="patefield", random_state=rng)  # (m, patterns, r)
-            null = _chi2_batch(np.einsum("mpr,pk->mrk", drawn, patterns))
-            hits += int(_at_least(null, observed).sum())
-        return observed, (hits + 1) / (n_permutations + 1)
-    k = x.shape[1]
-    weights = x[unit_nz, code_nz]
-    chunk = max(1, min(n_permutations, max_cells // max(n + len(unit_nz), r * k)))
-    for start in range(0, n_permutations, chunk):
-        m = min(chunk, n_permutations - start)
-        shuffled = rng.permuted(np.tile(lab, (m, 1)), axis=1)  # (m, units): a group per unit
-        cell = shuffled[:, unit_nz] * k + code_nz + (r * k) * np.arange(m)[:, None]
-        drawn = np.bincount(cell.ravel(), weights=np.tile(weights, m), minlength=m * r * k)
-        null = _chi2_batch(drawn.reshape(m, r, k))
-        hits += int(_at_least(null, observed).sum())
-    return observed, (hits + 1) / (n_permutations + 1)
-
-
-def fisher_freeman_halton_mc(
-    table: np.ndarray,
-    *,
-    n_permutations: int = 9999,
-    rng: np.random.Generator | int | None = 0,
-    max_cells: int = 2_000_000,
-) -> float:
-    """Return the Monte-Carlo p of the Fisher–Freeman–Halton test of a groups × (coded, not) table.
-
-    Under independence, with the margins fixed, the coded units fall on the groups as a multivariate
-    hypergeometric draw; ``n_permutations`` such tables are drawn at once with numpy
-    (``Generator.multivariate_hypergeometric``, in chunks of at most ``max_cells`` cells). A table
-    is at least as extreme as the observed one when its probability is not larger, i.e. when
-    Σ log n_ij! is not smaller. p = (b + 1) / (n + 1).
-    """
-    from scipy.special import gammaln
-
-    t = np.asarray(table, dtype=np.int64)
-    sizes, k = t.sum(axis=1), int(t[:, 0].sum())
-    rng = np.random.default_rng(rng)
-
-    def log_denominator(coded):  # Σ log n_ij! over both columns
-        return (gammaln(coded + 1) + gammaln(sizes - coded + 1)).sum(axis=-1)
-
-    observed = float(log_denominator(t[:, 0]))
-    chunk = max(1, min(n_permutations, max_cells // len(sizes)))
-    hits = 0
-    for start in range(0, n_permutations, chunk):
-        m = min(chunk, n_permutations - start)
-        drawn = rng.multivariate_hypergeometric(sizes, k, size=m)
-        hits += int(_at_least(log_denominator(drawn), observed).sum())
-    return (hits + 1) / (n_permutations + 1)
-
-
-def codes_independence(
-    wide: pd.DataFrame,
-    codebook: Codebook,
-    *,
-    by: str = "doc_id",
-    codes: Sequence[str] | None = None,
-    kinds: Sequence[str] | None = None,
-    n_permutations: int = 9999,
-    random_seed: int = 0,
-    min_expected: float = MIN_EXPECTED,
-) -> pd.DataFrame:
-    """Return one row: the chi-square test of document × code independence and the test to report.
-
-    Columns: table, n_units (units with at least one of the codes: they are what is permuted),
-    n_codings, rows, cols, chi2, df, p_chi2 (asymptotic), cramers_v, min_expected,
-    cells_expected_lt5, multi_label_units, p_permutation, n_permutations, random_seed, p_fisher (2 ×
-    2 only), test, p_value (the p of ``test``), note (why that test). Codes never coded are dropped
-    (they would give zero expected counts), and named in ``note``.
-
-    Which test: the asymptotic chi-square needs expected counts ≥ ``min_expected`` and independent
-    observations. Cells are codings, and a unit with several codes contributes to several cells, so
-    whenever some unit carries two codes of the table the whole-unit permutation test
-    (:func:`permutation_chi2`) is reported; also when an expected count is small. For a 2 × 2 table
-    of single-code units the table is an ordinary contingency table, and Fisher's exact test is
-    reported.
-    """
-    from scipy import stats
-
-    u = units_select(wide, kinds)
-    codes = list(codes or codebook.ids)
-    dropped = [c for c in codes if u[c].sum() == 0]
-    codes = [c for c in codes if c not in dropped]
-    coded = u[u[codes].sum(axis=1) > 0] if codes else u.iloc[:0]
-    table = coded.groupby(by, sort=False)[codes].sum() if codes else pd.DataFrame()
-    row = {
-        "table": f"{by} × code",
-        "n_units": len(coded),
-        "n_codings": int(table.to_numpy().sum()),
-        "rows": table.shape[0],
-        "cols": table.shape[1],
-    }
-    nan_cols = [
-        "chi2",
-        "df",
-        "p_chi2",
-        "cramers_v",
-        "min_expected",
-        "cells_expected_lt5",
-        "multi_label_units",
-        "p_permutation",
-        "n_permutations",
-        "random_seed",
-        "p_fisher",
-        "test",
-        "p_value",
-        "note",
-    ]
-    if table.shape[0] < 2 or table.shape[1] < 2:
-        row.update({k: np.nan for k in nan_cols})
-        row.update(
-            test="none", note="fewer than two documents or codes with codings: nothing to test"
-        )
-        return pd.DataFrame([row])
-    o = table.to_numpy(dtype=float)
-    chi = stats.chi2_contingency(o, correction=False)
-    small = int((chi.expected_freq < min_expected).sum())
-    multi = int((coded[codes].sum(axis=1) > 1).sum())
-    labels = pd.factorize(coded[by])[0]
-    _, p_perm = (
-        permutation_chi2(
-            labels, coded[codes].to_numpy(), n_permutations=n_permutations, random_seed=random_seed
-        )
-        if n_permutations
-        else (np.nan, np.nan)
-    )
-    p_fisher = float(stats.fisher_exact(o.astype(int)).pvalue) if o.shape == (2, 2) else np.nan
-    reasons = []
-    if small:
-        reasons.append(
-            f"{small} of {o.size} expected counts < {min_expected:g} "
-            f"(smallest {chi.expected_freq.min():.2f})"
-        )
-    if multi:
-        reasons.append(
-            f"{multi} of {len(coded)} units carry several of these codes, so codings are not "
-            f"independent observations"
-        )
-    if not reasons:
-        test, p = "chi-square (asymptotic)", chi.pvalue
-        why = f"every expected count ≥ {min_expected:g} and every unit has one code"
-    elif o.shape == (2, 2) and not multi:
-        test, p, why = (
-            "Fisher's exact",
-            p_fisher,
-            "; ".join(reasons) + "; 2 × 2 table of single-code units",
-        )
-    elif n_permutations:
-        test, p = "Monte-Carlo permutation of whole units", p_perm
-        exact = len(coded) <= 12 and math.factorial(len(coded)) <= n_permutations
-        how = (
-            f"all {math.factorial(len(coded))} relabellings of the units' {by} (exact)"
-            if exact
-            else f"{n_permutations} random permutations of the units' {by}, seed {random_seed}"
-        )
-        why = "; ".join(reasons) + f"; {how}"
-        if o.shape == (2, 2):
-            why += "; Fisher's exact p shown for reference only (it counts codings as independent)"
-    else:
-        test, p = "chi-square (asymptotic)", chi.pvalue
-        why = "; ".join(reasons) + "; no permutations asked for: p unreliable"
-    if dropped:
-        why += f"; codes never coded, left out: {', '.join(dropped)}"
-    row.update(
-        {
-            "chi2": float(chi.statistic),
-            "df": int(chi.dof),
-            "p_chi2": float(chi.pvalue),
-            "cramers_v": float(stats.contingency.association(o.astype(int), method="cramer")),
-            "min_expected": float(chi.expected_freq.min()),
-            "cells_expected_lt5": small,
-            "multi_label_units": multi,
-            "p_permutation": p_perm,
-            "n_permutations": n_permutations,
-            "random_seed": random_seed,
-            "p_fisher": p_fisher,
-            "test": test,
-            "p_value": float(p),
-            "note": why,
-        }
-    )
-    return pd.DataFrame([row])
-
-
-def codes_residuals(
-    wide: pd.DataFrame,
-    codebook: Codebook,
-    *,
-    by: str = "doc_id",
-    kinds: Sequence[str] | None = None,
-    codes: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Return the document × code table in long form with expected counts and adjusted residuals.
-
-    Columns: doc_id (the ``by`` value), code, label_zh, dimension, observed, expected,
-    residual_adjusted, flag (``+``/``−`` when |r| > 1.96: more/fewer codings than independence
-    predicts). Descriptive: with multi-label units the residuals are approximate (see
-    :func:`codes_independence`). Codes never coded are left out.
-    """
-    table = codes_crosstab(wide, codebook, by=by, kinds=kinds, codes=codes)
-    table = table.loc[:, table.sum(axis=0) > 0]
-    o = table.to_numpy(dtype=float)
-    e = o.sum(axis=1, keepdims=True) @ o.sum(axis=0, keepdims=True) / o.sum() if o.size else o
-    r = residuals_adjusted(o) if o.size else o
-    info = _code_info(codebook, table.columns)
-    rows = []
-    for i, g in enumerate(table.index):
-        for j, c in enumerate(table.columns):
-            rows.append(
-                {
-                    by: g,
-                    "code": c,
-                    "label_zh": info[c][0],
-                    "dimension": info[c][1],
-                    "observed": int(o[i, j]),
-                    "expected": e[i, j],
-                    "residual_adjusted": r[i, j],
-                    "flag": "+" if r[i, j] > 1.96 else "−" if r[i, j] < -1.96 else "",
-                }
-            )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            by,
-            "code",
-            "label_zh",
-            "dimension",
-            "observed",
-            "expected",
-            "residual_adjusted",
-            "flag",
-        ],
-    )
-
-
-def codes_document_tests(
-    wide: pd.DataFrame,
-    codebook: Codebook,
-    *,
-    by: str = "doc_id",
-    kinds: Sequence[str] | None = None,
-    n_permutations: int = 9999,
-    random_seed: int = 0,
-    min_expected: float = MIN_EXPECTED,
-) -> pd.DataFrame:
-    """Return one test per code: does the share of units coded differ between documents?
-
-    For each code, the document × (coded, not coded) table of units: a proper contingency table
-    (each unit once). Columns: code, label_zh, dimension, then per document ``coded_<doc>`` and
-    ``units_<doc>``, chi2, p_chi2 (Pearson, no continuity correction), phi (Cramér's V),
-    min_expected, p_fisher (2 × 2: Fisher's exact), p_permutation (more than two documents and small
-    expected counts: Fisher–Freeman–Halton by Monte-Carlo, :func:`fisher_freeman_halton_mc`),
-    test, p_value, p_bh (Benjamini–Hochberg over the codes, scipy's ``false_discovery_control``).
-    The test is chi-square when every expected count ≥ ``min_expected``, else the
-    exact/permutation one.
-    """
-    from scipy import stats
-
-    u = units_select(wide, kinds)
-    docs = list(pd.unique(u[by]))
-    info = _code_info(codebook, codebook.ids)
-    rows = []
-    for c in codebook.ids:
-        coded = u.groupby(by, sort=False)[c].sum().reindex(docs).to_numpy()
-        size = u.groupby(by, sort=False)[c].size().reindex(docs).to_numpy()
-        t = np.column_stack([coded, size - coded]).astype(int)
-        row = {"code": c, "label_zh": info[c][0], "dimension": info[c][1]}
-        for d, k, n in zip(docs, coded, size):
-            row[f"coded_{d}"], row[f"units_{d}"] = int(k), int(n)
-        if len(docs) < 2 or (t.sum(axis=0) == 0).any():
-            row.update(
-                chi2=np.nan,
-                p_chi2=np.nan,
-                phi=np.nan,
-                min_expected=np.nan,
-                p_fisher=np.nan,
-                p_permutation=np.nan,
-                test="none",
-                p_value=np.nan,
-            )
-            rows.append(row)
-            continue
-        chi = stats.chi2_contingency(t, correction=False)
-        small = bool((chi.expected_freq < min_expected).any())
-        p_fisher = p_perm = np.nan
-        if t.shape == (2, 2):
-            p_fisher = float(stats.fisher_exact(t).pvalue)
-        elif small and n_permutations:
-            p_perm = fisher_freeman_halton_mc(
-                t, n_permutations=n_permutations, rng=_seed(random_seed, "code", c)
-            )
-        if not small:
-            test, p = "chi-square (asymptotic)", chi.pvalue
-        elif t.shape == (2, 2):
-            test, p = "Fisher's exact", p_fisher
-        elif n_permutations:
-            test, p = "Fisher–Freeman–Halton (Monte-Carlo)", p_perm
-        else:
-            test, p = "chi-square (asymptotic, small expected counts)", chi.pvalue
-        row.update(
-            chi2=float(chi.statistic),
-            p_chi2=float(chi.pvalue),
-            phi=float(stats.contingency.association(t, method="cramer")),
-            min_expected=float(chi.expected_freq.min()),
-            p_fisher=p_fisher,
-            p_permutation=p_perm,
-            test=test,
-            p_value=float(p),
-        )
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    ok = out["p_value"].notna()
-    out["p_bh"] = np.nan
-    if ok.any():
-        out.loc[ok, "p_bh"] = stats.false_discovery_control(
-            out.loc[ok, "p_value"].to_numpy(), method="bh"
-        )
-    return out
+        return getattr(summaries_crosstab, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from helpers.tokens import Segmenter
 
@@ -132,7 +132,8 @@ def _keyness(
             stat = stat / q
     sign = np.where(a >= exp[0], 1.0, -1.0)
     stat = stat * sign
-    p = stats.chi2.sf(np.abs(stat), 1)
+    # the χ²(1) upper tail: stats.chi2.sf's, without importing scipy.stats (a second of CPU time)
+    p = special.chdtrc(1, np.abs(stat))
     out = pd.DataFrame(
         {
             "feature": feats,
