@@ -21,8 +21,18 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
+from helpers.errors import path_display
 from helpers.reliability import MACRO
-from helpers.tables import bytes_write, file_atomic, path_resolve, table_read, text_write
+from helpers.tables import (
+    bytes_write,
+    file_atomic,
+    path_resolve,
+    table_full_path,
+    table_is_cut,
+    table_read,
+    table_source,
+    text_write,
+)
 
 
 @dataclass(frozen=True)
@@ -345,11 +355,15 @@ def table_format(df: pd.DataFrame, *, max_ids: int = 5) -> pd.DataFrame:
 
 
 def _table_html(path: Path, link: str) -> str:
-    df = table_read(path)
+    df = table_read(path)  # the whole table, also when the committed CSV was cut for review
     shown = table_format(df.head(MAX_ROWS))
-    note = f"{len(df)} rows" + (
-        f", first {MAX_ROWS} shown: the whole table is in the CSV" if len(df) > MAX_ROWS else ""
+    whole = (
+        f"the whole table is in {html.escape(path_display(table_full_path(path)))} "
+        "(the CSV keeps part of it)"
+        if table_is_cut(path)
+        else "the whole table is in the CSV"
     )
+    note = f"{len(df)} rows" + (f", first {MAX_ROWS} shown: {whole}" if len(df) > MAX_ROWS else "")
     body = shown.to_html(index=False, escape=True, border=0, na_rep="")
     return (
         f"<h4>{html.escape(path.name)}</h4><p class='note'>{note} · <a href='{link}'>CSV</a></p>"
@@ -631,7 +645,8 @@ def _read_optional(tables: Path, name: str, columns: tuple[str, ...]):
     path = tables / name
     if not path.exists():
         return None
-    df = pd.read_csv(path, encoding="utf-8")  # numbers as numbers, empty cells as NaN
+    # numbers as numbers, empty cells as NaN; every row of a table cut for review
+    df = pd.read_csv(table_source(path), encoding="utf-8")
     return df if set(columns) <= set(df.columns) else None
 
 
