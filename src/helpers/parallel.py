@@ -5,15 +5,30 @@ parallel. :func:`documents_map` is the one switch: ``engine="serial"`` (the defa
 ``engine="dask"`` (a ``dask.distributed`` LocalCluster on this machine, or the cluster at
 ``address``). Results come back in input order, so the output tables are identical whichever engine
 ran them. Dask writes its scratch files under ``.cache/dask`` in the project.
+
+On top of it, the stages of the notebooks that work on the units table document by document:
+:func:`documents_segment` (notebook 02's :func:`helpers.tokens.tokens_segment`) and
+:func:`documents_code` (notebook 03's segmentation for word boundaries and
+:func:`helpers.coding.units_code`). Each splits the units into runs of whole documents, one task a
+run, builds the segmenter once per worker process and gives the same table as the serial call.
+:func:`peak_rss_mb` is a worker's peak memory (``client.run(peak_rss_mb)``: one figure a worker).
 """
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from helpers import paths
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from helpers.codebook import Codebook
+    from helpers.coding import CodingResult
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -141,3 +156,154 @@ def _dask_map(
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Segmentation and coding, document by document
+# --------------------------------------------------------------------------------------------------
+
+#: Tasks per worker for the units-table stages: enough for the workers to share the documents
+#: evenly, few enough that the per-task cost (the segmenter's lookup, the codebook's automaton)
+#: stays small against the work.
+TASKS_PER_WORKER = 4
+
+
+def units_chunks(units: pd.DataFrame, n_chunks: int) -> list[pd.DataFrame]:
+    """Split ``units`` into at most ``n_chunks`` tables of whole documents, in document order.
+
+    Documents are taken in the order they first appear and keep their rows in table order; the
+    chunks hold about the same number of units each. Without ``doc_id`` the table is one chunk.
+    """
+    if "doc_id" not in units or units.empty or n_chunks <= 1:
+        return [units]
+    import numpy as np
+
+    codes, docs = units["doc_id"].factorize(sort=False)
+    sizes = np.bincount(codes, minlength=len(docs))
+    before = np.cumsum(sizes) - sizes  # units of the documents before each one
+    chunk_of_doc = before * n_chunks // len(units)
+    chunk = chunk_of_doc[codes]
+    return [units[chunk == c] for c in np.unique(chunk_of_doc)]
+
+
+def _segmenter(user_dict: str | Path | None, backend: str):
+    """This process's segmenter for ``user_dict`` and ``backend`` (built on first use)."""
+    from helpers import tokens
+
+    key = f"segmenter:{user_dict}:{backend}"
+    if user_dict is None:
+        return process_state(key, lambda: tokens.segmenter_make(backend=backend))
+    return process_state(key, lambda: tokens.segmenter_make(user_dict, backend=backend))
+
+
+def _chunk_segment(user_dict, backend, cache_dir, chunk: pd.DataFrame) -> pd.DataFrame:
+    from helpers import tokens
+
+    return tokens.tokens_segment(chunk, _segmenter(user_dict, backend), cache_dir=cache_dir)
+
+
+def _chunk_code(user_dict, backend, cache_dir, codebook, chunk: pd.DataFrame):
+    from helpers import coding, tokens
+
+    seg = _segmenter(user_dict, backend)
+    toks = tokens.tokens_segment(chunk, seg, cache_dir=cache_dir)
+    result = coding.units_code(chunk, codebook, tokens=toks)
+    return result.units, result.evidence, result.wide
+
+
+def _tasks(engine: str, n_workers: int) -> int:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    return 1 if engine == "serial" else max(1, n_workers) * TASKS_PER_WORKER
+
+
+def documents_segment(
+    units: pd.DataFrame,
+    *,
+    user_dict: str | Path | None = None,
+    backend: str = "auto",
+    engine: str = "serial",
+    n_workers: int = 2,
+    address: str | None = None,
+    cache_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Return :func:`helpers.tokens.tokens_segment` of ``units``, computed document by document.
+
+    ``engine="dask"`` segments runs of whole documents on ``n_workers`` worker processes (or the
+    cluster at ``address``), each with its own segmenter for ``user_dict`` and ``backend`` (the
+    arguments of :func:`helpers.tokens.segmenter_make`; None: its default dictionary); the token
+    table is the one the serial call gives, row for row. ``cache_dir`` as for ``tokens_segment``
+    (None: its default cache).
+    """
+    import pandas as pd
+
+    from helpers import tokens
+
+    cache = tokens.SEGMENT_CACHE if cache_dir is None else cache_dir
+    chunks = units_chunks(units, _tasks(engine, n_workers))
+    frames = documents_map(
+        partial(_chunk_segment, user_dict, backend, cache),
+        chunks,
+        engine=engine,
+        n_workers=n_workers,
+        address=address,
+    )
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def documents_code(
+    units: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    user_dict: str | Path | None = None,
+    backend: str = "auto",
+    engine: str = "serial",
+    n_workers: int = 2,
+    address: str | None = None,
+    cache_dir: str | Path | None = None,
+) -> CodingResult:
+    """Return the coding of ``units`` as notebook 03 makes it, computed document by document.
+
+    The same as ``coding.units_code(units, codebook, tokens=tokens.tokens_segment(units, seg))``
+    with ``seg = tokens.segmenter_make(user_dict, backend=backend)``: every run of whole documents
+    is segmented (for word boundaries) and coded on a worker (``engine="dask"``), and the evidence
+    and the unit × code table are put back in the order of ``units``. A keyword or pattern never
+    matches across units, so coding a document alone gives the evidence it gets in the corpus.
+    """
+    import pandas as pd
+
+    from helpers import tokens
+    from helpers.coding import CodingResult
+
+    cache = tokens.SEGMENT_CACHE if cache_dir is None else cache_dir
+    chunks = units_chunks(units, _tasks(engine, n_workers))
+    parts = documents_map(
+        partial(_chunk_code, user_dict, backend, cache, codebook),
+        chunks,
+        engine=engine,
+        n_workers=n_workers,
+        address=address,
+    )
+    if len(parts) == 1:
+        u, evidence, wide = parts[0]
+        return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
+    u = pd.concat([p[0] for p in parts], ignore_index=True)
+    evidence = pd.concat([p[1] for p in parts], ignore_index=True)
+    wide = pd.concat([p[2] for p in parts], ignore_index=True)
+    # runs of documents are contiguous in ``units`` unless a document's units are scattered:
+    # restore the serial order (by unit position; evidence keeps its order within a unit)
+    position = pd.Series(range(len(units)), index=units["unit_id"].to_numpy())
+    order = position.reindex(u["unit_id"].to_numpy()).to_numpy()
+    if (order[1:] < order[:-1]).any():
+        u = u.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+        wide = wide.iloc[position.reindex(wide["unit_id"]).to_numpy().argsort(kind="stable")]
+        wide = wide.reset_index(drop=True)
+        ev_pos = position.reindex(evidence["unit_id"]).to_numpy()
+        evidence = evidence.iloc[ev_pos.argsort(kind="stable")].reset_index(drop=True)
+    return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB (``ru_maxrss``); on Dask, one worker's:
+    ``client.run(peak_rss_mb)`` gives ``{worker address: MB}``."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
