@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from helpers import paths
+from helpers.tokens import SEGMENT_CACHE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -186,8 +187,10 @@ def units_chunks(units: pd.DataFrame, n_chunks: int) -> list[pd.DataFrame]:
     return [units[chunk == c] for c in np.unique(chunk_of_doc)]
 
 
-def _segmenter(user_dict: str | Path | None, backend: str):
-    """This process's segmenter for ``user_dict`` and ``backend`` (built on first use)."""
+def process_segmenter(user_dict: str | Path | None, backend: str):
+    """This process's segmenter for ``user_dict`` and ``backend`` (built on first use, then kept:
+    :func:`process_state`). ``client.run(process_segmenter, user_dict, backend)`` builds it on
+    every worker ahead of the work, e.g. for a benchmark that should not count it."""
     from helpers import tokens
 
     key = f"segmenter:{user_dict}:{backend}"
@@ -199,13 +202,13 @@ def _segmenter(user_dict: str | Path | None, backend: str):
 def _chunk_segment(user_dict, backend, cache_dir, chunk: pd.DataFrame) -> pd.DataFrame:
     from helpers import tokens
 
-    return tokens.tokens_segment(chunk, _segmenter(user_dict, backend), cache_dir=cache_dir)
+    return tokens.tokens_segment(chunk, process_segmenter(user_dict, backend), cache_dir=cache_dir)
 
 
 def _chunk_code(user_dict, backend, cache_dir, codebook, chunk: pd.DataFrame):
     from helpers import coding, tokens
 
-    seg = _segmenter(user_dict, backend)
+    seg = process_segmenter(user_dict, backend)
     toks = tokens.tokens_segment(chunk, seg, cache_dir=cache_dir)
     result = coding.units_code(chunk, codebook, tokens=toks)
     return result.units, result.evidence, result.wide
@@ -225,7 +228,7 @@ def documents_segment(
     engine: str = "serial",
     n_workers: int = 2,
     address: str | None = None,
-    cache_dir: str | Path | None = None,
+    cache_dir: str | Path | None = SEGMENT_CACHE,
 ) -> pd.DataFrame:
     """Return :func:`helpers.tokens.tokens_segment` of ``units``, computed document by document.
 
@@ -233,16 +236,13 @@ def documents_segment(
     cluster at ``address``), each with its own segmenter for ``user_dict`` and ``backend`` (the
     arguments of :func:`helpers.tokens.segmenter_make`; None: its default dictionary); the token
     table is the one the serial call gives, row for row. ``cache_dir`` as for ``tokens_segment``
-    (None: its default cache).
+    (None: no cache).
     """
     import pandas as pd
 
-    from helpers import tokens
-
-    cache = tokens.SEGMENT_CACHE if cache_dir is None else cache_dir
     chunks = units_chunks(units, _tasks(engine, n_workers))
     frames = documents_map(
-        partial(_chunk_segment, user_dict, backend, cache),
+        partial(_chunk_segment, user_dict, backend, cache_dir),
         chunks,
         engine=engine,
         n_workers=n_workers,
@@ -260,7 +260,7 @@ def documents_code(
     engine: str = "serial",
     n_workers: int = 2,
     address: str | None = None,
-    cache_dir: str | Path | None = None,
+    cache_dir: str | Path | None = SEGMENT_CACHE,
 ) -> CodingResult:
     """Return the coding of ``units`` as notebook 03 makes it, computed document by document.
 
@@ -272,13 +272,11 @@ def documents_code(
     """
     import pandas as pd
 
-    from helpers import tokens
     from helpers.coding import CodingResult
 
-    cache = tokens.SEGMENT_CACHE if cache_dir is None else cache_dir
     chunks = units_chunks(units, _tasks(engine, n_workers))
     parts = documents_map(
-        partial(_chunk_code, user_dict, backend, cache, codebook),
+        partial(_chunk_code, user_dict, backend, cache_dir, codebook),
         chunks,
         engine=engine,
         n_workers=n_workers,
