@@ -150,13 +150,13 @@ BUDGETS: MappingProxyType[str, Budget] = MappingProxyType(
     {
         # 02: every term of every document; every edge with the ids of the units it joins
         "lexical_frequency.csv": Budget(10_000, per="group"),
-        "lexical_cooccurrence_edges.csv": Budget(2_000, chars=2_000),
+        "lexical_cooccurrence_edges.csv": Budget(2_000, chars=1_000),
         # 03: every unit and every piece of evidence, and the review workbook of coded units
         "coding_units.csv": Budget(3_000, per="doc_id"),
         "coding_evidence.csv": Budget(5_000, per="doc_id"),
         "coding_review.xlsx": Budget(500),  # rows per sheet
         # 04: every document's and section's share, every number cited
-        "summary_frequency.csv": Budget(6_000, chars=2_000),
+        "summary_frequency.csv": Budget(3_000, chars=2_000),
         "summary_section_profile.csv": Budget(5_000, per="doc_id", chars=2_000),
         "summary_numbers.csv": Budget(3_000, per="doc_id"),
     }
