@@ -115,8 +115,10 @@ def test_segmentation_and_coding_on_dask_workers_equal_the_serial_calls(cleaned,
     pd.testing.assert_frame_equal(result.wide, serial.wide)
     pd.testing.assert_frame_equal(result.counts, serial.counts)
     assert len(serial.evidence) > 500  # the comparison covers real evidence
-    again = parallel.documents_code(units, book, engine="serial", cache_dir=tmp_path / "cache")
+    # serial: the notebook's own segmenter, in this process
+    again = parallel.documents_code(units, book, seg, cache_dir=tmp_path / "cache")
     pd.testing.assert_frame_equal(again.evidence, serial.evidence)
+    pd.testing.assert_frame_equal(parallel.documents_segment(units, seg), serial_tokens)
 
 
 def test_peak_memory_of_this_process_is_reported_in_mb():

@@ -187,66 +187,82 @@ def units_chunks(units: pd.DataFrame, n_chunks: int) -> list[pd.DataFrame]:
     return [units[chunk == c] for c in np.unique(chunk_of_doc)]
 
 
-def process_segmenter(user_dict: str | Path | None, backend: str):
-    """This process's segmenter for ``user_dict`` and ``backend`` (built on first use, then kept:
-    :func:`process_state`). ``client.run(process_segmenter, user_dict, backend)`` builds it on
-    every worker ahead of the work, e.g. for a benchmark that should not count it."""
+def process_segmenter(user_dict: str | Path | None, backend: str = "auto", hmm: bool = True):
+    """This process's segmenter for ``user_dict``, ``backend`` and ``hmm`` (the arguments of
+    :func:`helpers.tokens.segmenter_make`; ``user_dict`` None: its default dictionary), built on
+    first use and then kept (:func:`process_state`). ``client.run(process_segmenter, ...)`` builds
+    it on every worker ahead of the work, e.g. for a benchmark that should not count it."""
     from helpers import tokens
 
-    key = f"segmenter:{user_dict}:{backend}"
+    key = f"segmenter:{user_dict}:{backend}:{hmm}"
     if user_dict is None:
-        return process_state(key, lambda: tokens.segmenter_make(backend=backend))
-    return process_state(key, lambda: tokens.segmenter_make(user_dict, backend=backend))
+        return process_state(key, lambda: tokens.segmenter_make(backend=backend, hmm=hmm))
+    return process_state(key, lambda: tokens.segmenter_make(user_dict, backend=backend, hmm=hmm))
 
 
-def _chunk_segment(user_dict, backend, cache_dir, chunk: pd.DataFrame) -> pd.DataFrame:
+def _segmenter_of(spec):
+    """A segmenter given as itself (serial) or as ``(user_dict, backend, hmm)`` (one a worker)."""
+    return process_segmenter(*spec) if isinstance(spec, tuple) else spec
+
+
+def _chunk_segment(spec, cache_dir, progress: bool, chunk: pd.DataFrame) -> pd.DataFrame:
     from helpers import tokens
 
-    return tokens.tokens_segment(chunk, process_segmenter(user_dict, backend), cache_dir=cache_dir)
+    seg = _segmenter_of(spec)
+    return tokens.tokens_segment(chunk, seg, cache_dir=cache_dir, progress=progress)
 
 
-def _chunk_code(user_dict, backend, cache_dir, codebook, chunk: pd.DataFrame):
+def _chunk_code(spec, cache_dir, codebook, progress: bool, chunk: pd.DataFrame):
     from helpers import coding, tokens
 
-    seg = process_segmenter(user_dict, backend)
-    toks = tokens.tokens_segment(chunk, seg, cache_dir=cache_dir)
-    result = coding.units_code(chunk, codebook, tokens=toks)
+    toks = tokens.tokens_segment(chunk, _segmenter_of(spec), cache_dir=cache_dir)
+    result = coding.units_code(chunk, codebook, tokens=toks, progress=progress)
     return result.units, result.evidence, result.wide
 
 
-def _tasks(engine: str, n_workers: int) -> int:
+def _plan(units: pd.DataFrame, segmenter, user_dict, backend, hmm, engine, n_workers):
+    """The chunks of ``units`` and the segmenter spec for ``engine``."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
-    return 1 if engine == "serial" else max(1, n_workers) * TASKS_PER_WORKER
+    if engine == "serial":
+        spec = segmenter if segmenter is not None else (user_dict, backend, hmm)
+        return [units], spec
+    return units_chunks(units, max(1, n_workers) * TASKS_PER_WORKER), (user_dict, backend, hmm)
 
 
 def documents_segment(
     units: pd.DataFrame,
+    segmenter=None,
     *,
     user_dict: str | Path | None = None,
     backend: str = "auto",
+    hmm: bool = True,
     engine: str = "serial",
     n_workers: int = 2,
     address: str | None = None,
     cache_dir: str | Path | None = SEGMENT_CACHE,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Return :func:`helpers.tokens.tokens_segment` of ``units``, computed document by document.
 
-    ``engine="dask"`` segments runs of whole documents on ``n_workers`` worker processes (or the
-    cluster at ``address``), each with its own segmenter for ``user_dict`` and ``backend`` (the
-    arguments of :func:`helpers.tokens.segmenter_make`; None: its default dictionary); the token
-    table is the one the serial call gives, row for row. ``cache_dir`` as for ``tokens_segment``
-    (None: no cache).
+    ``engine="serial"`` is ``tokens_segment(units, segmenter)`` in this process (``segmenter``
+    None: one built from ``user_dict``, ``backend`` and ``hmm``). ``engine="dask"`` segments runs
+    of whole documents on ``n_workers`` worker processes (or the cluster at ``address``), each
+    with its own segmenter built from ``user_dict``, ``backend`` and ``hmm`` (the arguments of
+    :func:`helpers.tokens.segmenter_make`, which must be those of ``segmenter``); the token table
+    is the serial one, row for row. ``cache_dir`` as for ``tokens_segment`` (None: no cache).
     """
     import pandas as pd
 
-    chunks = units_chunks(units, _tasks(engine, n_workers))
+    chunks, spec = _plan(units, segmenter, user_dict, backend, hmm, engine, n_workers)
     frames = documents_map(
-        partial(_chunk_segment, user_dict, backend, cache_dir),
+        partial(_chunk_segment, spec, cache_dir, progress and engine == "serial"),
         chunks,
         engine=engine,
         n_workers=n_workers,
         address=address,
+        progress=progress and engine != "serial",
+        desc="segmentation",
     )
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
@@ -254,33 +270,38 @@ def documents_segment(
 def documents_code(
     units: pd.DataFrame,
     codebook: Codebook,
+    segmenter=None,
     *,
     user_dict: str | Path | None = None,
     backend: str = "auto",
+    hmm: bool = True,
     engine: str = "serial",
     n_workers: int = 2,
     address: str | None = None,
     cache_dir: str | Path | None = SEGMENT_CACHE,
+    progress: bool = False,
 ) -> CodingResult:
     """Return the coding of ``units`` as notebook 03 makes it, computed document by document.
 
     The same as ``coding.units_code(units, codebook, tokens=tokens.tokens_segment(units, seg))``
-    with ``seg = tokens.segmenter_make(user_dict, backend=backend)``: every run of whole documents
-    is segmented (for word boundaries) and coded on a worker (``engine="dask"``), and the evidence
-    and the unit × code table are put back in the order of ``units``. A keyword or pattern never
-    matches across units, so coding a document alone gives the evidence it gets in the corpus.
+    with the segmenter as for :func:`documents_segment`: every run of whole documents is segmented
+    (for word boundaries) and coded on a worker (``engine="dask"``), and the evidence and the
+    unit × code table are put back in the order of ``units``. A keyword or pattern never matches
+    across units, so coding a document alone gives the evidence it gets in the corpus.
     """
     import pandas as pd
 
     from helpers.coding import CodingResult
 
-    chunks = units_chunks(units, _tasks(engine, n_workers))
+    chunks, spec = _plan(units, segmenter, user_dict, backend, hmm, engine, n_workers)
     parts = documents_map(
-        partial(_chunk_code, user_dict, backend, cache_dir, codebook),
+        partial(_chunk_code, spec, cache_dir, codebook, progress and engine == "serial"),
         chunks,
         engine=engine,
         n_workers=n_workers,
         address=address,
+        progress=progress and engine != "serial",
+        desc="coding",
     )
     if len(parts) == 1:
         u, evidence, wide = parts[0]
