@@ -17,7 +17,7 @@ sentence, and a Python loop testing each codebook keyword with ``in``.
     .venv/bin/python benchmarks/bench_pipeline.py [--docs 1000] [--engine serial|dask|both] \
         [--seed 7] [--units]
 
-After each pass it prints the peak memory of each Dask worker (``ru_maxrss``, via
+After each pass it prints the peak memory of each Dask worker (``VmHWM``, via
 ``helpers.parallel.peak_rss_mb``) or of the serial process. ``--units`` also segments and codes one
 units table of every document as notebooks 02 and 03 do, with ``helpers.parallel``'s
 ``documents_segment`` and ``documents_code``, serially and on the same workers, checks that the
@@ -105,6 +105,11 @@ def _state() -> tuple:
 
 def _warm() -> None:
     _state()
+
+
+def _warm_units() -> None:
+    """Build the segmenter of ``helpers.parallel`` in this worker (returns nothing to ship back)."""
+    process_segmenter(None, "auto")
 
 
 def document_clean_units(item: tuple[str, Path, str, Path]) -> dict:
@@ -336,7 +341,7 @@ def main() -> None:
                 )
                 results[engine]["startup"] = startup
                 if args.units:
-                    client.run(process_segmenter, None, "auto")
+                    client.run(_warm_units)
                     units_runs["dask"] = run_units(
                         units, "dask", args.workers, cluster.scheduler_address
                     )

@@ -190,8 +190,9 @@ def units_chunks(units: pd.DataFrame, n_chunks: int) -> list[pd.DataFrame]:
 def process_segmenter(user_dict: str | Path | None, backend: str = "auto", hmm: bool = True):
     """This process's segmenter for ``user_dict``, ``backend`` and ``hmm`` (the arguments of
     :func:`helpers.tokens.segmenter_make`; ``user_dict`` None: its default dictionary), built on
-    first use and then kept (:func:`process_state`). ``client.run(process_segmenter, ...)`` builds
-    it on every worker ahead of the work, e.g. for a benchmark that should not count it."""
+    first use and then kept (:func:`process_state`). To build it on every worker ahead of the work
+    (a benchmark that should not count it), ``client.run`` a function that calls this and returns
+    None: a segmenter does not pickle."""
     from helpers import tokens
 
     key = f"segmenter:{user_dict}:{backend}:{hmm}"
@@ -323,6 +324,18 @@ def documents_code(
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB (``ru_maxrss``); on Dask, one worker's:
-    ``client.run(peak_rss_mb)`` gives ``{worker address: MB}``."""
+    """Peak resident memory of this process in MB; on Dask, one worker's:
+    ``client.run(peak_rss_mb)`` gives ``{worker address: MB}``.
+
+    Linux's ``VmHWM`` (``/proc/self/status``): the high-water mark of this program since it
+    started. Not ``ru_maxrss``, which a process started by fork and exec inherits from its parent
+    (a worker of a 600 MB notebook would report at least 600 MB). Elsewhere ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
