@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from types import MappingProxyType
 
@@ -142,27 +143,35 @@ class Budget:
     chars: int | None = None
 
 
-#: The committed row budget of each table that grows with the units, by file name (products and
-#: the data-named summary tables alike). Sized so that 500 added documents keep ``outputs/tables``
-#: + ``outputs/figures`` under 30 MB and no budget is reached with the two corpus documents
-#: (``tests/test_budgets.py`` checks both).
+#: The committed row budget of each table that grows with the units or the documents, by file
+#: name (products and the data-named summary tables alike; a key with ``*`` is a pattern). Sized
+#: so that 500 added documents keep ``outputs/tables`` + ``outputs/figures`` under 30 MB and no
+#: budget is reached with the two corpus documents (``tests/test_budgets.py`` checks both).
 BUDGETS: MappingProxyType[str, Budget] = MappingProxyType(
     {
         # 02: every term of every document; every edge with the ids of the units it joins
         "lexical_frequency.csv": Budget(10_000, per="group"),
-        "lexical_cooccurrence_edges.csv": Budget(2_000, chars=1_000),
+        "lexical_cooccurrence_edges.csv": Budget(2_000, chars=600),
+        "lexical_kwic.csv": Budget(1_500, per="doc_id"),
         # 03: every unit and every piece of evidence, and the review workbook of coded units
-        "coding_units.csv": Budget(3_000, per="doc_id"),
+        "coding_units.csv": Budget(2_000, per="doc_id"),
         "coding_evidence.csv": Budget(5_000, per="doc_id"),
+        "coding_uncoded.csv": Budget(1_500, per="doc_id"),
         "coding_review.xlsx": Budget(500),  # rows per sheet
-        # 04: every document's and section's share, every number cited
-        "summary_frequency.csv": Budget(3_000, chars=2_000),
+        # 04: every document's and section's share, every number cited, the groups' unit ids
+        "summary_frequency.csv": Budget(2_000, chars=2_000),
         "summary_section_profile.csv": Budget(5_000, per="doc_id", chars=2_000),
-        "summary_numbers.csv": Budget(3_000, per="doc_id"),
+        "summary_section_dominant.csv": Budget(2_000, per="doc_id"),
+        "summary_numbers.csv": Budget(1_500, per="doc_id"),
+        "summary_numbers_excluded.csv": Budget(1_000, per="doc_id"),
+        "summary_by_*.csv": Budget(1_000, chars=2_000),
     }
 )
 
 
 def budget_of(path: str | Path) -> Budget | None:
     """Return the committed budget of the table at ``path`` (by its file name), or None."""
-    return BUDGETS.get(Path(path).name)
+    name = Path(path).name
+    if name in BUDGETS:
+        return BUDGETS[name]
+    return next((b for key, b in BUDGETS.items() if "*" in key and fnmatch(name, key)), None)

@@ -376,7 +376,7 @@ def _groups_table_html(path: Path, link: str) -> str:
 
     The CSV has one row per group and code; a reader compares groups along a row of this table.
     """
-    df = pd.read_csv(path, encoding="utf-8")
+    df = pd.read_csv(table_source(path), encoding="utf-8")  # every row, also of a cut table
     if df.empty or not {"group", "code", "share", "ci_low", "ci_high"} <= set(df.columns):
         return _table_html(path, link)
 
@@ -413,7 +413,7 @@ def _groups_table_html(path: Path, link: str) -> str:
 
 def _groups_test_html(path: Path, link: str) -> str:
     """The test across groups, compact: a variable that could not be tested is one row with why."""
-    df = pd.read_csv(path, encoding="utf-8")
+    df = pd.read_csv(table_source(path), encoding="utf-8")  # every row, also of a cut table
     needed = {"variable", "code", "assessed", "p_value", "note"}
     if df.empty or not needed <= set(df.columns):
         return _table_html(path, link)
