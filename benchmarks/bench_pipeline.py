@@ -15,7 +15,13 @@ to a naive baseline run in the same process on the same sentences: plain ``jieba
 sentence, and a Python loop testing each codebook keyword with ``in``.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--docs 1000] [--engine serial|dask|both] \
-        [--seed 7]
+        [--seed 7] [--units]
+
+After each pass it prints the peak memory of each Dask worker (``VmHWM``, via
+``helpers.parallel.peak_rss_mb``) or of the serial process. ``--units`` also segments and codes one
+units table of every document as notebooks 02 and 03 do, with ``helpers.parallel``'s
+``documents_segment`` and ``documents_code``, serially and on the same workers, checks that the
+engines give the same tables and prints seconds and memory per worker.
 """
 
 from __future__ import annotations
@@ -35,11 +41,18 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
-from helpers.cleanup import document_clean
+from helpers.cleanup import document_clean, documents_clean
 from helpers.codebook import codebook_read
 from helpers.coding import matcher_make, texts_code
 from helpers.corpus import corpus_read_table, document_read
-from helpers.parallel import documents_map, process_state
+from helpers.parallel import (
+    documents_code,
+    documents_map,
+    documents_segment,
+    peak_rss_mb,
+    process_segmenter,
+    process_state,
+)
 from helpers.tokens import segmenter_make, stopwords_read, texts_cut
 
 TITLES = {
@@ -94,6 +107,11 @@ def _warm() -> None:
     _state()
 
 
+def _warm_units() -> None:
+    """Build the segmenter of ``helpers.parallel`` in this worker (returns nothing to ship back)."""
+    process_segmenter(None, "auto")
+
+
 def document_clean_units(item: tuple[str, Path, str, Path]) -> dict:
     """Pass 1: read and clean one raw document, write its sentence units; return timing and size."""
     doc_id, path, title, out_dir = item
@@ -135,8 +153,12 @@ def document_analyse(path: Path) -> dict:
     }
 
 
-def run(docs: list, engine: str, address: str | None = None) -> dict:
-    """Run both passes; return summed stage seconds, counts and each pass's wall time."""
+def run(docs: list, engine: str, address: str | None = None, memory=None) -> dict:
+    """Run both passes; return summed stage seconds, counts and each pass's wall time.
+
+    ``memory()`` (if given) is called after each pass and its answer kept as ``memory_pass1`` and
+    ``memory_pass2``: on Dask, the peak resident MB of each worker.
+    """
     # tool start-up is not a per-document cost (dask: the workers were warmed the same way)
     _state()
     opts = {"engine": engine, "address": address, "chunksize": 100}
@@ -144,17 +166,44 @@ def run(docs: list, engine: str, address: str | None = None) -> dict:
         t0 = time.perf_counter()
         cleaned = documents_map(document_clean_units, [(*d, Path(clean_dir)) for d in docs], **opts)
         t1 = time.perf_counter()
+        mem1 = memory() if memory else None
         analysed = documents_map(
             document_analyse, [Path(clean_dir) / f"{d[0]}.pkl" for d in docs], **opts
         )
         t2 = time.perf_counter()
+        mem2 = memory() if memory else None
     total = {k: sum(r[k] for r in cleaned) for k in ("chars", "sentences", "cleanup")}
     total |= {
         k: sum(r[k] for r in analysed) for k in ("tokens", "segmentation", "coding", "statistics")
     }
     total["coded"] = sum((r["coded"] for r in analysed), Counter())
     total["wall_pass1"], total["wall_pass2"] = t1 - t0, t2 - t1
+    total["memory_pass1"], total["memory_pass2"] = mem1, mem2
     return total
+
+
+def units_table(docs: list) -> pd.DataFrame:
+    """The sentence units of ``docs`` as notebook 01 writes them (one table, every document)."""
+    items = [
+        (doc_id, document_read(path, doc_id=doc_id).text, title) for doc_id, path, title in docs
+    ]
+    units = documents_clean(items).units
+    return units[units["level"] == "sentence"].reset_index(drop=True)
+
+
+def run_units(units: pd.DataFrame, engine: str, workers: int, address: str | None) -> dict:
+    """Segment and code the units table as notebooks 02 and 03 do, with :mod:`helpers.parallel`
+    (``documents_segment``, then ``documents_code``, which segments again for word boundaries);
+    no segmentation cache, so both engines do all the work. Returns seconds and the results."""
+    opts = {"engine": engine, "n_workers": workers, "address": address, "cache_dir": None}
+    book = codebook_read()
+    process_segmenter(None, "auto")  # built once per process, not counted (the workers: warmed)
+    t0 = time.perf_counter()
+    toks = documents_segment(units, **opts)
+    t1 = time.perf_counter()
+    result = documents_code(units, book, **opts)
+    t2 = time.perf_counter()
+    return {"segment": t1 - t0, "code": t2 - t1, "tokens": toks, "result": result}
 
 
 def baseline(docs: list) -> dict:
@@ -244,6 +293,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7, help="seed for recombining paragraphs")
     ap.add_argument("--only-stream", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-memory", action="store_true", help="skip the memory-scaling runs")
+    ap.add_argument(
+        "--units",
+        action="store_true",
+        help="also segment and code one units table as notebooks 02 and 03 do (helpers.parallel)",
+    )
     args = ap.parse_args()
     engines = ["serial", "dask"] if args.engine == "both" else [args.engine]
     with tempfile.TemporaryDirectory(dir=paths.CACHE if paths.CACHE.exists() else None) as tmp:
@@ -252,10 +306,16 @@ def main() -> None:
             run(docs, "serial")
             print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
             return
-        results = {}
+        results, units_runs = {}, {}
+        units = units_table(docs) if args.units else None
         for engine in engines:
             if engine == "serial":
-                results[engine] = run(docs, "serial")
+                results[engine] = run(
+                    docs, "serial", memory=lambda: {"this process": peak_rss_mb()}
+                )
+                if args.units:
+                    units_runs["serial"] = run_units(units, "serial", 1, None)
+                    units_runs["serial"]["memory"] = {"this process": peak_rss_mb()}
                 continue
             from distributed import Client, LocalCluster
 
@@ -273,8 +333,19 @@ def main() -> None:
             ):
                 client.run(_warm)
                 startup = time.perf_counter() - t0
-                results[engine] = run(docs, "dask", address=cluster.scheduler_address)
+                results[engine] = run(
+                    docs,
+                    "dask",
+                    address=cluster.scheduler_address,
+                    memory=lambda: client.run(peak_rss_mb),
+                )
                 results[engine]["startup"] = startup
+                if args.units:
+                    client.run(_warm_units)
+                    units_runs["dask"] = run_units(
+                        units, "dask", args.workers, cluster.scheduler_address
+                    )
+                    units_runs["dask"]["memory"] = client.run(peak_rss_mb)
         base = baseline(docs)
     any_run = next(iter(results.values()))
     print(
@@ -313,6 +384,8 @@ def main() -> None:
         )
         print(f"\n{label}:")
         print(report(total, engine, args.workers).to_string(index=False))
+        for n in (1, 2):
+            print(f"peak memory after pass {n} (MB): {_memory_line(total[f'memory_pass{n}'])}")
         share = 1 if engine == "serial" else args.workers
         seg_code = (total["segmentation"] + total["coding"]) / share
         print(
@@ -325,12 +398,37 @@ def main() -> None:
     print("\nunits coded:", next(iter(codes.values())))
     if len(codes) > 1 and len({repr(c) for c in codes.values()}) > 1:
         raise SystemExit("the engines coded different units: " + repr(codes))
+    if units_runs:
+        units_report(units, units_runs)
     if not args.no_memory:
         mem = {k: peak_memory_mb(k, args.seed) for k in (args.docs // 4, args.docs // 2, args.docs)}
         print(
             "peak memory (MB) by number of documents, streamed serially:",
             ", ".join(f"{k}: {v:.0f}" for k, v in mem.items()),
         )
+
+
+def _memory_line(memory: dict | None) -> str:
+    if not memory:
+        return "not measured"
+    return ", ".join(f"{k}: {v:.0f}" for k, v in sorted(memory.items()))
+
+
+def units_report(units: pd.DataFrame, runs: dict) -> None:
+    """Print the units-table stages per engine and check that the engines agree."""
+    n = int(units["text"].str.len().sum())
+    print(f"\nunits table as notebooks 02 and 03 ({len(units):,} sentences, {n:,} characters):")
+    for engine, r in runs.items():
+        print(
+            f"{engine}: documents_segment {r['segment']:.2f} s, documents_code {r['code']:.2f} s "
+            f"(wall clock); peak memory (MB) {_memory_line(r['memory'])}"
+        )
+    if len(runs) > 1:
+        a, b = runs["serial"], runs["dask"]
+        pd.testing.assert_frame_equal(a["tokens"], b["tokens"])
+        pd.testing.assert_frame_equal(a["result"].evidence, b["result"].evidence)
+        pd.testing.assert_frame_equal(a["result"].wide, b["result"].wide)
+        print("serial and dask: the same tokens, evidence and unit × code table")
 
 
 if __name__ == "__main__":

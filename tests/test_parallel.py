@@ -71,6 +71,62 @@ def test_dask_progress_bar_needs_no_widget_package(capsys):
     assert "squares" in err and "7/7" in err
 
 
+def _units(cleaned) -> pd.DataFrame:
+    """The two documents' sentence units, each copied twice (four documents)."""
+    frames = []
+    for copy in range(2):
+        for doc_id, doc in cleaned.items():
+            u = pd.DataFrame(doc.unit_rows)
+            u = u[u["level"] == "sentence"].copy()
+            new = f"{doc_id}_{copy}"
+            u["doc_id"] = new
+            u["unit_id"] = new + u["unit_id"].str.removeprefix(doc_id)
+            frames.append(u)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_units_chunks_hold_whole_documents_in_order(cleaned):
+    units = _units(cleaned)
+    chunks = parallel.units_chunks(units, 3)
+    assert 1 < len(chunks) <= 3
+    pd.testing.assert_frame_equal(pd.concat(chunks), units)
+    docs = [set(c["doc_id"]) for c in chunks]
+    assert all(a.isdisjoint(b) for i, a in enumerate(docs) for b in docs[i + 1 :])
+    assert parallel.units_chunks(units, 1)[0] is units
+    assert len(parallel.units_chunks(units, 100)) == units["doc_id"].nunique()
+
+
+@pytest.mark.slow
+def test_segmentation_and_coding_on_dask_workers_equal_the_serial_calls(cleaned, tmp_path):
+    from helpers import codebook, coding, tokens
+
+    units = _units(cleaned)
+    # one document's units split in two places: the result still follows the units' order
+    units = pd.concat([units.iloc[:40], units.iloc[200:], units.iloc[40:200]], ignore_index=True)
+    book = codebook.codebook_read()
+    seg = tokens.segmenter_make()
+    serial_tokens = tokens.tokens_segment(units, seg, cache_dir=None)
+    serial = coding.units_code(units, book, tokens=serial_tokens)
+    opts = {"engine": "dask", "n_workers": 2, "cache_dir": tmp_path / "cache"}
+    dask_tokens = parallel.documents_segment(units, **opts)
+    pd.testing.assert_frame_equal(dask_tokens, serial_tokens)
+    result = parallel.documents_code(units, book, **opts)
+    pd.testing.assert_frame_equal(result.evidence, serial.evidence)
+    pd.testing.assert_frame_equal(result.wide, serial.wide)
+    pd.testing.assert_frame_equal(result.counts, serial.counts)
+    assert len(serial.evidence) > 500  # the comparison covers real evidence
+    # serial: the notebook's own segmenter, in this process
+    again = parallel.documents_code(units, book, seg, cache_dir=tmp_path / "cache")
+    pd.testing.assert_frame_equal(again.evidence, serial.evidence)
+    pd.testing.assert_frame_equal(parallel.documents_segment(units, seg), serial_tokens)
+
+
+def test_peak_memory_of_this_process_is_reported_in_mb():
+    big = bytearray(64 * 2**20)  # 64 MiB touched: the peak is at least that
+    big[::4096] = b"x" * len(big[::4096])
+    assert parallel.peak_rss_mb() >= 64
+
+
 @pytest.mark.notebooks
 def test_notebook_01_runs_with_engine_dask_on_a_fresh_project(tmp_path):
     """``-p engine dask``: notebook 01 on a copy of the corpus gives the serial units."""

@@ -17,7 +17,7 @@ import pandas as pd
 from helpers import paths
 from helpers.agreement import MACRO
 from helpers.products import product_path
-from helpers.tables import path_resolve
+from helpers.tables import path_resolve, table_source
 
 
 def product_file(name: str) -> str:
@@ -49,7 +49,8 @@ def _read_optional(tables: Path, name: str, columns: tuple[str, ...]):
     path = tables / name
     if not path.exists():
         return None
-    df = pd.read_csv(path, encoding="utf-8")  # numbers as numbers, empty cells as NaN
+    # numbers as numbers, empty cells as NaN; every row of a table cut for review
+    df = pd.read_csv(table_source(path), encoding="utf-8")
     return df if set(columns) <= set(df.columns) else None
 
 

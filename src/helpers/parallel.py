@@ -5,15 +5,31 @@ parallel. :func:`documents_map` is the one switch: ``engine="serial"`` (the defa
 ``engine="dask"`` (a ``dask.distributed`` LocalCluster on this machine, or the cluster at
 ``address``). Results come back in input order, so the output tables are identical whichever engine
 ran them. Dask writes its scratch files under ``.cache/dask`` in the project.
+
+On top of it, the stages of the notebooks that work on the units table document by document:
+:func:`documents_segment` (notebook 02's :func:`helpers.tokens.tokens_segment`) and
+:func:`documents_code` (notebook 03's segmentation for word boundaries and
+:func:`helpers.coding.units_code`). Each splits the units into runs of whole documents, one task a
+run, builds the segmenter once per worker process and gives the same table as the serial call.
+:func:`peak_rss_mb` is a worker's peak memory (``client.run(peak_rss_mb)``: one figure a worker).
 """
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from helpers import paths
+from helpers.tokens import SEGMENT_CACHE
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from helpers.codebook import Codebook
+    from helpers.coding import CodingResult
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -141,3 +157,185 @@ def _dask_map(
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Segmentation and coding, document by document
+# --------------------------------------------------------------------------------------------------
+
+#: Tasks per worker for the units-table stages: enough for the workers to share the documents
+#: evenly, few enough that the per-task cost (the segmenter's lookup, the codebook's automaton)
+#: stays small against the work.
+TASKS_PER_WORKER = 4
+
+
+def units_chunks(units: pd.DataFrame, n_chunks: int) -> list[pd.DataFrame]:
+    """Split ``units`` into at most ``n_chunks`` tables of whole documents, in document order.
+
+    Documents are taken in the order they first appear and keep their rows in table order; the
+    chunks hold about the same number of units each. Without ``doc_id`` the table is one chunk.
+    """
+    if "doc_id" not in units or units.empty or n_chunks <= 1:
+        return [units]
+    import numpy as np
+
+    codes, docs = units["doc_id"].factorize(sort=False)
+    sizes = np.bincount(codes, minlength=len(docs))
+    before = np.cumsum(sizes) - sizes  # units of the documents before each one
+    chunk_of_doc = before * n_chunks // len(units)
+    chunk = chunk_of_doc[codes]
+    return [units[chunk == c] for c in np.unique(chunk_of_doc)]
+
+
+def process_segmenter(user_dict: str | Path | None, backend: str = "auto", hmm: bool = True):
+    """This process's segmenter for ``user_dict``, ``backend`` and ``hmm`` (the arguments of
+    :func:`helpers.tokens.segmenter_make`; ``user_dict`` None: its default dictionary), built on
+    first use and then kept (:func:`process_state`). To build it on every worker ahead of the work
+    (a benchmark that should not count it), ``client.run`` a function that calls this and returns
+    None: a segmenter does not pickle."""
+    from helpers import tokens
+
+    key = f"segmenter:{user_dict}:{backend}:{hmm}"
+    if user_dict is None:
+        return process_state(key, lambda: tokens.segmenter_make(backend=backend, hmm=hmm))
+    return process_state(key, lambda: tokens.segmenter_make(user_dict, backend=backend, hmm=hmm))
+
+
+def _segmenter_of(spec):
+    """A segmenter given as itself (serial) or as ``(user_dict, backend, hmm)`` (one a worker)."""
+    return process_segmenter(*spec) if isinstance(spec, tuple) else spec
+
+
+def _chunk_segment(spec, cache_dir, progress: bool, chunk: pd.DataFrame) -> pd.DataFrame:
+    from helpers import tokens
+
+    seg = _segmenter_of(spec)
+    return tokens.tokens_segment(chunk, seg, cache_dir=cache_dir, progress=progress)
+
+
+def _chunk_code(spec, cache_dir, codebook, progress: bool, chunk: pd.DataFrame):
+    from helpers import coding, tokens
+
+    toks = tokens.tokens_segment(chunk, _segmenter_of(spec), cache_dir=cache_dir)
+    result = coding.units_code(chunk, codebook, tokens=toks, progress=progress)
+    return result.units, result.evidence, result.wide
+
+
+def _plan(units: pd.DataFrame, segmenter, user_dict, backend, hmm, engine, n_workers):
+    """The chunks of ``units`` and the segmenter spec for ``engine``."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    if engine == "serial":
+        spec = segmenter if segmenter is not None else (user_dict, backend, hmm)
+        return [units], spec
+    return units_chunks(units, max(1, n_workers) * TASKS_PER_WORKER), (user_dict, backend, hmm)
+
+
+def documents_segment(
+    units: pd.DataFrame,
+    segmenter=None,
+    *,
+    user_dict: str | Path | None = None,
+    backend: str = "auto",
+    hmm: bool = True,
+    engine: str = "serial",
+    n_workers: int = 2,
+    address: str | None = None,
+    cache_dir: str | Path | None = SEGMENT_CACHE,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Return :func:`helpers.tokens.tokens_segment` of ``units``, computed document by document.
+
+    ``engine="serial"`` is ``tokens_segment(units, segmenter)`` in this process (``segmenter``
+    None: one built from ``user_dict``, ``backend`` and ``hmm``). ``engine="dask"`` segments runs
+    of whole documents on ``n_workers`` worker processes (or the cluster at ``address``), each
+    with its own segmenter built from ``user_dict``, ``backend`` and ``hmm`` (the arguments of
+    :func:`helpers.tokens.segmenter_make`, which must be those of ``segmenter``); the token table
+    is the serial one, row for row. ``cache_dir`` as for ``tokens_segment`` (None: no cache).
+    """
+    import pandas as pd
+
+    chunks, spec = _plan(units, segmenter, user_dict, backend, hmm, engine, n_workers)
+    frames = documents_map(
+        partial(_chunk_segment, spec, cache_dir, progress and engine == "serial"),
+        chunks,
+        engine=engine,
+        n_workers=n_workers,
+        address=address,
+        progress=progress and engine != "serial",
+        desc="segmentation",
+    )
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def documents_code(
+    units: pd.DataFrame,
+    codebook: Codebook,
+    segmenter=None,
+    *,
+    user_dict: str | Path | None = None,
+    backend: str = "auto",
+    hmm: bool = True,
+    engine: str = "serial",
+    n_workers: int = 2,
+    address: str | None = None,
+    cache_dir: str | Path | None = SEGMENT_CACHE,
+    progress: bool = False,
+) -> CodingResult:
+    """Return the coding of ``units`` as notebook 03 makes it, computed document by document.
+
+    The same as ``coding.units_code(units, codebook, tokens=tokens.tokens_segment(units, seg))``
+    with the segmenter as for :func:`documents_segment`: every run of whole documents is segmented
+    (for word boundaries) and coded on a worker (``engine="dask"``), and the evidence and the
+    unit × code table are put back in the order of ``units``. A keyword or pattern never matches
+    across units, so coding a document alone gives the evidence it gets in the corpus.
+    """
+    import pandas as pd
+
+    from helpers.coding import CodingResult
+
+    chunks, spec = _plan(units, segmenter, user_dict, backend, hmm, engine, n_workers)
+    parts = documents_map(
+        partial(_chunk_code, spec, cache_dir, codebook, progress and engine == "serial"),
+        chunks,
+        engine=engine,
+        n_workers=n_workers,
+        address=address,
+        progress=progress and engine != "serial",
+        desc="coding",
+    )
+    if len(parts) == 1:
+        u, evidence, wide = parts[0]
+        return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
+    u = pd.concat([p[0] for p in parts], ignore_index=True)
+    evidence = pd.concat([p[1] for p in parts], ignore_index=True)
+    wide = pd.concat([p[2] for p in parts], ignore_index=True)
+    # runs of documents are contiguous in ``units`` unless a document's units are scattered:
+    # restore the serial order (by unit position; evidence keeps its order within a unit)
+    position = pd.Series(range(len(units)), index=units["unit_id"].to_numpy())
+    order = position.reindex(u["unit_id"].to_numpy()).to_numpy()
+    if (order[1:] < order[:-1]).any():
+        u = u.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+        wide = wide.iloc[position.reindex(wide["unit_id"]).to_numpy().argsort(kind="stable")]
+        wide = wide.reset_index(drop=True)
+        ev_pos = position.reindex(evidence["unit_id"]).to_numpy()
+        evidence = evidence.iloc[ev_pos.argsort(kind="stable")].reset_index(drop=True)
+    return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB; on Dask, one worker's:
+    ``client.run(peak_rss_mb)`` gives ``{worker address: MB}``.
+
+    Linux's ``VmHWM`` (``/proc/self/status``): the high-water mark of this program since it
+    started. Not ``ru_maxrss``, which a process started by fork and exec inherits from its parent
+    (a worker of a 600 MB notebook would report at least 600 MB). Elsewhere ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

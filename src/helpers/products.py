@@ -12,16 +12,24 @@ Tables whose names depend on the data (``summary_by_<variable>.csv``) and figure
 functions that write them (:func:`helpers.summaries.summaries_write`,
 :func:`helpers.groups.groups_write`, :func:`helpers.plots.figure_save`). ``pipeline.yaml`` keeps
 the globs the runner uses (``reads``/``writes``); a test checks that they cover every product here.
+
+Tables that grow with the units (one row per unit, per piece of evidence, per number) are declared
+in :data:`BUDGETS` with the rows they may keep in the committed ``outputs/tables``: a longer table
+is written whole to the folder ``extra`` beside it (``outputs/extra``, not in git) and the committed
+file keeps a bounded part and says so in its last line (:func:`helpers.tables.table_write`).
+Readers get the whole table (:func:`helpers.tables.table_read`). With the two corpus documents no
+budget is reached, so the committed tables are the whole tables.
 """
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from types import MappingProxyType
 
-__all__ = ["PRODUCTS", "Product", "product_path"]
+__all__ = ["BUDGETS", "PRODUCTS", "Budget", "Product", "budget_of", "product_path"]
 
 
 @dataclass(frozen=True)
@@ -121,3 +129,49 @@ def product_path(name: str, folder: str | Path) -> Path:
             f"no product {name!r} is declared in helpers.products (src/helpers/products.py); {hint}"
         ) from None
     return Path(folder) / product.file
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a committed table may keep: ``rows`` rows (the first ones in the table's own order, or
+    with ``per`` a column name, the first ``rows // groups`` rows of each of its values, at least
+    one each), and text cells of at most ``chars`` characters (None: any length; a longer cell
+    keeps its start and ends in ``…``). The whole table goes to the folder ``extra`` beside it."""
+
+    rows: int
+    per: str | None = None
+    chars: int | None = None
+
+
+#: The committed row budget of each table that grows with the units or the documents, by file
+#: name (products and the data-named summary tables alike; a key with ``*`` is a pattern). Sized
+#: so that 500 added documents keep ``outputs/tables`` + ``outputs/figures`` under 30 MB and no
+#: budget is reached with the two corpus documents (``tests/test_budgets.py`` checks both).
+BUDGETS: MappingProxyType[str, Budget] = MappingProxyType(
+    {
+        # 02: every term of every document; every edge with the ids of the units it joins
+        "lexical_frequency.csv": Budget(10_000, per="group"),
+        "lexical_cooccurrence_edges.csv": Budget(2_000, chars=600),
+        "lexical_kwic.csv": Budget(1_500, per="doc_id"),
+        # 03: every unit and every piece of evidence, and the review workbook of coded units
+        "coding_units.csv": Budget(2_000, per="doc_id"),
+        "coding_evidence.csv": Budget(5_000, per="doc_id"),
+        "coding_uncoded.csv": Budget(1_500, per="doc_id"),
+        "coding_review.xlsx": Budget(500),  # rows per sheet
+        # 04: every document's and section's share, every number cited, the groups' unit ids
+        "summary_frequency.csv": Budget(2_000, chars=2_000),
+        "summary_section_profile.csv": Budget(5_000, per="doc_id", chars=2_000),
+        "summary_section_dominant.csv": Budget(2_000, per="doc_id"),
+        "summary_numbers.csv": Budget(1_500, per="doc_id"),
+        "summary_numbers_excluded.csv": Budget(1_000, per="doc_id"),
+        "summary_by_*.csv": Budget(1_000, chars=2_000),
+    }
+)
+
+
+def budget_of(path: str | Path) -> Budget | None:
+    """Return the committed budget of the table at ``path`` (by its file name), or None."""
+    name = Path(path).name
+    if name in BUDGETS:
+        return BUDGETS[name]
+    return next((b for key, b in BUDGETS.items() if "*" in key and fnmatch(name, key)), None)

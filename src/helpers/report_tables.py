@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.tables import table_read
+from helpers.errors import path_display
+from helpers.tables import table_full_path, table_is_cut, table_read, table_source
 
 #: Rows of a table shown in the report (the whole table is in its CSV).
 MAX_ROWS = 30
@@ -61,11 +62,15 @@ def table_format(df: pd.DataFrame, *, max_ids: int = 5) -> pd.DataFrame:
 
 
 def table_html(path: Path, link: str) -> str:
-    df = table_read(path)
+    df = table_read(path)  # the whole table, also when the committed CSV was cut for review
     shown = table_format(df.head(MAX_ROWS))
-    note = f"{len(df)} rows" + (
-        f", first {MAX_ROWS} shown: the whole table is in the CSV" if len(df) > MAX_ROWS else ""
+    whole = (
+        f"the whole table is in {html.escape(path_display(table_full_path(path)))} "
+        "(the CSV keeps part of it)"
+        if table_is_cut(path)
+        else "the whole table is in the CSV"
     )
+    note = f"{len(df)} rows" + (f", first {MAX_ROWS} shown: {whole}" if len(df) > MAX_ROWS else "")
     body = shown.to_html(index=False, escape=True, border=0, na_rep="")
     return (
         f"<h4>{html.escape(path.name)}</h4><p class='note'>{note} · <a href='{link}'>CSV</a></p>"
@@ -78,7 +83,7 @@ def groups_table_html(path: Path, link: str) -> str:
 
     The CSV has one row per group and code; a reader compares groups along a row of this table.
     """
-    df = pd.read_csv(path, encoding="utf-8")
+    df = pd.read_csv(table_source(path), encoding="utf-8")  # every row, also of a cut table
     if df.empty or not {"group", "code", "share", "ci_low", "ci_high"} <= set(df.columns):
         return table_html(path, link)
 
@@ -115,7 +120,7 @@ def groups_table_html(path: Path, link: str) -> str:
 
 def groups_test_html(path: Path, link: str) -> str:
     """The test across groups, compact: a variable that could not be tested is one row with why."""
-    df = pd.read_csv(path, encoding="utf-8")
+    df = pd.read_csv(table_source(path), encoding="utf-8")  # every row, also of a cut table
     needed = {"variable", "code", "assessed", "p_value", "note"}
     if df.empty or not needed <= set(df.columns):
         return table_html(path, link)

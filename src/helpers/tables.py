@@ -8,6 +8,13 @@ Text that a spreadsheet would run as a formula (OWASP "CSV injection": a cell st
 ``= + - @``, a tab or a carriage return) is written inert: in a CSV with a ``'`` in front
 (:func:`csv_escape`, taken off again by :func:`table_read`), in a workbook as a text cell with
 Excel's quote prefix (:func:`workbook_save`).
+
+A table that grows with the units has a committed budget (:data:`helpers.products.BUDGETS`). When
+it holds more, :func:`table_write` (and :func:`workbook_save`) writes it whole to the folder
+``extra`` beside the committed one (:func:`table_full_path`: ``outputs/extra``, not in git) and
+keeps a bounded part in the committed file, whose last line starts with :data:`CUT_MARK` and says
+what was kept and where every row is. :func:`table_read` reads the whole table then, so every
+stage computes on every row; only the reviewer's copy is cut.
 """
 
 from __future__ import annotations
@@ -23,6 +30,13 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
+from helpers.errors import path_display
+from helpers.products import Budget, budget_of
+
+#: How the last line of a table cut for review begins (its first cell; the others are empty).
+CUT_MARK = "[cut for review]"
+#: The folder beside a committed table's folder that holds the whole of a cut table.
+FULL_FOLDER = "extra"
 
 
 @contextlib.contextmanager
@@ -148,15 +162,36 @@ def path_resolve(path: str | Path) -> Path:
     return p if p.is_absolute() else paths.ROOT / p
 
 
-def table_write(df: pd.DataFrame, path: str | Path) -> Path:
+def table_write(df: pd.DataFrame, path: str | Path, *, budget: Budget | bool = True) -> Path:
     """Write ``df`` as UTF-8 CSV without index and with ``\\n`` line ends; return the path written.
 
     Fixed encoding, line ends and float format make two runs on the same input byte-identical. The
     file is replaced atomically (:func:`file_atomic`), and formula-like text gets a ``'`` in front
     (:func:`csv_escape`; :func:`table_read` gives back the original text). A table with a carriage
     return inside a text cell is written with every field quoted, so that no reader splits the row.
+
+    ``budget`` (default: the one :data:`helpers.products.BUDGETS` declares for the file name;
+    False: none) bounds the committed file: a table over it is written whole to
+    :func:`table_full_path` and ``path`` keeps the part :func:`table_cut` gives, with a last line
+    starting with :data:`CUT_MARK` that says what was kept and where every row is. A table within
+    its budget is written as it is (and a whole copy left by an earlier, longer run is removed).
     """
     out = path_resolve(path)
+    chosen = budget_of(out) if budget is True else (budget or None)
+    marker = None
+    if chosen is not None and out.parent.name != FULL_FOLDER:
+        full = table_full_path(out)
+        kept, note = table_cut(df, chosen)
+        if note is None:
+            full.unlink(missing_ok=True)
+        else:
+            _csv_write(df, full)
+            df = kept
+            marker = f"{CUT_MARK} {note}; every row: {path_display(full)}"
+    return _csv_write(df, out, marker=marker)
+
+
+def _csv_write(df: pd.DataFrame, out: Path, marker: str | None = None) -> Path:
     # a carriage return inside a field is not quoted by the csv module when lines end in "\n", and
     # readers take it for a line end: such a table is written with every field quoted
     quoting = csv.QUOTE_ALL if _has_carriage_return(df) else csv.QUOTE_MINIMAL
@@ -169,7 +204,89 @@ def table_write(df: pd.DataFrame, path: str | Path) -> Path:
             float_format="%.6g",
             quoting=quoting,
         )
+        if marker is not None:  # appended as text: a row of the frame would turn ints into floats
+            with tmp.open("a", encoding="utf-8", newline="") as f:
+                cells = [marker] + [""] * (max(df.shape[1], 1) - 1)
+                csv.writer(f, quoting=quoting, lineterminator="\n").writerow(cells)
     return out
+
+
+def table_cut(df: pd.DataFrame, budget: Budget) -> tuple[pd.DataFrame, str | None]:
+    """Return the part of ``df`` that ``budget`` keeps and what was cut (None: nothing was).
+
+    Rows: the first ``budget.rows`` in the table's order, or with ``budget.per`` the first
+    ``budget.rows // groups`` rows (at least one) of each value of that column, in order. Text
+    cells longer than ``budget.chars`` keep their first characters and end in ``…``. Deterministic:
+    the same table always gives the same part.
+    """
+    notes = []
+    kept = df
+    if len(df) > budget.rows:
+        if budget.per is not None and budget.per in df.columns:
+            groups = max(int(df[budget.per].nunique(dropna=False)), 1)
+            each = max(1, budget.rows // groups)
+            kept = df.groupby(budget.per, sort=False, dropna=False).head(each)
+            notes.append(
+                f"{len(kept):,} of {len(df):,} rows, the first {each:,} of each {budget.per}"
+            )
+        else:
+            kept = df.head(budget.rows)
+            notes.append(f"the first {len(kept):,} of {len(df):,} rows")
+    if budget.chars is not None:
+        cut_cells = False
+        for i in range(kept.shape[1]):
+            col = kept.iloc[:, i]
+            if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
+                continue
+            long = col.map(lambda x: isinstance(x, str) and len(x) > budget.chars).astype(bool)
+            if long.any():
+                kept = kept.copy() if not cut_cells else kept
+                kept.isetitem(i, col.where(~long, col.str.slice(0, budget.chars) + "…"))
+                cut_cells = True
+        if cut_cells:
+            notes.append(f"text cells cut at {budget.chars:,} characters (…)")
+    return kept, "; ".join(notes) or None
+
+
+def table_full_path(path: str | Path) -> Path:
+    """Return where the whole of a table cut for review is: the folder :data:`FULL_FOLDER` beside
+    its folder (``outputs/tables/coding_units.csv`` → ``outputs/extra/coding_units.csv``)."""
+    out = path_resolve(path)
+    return out.parent.parent / FULL_FOLDER / out.name
+
+
+def table_is_cut(path: str | Path) -> bool:
+    """Whether the table at ``path`` was cut for review (its last line starts with CUT_MARK)."""
+    p = path_resolve(path)
+    if not p.is_file() or p.suffix.lower() != ".csv":
+        return False
+    with p.open("rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - 8192))
+        tail = f.read()
+    last = tail.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+    return last.lstrip(b'"').startswith(CUT_MARK.encode())
+
+
+def table_source(path: str | Path) -> Path:
+    """Return the file holding every row of the table at ``path``: the whole copy when the
+    committed one was cut for review (:func:`table_write`), else ``path`` itself.
+
+    Every reader of a table inside the pipeline goes through here (:func:`table_read` does), so a
+    stage never computes on the reviewer's part. A cut table without its whole copy (deleted, or
+    the folder not copied) raises ``FileNotFoundError`` saying which notebook to run again.
+    """
+    p = path_resolve(path)
+    if not table_is_cut(p):
+        return p
+    full = table_full_path(p)
+    if not full.is_file():
+        raise FileNotFoundError(
+            f"{path_display(p)} keeps only part of the table (its last line says so) and the "
+            f"whole table {path_display(full)} is missing: run the notebook that writes it again "
+            "(python -m helpers run --force --only NN)"
+        )
+    return full
 
 
 def _has_carriage_return(df: pd.DataFrame) -> bool:
@@ -186,9 +303,10 @@ def table_read(path: str | Path, **kwargs) -> pd.DataFrame:
     """Read a CSV written by :func:`table_write` (UTF-8, optional BOM) and return it.
 
     Text cells come back as they were before :func:`table_write` escaped formula-like text
-    (:func:`csv_unescape`).
+    (:func:`csv_unescape`). A table cut for review is read whole, from its copy in ``extra``
+    (:func:`table_source`).
     """
-    df = pd.read_csv(path_resolve(path), encoding="utf-8-sig", keep_default_na=False, **kwargs)
+    df = pd.read_csv(table_source(path), encoding="utf-8-sig", keep_default_na=False, **kwargs)
     return csv_unescape(df)
 
 
@@ -196,14 +314,40 @@ def table_read(path: str | Path, **kwargs) -> pd.DataFrame:
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 
 
-def workbook_save(workbook, path: str | Path) -> Path:
+def workbook_save(workbook, path: str | Path, *, budget: Budget | bool = True) -> Path:
     """Save an openpyxl workbook so that the same content always gives the same bytes; return path.
 
     An .xlsx is a zip archive whose members carry the time they were written, and openpyxl stamps
     the document properties with the current time; both are fixed here (:data:`FIXED_TIME`), so a
     re-run does not change a committed workbook. Text is never a formula (:func:`workbook_defuse`),
     and the file is replaced atomically.
+
+    ``budget`` as for :func:`table_write`, in rows per sheet: a workbook with a longer sheet is
+    saved whole to :func:`table_full_path`, and ``path`` keeps the first ``budget.rows`` rows of
+    each sheet, then a row starting with :data:`CUT_MARK` (the workbook is changed in place).
     """
+    out = path_resolve(path)
+    chosen = budget_of(out) if budget is True else (budget or None)
+    if chosen is not None and out.parent.name != FULL_FOLDER:
+        full = table_full_path(out)
+        long = [ws for ws in workbook.worksheets if ws.max_row > chosen.rows]
+        if not long:
+            full.unlink(missing_ok=True)
+        else:
+            _workbook_save(workbook, full)
+            for ws in long:
+                total = ws.max_row
+                ws.delete_rows(chosen.rows + 1, total - chosen.rows)
+                ws.append(
+                    [
+                        f"{CUT_MARK} the first {chosen.rows:,} of {total:,} rows of this sheet; "
+                        f"every row: {path_display(full)}"
+                    ]
+                )
+    return _workbook_save(workbook, out)
+
+
+def _workbook_save(workbook, path: Path) -> Path:
     import datetime as dt
     import io
 
