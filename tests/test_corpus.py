@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from helpers import paths, tables
@@ -217,6 +217,8 @@ _LINE_ENDS = st.sampled_from(["\r\n", "\r", "\n", "\u2028", "\u2029"])
 @settings(max_examples=100, deadline=None)
 @given(text=_TEXT, ends=st.lists(_LINE_ENDS, min_size=1))
 def test_line_ends_become_newlines(text: str, ends: list[str]) -> None:
+    # "\r" then a text that starts with "\n" is one Windows line end, rightly read as one newline
+    assume(not (text.startswith("\n") and "\r" in ends))
     mixed = "".join(text + end for end in ends)
     expected = "".join(text + "\n" for _ in ends)
     assert text_decode(mixed.encode("utf-8"))[0] == expected

@@ -172,7 +172,8 @@ def tiny_disk(tmp_path):
 
 
 def test_a_really_full_disk_keeps_the_old_table_and_workbook(tiny_disk):
-    table, book = tiny_disk / "coding_units.csv", tiny_disk / "coding_review.xlsx"
+    # names without a row budget (products.BUDGETS): the whole frame is written, nothing is cut
+    table, book = tiny_disk / "units.csv", tiny_disk / "review.xlsx"
     tables.table_write(pd.DataFrame({"unit_id": ["t"], "text": ["闽宁协作"]}), table)
     wb = Workbook()
     wb.active.append(["闽宁协作"])
