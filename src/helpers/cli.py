@@ -176,7 +176,8 @@ def _outputs_diff(args: argparse.Namespace) -> int:
 def _code(args: argparse.Namespace) -> int:
     """Code a CSV of units; return 0, or 2 with an ``error:`` line for bad input."""
     from helpers.codebook import CodebookError, codebook_read
-    from helpers.coding import coding_table, units_code, units_csv_read
+    from helpers.coding import units_code
+    from helpers.coding_tables import coding_table, units_csv_read
     from helpers.tables import table_write
     from helpers.tokens import segmenter_make
 
