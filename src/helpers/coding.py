@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, repeat
+from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -651,24 +652,47 @@ def units_code(
         headings=headings,
         progress=progress,
     )
-    dims = {c.id: c.dimension for c in codebook.codes}
-    records = [
-        (docs[i], uids[i], cid, dims[cid], typ, ind, s_, e_, match, i)
-        for i, cid, typ, ind, s_, e_, match in rows
-    ]
-    evidence = pd.DataFrame(records, columns=[*EVIDENCE_COLUMNS, "_u"])
-    evidence["start"] = evidence["start"].astype("Int64")
-    evidence["end"] = evidence["end"].astype("Int64")
-    order = {cid: i for i, cid in enumerate(codebook.ids)}
-    evidence = (
-        evidence.assign(_c=evidence["code"].map(order))
-        .sort_values(["_u", "_c", "indicator_type", "start", "indicator"], kind="stable")
-        .drop(columns=["_u", "_c"])
-        .drop_duplicates()
-        .reset_index(drop=True)
-    )
+    evidence = _evidence_frame(rows, uids, docs, codebook)
     wide = _wide(u, evidence, codebook)
     return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
+
+
+def _evidence_frame(
+    rows: list[tuple], uids: list[str], docs: list[str], codebook: Codebook
+) -> pd.DataFrame:
+    """Return the evidence rows of :func:`texts_code` as the evidence table, without duplicates.
+
+    Ordered by unit, code (codebook order), indicator type, start (heading-only evidence last) and
+    indicator, ties in the order found. Sorted and deduplicated as plain tuples, and the table
+    built from whole columns: a DataFrame sort on string columns took a second on 300,000 rows.
+    """
+    dims = {c.id: c.dimension for c in codebook.codes}
+    if not rows:
+        evidence = pd.DataFrame([], columns=EVIDENCE_COLUMNS)
+        return evidence.astype({"start": "Int64", "end": "Int64"})
+    order = {cid: i for i, cid in enumerate(codebook.ids)}
+
+    def key(r: tuple) -> tuple:
+        return (r[0], order[r[1]], r[2], r[4] is None, r[4] or 0, r[3])
+
+    ordered = sorted(dict.fromkeys(rows), key=key)
+    # one list per field (``zip(*ordered)`` makes the garbage collector walk every row)
+    unit, code, kind, indicator, start, end, match = (
+        list(map(itemgetter(k), ordered)) for k in range(7)
+    )
+    return pd.DataFrame(
+        {
+            "doc_id": [docs[i] for i in unit],
+            "unit_id": [uids[i] for i in unit],
+            "code": code,
+            "dimension": [dims[c] for c in code],
+            "indicator_type": kind,
+            "indicator": indicator,
+            "start": pd.array(start, dtype="Int64"),
+            "end": pd.array(end, dtype="Int64"),
+            "match": match,
+        }
+    )
 
 
 def _near(spans_a: list[_Span], spans_b: list[_Span], window: int):
