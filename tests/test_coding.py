@@ -470,6 +470,15 @@ _PATTERNS = [
     "^{a}",
     "[{a}{b}]+",
     "{a}?{b}",
+    # searched over the joined texts of their units: negated classes next to a text's edge,
+    # empty matches, word boundaries, lookarounds whose class excludes characters
+    "[^{a}]*{b}",
+    "{a}[^{b}]?",
+    "(?<![^{a}]){b}",
+    "{b}(?![^{a}])",
+    "\\b{a}",
+    "{a}\\b",
+    "(?:{a}|)",
 ]
 
 
