@@ -183,14 +183,20 @@ def _code(args: argparse.Namespace) -> int:
 
     try:
         codebook = codebook_read(args.codebook.resolve())
-        units = units_csv_read(args.units.resolve(), id_col=args.id_col, text_col=args.text_col)
+        units = units_csv_read(
+            args.units.resolve(),
+            id_col=args.id_col,
+            text_col=args.text_col,
+            keep=("doc_id", "heading_path"),  # all the coded table needs besides ids and texts
+        )
     except (CodebookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if not units[args.text_col].str.contains(r"[\u3400-\u9fff]", regex=True).any():
         print(
             f"warning: {args.units}: column {args.text_col!r} holds no Chinese character in any "
-            f"row; is it the text column? (columns: {list(units.columns)}; choose with --text-col)",
+            f"row; is it the text column? (columns: {units.attrs['columns']}; choose with "
+            "--text-col)",
             file=sys.stderr,
         )
     empty = units.index[units[args.text_col].str.strip() == ""]

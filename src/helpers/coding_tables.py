@@ -10,6 +10,7 @@ measured on the corpus (:func:`codebook_lint`) and the command's reading of any 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -272,10 +273,17 @@ def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter)
 
 
 def units_csv_read(
-    path: str | Path, *, id_col: str = "unit_id", text_col: str = "text"
+    path: str | Path,
+    *,
+    id_col: str = "unit_id",
+    text_col: str = "text",
+    keep: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV of units in UTF-8 (with or without BOM) or GB18030 and check its columns.
 
+    ``keep``: the other columns to read, when the file has them (None: every column); ``python
+    -m helpers code`` reads only ``doc_id`` and ``heading_path`` besides the ids and texts, which
+    halves the time of reading a units table. The file's columns are in ``df.attrs["columns"]``.
     Raises :class:`~helpers.errors.InputError` (a ``ValueError``) naming the file, line and field
     and what is wrong: missing file, empty file, an encoding that is neither, a missing column
     (listing the columns found), duplicate or empty unit ids.
@@ -292,7 +300,13 @@ def units_csv_read(
     # that is not UTF-8 fails there and is read again as GB18030
     for enc in ("utf-8-sig", "gb18030"):
         try:
-            df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding=enc)
+            found = pd.read_csv(io.BytesIO(data), nrows=0, encoding=enc).columns.tolist()
+            usecols = None
+            if keep is not None and id_col in found and text_col in found:
+                usecols = [c for c in found if c in (id_col, text_col, *keep)]
+            df = pd.read_csv(
+                io.BytesIO(data), dtype=str, keep_default_na=False, encoding=enc, usecols=usecols
+            )
             break
         except UnicodeDecodeError:
             continue
@@ -303,17 +317,18 @@ def units_csv_read(
     else:
         raise InputError(p, "cannot decode as UTF-8 or GB18030; save it as CSV UTF-8")
     df = csv_unescape(df)
+    df.attrs["columns"] = found
     if id_col == text_col:
         raise InputError(
             p,
             f"--id-col and --text-col both name {id_col!r}; the text column holds the texts to "
-            f"code, the id column their ids (columns are {list(df.columns)})",
+            f"code, the id column their ids (columns are {found})",
         )
     for col in (id_col, text_col):
         if col not in df.columns:
             raise InputError(
                 p,
-                f"no column {col!r}; columns are {list(df.columns)} "
+                f"no column {col!r}; columns are {found} "
                 f"(choose with --id-col/--text-col)",
                 line=1,
             )
