@@ -162,7 +162,14 @@ def test_jieba_is_loaded_only_when_used_and_the_signature_keeps_its_version():
     seg = tokens.segmenter_make(backend="rjieba")
     assert seg._jieba is None  # rjieba cuts: jieba's dictionary is not loaded for that
     seg.cut("闽宁协作推动产业园区建设")
-    assert seg._jieba is None
+    units = pd.DataFrame(
+        {"doc_id": "d", "unit_id": ["u1", "u2"], "text": ["闽宁协作。", "產業合作"]}
+    )
+    plain = tokens.tokens_segment(units, seg, cache_dir=None, pos=False)
+    assert seg._jieba is None  # boundaries only: still no jieba
+    tagged = tokens.tokens_segment(units, seg, cache_dir=None)
+    assert plain.equals(tagged.drop(columns="pos"))
+    seg = tokens.segmenter_make(backend="rjieba")
     # the cache key names jieba's version as jieba itself reports it
     assert f"|jieba-{jieba.__version__}|" in seg.signature
     # POS tags need jieba: built on first use, with the user dictionary's words and tags

@@ -441,6 +441,7 @@ def tokens_segment(
     id_col: str = "unit_id",
     cache_dir: str | Path | None = SEGMENT_CACHE,
     progress: bool = False,
+    pos: bool = True,
 ) -> pd.DataFrame:
     """Segment every unit; one row per token: doc_id, unit_id, position, start, end, token, pos.
 
@@ -449,7 +450,8 @@ def tokens_segment(
     Whitespace tokens are dropped; positions count the kept tokens from 0 within each unit. Per
     document, tokens come from the cache when the unit texts and the segmenter's signature are
     unchanged. ``pos`` is the jieba tag of the token (see :meth:`Segmenter.pos`), so POS filtering
-    uses exactly the tokens of ``jieba.lcut``.
+    uses exactly the tokens of ``jieba.lcut``. ``pos=False`` leaves the ``pos`` column out: the
+    tags need jieba's own dictionary (about a second to load), word boundaries do not.
     """
     cache = path_resolve(cache_dir) if cache_dir else None
     if cache:
@@ -484,6 +486,8 @@ def tokens_segment(
         frames.append(pd.DataFrame({"doc_id": doc_id, **cols}))
     empty = pd.DataFrame(columns=["doc_id", "unit_id", "position", "start", "end", "token"])
     tokens = pd.concat(frames, ignore_index=True) if frames else empty
+    if not pos:
+        return tokens
     distinct = {t: segmenter.pos(t) for t in pd.unique(tokens["token"])}
     tokens["pos"] = tokens["token"].map(distinct)
     return tokens
