@@ -328,8 +328,7 @@ def units_csv_read(
         if col not in df.columns:
             raise InputError(
                 p,
-                f"no column {col!r}; columns are {found} "
-                f"(choose with --id-col/--text-col)",
+                f"no column {col!r}; columns are {found} (choose with --id-col/--text-col)",
                 line=1,
             )
     if df.empty:
