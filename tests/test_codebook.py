@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers import codebook as cb
-from helpers import coding, tokens
+from helpers import coding_tables, tokens
 
 IDS = [
     "economic",
@@ -264,7 +264,7 @@ def test_lint_flags_words_jieba_never_cuts_and_indicators_without_matches(tmp_pa
     units = cleaned["opinion2021"].units
     units = pd.concat([d.units for d in cleaned.values()])
     units = units[units["level"] == "sentence"]
-    lint = coding.codebook_lint(book, units, tokens.segmenter_make())
+    lint = coding_tables.codebook_lint(book, units, tokens.segmenter_make())
     got = {(r.indicator, r.warning) for r in lint.itertuples()}
     # 帮扶县 is in the text, but only inside the word 重点帮扶县
     assert ("帮扶县", "never_a_word") in got

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from helpers import codebook as cb
-from helpers import coding, tokens
+from helpers import coding, coding_tables, tokens
 from helpers.cli import main
 from helpers.errors import InputError
 
@@ -174,7 +174,7 @@ def test_traditional_script_is_coded_like_simplified(sentences, segmenter):
 def test_outputs_and_excel_workbook(tmp_path, corpus_coding):
     from openpyxl import load_workbook
 
-    written = coding.coding_write(corpus_coding, tmp_path)
+    written = coding_tables.coding_write(corpus_coding, tmp_path)
     assert {p.name for p in written.values()} >= {
         "coding_evidence.csv",
         "coding_units.csv",
@@ -239,7 +239,7 @@ def test_units_csv_read_names_line_and_field_of_a_repeated_id(tmp_path):
     src = tmp_path / "units.csv"
     src.write_text("unit_id,text\nu1,闽宁协作\nu2,对口帮扶\nu1,乡村振兴\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        coding.units_csv_read(src)
+        coding_tables.units_csv_read(src)
     assert (err.value.line, err.value.field) == (4, "unit_id")
     assert str(err.value) == f"{src}, line 4, field 'unit_id': 'u1' appears twice"
 
@@ -350,17 +350,17 @@ def _evidence_summarize_reference(evidence: pd.DataFrame) -> pd.Series:
 def test_evidence_strings_equal_the_row_by_row_reference(corpus_coding):
     ev = corpus_coding.evidence
     assert ev["start"].isna().any() and ev["start"].notna().any()  # heading rules and spans
-    fast = coding.evidence_summarize(ev)
+    fast = coding_tables.evidence_summarize(ev)
     slow = _evidence_summarize_reference(ev)
     pd.testing.assert_series_equal(fast, slow, check_names=False)
     # units interleaved (not grouped) keep their rows' order within each unit
     shuffled = ev.sample(frac=1, random_state=3)
     pd.testing.assert_series_equal(
-        coding.evidence_summarize(shuffled),
+        coding_tables.evidence_summarize(shuffled),
         _evidence_summarize_reference(shuffled),
         check_names=False,
     )
-    table = coding.coding_table(corpus_coding)
+    table = coding_tables.coding_table(corpus_coding)
     assert table["evidence"].str.len().gt(0).sum() == (corpus_coding.wide["n_codes"] > 0).sum()
 
 
@@ -470,6 +470,15 @@ _PATTERNS = [
     "^{a}",
     "[{a}{b}]+",
     "{a}?{b}",
+    # searched over the joined texts of their units: negated classes next to a text's edge,
+    # empty matches, word boundaries, lookarounds whose class excludes characters
+    "[^{a}]*{b}",
+    "{a}[^{b}]?",
+    "(?<![^{a}]){b}",
+    "{b}(?![^{a}])",
+    "\\b{a}",
+    "{a}\\b",
+    "(?:{a}|)",
 ]
 
 

@@ -106,7 +106,8 @@ def test_segmentation_and_coding_on_dask_workers_equal_the_serial_calls(cleaned,
     book = codebook.codebook_read()
     seg = tokens.segmenter_make()
     serial_tokens = tokens.tokens_segment(units, seg, cache_dir=None)
-    serial = coding.units_code(units, book, tokens=serial_tokens)
+    boundaries = tokens.tokens_segment(units, seg, cache_dir=None, pos=False)
+    serial = coding.units_code(units, book, tokens=boundaries)
     opts = {"engine": "dask", "n_workers": 2, "cache_dir": tmp_path / "cache"}
     dask_tokens = parallel.documents_segment(units, **opts)
     pd.testing.assert_frame_equal(dask_tokens, serial_tokens)

@@ -158,6 +158,27 @@ def test_segmentation_is_cached_by_content_and_dictionary(tmp_path, units, segme
     assert other.signature != segmenter.signature
 
 
+def test_jieba_is_loaded_only_when_used_and_the_signature_keeps_its_version():
+    seg = tokens.segmenter_make(backend="rjieba")
+    assert seg._jieba is None  # rjieba cuts: jieba's dictionary is not loaded for that
+    seg.cut("闽宁协作推动产业园区建设")
+    units = pd.DataFrame(
+        {"doc_id": "d", "unit_id": ["u1", "u2"], "text": ["闽宁协作。", "產業合作"]}
+    )
+    plain = tokens.tokens_segment(units, seg, cache_dir=None, pos=False)
+    assert seg._jieba is None  # boundaries only: still no jieba
+    tagged = tokens.tokens_segment(units, seg, cache_dir=None)
+    assert plain.equals(tagged.drop(columns="pos"))
+    seg = tokens.segmenter_make(backend="rjieba")
+    # the cache key names jieba's version as jieba itself reports it
+    assert f"|jieba-{jieba.__version__}|" in seg.signature
+    # POS tags need jieba: built on first use, with the user dictionary's words and tags
+    assert seg.pos("闽宁协作") == "nz"
+    assert seg._jieba is not None
+    assert seg.jieba.lcut("闽宁协作推动产业园区建设") == seg.cut("闽宁协作推动产业园区建设")
+    assert tokens.segmenter_make(backend="jieba")._jieba is not None
+
+
 def test_jieba_cache_lives_in_the_project(segmenter):
     segmenter.jieba.initialize()
     assert str(segmenter.jieba.tmp_dir).startswith(str(paths.CACHE))

@@ -176,20 +176,27 @@ def _outputs_diff(args: argparse.Namespace) -> int:
 def _code(args: argparse.Namespace) -> int:
     """Code a CSV of units; return 0, or 2 with an ``error:`` line for bad input."""
     from helpers.codebook import CodebookError, codebook_read
-    from helpers.coding import coding_table, units_code, units_csv_read
+    from helpers.coding import units_code
+    from helpers.coding_tables import coding_table, units_csv_read
     from helpers.tables import table_write
     from helpers.tokens import segmenter_make
 
     try:
         codebook = codebook_read(args.codebook.resolve())
-        units = units_csv_read(args.units.resolve(), id_col=args.id_col, text_col=args.text_col)
+        units = units_csv_read(
+            args.units.resolve(),
+            id_col=args.id_col,
+            text_col=args.text_col,
+            keep=("doc_id", "heading_path"),  # all the coded table needs besides ids and texts
+        )
     except (CodebookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if not units[args.text_col].str.contains(r"[\u3400-\u9fff]", regex=True).any():
         print(
             f"warning: {args.units}: column {args.text_col!r} holds no Chinese character in any "
-            f"row; is it the text column? (columns: {list(units.columns)}; choose with --text-col)",
+            f"row; is it the text column? (columns: {units.attrs['columns']}; choose with "
+            "--text-col)",
             file=sys.stderr,
         )
     empty = units.index[units[args.text_col].str.strip() == ""]

@@ -9,6 +9,10 @@ simplified-script copy of the text of the same length, so the spans point into t
 
 Every assignment is backed by evidence rows: the unit, the code, the indicator that fired (keyword,
 pattern or rule) and the matched span. Every number in a coded table can be traced back to them.
+
+This module is the engine (:func:`units_code`, :func:`texts_code`); the tables built on its result
+(counts, quotes, evidence strings, the review workbook, lint, the command's CSV) are in
+:mod:`helpers.coding_tables`, and stay importable from here under their old names.
 """
 
 from __future__ import annotations
@@ -19,16 +23,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, repeat
-from pathlib import Path
+from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from helpers.codebook import Codebook, Rule
-from helpers.errors import InputError
-from helpers.products import product_path
-from helpers.tables import csv_unescape, path_resolve, table_write, workbook_save
+from helpers.coding_patterns import pattern_literals, pattern_newline_free
 from helpers.text import text_simplify, text_simplify_aligned
 from helpers.tokens import Segmenter
 
@@ -57,6 +59,8 @@ class CodingResult:
     @property
     def counts(self) -> pd.DataFrame:
         """Units coded per code, per document and for the corpus, with shares."""
+        from helpers.coding_tables import coding_counts
+
         return coding_counts(self)
 
     @property
@@ -76,6 +80,10 @@ class _PatternPlan:
     pattern: str
     regex: re.Pattern
     literals: tuple[str, ...] | None  # None: no literal is required, every unit is searched
+    #: the pattern with ``\n`` added to its negated classes when it can then never match across a
+    #: newline nor depends on where a text ends (``^``, ``$``): it is searched in the newline-joined
+    #: texts of its units at once, with the same matches; None: it is searched unit by unit
+    joined: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ class _Matcher:
         if self.words:
             self.automaton.make_automaton()
         self.patterns = [
-            _PatternPlan(c.id, p, re.compile(p), _pattern_literals(p))
+            _PatternPlan(c.id, p, re.compile(p), pattern_literals(p), pattern_newline_free(p))
             for c in codebook.codes
             for p in c.patterns
         ]
@@ -418,6 +426,9 @@ def _patterns_apply(m: _Matcher, joined: str, joined_orig: str, offsets: list[in
         else:
             found = [holds.get(lit_index[x], none) for x in plan.literals]
             units = np.unique(np.concatenate(found)).tolist()
+        if plan.joined is not None and len(units) > 1:
+            rows.extend(_pattern_joined_search(plan, units, joined, offsets, texts))
+            continue
         finditer = plan.regex.finditer
         for i in units:
             off = offsets[i]
@@ -428,52 +439,19 @@ def _patterns_apply(m: _Matcher, joined: str, joined_orig: str, offsets: list[in
     return rows
 
 
-def _pattern_literals(pattern: str) -> tuple[str, ...] | None:
-    """Return strings of which every match of ``pattern`` contains at least one, or None.
-
-    Read from the parsed pattern: a run of literal characters in the top-level sequence, a group
-    whose alternatives each need a literal, a repeat of at least once. The longest such choice is
-    kept. None when the pattern ignores case or needs no literal (``.+``, ``[一二三]+``).
-    """
-    from re import _constants as sre
-    from re import _parser
-
-    parsed = _parser.parse(pattern)
-    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
-        return None
-
-    def needs(items) -> tuple[str, ...] | None:
-        best: tuple[str, ...] | None = None
-        run = ""
-
-        def consider(cands):
-            nonlocal best
-            if cands and (best is None or min(map(len, cands)) > min(map(len, best))):
-                best = cands
-
-        for op, av in list(items) + [(None, None)]:
-            if op == sre.LITERAL:
-                run += chr(av)
-                continue
-            consider((run,) if run else None)
-            run = ""
-            if op == sre.SUBPATTERN:
-                if av[1] & re.IGNORECASE:
-                    return None
-                consider(needs(av[3]))
-            elif op == sre.BRANCH:
-                alts = [needs(b) for b in av[1]]
-                if all(alts):
-                    consider(tuple(dict.fromkeys(x for a in alts for x in a)))
-            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
-                consider(needs(av[2]))
-            elif op == sre.ATOMIC_GROUP:
-                consider(needs(av))
-            elif op == sre.IN and all(o == sre.LITERAL for o, _ in av):
-                consider(tuple(chr(c) for _, c in av))  # [元钱] or (元|钱): one of the characters
-        return best
-
-    return needs(parsed)
+def _pattern_joined_search(plan: _PatternPlan, units: list[int], joined: str, offsets, texts):
+    """Return the evidence rows of a pattern that cannot match a newline, searched in one pass
+    over the newline-joined (simplified) texts of its units."""
+    parts = [joined[offsets[i] : offsets[i] + len(texts[i])] for i in units]
+    starts = list(accumulate((len(t) + 1 for t in parts[:-1]), initial=0))
+    rows = []
+    for mt in plan.joined.finditer("\n".join(parts)):
+        s_, e_ = mt.span()
+        if e_ > s_:
+            k = bisect.bisect_right(starts, s_) - 1
+            i, s_, e_ = units[k], s_ - starts[k], e_ - starts[k]
+            rows.append((i, plan.code, "pattern", plan.pattern, s_, e_, texts[i][s_:e_]))
+    return rows
 
 
 def _rules_apply(
@@ -649,24 +627,47 @@ def units_code(
         headings=headings,
         progress=progress,
     )
-    dims = {c.id: c.dimension for c in codebook.codes}
-    records = [
-        (docs[i], uids[i], cid, dims[cid], typ, ind, s_, e_, match, i)
-        for i, cid, typ, ind, s_, e_, match in rows
-    ]
-    evidence = pd.DataFrame(records, columns=[*EVIDENCE_COLUMNS, "_u"])
-    evidence["start"] = evidence["start"].astype("Int64")
-    evidence["end"] = evidence["end"].astype("Int64")
-    order = {cid: i for i, cid in enumerate(codebook.ids)}
-    evidence = (
-        evidence.assign(_c=evidence["code"].map(order))
-        .sort_values(["_u", "_c", "indicator_type", "start", "indicator"], kind="stable")
-        .drop(columns=["_u", "_c"])
-        .drop_duplicates()
-        .reset_index(drop=True)
-    )
+    evidence = _evidence_frame(rows, uids, docs, codebook)
     wide = _wide(u, evidence, codebook)
     return CodingResult(codebook=codebook, units=u, evidence=evidence, wide=wide)
+
+
+def _evidence_frame(
+    rows: list[tuple], uids: list[str], docs: list[str], codebook: Codebook
+) -> pd.DataFrame:
+    """Return the evidence rows of :func:`texts_code` as the evidence table, without duplicates.
+
+    Ordered by unit, code (codebook order), indicator type, start (heading-only evidence last) and
+    indicator, ties in the order found. Sorted and deduplicated as plain tuples, and the table
+    built from whole columns: a DataFrame sort on string columns took a second on 300,000 rows.
+    """
+    dims = {c.id: c.dimension for c in codebook.codes}
+    if not rows:
+        evidence = pd.DataFrame([], columns=EVIDENCE_COLUMNS)
+        return evidence.astype({"start": "Int64", "end": "Int64"})
+    order = {cid: i for i, cid in enumerate(codebook.ids)}
+
+    def key(r: tuple) -> tuple:
+        return (r[0], order[r[1]], r[2], r[4] is None, r[4] or 0, r[3])
+
+    ordered = sorted(dict.fromkeys(rows), key=key)
+    # one list per field (``zip(*ordered)`` makes the garbage collector walk every row)
+    unit, code, kind, indicator, start, end, match = (
+        list(map(itemgetter(k), ordered)) for k in range(7)
+    )
+    return pd.DataFrame(
+        {
+            "doc_id": [docs[i] for i in unit],
+            "unit_id": [uids[i] for i in unit],
+            "code": code,
+            "dimension": [dims[c] for c in code],
+            "indicator_type": kind,
+            "indicator": indicator,
+            "start": pd.array(start, dtype="Int64"),
+            "end": pd.array(end, dtype="Int64"),
+            "match": match,
+        }
+    )
 
 
 def _near(spans_a: list[_Span], spans_b: list[_Span], window: int):
@@ -713,316 +714,23 @@ def _wide(u: pd.DataFrame, evidence: pd.DataFrame, codebook: Codebook) -> pd.Dat
     return wide
 
 
-# --------------------------------------------------------------------------------------------------
-# Summaries
-# --------------------------------------------------------------------------------------------------
+#: The functions that moved to :mod:`helpers.coding_tables`, still importable from here.
+_MOVED = (
+    "codebook_lint",
+    "coding_counts",
+    "coding_quotes",
+    "coding_table",
+    "coding_write",
+    "coding_write_excel",
+    "evidence_summarize",
+    "units_csv_read",
+)
 
 
-def coding_counts(result: CodingResult) -> pd.DataFrame:
-    """Return units coded per code, per document and for the corpus.
+def __getattr__(name: str):
+    """``helpers.coding.coding_write`` and the other table functions: from their new module."""
+    if name in _MOVED:
+        from helpers import coding_tables
 
-    Columns: group, code, label_zh, dimension, units_coded, units, share, indicator_hits.
-    """
-    w, ev = result.wide, result.evidence
-    rows = []
-    groups = [("(corpus)", w, ev)] + [
-        (d, w[w["doc_id"] == d], ev[ev["doc_id"] == d]) for d in pd.unique(w["doc_id"])
-    ]
-    for name, ww, ee in groups:
-        for c in result.codebook.codes:
-            n = int(ww[c.id].sum())
-            rows.append(
-                {
-                    "group": name,
-                    "code": c.id,
-                    "label_zh": c.label_zh,
-                    "dimension": c.dimension,
-                    "units_coded": n,
-                    "units": len(ww),
-                    "share": round(n / len(ww), 6) if len(ww) else 0.0,
-                    "indicator_hits": int((ee["code"] == c.id).sum()),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def coding_quotes(result: CodingResult, *, top_n: int = 3) -> pd.DataFrame:
-    """Return the most representative units per code: most distinct indicators, then most hits.
-
-    Columns: code, label_zh, rank, unit_id, text, indicators (the distinct indicators that fired).
-    """
-    ev = result.evidence
-    text = dict(zip(result.wide["unit_id"], result.wide["text"]))
-    order = {uid: i for i, uid in enumerate(result.wide["unit_id"])}
-    rows = []
-    for c in result.codebook.codes:
-        e = ev[ev["code"] == c.id]
-        if e.empty:
-            continue
-        g = e.groupby("unit_id").agg(
-            distinct=("indicator", "nunique"),
-            hits=("indicator", "size"),
-            indicators=("indicator", lambda s: "；".join(dict.fromkeys(s))),
-        )
-        g = g.assign(_o=g.index.map(order)).sort_values(
-            ["distinct", "hits", "_o"], ascending=[False, False, True]
-        )
-        for rank, (uid, r) in enumerate(g.head(top_n).iterrows(), start=1):
-            rows.append(
-                {
-                    "code": c.id,
-                    "label_zh": c.label_zh,
-                    "rank": rank,
-                    "unit_id": uid,
-                    "text": text[uid],
-                    "indicators": r["indicators"],
-                }
-            )
-    return pd.DataFrame(rows, columns=["code", "label_zh", "rank", "unit_id", "text", "indicators"])
-
-
-def evidence_summarize(evidence: pd.DataFrame) -> pd.Series:
-    """Return, per unit, one readable evidence string: ``code: indicator「match」@start-end; …``.
-
-    Indexed by unit id in order of first appearance; within a unit the evidence rows keep their
-    order. Built from whole columns (one string per row, then one join per unit), not row by row
-    in pandas: the coded table of 60,000 units has a quarter of a million evidence rows.
-    """
-    if evidence.empty:
-        return pd.Series(dtype=str)
-    start, end = evidence["start"], evidence["end"]
-    where = ("@" + start.astype(str) + "-" + end.astype(str)).where(start.notna(), "")
-    lines = (
-        evidence["code"].astype(str)
-        + ": "
-        + evidence["indicator"].astype(str)
-        + "「"
-        + evidence["match"].astype(str)
-        + "」"
-        + where
-    ).to_numpy(dtype=object)
-    group, uids = pd.factorize(evidence["unit_id"], sort=False)
-    order = np.argsort(group, kind="stable")
-    cuts = np.flatnonzero(np.diff(group[order])) + 1
-    lines = lines[order]
-    bounds = zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(lines)].tolist())
-    return pd.Series(
-        ["; ".join(lines[a:b]) for a, b in bounds], index=pd.Index(uids, name="unit_id")
-    )
-
-
-def coding_write(
-    result: CodingResult, tables_dir: str | Path, *, top_n: int = 3
-) -> dict[str, Path]:
-    """Write the coding tables and the Excel workbook; return the paths by name.
-
-    ``coding_evidence.csv`` (unit × code × indicator × span), ``coding_units.csv`` (unit × code 0/1
-    with the text), ``coding_counts.csv``, ``coding_uncoded.csv``, ``coding_quotes.csv`` and
-    ``coding_review.xlsx`` (one sheet per code with unit id, heading path, text and evidence); the
-    names are declared in :data:`helpers.products.PRODUCTS`.
-    """
-    out_dir = path_resolve(tables_dir)
-    tables = {
-        "evidence": result.evidence,
-        "units": result.wide,
-        "counts": result.counts,
-        "uncoded": result.uncoded,
-        "quotes": coding_quotes(result, top_n=top_n),
-    }
-    out = {k: table_write(df, product_path(f"coding_{k}", out_dir)) for k, df in tables.items()}
-    out["workbook"] = coding_write_excel(result, product_path("coding_review", out_dir))
-    return out
-
-
-def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
-    """Write an Excel workbook for reviewing coded segments: a summary sheet, one sheet per code.
-
-    Each code sheet lists the coded units (unit id, heading path, text, evidence) so a researcher
-    can read every assignment; the workbook's timestamps are fixed so re-runs give the same file.
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    p = path_resolve(path)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "summary"
-    counts = result.counts
-    corpus = counts[counts["group"] == "(corpus)"]
-    ws.append(["code", "label_zh", "dimension", "units_coded", "units", "share", "definition"])
-    for r in corpus.itertuples():
-        ws.append(
-            [
-                r.code,
-                r.label_zh,
-                r.dimension,
-                r.units_coded,
-                r.units,
-                r.share,
-                result.codebook.code(r.code).definition,
-            ]
-        )
-    for c in result.codebook.codes:
-        sheet = wb.create_sheet(c.id[:31])
-        sheet.append([f"{c.label_zh} ({c.label_en})", c.definition])
-        sheet.append(["unit_id", "heading_path", "text", "evidence"])
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
-        ev = result.evidence[result.evidence["code"] == c.id]
-        per_unit = ev.groupby("unit_id", sort=False)
-        w = result.wide.set_index("unit_id")
-        for uid, g in per_unit:
-            sheet.append(
-                [
-                    uid,
-                    w.at[uid, "heading_path"],
-                    w.at[uid, "text"],
-                    "; ".join(f"{r.indicator}「{r.match}」" for r in g.itertuples()),
-                ]
-            )
-        sheet.column_dimensions["A"].width = 24
-        sheet.column_dimensions["B"].width = 40
-        sheet.column_dimensions["C"].width = 90
-        sheet.column_dimensions["D"].width = 60
-        for row in sheet.iter_rows(min_row=3):
-            row[2].alignment = Alignment(wrap_text=True, vertical="top")
-    wb.properties.creator = "helpers.coding"
-    return workbook_save(wb, p)
-
-
-# --------------------------------------------------------------------------------------------------
-# Lint
-# --------------------------------------------------------------------------------------------------
-
-
-def codebook_lint(codebook: Codebook, units: pd.DataFrame, segmenter: Segmenter) -> pd.DataFrame:
-    """Return warnings about indicators, measured on the corpus (warnings, not errors).
-
-    - ``never_a_word``: a keyword or term word occurs in the text but never on word boundaries,
-      because jieba cuts it differently (inside a longer word, or split across words): it can
-      never match; fix the user dictionary or the codebook.
-    - ``split_by_jieba``: a keyword is not one jieba word; it still matches as a word sequence.
-    - ``no_match``: a keyword, pattern or rule that matches nothing in the corpus.
-    Columns: code, indicator_type, indicator, warning, severity (``warning`` for never_a_word and
-    no_match, ``info`` for split_by_jieba), detail.
-    """
-    result = units_code(units, codebook, segmenter)
-    fired = set(
-        zip(
-            result.evidence["code"], result.evidence["indicator_type"], result.evidence["indicator"]
-        )
-    )
-    simple_text = "\n".join(text_simplify_aligned(t) for t in result.units["text"])
-    rows = []
-    word_fired = {ind for (_, t, ind) in fired if t == "keyword"}
-    for c in codebook.codes:
-        for k in dict.fromkeys(text_simplify(k) for k in c.keywords):
-            cut = segmenter.cut(k)
-            if k not in word_fired:
-                if k in simple_text and codebook.keyword_match == "word":
-                    rows.append(
-                        (
-                            c.id,
-                            "keyword",
-                            k,
-                            "never_a_word",
-                            f"occurs {simple_text.count(k)}× in the text but never as whole words",
-                        )
-                    )
-                else:
-                    rows.append((c.id, "keyword", k, "no_match", "not found in the corpus"))
-            if len(cut) > 1:
-                rows.append(
-                    (
-                        c.id,
-                        "keyword",
-                        k,
-                        "split_by_jieba",
-                        "/".join(cut) + " (matched as a word sequence)",
-                    )
-                )
-        for pat in c.patterns:
-            if (c.id, "pattern", pat) not in fired:
-                rows.append((c.id, "pattern", pat, "no_match", "matches nothing in the corpus"))
-        for r in c.rules:
-            label = f"{r.id}: {r.describe()}"
-            if (c.id, "rule", label) not in fired:
-                rows.append((c.id, "rule", label, "no_match", "fires in no unit of the corpus"))
-    out = pd.DataFrame(rows, columns=["code", "indicator_type", "indicator", "warning", "detail"])
-    out.insert(
-        4, "severity", out["warning"].map(lambda w: "info" if w == "split_by_jieba" else "warning")
-    )
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
-# Command-line tables
-# --------------------------------------------------------------------------------------------------
-
-
-def units_csv_read(
-    path: str | Path, *, id_col: str = "unit_id", text_col: str = "text"
-) -> pd.DataFrame:
-    """Read a CSV of units in UTF-8 (with or without BOM) or GB18030 and check its columns.
-
-    Raises :class:`~helpers.errors.InputError` (a ``ValueError``) naming the file, line and field
-    and what is wrong: missing file, empty file, an encoding that is neither, a missing column
-    (listing the columns found), duplicate or empty unit ids.
-    """
-    import io
-
-    p = Path(path)
-    if not p.exists():
-        raise InputError(p, "file not found")
-    data = p.read_bytes()
-    if not data.strip():
-        raise InputError(p, "file is empty")
-    # pandas' C parser decodes the bytes itself (half the time of decoding them first); a file
-    # that is not UTF-8 fails there and is read again as GB18030
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding=enc)
-            break
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise InputError(p, "file has no header row") from None
-        except pd.errors.ParserError as exc:
-            raise InputError(p, f"not a valid CSV: {exc}") from None
-    else:
-        raise InputError(p, "cannot decode as UTF-8 or GB18030; save it as CSV UTF-8")
-    df = csv_unescape(df)
-    if id_col == text_col:
-        raise InputError(
-            p,
-            f"--id-col and --text-col both name {id_col!r}; the text column holds the texts to "
-            f"code, the id column their ids (columns are {list(df.columns)})",
-        )
-    for col in (id_col, text_col):
-        if col not in df.columns:
-            raise InputError(
-                p,
-                f"no column {col!r}; columns are {list(df.columns)} "
-                f"(choose with --id-col/--text-col)",
-                line=1,
-            )
-    if df.empty:
-        raise InputError(p, "no rows to code")
-    blank = df[df[id_col].str.strip() == ""]
-    if len(blank):
-        raise InputError(p, "empty", line=blank.index[0] + 2, field=id_col)
-    dup = df[df[id_col].duplicated()]
-    if len(dup):
-        raise InputError(
-            p, f"{dup.iloc[0][id_col]!r} appears twice", line=dup.index[0] + 2, field=id_col
-        )
-    return df
-
-
-def coding_table(result: CodingResult) -> pd.DataFrame:
-    """Return ``unit_id``, one 0/1 column per code in codebook order, and an ``evidence`` column."""
-    w = result.wide
-    evidence = evidence_summarize(result.evidence)
-    out = w[["unit_id", *result.codebook.ids]].copy()
-    out["evidence"] = out["unit_id"].map(evidence).fillna("") if len(evidence) else ""
-    return out
+        return getattr(coding_tables, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -216,7 +216,8 @@ def _chunk_segment(spec, cache_dir, progress: bool, chunk: pd.DataFrame) -> pd.D
 def _chunk_code(spec, cache_dir, codebook, progress: bool, chunk: pd.DataFrame):
     from helpers import coding, tokens
 
-    toks = tokens.tokens_segment(chunk, _segmenter_of(spec), cache_dir=cache_dir)
+    # word boundaries only: no POS tags, so jieba's tokenizer is never loaded for coding
+    toks = tokens.tokens_segment(chunk, _segmenter_of(spec), cache_dir=cache_dir, pos=False)
     result = coding.units_code(chunk, codebook, tokens=toks, progress=progress)
     return result.units, result.evidence, result.wide
 
@@ -284,11 +285,12 @@ def documents_code(
 ) -> CodingResult:
     """Return the coding of ``units`` as notebook 03 makes it, computed document by document.
 
-    The same as ``coding.units_code(units, codebook, tokens=tokens.tokens_segment(units, seg))``
-    with the segmenter as for :func:`documents_segment`: every run of whole documents is segmented
-    (for word boundaries) and coded on a worker (``engine="dask"``), and the evidence and the
-    unit × code table are put back in the order of ``units``. A keyword or pattern never matches
-    across units, so coding a document alone gives the evidence it gets in the corpus.
+    The same as ``coding.units_code(units, codebook, tokens=toks)`` with ``toks =
+    tokens.tokens_segment(units, seg, pos=False)`` and the segmenter as for
+    :func:`documents_segment`: every run of whole documents is segmented (for word boundaries) and
+    coded on a worker (``engine="dask"``), and the evidence and the unit × code table are put back
+    in the order of ``units``. A keyword or pattern never matches across units, so coding a
+    document alone gives the evidence it gets in the corpus.
     """
     import pandas as pd
 

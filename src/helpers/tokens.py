@@ -199,17 +199,27 @@ class Segmenter:
     """A configured jieba tokenizer (and its rjieba twin) with the user dictionary loaded.
 
     ``signature`` identifies everything that changes tokens (jieba version, dictionary hash, HMM,
-    backend); it keys the segmentation cache.
+    backend); it keys the segmentation cache. jieba's own tokenizer (:attr:`jieba`) is built on
+    first use: when rjieba cuts, only POS tags and keyword extraction need it, and loading its
+    dictionary is most of the time of :func:`segmenter_make`.
     """
 
     backend: str
     hmm: bool
     dictionary: pd.DataFrame
     signature: str
-    jieba: object = field(repr=False)
     rjieba: object | None = field(default=None, repr=False)
+    entries: tuple[tuple[str, int | None, str | None], ...] = field(default=(), repr=False)
+    _jieba: object | None = field(default=None, repr=False)
     _pos: object | None = field(default=None, repr=False)
     _oov_pos: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def jieba(self):
+        """The ``jieba.Tokenizer`` with the user dictionary (``entries``) added, built once."""
+        if self._jieba is None:
+            self._jieba = _jieba_tokenizer(self.entries)
+        return self._jieba
 
     def cut(self, text: str) -> list[str]:
         """Return the tokens of ``text``, identical to ``jieba.lcut(text, HMM=hmm)``."""
@@ -286,6 +296,21 @@ def _pos_tokenizer(tok):
     return pt
 
 
+def _jieba_tokenizer(entries: Sequence[tuple[str, int | None, str | None]]):
+    """Return a ``jieba.Tokenizer`` with ``entries`` added in order (its dictionary cache kept in
+    ``.cache/jieba/``); loading jieba's dictionary takes about a second."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    cache_dir = paths.CACHE / "jieba"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tok.tmp_dir = str(cache_dir)
+    for word, freq, pos in entries:
+        tok.add_word(word, freq, pos)
+    return tok
+
+
 def segmenter_make(
     user_dict: str | Path | pd.DataFrame | None = USER_DICT,
     *,
@@ -296,11 +321,11 @@ def segmenter_make(
 
     ``backend``: ``"auto"`` (rjieba when installed, else jieba), ``"rjieba"`` or ``"jieba"``.
     Every dictionary word is added with ``add_word(word, freq, pos)`` in file order to both jieba
-    and rjieba (an empty freq lets jieba choose one that keeps the word whole).
+    and rjieba (an empty freq lets jieba choose one that keeps the word whole). With rjieba, jieba
+    itself is neither imported nor loaded until :attr:`Segmenter.jieba` is first used.
     """
-    import jieba
+    from importlib.metadata import version
 
-    jieba.setLogLevel(logging.WARNING)
     if backend not in ("auto", "rjieba", "jieba"):
         raise ValueError(f"backend must be 'auto', 'rjieba' or 'jieba', not {backend!r}")
     words = (
@@ -310,16 +335,10 @@ def segmenter_make(
         if user_dict is not None
         else pd.DataFrame(columns=["word", "pos", "freq", "source"])
     )
-    tok = jieba.Tokenizer()
-    cache_dir = paths.CACHE / "jieba"
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tok.tmp_dir = str(cache_dir)
-    entries = [
-        (r.word, None if pd.isna(r.freq) else int(r.freq), r.pos or None)
-        for r in words.itertuples()
-    ]
-    for word, freq, pos in entries:
-        tok.add_word(word, freq, pos)
+    entries = tuple(
+        (word, None if pd.isna(freq) else int(freq), pos or None)
+        for word, freq, pos in zip(words["word"], words["freq"], words["pos"])
+    )
     rj = None
     if backend in ("auto", "rjieba"):
         try:
@@ -332,13 +351,18 @@ def segmenter_make(
             for word, freq, pos in entries:
                 rj.add_word(word, freq, pos)
     used = "rjieba" if rj is not None else "jieba"
-    digest = hashlib.sha256(json.dumps(entries, ensure_ascii=False).encode("utf-8")).hexdigest()[
-        :16
-    ]
-    signature = f"tokens-v2|jieba-{jieba.__version__}|dict-{digest}|hmm-{int(hmm)}|{used}"
-    return Segmenter(
-        backend=used, hmm=hmm, dictionary=words, signature=signature, jieba=tok, rjieba=rj
+    digest = hashlib.sha256(
+        json.dumps([list(e) for e in entries], ensure_ascii=False).encode("utf-8")
+    ).hexdigest()[:16]
+    # jieba's version from its metadata (importing jieba costs 0.2 s): the same string as
+    # jieba.__version__ (a test checks)
+    signature = f"tokens-v2|jieba-{version('jieba')}|dict-{digest}|hmm-{int(hmm)}|{used}"
+    seg = Segmenter(
+        backend=used, hmm=hmm, dictionary=words, signature=signature, rjieba=rj, entries=entries
     )
+    if used == "jieba":
+        seg.jieba  # noqa: B018  (built now: it does the cutting)
+    return seg
 
 
 # --------------------------------------------------------------------------------------------------
@@ -417,6 +441,7 @@ def tokens_segment(
     id_col: str = "unit_id",
     cache_dir: str | Path | None = SEGMENT_CACHE,
     progress: bool = False,
+    pos: bool = True,
 ) -> pd.DataFrame:
     """Segment every unit; one row per token: doc_id, unit_id, position, start, end, token, pos.
 
@@ -425,7 +450,8 @@ def tokens_segment(
     Whitespace tokens are dropped; positions count the kept tokens from 0 within each unit. Per
     document, tokens come from the cache when the unit texts and the segmenter's signature are
     unchanged. ``pos`` is the jieba tag of the token (see :meth:`Segmenter.pos`), so POS filtering
-    uses exactly the tokens of ``jieba.lcut``.
+    uses exactly the tokens of ``jieba.lcut``. ``pos=False`` leaves the ``pos`` column out: the
+    tags need jieba's own dictionary (about a second to load), word boundaries do not.
     """
     cache = path_resolve(cache_dir) if cache_dir else None
     if cache:
@@ -460,6 +486,8 @@ def tokens_segment(
         frames.append(pd.DataFrame({"doc_id": doc_id, **cols}))
     empty = pd.DataFrame(columns=["doc_id", "unit_id", "position", "start", "end", "token"])
     tokens = pd.concat(frames, ignore_index=True) if frames else empty
+    if not pos:
+        return tokens
     distinct = {t: segmenter.pos(t) for t in pd.unique(tokens["token"])}
     tokens["pos"] = tokens["token"].map(distinct)
     return tokens

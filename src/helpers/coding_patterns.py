@@ -1,0 +1,164 @@
+"""What a codebook's regular expression needs, read from its parsed form, for the coding engine.
+
+:func:`pattern_literals`: strings of which every match contains one, so that a pattern is searched
+only in the units that hold one (found for all patterns in one automaton pass).
+:func:`pattern_newline_free`: the pattern compiled so that it can never match a newline, when that
+leaves its matches in newline-free texts unchanged, so that it can be searched in one pass over the
+newline-joined texts of its units. Both read ``re._parser``'s parse tree (CPython's own parser).
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def pattern_newlines_excluded(pattern: str) -> str:
+    """Return ``pattern`` with ``\\n`` added to every negated class (``[^。；]`` → ``[^\\n。；]``).
+
+    Unit texts hold no newline, so the pattern matches them exactly as before.
+    """
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if ch != "[":
+            out.append(ch)
+            i += 1
+            continue
+        j = i + 1
+        negated = j < n and pattern[j] == "^"
+        if negated:
+            j += 1
+        if j < n and pattern[j] == "]":  # a "]" first in a class is a literal
+            j += 1
+        while j < n and pattern[j] != "]":
+            j += 2 if pattern[j] == "\\" else 1
+        body = pattern[i + 1 + negated : j]
+        if not negated:
+            out.append(f"[{body}")
+        else:  # after a leading "]" (a literal there), before anything that could make a range
+            lead = "]" if body.startswith("]") else ""
+            out.append(f"[^{lead}\\n{body[len(lead) :]}")
+        i = j
+    return "".join(out)
+
+
+def pattern_newline_free(pattern: str) -> re.Pattern | None:
+    """Return the pattern compiled so that it never matches a newline, or None when it can.
+
+    With ``\\n`` added to its negated classes (:func:`pattern_newlines_excluded`), a pattern that
+    has no ``^ $ \\A \\Z``, no DOTALL, no ``\\s \\W \\D``, no newline in a class, no
+    conditional group, matches the newline-joined texts exactly where it matches each text: no
+    match can cross a newline, and a newline before or after a text looks to ``\\b`` and to
+    lookarounds as the start or end of the text does (neither can match it).
+    """
+    from re import _constants as sre
+    from re import _parser
+
+    try:
+        rewritten = pattern_newlines_excluded(pattern)
+        parsed = _parser.parse(rewritten)
+        regex = re.compile(rewritten)
+    except (re.error, ValueError, IndexError):
+        return None
+    if parsed.state.flags & (re.DOTALL | re.MULTILINE | re.VERBOSE):
+        return None
+    newline = ord("\n")
+    categories = (sre.CATEGORY_DIGIT, sre.CATEGORY_NOT_SPACE, sre.CATEGORY_WORD)
+
+    def item_matches_newline(op, av) -> bool:  # one item of a class
+        if op == sre.LITERAL:
+            return av == newline
+        if op == sre.RANGE:
+            return av[0] <= newline <= av[1]
+        if op == sre.CATEGORY:
+            return av not in categories
+        return True
+
+    def safe(items) -> bool:
+        for op, av in items:
+            if op == sre.LITERAL:
+                if av == newline:
+                    return False
+            elif op == sre.ANY:
+                pass
+            elif op == sre.IN:
+                negate = bool(av) and av[0][0] == sre.NEGATE
+                rest = av[1:] if negate else av
+                hits = any(item_matches_newline(o, a) for o, a in rest)
+                if hits != negate:  # a negated class must exclude the newline
+                    return False
+            elif op == sre.AT:
+                if av not in (sre.AT_BOUNDARY, sre.AT_NON_BOUNDARY):
+                    return False
+            elif op == sre.SUBPATTERN:
+                if (av[1] | av[2]) & (re.DOTALL | re.MULTILINE) or not safe(av[3]):
+                    return False
+            elif op == sre.BRANCH:
+                if not all(safe(b) for b in av[1]):
+                    return False
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+                if not safe(av[2]):
+                    return False
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                if not safe(av[1]):
+                    return False
+            elif op == sre.ATOMIC_GROUP:
+                if not safe(av):
+                    return False
+            elif op != sre.GROUPREF:  # a back reference repeats a group checked on its own
+                return False
+        return True
+
+    return regex if safe(parsed) else None
+
+
+def pattern_literals(pattern: str) -> tuple[str, ...] | None:
+    """Return strings of which every match of ``pattern`` contains at least one, or None.
+
+    Read from the parsed pattern: a run of literal characters in the top-level sequence, a group
+    whose alternatives each need a literal, a repeat of at least once. The longest such choice is
+    kept. None when the pattern ignores case or needs no literal (``.+``, ``[一二三]+``).
+    """
+    from re import _constants as sre
+    from re import _parser
+
+    parsed = _parser.parse(pattern)
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+
+    def needs(items) -> tuple[str, ...] | None:
+        best: tuple[str, ...] | None = None
+        run = ""
+
+        def consider(cands):
+            nonlocal best
+            if cands and (best is None or min(map(len, cands)) > min(map(len, best))):
+                best = cands
+
+        for op, av in list(items) + [(None, None)]:
+            if op == sre.LITERAL:
+                run += chr(av)
+                continue
+            consider((run,) if run else None)
+            run = ""
+            if op == sre.SUBPATTERN:
+                if av[1] & re.IGNORECASE:
+                    return None
+                consider(needs(av[3]))
+            elif op == sre.BRANCH:
+                alts = [needs(b) for b in av[1]]
+                if all(alts):
+                    consider(tuple(dict.fromkeys(x for a in alts for x in a)))
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+                consider(needs(av[2]))
+            elif op == sre.ATOMIC_GROUP:
+                consider(needs(av))
+            elif op == sre.IN and all(o == sre.LITERAL for o, _ in av):
+                consider(tuple(chr(c) for _, c in av))  # [元钱] or (元|钱): one of the characters
+        return best
+
+    return needs(parsed)
