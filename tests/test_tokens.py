@@ -283,3 +283,30 @@ def test_pos_tagger_has_jiebas_tags_and_the_user_tags_without_reparsing():
     assert (
         seg.pos("闽宁协作") == user["闽宁协作"] and seg.pos("发展") == parsed.word_tag_tab["发展"]
     )
+
+
+def test_pos_tags_come_from_their_cache_without_loading_jieba(tmp_path, units):
+    words = tokens.segmenter_make().cut("".join(units["text"].head(30)))
+    words += [
+        "闽宁协作",
+        "山海情",
+        "2024",
+        "GDP",
+        "，",
+        "哈哈哈嘿",
+    ]  # user word, OOV, digits, ASCII
+    fresh = tokens.segmenter_make()
+    expected = {w: fresh.pos(w) for w in words}
+    first = tokens.segmenter_make()
+    assert first.pos_tags(words, cache_dir=tmp_path) == expected
+    assert len(list((tmp_path / "pos").glob("*.json"))) == 1
+    again = tokens.segmenter_make()
+    assert again.pos_tags(reversed(words), cache_dir=tmp_path) == expected
+    assert again._jieba is None  # every tag was in the cache: jieba's tokenizer never built
+    # a damaged cache file is ignored and written again
+    next((tmp_path / "pos").glob("*.json")).write_text("{not json", encoding="utf-8")
+    assert tokens.segmenter_make().pos_tags(words, cache_dir=tmp_path) == expected
+    # another dictionary is another signature, hence another file
+    other = tokens.segmenter_make(pd.DataFrame({"word": ["山海情"], "pos": ["nz"], "freq": [None]}))
+    assert other.pos_tags(["山海情"], cache_dir=tmp_path) == {"山海情": "nz"}
+    assert len(list((tmp_path / "pos").glob("*.json"))) == 2

@@ -414,13 +414,18 @@ def numbers_extract(
         segmenter = segmenter_make()
     rows = []
     doc_ids = units["doc_id"] if "doc_id" in units else pd.Series("", index=units.index)
+    with_numbers = []
     for doc_id, uid, text in zip(doc_ids, units[id_col], units[text_col].astype(str)):
         found = _quantities(text)
-        if not found:
-            continue
+        if found:
+            words = segmenter.cut(text_simplify_aligned(text))
+            with_numbers.append((doc_id, uid, text, found, words))
+    # the tags of every word at once: from the segmenter's tag cache when it knows them all
+    tags = segmenter.pos_tags(w for *_, words in with_numbers for w in words)
+    for doc_id, uid, text, found, words in with_numbers:
         toks, pos = [], 0
-        for w in segmenter.cut(text_simplify_aligned(text)):
-            toks.append((pos, pos + len(w), text[pos : pos + len(w)], segmenter.pos(w)))
+        for w in words:
+            toks.append((pos, pos + len(w), text[pos : pos + len(w)], tags[w]))
             pos += len(w)
         for rec in found:
             what = _what(

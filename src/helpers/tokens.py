@@ -272,6 +272,38 @@ class Segmenter:
         self._oov_pos[token] = tag
         return tag
 
+    def pos_tags(
+        self, tokens: Iterable[str], *, cache_dir: str | Path | None = SEGMENT_CACHE
+    ) -> dict[str, str]:
+        """Return {token: :meth:`pos` tag} for the distinct ``tokens``, kept in ``cache_dir``.
+
+        A token's tag depends only on the token and on what :attr:`signature` names, so the tags of
+        earlier runs are kept in one file per signature (``pos/<hash>.json``). When every token is
+        known there, jieba's tokenizer and its POS table (1–2 s) are never loaded: after a codebook
+        edit, notebooks 04 and 05 tag the tokens notebook 02 tagged. A file that cannot be read is
+        ignored and written again; two notebooks writing at once each replace it whole (atomic), so
+        the worst case is a tag looked up again.
+        """
+        wanted = list(dict.fromkeys(tokens))
+        path = None
+        known: dict[str, str] = {}
+        if cache_dir:
+            key = hashlib.sha256(self.signature.encode("utf-8")).hexdigest()[:16]
+            path = path_resolve(cache_dir) / "pos" / f"{key}.json"
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    known = {k: v for k, v in loaded.items() if isinstance(v, str)}
+            except (OSError, ValueError):
+                known = {}
+        missing = [t for t in wanted if t not in known]
+        for t in missing:
+            known[t] = self.pos(t)
+        if path is not None and missing:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text_write(json.dumps(known, ensure_ascii=False, sort_keys=True), path)
+        return {t: known[t] for t in wanted}
+
 
 def _pos_tokenizer(tok):
     """Return a ``jieba.posseg.POSTokenizer`` over ``tok`` with the user dictionary's tags loaded.
@@ -488,7 +520,7 @@ def tokens_segment(
     tokens = pd.concat(frames, ignore_index=True) if frames else empty
     if not pos:
         return tokens
-    distinct = {t: segmenter.pos(t) for t in pd.unique(tokens["token"])}
+    distinct = segmenter.pos_tags(pd.unique(tokens["token"]), cache_dir=cache_dir)
     tokens["pos"] = tokens["token"].map(distinct)
     return tokens
 
