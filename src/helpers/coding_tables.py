@@ -34,13 +34,20 @@ def coding_counts(result: CodingResult) -> pd.DataFrame:
     Columns: group, code, label_zh, dimension, units_coded, units, share, indicator_hits.
     """
     w, ev = result.wide, result.evidence
+    codes = result.codebook.codes
+    ids = [c.id for c in codes]
+    # per document with one groupby each (a loop over documents compared every row per document)
+    coded = w.groupby("doc_id", sort=False, dropna=False)[ids].sum()
+    units = w.groupby("doc_id", sort=False, dropna=False).size()
+    hits = ev.groupby(["doc_id", "code"], sort=False, dropna=False).size()
+    corpus_hits = ev["code"].value_counts()
+    groups = [("(corpus)", w[ids].sum(), len(w), corpus_hits.get)]
+    for d in pd.unique(w["doc_id"]):
+        groups.append((d, coded.loc[d], int(units.loc[d]), lambda c, d=d: hits.get((d, c))))
     rows = []
-    groups = [("(corpus)", w, ev)] + [
-        (d, w[w["doc_id"] == d], ev[ev["doc_id"] == d]) for d in pd.unique(w["doc_id"])
-    ]
-    for name, ww, ee in groups:
-        for c in result.codebook.codes:
-            n = int(ww[c.id].sum())
+    for name, n_coded, n_units, hit in groups:
+        for c in codes:
+            n = int(n_coded[c.id])
             rows.append(
                 {
                     "group": name,
@@ -48,9 +55,9 @@ def coding_counts(result: CodingResult) -> pd.DataFrame:
                     "label_zh": c.label_zh,
                     "dimension": c.dimension,
                     "units_coded": n,
-                    "units": len(ww),
-                    "share": round(n / len(ww), 6) if len(ww) else 0.0,
-                    "indicator_hits": int((ee["code"] == c.id).sum()),
+                    "units": n_units,
+                    "share": round(n / n_units, 6) if n_units else 0.0,
+                    "indicator_hits": int(hit(c.id) or 0),
                 }
             )
     return pd.DataFrame(rows)
@@ -174,6 +181,8 @@ def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
                 result.codebook.code(r.code).definition,
             ]
         )
+    heading = dict(zip(result.wide["unit_id"], result.wide["heading_path"]))
+    text = dict(zip(result.wide["unit_id"], result.wide["text"]))
     for c in result.codebook.codes:
         sheet = wb.create_sheet(c.id[:31])
         sheet.append([f"{c.label_zh} ({c.label_en})", c.definition])
@@ -181,17 +190,11 @@ def coding_write_excel(result: CodingResult, path: str | Path) -> Path:
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         ev = result.evidence[result.evidence["code"] == c.id]
-        per_unit = ev.groupby("unit_id", sort=False)
-        w = result.wide.set_index("unit_id")
-        for uid, g in per_unit:
-            sheet.append(
-                [
-                    uid,
-                    w.at[uid, "heading_path"],
-                    w.at[uid, "text"],
-                    "; ".join(f"{r.indicator}「{r.match}」" for r in g.itertuples()),
-                ]
-            )
+        # each unit's evidence joined in one groupby (itertuples per unit: 100 s at 50,000 units)
+        found = ev["indicator"].astype(str) + "「" + ev["match"].astype(str) + "」"
+        joined = found.groupby(ev["unit_id"], sort=False).agg("; ".join)
+        for uid, evidence in joined.items():
+            sheet.append([uid, heading[uid], text[uid], evidence])
         sheet.column_dimensions["A"].width = 24
         sheet.column_dimensions["B"].width = 40
         sheet.column_dimensions["C"].width = 90
