@@ -74,9 +74,9 @@ def _parser() -> argparse.ArgumentParser:
         "-j",
         "--jobs",
         type=int,
-        default=2,
+        default=3,
         metavar="N",
-        help="run up to N independent notebooks at once (default: 2; 1 runs them one after the "
+        help="run up to N independent notebooks at once (default: 3; 1 runs them one after the "
         "other in the order of pipeline.yaml)",
     )
     run.add_argument(
