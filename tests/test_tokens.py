@@ -158,6 +158,7 @@ def test_segmentation_is_cached_by_content_and_dictionary(tmp_path, units, segme
     assert other.signature != segmenter.signature
 
 
+@pytest.mark.slow  # builds jieba several times (4-6 s)
 def test_jieba_is_loaded_only_when_used_and_the_signature_keeps_its_version():
     seg = tokens.segmenter_make(backend="rjieba")
     assert seg._jieba is None  # rjieba cuts: jieba's dictionary is not loaded for that
@@ -285,6 +286,7 @@ def test_pos_tagger_has_jiebas_tags_and_the_user_tags_without_reparsing():
     )
 
 
+@pytest.mark.slow  # builds jieba several times (4-6 s)
 def test_pos_tags_come_from_their_cache_without_loading_jieba(tmp_path, units):
     words = tokens.segmenter_make().cut("".join(units["text"].head(30)))
     words += [
