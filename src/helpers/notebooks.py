@@ -8,6 +8,7 @@ modules it imports (:func:`helpers_modules`), which decide whether it must run a
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from helpers.pipeline import PipelineError
@@ -125,8 +126,13 @@ def notebook_source_hash(path: str | Path) -> str:
     return hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def _helpers_imports(source: str, package: str = "helpers") -> set[str]:
-    """Return the ``helpers`` module names (``helpers.coding``) that Python source imports."""
+@lru_cache(maxsize=1024)
+def _helpers_imports(source: str, package: str = "helpers") -> frozenset[str]:
+    """Return the ``helpers`` module names (``helpers.coding``) that Python source imports.
+
+    Kept by source text: every notebook's check walks the same modules (six notebooks parsed each
+    module again, most of a run where nothing changed).
+    """
     import ast
 
     try:
@@ -136,7 +142,7 @@ def _helpers_imports(source: str, package: str = "helpers") -> set[str]:
         for line in source.splitlines():
             if line.lstrip().startswith(("import ", "from ")):
                 found |= _helpers_imports(line.strip(), package)
-        return found
+        return frozenset(found)
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -149,7 +155,7 @@ def _helpers_imports(source: str, package: str = "helpers") -> set[str]:
                 continue
             found.add(module)
             found |= {f"{module}.{a.name}" for a in node.names}
-    return found
+    return frozenset(found)
 
 
 def helpers_modules(notebook: str | Path) -> list[Path]:
