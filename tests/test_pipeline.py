@@ -1161,7 +1161,19 @@ def test_ctrl_c_in_notebook_03_marks_it_interrupted_and_04_then_refuses(tmp_path
     root.mkdir()
     first = small_project(root, figures=False)
     args = ["--output-dir", str(root / "notebooks"), "--allow-outside", "--no-progress"]
-    env = os.environ | {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}  # kernels findable
+    # notebook 03 takes about 2 s: each cell is held 0.5 s (an IPython start-up file in the kernels'
+    # profile), so the signal below lands while its cells run, not after they ended
+    ipython_dir = tmp_path / "ipython"
+    startup = ipython_dir / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-slow-cells.py").write_text(
+        "import time\nget_ipython().events.register('pre_run_cell', lambda *_: time.sleep(0.5))\n",
+        encoding="utf-8",
+    )
+    env = os.environ | {
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),  # kernels findable
+        "IPYTHONDIR": str(ipython_dir),
+    }
     command = [sys.executable, "-m", "helpers", "run", "--only", "01", "--only", "03"]
     proc = subprocess.Popen(
         [*command, *first, *args],
