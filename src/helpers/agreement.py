@@ -71,9 +71,17 @@ def _intervals(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray
     full = used == samples.shape[0]
     if samples.shape[0] and full.any():
         lo[full], hi[full] = np.percentile(samples[:, full], [tail, 100 - tail], axis=0)
-    for j in np.flatnonzero(~full & (used > 0)):
-        col = samples[:, j]
-        lo[j], hi[j] = np.percentile(col[~np.isnan(col)], [tail, 100 - tail])
+    partial = np.flatnonzero(~full & (used > 0))
+    if partial.size:
+        # the other columns sorted once (NaN last), then one call per number of defined resamples:
+        # a percentile reads order statistics, so the figures are those of one call per column
+        ordered = np.sort(samples[:, partial], axis=0)
+        n_used = used[partial]
+        for k in np.unique(n_used):
+            same = n_used == k
+            lo[partial[same]], hi[partial[same]] = np.percentile(
+                ordered[:k, same], [tail, 100 - tail], axis=0
+            )
     return lo, hi, used
 
 
