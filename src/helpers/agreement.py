@@ -320,10 +320,14 @@ def _agreement(
     for col in COUNT_COLUMNS:
         macro[col] = sum(int(r[col]) for r in rows) if len(coders) == 2 else pd.NA
     left_out = []
-    with warnings.catch_warnings():  # a resample where no code has the statistic: mean of nothing
-        warnings.simplefilter("ignore", RuntimeWarning)
-        per_resample = np.stack(
-            [np.nanmean(boot[:, :, j], axis=1) for j in range(len(STATISTICS))], axis=1
+    # the mean over the defined codes of each statistic in each resample, as np.nanmean of each
+    # statistic's column (NaN where no code has it), from one contiguous resamples × statistics ×
+    # codes array
+    by_statistic = np.ascontiguousarray(np.moveaxis(boot, 2, 1))
+    defined = ~np.isnan(by_statistic)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_resample = np.true_divide(
+            np.where(defined, by_statistic, 0.0).sum(axis=-1), defined.sum(axis=-1)
         )
     macro_lo, macro_hi, _ = _intervals(per_resample, tail)
     for j, name in enumerate(STATISTICS):
