@@ -71,9 +71,17 @@ def _intervals(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray
     full = used == samples.shape[0]
     if samples.shape[0] and full.any():
         lo[full], hi[full] = np.percentile(samples[:, full], [tail, 100 - tail], axis=0)
-    for j in np.flatnonzero(~full & (used > 0)):
-        col = samples[:, j]
-        lo[j], hi[j] = np.percentile(col[~np.isnan(col)], [tail, 100 - tail])
+    partial = np.flatnonzero(~full & (used > 0))
+    if partial.size:
+        # the other columns sorted once (NaN last), then one call per number of defined resamples:
+        # a percentile reads order statistics, so the figures are those of one call per column
+        ordered = np.sort(samples[:, partial], axis=0)
+        n_used = used[partial]
+        for k in np.unique(n_used):
+            same = n_used == k
+            lo[partial[same]], hi[partial[same]] = np.percentile(
+                ordered[:k, same], [tail, 100 - tail], axis=0
+            )
     return lo, hi, used
 
 
@@ -312,10 +320,14 @@ def _agreement(
     for col in COUNT_COLUMNS:
         macro[col] = sum(int(r[col]) for r in rows) if len(coders) == 2 else pd.NA
     left_out = []
-    with warnings.catch_warnings():  # a resample where no code has the statistic: mean of nothing
-        warnings.simplefilter("ignore", RuntimeWarning)
-        per_resample = np.stack(
-            [np.nanmean(boot[:, :, j], axis=1) for j in range(len(STATISTICS))], axis=1
+    # the mean over the defined codes of each statistic in each resample, as np.nanmean of each
+    # statistic's column (NaN where no code has it), from one contiguous resamples × statistics ×
+    # codes array
+    by_statistic = np.ascontiguousarray(np.moveaxis(boot, 2, 1))
+    defined = ~np.isnan(by_statistic)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_resample = np.true_divide(
+            np.where(defined, by_statistic, 0.0).sum(axis=-1), defined.sum(axis=-1)
         )
     macro_lo, macro_hi, _ = _intervals(per_resample, tail)
     for j, name in enumerate(STATISTICS):

@@ -135,7 +135,7 @@ class Codebook:
 # --------------------------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: 10× faster, same data
     pass
 
 

@@ -236,8 +236,13 @@ def weights_draw(
 
 
 def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    out = np.full(np.broadcast(num, den).shape, np.nan)
-    np.divide(num, den, out=out, where=den != 0)
+    """``num / den``, NaN where ``den`` is 0 (without a warning)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.true_divide(num, den)
+    out = np.asarray(out, dtype=np.float64)
+    zero = np.asarray(den) == 0
+    if zero.any():
+        out[np.broadcast_to(zero, out.shape)] = np.nan
     return out
 
 
@@ -305,19 +310,41 @@ def _indicators(
     return features, spec
 
 
+def _sum_columns(columns: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """``np.stack(columns, axis=-1).sum(axis=-1)`` (zeros of ``shape`` without columns), without
+    the stack: numpy sums fewer than eight numbers one after the other, so adding the columns in
+    order gives the same floats, and a sum over a short last axis (two categories) is several
+    times slower than adding two arrays."""
+    if not columns:
+        return np.zeros(shape)
+    if len(columns) >= 8:
+        return np.stack(columns, axis=-1).sum(axis=-1)
+    total = columns[0].copy()
+    for column in columns[1:]:
+        total += column
+    return total
+
+
 def _statistics_from_sums(s: np.ndarray, spec: dict) -> np.ndarray:
     """Every statistic from the weighted sums ``s`` (``… × columns`` of :func:`_indicators`: one
     row per resample, or resamples × codes when every code has the layout ``spec``)."""
     out = np.full((*s.shape[:-1], len(STATISTICS)), np.nan)
+    # one contiguous array per column: a strided view of ``s`` (one number in every ``width``) is
+    # several times slower to compute with, and a column is read several times
+    by_column = np.ascontiguousarray(np.moveaxis(s, -1, 0))
 
     def col(part: slice) -> np.ndarray:
-        return s[..., part][..., 0]
+        return by_column[part.start]
+
+    def cols(part: slice) -> list[np.ndarray]:
+        return list(by_column[part])
 
     pa, cr, ck = [], [], []
     for p in spec["pairs"]:
         n, agree, decided = col(p["n"]), col(p["agree"]), col(p["decided"])
         p_o = _divide(agree, n)
-        p_e = _divide((s[..., p["na"]] * s[..., p["nb"]]).sum(axis=-1), n * n)
+        products = [a * b for a, b in zip(cols(p["na"]), cols(p["nb"]))]
+        p_e = _divide(_sum_columns(products, n.shape), n * n)
         kappa = _divide(p_o - p_e, 1.0 - p_e)
         kappa[~(p_e < 1.0)] = np.nan
         pa.append(p_o)
@@ -329,14 +356,15 @@ def _statistics_from_sums(s: np.ndarray, spec: dict) -> np.ndarray:
         f, n_coders = spec["fleiss"], spec["n_coders"]
         n_units = col(f["n"])
         p_bar = _divide(col(f["p"]), n_units)
-        p_e = (_divide(s[..., f["k"]], (n_units * n_coders)[..., None]) ** 2).sum(axis=-1)
+        per_rating = n_units * n_coders
+        p_e = _sum_columns([_divide(k, per_rating) ** 2 for k in cols(f["k"])], n_units.shape)
         fleiss = _divide(p_bar - p_e, 1.0 - p_e)
         fleiss[~(p_e < 1.0) | (n_units == 0)] = np.nan
         out[..., 3] = fleiss
         a = spec["alpha"]
-        n_c = s[..., a["n_c"]]
-        total = n_c.sum(axis=-1)
-        d_e = total**2 - (n_c**2).sum(axis=-1)
+        n_c = cols(a["n_c"])
+        total = _sum_columns(n_c, n_units.shape)
+        d_e = total**2 - _sum_columns([c**2 for c in n_c], n_units.shape)
         alpha = 1.0 - _divide((total - 1.0) * (total - col(a["o_cc"])), d_e)
         alpha[~(d_e > 0)] = np.nan
         out[..., 4] = alpha
