@@ -68,5 +68,5 @@ lock: ## Re-pin requirements.lock from the current .venv (after changing depende
 # Everything make run writes (pipeline.yaml's writes: processed_dir, tables_dir, figures_dir,
 # report_dir; the executed notebooks and the manifest) and the caches. Never data/raw or other inputs.
 clean: ## Remove what make run writes (data/processed, outputs/, .cache; keeps .venv and data/raw)
-	rm -rf data/processed outputs/report outputs/manifest.json .cache
+	rm -rf data/processed outputs/report outputs/extra outputs/manifest.json .cache
 	find outputs/notebooks outputs/tables outputs/figures -type f ! -name .gitkeep -delete
