@@ -1181,6 +1181,9 @@ def test_ctrl_c_in_notebook_03_marks_it_interrupted_and_04_then_refuses(tmp_path
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # as from a terminal: a test run started in the background (`cmd &` in a script) ignores
+        # SIGINT, and Python keeps a signal ignored at start-up, so Ctrl-C would never arrive
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     manifest = root / "manifest.json"
     deadline = time.time() + 240
