@@ -608,6 +608,19 @@ def agreement_summary(
 # --------------------------------------------------------------------------------------------------
 
 
+#: Columns of :func:`codings_disagreements`, with or without disagreements.
+DISAGREEMENT_COLUMNS = [
+    "code",
+    "unit_id",
+    "heading_path",
+    "text",
+    "human_value",
+    "dictionary_value",
+    "type",
+    "evidence",
+]
+
+
 def codings_disagreements(
     codings: pd.DataFrame,
     units: pd.DataFrame,
@@ -638,18 +651,7 @@ def codings_disagreements(
             AnnotationWarning,
             stacklevel=2,
         )
-        return pd.DataFrame(
-            columns=[
-                "code",
-                "unit_id",
-                "heading_path",
-                "text",
-                "human_value",
-                "dictionary_value",
-                "type",
-                "evidence",
-            ]
-        )
+        return pd.DataFrame(columns=DISAGREEMENT_COLUMNS)
     both = pd.concat(
         [h.rename("human_value"), d.rename("dictionary_value")], axis=1, join="inner"
     ).reset_index()
@@ -679,17 +681,7 @@ def codings_disagreements(
         _c=diff["code"].map(order_c), _u=diff["unit_id"].map(order_u).fillna(len(order_u))
     )
     diff = diff.sort_values(["_c", "_u", "unit_id"], kind="stable").drop(columns=["_c", "_u"])
-    cols = [
-        "code",
-        "unit_id",
-        "heading_path",
-        "text",
-        "human_value",
-        "dictionary_value",
-        "type",
-        "evidence",
-    ]
-    return diff[cols].reset_index(drop=True)
+    return diff[DISAGREEMENT_COLUMNS].reset_index(drop=True)
 
 
 def _evidence_text(r) -> str:
