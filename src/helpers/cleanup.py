@@ -34,8 +34,10 @@ caption, citation markers, pinyin annotations) with the text cut.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,9 +232,17 @@ def documents_clean(
     """
     from helpers.parallel import documents_map
 
-    results = documents_map(
-        _document_clean_safe, documents, engine=engine, progress=progress, desc="cleanup"
-    )
+    with _gc_paused() if engine == "serial" else contextlib.nullcontext():
+        results = documents_map(
+            _document_clean_safe, documents, engine=engine, progress=progress, desc="cleanup"
+        )
+        return _result_combine(results, problems)
+
+
+def _result_combine(
+    results: list[CleanDocument | dict], problems: pd.DataFrame | None
+) -> CleanResult:
+    """The tables of :func:`documents_clean` from its documents and problem records."""
     docs: list[CleanDocument] = [r for r in results if isinstance(r, CleanDocument)]
     extra: list[dict] = [r for r in results if isinstance(r, dict)]
     probs = pd.concat(
@@ -246,7 +256,7 @@ def documents_clean(
     )
 
     def cat(name: str, columns: list[str]) -> pd.DataFrame:
-        return pd.DataFrame([r for d in docs for r in getattr(d, name)], columns=columns)
+        return _rows_frame([r for d in docs for r in getattr(d, name)], columns)
 
     return CleanResult(
         documents=tuple(docs),
@@ -257,6 +267,39 @@ def documents_clean(
         summary=pd.DataFrame([d.summary for d in docs]),
         problems=probs,
     )
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while documents are cleaned.
+
+    Cleaning keeps about 90 row dicts per document alive until the tables are built; with the
+    collector on, each of its full passes walks all of them again (about 0.2 of 2 CPU s for 1,000
+    documents). Cleanup builds no reference cycles that need collecting meanwhile: reference
+    counting frees what it drops, and the collector runs again as usual afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rows_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """A DataFrame of ``rows`` (dicts with every key of ``columns``), built column by column.
+
+    The same frame as ``pd.DataFrame(rows, columns=columns)`` (the same values and dtypes, each
+    inferred from its column), without pandas looking up every key of every dict in Python.
+    """
+    if not rows:
+        return pd.DataFrame(rows, columns=columns)
+    try:
+        data = {c: [r[c] for r in rows] for c in columns}
+    except KeyError:  # a row without one of the columns: pandas fills it in
+        return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(data, columns=columns)
 
 
 def corpus_clean(

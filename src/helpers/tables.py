@@ -94,6 +94,17 @@ def text_formula_like(text: str) -> bool:
     return bool(_FORMULA_LIKE.match(text, 0) and not _NUMBER.fullmatch(text))
 
 
+#: The first characters a formula-like cell can have (see _FORMULA_LIKE).
+_FORMULA_FIRST = frozenset("'" + FORMULA_START)
+
+
+def _text_cells(s: pd.Series) -> list[str] | None:
+    """The strings of a text column (None: not a text column); for quick scans in one pass."""
+    if not (pd.api.types.is_string_dtype(s) or s.dtype == object):
+        return None
+    return [v for v in s.to_numpy(dtype=object) if isinstance(v, str)]
+
+
 def _formula_mask(s: pd.Series) -> pd.Series | None:
     """Which cells of a text column are formula-like strings (None: not a text column)."""
     if not (pd.api.types.is_string_dtype(s) or s.dtype == object):
@@ -102,6 +113,10 @@ def _formula_mask(s: pd.Series) -> pd.Series | None:
         text = s.str
     except AttributeError:  # an object column without strings (e.g. booleans)
         return None
+    cells = _text_cells(s)
+    if cells is not None and not any(v[:1] in _FORMULA_FIRST for v in cells):
+        # no cell starts as a formula can (most columns): the mask without a regex per cell
+        return pd.Series(False, index=s.index, dtype=bool, name=s.name)
     like = text.match(_FORMULA_LIKE.pattern, flags=re.DOTALL).fillna(False).astype(bool)
     if not like.any():
         return like
@@ -294,7 +309,8 @@ def _has_carriage_return(df: pd.DataFrame) -> bool:
         s = df.iloc[:, i]
         if pd.api.types.is_string_dtype(s) or s.dtype == object:
             with contextlib.suppress(AttributeError):
-                if s.str.contains("\r", regex=False).fillna(False).astype(bool).any():
+                s.str  # noqa: B018 (raises AttributeError for a column without strings)
+                if "\r" in "".join(_text_cells(s) or ()):
                     return True
     return False
 
