@@ -85,16 +85,23 @@ class CleanDocument:
 
     doc_id: str
     text: str
-    unit_rows: tuple[dict, ...]
+    #: the units as tuples of the :data:`UNIT_COLUMNS` (tens of thousands in a corpus: a tuple is
+    #: built three times faster than a dict); :attr:`unit_rows` gives them as dicts
+    unit_values: tuple[tuple, ...]
     audit_rows: tuple[dict, ...]
     join_rows: tuple[dict, ...]
     metadata_rows: tuple[dict, ...]
     summary: dict
 
     @property
+    def unit_rows(self) -> tuple[dict, ...]:
+        """The units as dicts keyed by the :data:`UNIT_COLUMNS`."""
+        return tuple(dict(zip(UNIT_COLUMNS, row)) for row in self.unit_values)
+
+    @property
     def units(self) -> pd.DataFrame:
         """Paragraph- and sentence-level units (see :func:`blocks_structure`)."""
-        return pd.DataFrame(list(self.unit_rows), columns=UNIT_COLUMNS)
+        return _values_frame(list(self.unit_values), UNIT_COLUMNS)
 
     @property
     def audit(self) -> pd.DataFrame:
@@ -195,7 +202,7 @@ def document_clean(text: str, doc_id: str, *, title: str | None = None) -> Clean
     return CleanDocument(
         doc_id=doc_id,
         text=clean_text,
-        unit_rows=tuple(unit_rows),
+        unit_values=tuple(unit_rows),
         audit_rows=tuple(p.audit),
         join_rows=tuple(joins),
         metadata_rows=tuple(p.metadata),
@@ -260,7 +267,7 @@ def _result_combine(
 
     return CleanResult(
         documents=tuple(docs),
-        units=cat("unit_rows", UNIT_COLUMNS),
+        units=_values_frame([r for d in docs for r in d.unit_values], UNIT_COLUMNS),
         audit=cat("audit_rows", AUDIT_COLUMNS),
         joins=cat("join_rows", JOIN_COLUMNS),
         metadata=cat("metadata_rows", METADATA_COLUMNS),
@@ -285,6 +292,17 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _values_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """A DataFrame of ``rows`` (tuples of the ``columns``), built column by column.
+
+    The same frame as ``pd.DataFrame(rows, columns=columns)`` (each column's dtype inferred from its
+    values), built from one list per column.
+    """
+    if not rows:
+        return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))), columns=columns)
 
 
 def _rows_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -558,14 +558,14 @@ def _summary(
     text: str,
     nonblank: list[int],
     *,
-    unit_rows: list[dict],
+    unit_rows: list[tuple],
     n_joins: int,
     clean_text: str,
     raw_cjk: int,
     n_pinyin: int,
 ) -> dict:
     """The document's row of the cleanup summary (what went where, CJK characters accounted)."""
-    kinds = Counter((r["level"], r["kind"]) for r in unit_rows)
+    kinds = Counter((r[2], r[3]) for r in unit_rows)  # level, kind (see UNIT_COLUMNS)
     dropped_lines = {(r["part"], r["line"]) for r in p.audit if r["action"] == "dropped"}
     parts = Counter(part for part, _ in dropped_lines)
     clean_cjk = text_count_cjk(clean_text)

@@ -249,16 +249,17 @@ def _lines_of(block: _Block, start: int, end: int) -> str:
 
 def _units_build(
     blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
-) -> tuple[list[dict], str]:
-    """Return the unit rows and the cleaned text (see :func:`blocks_structure`).
+) -> tuple[list[tuple], str]:
+    """Return the unit rows (tuples of the :data:`UNIT_COLUMNS`) and the cleaned text (see
+    :func:`blocks_structure`).
 
     The paragraph-level rows come first, then the sentence-level rows, each level in the order of
     the offsets. One pass over the blocks keeps the open headings on a stack; the heading path,
     section and numbering path change only when a heading opens, so they are kept beside it.
     """
     title_id = f"{doc_id}-t" if title else ""
-    paras: list[dict] = []  # paragraph-level rows
-    sents: list[dict] = []  # sentence-level rows
+    paras: list[tuple] = []  # paragraph-level rows
+    sents: list[tuple] = []  # sentence-level rows
     stack: list[_OpenHeading] = []
     heading_path = section = ""  # of the open headings
     path = "0"  # the numbering path of the open headings, 0 before the first heading
@@ -269,23 +270,9 @@ def _units_build(
     para_counter: dict[str, int] = {}
 
     if title:
-        row = {
-            "doc_id": doc_id,
-            "unit_id": title_id,
-            "level": "paragraph",
-            "kind": "title",
-            "heading_level": 0,
-            "heading_path": "",
-            "section": "",
-            "parent_id": "",
-            "start": 0,
-            "end": len(title),
-            "n_chars": len(title),
-            "lines": str(title_line),
-            "text": title,
-        }
-        paras.append(row)
-        sents.append({**row, "level": "sentence"})
+        row = (doc_id, title_id, "paragraph", "title", 0, "", "", "", 0, len(title), len(title))
+        paras.append((*row, str(title_line), title))
+        sents.append((doc_id, title_id, "sentence", *row[3:], str(title_line), title))
         parts.append(title)
         offset = len(title) + 1
 
@@ -309,23 +296,19 @@ def _units_build(
             heading_path = " > ".join(h.label for h in stack)
             section = stack[0].label
             parent_id = uid
-            row = {
-                "doc_id": doc_id,
-                "unit_id": uid,
-                "level": "paragraph",
-                "kind": "heading",
-                "heading_level": len(stack),
-                "heading_path": heading_path,
-                "section": section,
-                "parent_id": parent,
-                "start": offset,
-                "end": offset + len(heading),
-                "n_chars": len(heading),
-                "lines": _lines_of(block, 0, len(heading)),
-                "text": heading,
-            }
-            paras.append(row)
-            sents.append({**row, "level": "sentence"})
+            rest_of_row = (
+                len(stack),
+                heading_path,
+                section,
+                parent,
+                offset,
+                offset + len(heading),
+                len(heading),
+                _lines_of(block, 0, len(heading)),
+                heading,
+            )
+            paras.append((doc_id, uid, "paragraph", "heading", *rest_of_row))
+            sents.append((doc_id, uid, "sentence", "heading", *rest_of_row))
             body_start = len(text) - len(rest)
         body = text[body_start:]
         if body.strip():
@@ -340,41 +323,40 @@ def _units_build(
                 u_path = f"{heading_path} > {block.label}" if stack else block.label
                 u_section = section if stack else block.label
             paras.append(
-                {
-                    "doc_id": doc_id,
-                    "unit_id": pid,
-                    "level": "paragraph",
-                    "kind": "text",
-                    "heading_level": level,
-                    "heading_path": u_path,
-                    "section": u_section,
-                    "parent_id": parent_id,
-                    "start": p0,
-                    "end": p0 + len(body),
-                    "n_chars": len(body),
-                    "lines": _lines_of(block, body_start, body_start + len(body)),
-                    "text": body,
-                }
+                (
+                    doc_id,
+                    pid,
+                    "paragraph",
+                    "text",
+                    level,
+                    u_path,
+                    u_section,
+                    parent_id,
+                    p0,
+                    p0 + len(body),
+                    len(body),
+                    _lines_of(block, body_start, body_start + len(body)),
+                    body,
+                )
             )
             one_line = str(block.lines[0][1]) if len(block.lines) == 1 else None
             for n, (s, e) in enumerate(text_split_sentences(body), start=1):
                 sents.append(
-                    {
-                        "doc_id": doc_id,
-                        "unit_id": f"{pid}-s{n}",
-                        "level": "sentence",
-                        "kind": "text",
-                        "heading_level": level,
-                        "heading_path": u_path,
-                        "section": u_section,
-                        "parent_id": pid,
-                        "start": p0 + s,
-                        "end": p0 + e,
-                        "n_chars": e - s,
-                        "lines": one_line
-                        or _line_range(block.raw_lines(body_start + s, body_start + e)),
-                        "text": body[s:e],
-                    }
+                    (
+                        doc_id,
+                        f"{pid}-s{n}",
+                        "sentence",
+                        "text",
+                        level,
+                        u_path,
+                        u_section,
+                        pid,
+                        p0 + s,
+                        p0 + e,
+                        e - s,
+                        one_line or _line_range(block.raw_lines(body_start + s, body_start + e)),
+                        body[s:e],
+                    )
                 )
         parts.append(text)
         offset += len(text) + 1
