@@ -28,7 +28,6 @@ from helpers.cleanup_rules import (
 from helpers.lines import (
     _PINYIN_ANNOTATION,
     _PINYIN_HINT,
-    _RAW_WORK,
     _front_matter_rule,
     _has_abstract,
     line_front_matter,
@@ -37,12 +36,12 @@ from helpers.lines import (
     line_lost_spaces,
     line_split_paragraphs,
     line_strip_pinyin,
+    text_lines_to_repair,
     text_pinyin_mirror,
 )
 from helpers.text import (
     _SPACES,
     CJK_IDEOGRAPH,
-    _lines_matching,
     text_count_cjk,
     text_normalize,
     text_simplify,
@@ -259,7 +258,7 @@ class _DocumentPass:
 def _pieces_repair(text: str, doc_id: str) -> _DocumentPass:
     """Step 0: repair raw lines (lost spaces, label colons, paragraphs separated by spaces)."""
     raw_lines = text.split("\n")
-    work = _lines_matching(_RAW_WORK, text)  # most lines need no repair
+    work = text_lines_to_repair(text)  # most lines need no repair
     if not work:
         return _DocumentPass(doc_id, raw_lines, list(range(1, len(raw_lines) + 1)), [])
     p = _DocumentPass(doc_id, [], [], [])
