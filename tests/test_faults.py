@@ -65,9 +65,18 @@ def _half_then_fail(target: str | Path, data: bytes = "段落一，闽宁".encod
 def test_table_write_on_a_full_disk_keeps_the_old_table(tmp_path, monkeypatch):
     out = tmp_path / "coding_units.csv"
     out.write_text(OLD, encoding="utf-8")
+    real_write_bytes = Path.write_bytes
+
+    def write_bytes(self, data):  # table_write joins the rows of most tables itself
+        real_write_bytes(self, data[: len(data) // 2])
+        raise _enospc()
+
     monkeypatch.setattr(pd.DataFrame, "to_csv", lambda self, path, **kw: _half_then_fail(path))
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
     with pytest.raises(OSError, match="No space left"):
         tables.table_write(pd.DataFrame({"unit_id": ["x"], "text": ["闽宁"]}), out)
+    with pytest.raises(OSError, match="No space left"):  # a float column: pandas writes it
+        tables.table_write(pd.DataFrame({"unit_id": ["x"], "share": [0.5]}), out)
     assert out.read_text(encoding="utf-8") == OLD
     assert _files(tmp_path) == ["coding_units.csv"]
 
