@@ -36,6 +36,18 @@ HEADING_MARKERS: tuple[tuple[str, str], ...] = (
 _HEADING = re.compile("^(?:" + "|".join(f"(?P<{n}>{p})" for n, p in HEADING_MARKERS) + r")\s*")
 _RANK = {name: i for i, (name, _) in enumerate(HEADING_MARKERS)}
 _PARA_END = re.compile(f"[{_SENT_END}；;：:][{_CLOSERS}]*$")
+_PARA_END_CHARS = _SENT_END + "；;：:"
+
+
+def text_ends_clause(text: str) -> bool:
+    """Whether ``text`` ends a sentence or clause (``。！？；：…``, closing quotes or brackets after
+    it allowed): ``_PARA_END.search(text)`` without trying the pattern at every position."""
+    if text.endswith("\n"):  # $ also matches before a final newline
+        return _PARA_END.search(text) is not None
+    rest = text.rstrip(_CLOSERS)  # the end characters and the closers have none in common
+    return bool(rest) and rest[-1] in _PARA_END_CHARS
+
+
 _ANY_SENT_END = re.compile(f"[{_SENT_END}]")
 _FIRST_SENTENCE = re.compile(f"^.*?[{_SENT_END}]+[{_CLOSERS}]*")
 _ENUM_START = re.compile(
@@ -190,7 +202,7 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
                 and len(prev.text) <= MAX_LABEL_CHARS
                 and not _ANY_PUNCT.search(prev.text)
             )
-            if not _PARA_END.search(prev.text) and not short_label:
+            if not text_ends_clause(prev.text) and not short_label:
                 rule = "page_break"
             elif _ENUM_START.match(text) and _ENUM_BEFORE.search(prev.text):
                 rule = "enumeration"
