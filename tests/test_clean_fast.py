@@ -201,3 +201,26 @@ def test_files_clean_reads_every_encoding_alike(tmp_path):
     units = result.sentences
     texts = {d: units.loc[units["doc_id"] == d, "text"].tolist() for d in variants}
     assert texts["utf8"] and all(t == texts["utf8"] for t in texts.values())
+
+
+def test_front_matter_lines_are_those_both_patterns_find(raw_texts):
+    """A line is front matter only where one of the two label patterns matches at its start: the
+    quick test of its first character never drops one (labels in brackets, with colons, alone)."""
+    from helpers.lines import _FM_BARE, _FM_LABEL, line_front_matter
+    from helpers.text import text_normalize, text_simplify
+
+    lines = [ln for t in [*raw_texts.values(), *_page_texts().values()] for ln in t.split("\n")]
+    lines += [
+        "【摘要】闽宁协作",
+        "〔关键词〕闽宁协作；东西部协作",
+        "[DOI]10.1/x",
+        "Key words: a; b",
+    ]
+    lines += ["关键词", "摘要：", "DOI: 10.1/x", "中图分类号：F127 文献标识码：A", "基金项目：某某"]
+    found = 0
+    for line in lines:
+        key = text_simplify(text_normalize(line))
+        either = _FM_LABEL.match(key) is not None or _FM_BARE.match(key) is not None
+        assert (line_front_matter(key) is not None) == either, key
+        found += either
+    assert found >= 9

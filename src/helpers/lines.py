@@ -229,6 +229,8 @@ _FM_LABEL = re.compile(
     rf"[【〔\[［]\s*(?P<b>{_FM_ALT})\s*[】〕\]］]\s*[:：]?\s*|(?P<c>{_FM_COLON_ALT})\s*[:：]\s*"
 )
 _FM_BARE = re.compile(rf"^(?P<c>{_FM_ALT})$")
+#: The characters a front-matter line starts with: a bracket or a label's first character.
+_FM_FIRST = frozenset("【〔[［" + "".join(label[0] for label in FRONT_MATTER_LABELS))
 # on the raw line: the label's characters may be spaced out (摘 要, 关 键 词)
 _FM_SPACED_ALT = "|".join(
     "[ \u3000]*".join(re.escape(ch) for ch in k.replace(" ", ""))
@@ -292,6 +294,8 @@ def line_front_matter(key: str) -> list[tuple[str, int, int, int]] | None:
     ``〔中图分类号〕F321 〔文献标识码〕A`` gives two. Returns ``(label, start, value_start, end)``
     per segment, offsets into ``key``.
     """
+    if key[:1] not in _FM_FIRST:  # most lines: neither pattern can match
+        return None
     first = _FM_LABEL.match(key)
     if first is None:
         bare = _FM_BARE.match(key)  # a label alone on its line: its value is on the next lines
