@@ -100,6 +100,19 @@ def text_formula_like(text: str) -> bool:
 _FORMULA_START_IN = re.compile("\x00['=+\\-@\t\r]")
 
 
+#: Cells joined per scan or per written piece: whole columns in a few strings, memory bounded.
+_CHUNK = 10_000
+
+
+def _cells_search(pattern: re.Pattern, cells: list[str], sep: str = "") -> bool:
+    """Whether ``pattern`` is found in ``sep + sep.join(cells)``, joined ``_CHUNK`` cells at a time
+    (``pattern`` must not match across two cells unless ``sep`` is part of the match)."""
+    for i in range(0, len(cells), _CHUNK):
+        if pattern.search(sep + sep.join(cells[i : i + _CHUNK])) is not None:
+            return True
+    return False
+
+
 def _text_cells(s: pd.Series) -> list[str] | None:
     """The strings of a text column, missing cells left out (None: not a text column).
 
@@ -125,7 +138,7 @@ def _formula_mask(s: pd.Series) -> pd.Series | None:
     except AttributeError:  # an object column without strings (e.g. booleans)
         return None
     cells = _text_cells(s)
-    if cells is not None and _FORMULA_START_IN.search("\x00" + "\x00".join(cells)) is None:
+    if cells is not None and not _cells_search(_FORMULA_START_IN, cells, "\x00"):
         # no cell starts as a formula can (most columns): the mask without a regex per cell
         return pd.Series(False, index=s.index, dtype=bool, name=s.name)
     like = text.match(_FORMULA_LIKE.pattern, flags=re.DOTALL).fillna(False).astype(bool)
@@ -222,10 +235,12 @@ def _csv_write(df: pd.DataFrame, out: Path, marker: str | None = None) -> Path:
     # readers take it for a line end: such a table is written with every field quoted
     quoting = csv.QUOTE_ALL if _has_carriage_return(df) else csv.QUOTE_MINIMAL
     escaped = csv_escape(df)
-    text = _csv_text(escaped) if quoting == csv.QUOTE_MINIMAL else None
+    pieces = _csv_pieces(escaped) if quoting == csv.QUOTE_MINIMAL else None
     with file_atomic(out) as tmp:
-        if text is not None:
-            tmp.write_bytes(text.encode("utf-8"))
+        if pieces is not None:
+            with tmp.open("wb") as f:
+                for piece in pieces:
+                    f.write(piece.encode("utf-8"))
         else:
             escaped.to_csv(
                 tmp,
@@ -268,21 +283,21 @@ def _csv_cells(s: pd.Series) -> list[str] | None:
     if pd.api.types.infer_dtype(values, skipna=False) != "string":
         return None
     cells = values.tolist()
-    if _CSV_QUOTED.search("".join(cells)) is None:  # no cell needs quotes (most columns)
+    if not _cells_search(_CSV_QUOTED, cells):  # no cell needs quotes (most columns)
         return cells
     return [
         '"' + v.replace('"', '""') + '"' if _CSV_QUOTED.search(v) is not None else v for v in cells
     ]
 
 
-def _csv_text(df: pd.DataFrame) -> str | None:
-    """The text ``df.to_csv(index=False, lineterminator="\\n")`` writes, built column by column.
+def _csv_pieces(df: pd.DataFrame) -> Iterator[str] | None:
+    """The text ``df.to_csv(index=False, lineterminator="\\n")`` writes, in pieces of rows.
 
     pandas hands every row to the csv module (about 0.4 s for 57,739 units of 13 columns); for
     the columns :func:`_csv_cells` knows, the rows are joined as strings instead, with the same
-    quoting, so the bytes are the same (tested against ``to_csv``). None (pandas writes the
-    table): a column of another type (floats, mixed objects), a one-column table (an empty cell
-    alone on its line is quoted there) or column names that are not strings.
+    quoting, so the bytes are the same (tested against ``to_csv``), ``_CHUNK`` rows a piece.
+    None (pandas writes the table): a column of another type (floats, mixed objects), a one-column
+    table (an empty cell alone on its line is quoted there) or column names that are not strings.
     """
     if df.shape[1] < 2 or not all(type(c) is str for c in df.columns):
         return None
@@ -292,10 +307,21 @@ def _csv_text(df: pd.DataFrame) -> str | None:
         if cells is None:
             return None
         columns.append(cells)
-    header = _csv_cells(pd.Series(list(df.columns), dtype=object))
-    lines = [",".join(header or [])]
-    lines += map(",".join, zip(*columns))
-    return "\n".join(lines) + "\n"
+    header = _csv_cells(pd.Series(list(df.columns), dtype=object)) or []
+
+    def pieces() -> Iterator[str]:  # one piece at a time: memory for _CHUNK rows of text
+        yield ",".join(header) + "\n"
+        for i in range(0, len(df), _CHUNK):
+            rows = zip(*(c[i : i + _CHUNK] for c in columns))
+            yield "\n".join(map(",".join, rows)) + "\n"
+
+    return pieces()
+
+
+def _csv_text(df: pd.DataFrame) -> str | None:
+    """:func:`_csv_pieces` as one string (None where pandas writes the table)."""
+    pieces = _csv_pieces(df)
+    return None if pieces is None else "".join(pieces)
 
 
 def table_cut(df: pd.DataFrame, budget: Budget) -> tuple[pd.DataFrame, str | None]:
@@ -376,13 +402,16 @@ def table_source(path: str | Path) -> Path:
     return full
 
 
+_CARRIAGE_RETURN = re.compile("\r")
+
+
 def _has_carriage_return(df: pd.DataFrame) -> bool:
     for i in range(df.shape[1]):
         s = df.iloc[:, i]
         if pd.api.types.is_string_dtype(s) or s.dtype == object:
             with contextlib.suppress(AttributeError):
                 s.str  # noqa: B018 (raises AttributeError for a column without strings)
-                if "\r" in "".join(_text_cells(s) or ()):
+                if _cells_search(_CARRIAGE_RETURN, _text_cells(s) or []):
                     return True
     return False
 
