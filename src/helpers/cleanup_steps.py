@@ -324,7 +324,9 @@ def _furniture_follows(p: _DocumentPass, nonblank: list[int], pos: int) -> bool:
 def _covering_notice(p: _DocumentPass, nonblank: list[int], pos: int) -> int | None:
     """Drop a covering notice (…印发《X》的通知 down to the line X); return X's piece or None."""
     i = nonblank[pos]
-    notice = _NOTICE.match(p.keys[i])
+    key = p.keys[i]
+    # _NOTICE ends in 通知 or 函 (a key has no line end): most lines are rejected without the regex
+    notice = _NOTICE.match(key) if key.endswith(("通知", "函")) else None
     if notice is None:
         return None
     attached = _compact(notice.group(1))

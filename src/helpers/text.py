@@ -379,10 +379,15 @@ def text_split_sentences(text: str) -> list[tuple[int, int]]:
     for end in ends:
         if end <= start:
             continue
-        if nested and end != len(text):
-            piece = text[start:end]
-            if piece.count("“") > piece.count("”") or piece.count("（") > piece.count("）"):
-                continue  # inside quotes or brackets: keep going
+        if (
+            nested
+            and end != len(text)
+            and (
+                text.count("“", start, end) > text.count("”", start, end)
+                or text.count("（", start, end) > text.count("）", start, end)
+            )
+        ):
+            continue  # inside quotes or brackets: keep going
         spans.append((start, end))
         start = end
     if " " not in text:
