@@ -280,10 +280,11 @@ def _result_combine(
 def _gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while documents are cleaned.
 
-    Cleaning keeps about 90 row dicts per document alive until the tables are built; with the
-    collector on, each of its full passes walks all of them again (about 0.2 of 2 CPU s for 1,000
-    documents). Cleanup builds no reference cycles that need collecting meanwhile: reference
-    counting frees what it drops, and the collector runs again as usual afterwards.
+    Cleaning keeps about 100 rows (tuples and dicts) per document alive until the tables are
+    built; with the collector on, each of its full passes walks all of them again (0.1-0.3 of about
+    2 CPU s for 1,000 documents). Cleanup builds no reference cycles that need collecting meanwhile
+    (reference counting frees what it drops; a failing document's traceback waits), and the
+    collector runs again as usual afterwards.
     """
     enabled = gc.isenabled()
     gc.disable()
