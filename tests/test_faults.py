@@ -65,9 +65,28 @@ def _half_then_fail(target: str | Path, data: bytes = "段落一，闽宁".encod
 def test_table_write_on_a_full_disk_keeps_the_old_table(tmp_path, monkeypatch):
     out = tmp_path / "coding_units.csv"
     out.write_text(OLD, encoding="utf-8")
+    real_open = Path.open
+
+    class FullDisk(io.RawIOBase):
+        """A file that takes half of the first write, then reports a full disk."""
+
+        def __init__(self, path):
+            self.path = path
+
+        def write(self, data):
+            with real_open(self.path, "wb") as f:
+                f.write(bytes(data)[: len(data) // 2])
+            raise _enospc()
+
+    def open_full(self, mode="r", *args, **kwargs):  # table_write joins most tables' rows itself
+        return FullDisk(self) if "w" in mode else real_open(self, mode, *args, **kwargs)
+
     monkeypatch.setattr(pd.DataFrame, "to_csv", lambda self, path, **kw: _half_then_fail(path))
+    monkeypatch.setattr(Path, "open", open_full)
     with pytest.raises(OSError, match="No space left"):
         tables.table_write(pd.DataFrame({"unit_id": ["x"], "text": ["闽宁"]}), out)
+    with pytest.raises(OSError, match="No space left"):  # a float column: pandas writes it
+        tables.table_write(pd.DataFrame({"unit_id": ["x"], "share": [0.5]}), out)
     assert out.read_text(encoding="utf-8") == OLD
     assert _files(tmp_path) == ["coding_units.csv"]
 

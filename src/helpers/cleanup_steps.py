@@ -28,7 +28,6 @@ from helpers.cleanup_rules import (
 from helpers.lines import (
     _PINYIN_ANNOTATION,
     _PINYIN_HINT,
-    _RAW_WORK,
     _front_matter_rule,
     _has_abstract,
     line_front_matter,
@@ -37,12 +36,12 @@ from helpers.lines import (
     line_lost_spaces,
     line_split_paragraphs,
     line_strip_pinyin,
+    text_lines_to_repair,
     text_pinyin_mirror,
 )
 from helpers.text import (
     _SPACES,
     CJK_IDEOGRAPH,
-    _lines_matching,
     text_count_cjk,
     text_normalize,
     text_simplify,
@@ -51,9 +50,9 @@ from helpers.units import (
     _FIRST_CHILD,
     _INLINE_HEADING,
     _INLINE_HEADING_HINT,
-    _PARA_END,
     MAX_TITLE_CHARS,
     heading_marker,
+    text_ends_clause,
 )
 
 #: A short line without a sentence end that appears this often in the body is a running
@@ -130,6 +129,14 @@ def _compact(s: str) -> str:
     return _NOT_COMPARED.sub("", s)
 
 
+def _compacts_to(s: str, compact: str) -> bool:
+    """``_compact(s) == compact``, without the regex where it cannot be: ``compact`` keeps
+    characters of ``s`` in order, so ``s`` is at least as long and holds its last character."""
+    if compact and (len(s) < len(compact) or compact[-1] not in s):
+        return False
+    return _compact(s) == compact
+
+
 def _title_like(line: str, *, comma: bool = False) -> bool:
     """A line that could be a title: short, no sentence end, no heading marker, no comma unless
     ``comma`` (a web headline with a comma or a final ？！, known as the title because page
@@ -138,7 +145,7 @@ def _title_like(line: str, *, comma: bool = False) -> bool:
         line = line.rstrip("？！")
     return (
         0 < len(line) <= MAX_TITLE_CHARS
-        and not _PARA_END.search(line)
+        and not text_ends_clause(line)
         and heading_marker(line) is None
         and (comma or "，" not in line)
     )
@@ -259,7 +266,7 @@ class _DocumentPass:
 def _pieces_repair(text: str, doc_id: str) -> _DocumentPass:
     """Step 0: repair raw lines (lost spaces, label colons, paragraphs separated by spaces)."""
     raw_lines = text.split("\n")
-    work = _lines_matching(_RAW_WORK, text)  # most lines need no repair
+    work = text_lines_to_repair(text)  # most lines need no repair
     if not work:
         return _DocumentPass(doc_id, raw_lines, list(range(1, len(raw_lines) + 1)), [])
     p = _DocumentPass(doc_id, [], [], [])
@@ -317,11 +324,13 @@ def _furniture_follows(p: _DocumentPass, nonblank: list[int], pos: int) -> bool:
 def _covering_notice(p: _DocumentPass, nonblank: list[int], pos: int) -> int | None:
     """Drop a covering notice (…印发《X》的通知 down to the line X); return X's piece or None."""
     i = nonblank[pos]
-    notice = _NOTICE.match(p.keys[i])
+    key = p.keys[i]
+    # _NOTICE ends in 通知 or 函 (a key has no line end): most lines are rejected without the regex
+    notice = _NOTICE.match(key) if key.endswith(("通知", "函")) else None
     if notice is None:
         return None
     attached = _compact(notice.group(1))
-    end = next((j for j in nonblank[pos + 1 : pos + 60] if _compact(p.keys[j]) == attached), None)
+    end = next((j for j in nonblank[pos + 1 : pos + 60] if _compacts_to(p.keys[j], attached)), None)
     if end is None:
         return None
     p.meta("notice_title", p.norm[i], i, "covering_notice")
@@ -368,10 +377,10 @@ def _header_take(
         if i <= skip_until:
             continue
         line = norm[i]
-        if title_idx is None and want and _compact(line) == want:
+        if title_idx is None and want and _compacts_to(line, want):
             title_idx = i
             continue
-        if title_idx is not None and _compact(line) == _compact(norm[title_idx]):
+        if title_idx is not None and _compacts_to(line, _compact(norm[title_idx])):
             p.drop(i, "header", "title_repeat")
             continue
         if title_idx is None and (end := _covering_notice(p, nonblank, pos)) is not None:
@@ -408,7 +417,7 @@ def _header_take(
             title_idx is None
             and want
             and _title_like(line)
-            and not any(_compact(norm[j]) == want for j in nonblank[pos + 1 :])
+            and not any(_compacts_to(norm[j], want) for j in nonblank[pos + 1 :])
         ):
             title_idx = i  # the known title is not in the text: take the first title-like line
             p.meta("title_mismatch", line, i, "title")
@@ -494,7 +503,7 @@ def _body_drop(p: _DocumentPass, i: int, repeats: Counter, title_key: str | None
         if hit[0].field:
             p.meta(hit[0].field, _rule_value(hit[0], hit[1], line), i, hit[0].name)
         return True
-    if title_key and _compact(line) == title_key:
+    if title_key and _compacts_to(line, title_key):
         p.drop(i, "body", "title_repeat")  # the title repeated at the top of a page
         return True
     if repeats[line] >= RUNNING_HEADER_MIN and _title_like(line):
@@ -558,14 +567,14 @@ def _summary(
     text: str,
     nonblank: list[int],
     *,
-    unit_rows: list[dict],
+    unit_rows: list[tuple],
     n_joins: int,
     clean_text: str,
     raw_cjk: int,
     n_pinyin: int,
 ) -> dict:
     """The document's row of the cleanup summary (what went where, CJK characters accounted)."""
-    kinds = Counter((r["level"], r["kind"]) for r in unit_rows)
+    kinds = Counter((r[2], r[3]) for r in unit_rows)  # level, kind (see UNIT_COLUMNS)
     dropped_lines = {(r["part"], r["line"]) for r in p.audit if r["action"] == "dropped"}
     parts = Counter(part for part, _ in dropped_lines)
     clean_cjk = text_count_cjk(clean_text)

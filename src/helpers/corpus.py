@@ -245,6 +245,31 @@ def _legacy_candidates(data: bytes) -> list[str]:
     ]
 
 
+def _legacy_only_decoding(data: bytes) -> tuple[str, str] | None:
+    """Return ``(text, encoding)`` when gb18030 or big5 is the only candidate that decodes ``data``.
+
+    The fast path of :func:`text_decode` for NUL-free data that is not UTF-8. The order of
+    :func:`_legacy_candidates` (charset_normalizer's, about 0.7 ms for a 10 kB file) only matters
+    among candidates that decode strictly, and gb18030 and big5 are always among them: when one of
+    the two is the only one of :data:`_LEGACY_CANDIDATES` that decodes and its text looks like
+    text, the slow path would return it too. Strict decodes that fail stop at the first invalid
+    byte, so trying every candidate costs a fraction of the detection. None: two candidates or
+    none decode, or another one, or the text does not look like text; the slow path decides.
+    """
+    found: tuple[str, str] | None = None
+    for encoding in _LEGACY_CANDIDATES:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if found is not None or encoding not in ("gb18030", "big5"):
+            return None
+        found = (text, encoding)
+    if found is None or not _looks_like_text(found[0]):
+        return None
+    return _line_ends_unify(found[0]), found[1]
+
+
 def _damaged_utf8(data: bytes) -> bool:
     """Return True when ``data`` is UTF-8 with a few invalid bytes (damaged or cut off).
 
@@ -318,6 +343,9 @@ def text_decode(data: bytes, *, path: str | Path = "<bytes>") -> tuple[str, str]
                 line=data[: error.start].count(b"\n") + 1,
             ) from None
 
+    only = _legacy_only_decoding(data)
+    if only is not None:
+        return only
     binary = _control_byte_share(data) > _BAD_CHAR_SHARE
     for encoding in _legacy_candidates(data):
         try:

@@ -154,7 +154,7 @@ def problems_find(
                 )
 
     titled = set(meta.loc[meta["field"] == "title", "doc_id"])
-    for _, row in summary.iterrows():
+    for row in summary.to_dict("records"):  # one dict per document (iterrows: a Series each)
         doc_id = str(row["doc_id"])
         if doc_id not in titled and doc_id not in mismatched:
             known = titles.get(doc_id, "") if corpus is not None else ""
@@ -216,9 +216,7 @@ def problems_find(
             )
 
     body = units[(units["level"] == "sentence") & (units["kind"] == "text")]
-    bare = body.loc[
-        body["text"].astype(str).map(lambda t: bool(_NO_WORDS.fullmatch(t))).astype(bool)
-    ]
+    bare = body.loc[[_NO_WORDS.fullmatch(t) is not None for t in body["text"].astype(str)]]
     for doc_id, group in bare.groupby("doc_id", sort=False):
         ids = group["unit_id"].tolist()
         shown = ", ".join(f"{u} ({t!r})" for u, t in zip(ids[:3], group["text"].tolist()[:3]))

@@ -37,6 +37,11 @@ _CJK_CHAR = re.compile(_CJK_CLASS)
 _CJK_RUN = re.compile(_CJK_CLASS + "+")
 #: The code point ranges of _CJK_CLASS.
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
+#: Whether each code point up to the last of _CJK_RANGES is one (one more entry, False, for all
+#: code points above).
+_CJK_TABLE = np.zeros(_CJK_RANGES[-1][1] + 2, dtype=bool)
+for _lo, _hi in _CJK_RANGES:
+    _CJK_TABLE[_lo : _hi + 1] = True
 _IS_CJK = re.compile(f"[{CJK_IDEOGRAPH}\U00020000-\U0002fa1f{CJK_PUNCT}]")
 
 _WHITESPACE = re.compile(r"\s")
@@ -249,10 +254,30 @@ def _lines_matching(pattern: re.Pattern, text: str) -> list[int]:
     return found
 
 
+def _lines_starting(pattern: re.Pattern, text: str) -> list[int]:
+    """The indices of the lines of ``text`` that start with ``pattern``, which begins with ``\\n``.
+
+    ``pattern`` is searched in ``"\\n" + text``, so that its line start is a literal character the
+    regex engine skips to (``^`` with ``re.M`` is tried at every position).
+    """
+    t = "\n" + text
+    found = []
+    k = pos = 0  # k: the line that starts after the newline at pos
+    m = pattern.search(t)
+    while m is not None:
+        k += t.count("\n", pos, m.start())
+        found.append(k)
+        pos = m.start()
+        m = pattern.search(t, pos + 1)
+    return found
+
+
 def _line_normalize(line: str) -> str:
     """One line in canonical form: passes until a fixed point, so normalising twice changes
     nothing."""
     new = _normalize_pass(line)
+    if new == line:  # a pass that changes nothing is a fixed point already
+        return new
     for _ in range(3):
         if not _NEEDS_WORK.search(new):
             break  # nothing left that a pass changes
@@ -267,9 +292,9 @@ def text_count_cjk(text: str) -> int:
     """Return the number of CJK ideographs in ``text`` (the quantity cleanup must never lose)."""
     if len(text) < 2000:
         return sum(map(len, _CJK_RUN.findall(text)))  # runs, not characters: fewer objects
-    # a whole document: compare code points as an array (several times faster)
+    # a whole document: look its code points up as an array (several times faster)
     cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    return int(sum(((cp >= lo) & (cp <= hi)).sum() for lo, hi in _CJK_RANGES))
+    return int(np.count_nonzero(_CJK_TABLE[np.minimum(cp, len(_CJK_TABLE) - 1)]))
 
 
 @lru_cache(maxsize=1)
@@ -354,10 +379,15 @@ def text_split_sentences(text: str) -> list[tuple[int, int]]:
     for end in ends:
         if end <= start:
             continue
-        if nested and end != len(text):
-            piece = text[start:end]
-            if piece.count("“") > piece.count("”") or piece.count("（") > piece.count("）"):
-                continue  # inside quotes or brackets: keep going
+        if (
+            nested
+            and end != len(text)
+            and (
+                text.count("“", start, end) > text.count("”", start, end)
+                or text.count("（", start, end) > text.count("）", start, end)
+            )
+        ):
+            continue  # inside quotes or brackets: keep going
         spans.append((start, end))
         start = end
     if " " not in text:

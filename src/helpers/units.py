@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -36,6 +36,18 @@ HEADING_MARKERS: tuple[tuple[str, str], ...] = (
 _HEADING = re.compile("^(?:" + "|".join(f"(?P<{n}>{p})" for n, p in HEADING_MARKERS) + r")\s*")
 _RANK = {name: i for i, (name, _) in enumerate(HEADING_MARKERS)}
 _PARA_END = re.compile(f"[{_SENT_END}；;：:][{_CLOSERS}]*$")
+_PARA_END_CHARS = _SENT_END + "；;：:"
+
+
+def text_ends_clause(text: str) -> bool:
+    """Whether ``text`` ends a sentence or clause (``。！？；：…``, closing quotes or brackets after
+    it allowed): ``_PARA_END.search(text)`` without trying the pattern at every position."""
+    if text.endswith("\n"):  # $ also matches before a final newline
+        return _PARA_END.search(text) is not None
+    rest = text.rstrip(_CLOSERS)  # the end characters and the closers have none in common
+    return bool(rest) and rest[-1] in _PARA_END_CHARS
+
+
 _ANY_SENT_END = re.compile(f"[{_SENT_END}]")
 _FIRST_SENTENCE = re.compile(f"^.*?[{_SENT_END}]+[{_CLOSERS}]*")
 _ENUM_START = re.compile(
@@ -190,7 +202,7 @@ def lines_join(lines: Sequence[tuple[int, str]], doc_id: str) -> tuple[list[_Blo
                 and len(prev.text) <= MAX_LABEL_CHARS
                 and not _ANY_PUNCT.search(prev.text)
             )
-            if not _PARA_END.search(prev.text) and not short_label:
+            if not text_ends_clause(prev.text) and not short_label:
                 rule = "page_break"
             elif _ENUM_START.match(text) and _ENUM_BEFORE.search(prev.text):
                 rule = "enumeration"
@@ -233,168 +245,133 @@ def blocks_structure(
 class _OpenHeading:
     """A heading whose section is open while the blocks are read (see :func:`blocks_structure`)."""
 
-    kind: str  # the marker's kind (``cn``, ``cn_paren`` …, see HEADING_MARKERS)
+    rank: int  # the rank of its marker's kind (see HEADING_MARKERS)
     number: int  # its number among the headings under the same parent (2 for 二、)
     label: str  # the heading without its final punctuation, as heading paths show it
     unit_id: str
 
 
-@dataclass
-class _UnitRows:
-    """The unit rows of one document while they are built, with the headings still open."""
-
-    doc_id: str
-    title_id: str  # the parent of text before the first heading ('' without a title)
-    rows: list[dict] = field(default_factory=list)
-    stack: list[_OpenHeading] = field(default_factory=list)
-    #: the heading path and section of the open headings (kept with the stack)
-    heading_path: str = ""
-    section: str = ""
-
-    @property
-    def path(self) -> str:
-        """The numbering path of the open headings (``2.3``), ``0`` before the first heading."""
-        return ".".join(str(h.number) for h in self.stack) or "0"
-
-    @property
-    def parent_id(self) -> str:
-        """The unit id of the innermost open heading (or the title)."""
-        return self.stack[-1].unit_id if self.stack else self.title_id
-
-    def add(
-        self,
-        *,
-        level: str,
-        kind: str,
-        unit_id: str,
-        start: int,
-        text: str,
-        parent: str,
-        lines: list[int],
-        label: str = "",
-    ) -> None:
-        """Add one unit under the open headings (its heading path ends with ``label`` if any)."""
-        path, section = self.heading_path, self.section
-        if label:
-            path = f"{path} > {label}" if self.stack else label
-            section = section if self.stack else label
-        end = start + len(text)
-        self.rows.append(
-            {
-                "doc_id": self.doc_id,
-                "unit_id": unit_id,
-                "level": level,
-                "kind": kind,
-                "heading_level": len(self.stack),
-                "heading_path": path,
-                "section": section,
-                "parent_id": parent,
-                "start": start,
-                "end": end,
-                "n_chars": end - start,
-                "lines": _line_range(lines),
-                "text": text,
-            }
-        )
-
-    def heading_open(self, kind: str, label: str, counters: dict[tuple, int]) -> tuple[str, str]:
-        """Close the headings of the same or a lower rank, open this one.
-
-        Returns the new heading's parent id and unit id.
-        """
-        rank = _RANK[kind]
-        while self.stack and _RANK[self.stack[-1].kind] >= rank:
-            self.stack.pop()
-        parent = self.parent_id
-        key = tuple(h.number for h in self.stack)
-        counters[key] = counters.get(key, 0) + 1
-        number = counters[key]
-        path = ".".join([*(str(n) for n in key), str(number)])
-        unit_id = f"{self.doc_id}-{path}-h"
-        self.stack.append(_OpenHeading(kind, number, label, unit_id))
-        self.heading_path = " > ".join(h.label for h in self.stack)
-        self.section = self.stack[0].label
-        return parent, unit_id
+def _lines_of(block: _Block, start: int, end: int) -> str:
+    """The raw line range (``3`` or ``3-5``) of the characters ``block.text[start:end]``."""
+    lines = block.lines
+    if len(lines) == 1:  # most paragraphs: one raw line
+        return str(lines[0][1])
+    return _line_range(block.raw_lines(start, end))
 
 
 def _units_build(
     blocks: Sequence[_Block], doc_id: str, *, title: str | None = None, title_line: int = 0
-) -> tuple[list[dict], str]:
-    """Return the unit rows and the cleaned text (see :func:`blocks_structure`)."""
-    units = _UnitRows(doc_id, f"{doc_id}-t" if title else "")
+) -> tuple[list[tuple], str]:
+    """Return the unit rows (tuples of the :data:`UNIT_COLUMNS`) and the cleaned text (see
+    :func:`blocks_structure`).
+
+    The paragraph-level rows come first, then the sentence-level rows, each level in the order of
+    the offsets. One pass over the blocks keeps the open headings on a stack; the heading path,
+    section and numbering path change only when a heading opens, so they are kept beside it.
+    """
+    title_id = f"{doc_id}-t" if title else ""
+    paras: list[tuple] = []  # paragraph-level rows
+    sents: list[tuple] = []  # sentence-level rows
+    stack: list[_OpenHeading] = []
+    heading_path = section = ""  # of the open headings
+    path = "0"  # the numbering path of the open headings, 0 before the first heading
+    parent_id = title_id  # the innermost open heading (or the title)
     parts: list[str] = []
     offset = 0
     counters: dict[tuple, int] = {}
     para_counter: dict[str, int] = {}
 
     if title:
-        for level in ("paragraph", "sentence"):
-            units.add(
-                level=level,
-                kind="title",
-                unit_id=f"{doc_id}-t",
-                start=0,
-                text=title,
-                parent="",
-                lines=[title_line],
-            )
+        row = (doc_id, title_id, "paragraph", "title", 0, "", "", "", 0, len(title), len(title))
+        paras.append((*row, str(title_line), title))
+        sents.append((doc_id, title_id, "sentence", *row[3:], str(title_line), title))
         parts.append(title)
         offset = len(title) + 1
 
+    heading_strip = _SENT_END + "，,；; "
     for block in blocks:
         text = block.text
         split = block.split
         body_start = 0
         if split:
             kind, heading, rest = split
-            parent, uid = units.heading_open(kind, heading.rstrip(_SENT_END + "，,；; "), counters)
-            lines = block.raw_lines(0, len(heading))
-            for level in ("paragraph", "sentence"):
-                units.add(
-                    level=level,
-                    kind="heading",
-                    unit_id=uid,
-                    start=offset,
-                    text=heading,
-                    parent=parent,
-                    lines=lines,
-                )
+            # close the headings of the same or a lower rank, open this one
+            rank = _RANK[kind]
+            while stack and stack[-1].rank >= rank:
+                stack.pop()
+            parent = stack[-1].unit_id if stack else title_id
+            key = tuple(h.number for h in stack)
+            number = counters[key] = counters.get(key, 0) + 1
+            path = ".".join([*(str(n) for n in key), str(number)])
+            uid = f"{doc_id}-{path}-h"
+            stack.append(_OpenHeading(rank, number, heading.rstrip(heading_strip), uid))
+            heading_path = " > ".join(h.label for h in stack)
+            section = stack[0].label
+            parent_id = uid
+            rest_of_row = (
+                len(stack),
+                heading_path,
+                section,
+                parent,
+                offset,
+                offset + len(heading),
+                len(heading),
+                _lines_of(block, 0, len(heading)),
+                heading,
+            )
+            paras.append((doc_id, uid, "paragraph", "heading", *rest_of_row))
+            sents.append((doc_id, uid, "sentence", "heading", *rest_of_row))
             body_start = len(text) - len(rest)
         body = text[body_start:]
         if body.strip():
             body_start += len(body) - len(body.lstrip(" "))
             body = body.strip(" ")
-            path = units.path
-            para_counter[path] = para_counter.get(path, 0) + 1
-            pid = f"{doc_id}-{path}-p{para_counter[path]}"
+            n = para_counter[path] = para_counter.get(path, 0) + 1
+            pid = f"{doc_id}-{path}-p{n}"
             p0 = offset + body_start
-            units.add(
-                level="paragraph",
-                kind="text",
-                unit_id=pid,
-                start=p0,
-                text=body,
-                parent=units.parent_id,
-                lines=block.raw_lines(body_start, body_start + len(body)),
-                label=block.label,
+            level = len(stack)
+            u_path, u_section = heading_path, section
+            if block.label:  # the heading path ends with the paragraph's label
+                u_path = f"{heading_path} > {block.label}" if stack else block.label
+                u_section = section if stack else block.label
+            paras.append(
+                (
+                    doc_id,
+                    pid,
+                    "paragraph",
+                    "text",
+                    level,
+                    u_path,
+                    u_section,
+                    parent_id,
+                    p0,
+                    p0 + len(body),
+                    len(body),
+                    _lines_of(block, body_start, body_start + len(body)),
+                    body,
+                )
             )
+            one_line = str(block.lines[0][1]) if len(block.lines) == 1 else None
             for n, (s, e) in enumerate(text_split_sentences(body), start=1):
-                units.add(
-                    level="sentence",
-                    kind="text",
-                    unit_id=f"{pid}-s{n}",
-                    start=p0 + s,
-                    text=body[s:e],
-                    parent=pid,
-                    lines=block.raw_lines(body_start + s, body_start + e),
-                    label=block.label,
+                sents.append(
+                    (
+                        doc_id,
+                        f"{pid}-s{n}",
+                        "sentence",
+                        "text",
+                        level,
+                        u_path,
+                        u_section,
+                        pid,
+                        p0 + s,
+                        p0 + e,
+                        e - s,
+                        one_line or _line_range(block.raw_lines(body_start + s, body_start + e)),
+                        body[s:e],
+                    )
                 )
         parts.append(text)
         offset += len(text) + 1
 
     clean_text = "\n".join(parts) + ("\n" if parts else "")
-    # paragraph-level rows first; within a level the rows were added in order of their offsets
-    rows = units.rows
-    return [r for r in rows if r["level"] == "paragraph"] + [
-        r for r in rows if r["level"] != "paragraph"
-    ], clean_text
+    return paras + sents, clean_text
