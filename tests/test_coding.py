@@ -479,6 +479,11 @@ _PATTERNS = [
     "\\b{a}",
     "{a}\\b",
     "(?:{a}|)",
+    # searched only in the units that hold every literal a match needs (and/or of literals)
+    "({a}|{b}{c})[^。]{{0,3}}{c}",
+    "{a}{b}|{c}(?:{a}|{b})",
+    "[{a}{b}]{c}+",
+    "(?:{a}{b}){{2}}",
 ]
 
 
@@ -583,7 +588,7 @@ def _texts():
 
     return st.lists(
         st.tuples(
-            st.text(alphabet=_ALPHABET, max_size=24),
+            st.text(alphabet=_ALPHABET + ".-%\r", max_size=24),  # ASCII joiners: one cut
             st.sampled_from(["", "一、产业协作", "二、資金帮扶"]),
         ),
         min_size=1,
