@@ -151,7 +151,8 @@ def test_cutting_the_joined_texts_gives_each_texts_tokens(texts, segmenter):
 
 
 @pytest.mark.slow
-def test_joined_cut_equals_each_cut_on_random_texts(segmenter):
+def test_word_boundaries_of_the_joined_texts_equal_each_texts_cut_on_random_texts(segmenter):
+    import numpy as np
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
@@ -160,17 +161,17 @@ def test_joined_cut_equals_each_cut_on_random_texts(segmenter):
     @settings(max_examples=300, deadline=None)
     @given(st.lists(st.text(alphabet=chars, max_size=16), min_size=1, max_size=6))
     def check(parts):
-        joined = "\n".join(parts)
-        bounds = set(coding._boundaries_from_cut(segmenter.cut(joined), len(joined)).tolist())
-        expected, pos = set(), 0
-        for p in parts:
+        joined, offsets = coding._joined(parts)
+        lengths = np.array([len(p) for p in parts], dtype=np.int64)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        found = coding._boundaries_cut(joined, offsets, lengths, segmenter)
+        expected = set()
+        for o, p in zip(offsets.tolist(), parts):
             for tok in segmenter.cut(p):
-                pos += len(tok)
-                expected.add(pos)
-            pos += 1
-        edges = {0, len(joined)} | {i for i, c in enumerate(joined) if c == "\n"}
-        edges |= {i + 1 for i, c in enumerate(joined) if c == "\n"}
-        assert bounds - edges == expected - edges  # the texts' edges are boundaries anyway
+                o += len(tok)
+                expected.add(o)
+        edges = set(offsets.tolist()) | set((offsets + lengths).tolist())  # boundaries anyway
+        assert set(found.tolist()) - edges == expected - edges
 
     check()
 

@@ -604,11 +604,39 @@ def _word_boundaries(joined, texts, offsets, lengths, bounds, token_lists, segme
         raise ValueError("word matching needs a segmenter, token lists or word boundaries")
     if token_lists is None:
         if "\x00" not in joined:
-            return _boundaries_from_cut(segmenter.cut(joined), len(joined))
+            return _boundaries_cut(joined, offsets, lengths, segmenter)
         token_lists = [
             segmenter.cut(joined[o : o + n]) for o, n in zip(offsets.tolist(), lengths.tolist())
         ]
     return _boundaries_from_token_lists(token_lists, texts, offsets)
+
+
+def _boundaries_cut(
+    joined: str, offsets: np.ndarray, lengths: np.ndarray, segmenter: Segmenter
+) -> np.ndarray:
+    """Word boundaries of every text of ``joined``: the texts without an ASCII joiner (``-._``
+    next to a letter or digit) cut in one call, the others one by one.
+
+    :meth:`~helpers.tokens.Segmenter.cut` looks at each token of a text that holds a joiner in
+    Python; cut together, one such text would send every token of the corpus that way.
+    """
+    from helpers.tokens import _ASCII_JOINER_NEAR
+
+    starts = [mt.start() for mt in _ASCII_JOINER_NEAR.finditer(joined)]
+    alone = np.zeros(len(offsets), dtype=bool)
+    alone[np.searchsorted(offsets, np.asarray(starts, dtype=np.int64), side="right") - 1] = True
+    together = np.flatnonzero(~alone)
+    at, n = offsets[together], lengths[together]
+    sub, sub_offsets_list = _joined([joined[o : o + k] for o, k in zip(at.tolist(), n.tolist())])
+    sub_offsets = np.asarray(sub_offsets_list, dtype=np.int64)
+    pos = _boundaries_from_cut(segmenter.cut(sub), len(sub)) if len(sub) else sub_offsets
+    # a boundary in the sub-text, moved by where its text starts in ``joined``
+    k = np.searchsorted(sub_offsets, pos, side="right") - 1
+    out = [at[k] + pos - sub_offsets[k]]
+    for o, k in zip(offsets[alone].tolist(), lengths[alone].tolist()):
+        ends = accumulate(map(len, segmenter.cut(joined[o : o + k])), initial=o)
+        out.append(np.fromiter(ends, dtype=np.int64))
+    return np.concatenate(out)
 
 
 def _boundaries_from_cut(tokens: list[str], n: int) -> np.ndarray:
