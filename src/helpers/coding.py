@@ -269,8 +269,9 @@ class _StringTrie:
             letters[self.alphabet] = np.arange(1, len(self.alphabet) + 1)
             text = np.zeros(n + self.depth, dtype=np.int32)  # past the end: no letter, no edge
             np.take(letters, chars, out=text[:n])
-            pos = np.flatnonzero(self.root[text[:n]] >= 0)
-            node = self.root[text[pos]]
+            node = self.root[text[:n]]
+            pos = np.flatnonzero(node >= 0)
+            node = node[pos]
         for d in range(1, self.depth + 1 if n else 1):
             if d > 1:
                 nxt = text[pos + (d - 1)]
@@ -549,6 +550,8 @@ def _texts_find(
         is_bound = _boundary_mask(len(joined), offsets, lengths, bounds)
     parts = _Parts()
     whats: list[str] = []
+    # the unit of every position of the joined texts (its newline: the unit before it)
+    unit_at = np.repeat(np.arange(n_units, dtype=np.int32), lengths + 1)
 
     # 1) every keyword and term word of every code and every literal of a pattern, in one pass
     sid, gs, ge = m.trie.find(_code_points(joined))
@@ -561,7 +564,7 @@ def _texts_find(
     if is_bound is not None:
         keep = is_bound[gs] & is_bound[ge]
         wid, gs, ge = wid[keep], gs[keep], ge[keep]
-    unit = np.searchsorted(offsets, gs, side="right") - 1
+    unit = unit_at[gs].astype(np.int64)
     kw_rows, kw_entry = _csr_expand(wid, m.kw_ptr)
     parts.add(
         unit[kw_rows],
@@ -572,7 +575,7 @@ def _texts_find(
         ge[kw_rows],
     )
     # 2) every pattern, in the units that hold the literals every match of it needs
-    _patterns_apply(m, joined, offsets, lengths, literal_hits, parts)
+    _patterns_apply(m, joined, offsets, lengths, unit_at, literal_hits, parts)
     # 3) rules: units that hold every term a rule needs (and none it excludes) are found in numpy,
     #    then the spans of each rule's evidence for all those units at once
     if m.rules:
@@ -582,7 +585,7 @@ def _texts_find(
         # word number of each span's first and last character: boundaries up to it; the count
         # runs over the whole joined text, a constant per unit that cancels in every gap
         if is_bound is not None:
-            upto = np.cumsum(is_bound)
+            upto = np.cumsum(is_bound, dtype=np.int32)
             base = offsets[hit_unit]
             first, last = upto[base + hit_start], upto[base + hit_end - 1]
         else:  # substring matching: every character is a word
@@ -658,7 +661,7 @@ def _boundaries_from_cut(tokens: list[str], n: int) -> np.ndarray:
 
 
 def _patterns_apply(
-    m: _Matcher, joined: str, offsets: np.ndarray, lengths: np.ndarray, literal_hits, parts
+    m: _Matcher, joined: str, offsets, lengths, unit_at, literal_hits, parts
 ) -> None:
     """Add the pattern evidence: every pattern searched in the units that may hold a match.
 
@@ -668,7 +671,7 @@ def _patterns_apply(
     """
     n_units = len(offsets)
     ends = offsets + lengths
-    holds = _literal_units(m.literals, *literal_hits, offsets, n_units)
+    holds = _literal_units(m.literals, *literal_hits, unit_at, n_units)
     present: dict[str, np.ndarray] = {}
     for plan, code, indicator in zip(m.patterns, m.pattern_code_index, m.pattern_indicator):
         if plan.requirement is None:
@@ -687,16 +690,15 @@ def _patterns_apply(
             ge = np.asarray(spans[1::2], dtype=np.int64)
         keep = ge > gs
         gs, ge = gs[keep], ge[keep]
-        unit = np.searchsorted(offsets, gs, side="right") - 1
-        parts.add(unit, code, 1, indicator, gs, ge)
+        parts.add(unit_at[gs], code, 1, indicator, gs, ge)
 
 
 def _literal_units(
-    literals: list[str], literal: np.ndarray, start: np.ndarray, offsets: np.ndarray, n_units: int
+    literals: list[str], literal: np.ndarray, start: np.ndarray, unit_at: np.ndarray, n_units: int
 ) -> dict[str, np.ndarray]:
     """Return, for every literal found (literal ids and start offsets of its occurrences in the
     joined texts), the sorted units whose text holds it."""
-    unit = np.searchsorted(offsets, start, side="right") - 1
+    unit = unit_at[start].astype(np.int64)
     width = max(n_units, 1)
     key = _sorted_unique(literal * width + unit)  # by literal, then unit
     literal, unit = key // width, key % width
