@@ -629,17 +629,23 @@ def _boundaries_cut(
     alone = np.zeros(len(offsets), dtype=bool)
     alone[np.searchsorted(offsets, np.asarray(starts, dtype=np.int64), side="right") - 1] = True
     together = np.flatnonzero(~alone)
-    at, n = offsets[together], lengths[together]
-    sub, sub_offsets_list = _joined([joined[o : o + k] for o, k in zip(at.tolist(), n.tolist())])
-    sub_offsets = np.asarray(sub_offsets_list, dtype=np.int64)
-    pos = _boundaries_from_cut(segmenter.cut(sub), len(sub)) if len(sub) else sub_offsets
-    # a boundary in the sub-text, moved by where its text starts in ``joined``
-    k = np.searchsorted(sub_offsets, pos, side="right") - 1
-    out = [at[k] + pos - sub_offsets[k]]
+    out = []
+    if len(together):
+        at, n = offsets[together], lengths[together]
+        # the texts cut together, joined by newlines: runs of neighbouring texts sliced whole
+        run = np.flatnonzero(np.diff(together) != 1) + 1
+        first, last = np.r_[0, run], np.r_[run, len(together)] - 1
+        ranges = zip(at[first].tolist(), (at[last] + n[last]).tolist())
+        sub = "\n".join(joined[a:b] for a, b in ranges)
+        sub_offsets = np.r_[0, np.cumsum(n + 1)[:-1]].astype(np.int64)
+        pos = _boundaries_from_cut(segmenter.cut(sub), len(sub)) if sub else sub_offsets
+        # a boundary in the sub-text, moved by where its text starts in ``joined``
+        k = np.searchsorted(sub_offsets, pos, side="right") - 1
+        out.append(at[k] + pos - sub_offsets[k])
     for o, k in zip(offsets[alone].tolist(), lengths[alone].tolist()):
         ends = accumulate(map(len, segmenter.cut(joined[o : o + k])), initial=o)
         out.append(np.fromiter(ends, dtype=np.int64))
-    return np.concatenate(out)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def _boundaries_from_cut(tokens: list[str], n: int) -> np.ndarray:
