@@ -496,6 +496,7 @@ def _engine_rows(texts, headings, book, segmenter) -> set[tuple]:
         }
     )
     ev = coding.units_code(units, book, segmenter).evidence
+    assert not ev.duplicated().any()  # each row once (a rule citing one span twice, …)
     index = {f"u{i}": i for i in range(len(texts))}
     return {
         (

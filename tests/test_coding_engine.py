@@ -197,3 +197,42 @@ def test_evidence_table_comes_in_its_documented_order(cleaned, segmenter):
     assert keys == sorted(keys)
     assert not ev.duplicated().any()
     assert set(ev["indicator_type"]) == {"keyword", "pattern", "rule"}
+
+
+def test_a_span_cited_twice_by_a_rule_is_one_evidence_row(tmp_path, segmenter):
+    # all: [资金] and any: [资金, 帮扶]: the first span of 资金 is cited by both; one row. The
+    # rule 产业 near 企业 cites two spans that may start together with the keyword 产业链.
+    body = """\
+codebook: twice
+terms:
+  资金: [资金, 帮扶资金]
+  帮扶: [帮扶]
+  产业: [产业链, 产业]
+  企业: [企业]
+codes:
+  - id: test
+    dimension: logic
+    label_zh: 测试
+    definition: test
+    indicators:
+      keywords: [帮扶资金, 产业链]
+      patterns: ["帮扶资金", "帮扶资金"]
+      rules:
+        - {id: r1, all: [资金], any: [资金, 帮扶]}
+        - {id: r2, near: [产业, 企业], window: 3}
+"""
+    p = tmp_path / "book.yaml"
+    p.write_text(body, encoding="utf-8")
+    book = cb.codebook_read(p)
+    units = pd.DataFrame(
+        {
+            "unit_id": ["a", "b"],
+            "text": ["闽宁两地安排帮扶资金支持产业链企业发展。", "帮扶資金用于產業鏈龍頭企業。"],
+        }
+    )
+    ev = coding.units_code(units, book, segmenter).evidence
+    assert not ev.duplicated().any()
+    r1 = ev[ev["indicator"].str.startswith("r1")]
+    assert r1.groupby("unit_id").size().to_dict() == {"a": 1, "b": 1}
+    assert set(r1["match"]) == {"帮扶资金", "帮扶資金"}
+    assert (ev["indicator_type"] == "pattern").sum() == 2  # the pattern listed twice: once a unit

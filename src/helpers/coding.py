@@ -461,22 +461,6 @@ class _Found:
     offsets: np.ndarray
     joined: str  # the newline-joined original texts
 
-    def deduplicated(self) -> np.ndarray:
-        """Return the rows in the evidence table's order, each distinct row once (first found).
-
-        Ordered by unit, code (codebook order), indicator type, start (heading-only evidence
-        last), indicator (as text), then in the order found.
-        """
-        fields = (self.unit, self.code, self.kind, self.indicator, self.start, self.end, self.what)
-        order = np.lexsort((self.seq, *reversed(fields)))
-        same = np.ones(len(order), dtype=bool)
-        same[0:1] = False
-        for f in fields:
-            g = f[order]
-            same[1:] &= g[1:] == g[:-1]
-        keep = order[~same]
-        return keep
-
     def local(self, rows: np.ndarray | None = None):
         """Return unit, start, end (offsets in the unit's text, -1 without a span) and the
         matched strings of ``rows`` (default: all)."""
@@ -614,20 +598,23 @@ def _word_boundaries(joined, texts, offsets, lengths, bounds, token_lists, segme
     return _boundaries_from_token_lists(token_lists, texts, offsets)
 
 
+#: The ASCII joiners after which :meth:`~helpers.tokens.Segmenter.cut` re-splits tokens
+_JOINERS = np.array([ord(c) for c in "-._"], dtype=np.uint32)
+
+
 def _boundaries_cut(
     joined: str, offsets: np.ndarray, lengths: np.ndarray, segmenter: Segmenter
 ) -> np.ndarray:
-    """Word boundaries of every text of ``joined``: the texts without an ASCII joiner (``-._``
-    next to a letter or digit) cut in one call, the others one by one.
+    """Word boundaries of every text of ``joined``: the texts without an ASCII joiner (``-._``)
+    cut in one call, the others one by one.
 
     :meth:`~helpers.tokens.Segmenter.cut` looks at each token of a text that holds a joiner in
     Python; cut together, one such text would send every token of the corpus that way.
     """
-    from helpers.tokens import _ASCII_JOINER_NEAR
-
-    starts = [mt.start() for mt in _ASCII_JOINER_NEAR.finditer(joined)]
+    # any text with a ``-``, ``.`` or ``_`` (found in numpy): a few more than need it, never fewer
+    joiners = np.flatnonzero(np.isin(_code_points(joined), _JOINERS))
     alone = np.zeros(len(offsets), dtype=bool)
-    alone[np.searchsorted(offsets, np.asarray(starts, dtype=np.int64), side="right") - 1] = True
+    alone[np.searchsorted(offsets, joiners, side="right") - 1] = True
     together = np.flatnonzero(~alone)
     out = []
     if len(together):
@@ -640,7 +627,7 @@ def _boundaries_cut(
         sub_offsets = np.r_[0, np.cumsum(n + 1)[:-1]].astype(np.int64)
         pos = _boundaries_from_cut(segmenter.cut(sub), len(sub)) if sub else sub_offsets
         # a boundary in the sub-text, moved by where its text starts in ``joined``
-        k = np.searchsorted(sub_offsets, pos, side="right") - 1
+        k = np.repeat(np.arange(len(together)), n + 1)[pos]
         out.append(at[k] + pos - sub_offsets[k])
     for o, k in zip(offsets[alone].tolist(), lengths[alone].tolist()):
         ends = accumulate(map(len, segmenter.cut(joined[o : o + k])), initial=o)
@@ -994,28 +981,20 @@ def _evidence_frame(
     if not len(found.unit):
         evidence = pd.DataFrame([], columns=EVIDENCE_COLUMNS)
         return evidence.astype({"start": "Int64", "end": "Int64"})
-    rows = found.deduplicated()
+    spanless_all = found.start < 0
+    start_all = np.where(spanless_all, 0, found.start - found.offsets[found.unit])
+    keys = (
+        found.unit,
+        found.code,
+        found.kind,
+        spanless_all,
+        start_all,
+        m.indicator_rank[found.indicator],
+    )
+    order = np.lexsort((found.seq, *reversed(keys)))
+    rows = order[~_repeated(order, keys, (found.end, found.what))]
     unit, gs = found.unit[rows], found.start[rows]
-    spanless = gs < 0
-    start = np.where(spanless, 0, gs - found.offsets[unit])
-    order = np.lexsort(
-        (
-            found.seq[rows],
-            m.indicator_rank[found.indicator[rows]],
-            start,
-            spanless,
-            found.kind[rows],
-            found.code[rows],
-            unit,
-        )
-    )
-    rows, unit, gs, start, spanless = (
-        rows[order],
-        unit[order],
-        gs[order],
-        start[order],
-        spanless[order],
-    )
+    start, spanless = start_all[rows], spanless_all[rows]
     end = np.where(spanless, 0, found.end[rows] - found.offsets[unit])
     joined, whats = found.joined, found.whats
     match = [
@@ -1040,6 +1019,35 @@ def _evidence_frame(
             "match": np.asarray(match, dtype=object),
         }
     )
+
+
+def _repeated(order: np.ndarray, keys: tuple, rest: tuple) -> np.ndarray:
+    """Which rows (in ``order``) repeat an earlier one: equal in ``keys`` and in ``rest``.
+
+    ``order`` sorts by ``keys`` and then by the order found, so a repeated row sits in the run of
+    rows with its keys, after the first of them; such runs of more than one row are rare (a rule
+    citing two spans that start together) and are checked in Python.
+    """
+    tie = np.ones(max(len(order) - 1, 0), dtype=bool)
+    for k in keys:
+        v = k[order]
+        tie &= v[1:] == v[:-1]
+    repeated = np.zeros(len(order), dtype=bool)
+    if not tie.any():
+        return repeated
+    in_run = np.zeros(len(order), dtype=bool)
+    in_run[1:] |= tie
+    in_run[:-1] |= tie
+    at = np.flatnonzero(in_run)
+    rest_at = [r[order[at]].tolist() for r in rest]
+    seen: set = set()
+    for j, i in enumerate(at.tolist()):
+        if i == 0 or not tie[i - 1]:  # a run starts
+            seen = set()
+        row = tuple(r[j] for r in rest_at)
+        repeated[i] = row in seen
+        seen.add(row)
+    return repeated
 
 
 def _wide(u: pd.DataFrame, found: _Found, codebook: Codebook) -> pd.DataFrame:
