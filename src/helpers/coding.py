@@ -441,7 +441,7 @@ def texts_code(
 _KINDS = ("keyword", "pattern", "rule")
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Found:
     """Evidence rows as columns (int arrays), in the order found, duplicates included.
 
