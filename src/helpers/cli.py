@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import sys
 import time
 from pathlib import Path
@@ -192,14 +193,16 @@ def _code(args: argparse.Namespace) -> int:
     except (CodebookError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if not units[args.text_col].str.contains(r"[\u3400-\u9fff]", regex=True).any():
+    texts = units[args.text_col].tolist()
+    cjk = re.compile(r"[\u3400-\u9fff]").search
+    if not any(map(cjk, texts)):  # stops at the first text with a Chinese character
         print(
             f"warning: {args.units}: column {args.text_col!r} holds no Chinese character in any "
             f"row; is it the text column? (columns: {units.attrs['columns']}; choose with "
             "--text-col)",
             file=sys.stderr,
         )
-    empty = units.index[units[args.text_col].str.strip() == ""]
+    empty = units.index[[not t.strip() for t in texts]]
     if len(empty):
         lines = ", ".join(str(i + 2) for i in empty[:5]) + (", …" if len(empty) > 5 else "")
         print(

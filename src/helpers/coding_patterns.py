@@ -162,3 +162,81 @@ def pattern_literals(pattern: str) -> tuple[str, ...] | None:
         return best
 
     return needs(parsed)
+
+
+#: What every match of a pattern contains: a literal (``str``), ``("and", parts)`` (each part),
+#: ``("or", parts)`` (at least one part), or None (nothing is known: every text is searched).
+Requirement = str | tuple[str, tuple["Requirement", ...]] | None
+
+
+def pattern_requirement(pattern: str) -> Requirement:
+    """Return what every match of ``pattern`` contains, as and/or of literals, or None.
+
+    Read from the parsed pattern like :func:`pattern_literals`, but keeping every part a match
+    needs: ``(产业|企业)[^。]{0,8}转移|承接地`` needs (``产业`` or ``企业``) and ``转移``, or
+    ``承接地``. A text that does not satisfy it cannot hold a match, so it need not be searched.
+    Lookarounds add nothing (what they see need not be in the match); a class of literal
+    characters is one of them; a repeat adds its body when it must occur at least once. None
+    when the pattern ignores case or is verbose, or needs no literal at all.
+    """
+    from re import _constants as sre
+    from re import _parser
+
+    try:
+        parsed = _parser.parse(pattern)
+    except (re.error, ValueError, IndexError):
+        return None
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+
+    class _CaseIgnored(Exception):
+        pass
+
+    def combine(kind: str, parts: list) -> Requirement:
+        flat: list = []
+        for p in parts:
+            flat.extend(p[1] if isinstance(p, tuple) and p[0] == kind else (p,))
+        flat = list(dict.fromkeys(flat))
+        return flat[0] if len(flat) == 1 else (kind, tuple(flat))
+
+    def needs(items) -> Requirement:
+        parts: list = []
+        run = ""
+        for op, av in list(items) + [(None, None)]:
+            if op == sre.LITERAL:
+                run += chr(av)
+                continue
+            if run:
+                parts.append(run)
+            run = ""
+            part = None
+            if op == sre.SUBPATTERN:
+                if av[1] & re.IGNORECASE:
+                    raise _CaseIgnored
+                part = needs(av[3])
+            elif op == sre.BRANCH:
+                alts = [needs(b) for b in av[1]]
+                part = None if any(a is None for a in alts) else combine("or", alts)
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+                part = needs(av[2])
+            elif op == sre.ATOMIC_GROUP:
+                part = needs(av)
+            elif op == sre.IN and av and all(o == sre.LITERAL for o, _ in av):
+                part = combine("or", [chr(c) for _, c in av])
+            if part is not None:
+                parts.append(part)
+        return combine("and", parts) if parts else None
+
+    try:
+        return needs(parsed)
+    except _CaseIgnored:
+        return None
+
+
+def requirement_literals(requirement: Requirement) -> set[str]:
+    """Return every literal a requirement names."""
+    if requirement is None:
+        return set()
+    if isinstance(requirement, str):
+        return {requirement}
+    return set().union(*(requirement_literals(p) for p in requirement[1]))
