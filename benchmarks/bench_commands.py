@@ -51,7 +51,8 @@ from bench_pipeline import corpus_build
 
 from helpers import paths
 from helpers.codebook import codebook_read
-from helpers.coding import _code_points, matcher_make, units_code
+from helpers.coding import matcher_make, units_code
+from helpers.coding_search import _code_points
 from helpers.coding_tables import coding_table, units_csv_read
 from helpers.tokens import segmenter_make, texts_cut
 

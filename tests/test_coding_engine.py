@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from helpers import codebook as cb
-from helpers import coding, tokens
+from helpers import coding, coding_search, tokens
 from helpers.coding_patterns import pattern_requirement, requirement_literals
 from helpers.text import text_simplify_aligned
 
@@ -48,7 +48,7 @@ def _automaton_find(strings: list[str], text: str) -> set[tuple[int, int, int]]:
 
 
 def _trie_find(strings: list[str], text: str) -> set[tuple[int, int, int]]:
-    sid, start, end = coding._StringTrie(strings).find(coding._code_points(text))
+    sid, start, end = coding_search._StringTrie(strings).find(coding_search._code_points(text))
     return set(zip(sid.tolist(), start.tolist(), end.tolist()))
 
 
@@ -67,8 +67,8 @@ def test_trie_without_the_dense_table_finds_the_same(texts, monkeypatch):
     strings = coding.matcher_make(cb.codebook_read()).strings
     text = text_simplify_aligned("\n".join(texts[:400]))
     dense = _trie_find(strings, text)
-    monkeypatch.setattr(coding._StringTrie, "DENSE_CELLS", 0)
-    assert coding._StringTrie(strings).dense is None
+    monkeypatch.setattr(coding_search._StringTrie, "DENSE_CELLS", 0)
+    assert coding_search._StringTrie(strings).dense is None
     assert _trie_find(strings, text) == dense
 
 
@@ -161,10 +161,10 @@ def test_word_boundaries_of_the_joined_texts_equal_each_texts_cut_on_random_text
     @settings(max_examples=300, deadline=None)
     @given(st.lists(st.text(alphabet=chars, max_size=16), min_size=1, max_size=6))
     def check(parts):
-        joined, offsets = coding._joined(parts)
+        joined, offsets = coding_search._joined(parts)
         lengths = np.array([len(p) for p in parts], dtype=np.int64)
         offsets = np.asarray(offsets, dtype=np.int64)
-        found = coding._boundaries_cut(joined, offsets, lengths, segmenter)
+        found = coding_search._boundaries_cut(joined, offsets, lengths, segmenter)
         expected = set()
         for o, p in zip(offsets.tolist(), parts):
             for tok in segmenter.cut(p):
