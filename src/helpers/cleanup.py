@@ -230,18 +230,25 @@ def documents_clean(
     problems: pd.DataFrame | None = None,
     progress: bool = False,
     engine: str = "serial",
+    n_workers: int = 2,
 ) -> CleanResult:
     """Clean ``(doc_id, text, title)`` triples and return the combined tables.
 
     A document whose cleanup fails is reported in ``problems`` and the others still run.
-    ``engine="dask"`` cleans the documents on a local Dask cluster (:mod:`helpers.parallel`); the
-    result is identical to the serial one.
+    ``engine="dask"`` cleans the documents on a local Dask cluster, ``engine="fork"`` on
+    ``n_workers`` forked processes (:mod:`helpers.parallel`); the result is identical to the
+    serial one.
     """
     from helpers.parallel import documents_map
 
-    with _gc_paused() if engine == "serial" else contextlib.nullcontext():
+    with _gc_paused() if engine != "dask" else contextlib.nullcontext():
         results = documents_map(
-            _document_clean_safe, documents, engine=engine, progress=progress, desc="cleanup"
+            _document_clean_safe,
+            documents,
+            engine=engine,
+            n_workers=n_workers,
+            progress=progress,
+            desc="cleanup",
         )
         return _result_combine(results, problems)
 
@@ -351,10 +358,11 @@ def corpus_clean(
     return result
 
 
-def files_clean(files: Sequence[str | Path]) -> CleanResult:
+def files_clean(files: Sequence[str | Path], *, jobs: int = 1) -> CleanResult:
     """Clean arbitrary files (any supported format); doc ids are the file stems.
 
-    Used by ``python -m helpers clean``; titles are inferred from the text.
+    Used by ``python -m helpers clean``; titles are inferred from the text. ``jobs`` > 1 cleans
+    the documents on that many forked processes (the same tables).
     """
     from helpers import corpus
 
@@ -371,7 +379,12 @@ def files_clean(files: Sequence[str | Path]) -> CleanResult:
             continue
         triples.append((doc_id, doc.text, None))
         docs.append(doc)
-    result = documents_clean(triples, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
+    result = documents_clean(
+        triples,
+        problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS),
+        engine="fork" if jobs > 1 else "serial",
+        n_workers=jobs,
+    )
     return corpus.documents_reading_merge(result, docs)  # web pages: page metadata, furniture
 
 

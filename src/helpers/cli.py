@@ -17,6 +17,23 @@ from pathlib import Path
 from helpers import paths
 from helpers.errors import path_display
 
+#: Below these sizes ``--jobs auto`` works in one process: starting a pool costs more than it saves
+CLEAN_JOBS_MIN = 200  # documents
+CODE_JOBS_MIN = 20_000  # units
+
+
+def _jobs(value: str) -> int | str:
+    """``--jobs``: ``auto`` or a whole number ≥ 1."""
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected auto or a whole number ≥ 1, not {value!r}")
+    return n
+
 
 def _parser() -> argparse.ArgumentParser:
     """Return the argument parser with one subcommand per task."""
@@ -122,6 +139,15 @@ def _parser() -> argparse.ArgumentParser:
         "a folder beside --out named after it, e.g. units_cleanup/); the list of what needs a "
         "look printed at the end points into them",
     )
+    clean.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default="auto",
+        metavar="N",
+        help="clean the documents on up to N processes (default: auto: the CPUs, but one "
+        f"below {CLEAN_JOBS_MIN} documents; 1: in this process); the output is the same",
+    )
     clean.set_defaults(func=_clean)
 
     code = sub.add_parser(
@@ -152,6 +178,16 @@ def _parser() -> argparse.ArgumentParser:
     code.add_argument(
         "--id-col", default="unit_id", metavar="NAME", help="unit id column (default: unit_id)"
     )
+    code.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default="auto",
+        metavar="N",
+        help="code the units on up to N processes, in blocks of whole documents (default: auto: "
+        f"the CPUs, but one below {CODE_JOBS_MIN:,} units; 1: in this process); the output is "
+        "the same",
+    )
     code.set_defaults(func=_code)
 
     check = sub.add_parser(
@@ -177,8 +213,8 @@ def _outputs_diff(args: argparse.Namespace) -> int:
 def _code(args: argparse.Namespace) -> int:
     """Code a CSV of units; return 0, or 2 with an ``error:`` line for bad input."""
     from helpers.codebook import CodebookError, codebook_read
-    from helpers.coding import units_code
-    from helpers.coding_tables import coding_table, units_csv_read
+    from helpers.coding_tables import units_csv_read
+    from helpers.parallel import jobs_resolve, units_code_table
     from helpers.tables import table_write
     from helpers.tokens import segmenter_make
 
@@ -210,11 +246,11 @@ def _code(args: argparse.Namespace) -> int:
             f"(line {lines}) are written with every code 0 and no evidence",
             file=sys.stderr,
         )
-    result = units_code(
-        units, codebook, segmenter_make(), text_col=args.text_col, id_col=args.id_col
+    jobs = jobs_resolve(args.jobs, len(units), CODE_JOBS_MIN)
+    table, n = units_code_table(
+        units, codebook, segmenter_make(), jobs=jobs, text_col=args.text_col, id_col=args.id_col
     )
-    out = table_write(coding_table(result), args.out.resolve())
-    n = int((result.wide["n_codes"] > 0).sum())
+    out = table_write(table, args.out.resolve())
     print(
         f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes"
         + (f" ({len(empty)} empty)" if len(empty) else "")
@@ -352,11 +388,12 @@ def _clean(args: argparse.Namespace) -> int:
     ``helpers.cleanup`` is imported here so that ``run`` keeps working while cleanup is broken.
     """
     from helpers.cleanup import files_clean
+    from helpers.parallel import jobs_resolve
     from helpers.problems import ProblemTables, problems_find, problems_format
     from helpers.tables import table_write
 
     files = [Path(f).resolve() for f in args.files]
-    result = files_clean(files)
+    result = files_clean(files, jobs=jobs_resolve(args.jobs, len(files), CLEAN_JOBS_MIN))
     problems = result.problems
     for problem in problems["problem"]:
         print(f"error: {problem}", file=sys.stderr)

@@ -16,6 +16,8 @@ run, builds the segmenter once per worker process and gives the same table as th
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import resource
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 
-ENGINES = ("serial", "dask")
+ENGINES = ("serial", "dask", "fork")
 
 _PROCESS_STATE: dict[str, Any] = {}
 
@@ -69,8 +71,10 @@ def documents_map(
         func: a pure function of one item (picklable for ``engine="dask"``: a module-level function
             or a ``functools.partial`` of one).
         items: the items, e.g. ``(doc_id, text, title)`` triples.
-        engine: ``"serial"`` or ``"dask"``.
-        n_workers: worker processes of the local cluster (``engine="dask"`` without ``address``).
+        engine: ``"serial"``, ``"dask"`` or ``"fork"`` (:func:`fork_map`: a process pool on
+            this machine whose workers inherit the parent's state; serial without fork).
+        n_workers: worker processes of the local cluster (``engine="dask"`` without ``address``)
+            or of the pool (``engine="fork"``).
         address: scheduler address of an existing Dask cluster, to run beyond this machine.
         progress: show a progress bar (serial) or Dask's progress (dask).
         chunksize: items per Dask task; many small documents run faster in fewer, larger tasks,
@@ -85,6 +89,8 @@ def documents_map(
 
             items = tqdm(items, desc=desc, unit="doc")
         return [func(x) for x in items]
+    if engine == "fork":
+        return fork_map(func, items, n_workers)
     if chunksize > 1:
         chunks = [items[i : i + chunksize] for i in range(0, len(items), chunksize)]
         done = _dask_map(
@@ -100,6 +106,59 @@ def documents_map(
     return _dask_map(
         func, items, n_workers=n_workers, address=address, progress=progress, desc=desc
     )
+
+
+#: What ``auto`` jobs means: up to this many worker processes (None: the CPUs this process may use)
+JOBS_MAX: int | None = None
+
+
+def jobs_resolve(jobs: int | str, n_items: int, minimum: int) -> int:
+    """The number of worker processes for ``n_items`` items: ``jobs`` itself when it is a number
+    (1: serial), else (``"auto"``) 1 below ``minimum`` items (a pool costs more than it saves
+    on a small input) and otherwise the CPUs this process may use; never more than the items."""
+    if jobs == "auto":
+        if n_items < minimum:
+            return 1
+        jobs = JOBS_MAX or _cpus()
+    return max(1, min(int(jobs), n_items))
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def fork_available() -> bool:
+    """Whether this platform starts processes by fork (Linux, and macOS when asked)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+#: What the workers of :func:`fork_map` inherit instead of receiving it with each task: objects
+#: that are costly to pickle or do not pickle at all (a segmenter with its dictionary).
+FORK_STATE: dict[str, Any] = {}
+
+
+def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    """Return ``[func(item) for item in items]``, on ``jobs`` forked worker processes.
+
+    The workers are forks of this process: they inherit everything built before the call (the
+    compiled cleanup rules, :data:`FORK_STATE`), and only the items and the results are pickled.
+    Results come back in input order. Serial when ``jobs`` is 1, for fewer than two items, or
+    where the platform cannot fork (Windows).
+    """
+    items = list(items)
+    jobs = min(jobs, len(items))
+    if jobs <= 1 or not fork_available():
+        return [func(x) for x in items]
+    from concurrent.futures import ProcessPoolExecutor
+
+    # a few tasks per worker, so that a worker done early takes on more
+    chunksize = max(1, -(-len(items) // (jobs * TASKS_PER_WORKER)))
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        return list(pool.map(func, items, chunksize=chunksize))
 
 
 def _chunk_apply(func: Callable[[T], R], chunk: Sequence[T]) -> list[R]:
@@ -341,3 +400,76 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --------------------------------------------------------------------------------------------------
+# The coded table of ``helpers code``, on forked workers
+# --------------------------------------------------------------------------------------------------
+
+
+def units_blocks(units: pd.DataFrame, n_blocks: int) -> list[pd.DataFrame]:
+    """Split ``units`` into at most ``n_blocks`` contiguous runs of rows of about the same size,
+    each cut where ``doc_id`` changes (without ``doc_id``: anywhere between two units).
+
+    Unlike :func:`units_chunks` the blocks keep the table's order as it is, so putting their
+    results one after the other gives the order of the whole table.
+    """
+    n = len(units)
+    if n_blocks <= 1 or n < 2:
+        return [units]
+    import numpy as np
+
+    if "doc_id" in units:
+        doc = units["doc_id"].to_numpy()
+        starts = np.flatnonzero(doc[1:] != doc[:-1]) + 1  # the first row of every run but one
+    else:
+        starts = np.arange(1, n)
+    wanted = [n * k // n_blocks for k in range(1, n_blocks)]
+    # the first document start at or after each wanted cut
+    cuts = sorted({int(starts[i]) for i in np.searchsorted(starts, wanted) if i < len(starts)})
+    bounds = [0, *cuts, n]
+    return [units.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+
+
+def _block_code_table(block: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The coded table of one block and how many of its units got a code (in a forked worker:
+    the codebook and the segmenter are the parent's, from :data:`FORK_STATE`)."""
+    from helpers.coding import units_code
+    from helpers.coding_tables import coding_table
+
+    codebook, segmenter, text_col, id_col = FORK_STATE["code"]
+    result = units_code(block, codebook, segmenter, text_col=text_col, id_col=id_col)
+    return coding_table(result), int((result.wide["n_codes"] > 0).sum())
+
+
+def units_code_table(
+    units: pd.DataFrame,
+    codebook: Codebook,
+    segmenter,
+    *,
+    jobs: int = 1,
+    text_col: str = "text",
+    id_col: str = "unit_id",
+) -> tuple[pd.DataFrame, int]:
+    """Return ``coding_table(units_code(units, codebook, segmenter, ...))`` and the number of
+    units coded with at least one code, computed on ``jobs`` forked worker processes.
+
+    The units are cut into ``jobs`` contiguous blocks of whole documents (:func:`units_blocks`);
+    each worker codes its block and builds its rows of the table, and the blocks' tables are put
+    one after the other. A unit is coded from its own text, heading and word boundaries alone, so
+    the table is the serial one, byte for byte once written. The workers inherit the codebook and
+    the segmenter (with its loaded dictionary) from this process.
+    """
+    import pandas as pd
+
+    unique = id_col not in units or not units[id_col].duplicated().any()
+    blocks = units_blocks(units, jobs) if unique else [units]  # duplicates: the serial error
+    FORK_STATE["code"] = (codebook, segmenter, text_col, id_col)
+    try:
+        parts = fork_map(_block_code_table, blocks, len(blocks))
+    finally:
+        del FORK_STATE["code"]
+    if len(parts) == 1:
+        return parts[0]
+    table = pd.concat([p[0] for p in parts], ignore_index=True)
+    return table, sum(p[1] for p in parts)
