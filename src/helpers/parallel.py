@@ -409,7 +409,8 @@ def peak_rss_mb() -> float:
 
 def units_blocks(units: pd.DataFrame, n_blocks: int) -> list[pd.DataFrame]:
     """Split ``units`` into at most ``n_blocks`` contiguous runs of rows of about the same size,
-    each cut where ``doc_id`` changes (without ``doc_id``: anywhere between two units).
+    each cut where ``doc_id`` changes, at the change nearest an even cut (without ``doc_id``:
+    anywhere between two units).
 
     Unlike :func:`units_chunks` the blocks keep the table's order as it is, so putting their
     results one after the other gives the order of the whole table.
@@ -425,8 +426,14 @@ def units_blocks(units: pd.DataFrame, n_blocks: int) -> list[pd.DataFrame]:
     else:
         starts = np.arange(1, n)
     wanted = [n * k // n_blocks for k in range(1, n_blocks)]
-    # the first document start at or after each wanted cut
-    cuts = sorted({int(starts[i]) for i in np.searchsorted(starts, wanted) if i < len(starts)})
+    if not len(starts):
+        return [units]
+    # the document start nearest each wanted cut
+    after = np.minimum(np.searchsorted(starts, wanted), len(starts) - 1)
+    before = np.maximum(after - 1, 0)
+    wanted = np.asarray(wanted)
+    nearer = np.abs(starts[before] - wanted) < np.abs(starts[after] - wanted)
+    cuts = sorted(set(np.where(nearer, starts[before], starts[after]).tolist()))
     bounds = [0, *cuts, n]
     return [units.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 

@@ -1,0 +1,158 @@
+"""`helpers clean --jobs N` and `helpers code --jobs N`: the same files and lines as `--jobs 1`.
+
+The two corpus documents are below the sizes where ``--jobs auto`` starts a pool, so these tests
+force it (``--jobs 2``/``3``, or a lower threshold) and compare every written file byte for byte
+and every printed line with the serial run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import cli, parallel, paths
+from helpers.cli import main
+
+from .conftest import CORPUS
+
+
+def _run(argv: list[str], folder: Path, capsys) -> tuple[int, dict[str, bytes], str, str]:
+    """Run the command writing into ``folder``; return its exit code, the files it wrote (by
+    path inside ``folder``) and its stdout and stderr with ``folder`` written as ``DIR``."""
+    capsys.readouterr()
+    code = main(argv)
+    out, err = capsys.readouterr()
+    written = {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+    return code, written, out.replace(str(folder), "DIR"), err.replace(str(folder), "DIR")
+
+
+@pytest.fixture
+def documents(tmp_path) -> list[str]:
+    """The corpus documents, one of them twice under another folder (same stem: a second doc
+    id), and a file that cannot be read: problems must come in the same order too."""
+    files = [str(paths.RAW / f) for f, _ in CORPUS.values()]
+    again = tmp_path / "in" / Path(files[0]).name
+    again.parent.mkdir()
+    shutil.copy(files[0], again)
+    bad = tmp_path / "in" / "broken.docx"
+    bad.write_bytes(b"PK\x03\x04 not really a docx")
+    return [files[0], str(bad), files[1], str(again)]
+
+
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_clean_with_jobs_writes_and_prints_what_one_job_does(tmp_path, capsys, documents, jobs):
+    runs = {}
+    for j in ("1", jobs):
+        folder = tmp_path / f"jobs{j}"
+        argv = ["clean", *documents, "--out", str(folder / "units.csv"), "--jobs", j]
+        runs[j] = _run(argv, folder, capsys)
+    code, written, out, err = runs["1"]
+    assert code == 1  # the broken file
+    assert "broken" in err
+    assert set(written) >= {"units.csv", "units_cleanup/cleanup_audit.csv"}
+    assert len(pd.read_csv(tmp_path / "jobs1" / "units.csv")["doc_id"].unique()) == 3
+    assert runs[jobs] == runs["1"]
+
+
+def test_clean_auto_uses_a_pool_from_the_threshold_on(tmp_path, capsys, documents, monkeypatch):
+    used = []
+    fork_map = parallel.fork_map
+
+    def spy(func, items, jobs):
+        used.append(jobs)
+        return fork_map(func, items, jobs)
+
+    monkeypatch.setattr(parallel, "fork_map", spy)
+    serial = _run(
+        ["clean", *documents, "--out", str(tmp_path / "a" / "u.csv")], tmp_path / "a", capsys
+    )
+    assert used == []  # 4 documents: below the threshold, no pool
+    monkeypatch.setattr(cli, "CLEAN_JOBS_MIN", 2)
+    monkeypatch.setattr(parallel, "JOBS_MAX", 2)
+    pooled = _run(
+        ["clean", *documents, "--out", str(tmp_path / "b" / "u.csv")], tmp_path / "b", capsys
+    )
+    assert used == [2]
+    assert pooled[1:] == serial[1:]
+
+
+@pytest.fixture
+def units_csv(tmp_path_factory) -> Path:
+    """The corpus documents cleaned into units (the table ``helpers code`` reads)."""
+    out = tmp_path_factory.mktemp("units") / "units.csv"
+    files = [str(paths.RAW / f) for f, _ in CORPUS.values()]
+    assert main(["clean", *files, "--out", str(out), "--jobs", "1"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("jobs", ["2", "3", "7"])
+def test_code_with_jobs_writes_and_prints_what_one_job_does(tmp_path, capsys, units_csv, jobs):
+    runs = {}
+    for j in ("1", jobs):
+        folder = tmp_path / f"jobs{j}"
+        folder.mkdir()
+        argv = ["code", str(units_csv), "--out", str(folder / "coded.csv"), "--jobs", j]
+        runs[j] = _run(argv, folder, capsys)
+    code, written, out, _ = runs["1"]
+    assert code == 0
+    coded = pd.read_csv(tmp_path / "jobs1" / "coded.csv", keep_default_na=False)
+    assert coded["evidence"].str.len().gt(0).sum() > 10  # something was coded
+    assert " coded with at least one of " in out
+    assert runs[jobs] == runs["1"]
+
+
+def test_code_in_blocks_equals_serial_with_scattered_documents_and_no_fork(
+    tmp_path, capsys, units_csv, monkeypatch
+):
+    """Units of one document that are not together in the table, and a platform without fork."""
+    units = pd.read_csv(units_csv, keep_default_na=False, dtype=str)
+    shuffled = units.sample(frac=1, random_state=17)  # documents scattered over the table
+    src = tmp_path / "shuffled.csv"
+    shuffled.to_csv(src, index=False)
+    serial = _run(
+        ["code", str(src), "--out", str(tmp_path / "o" / "c.csv"), "--jobs", "1"],
+        tmp_path / "o",
+        capsys,
+    )
+    assert serial[0] == 0
+    pooled = _run(
+        ["code", str(src), "--out", str(tmp_path / "p" / "c.csv"), "--jobs", "2"],
+        tmp_path / "p",
+        capsys,
+    )
+    assert pooled[1:] == serial[1:]
+    monkeypatch.setattr(parallel, "fork_available", lambda: False)
+    no_fork = _run(
+        ["code", str(src), "--out", str(tmp_path / "q" / "c.csv"), "--jobs", "2"],
+        tmp_path / "q",
+        capsys,
+    )
+    assert no_fork[1:] == serial[1:]
+
+
+def test_units_blocks_cut_only_between_documents():
+    units = pd.DataFrame({"doc_id": list("aaabbbbbbcdd"), "unit_id": [f"u{i}" for i in range(12)]})
+    blocks = parallel.units_blocks(units, 3)
+    assert pd.concat(blocks).equals(units)  # contiguous, in order, nothing lost
+    assert [b["doc_id"].iloc[0] for b in blocks] == ["a", "b", "c"]
+    for before, after in zip(blocks, blocks[1:]):
+        assert before["doc_id"].iloc[-1] != after["doc_id"].iloc[0]
+    one_doc = units.assign(doc_id="a")
+    assert len(parallel.units_blocks(one_doc, 4)) == 1  # a document is never cut
+    assert len(parallel.units_blocks(units.drop(columns="doc_id"), 4)) == 4
+
+
+def test_jobs_resolve_and_the_option():
+    assert parallel.jobs_resolve("auto", 199, 200) == 1
+    assert parallel.jobs_resolve(1, 10_000, 200) == 1
+    assert parallel.jobs_resolve(8, 3, 200) == 3  # never more workers than items
+    assert parallel.jobs_resolve(4, 10, 200) == 4  # a number is taken as it is, below the minimum
+    assert parallel.jobs_resolve("auto", 10_000, 200) >= 1
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(SystemExit):
+            main(["code", "units.csv", "--out", "c.csv", "--jobs", bad])
