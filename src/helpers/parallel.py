@@ -1,4 +1,5 @@
-"""Running the per-document stages over many documents: serially, or on a Dask cluster.
+"""Running the per-document stages over many documents: serially, on forked processes or on a
+Dask cluster.
 
 Cleanup, segmentation and coding of one document depend on that document alone, so they can run in
 parallel. :func:`documents_map` is the one switch: ``engine="serial"`` (the default, in-process) or
@@ -11,6 +12,9 @@ On top of it, the stages of the notebooks that work on the units table document 
 :func:`documents_code` (notebook 03's segmentation for word boundaries and
 :func:`helpers.coding.units_code`). Each splits the units into runs of whole documents, one task a
 run, builds the segmenter once per worker process and gives the same table as the serial call.
+:func:`fork_map` (``engine="fork"``) is a process pool on this machine whose workers inherit what
+the parent built; ``helpers clean --jobs`` cleans on it and ``helpers code --jobs`` codes blocks of
+whole documents on it (:func:`units_code_table`).
 :func:`peak_rss_mb` is a worker's peak memory (``client.run(peak_rss_mb)``: one figure a worker).
 """
 
