@@ -133,12 +133,6 @@ def _formula_mask(s: pd.Series) -> pd.Series | None:
     """Which cells of a text column are formula-like strings (None: not a text column)."""
     if not (pd.api.types.is_string_dtype(s) or s.dtype == object):
         return None
-    if isinstance(s.dtype, pd.StringDtype):  # strings or missing: one pass over plain values
-        like, number = _FORMULA_LIKE.match, _NUMBER.fullmatch
-        mask = [
-            isinstance(v, str) and like(v) is not None and number(v) is None for v in s.tolist()
-        ]
-        return pd.Series(mask, index=s.index, dtype=bool)
     try:
         text = s.str
     except AttributeError:  # an object column without strings (e.g. booleans)
@@ -414,10 +408,7 @@ _CARRIAGE_RETURN = re.compile("\r")
 def _has_carriage_return(df: pd.DataFrame) -> bool:
     for i in range(df.shape[1]):
         s = df.iloc[:, i]
-        if isinstance(s.dtype, pd.StringDtype):
-            if any(isinstance(v, str) and "\r" in v for v in s.tolist()):
-                return True
-        elif pd.api.types.is_string_dtype(s) or s.dtype == object:
+        if pd.api.types.is_string_dtype(s) or s.dtype == object:
             with contextlib.suppress(AttributeError):
                 s.str  # noqa: B018 (raises AttributeError for a column without strings)
                 if _cells_search(_CARRIAGE_RETURN, _text_cells(s) or []):
