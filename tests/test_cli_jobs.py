@@ -7,6 +7,7 @@ and every printed line with the serial run.
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -133,6 +134,42 @@ def test_code_in_blocks_equals_serial_with_scattered_documents_and_no_fork(
         capsys,
     )
     assert no_fork[1:] == serial[1:]
+
+
+@pytest.mark.parametrize("tail", ["", "\r"])
+def test_code_in_blocks_writes_awkward_cells_as_serial(tmp_path, capsys, units_csv, tail):
+    """Each worker renders its own rows as CSV text: unit ids with quotes and commas, formula-like
+    ones, one that looks like a number and (``tail``) a carriage return, which has the whole table
+    quoted, must come out as in the serial file."""
+    units = pd.read_csv(units_csv, keep_default_na=False, dtype=str)
+    last = units.index[units["doc_id"] == units["doc_id"].iloc[-1]]  # in the second block
+    ids = ['=HYPERLINK("x")', '闽宁,"结对"', "-1", "007" + tail]
+    units.loc[last[: len(ids)], "unit_id"] = ids
+    src = tmp_path / "awkward.csv"
+    units.to_csv(src, index=False, quoting=csv.QUOTE_ALL)  # the carriage return kept in quotes
+    runs = []
+    for j in ("1", "2"):
+        argv = ["code", str(src), "--out", str(tmp_path / j / "c.csv"), "--jobs", j]
+        runs.append(_run(argv, tmp_path / j, capsys))
+    assert runs[0][0] == 0
+    assert runs[1][1:] == runs[0][1:]
+    text = runs[0][1]["c.csv"].decode("utf-8")
+    assert "'=HYPERLINK" in text and '""结对""' in text
+    assert text.startswith('"unit_id"') == bool(tail)  # a carriage return: every field quoted
+
+
+def test_code_in_blocks_to_a_budgeted_name_writes_what_one_job_does(tmp_path, capsys, units_csv):
+    """A file name with a committed budget is written whole by table_write (cut when over)."""
+    from helpers import products
+
+    runs = []
+    for j in ("1", "2"):
+        out = tmp_path / j / "tables" / "coding_units.csv"
+        runs.append(
+            _run(["code", str(units_csv), "--out", str(out), "--jobs", j], tmp_path / j, capsys)
+        )
+    assert products.budget_of("coding_units.csv") is not None
+    assert runs[1][1:] == runs[0][1:]
 
 
 def test_units_blocks_cut_only_between_documents():

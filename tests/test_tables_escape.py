@@ -50,3 +50,24 @@ def test_carriage_return_found_in_string_and_object_columns():
         df = pd.DataFrame({"text": pd.Series(CELLS, dtype=dtype)})
         assert tables._has_carriage_return(df)
         assert not tables._has_carriage_return(df[~df["text"].fillna("").str.contains("\r")])
+
+
+def test_table_csv_of_blocks_put_together_is_the_file_table_write_writes(tmp_path):
+    """Blocks rendered on their own (a worker each) and written by table_write_csv: the bytes of
+    table_write for the whole table; floats and budgeted names go back to table_write (None)."""
+    df = pd.DataFrame(
+        {
+            "unit_id": ["u1", "=1+1", 'a,"b"', "u4", "-2", "u6"],
+            "economic": [1, 0, 1, 0, 0, 1],
+            "evidence": ["economic: 产业「产业」@0-2", "", "@人", "x\ny", None, "+9"],
+        }
+    )
+    whole = tmp_path / "whole.csv"
+    tables.table_write(df, whole)
+    texts = [tables.table_csv(df.iloc[a:b]) for a, b in ((0, 2), (2, 5), (5, 6))]
+    out = tables.table_write_csv(texts, tmp_path / "blocks.csv")
+    assert out is not None and out.read_bytes() == whole.read_bytes()
+    assert tables.table_csv(df.assign(share=0.5)) is None  # floats: pandas writes them
+    assert tables.table_csv(df.assign(evidence="a\rb")) is None  # every field quoted
+    assert tables.table_write_csv(texts, tmp_path / "coding_units.csv") is None  # a budget
+    assert not (tmp_path / "coding_units.csv").exists()

@@ -214,8 +214,7 @@ def _code(args: argparse.Namespace) -> int:
     """Code a CSV of units; return 0, or 2 with an ``error:`` line for bad input."""
     from helpers.codebook import CodebookError, codebook_read
     from helpers.coding_tables import units_csv_read
-    from helpers.parallel import jobs_resolve, units_code_table
-    from helpers.tables import table_write
+    from helpers.parallel import jobs_resolve, units_code_write
     from helpers.tokens import segmenter_make
 
     try:
@@ -247,10 +246,15 @@ def _code(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     jobs = jobs_resolve(args.jobs, len(units), CODE_JOBS_MIN)
-    table, n = units_code_table(
-        units, codebook, segmenter_make(), jobs=jobs, text_col=args.text_col, id_col=args.id_col
+    out, n = units_code_write(
+        units,
+        codebook,
+        segmenter_make(),
+        args.out.resolve(),
+        jobs=jobs,
+        text_col=args.text_col,
+        id_col=args.id_col,
     )
-    out = table_write(table, args.out.resolve())
     print(
         f"{len(units)} units, {n} coded with at least one of {len(codebook.codes)} codes"
         + (f" ({len(empty)} empty)" if len(empty) else "")

@@ -14,7 +14,7 @@ On top of it, the stages of the notebooks that work on the units table document 
 run, builds the segmenter once per worker process and gives the same table as the serial call.
 :func:`fork_map` (``engine="fork"``) is a process pool on this machine whose workers inherit what
 the parent built; ``helpers clean --jobs`` cleans on it and ``helpers code --jobs`` codes blocks of
-whole documents on it (:func:`units_code_table`).
+whole documents on it (:func:`units_code_write`).
 :func:`peak_rss_mb` is a worker's peak memory (``client.run(peak_rss_mb)``: one figure a worker).
 """
 
@@ -442,45 +442,59 @@ def units_blocks(units: pd.DataFrame, n_blocks: int) -> list[pd.DataFrame]:
     return [units.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def _block_code_table(block: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """The coded table of one block and how many of its units got a code (in a forked worker:
-    the codebook and the segmenter are the parent's, from :data:`FORK_STATE`)."""
+def _block_code_table(block: pd.DataFrame) -> tuple[pd.DataFrame, str | None, int]:
+    """The coded table of one block, its CSV text (:func:`~helpers.tables.table_csv`) and how
+    many of its units got a code (in a forked worker: the codebook and the segmenter are the
+    parent's, from :data:`FORK_STATE`)."""
     from helpers.coding import units_code
     from helpers.coding_tables import coding_table
+    from helpers.tables import table_csv
 
-    codebook, segmenter, text_col, id_col = FORK_STATE["code"]
+    codebook, segmenter, text_col, id_col, render = FORK_STATE["code"]
     result = units_code(block, codebook, segmenter, text_col=text_col, id_col=id_col)
-    return coding_table(result), int((result.wide["n_codes"] > 0).sum())
+    table = coding_table(result)
+    return table, table_csv(table) if render else None, int((result.wide["n_codes"] > 0).sum())
 
 
-def units_code_table(
+def units_code_write(
     units: pd.DataFrame,
     codebook: Codebook,
     segmenter,
+    path: str | Path,
     *,
     jobs: int = 1,
     text_col: str = "text",
     id_col: str = "unit_id",
-) -> tuple[pd.DataFrame, int]:
-    """Return ``coding_table(units_code(units, codebook, segmenter, ...))`` and the number of
-    units coded with at least one code, computed on ``jobs`` forked worker processes.
+) -> tuple[Path, int]:
+    """Write ``coding_table(units_code(units, codebook, segmenter, ...))`` to ``path`` as
+    :func:`~helpers.tables.table_write` does; return the path and the number of units coded with
+    at least one code. Computed on ``jobs`` forked worker processes.
 
     The units are cut into ``jobs`` contiguous blocks of whole documents (:func:`units_blocks`);
-    each worker codes its block and builds its rows of the table, and the blocks' tables are put
-    one after the other. A unit is coded from its own text, heading and word boundaries alone, so
-    the table is the serial one, byte for byte once written. The workers inherit the codebook and
+    each worker codes its block, builds its rows of the table and renders them as CSV text, and
+    the texts are written one after the other. A unit is coded from its own text, heading and word
+    boundaries alone, so the file is the serial one, byte for byte. Where a block's text cannot be
+    rendered on its own (:func:`~helpers.tables.table_csv`) or ``path`` has a budget, the blocks'
+    tables are put together and written by ``table_write``. The workers inherit the codebook and
     the segmenter (with its loaded dictionary) from this process.
     """
     import pandas as pd
 
+    from helpers.tables import table_write, table_write_csv
+
     unique = id_col not in units or not units[id_col].duplicated().any()
     blocks = units_blocks(units, jobs) if unique else [units]  # duplicates: the serial error
-    FORK_STATE["code"] = (codebook, segmenter, text_col, id_col)
+    render = len(blocks) > 1
+    FORK_STATE["code"] = (codebook, segmenter, text_col, id_col, render)
     try:
         parts = fork_map(_block_code_table, blocks, len(blocks))
     finally:
         del FORK_STATE["code"]
-    if len(parts) == 1:
-        return parts[0]
-    table = pd.concat([p[0] for p in parts], ignore_index=True)
-    return table, sum(p[1] for p in parts)
+    n = sum(p[2] for p in parts)
+    texts = [p[1] for p in parts]
+    if render and all(t is not None for t in texts):
+        out = table_write_csv(texts, path)
+        if out is not None:
+            return out, n
+    table = parts[0][0] if len(parts) == 1 else pd.concat([p[0] for p in parts], ignore_index=True)
+    return table_write(table, path), n

@@ -324,6 +324,33 @@ def _csv_text(df: pd.DataFrame) -> str | None:
     return None if pieces is None else "".join(pieces)
 
 
+def table_csv(df: pd.DataFrame) -> str | None:
+    """Return the text :func:`table_write` writes for ``df`` when no budget applies, or None
+    where pandas writes it (a carriage return in a text cell, a column of another type).
+
+    For a table built in blocks on several processes: each renders its own rows where it is, and
+    :func:`table_write_csv` writes the texts one after the other (the header once). Escaping and
+    quoting are decided cell by cell, so the blocks' texts put together are the text of the whole
+    table; a block that gives None is written through :func:`table_write` instead.
+    """
+    return None if _has_carriage_return(df) else _csv_text(csv_escape(df))
+
+
+def table_write_csv(texts: list[str], path: str | Path) -> Path | None:
+    """Write the texts :func:`table_csv` gave for consecutive blocks of one table as one CSV;
+    return the path, or None (nothing written) when ``path`` has a budget or the blocks' headers
+    differ, for the caller to write the whole table with :func:`table_write`."""
+    out = path_resolve(path)
+    header = texts[0][: texts[0].index("\n") + 1] if texts else ""
+    if not texts or budget_of(out) is not None or not all(t.startswith(header) for t in texts):
+        return None
+    with file_atomic(out) as tmp, tmp.open("wb") as f:
+        f.write(texts[0].encode("utf-8"))
+        for t in texts[1:]:
+            f.write(t[len(header) :].encode("utf-8"))
+    return out
+
+
 def table_cut(df: pd.DataFrame, budget: Budget) -> tuple[pd.DataFrame, str | None]:
     """Return the part of ``df`` that ``budget`` keeps and what was cut (None: nothing was).
 
