@@ -233,9 +233,12 @@ def table_write(df: pd.DataFrame, path: str | Path, *, budget: Budget | bool = T
 def _csv_write(df: pd.DataFrame, out: Path, marker: str | None = None) -> Path:
     # a carriage return inside a field is not quoted by the csv module when lines end in "\n", and
     # readers take it for a line end: such a table is written with every field quoted
-    quoting = csv.QUOTE_ALL if _has_carriage_return(df) else csv.QUOTE_MINIMAL
-    escaped = csv_escape(df)
-    pieces = _csv_pieces(escaped) if quoting == csv.QUOTE_MINIMAL else None
+    quoting, escaped = csv.QUOTE_MINIMAL, df
+    pieces = _csv_pieces(df, plain=True)  # most tables: each column scanned once
+    if pieces is None:
+        quoting = csv.QUOTE_ALL if _has_carriage_return(df) else csv.QUOTE_MINIMAL
+        escaped = csv_escape(df)
+        pieces = _csv_pieces(escaped) if quoting == csv.QUOTE_MINIMAL else None
     with file_atomic(out) as tmp:
         if pieces is not None:
             with tmp.open("wb") as f:
@@ -262,11 +265,14 @@ def _csv_write(df: pd.DataFrame, out: Path, marker: str | None = None) -> Path:
 _CSV_QUOTED = re.compile('[,"\n]')
 
 
-def _csv_cells(s: pd.Series) -> list[str] | None:
+def _csv_cells(s: pd.Series, *, plain: bool = False) -> list[str] | None:
     """The cells of one column as ``to_csv`` writes them (QUOTE_MINIMAL), or None.
 
     Integer and boolean columns, and text columns whose cells are strings or missing (written
-    empty); None for any other column, which pandas then writes itself.
+    empty); None for any other column, which pandas then writes itself. ``plain``: also None when
+    a text cell holds a carriage return or may start as a formula (:data:`_FORMULA_START_IN`), so
+    that a column :func:`csv_escape` would leave alone and ``table_write`` would not quote whole
+    is scanned once for all three (the joined cells searched for each character class).
     """
     kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else None
     if kind in ("i", "u", "b"):
@@ -283,27 +289,36 @@ def _csv_cells(s: pd.Series) -> list[str] | None:
     if pd.api.types.infer_dtype(values, skipna=False) != "string":
         return None
     cells = values.tolist()
-    if not _cells_search(_CSV_QUOTED, cells):  # no cell needs quotes (most columns)
+    quoted = False
+    for i in range(0, len(cells), _CHUNK):
+        joined = "\x00" + "\x00".join(cells[i : i + _CHUNK])
+        if plain and ("\r" in joined or _FORMULA_START_IN.search(joined) is not None):
+            return None
+        quoted = quoted or _CSV_QUOTED.search(joined) is not None
+        if quoted and not plain:
+            break
+    if not quoted:  # no cell needs quotes (most columns)
         return cells
     return [
         '"' + v.replace('"', '""') + '"' if _CSV_QUOTED.search(v) is not None else v for v in cells
     ]
 
 
-def _csv_pieces(df: pd.DataFrame) -> Iterator[str] | None:
+def _csv_pieces(df: pd.DataFrame, *, plain: bool = False) -> Iterator[str] | None:
     """The text ``df.to_csv(index=False, lineterminator="\\n")`` writes, in pieces of rows.
 
     pandas hands every row to the csv module (about 0.4 s for 57,739 units of 13 columns); for
     the columns :func:`_csv_cells` knows, the rows are joined as strings instead, with the same
     quoting, so the bytes are the same (tested against ``to_csv``), ``_CHUNK`` rows a piece.
     None (pandas writes the table): a column of another type (floats, mixed objects), a one-column
-    table (an empty cell alone on its line is quoted there) or column names that are not strings.
+    table (an empty cell alone on its line is quoted there) or column names that are not strings;
+    with ``plain``, also a table that needs escaping or quoting whole (see :func:`_csv_cells`).
     """
     if df.shape[1] < 2 or not all(type(c) is str for c in df.columns):
         return None
     columns = []
     for i in range(df.shape[1]):
-        cells = _csv_cells(df.iloc[:, i])
+        cells = _csv_cells(df.iloc[:, i], plain=plain)
         if cells is None:
             return None
         columns.append(cells)
@@ -333,6 +348,9 @@ def table_csv(df: pd.DataFrame) -> str | None:
     quoting are decided cell by cell, so the blocks' texts put together are the text of the whole
     table; a block that gives None is written through :func:`table_write` instead.
     """
+    plain = _csv_pieces(df, plain=True)
+    if plain is not None:
+        return "".join(plain)
     return None if _has_carriage_return(df) else _csv_text(csv_escape(df))
 
 
