@@ -32,8 +32,7 @@ import pandas as pd
 from helpers.codebook import Codebook, Rule
 from helpers.coding_patterns import (
     Requirement,
-    pattern_compiled,
-    pattern_newline_free_source,
+    pattern_newline_free,
     pattern_requirement,
     requirement_literals,
 )
@@ -99,20 +98,18 @@ class _PatternPlan:
     #: and/or of literals (:func:`~helpers.coding_patterns.pattern_requirement`): only units that
     #: satisfy it are searched; None: every unit is searched
     requirement: Requirement
-    #: the source of :attr:`joined` (:func:`~helpers.coding_patterns.pattern_newline_free_source`)
-    joined_source: str | None = None
 
     @cached_property
     def joined(self) -> re.Pattern | None:
         """The pattern with ``\\n`` added to its negated classes when it can then never match
         across a newline nor depends on where a text ends (``^``, ``$``): it is searched in the
         newline-joined texts of its units at once, with the same matches; None: it is searched
-        unit by unit (:attr:`regex`).
+        unit by unit (:attr:`regex`). See :func:`~helpers.coding_patterns.pattern_newline_free`.
 
-        Compiled when the pattern is first searched: a pattern whose literals occur in no unit
-        is never compiled.
+        Worked out and compiled when the pattern is first searched: a pattern whose literals
+        occur in no unit is never compiled (most of them, in a corpus that is not about all codes).
         """
-        return pattern_compiled(self.joined_source)
+        return pattern_newline_free(self.pattern)
 
     @cached_property
     def regex(self) -> re.Pattern:
@@ -182,7 +179,7 @@ class _Matcher:
         )
         self.word_term_ids = np.asarray(term_ids, dtype=np.int64)
         self.patterns = [
-            _PatternPlan(c.id, p, pattern_requirement(p), pattern_newline_free_source(p))
+            _PatternPlan(c.id, p, pattern_requirement(p))
             for c in codebook.codes
             for p in c.patterns
         ]
