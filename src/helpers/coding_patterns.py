@@ -196,6 +196,16 @@ def pattern_literals(pattern: str) -> tuple[str, ...] | None:
     return needs(parsed)
 
 
+class _CaseIgnored(Exception):
+    """A part of the pattern ignores case: its literals are not what a match contains."""
+
+
+def _items(sub) -> list:
+    """The (op, argument) items of a parsed (sub)pattern: its list (``SubPattern.data``), read
+    without a ``__getitem__`` call per item."""
+    return getattr(sub, "data", sub)
+
+
 #: What every match of a pattern contains: a literal (``str``), ``("and", parts)`` (each part),
 #: ``("or", parts)`` (at least one part), or None (nothing is known: every text is searched).
 Requirement = str | tuple[str, tuple["Requirement", ...]] | None
@@ -220,9 +230,6 @@ def pattern_requirement(pattern: str) -> Requirement:
     if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
         return None
 
-    class _CaseIgnored(Exception):
-        pass
-
     def combine(kind: str, parts: list) -> Requirement:
         flat: list = []
         for p in parts:
@@ -233,7 +240,7 @@ def pattern_requirement(pattern: str) -> Requirement:
     def needs(items) -> Requirement:
         parts: list = []
         run = ""
-        for op, av in list(items) + [(None, None)]:
+        for op, av in [*_items(items), (None, None)]:
             if op == sre.LITERAL:
                 run += chr(av)
                 continue
