@@ -88,7 +88,8 @@ def pattern_newline_free_source(pattern: str) -> str | None:
     ``\\s \\W \\D``, no newline in a class, no conditional group, matches the newline-joined
     texts exactly where it matches each text: no match can cross a newline, and a newline before
     or after a text looks to ``\\b`` and to lookarounds as the start or end of the text does
-    (neither can match it).
+    (neither can match it). None also when the rewrite changed a class beyond adding the newline
+    (``[^-，。]`` → ``[^\\n-，。]``, where ``\\n-，`` reads as a range).
     """
     from re import _constants as sre
 
@@ -146,7 +147,30 @@ def pattern_newline_free_source(pattern: str) -> str | None:
                 return False
         return True
 
-    return rewritten if safe(parsed) else None
+    if not safe(parsed):
+        return None
+    try:  # the rewrite must only have added the newline to the negated classes
+        same = _newline_dropped(_parse(pattern)) == _newline_dropped(parsed)
+    except (re.error, ValueError, IndexError):
+        return None
+    return rewritten if same else None
+
+
+def _newline_dropped(x):
+    """A parse tree (or part) as nested tuples, each negated class as the set of its items without
+    a ``\\n``: equal for a pattern and its rewrite by :func:`pattern_newlines_excluded` unless the
+    inserted ``\\n`` changed a class (``[^-a]`` → ``[^\\n-a]``, a range from ``\\n`` to ``a``)."""
+    from re import _constants as sre
+
+    if hasattr(x, "data") and hasattr(x, "state"):  # a SubPattern
+        return ("sub", x.state.flags, tuple(_newline_dropped(i) for i in x.data))
+    if isinstance(x, (list, tuple)):
+        if len(x) == 2 and x[0] is sre.NOT_LITERAL:  # [^a]
+            return ("not", frozenset({(sre.LITERAL, x[1])}) - {(sre.LITERAL, 10)})
+        if len(x) == 2 and x[0] is sre.IN and x[1] and x[1][0][0] is sre.NEGATE:
+            return ("not", frozenset(x[1][1:]) - {(sre.LITERAL, 10)})
+        return tuple(_newline_dropped(i) for i in x)
+    return x
 
 
 def pattern_literals(pattern: str) -> tuple[str, ...] | None:
