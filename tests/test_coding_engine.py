@@ -3,6 +3,7 @@ way on real sentences of the corpus (simplified and traditional script) and on r
 
 - the string trie walked with numpy finds what pyahocorasick's automaton finds;
 - a pattern's requirement (the literals every match contains) holds in every unit it matches;
+- a codebook pattern is parsed once and compiled only when some unit may hold a match of it;
 - cutting the newline-joined texts once gives each text's own tokens;
 - the evidence table comes in its documented order.
 """
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 
 from helpers import codebook as cb
-from helpers import coding, coding_search, tokens
+from helpers import coding, coding_patterns, coding_search, tokens
 from helpers.coding_patterns import pattern_requirement, requirement_literals
 from helpers.text import text_simplify_aligned
 
@@ -134,6 +135,92 @@ def test_requirement_names_every_part_a_match_needs(pattern, holds, lacks):
 def test_a_pattern_that_needs_no_literal_is_searched_everywhere(pattern):
     assert pattern_requirement(pattern) is None
     assert requirement_literals(pattern_requirement(pattern)) == set()
+
+
+def test_a_pattern_is_analysed_from_one_parse():
+    # the requirement, the literals and the newline analysis read the same parse tree; a pattern
+    # the rewrite changes ([^。] -> [^\\n。]) is parsed once more, as rewritten, and compared
+    coding_patterns._parse.cache_clear()
+    for p in ["签署[^。]{0,9}(合作|协作)协议", "(产业|企业)转移|承接地"]:
+        pattern_requirement(p)
+        coding_patterns.pattern_newline_free_source(p)
+        coding_patterns.pattern_literals(p)
+    info = coding_patterns._parse.cache_info()
+    assert info.misses == 3  # for 8 reads
+    assert info.hits == 5
+
+
+def test_newline_free_source_is_what_is_compiled():
+    book = cb.codebook_read()
+    n_joined = 0
+    for p in (p for c in book.codes for p in c.patterns):
+        source = coding_patterns.pattern_newline_free_source(p)
+        rx = coding_patterns.pattern_newline_free(p)
+        assert (rx is None) == (source is None)
+        if rx is not None:
+            n_joined += 1
+            assert rx.pattern == source == coding_patterns.pattern_newlines_excluded(p)
+    assert n_joined > 100
+    assert coding_patterns.pattern_newline_free_source("^闽宁协作") is None
+    assert coding_patterns.pattern_newline_free("^闽宁协作") is None
+
+
+@pytest.mark.parametrize(
+    "pattern, joined",
+    [
+        ("签署[^。]{0,9}(合作|协作)协议", True),
+        ("[^\\n-x]+", True),  # \\n was already the start of the range: the same class
+        ("(?#[^a)产业", True),  # a comment the rewrite changes
+        # the inserted \\n would start a range (to ， or to x): searched unit by unit
+        ("协作[^-，。]{0,6}项目", False),
+        ("[^]-x]+", False),
+    ],
+)
+def test_a_rewrite_that_changes_a_class_is_not_searched_joined(pattern, joined):
+    assert (coding_patterns.pattern_newline_free_source(pattern) is not None) == joined
+
+
+def test_a_class_starting_with_a_hyphen_matches_as_written(tmp_path, segmenter):
+    body = """\
+codebook: hyphen
+codes:
+  - id: project
+    dimension: logic
+    label_zh: 项目
+    definition: a joint project
+    indicators:
+      patterns: ["协作[^-，。]{0,6}项目"]
+"""
+    p = tmp_path / "book.yaml"
+    p.write_text(body, encoding="utf-8")
+    texts = ["闽宁协作共建产业项目。", "两地协作-项目。", "协作，项目", "闽宁協作共建產業項目。"]
+    units = pd.DataFrame({"unit_id": [f"u{i}" for i in range(len(texts))], "text": texts})
+    ev = coding.units_code(units, cb.codebook_read(p), segmenter).evidence
+    assert ev["unit_id"].tolist() == ["u0", "u3"]
+    assert ev["match"].tolist() == ["协作共建产业项目", "協作共建產業項目"]
+
+
+def test_a_pattern_is_compiled_only_when_some_unit_may_hold_a_match(texts, segmenter):
+    book = cb.codebook_read()
+    sample = texts[:40] + texts[len(texts) // 2 : len(texts) // 2 + 40]  # simplified, traditional
+    lazy = coding.matcher_make(book)
+    assert not any({"joined", "regex"} & set(p.__dict__) for p in lazy.patterns)
+    rows = coding.texts_code(sample, lazy, segmenter=segmenter)
+    simple = [text_simplify_aligned(t) for t in sample]
+    searched = [
+        p.requirement is None or any(_met(p.requirement, t) for t in simple) for p in lazy.patterns
+    ]
+    assert 0 < sum(searched) < len(lazy.patterns)
+    for plan, was_searched in zip(lazy.patterns, searched):
+        assert ("joined" in plan.__dict__) == was_searched, plan.pattern
+        # the pattern as written: only for a pattern searched unit by unit
+        assert ("regex" in plan.__dict__) == (was_searched and plan.joined is None)
+    eager = coding.matcher_make(book)  # every pattern compiled before the search
+    for plan in eager.patterns:
+        assert plan.regex.pattern == plan.pattern
+        assert plan.joined == coding_patterns.pattern_newline_free(plan.pattern)
+    assert coding.texts_code(sample, eager, segmenter=segmenter) == rows
+    assert any(r[2] == "pattern" for r in rows)
 
 
 def _cut_each(segmenter, texts: list[str]) -> list[str]:

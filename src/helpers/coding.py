@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate
 
 import numpy as np
@@ -94,14 +95,27 @@ class _PatternPlan:
 
     code: str
     pattern: str
-    regex: re.Pattern
     #: and/or of literals (:func:`~helpers.coding_patterns.pattern_requirement`): only units that
     #: satisfy it are searched; None: every unit is searched
     requirement: Requirement
-    #: the pattern with ``\n`` added to its negated classes when it can then never match across a
-    #: newline nor depends on where a text ends (``^``, ``$``): it is searched in the newline-joined
-    #: texts of its units at once, with the same matches; None: it is searched unit by unit
-    joined: re.Pattern | None = None
+
+    @cached_property
+    def joined(self) -> re.Pattern | None:
+        """The pattern with ``\\n`` added to its negated classes when it can then never match
+        across a newline nor depends on where a text ends (``^``, ``$``): it is searched in the
+        newline-joined texts of its units at once, with the same matches; None: it is searched
+        unit by unit (:attr:`regex`). See :func:`~helpers.coding_patterns.pattern_newline_free`.
+
+        Worked out and compiled when the pattern is first searched: a pattern whose literals
+        occur in no unit is never compiled (most of them, in a corpus that is not about all codes).
+        """
+        return pattern_newline_free(self.pattern)
+
+    @cached_property
+    def regex(self) -> re.Pattern:
+        """The pattern compiled as written, for searching unit by unit (compiled on first use:
+        only a pattern without a :attr:`joined` form is searched so)."""
+        return re.compile(self.pattern)
 
 
 @dataclass(frozen=True)
@@ -165,7 +179,7 @@ class _Matcher:
         )
         self.word_term_ids = np.asarray(term_ids, dtype=np.int64)
         self.patterns = [
-            _PatternPlan(c.id, p, re.compile(p), pattern_requirement(p), pattern_newline_free(p))
+            _PatternPlan(c.id, p, pattern_requirement(p))
             for c in codebook.codes
             for p in c.patterns
         ]

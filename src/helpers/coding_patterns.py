@@ -4,12 +4,27 @@
 only in the units that hold one (found for all patterns in one automaton pass).
 :func:`pattern_newline_free`: the pattern compiled so that it can never match a newline, when that
 leaves its matches in newline-free texts unchanged, so that it can be searched in one pass over the
-newline-joined texts of its units. Both read ``re._parser``'s parse tree (CPython's own parser).
+newline-joined texts of its units (:func:`pattern_newline_free_source`: its source, not compiled).
+All read ``re._parser``'s parse tree (CPython's own parser), parsed once per pattern string.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+
+@lru_cache(maxsize=4096)
+def _parse(pattern: str):
+    """Return ``re._parser``'s parse tree of ``pattern``, parsed once per pattern string.
+
+    :func:`pattern_requirement`, :func:`pattern_literals` and :func:`pattern_newline_free` read
+    the same tree (a matcher built for a codebook asks all three of every pattern); they only read
+    it, never change it. Raises what the parser raises (not cached: raised again on every call).
+    """
+    from re import _parser
+
+    return _parser.parse(pattern)
 
 
 def pattern_newlines_excluded(pattern: str) -> str:
@@ -49,19 +64,38 @@ def pattern_newlines_excluded(pattern: str) -> str:
 def pattern_newline_free(pattern: str) -> re.Pattern | None:
     """Return the pattern compiled so that it never matches a newline, or None when it can.
 
-    With ``\\n`` added to its negated classes (:func:`pattern_newlines_excluded`), a pattern that
-    has no ``^ $ \\A \\Z``, no DOTALL, no ``\\s \\W \\D``, no newline in a class, no
-    conditional group, matches the newline-joined texts exactly where it matches each text: no
-    match can cross a newline, and a newline before or after a text looks to ``\\b`` and to
-    lookarounds as the start or end of the text does (neither can match it).
+    The source is :func:`pattern_newline_free_source`; None also when that does not compile.
+    """
+    return pattern_compiled(pattern_newline_free_source(pattern))
+
+
+def pattern_compiled(source: str | None) -> re.Pattern | None:
+    """Return ``source`` compiled, or None when it is None or does not compile."""
+    if source is None:
+        return None
+    try:
+        return re.compile(source)
+    except (re.error, ValueError, IndexError):
+        return None
+
+
+def pattern_newline_free_source(pattern: str) -> str | None:
+    """Return the pattern rewritten so that it never matches a newline, or None when it can.
+
+    Read from the parse tree only (the rewrite is compiled by :func:`pattern_newline_free`, or by
+    the matcher when the pattern is first searched). With ``\\n`` added to its negated classes
+    (:func:`pattern_newlines_excluded`), a pattern that has no ``^ $ \\A \\Z``, no DOTALL, no
+    ``\\s \\W \\D``, no newline in a class, no conditional group, matches the newline-joined
+    texts exactly where it matches each text: no match can cross a newline, and a newline before
+    or after a text looks to ``\\b`` and to lookarounds as the start or end of the text does
+    (neither can match it). None also when the rewrite changed a class beyond adding the newline
+    (``[^-，。]`` → ``[^\\n-，。]``, where ``\\n-，`` reads as a range).
     """
     from re import _constants as sre
-    from re import _parser
 
     try:
         rewritten = pattern_newlines_excluded(pattern)
-        parsed = _parser.parse(rewritten)
-        regex = re.compile(rewritten)
+        parsed = _parse(rewritten)
     except (re.error, ValueError, IndexError):
         return None
     if parsed.state.flags & (re.DOTALL | re.MULTILINE | re.VERBOSE):
@@ -113,7 +147,30 @@ def pattern_newline_free(pattern: str) -> re.Pattern | None:
                 return False
         return True
 
-    return regex if safe(parsed) else None
+    if not safe(parsed):
+        return None
+    try:  # the rewrite must only have added the newline to the negated classes
+        same = _newline_dropped(_parse(pattern)) == _newline_dropped(parsed)
+    except (re.error, ValueError, IndexError):
+        return None
+    return rewritten if same else None
+
+
+def _newline_dropped(x):
+    """A parse tree (or part) as nested tuples, each negated class as the set of its items without
+    a ``\\n``: equal for a pattern and its rewrite by :func:`pattern_newlines_excluded` unless the
+    inserted ``\\n`` changed a class (``[^-a]`` → ``[^\\n-a]``, a range from ``\\n`` to ``a``)."""
+    from re import _constants as sre
+
+    if hasattr(x, "data") and hasattr(x, "state"):  # a SubPattern
+        return ("sub", x.state.flags, tuple(_newline_dropped(i) for i in x.data))
+    if isinstance(x, (list, tuple)):
+        if len(x) == 2 and x[0] is sre.NOT_LITERAL:  # [^a]
+            return ("not", frozenset({(sre.LITERAL, x[1])}) - {(sre.LITERAL, 10)})
+        if len(x) == 2 and x[0] is sre.IN and x[1] and x[1][0][0] is sre.NEGATE:
+            return ("not", frozenset(x[1][1:]) - {(sre.LITERAL, 10)})
+        return tuple(_newline_dropped(i) for i in x)
+    return x
 
 
 def pattern_literals(pattern: str) -> tuple[str, ...] | None:
@@ -124,9 +181,8 @@ def pattern_literals(pattern: str) -> tuple[str, ...] | None:
     kept. None when the pattern ignores case or needs no literal (``.+``, ``[一二三]+``).
     """
     from re import _constants as sre
-    from re import _parser
 
-    parsed = _parser.parse(pattern)
+    parsed = _parse(pattern)
     if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
         return None
 
@@ -164,6 +220,16 @@ def pattern_literals(pattern: str) -> tuple[str, ...] | None:
     return needs(parsed)
 
 
+class _CaseIgnored(Exception):
+    """A part of the pattern ignores case: its literals are not what a match contains."""
+
+
+def _items(sub) -> list:
+    """The (op, argument) items of a parsed (sub)pattern: its list (``SubPattern.data``), read
+    without a ``__getitem__`` call per item."""
+    return getattr(sub, "data", sub)
+
+
 #: What every match of a pattern contains: a literal (``str``), ``("and", parts)`` (each part),
 #: ``("or", parts)`` (at least one part), or None (nothing is known: every text is searched).
 Requirement = str | tuple[str, tuple["Requirement", ...]] | None
@@ -180,17 +246,13 @@ def pattern_requirement(pattern: str) -> Requirement:
     when the pattern ignores case or is verbose, or needs no literal at all.
     """
     from re import _constants as sre
-    from re import _parser
 
     try:
-        parsed = _parser.parse(pattern)
+        parsed = _parse(pattern)
     except (re.error, ValueError, IndexError):
         return None
     if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
         return None
-
-    class _CaseIgnored(Exception):
-        pass
 
     def combine(kind: str, parts: list) -> Requirement:
         flat: list = []
@@ -202,7 +264,7 @@ def pattern_requirement(pattern: str) -> Requirement:
     def needs(items) -> Requirement:
         parts: list = []
         run = ""
-        for op, av in list(items) + [(None, None)]:
+        for op, av in [*_items(items), (None, None)]:
             if op == sre.LITERAL:
                 run += chr(av)
                 continue
