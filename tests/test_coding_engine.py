@@ -140,12 +140,12 @@ def test_a_pattern_that_needs_no_literal_is_searched_everywhere(pattern):
 def test_a_pattern_is_analysed_from_one_parse():
     # the requirement, the literals and the newline analysis read the same parse tree; a pattern
     # the rewrite changes ([^。] -> [^\\n。]) is parsed once more, as rewritten, and compared
-    coding_patterns._parse.cache_clear()
+    coding_patterns.pattern_parse.cache_clear()
     for p in ["签署[^。]{0,9}(合作|协作)协议", "(产业|企业)转移|承接地"]:
         pattern_requirement(p)
         coding_patterns.pattern_newline_free_source(p)
         coding_patterns.pattern_literals(p)
-    info = coding_patterns._parse.cache_info()
+    info = coding_patterns.pattern_parse.cache_info()
     assert info.misses == 3  # for 8 reads
     assert info.hits == 5
 

@@ -484,7 +484,8 @@ def _nested_quantifier(pattern: str) -> bool:
     before it gives up. ``?`` (at most once) is not a repetition here.
     """
     from re import _constants as sre
-    from re import _parser
+
+    from helpers.coding_patterns import pattern_parse
 
     def repeats(op, av) -> bool:
         return op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[1] > 1
@@ -507,7 +508,7 @@ def _nested_quantifier(pattern: str) -> bool:
                     return True
         return False
 
-    return walk(_parser.parse(pattern))
+    return walk(pattern_parse(pattern))  # the parse the compiled codebook reads again
 
 
 def _children(op, av) -> list:

@@ -15,12 +15,13 @@ from functools import lru_cache
 
 
 @lru_cache(maxsize=4096)
-def _parse(pattern: str):
+def pattern_parse(pattern: str):
     """Return ``re._parser``'s parse tree of ``pattern``, parsed once per pattern string.
 
-    :func:`pattern_requirement`, :func:`pattern_literals` and :func:`pattern_newline_free` read
-    the same tree (a matcher built for a codebook asks all three of every pattern); they only read
-    it, never change it. Raises what the parser raises (not cached: raised again on every call).
+    ``codebook_read`` (its check for nested quantifiers), :func:`pattern_requirement`,
+    :func:`pattern_literals` and :func:`pattern_newline_free` read the same tree (a matcher built
+    for a codebook asks all of them of every pattern); they only read it, never change it. Raises
+    what the parser raises (not cached: raised again on every call).
     """
     from re import _parser
 
@@ -95,7 +96,7 @@ def pattern_newline_free_source(pattern: str) -> str | None:
 
     try:
         rewritten = pattern_newlines_excluded(pattern)
-        parsed = _parse(rewritten)
+        parsed = pattern_parse(rewritten)
     except (re.error, ValueError, IndexError):
         return None
     if parsed.state.flags & (re.DOTALL | re.MULTILINE | re.VERBOSE):
@@ -150,7 +151,7 @@ def pattern_newline_free_source(pattern: str) -> str | None:
     if not safe(parsed):
         return None
     try:  # the rewrite must only have added the newline to the negated classes
-        same = _newline_dropped(_parse(pattern)) == _newline_dropped(parsed)
+        same = _newline_dropped(pattern_parse(pattern)) == _newline_dropped(parsed)
     except (re.error, ValueError, IndexError):
         return None
     return rewritten if same else None
@@ -182,7 +183,7 @@ def pattern_literals(pattern: str) -> tuple[str, ...] | None:
     """
     from re import _constants as sre
 
-    parsed = _parse(pattern)
+    parsed = pattern_parse(pattern)
     if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
         return None
 
@@ -248,7 +249,7 @@ def pattern_requirement(pattern: str) -> Requirement:
     from re import _constants as sre
 
     try:
-        parsed = _parse(pattern)
+        parsed = pattern_parse(pattern)
     except (re.error, ValueError, IndexError):
         return None
     if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
