@@ -146,8 +146,8 @@ def test_a_pattern_is_analysed_from_one_parse():
         coding_patterns.pattern_newline_free_source(p)
         coding_patterns.pattern_literals(p)
     info = coding_patterns.pattern_parse.cache_info()
-    assert info.misses == 3  # for 8 reads
-    assert info.hits == 5
+    assert info.misses == 3  # for 7 reads (a pattern the rewrite leaves alone is not compared)
+    assert info.hits == 4
 
 
 def test_newline_free_source_is_what_is_compiled():

@@ -150,6 +150,8 @@ def pattern_newline_free_source(pattern: str) -> str | None:
 
     if not safe(parsed):
         return None
+    if rewritten == pattern:  # no negated class: nothing to compare
+        return rewritten
     try:  # the rewrite must only have added the newline to the negated classes
         same = _newline_dropped(pattern_parse(pattern)) == _newline_dropped(parsed)
     except (re.error, ValueError, IndexError):
