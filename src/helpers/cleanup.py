@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,15 +260,7 @@ def _result_combine(
     """The tables of :func:`documents_clean` from its documents and problem records."""
     docs: list[CleanDocument] = [r for r in results if isinstance(r, CleanDocument)]
     extra: list[dict] = [r for r in results if isinstance(r, dict)]
-    probs = pd.concat(
-        [
-            p
-            for p in (problems, pd.DataFrame(extra, columns=PROBLEM_COLUMNS))
-            if p is not None and len(p)
-        ]
-        or [pd.DataFrame(columns=PROBLEM_COLUMNS)],
-        ignore_index=True,
-    )
+    probs = _problems_frame(problems, extra)
 
     def cat(name: str, columns: list[str]) -> pd.DataFrame:
         return _rows_frame([r for d in docs for r in getattr(d, name)], columns)
@@ -280,6 +273,20 @@ def _result_combine(
         metadata=cat("metadata_rows", METADATA_COLUMNS),
         summary=pd.DataFrame([d.summary for d in docs]),
         problems=probs,
+    )
+
+
+def _problems_frame(problems: pd.DataFrame | None, failed: list[dict]) -> pd.DataFrame:
+    """The problems: those found before cleaning (reading), then the documents whose cleanup
+    failed."""
+    return pd.concat(
+        [
+            p
+            for p in (problems, pd.DataFrame(failed, columns=PROBLEM_COLUMNS))
+            if p is not None and len(p)
+        ]
+        or [pd.DataFrame(columns=PROBLEM_COLUMNS)],
+        ignore_index=True,
     )
 
 
@@ -361,17 +368,17 @@ def corpus_clean(
 def files_clean(files: Sequence[str | Path], *, jobs: int = 1) -> CleanResult:
     """Clean arbitrary files (any supported format); doc ids are the file stems.
 
-    Used by ``python -m helpers clean``; titles are inferred from the text. ``jobs`` > 1 cleans
-    the documents on that many forked processes (the same tables).
+    Used by ``python -m helpers clean``; titles are inferred from the text. ``jobs`` > 1 reads and
+    cleans the documents on that many forked processes, in runs of whole documents, each run sent
+    back as one block of columns (:func:`_files_run_clean`); the tables are the same.
     """
     from helpers import corpus
 
+    named = _files_name(files)
+    if jobs > 1:
+        return _files_clean_forked(named, jobs)
     triples, problems, docs = [], [], []
-    seen: dict[str, int] = {}
-    for f in files:
-        stem = re.sub(r"[^A-Za-z0-9_\-\u4e00-\u9fff]+", "_", Path(f).stem) or "doc"
-        seen[stem] = seen.get(stem, 0) + 1
-        doc_id = stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"
+    for f, doc_id in named:
         try:
             doc = corpus.document_read(f, doc_id=doc_id)
         except corpus.DocumentError as exc:
@@ -379,13 +386,210 @@ def files_clean(files: Sequence[str | Path], *, jobs: int = 1) -> CleanResult:
             continue
         triples.append((doc_id, doc.text, None))
         docs.append(doc)
-    result = documents_clean(
-        triples,
-        problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS),
-        engine="fork" if jobs > 1 else "serial",
-        n_workers=jobs,
-    )
+    result = documents_clean(triples, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
     return corpus.documents_reading_merge(result, docs)  # web pages: page metadata, furniture
+
+
+def _files_name(files: Sequence[str | Path]) -> list[tuple[str | Path, str]]:
+    """Each file with its doc id: the stem made safe, ``_2``, ``_3`` … for a stem seen before."""
+    named = []
+    seen: dict[str, int] = {}
+    for f in files:
+        stem = re.sub(r"[^A-Za-z0-9_\-\u4e00-\u9fff]+", "_", Path(f).stem) or "doc"
+        seen[stem] = seen.get(stem, 0) + 1
+        named.append((f, stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"))
+    return named
+
+
+def _files_clean_forked(named: list[tuple[str | Path, str]], jobs: int) -> CleanResult:
+    """:func:`files_clean` on ``jobs`` forked processes: each reads and cleans a run of the files.
+
+    A worker sends back its run as a few long strings and integer arrays (:func:`_column_pack`)
+    instead of a hundred small objects per document, which the parent would unpickle one by one;
+    the parent then builds each table once from the columns of all runs, in file order.
+    """
+    from helpers import corpus
+    from helpers.parallel import TASKS_PER_WORKER, fork_map
+
+    n_runs = min(len(named), jobs * TASKS_PER_WORKER)
+    cuts = [len(named) * i // n_runs for i in range(n_runs + 1)]
+    runs = [named[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+    with _gc_paused():
+        done = fork_map(_files_run_clean, runs, jobs)
+        result = _runs_combine(done)
+    readings = [r for run in done for r in run.readings]
+    return corpus.documents_reading_merge(result, readings)  # web pages: metadata, furniture
+
+
+#: Between the strings of a column packed into one (:func:`_column_pack`); a column with it inside
+#: one of its strings is sent as a list
+_SEP = "\x00"
+
+
+def _column_pack(values: list) -> tuple[str, object]:
+    """A column of a table, ready to be pickled fast: ``("s", one string)`` when every value is a
+    string (joined by :data:`_SEP`), ``("i", array)`` when every value is an ``int``, else
+    ``("o", the list)``. Pickling a string or an array costs a copy; a list costs an opcode and an
+    object per value on both sides. :func:`_column_unpack` gives back an equal list."""
+    if values:
+        try:
+            joined = _SEP.join(values)
+        except TypeError:
+            pass
+        else:
+            if joined.count(_SEP) == len(values) - 1:
+                return "s", joined
+        if set(map(type, values)) == {int}:
+            try:
+                return "i", array("q", values)
+            except OverflowError:
+                pass
+    return "o", values
+
+
+def _column_unpack(packed: tuple[str, object]) -> list:
+    """The list :func:`_column_pack` packed."""
+    kind, data = packed
+    if kind == "s":
+        return data.split(_SEP)
+    if kind == "i":
+        return data.tolist()
+    return data
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a worker of :func:`_files_clean_forked` sends back for a run of files: the cleaned
+    documents as packed columns (:func:`_column_pack`), the problems and what reading found."""
+
+    doc_ids: list[str]
+    texts: tuple[str, object]
+    #: per table, the number of rows of each cleaned document (to cut the columns into documents)
+    counts: dict[str, list[int]]
+    #: per table, its packed columns, or its rows when they are not all dicts of its columns
+    columns: dict[str, list[tuple[str, object]] | list]
+    summaries: list[dict]
+    read_problems: list[dict]
+    clean_problems: list[dict]
+    #: the documents whose reading found page metadata or furniture (text left out)
+    readings: list
+
+
+#: The tables of a :class:`CleanDocument`: attribute, columns
+_TABLES = {
+    "unit_values": UNIT_COLUMNS,
+    "audit_rows": AUDIT_COLUMNS,
+    "join_rows": JOIN_COLUMNS,
+    "metadata_rows": METADATA_COLUMNS,
+}
+
+
+def _files_run_clean(run: list[tuple[str | Path, str]]) -> _Run:
+    """Read and clean a run of ``(file, doc_id)``; return it packed (a worker's task)."""
+    import dataclasses
+
+    from helpers import corpus
+
+    read_problems, clean_problems, readings, docs = [], [], [], []
+    for f, doc_id in run:
+        try:
+            doc = corpus.document_read(f, doc_id=doc_id)
+        except corpus.DocumentError as exc:
+            read_problems.append({"doc_id": doc_id, "file": str(f), "problem": str(exc)})
+            continue
+        if doc.metadata or doc.dropped:
+            readings.append(dataclasses.replace(doc, text=""))
+        cleaned = _document_clean_safe((doc_id, doc.text, None))
+        (docs if isinstance(cleaned, CleanDocument) else clean_problems).append(cleaned)
+    columns: dict[str, list] = {}
+    for name, names in _TABLES.items():
+        rows = [r for d in docs for r in getattr(d, name)]
+        if name == "unit_values":
+            lists = list(map(list, zip(*rows))) if rows else [[] for _ in names]
+        else:
+            try:
+                if any(len(r) != len(names) for r in rows):
+                    raise KeyError(name)
+                lists = [[r[c] for r in rows] for c in names]
+            except KeyError:  # not dicts of exactly these columns: sent as they are
+                columns[name] = rows
+                continue
+        columns[name] = [_column_pack(values) for values in lists]
+    return _Run(
+        doc_ids=[d.doc_id for d in docs],
+        texts=_column_pack([d.text for d in docs]),
+        counts={name: [len(getattr(d, name)) for d in docs] for name in _TABLES},
+        columns=columns,
+        summaries=[d.summary for d in docs],
+        read_problems=read_problems,
+        clean_problems=clean_problems,
+        readings=readings,
+    )
+
+
+def _runs_combine(runs: list[_Run]) -> CleanResult:
+    """The :class:`CleanResult` of the runs, as :func:`documents_clean` builds it from their
+    documents: the tables built once from the columns of all runs, and the documents."""
+    doc_ids = [i for run in runs for i in run.doc_ids]
+    texts = [t for run in runs for t in _column_unpack(run.texts)]
+    tables: dict[str, list[list]] = {}
+    rows_of: dict[str, list] = {}
+    for name, names in _TABLES.items():
+        if all(isinstance(run.columns[name][0], tuple) for run in runs if run.columns[name]):
+            cols: list[list] = [[] for _ in names]
+            for run in runs:
+                for col, packed in zip(cols, run.columns[name]):
+                    col.extend(_column_unpack(packed))
+            tables[name] = cols
+            rows = (
+                zip(*cols) if name == "unit_values" else (dict(zip(names, t)) for t in zip(*cols))
+            )
+            rows_of[name] = list(rows)
+        else:  # some run sent rows: rows of all runs, as the serial combine takes them
+            rows_of[name] = [
+                r
+                for run in runs
+                for r in (
+                    run.columns[name]
+                    if not run.columns[name] or not isinstance(run.columns[name][0], tuple)
+                    else _packed_rows(run.columns[name], names, dicts=name != "unit_values")
+                )
+            ]
+    starts = {name: 0 for name in _TABLES}
+    docs = []
+    summaries = [s for run in runs for s in run.summaries]
+    counts = {name: [n for run in runs for n in run.counts[name]] for name in _TABLES}
+    for k, (doc_id, text) in enumerate(zip(doc_ids, texts, strict=True)):
+        parts = {}
+        for name in _TABLES:
+            a = starts[name]
+            starts[name] = b = a + counts[name][k]
+            parts[name] = tuple(rows_of[name][a:b])
+        docs.append(CleanDocument(doc_id=doc_id, text=text, summary=summaries[k], **parts))
+
+    def frame(name: str, columns: list[str]) -> pd.DataFrame:
+        if name not in tables or not rows_of[name]:
+            rows = rows_of[name]
+            return (_values_frame if name == "unit_values" else _rows_frame)(rows, columns)
+        return pd.DataFrame(dict(zip(columns, tables[name])), columns=columns)
+
+    read = [p for run in runs for p in run.read_problems]
+    failed = [p for run in runs for p in run.clean_problems]
+    return CleanResult(
+        documents=tuple(docs),
+        units=frame("unit_values", UNIT_COLUMNS),
+        audit=frame("audit_rows", AUDIT_COLUMNS),
+        joins=frame("join_rows", JOIN_COLUMNS),
+        metadata=frame("metadata_rows", METADATA_COLUMNS),
+        summary=pd.DataFrame(summaries),
+        problems=_problems_frame(pd.DataFrame(read, columns=PROBLEM_COLUMNS), failed),
+    )
+
+
+def _packed_rows(packed: list[tuple[str, object]], names: list[str], *, dicts: bool) -> list:
+    """The rows of packed columns: tuples, or dicts keyed by ``names``."""
+    rows = zip(*map(_column_unpack, packed))
+    return [dict(zip(names, t)) for t in rows] if dicts else list(rows)
 
 
 def clean_write(
