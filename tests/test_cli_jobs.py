@@ -210,11 +210,13 @@ def test_files_clean_on_workers_equals_serial_with_pages_problems_and_a_failing_
         [],
         [""],
         ["", ""],
+        ["（一）总体要求", "（一）总体要求", "", "（一）总体要求"],  # sent as distinct values and codes
+        ["d1", "d1", "d1\x00", "d1"],
         [0, -7, 2**63 - 1],
     ],
 )
 def test_column_pack_gives_back_the_same_values_and_types(values):
     packed = pickle.loads(pickle.dumps(cleanup._column_pack(list(values))))
-    back = cleanup._column_unpack(packed)
+    back = cleanup._column_list(cleanup._column_unpack(packed))
     assert back == values
     assert [type(v) for v in back] == [type(v) for v in values]

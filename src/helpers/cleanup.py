@@ -42,6 +42,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from helpers import paths
@@ -427,10 +428,12 @@ _SEP = "\x00"
 
 
 def _column_pack(values: list) -> tuple[str, object]:
-    """A column of a table, ready to be pickled fast: ``("s", one string)`` when every value is a
-    string (joined by :data:`_SEP`), ``("i", array)`` when every value is an ``int``, else
-    ``("o", the list)``. Pickling a string or an array costs a copy; a list costs an opcode and an
-    object per value on both sides. :func:`_column_unpack` gives back an equal list."""
+    """A column of a table, ready to be pickled fast. Strings are joined by :data:`_SEP` into one:
+    ``("s", joined)``, or ``("d", (joined distinct values, array of codes))`` when at most half
+    of them are distinct (a heading path repeated on each sentence under it); ints go into an
+    array: ``("i", array)``; anything else stays ``("o", the list)``. Pickling a string or an
+    array costs a copy; a list costs an opcode and an object per value on both sides.
+    :func:`_column_unpack` gives the column back."""
     if values:
         try:
             joined = _SEP.join(values)
@@ -438,7 +441,11 @@ def _column_pack(values: list) -> tuple[str, object]:
             pass
         else:
             if joined.count(_SEP) == len(values) - 1:
-                return "s", joined
+                index = dict.fromkeys(values)
+                if 2 * len(index) > len(values):
+                    return "s", joined
+                index = {v: k for k, v in enumerate(index)}
+                return "d", (_SEP.join(index), array("i", map(index.__getitem__, values)))
         if set(map(type, values)) == {int}:
             try:
                 return "i", array("q", values)
@@ -447,14 +454,32 @@ def _column_pack(values: list) -> tuple[str, object]:
     return "o", values
 
 
-def _column_unpack(packed: tuple[str, object]) -> list:
-    """The list :func:`_column_pack` packed."""
+def _column_unpack(packed: tuple[str, object]) -> np.ndarray | list:
+    """The column :func:`_column_pack` packed: an object array of its strings (the same for
+    pandas as their list), an int64 array of its ints, or its list."""
     kind, data = packed
     if kind == "s":
-        return data.split(_SEP)
+        return np.array(data.split(_SEP), dtype=object)
+    if kind == "d":
+        distinct, codes = data
+        return np.array(distinct.split(_SEP), dtype=object)[np.frombuffer(codes, dtype=np.intc)]
     if kind == "i":
-        return data.tolist()
+        return np.frombuffer(data, dtype=np.int64)
     return data
+
+
+def _column_list(column: np.ndarray | list) -> list:
+    """The values of a column of :func:`_column_unpack` as Python objects."""
+    return column.tolist() if isinstance(column, np.ndarray) else column
+
+
+def _column_join(parts: list[np.ndarray | list]) -> np.ndarray | list:
+    """One column from its parts (one a run of documents): the arrays joined when all are arrays
+    of one dtype, else one list of all values (pandas then infers the dtype as from the rows)."""
+    parts = [p for p in parts if len(p)]
+    if parts and all(isinstance(p, np.ndarray) and p.dtype == parts[0].dtype for p in parts):
+        return np.concatenate(parts)
+    return [v for p in parts for v in _column_list(p)]
 
 
 @dataclass(frozen=True)
@@ -529,58 +554,52 @@ def _files_run_clean(run: list[tuple[str | Path, str]]) -> _Run:
 
 def _runs_combine(runs: list[_Run]) -> CleanResult:
     """The :class:`CleanResult` of the runs, as :func:`documents_clean` builds it from their
-    documents: the tables built once from the columns of all runs, and the documents."""
-    doc_ids = [i for run in runs for i in run.doc_ids]
-    texts = [t for run in runs for t in _column_unpack(run.texts)]
-    tables: dict[str, list[list]] = {}
+    documents: each table built once from the columns of all runs, and the documents."""
+    frames: dict[str, pd.DataFrame] = {}
     rows_of: dict[str, list] = {}
     for name, names in _TABLES.items():
-        if all(isinstance(run.columns[name][0], tuple) for run in runs if run.columns[name]):
-            cols: list[list] = [[] for _ in names]
-            for run in runs:
-                for col, packed in zip(cols, run.columns[name]):
-                    col.extend(_column_unpack(packed))
-            tables[name] = cols
-            rows = (
-                zip(*cols) if name == "unit_values" else (dict(zip(names, t)) for t in zip(*cols))
-            )
-            rows_of[name] = list(rows)
-        else:  # some run sent rows: rows of all runs, as the serial combine takes them
+        sent = [run.columns[name] for run in runs]
+        dicts = name != "unit_values"
+        if all(not c or isinstance(c[0], tuple) for c in sent):
+            cols = [
+                _column_join([_column_unpack(c[k]) for c in sent if c]) for k in range(len(names))
+            ]
+            rows = zip(*map(_column_list, cols))
+            rows_of[name] = [dict(zip(names, t)) for t in rows] if dicts else list(rows)
+            if rows_of[name]:
+                frames[name] = pd.DataFrame(dict(zip(names, cols)), columns=names)
+                continue
+        else:  # some run sent rows: the rows of all runs, as the serial combine takes them
             rows_of[name] = [
                 r
-                for run in runs
+                for c in sent
                 for r in (
-                    run.columns[name]
-                    if not run.columns[name] or not isinstance(run.columns[name][0], tuple)
-                    else _packed_rows(run.columns[name], names, dicts=name != "unit_values")
+                    c
+                    if not c or not isinstance(c[0], tuple)
+                    else _packed_rows(c, names, dicts=dicts)
                 )
             ]
-    starts = {name: 0 for name in _TABLES}
-    docs = []
+        frames[name] = (_rows_frame if dicts else _values_frame)(rows_of[name], names)
+    texts = [t for run in runs for t in _column_list(_column_unpack(run.texts))]
     summaries = [s for run in runs for s in run.summaries]
     counts = {name: [n for run in runs for n in run.counts[name]] for name in _TABLES}
-    for k, (doc_id, text) in enumerate(zip(doc_ids, texts, strict=True)):
+    starts = dict.fromkeys(_TABLES, 0)
+    docs = []
+    for k, doc_id in enumerate(i for run in runs for i in run.doc_ids):
         parts = {}
         for name in _TABLES:
             a = starts[name]
             starts[name] = b = a + counts[name][k]
             parts[name] = tuple(rows_of[name][a:b])
-        docs.append(CleanDocument(doc_id=doc_id, text=text, summary=summaries[k], **parts))
-
-    def frame(name: str, columns: list[str]) -> pd.DataFrame:
-        if name not in tables or not rows_of[name]:
-            rows = rows_of[name]
-            return (_values_frame if name == "unit_values" else _rows_frame)(rows, columns)
-        return pd.DataFrame(dict(zip(columns, tables[name])), columns=columns)
-
+        docs.append(CleanDocument(doc_id=doc_id, text=texts[k], summary=summaries[k], **parts))
     read = [p for run in runs for p in run.read_problems]
     failed = [p for run in runs for p in run.clean_problems]
     return CleanResult(
         documents=tuple(docs),
-        units=frame("unit_values", UNIT_COLUMNS),
-        audit=frame("audit_rows", AUDIT_COLUMNS),
-        joins=frame("join_rows", JOIN_COLUMNS),
-        metadata=frame("metadata_rows", METADATA_COLUMNS),
+        units=frames["unit_values"],
+        audit=frames["audit_rows"],
+        joins=frames["join_rows"],
+        metadata=frames["metadata_rows"],
         summary=pd.DataFrame(summaries),
         problems=_problems_frame(pd.DataFrame(read, columns=PROBLEM_COLUMNS), failed),
     )
@@ -588,7 +607,7 @@ def _runs_combine(runs: list[_Run]) -> CleanResult:
 
 def _packed_rows(packed: list[tuple[str, object]], names: list[str], *, dicts: bool) -> list:
     """The rows of packed columns: tuples, or dicts keyed by ``names``."""
-    rows = zip(*map(_column_unpack, packed))
+    rows = zip(*(_column_list(_column_unpack(c)) for c in packed))
     return [dict(zip(names, t)) for t in rows] if dicts else list(rows)
 
 
