@@ -196,6 +196,8 @@ def test_files_clean_on_workers_equals_serial_with_pages_problems_and_a_failing_
         _tables_equal(cleanup.files_clean(files, jobs=jobs), serial)
     monkeypatch.setattr(parallel, "fork_available", lambda: False)
     _tables_equal(cleanup.files_clean(files, jobs=2), serial)
+    for few in ([], files[:1], [documents[1]]):  # nothing, one document, one unreadable file
+        _tables_equal(cleanup.files_clean(few, jobs=2), cleanup.files_clean(few))
 
 
 @pytest.mark.parametrize(
@@ -210,7 +212,12 @@ def test_files_clean_on_workers_equals_serial_with_pages_problems_and_a_failing_
         [],
         [""],
         ["", ""],
-        ["（一）总体要求", "（一）总体要求", "", "（一）总体要求"],  # sent as distinct values and codes
+        [
+            "（一）总体要求",
+            "（一）总体要求",
+            "",
+            "（一）总体要求",
+        ],  # sent as distinct values and codes
         ["d1", "d1", "d1\x00", "d1"],
         [0, -7, 2**63 - 1],
     ],

@@ -425,7 +425,7 @@ def _files_clean_forked(named: list[tuple[str | Path, str]], jobs: int) -> Clean
     from helpers import corpus
     from helpers.parallel import TASKS_PER_WORKER, fork_map
 
-    n_runs = min(len(named), jobs * TASKS_PER_WORKER)
+    n_runs = max(1, min(len(named), jobs * TASKS_PER_WORKER))
     cuts = [len(named) * i // n_runs for i in range(n_runs + 1)]
     runs = [named[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
     with _gc_paused():
