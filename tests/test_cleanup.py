@@ -424,3 +424,22 @@ def test_a_short_section_word_under_the_title_is_not_taken_for_an_author():
     doc = document_clean("闽宁协作工作办法\n前言\n为深化闽宁协作，制定本办法。", "x")
     assert doc.audit[doc.audit["action"] == "dropped"].empty
     assert [u["text"] for u in doc.unit_rows if u["level"] == "sentence"][1] == "前言"
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [3, 41, 0],  # line numbers: built as an int64 array
+        [3, 2**64],  # beyond int64: pandas decides, as from the rows
+        [1, True],
+        [2, None],
+        [1, 2.5],
+        ["1", 2],
+    ],
+)
+def test_frames_built_by_column_equal_pandas_from_the_rows(column):
+    rows = [("d1", value, "闽宁协作") for value in column]
+    expected = pd.DataFrame(rows, columns=["doc_id", "line", "text"])
+    pd.testing.assert_frame_equal(cleanup._values_frame(rows, list(expected)), expected)
+    dicts = [dict(zip(expected, row)) for row in rows]
+    pd.testing.assert_frame_equal(cleanup._rows_frame(dicts, list(expected)), expected)

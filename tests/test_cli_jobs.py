@@ -8,13 +8,14 @@ and every printed line with the serial run.
 from __future__ import annotations
 
 import csv
+import pickle
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from helpers import cli, parallel, paths
+from helpers import cleanup, cli, parallel, paths
 from helpers.cli import main
 
 from .conftest import CORPUS
@@ -193,3 +194,73 @@ def test_jobs_resolve_and_the_option():
     for bad in ("0", "-1", "two"):
         with pytest.raises(SystemExit):
             main(["code", "units.csv", "--out", "c.csv", "--jobs", bad])
+
+
+def _tables_equal(a, b) -> None:
+    """Two cleanup results: the same frames (values and dtypes) and the same documents."""
+    for name in ("units", "audit", "joins", "metadata", "summary", "problems"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    assert a.documents == b.documents
+
+
+def test_files_clean_on_workers_equals_serial_with_pages_problems_and_a_failing_document(
+    tmp_path, documents, monkeypatch
+):
+    """Saved web pages (page metadata and furniture join the tables), a page without main text
+    and a broken .docx (reading problems), a document whose cleanup raises (a problem after
+    reading), the same stem twice: every table, its dtypes and every document as the serial run,
+    whether the runs go to forked workers or, without fork, are done in this process."""
+    html = Path(__file__).parent / "fixtures" / "html"
+    files = [*documents[:2], *sorted(html.glob("*.html")), *documents[2:]]
+    failing = Path(files[-2]).stem
+    assert failing not in {Path(f).stem for f in files[:-2]}
+    clean = cleanup.document_clean
+
+    def document_clean(text, doc_id, **kwargs):
+        if doc_id == failing:
+            raise ValueError("a rule broke")
+        return clean(text, doc_id, **kwargs)
+
+    monkeypatch.setattr(cleanup, "document_clean", document_clean)
+    serial = cleanup.files_clean(files)
+    assert {"html_page"} <= set(serial.metadata["rule"])
+    assert {"html_extractor"} <= set(serial.audit["rule"])
+    problems = serial.problems["problem"].tolist()
+    assert any("broken.docx" in p for p in problems)
+    assert problems[-1] == f"{failing}: cleanup failed: ValueError('a rule broke')"
+    assert len(serial.documents) == len(files) - len(problems)
+    for jobs in (2, 3, len(files) + 4):
+        _tables_equal(cleanup.files_clean(files, jobs=jobs), serial)
+    monkeypatch.setattr(parallel, "fork_available", lambda: False)
+    _tables_equal(cleanup.files_clean(files, jobs=2), serial)
+    for few in ([], files[:1], [documents[1]]):  # nothing, one document, one unreadable file
+        _tables_equal(cleanup.files_clean(few, jobs=2), cleanup.files_clean(few))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["闽宁协作", "", "对口\x00帮扶"],  # the separator inside a value: sent as a list
+        [1, 2**70],  # beyond 64 bits
+        [1, True],  # a bool is not an int here
+        [3, None, 5],
+        ["1", 1],
+        [1.5, 2.0],
+        [],
+        [""],
+        ["", ""],
+        [
+            "（一）总体要求",
+            "（一）总体要求",
+            "",
+            "（一）总体要求",
+        ],  # sent as distinct values and codes
+        ["d1", "d1", "d1\x00", "d1"],
+        [0, -7, 2**63 - 1],
+    ],
+)
+def test_column_pack_gives_back_the_same_values_and_types(values):
+    packed = pickle.loads(pickle.dumps(cleanup._column_pack(list(values))))
+    back = cleanup._column_list(cleanup._column_unpack(packed))
+    assert back == values
+    assert [type(v) for v in back] == [type(v) for v in values]

@@ -37,10 +37,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from helpers import paths
@@ -259,15 +261,7 @@ def _result_combine(
     """The tables of :func:`documents_clean` from its documents and problem records."""
     docs: list[CleanDocument] = [r for r in results if isinstance(r, CleanDocument)]
     extra: list[dict] = [r for r in results if isinstance(r, dict)]
-    probs = pd.concat(
-        [
-            p
-            for p in (problems, pd.DataFrame(extra, columns=PROBLEM_COLUMNS))
-            if p is not None and len(p)
-        ]
-        or [pd.DataFrame(columns=PROBLEM_COLUMNS)],
-        ignore_index=True,
-    )
+    probs = _problems_frame(problems, extra)
 
     def cat(name: str, columns: list[str]) -> pd.DataFrame:
         return _rows_frame([r for d in docs for r in getattr(d, name)], columns)
@@ -280,6 +274,20 @@ def _result_combine(
         metadata=cat("metadata_rows", METADATA_COLUMNS),
         summary=pd.DataFrame([d.summary for d in docs]),
         problems=probs,
+    )
+
+
+def _problems_frame(problems: pd.DataFrame | None, failed: list[dict]) -> pd.DataFrame:
+    """The problems: those found before cleaning (reading), then the documents whose cleanup
+    failed."""
+    return pd.concat(
+        [
+            p
+            for p in (problems, pd.DataFrame(failed, columns=PROBLEM_COLUMNS))
+            if p is not None and len(p)
+        ]
+        or [pd.DataFrame(columns=PROBLEM_COLUMNS)],
+        ignore_index=True,
     )
 
 
@@ -310,7 +318,8 @@ def _values_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     """
     if not rows:
         return pd.DataFrame(rows, columns=columns)
-    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows)))), columns=columns)
+    data = dict(zip(columns, map(_column_array, map(list, zip(*rows)))))
+    return pd.DataFrame(data, columns=columns)
 
 
 def _rows_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -322,10 +331,22 @@ def _rows_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(rows, columns=columns)
     try:
-        data = {c: [r[c] for r in rows] for c in columns}
+        data = {c: _column_array([r[c] for r in rows]) for c in columns}
     except KeyError:  # a row without one of the columns: pandas fills it in
         return pd.DataFrame(rows, columns=columns)
     return pd.DataFrame(data, columns=columns)
+
+
+def _column_array(values: list) -> np.ndarray | list:
+    """``values`` as an int64 array when every one is an ``int`` in its range (what pandas
+    infers from them, built three times faster than pandas builds it from the list), else the
+    list itself."""
+    if values and set(map(type, values)) == {int}:
+        try:
+            return np.frombuffer(array("q", values), dtype=np.int64)
+        except OverflowError:
+            pass
+    return values
 
 
 def corpus_clean(
@@ -361,17 +382,17 @@ def corpus_clean(
 def files_clean(files: Sequence[str | Path], *, jobs: int = 1) -> CleanResult:
     """Clean arbitrary files (any supported format); doc ids are the file stems.
 
-    Used by ``python -m helpers clean``; titles are inferred from the text. ``jobs`` > 1 cleans
-    the documents on that many forked processes (the same tables).
+    Used by ``python -m helpers clean``; titles are inferred from the text. ``jobs`` > 1 reads and
+    cleans the documents on that many forked processes, in runs of whole documents, each run sent
+    back as one block of columns (:func:`_files_run_clean`); the tables are the same.
     """
     from helpers import corpus
 
+    named = _files_name(files)
+    if jobs > 1:
+        return _files_clean_forked(named, jobs)
     triples, problems, docs = [], [], []
-    seen: dict[str, int] = {}
-    for f in files:
-        stem = re.sub(r"[^A-Za-z0-9_\-\u4e00-\u9fff]+", "_", Path(f).stem) or "doc"
-        seen[stem] = seen.get(stem, 0) + 1
-        doc_id = stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"
+    for f, doc_id in named:
         try:
             doc = corpus.document_read(f, doc_id=doc_id)
         except corpus.DocumentError as exc:
@@ -379,13 +400,228 @@ def files_clean(files: Sequence[str | Path], *, jobs: int = 1) -> CleanResult:
             continue
         triples.append((doc_id, doc.text, None))
         docs.append(doc)
-    result = documents_clean(
-        triples,
-        problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS),
-        engine="fork" if jobs > 1 else "serial",
-        n_workers=jobs,
-    )
+    result = documents_clean(triples, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
     return corpus.documents_reading_merge(result, docs)  # web pages: page metadata, furniture
+
+
+def _files_name(files: Sequence[str | Path]) -> list[tuple[str | Path, str]]:
+    """Each file with its doc id: the stem made safe, ``_2``, ``_3`` … for a stem seen before."""
+    named = []
+    seen: dict[str, int] = {}
+    for f in files:
+        stem = re.sub(r"[^A-Za-z0-9_\-\u4e00-\u9fff]+", "_", Path(f).stem) or "doc"
+        seen[stem] = seen.get(stem, 0) + 1
+        named.append((f, stem if seen[stem] == 1 else f"{stem}_{seen[stem]}"))
+    return named
+
+
+def _files_clean_forked(named: list[tuple[str | Path, str]], jobs: int) -> CleanResult:
+    """:func:`files_clean` on ``jobs`` forked processes: each reads and cleans a run of the files.
+
+    A worker sends back its run as a few long strings and integer arrays (:func:`_column_pack`)
+    instead of a hundred small objects per document, which the parent would unpickle one by one;
+    the parent then builds each table once from the columns of all runs, in file order.
+    """
+    from helpers import corpus
+    from helpers.parallel import TASKS_PER_WORKER, fork_map
+
+    n_runs = max(1, min(len(named), jobs * TASKS_PER_WORKER))
+    cuts = [len(named) * i // n_runs for i in range(n_runs + 1)]
+    runs = [named[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+    with _gc_paused():
+        done = fork_map(_files_run_clean, runs, jobs)
+        result = _runs_combine(done)
+    readings = [r for run in done for r in run.readings]
+    return corpus.documents_reading_merge(result, readings)  # web pages: metadata, furniture
+
+
+#: Between the strings of a column packed into one (:func:`_column_pack`); a column with it inside
+#: one of its strings is sent as a list
+_SEP = "\x00"
+
+
+def _column_pack(values: list) -> tuple[str, object]:
+    """A column of a table, ready to be pickled fast. Strings are joined by :data:`_SEP` into one:
+    ``("s", joined)``, or ``("d", (joined distinct values, array of codes))`` when at most half
+    of them are distinct (a heading path repeated on each sentence under it); ints go into an
+    array: ``("i", array)``; anything else stays ``("o", the list)``. Pickling a string or an
+    array costs a copy; a list costs an opcode and an object per value on both sides.
+    :func:`_column_unpack` gives the column back."""
+    if values:
+        try:
+            joined = _SEP.join(values)
+        except TypeError:
+            pass
+        else:
+            if joined.count(_SEP) == len(values) - 1:
+                index = dict.fromkeys(values)
+                if 2 * len(index) > len(values):
+                    return "s", joined
+                index = {v: k for k, v in enumerate(index)}
+                return "d", (_SEP.join(index), array("i", map(index.__getitem__, values)))
+        if set(map(type, values)) == {int}:
+            try:
+                return "i", array("q", values)
+            except OverflowError:
+                pass
+    return "o", values
+
+
+def _column_unpack(packed: tuple[str, object]) -> np.ndarray | list:
+    """The column :func:`_column_pack` packed: an object array of its strings (the same for
+    pandas as their list), an int64 array of its ints, or its list."""
+    kind, data = packed
+    if kind == "s":
+        return np.array(data.split(_SEP), dtype=object)
+    if kind == "d":
+        distinct, codes = data
+        return np.array(distinct.split(_SEP), dtype=object)[np.frombuffer(codes, dtype=np.intc)]
+    if kind == "i":
+        return np.frombuffer(data, dtype=np.int64)
+    return data
+
+
+def _column_list(column: np.ndarray | list) -> list:
+    """The values of a column of :func:`_column_unpack` as Python objects."""
+    return column.tolist() if isinstance(column, np.ndarray) else column
+
+
+def _column_join(parts: list[np.ndarray | list]) -> np.ndarray | list:
+    """One column from its parts (one a run of documents): the arrays joined when all are arrays
+    of one dtype, else one list of all values (pandas then infers the dtype as from the rows)."""
+    parts = [p for p in parts if len(p)]
+    if parts and all(isinstance(p, np.ndarray) and p.dtype == parts[0].dtype for p in parts):
+        return np.concatenate(parts)
+    return [v for p in parts for v in _column_list(p)]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a worker of :func:`_files_clean_forked` sends back for a run of files: the cleaned
+    documents as packed columns (:func:`_column_pack`), the problems and what reading found."""
+
+    doc_ids: list[str]
+    texts: tuple[str, object]
+    #: per table, the number of rows of each cleaned document (to cut the columns into documents)
+    counts: dict[str, list[int]]
+    #: per table, its packed columns, or its rows when they are not all dicts of its columns
+    columns: dict[str, list[tuple[str, object]] | list]
+    summaries: list[dict]
+    read_problems: list[dict]
+    clean_problems: list[dict]
+    #: the documents whose reading found page metadata or furniture (text left out)
+    readings: list
+
+
+#: The tables of a :class:`CleanDocument`: attribute, columns
+_TABLES = {
+    "unit_values": UNIT_COLUMNS,
+    "audit_rows": AUDIT_COLUMNS,
+    "join_rows": JOIN_COLUMNS,
+    "metadata_rows": METADATA_COLUMNS,
+}
+
+
+def _files_run_clean(run: list[tuple[str | Path, str]]) -> _Run:
+    """Read and clean a run of ``(file, doc_id)``; return it packed (a worker's task)."""
+    import dataclasses
+
+    from helpers import corpus
+
+    read_problems, clean_problems, readings, docs = [], [], [], []
+    for f, doc_id in run:
+        try:
+            doc = corpus.document_read(f, doc_id=doc_id)
+        except corpus.DocumentError as exc:
+            read_problems.append({"doc_id": doc_id, "file": str(f), "problem": str(exc)})
+            continue
+        if doc.metadata or doc.dropped:
+            readings.append(dataclasses.replace(doc, text=""))
+        cleaned = _document_clean_safe((doc_id, doc.text, None))
+        (docs if isinstance(cleaned, CleanDocument) else clean_problems).append(cleaned)
+    columns: dict[str, list] = {}
+    for name, names in _TABLES.items():
+        rows = [r for d in docs for r in getattr(d, name)]
+        if name == "unit_values":
+            lists = list(map(list, zip(*rows))) if rows else [[] for _ in names]
+        else:
+            try:
+                if any(len(r) != len(names) for r in rows):
+                    raise KeyError(name)
+                lists = [[r[c] for r in rows] for c in names]
+            except KeyError:  # not dicts of exactly these columns: sent as they are
+                columns[name] = rows
+                continue
+        columns[name] = [_column_pack(values) for values in lists]
+    return _Run(
+        doc_ids=[d.doc_id for d in docs],
+        texts=_column_pack([d.text for d in docs]),
+        counts={name: [len(getattr(d, name)) for d in docs] for name in _TABLES},
+        columns=columns,
+        summaries=[d.summary for d in docs],
+        read_problems=read_problems,
+        clean_problems=clean_problems,
+        readings=readings,
+    )
+
+
+def _runs_combine(runs: list[_Run]) -> CleanResult:
+    """The :class:`CleanResult` of the runs, as :func:`documents_clean` builds it from their
+    documents: each table built once from the columns of all runs, and the documents."""
+    frames: dict[str, pd.DataFrame] = {}
+    rows_of: dict[str, list] = {}
+    for name, names in _TABLES.items():
+        sent = [run.columns[name] for run in runs]
+        dicts = name != "unit_values"
+        if all(not c or isinstance(c[0], tuple) for c in sent):
+            cols = [
+                _column_join([_column_unpack(c[k]) for c in sent if c]) for k in range(len(names))
+            ]
+            rows = zip(*map(_column_list, cols))
+            rows_of[name] = [dict(zip(names, t)) for t in rows] if dicts else list(rows)
+            if rows_of[name]:
+                frames[name] = pd.DataFrame(dict(zip(names, cols)), columns=names)
+                continue
+        else:  # some run sent rows: the rows of all runs, as the serial combine takes them
+            rows_of[name] = [
+                r
+                for c in sent
+                for r in (
+                    c
+                    if not c or not isinstance(c[0], tuple)
+                    else _packed_rows(c, names, dicts=dicts)
+                )
+            ]
+        frames[name] = (_rows_frame if dicts else _values_frame)(rows_of[name], names)
+    texts = [t for run in runs for t in _column_list(_column_unpack(run.texts))]
+    summaries = [s for run in runs for s in run.summaries]
+    counts = {name: [n for run in runs for n in run.counts[name]] for name in _TABLES}
+    starts = dict.fromkeys(_TABLES, 0)
+    docs = []
+    for k, doc_id in enumerate(i for run in runs for i in run.doc_ids):
+        parts = {}
+        for name in _TABLES:
+            a = starts[name]
+            starts[name] = b = a + counts[name][k]
+            parts[name] = tuple(rows_of[name][a:b])
+        docs.append(CleanDocument(doc_id=doc_id, text=texts[k], summary=summaries[k], **parts))
+    read = [p for run in runs for p in run.read_problems]
+    failed = [p for run in runs for p in run.clean_problems]
+    return CleanResult(
+        documents=tuple(docs),
+        units=frames["unit_values"],
+        audit=frames["audit_rows"],
+        joins=frames["join_rows"],
+        metadata=frames["metadata_rows"],
+        summary=pd.DataFrame(summaries),
+        problems=_problems_frame(pd.DataFrame(read, columns=PROBLEM_COLUMNS), failed),
+    )
+
+
+def _packed_rows(packed: list[tuple[str, object]], names: list[str], *, dicts: bool) -> list:
+    """The rows of packed columns: tuples, or dicts keyed by ``names``."""
+    rows = zip(*(_column_list(_column_unpack(c)) for c in packed))
+    return [dict(zip(names, t)) for t in rows] if dicts else list(rows)
 
 
 def clean_write(
