@@ -110,11 +110,13 @@ def _timed(fn, repeat: int = 1):
     return best
 
 
-def _block_evidence(block: pd.DataFrame) -> pd.DataFrame:
+def _block_evidence(block: pd.DataFrame) -> pd.DataFrame | int:
     """The evidence of one block of units, coded as ``helpers code`` codes it (in a forked worker
-    of :func:`helpers.parallel.fork_map`, with the parent's codebook and segmenter)."""
-    book, seg = parallel.FORK_STATE["bench"]
-    return units_code(block, book, seg).evidence
+    of :func:`helpers.parallel.fork_map`, with the parent's codebook and segmenter); timed, only
+    its number of rows (the command's workers send CSV text back, not the evidence table)."""
+    book, seg, whole = parallel.FORK_STATE["bench"]
+    evidence = units_code(block, book, seg).evidence
+    return evidence if whole else len(evidence)
 
 
 def _command(args: list[str], cwd: Path, repeat: int = 1) -> tuple[float, float]:
@@ -247,11 +249,12 @@ def main() -> None:
         # CPU seconds are this process's only)
         jobs = parallel.jobs_resolve("auto", len(units), CODE_JOBS_MIN)
         blocks = parallel.units_blocks(units, jobs)
-        parallel.FORK_STATE["bench"] = (book, seg)
-        parts, wall, cpu = _timed(lambda: parallel.fork_map(_block_evidence, blocks, jobs), rep)
-        del parallel.FORK_STATE["bench"]
+        parallel.FORK_STATE["bench"] = (book, seg, False)
+        _, wall, cpu = _timed(lambda: parallel.fork_map(_block_evidence, blocks, jobs), rep)
         rows.append((POOLED.format(jobs=jobs), wall, float("nan")))
-        pooled = pd.concat(parts, ignore_index=True)
+        parallel.FORK_STATE["bench"] = (book, seg, True)  # untimed: the tables, to compare
+        pooled = pd.concat(parallel.fork_map(_block_evidence, blocks, jobs), ignore_index=True)
+        del parallel.FORK_STATE["bench"]
         if not pooled.equals(by_command.evidence.reset_index(drop=True)):
             raise SystemExit(f"units_code on {jobs} workers and on one differ")
 
