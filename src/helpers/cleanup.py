@@ -393,15 +393,25 @@ def files_clean(files: Sequence[str | Path], *, jobs: int = 1) -> CleanResult:
         return _files_clean_forked(named, jobs)
     triples, problems, docs = [], [], []
     for f, doc_id in named:
-        try:
-            doc = corpus.document_read(f, doc_id=doc_id)
-        except corpus.DocumentError as exc:
-            problems.append({"doc_id": doc_id, "file": str(f), "problem": str(exc)})
+        doc = _file_read(f, doc_id)
+        if isinstance(doc, dict):
+            problems.append(doc)
             continue
         triples.append((doc_id, doc.text, None))
         docs.append(doc)
     result = documents_clean(triples, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
     return corpus.documents_reading_merge(result, docs)  # web pages: page metadata, furniture
+
+
+def _file_read(f: str | Path, doc_id: str):
+    """The document read from ``f`` (:func:`helpers.corpus.document_read`), or the problem row
+    saying why it could not be read."""
+    from helpers import corpus
+
+    try:
+        return corpus.document_read(f, doc_id=doc_id)
+    except corpus.DocumentError as exc:
+        return {"doc_id": doc_id, "file": str(f), "problem": str(exc)}
 
 
 def _files_name(files: Sequence[str | Path]) -> list[tuple[str | Path, str]]:
@@ -526,14 +536,11 @@ def _files_run_clean(run: list[tuple[str | Path, str]]) -> _Run:
     """Read and clean a run of ``(file, doc_id)``; return it packed (a worker's task)."""
     import dataclasses
 
-    from helpers import corpus
-
     read_problems, clean_problems, readings, docs = [], [], [], []
     for f, doc_id in run:
-        try:
-            doc = corpus.document_read(f, doc_id=doc_id)
-        except corpus.DocumentError as exc:
-            read_problems.append({"doc_id": doc_id, "file": str(f), "problem": str(exc)})
+        doc = _file_read(f, doc_id)
+        if isinstance(doc, dict):
+            read_problems.append(doc)
             continue
         if doc.metadata or doc.dropped:
             readings.append(dataclasses.replace(doc, text=""))
