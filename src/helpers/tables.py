@@ -230,15 +230,21 @@ def table_write(df: pd.DataFrame, path: str | Path, *, budget: Budget | bool = T
     return _csv_write(df, out, marker=marker)
 
 
-def _csv_write(df: pd.DataFrame, out: Path, marker: str | None = None) -> Path:
+def _csv_plan(df: pd.DataFrame) -> tuple[int, pd.DataFrame, Iterator[str] | None]:
+    """How :func:`table_write` writes ``df``: the csv quoting, the escaped frame and its text in
+    pieces (None: pandas writes the escaped frame with that quoting)."""
+    pieces = _csv_pieces(df, plain=True)  # most tables: each column scanned once
+    if pieces is not None:
+        return csv.QUOTE_MINIMAL, df, pieces
     # a carriage return inside a field is not quoted by the csv module when lines end in "\n", and
     # readers take it for a line end: such a table is written with every field quoted
-    quoting, escaped = csv.QUOTE_MINIMAL, df
-    pieces = _csv_pieces(df, plain=True)  # most tables: each column scanned once
-    if pieces is None:
-        quoting = csv.QUOTE_ALL if _has_carriage_return(df) else csv.QUOTE_MINIMAL
-        escaped = csv_escape(df)
-        pieces = _csv_pieces(escaped) if quoting == csv.QUOTE_MINIMAL else None
+    quoting = csv.QUOTE_ALL if _has_carriage_return(df) else csv.QUOTE_MINIMAL
+    escaped = csv_escape(df)
+    return quoting, escaped, _csv_pieces(escaped) if quoting == csv.QUOTE_MINIMAL else None
+
+
+def _csv_write(df: pd.DataFrame, out: Path, marker: str | None = None) -> Path:
+    quoting, escaped, pieces = _csv_plan(df)
     with file_atomic(out) as tmp:
         if pieces is not None:
             with tmp.open("wb") as f:
@@ -348,10 +354,8 @@ def table_csv(df: pd.DataFrame) -> str | None:
     quoting are decided cell by cell, so the blocks' texts put together are the text of the whole
     table; a block that gives None is written through :func:`table_write` instead.
     """
-    plain = _csv_pieces(df, plain=True)
-    if plain is not None:
-        return "".join(plain)
-    return None if _has_carriage_return(df) else _csv_text(csv_escape(df))
+    pieces = _csv_plan(df)[2]
+    return None if pieces is None else "".join(pieces)
 
 
 def table_write_csv(texts: list[str], path: str | Path) -> Path | None:
