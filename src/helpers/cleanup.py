@@ -39,7 +39,7 @@ import gc
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -454,8 +454,9 @@ def _column_pack(values: list) -> tuple[str, object]:
     """A column of a table, ready to be pickled fast. Strings are joined by :data:`_SEP` into one:
     ``("s", joined)``, or ``("d", (joined distinct values, array of codes))`` when at most half
     of them are distinct (a heading path repeated on each sentence under it); ints go into an
-    array: ``("i", array)``; anything else stays ``("o", the list)``. Pickling a string or an
-    array costs a copy; a list costs an opcode and an object per value on both sides.
+    int64 array (:func:`_column_array`): ``("i", array)``; anything else stays ``("o", the
+    list)``. Pickling a string or an array costs a copy; a list costs an opcode and an object per
+    value on both sides.
     :func:`_column_unpack` gives the column back."""
     if values:
         try:
@@ -469,11 +470,9 @@ def _column_pack(values: list) -> tuple[str, object]:
                     return "s", joined
                 index = {v: k for k, v in enumerate(index)}
                 return "d", (_SEP.join(index), array("i", map(index.__getitem__, values)))
-        if set(map(type, values)) == {int}:
-            try:
-                return "i", array("q", values)
-            except OverflowError:
-                pass
+        ints = _column_array(values)
+        if isinstance(ints, np.ndarray):
+            return "i", ints
     return "o", values
 
 
@@ -486,9 +485,7 @@ def _column_unpack(packed: tuple[str, object]) -> np.ndarray | list:
     if kind == "d":
         distinct, codes = data
         return np.array(distinct.split(_SEP), dtype=object)[np.frombuffer(codes, dtype=np.intc)]
-    if kind == "i":
-        return np.frombuffer(data, dtype=np.int64)
-    return data
+    return data  # "i": the int64 array itself; "o": the list
 
 
 def _column_list(column: np.ndarray | list) -> list:
@@ -534,8 +531,6 @@ _TABLES = {
 
 def _files_run_clean(run: list[tuple[str | Path, str]]) -> _Run:
     """Read and clean a run of ``(file, doc_id)``; return it packed (a worker's task)."""
-    import dataclasses
-
     read_problems, clean_problems, readings, docs = [], [], [], []
     for f, doc_id in run:
         doc = _file_read(f, doc_id)
@@ -543,7 +538,7 @@ def _files_run_clean(run: list[tuple[str | Path, str]]) -> _Run:
             read_problems.append(doc)
             continue
         if doc.metadata or doc.dropped:
-            readings.append(dataclasses.replace(doc, text=""))
+            readings.append(replace(doc, text=""))
         cleaned = _document_clean_safe((doc_id, doc.text, None))
         (docs if isinstance(cleaned, CleanDocument) else clean_problems).append(cleaned)
     columns: dict[str, list] = {}
